@@ -1,0 +1,135 @@
+"""Text processors of the item spec, each small enough to test on its own.
+
+The loader (``loaders.py``) chains them per field; the body extractor and the
+mirror parser call :func:`clean_text` directly.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from w3lib.html import replace_entities
+
+PARIS = ZoneInfo("Europe/Paris")
+DATE_TEXT_FORMAT = "%d/%m/%Y - %H:%M"
+DATE_TEXT_RE = re.compile(r"^\d{2}/\d{2}/\d{4} - \d{2}:\d{2}$")
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\ufeff"))
+_WHITESPACE_RUN = re.compile(r"\s+")
+_LINE_BREAK = re.compile(r"[\n\r\u2028\u2029\x0b\x0c\x85]")
+
+
+def is_wide(char: str) -> bool:
+    """True for East Asian wide and fullwidth characters (CJK, ，。？ and the like)."""
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def _collapse(match: re.Match[str]) -> str:
+    run = match.group(0)
+    text, start, end = match.string, match.start(), match.end()
+    if (
+        _LINE_BREAK.search(run)
+        and start > 0
+        and end < len(text)
+        and is_wide(text[start - 1])
+        and is_wide(text[end])
+    ):
+        return ""
+    return " "
+
+
+def collapse_whitespace(text: str) -> str:
+    """Fold white-space runs to one space; drop a line break between two wide characters.
+
+    This is CSS Text 3's segment-break rule for Chinese: a source line break
+    inside a sentence is not a space.
+    """
+    return _WHITESPACE_RUN.sub(_collapse, text)
+
+
+def strip_invisibles(text: str) -> str:
+    """Remove U+200B and U+FEFF, then compose to NFC."""
+    return unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+
+
+def decode_entities(value: str | None) -> str | None:
+    """Decode HTML entities left in text that no HTML parser has read (JSON-LD, feeds)."""
+    return replace_entities(value) if value and "&" in value else value
+
+
+def clean_text(value: str | None) -> str:
+    """The spec's text rules on parsed text: invisibles, NFC, white space, strip.
+
+    Entities are decoded by the HTML parser; text from elsewhere goes through
+    :func:`decode_entities` first, so that ``&amp;amp;`` is decoded once only.
+    """
+    if not value:
+        return ""
+    return collapse_whitespace(strip_invisibles(value)).strip()
+
+
+def drop_empty(value: str | None) -> str | None:
+    """MapCompose step: turn an empty string into None so that it is dropped."""
+    return value or None
+
+
+def unique(values: Iterable[str]) -> list[str]:
+    """Remove duplicates, keeping the first occurrence's place."""
+    return list(dict.fromkeys(values))
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    """Parse an ISO 8601 timestamp; naive ones are taken as UTC. None when unparsable."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if not 2000 <= parsed.year <= 2100:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def iso_utc(value: datetime) -> str:
+    """``2024-03-07T17:34:12+00:00``: the one timestamp format of every export."""
+    return value.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def normalize_datetime(value: str | None) -> str | None:
+    """MapCompose step: any ISO 8601 text to UTC seconds with ``+00:00``; None if unparsable."""
+    parsed = parse_datetime(value)
+    return iso_utc(parsed) if parsed else None
+
+
+def paris_date_text(published_at: str) -> str:
+    """The page's display date (``DD/MM/YYYY - HH:MM``, Paris time) for a UTC timestamp."""
+    return datetime.fromisoformat(published_at).astimezone(PARIS).strftime(DATE_TEXT_FORMAT)
+
+
+def valid_date_text(value: str | None) -> str | None:
+    """MapCompose step: keep a display date only when it has the page's exact shape."""
+    return value if value and DATE_TEXT_RE.match(value) else None
+
+
+def split_keywords(value: str | list[str] | None) -> list[str]:
+    """JSON-LD ``keywords``: a list, or one string separated by ASCII or fullwidth commas."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        return re.split(r"[,，]", value)
+    return [v for v in value if isinstance(v, str)]
+
+
+def not_publisher(name: str | None) -> str | None:
+    """MapCompose step: the publisher (RFI) is not a byline."""
+    if name and name.casefold() not in {"rfi", "rfi 中文", "法国国际广播电台"}:
+        return name
+    return None
