@@ -1,0 +1,74 @@
+"""Shared test helpers: paths, the seed, and crawls run the way a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEED = ROOT.parent / "shared" / "seed" / "000_61a0efc48b56a91e.txt"
+SEED_COPY = FIXTURES / "seed" / "000_61a0efc48b56a91e.txt"
+
+# Settings every test crawl uses: loopback needs no politeness delay.
+FAST = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@pytest.fixture
+def seed_text() -> str:
+    return SEED_COPY.read_text(encoding="utf-8")
+
+
+@dataclass
+class CrawlResult:
+    """What a crawl left behind."""
+
+    returncode: int
+    log: str
+    output: Path
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        path = self.output / "items.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+    @property
+    def article_files(self) -> list[Path]:
+        folder = self.output / "articles"
+        return sorted(p for p in folder.rglob("*.txt") if ".tmp" not in p.parts)
+
+    def stat(self, name: str) -> int:
+        """A stats counter from Scrapy's final stats dump (0 when absent)."""
+        marker = f"'{name}': "
+        for line in self.log.splitlines():
+            stripped = line.strip()
+            if stripped.startswith(marker):
+                return int(stripped[len(marker) :].rstrip(",}"))
+        return 0
+
+
+def run_crawl(output: Path, *args: str, settings: dict[str, str] | None = None) -> CrawlResult:
+    """``scrapy crawl rfi_cn`` in a subprocess, as a user runs it, into ``output``."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "rfi_cn"]
+    for name, value in {**FAST, "RFI_OUTPUT_DIR": str(output), **(settings or {})}.items():
+        command += ["-s", f"{name}={value}"]
+    for arg in args:
+        command += ["-a", arg]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("RFI_OUTPUT_DIR", None)
+    env.pop("RFI_STATE_DIR", None)
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return CrawlResult(done.returncode, done.stdout + done.stderr, output)
