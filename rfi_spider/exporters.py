@@ -1,0 +1,148 @@
+"""The two exports: the JSON Lines file and the seed-style text files.
+
+Both write so that a killed process leaves no half file behind: a JSON line
+goes out in one ``write`` on an ``O_APPEND`` descriptor, a text file is
+written to a temporary name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy.exporters import JsonLinesItemExporter
+
+from rfi_spider import seedfile
+from rfi_spider.items import FIELDS
+from rfi_spider.processors import PARIS
+
+logger = logging.getLogger(__name__)
+
+
+def serialize_line(item: Any) -> bytes:
+    """One JSON line (UTF-8, not ASCII-escaped) with the exported fields in spec order."""
+    buffer = io.BytesIO()
+    exporter = JsonLinesItemExporter(buffer, fields_to_export=list(FIELDS), ensure_ascii=False)
+    exporter.export_item(item)
+    return buffer.getvalue()
+
+
+class JsonLinesFile:
+    """``items.jsonl``, appended one whole line per write."""
+
+    def __init__(self, path: str | os.PathLike[str], fsync: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fsync = fsync
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def append(self, line: bytes) -> int:
+        """Append one line; returns the file's size after it."""
+        view = memoryview(line)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        if self.fsync:
+            os.fsync(self._fd)
+        return os.fstat(self._fd).st_size
+
+    def size(self) -> int:
+        return os.fstat(self._fd).st_size
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def repair_torn_tail(path: Path) -> Path | None:
+    """Move a last line without its newline (a killed write) aside; returns where to.
+
+    The torn bytes go to ``<name>.torn-<time>`` next to the file, never silently
+    kept nor silently lost.
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    with path.open("rb+") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(size - 1)
+        if handle.read(1) == b"\n":
+            return None
+        start = size
+        chunk = 65536
+        while start > 0:
+            step = min(chunk, start)
+            handle.seek(start - step)
+            block = handle.read(step)
+            newline = block.rfind(b"\n")
+            if newline >= 0:
+                start = start - step + newline + 1
+                break
+            start -= step
+        handle.seek(start)
+        torn = handle.read()
+        aside = path.with_name(f"{path.name}.torn-{datetime.now():%Y%m%dT%H%M%S%f}")
+        aside.write_bytes(torn)
+        handle.truncate(start)
+    return aside
+
+
+def iter_lines_from(path: Path, offset: int) -> Iterator[dict[str, Any]]:
+    """Parsed JSON objects of the lines after byte ``offset`` (bad lines skipped)."""
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        for raw in handle:
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                yield value
+
+
+class SeedFiles:
+    """Seed-style files under ``articles/``, one per article, named from its URL."""
+
+    def __init__(self, root: str | os.PathLike[str], fsync: bool = False) -> None:
+        self.root = Path(root)
+        self.tmp_dir = self.root / ".tmp"
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.fsync = fsync
+
+    def remove_leftovers(self) -> int:
+        """Delete temporary files a killed run left behind; returns how many."""
+        count = 0
+        for leftover in self.tmp_dir.iterdir():
+            leftover.unlink(missing_ok=True)
+            count += 1
+        return count
+
+    def path_for(self, url: str, published_at: str) -> Path:
+        """``YYYY/MM/DD/<16 hex of sha256(url)>.txt``: Paris date, never the title."""
+        day = datetime.fromisoformat(published_at).astimezone(PARIS)
+        digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+        return self.root / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}" / f"{digest}.txt"
+
+    def write(self, url: str, published_at: str, record: seedfile.SeedRecord) -> Path:
+        """Write one file atomically (temporary file, then rename); returns its path."""
+        target = self.path_for(url, published_at)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = seedfile.render(record).encode("utf-8")
+        fd, tmp = tempfile.mkstemp(dir=self.tmp_dir, suffix=".txt")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                if self.fsync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
