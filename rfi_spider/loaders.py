@@ -1,0 +1,99 @@
+"""The item loader: each field's cleaning rules on one line.
+
+Values are added in the spec's order of fallbacks (``page.py`` lists them);
+input processors clean each candidate and drop the empty ones, ``TakeFirst``
+keeps the first survivor. Lists keep every survivor, without duplicates.
+"""
+
+from __future__ import annotations
+
+from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
+from scrapy.loader import ItemLoader
+
+from rfi_spider.canonical import canonical_url, is_article_url, section_of
+from rfi_spider.items import LISTS, NULLABLE, ArticleItem
+from rfi_spider.page import ArticlePage
+from rfi_spider.processors import (
+    clean_text,
+    drop_empty,
+    normalize_datetime,
+    not_publisher,
+    paris_date_text,
+    split_keywords,
+    unique,
+    valid_date_text,
+)
+
+SITE_SOURCE = "rfi.fr"
+_text = MapCompose(clean_text, drop_empty)
+
+
+def _article_url(url: str) -> str | None:
+    """A canonical URL, kept only when it is an article's (a home-page canonical is not)."""
+    canonical = canonical_url(url)
+    return canonical if canonical and is_article_url(canonical) else None
+
+
+class ArticleLoader(ItemLoader):
+    """Loads an :class:`ArticleItem`; ``load_item`` fills the derived fields."""
+
+    default_item_class = ArticleItem
+    default_output_processor = TakeFirst()
+
+    url_in = MapCompose(_article_url)
+    title_in = _text
+    published_at_in = MapCompose(normalize_datetime)
+    modified_at_in = MapCompose(normalize_datetime)
+    date_text_in = MapCompose(clean_text, valid_date_text)
+    lead_image_in = MapCompose(str.strip, drop_empty)
+    summary_in = _text
+    paragraphs_in = _text
+    paragraphs_out = Identity()
+    body_html_in = Identity()
+    section_in = _text
+    tags_in = _text
+    tags_out = Compose(unique)
+    authors_in = MapCompose(clean_text, drop_empty, not_publisher)
+    authors_out = Compose(unique)
+    audio_url_in = MapCompose(str.strip, drop_empty)
+
+    def add_fallback(self, field_name: str, *candidates: object) -> None:
+        """Add the first candidate list that leaves a value after the input processors."""
+        for values in candidates:
+            if self.get_collected_values(field_name):
+                return
+            self.add_value(field_name, values)
+
+    def load_item(self) -> ArticleItem:
+        item = super().load_item()
+        published = item.get("published_at")
+        if published and not item.get("date_text"):
+            item["date_text"] = paris_date_text(published)
+        if item.get("modified_at") == published:
+            item["modified_at"] = None
+        for name in NULLABLE:
+            item.setdefault(name, None)
+        for name in LISTS:
+            item.setdefault(name, [])
+        return item
+
+
+def load_article(page: ArticlePage, crawled_at: str, source: str = SITE_SOURCE) -> ArticleItem:
+    """Fill an item from a parsed page, each field from its candidates in order."""
+    loader = ArticleLoader()
+    loader.add_fallback("url", *([c] for c in page.canonical_urls()))
+    loader.add_value("title", page.titles())
+    loader.add_value("published_at", page.published())
+    loader.add_value("modified_at", page.modified())
+    loader.add_value("date_text", page.date_texts())
+    loader.add_value("lead_image", page.lead_images())
+    loader.add_value("summary", page.summaries())
+    loader.add_value("paragraphs", page.body.paragraphs)
+    loader.add_value("body_html", page.body.html)
+    loader.add_value("section", [*page.sections(), section_of(page.url)])
+    loader.add_fallback("tags", page.page_tags(), split_keywords(page.ld_keywords()))
+    loader.add_fallback("authors", page.page_authors(), page.ld_authors())
+    loader.add_value("audio_url", list(page.audio_urls()))
+    loader.add_value("source", source)
+    loader.add_value("crawled_at", crawled_at)
+    return loader.load_item()

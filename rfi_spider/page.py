@@ -1,0 +1,193 @@
+"""One parsed article page, read once: the lxml tree, its meta tags and its JSON-LD.
+
+Each field of the item is a small method over this view that returns its
+candidates in the spec's order of fallbacks; the loader cleans them and keeps
+the first that survives. Nothing here parses the page a second time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from functools import cached_property
+from typing import Any
+
+from lxml.html import HtmlElement
+
+from rfi_spider import selectors as sel
+from rfi_spider.body import Body, absolute_http_url, extract_body
+from rfi_spider.processors import decode_entities
+
+logger = logging.getLogger(__name__)
+
+_ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle"}
+
+
+def _first(nodes: list[Any]) -> Any:
+    return nodes[0] if nodes else None
+
+
+def _text(element: HtmlElement | None) -> str | None:
+    if element is None:
+        return None
+    return "".join(t for t in element.xpath(".//text()[not(ancestor::script or ancestor::style)]"))
+
+
+def _ld_strings(value: Any) -> list[str]:
+    """JSON-LD values that may be a string, a list, or objects with ``name``/``url``."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        inner = value.get("name") or value.get("url") or value.get("contentUrl")
+        return _ld_strings(inner)
+    if isinstance(value, list):
+        return [s for item in value for s in _ld_strings(item)]
+    return []
+
+
+class ArticlePage:
+    """A read-only view of an article page; ``url`` is the site URL it was fetched as."""
+
+    def __init__(self, root: HtmlElement, url: str) -> None:
+        self.root = root
+        self.url = url
+        self.json_ld_errors = 0
+
+    # --- shared views -------------------------------------------------------
+    @cached_property
+    def meta(self) -> dict[str, str]:
+        """``property`` and ``name`` meta tags; the first of each key wins."""
+        found: dict[str, str] = {}
+        for node in sel.META_PROPERTY(self.root):
+            found.setdefault(node.get("property").strip().lower(), node.get("content"))
+        for node in sel.META_NAME(self.root):
+            found.setdefault(node.get("name").strip().lower(), node.get("content"))
+        return found
+
+    @cached_property
+    def json_ld(self) -> list[dict[str, Any]]:
+        """Every JSON-LD object of the page, ``@graph`` members flattened."""
+        objects: list[dict[str, Any]] = []
+        for text in sel.JSON_LD(self.root):
+            try:
+                data = json.loads(text)
+            except ValueError:
+                self.json_ld_errors += 1
+                continue
+            stack = data if isinstance(data, list) else [data]
+            for item in stack:
+                if not isinstance(item, dict):
+                    continue
+                graph = item.get("@graph")
+                if isinstance(graph, list):
+                    objects.extend(g for g in graph if isinstance(g, dict))
+                else:
+                    objects.append(item)
+        return objects
+
+    @cached_property
+    def news_article(self) -> dict[str, Any]:
+        """The JSON-LD NewsArticle (or Article) object, or an empty dict."""
+        for item in self.json_ld:
+            types = item.get("@type")
+            types = types if isinstance(types, list) else [types]
+            if _ARTICLE_TYPES.intersection(t for t in types if isinstance(t, str)):
+                return item
+        return {}
+
+    def ld(self, key: str) -> list[str]:
+        """Decoded strings of a NewsArticle key."""
+        return [decode_entities(s) for s in _ld_strings(self.news_article.get(key))]
+
+    @cached_property
+    def article(self) -> HtmlElement | None:
+        return _first(sel.ARTICLE(self.root))
+
+    @cached_property
+    def scope(self) -> HtmlElement:
+        """Where article markup is looked for: the article element, else the page."""
+        return self.article if self.article is not None else self.root
+
+    @cached_property
+    def body(self) -> Body:
+        return extract_body(_first(sel.BODY(self.scope)), self.url)
+
+    @cached_property
+    def publication_times(self) -> list[HtmlElement]:
+        return sel.PUBLICATION_TIMES(self.scope)
+
+    # --- candidates per field, in the spec's order --------------------------
+    def canonical_urls(self) -> list[str]:
+        return [*sel.CANONICAL(self.root), self.meta.get("og:url", ""), self.url]
+
+    def titles(self) -> list[str | None]:
+        return [
+            _text(_first(sel.TITLE(self.scope))),
+            *self.ld("headline"),
+            self.meta.get("og:title"),
+        ]
+
+    def published(self) -> list[str | None]:
+        times = self.publication_times
+        return [
+            *self.ld("datePublished"),
+            self.meta.get("article:published_time"),
+            times[0].get("datetime") if times else None,
+        ]
+
+    def modified(self) -> list[str | None]:
+        times = self.publication_times
+        return [
+            *self.ld("dateModified"),
+            self.meta.get("article:modified_time"),
+            times[1].get("datetime") if len(times) > 1 else None,
+        ]
+
+    def date_texts(self) -> list[str | None]:
+        times = self.publication_times
+        return [_text(times[0])] if times else []
+
+    def lead_images(self) -> list[str | None]:
+        image = _first(sel.MAIN_MEDIA_IMAGE(self.scope))
+        candidates: list[str | None] = []
+        if image is not None:
+            candidates += [image.get("src"), image.get("data-src")]
+        candidates += [self.meta.get("og:image"), *self.ld("image")]
+        return [
+            absolute_http_url(c, self.url) for c in candidates if c and not c.startswith("data:")
+        ]
+
+    def summaries(self) -> list[str | None]:
+        return [_text(_first(sel.CHAPO(self.scope)))]
+
+    def sections(self) -> list[str | None]:
+        crumbs = [_text(a) for a in sel.BREADCRUMB(self.root)]
+        return [*self.ld("articleSection")[:1], *crumbs[-1:]]
+
+    def page_tags(self) -> list[str | None]:
+        return [_text(tag) for tag in sel.TAGS(self.scope)]
+
+    def ld_keywords(self) -> str | list[str] | None:
+        value = self.news_article.get("keywords")
+        if isinstance(value, str):
+            return decode_entities(value)
+        if isinstance(value, list):
+            return [decode_entities(v) for v in value if isinstance(v, str)]
+        return None
+
+    def page_authors(self) -> list[str | None]:
+        return [_text(a) for a in sel.AUTHORS(self.scope)]
+
+    def ld_authors(self) -> list[str]:
+        return self.ld("author")
+
+    def audio_urls(self) -> Iterator[str]:
+        audio = self.news_article.get("audio")
+        for item in audio if isinstance(audio, list) else [audio]:
+            if isinstance(item, dict) and isinstance(item.get("contentUrl"), str):
+                url = absolute_http_url(item["contentUrl"], self.url)
+                if url:
+                    yield url
