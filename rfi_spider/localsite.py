@@ -1,0 +1,133 @@
+"""A small HTTP server on 127.0.0.1 that serves a copy of the site from memory.
+
+It serves the bundled sample site for the offline demo (``-a demo=1``) and
+the fixtures of the tests. Pages are read with ``importlib.resources``, so it
+works from a checkout, a wheel or a Scrapyd egg alike.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from urllib.parse import urlsplit
+
+from w3lib.url import canonicalize_url
+
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".xml": "application/rss+xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+}
+
+
+@dataclass
+class Page:
+    """One response: status, body and headers."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def route_key(path: str) -> str:
+    """The lookup key of a request path: percent-encoded with upper-case hex, query kept."""
+    canonical = canonicalize_url("http://localhost" + (path or "/"), keep_fragments=False)
+    parts = urlsplit(canonical)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+# A hook may answer a request itself (a challenge, a 429) before the page table is read.
+Hook = Callable[[BaseHTTPRequestHandler, str], Page | None]
+
+
+class LocalSite:
+    """Serves ``pages`` (path -> :class:`Page`) on a free loopback port, in a thread."""
+
+    def __init__(self, pages: Mapping[str, Page] | None = None, hook: Hook | None = None) -> None:
+        self.pages: dict[str, Page] = {route_key(k): v for k, v in (pages or {}).items()}
+        self.hook = hook
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    @classmethod
+    def sample(cls, hook: Hook | None = None) -> LocalSite:
+        """The sample site shipped in ``rfi_spider/sample_site``."""
+        return cls(load_site("rfi_spider.sample_site"), hook=hook)
+
+    def add(self, path: str, body: str | bytes, status: int = 200, **kwargs: object) -> None:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.pages[route_key(path)] = Page(data, status, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the site is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> str:
+        """Start serving; returns the base URL (``http://127.0.0.1:<port>``)."""
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                key = route_key(self.path)
+                site.requests.append(("GET", key, dict(self.headers.items())))
+                page = site.hook(self, key) if site.hook else None
+                if page is None:
+                    page = site.pages.get(key) or site.pages.get(key.split("?")[0])
+                if page is None:
+                    page = Page(b"<html><body><h1>404</h1></body></html>", status=404)
+                self.send_response(page.status)
+                self.send_header("Content-Type", page.content_type)
+                self.send_header("Content-Length", str(len(page.body)))
+                for name, value in page.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(page.body)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                logger.debug("local site: " + format, *args)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> LocalSite:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def load_site(package: str) -> dict[str, Page]:
+    """Read a site folder (``routes.json`` + files) from package resources."""
+    folder = resources.files(package)
+    routes = json.loads(folder.joinpath("routes.json").read_text(encoding="utf-8"))
+    pages = {}
+    for path, name in routes.items():
+        suffix = name[name.rfind(".") :]
+        pages[path] = Page(
+            folder.joinpath(name).read_bytes(),
+            content_type=CONTENT_TYPES.get(suffix, "application/octet-stream"),
+        )
+    return pages
