@@ -1,0 +1,67 @@
+"""Crawl summary: one readable block in the log when the spider closes."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+
+def summary_lines(stats: dict[str, object], reason: str) -> list[str]:
+    """The summary as lines: found, exported, duplicates, skipped and dropped by reason."""
+
+    def count(key: str) -> int:
+        value = stats.get(key, 0)
+        return value if isinstance(value, int) else 0
+
+    def by_prefix(prefix: str) -> list[tuple[str, int]]:
+        return sorted(
+            (key[len(prefix) :], value)
+            for key, value in stats.items()
+            if key.startswith(prefix) and isinstance(value, int)
+        )
+
+    lines = [
+        f"rfi_cn crawl summary ({reason})",
+        f"  articles found:            {count('rfi/articles/found')}",
+        f"  articles fetched:          {count('rfi/articles/fetched')}",
+        f"  exported:                  {count('rfi/exported')}",
+        f"  duplicates (not exported): {count('rfi/duplicates')}",
+        f"  skipped, already exported: {count('rfi/skipped/already_exported')}",
+    ]
+    for source, value in by_prefix("rfi/exported/source/"):
+        lines.append(f"  exported from {source}: {value}")
+    for key, value in by_prefix("rfi/skipped/"):
+        if key != "already_exported":
+            lines.append(f"  skipped, {key}: {value}")
+    dropped = by_prefix("rfi/dropped/")
+    lines.append(f"  dropped: {sum(v for _, v in dropped)}")
+    lines.extend(f"    {key}: {value}" for key, value in dropped)
+    failed = by_prefix("rfi/failed/")
+    if failed:
+        lines.append(f"  requests failed: {sum(v for _, v in failed)}")
+        lines.extend(f"    {key}: {value}" for key, value in failed)
+    errors = count("log_count/ERROR")
+    if errors:
+        lines.append(f"  errors logged: {errors}")
+    return lines
+
+
+class CrawlSummary:
+    """Logs :func:`summary_lines` at the end of every crawl."""
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlSummary:
+        extension = cls(crawler.stats)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        logger.info("\n".join(summary_lines(self.stats.get_stats(), reason)))

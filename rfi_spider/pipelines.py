@@ -1,0 +1,165 @@
+"""Item pipelines: validate, then dedupe and export in one step.
+
+Dedupe and export are one pipeline on purpose: under one file lock, an item
+is checked against the store, written to both exports, then recorded. The
+order of those writes is what makes a crash safe (see ``ArchivePipeline``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+
+from rfi_spider import seedfile
+from rfi_spider.canonical import is_article_url
+from rfi_spider.exporters import (
+    JsonLinesFile,
+    SeedFiles,
+    iter_lines_from,
+    repair_torn_tail,
+    serialize_line,
+)
+from rfi_spider.state import ExportLock, SeenStore, output_dirs
+
+logger = logging.getLogger(__name__)
+
+# Fields every exported item must carry, non-empty.
+REQUIRED = ("url", "title", "published_at", "date_text", "paragraphs", "source", "crawled_at")
+
+
+class ValidationPipeline:
+    """Drops items that miss a required field, counting ``rfi/dropped/invalid/<field>``."""
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidationPipeline:
+        return cls(crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        missing = [name for name in REQUIRED if not adapter.get(name)]
+        if adapter.get("url") and not is_article_url(adapter["url"]):
+            missing.append("url")
+        for name in missing:
+            self.stats.inc_value(f"rfi/dropped/invalid/{name}")
+        if missing:
+            raise DropItem(f"invalid item {adapter.get('url')!r}: missing or bad {missing}")
+        return item
+
+
+def seed_record(adapter: ItemAdapter) -> seedfile.SeedRecord:
+    """The seed-style file of an item: the mirror's entry as sent, else the site fields."""
+    entry = adapter.get("mirror_entry")
+    if entry:
+        return seedfile.SeedRecord(
+            ms=entry["ms"],
+            title=entry["title"],
+            url=seedfile.whatwg_url(entry["link"]),
+            html=seedfile.join_lines(entry["html"]),
+        )
+    return seedfile.SeedRecord(
+        ms=seedfile.to_ms(adapter["published_at"]),
+        title=adapter["title"],
+        url=adapter["url"],
+        html=seedfile.site_html(adapter.asdict()),
+    )
+
+
+class ArchivePipeline:
+    """Drops articles already exported (this run or any earlier one) and exports the rest.
+
+    Order of writes for one article, all under the export lock:
+
+    1. the seed-style file, atomically (temporary file + rename);
+    2. the JSON line, in one append;
+    3. the URL into the store, with the JSON Lines size, in one transaction.
+
+    A crash before 2 leaves at most a complete file that the next run rewrites
+    in place; a crash between 2 and 3 leaves a line the store does not know,
+    which :meth:`reconcile` (run at start) adds from the file's tail. So no
+    article is lost, and none is exported twice.
+    """
+
+    def __init__(
+        self, output_dir: Path, state_dir: Path, stats: StatsCollector, fsync: bool
+    ) -> None:
+        self.output_dir = output_dir
+        self.state_dir = state_dir
+        self.stats = stats
+        self.fsync = fsync
+        self.jsonl_path = output_dir / "items.jsonl"
+        self.offset_key = f"jsonl_size:{self.jsonl_path.resolve()}"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        output_dir, state_dir = output_dirs(crawler.settings)
+        return cls(output_dir, state_dir, crawler.stats, crawler.settings.getbool("RFI_FSYNC"))
+
+    def open_spider(self) -> None:
+        self.store = SeenStore(self.state_dir / "seen.sqlite3")
+        self.lock = ExportLock(self.state_dir / "export.lock")
+        self.files = SeedFiles(self.output_dir / "articles", fsync=self.fsync)
+        with self.lock:
+            aside = repair_torn_tail(self.jsonl_path)
+            if aside:
+                logger.warning(
+                    "items.jsonl ended in a torn line (a killed run): moved it to %s", aside
+                )
+                self.stats.inc_value("rfi/repaired/torn_jsonl_line")
+            self.jsonl = JsonLinesFile(self.jsonl_path, fsync=self.fsync)
+            self.reconcile()
+            removed = self.files.remove_leftovers()
+            if removed:
+                logger.warning("removed %d temporary file(s) left by a killed run", removed)
+
+    def reconcile(self) -> None:
+        """Record the URLs of JSON lines written after the store's last commit."""
+        size = self.jsonl.size()
+        recorded = int(self.store.get_meta(self.offset_key) or 0)
+        if recorded > size:
+            logger.warning(
+                "items.jsonl is shorter than the state remembers (%d < %d bytes): was it "
+                "replaced? Articles already in the state will not be exported again.",
+                size,
+                recorded,
+            )
+            recorded = 0
+        if recorded < size:
+            rows = (
+                (line["url"], line.get("source") or "")
+                for line in iter_lines_from(self.jsonl_path, recorded)
+                if isinstance(line.get("url"), str)
+            )
+            added = self.store.add_many(rows)
+            if added:
+                logger.warning("recorded %d exported article(s) the state had missed", added)
+                self.stats.inc_value("rfi/repaired/state_entries", added)
+        self.store.set_meta(self.offset_key, str(size))
+
+    def close_spider(self) -> None:
+        self.jsonl.close()
+        self.lock.close()
+        self.store.close()
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        url = adapter["url"]
+        with self.lock:
+            if url in self.store:
+                self.stats.inc_value("rfi/duplicates")
+                raise DropItem(f"already exported: {url}", log_level="DEBUG")
+            path = self.files.write(url, adapter["published_at"], seed_record(adapter))
+            size = self.jsonl.append(serialize_line(item))
+            self.store.add(url, adapter["source"], meta={self.offset_key: str(size)})
+        self.stats.inc_value("rfi/exported")
+        self.stats.inc_value(f"rfi/exported/source/{adapter['source']}")
+        logger.debug("exported %s to %s", url, path)
+        return item

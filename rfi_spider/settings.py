@@ -1,0 +1,85 @@
+"""Scrapy settings of rfi-spider: every knob, with what it is for.
+
+Override any of them with ``-s NAME=value`` (or ``-d setting=NAME=value`` on
+Scrapyd). ``RFI_OUTPUT_DIR`` and ``RFI_STATE_DIR`` are also read from the
+environment variables of the same names.
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "rfi_spider"
+SPIDER_MODULES = ["rfi_spider.spiders"]
+NEWSPIDER_MODULE = "rfi_spider.spiders"
+
+# --- where things go ---------------------------------------------------------
+# Exports: items.jsonl and articles/ (seed-style files).
+RFI_OUTPUT_DIR = os.environ.get("RFI_OUTPUT_DIR", "output")
+# The dedupe store (SQLite) and the export lock; unset: <RFI_OUTPUT_DIR>/.state, so
+# that the state always travels with the exports it describes.
+RFI_STATE_DIR = os.environ.get("RFI_STATE_DIR") or None
+# fsync every export: survives power loss, not only a killed process (slower).
+RFI_FSYNC = False
+
+# --- what to crawl -------------------------------------------------------------
+RFI_SITE_ROOT = "https://www.rfi.fr"
+RFI_HOME = "/cn/"
+# Section and column listings walked after the home page (Chinese slugs only).
+RFI_SECTIONS = [
+    "政治", "中国", "国际", "法国", "欧洲", "亚洲", "美洲", "中东", "非洲",
+    "港澳台", "社会", "体育", "经贸", "科技与文化",
+    "专栏检索/法国报纸摘要", "专栏检索/环保天地",
+]  # fmt: skip
+# RSS feeds of the site.
+RFI_FEEDS = ["/cn/rss"]
+# Daily archive for backfill (-a since=YYYY-MM-DD -a until=YYYY-MM-DD); str.format
+# fields: year, month, day (ints). The live site's form was not verified.
+RFI_ARCHIVE_URL = "/cn/档案资料库/{year}/{month:02d}/{day:02d}"
+# How far listing pages found on listing pages are followed (0: only the start pages).
+RFI_LISTING_DEPTH = 1
+# Longest backfill accepted, in days (a typo in a year should not queue 10,000 days).
+RFI_MAX_BACKFILL_DAYS = 3660
+# Feed mirrors read by default (-a mirrors=URL,URL overrides; empty disables).
+RFI_MIRRORS: list[str] = []
+
+# --- politeness --------------------------------------------------------------
+RFI_CONTACT_URL = "https://github.com/rfi-spider/rfi-spider"
+# An honest, non-browser User-Agent: a Chrome-like one is what got plain clients blocked.
+USER_AGENT = f"rfi-spider/0.1 (+{RFI_CONTACT_URL})"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+# Article pages weigh about 200 KB: refuse anything absurd (and gzip bombs).
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = False
+# No code-execution consoles on a long-running archiver.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+# --- processing ----------------------------------------------------------------
+ITEM_PIPELINES = {
+    "rfi_spider.pipelines.ValidationPipeline": 100,
+    "rfi_spider.pipelines.ArchivePipeline": 800,
+}
+EXTENSIONS = {
+    "rfi_spider.extensions.CrawlSummary": 900,
+}
+# Scrapy's own feed exports stay off: ArchivePipeline writes the JSON Lines file
+# itself, so that a line is written before its URL is recorded (crash safety).
+FEEDS: dict[str, dict] = {}
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
