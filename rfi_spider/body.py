@@ -21,8 +21,9 @@ from rfi_spider.processors import clean_text, collapse_whitespace, strip_invisib
 
 # Tags whose edges are not text: white space next to them is dropped.
 _BLOCK_LEVEL = frozenset({"p", "h2", "h3", "h4", "blockquote", "ul", "ol", "li"})
+# An element with nothing but white space or line breaks in it.
 _EMPTY_ELEMENT = re.compile(
-    r"<(p|h2|h3|h4|blockquote|ul|ol|li|strong|b|em|i|a)(?: [^>]*)?>\s*</\1>"
+    r"<(p|h2|h3|h4|blockquote|ul|ol|li|strong|b|em|i|a)(?: [^>]*)?>(?:\s|<br>)*</\1>"
 )
 
 

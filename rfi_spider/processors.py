@@ -23,9 +23,13 @@ _WHITESPACE_RUN = re.compile(r"\s+")
 _LINE_BREAK = re.compile(r"[\n\r\u2028\u2029\x0b\x0c\x85]")
 
 
+# Punctuation of ambiguous width that Chinese text sets full width: the spec counts “ ” as wide.
+_WIDE_PUNCTUATION = frozenset("“”‘’…—")
+
+
 def is_wide(char: str) -> bool:
-    """True for East Asian wide and fullwidth characters (CJK, ，。？ and the like)."""
-    return unicodedata.east_asian_width(char) in ("W", "F")
+    """True for East Asian wide and fullwidth characters (CJK, ，。？“” and the like)."""
+    return char in _WIDE_PUNCTUATION or unicodedata.east_asian_width(char) in ("W", "F")
 
 
 def _collapse(match: re.Match[str]) -> str:

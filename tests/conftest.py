@@ -60,10 +60,17 @@ class CrawlResult:
         return 0
 
 
-def run_crawl(output: Path, *args: str, settings: dict[str, str] | None = None) -> CrawlResult:
-    """``scrapy crawl rfi_cn`` in a subprocess, as a user runs it, into ``output``."""
+def run_crawl(
+    output: Path, *args: str, settings: dict[str, str] | None = None, fast: bool = True
+) -> CrawlResult:
+    """``scrapy crawl rfi_cn`` in a subprocess, as a user runs it, into ``output``.
+
+    ``fast`` turns the politeness delays off (loopback); without it the crawl
+    runs with the project's own settings.
+    """
     command = [sys.executable, "-m", "scrapy", "crawl", "rfi_cn"]
-    for name, value in {**FAST, "RFI_OUTPUT_DIR": str(output), **(settings or {})}.items():
+    base = FAST if fast else {}
+    for name, value in {**base, "RFI_OUTPUT_DIR": str(output), **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]
     for arg in args:
         command += ["-a", arg]

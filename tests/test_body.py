@@ -96,3 +96,9 @@ def test_unknown_wrappers_are_unwrapped() -> None:
 def test_empty_body() -> None:
     assert extract_body(None, BASE).paragraphs == []
     assert body("").html == ""
+
+
+def test_paragraph_of_line_breaks_only_is_empty() -> None:
+    result = body("<p>前</p><p><br></p><p> <br> </p><p>后</p>")
+    assert result.paragraphs == ["前", "后"]
+    assert result.html == "<p>前</p><p>后</p>"

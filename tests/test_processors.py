@@ -26,7 +26,10 @@ from rfi_spider.processors import (
         ("Hello\nworld", "Hello world"),  # Latin: a space
         ("近\n30 个国家", "近 30 个国家"),  # CJK then digit: a space
         ("会议，\n讨论", "会议，讨论"),  # fullwidth punctuation counts as wide
-        ("“我们\n有”", "“我们有”"),
+        ("他说：\n“我们有”", "他说：“我们有”"),  # curly quotes count as wide (the spec)
+        ("“我们有”\n他说", "“我们有”他说"),
+        ("巴黎……\n会议", "巴黎……会议"),
+        ("say “hi”\nto", "say “hi” to"),  # a Latin letter on one side: a space
         ("a\u00a0\u00a0b", "a b"),  # non-breaking spaces fold
         ("中\u3000文", "中 文"),  # ideographic space is white space, no line break
         ("  edges  ", "edges"),
