@@ -17,12 +17,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED = ROOT.parent / "shared" / "seed" / "000_61a0efc48b56a91e.txt"
 SEED_COPY = FIXTURES / "seed" / "000_61a0efc48b56a91e.txt"
 
-# Settings every test crawl uses: loopback needs no politeness delay.
-FAST = {
-    "DOWNLOAD_DELAY": "0",
-    "AUTOTHROTTLE_ENABLED": "False",
-    "LOG_LEVEL": "INFO",
-}
+# Settings every test crawl uses: nothing may reach a real host (no default mirrors).
+OFFLINE = {"RFI_MIRRORS": "", "LOG_LEVEL": "INFO"}
+# And, unless a test says otherwise: loopback needs no politeness delay.
+FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False"}
 
 
 @pytest.fixture
@@ -69,7 +67,7 @@ def run_crawl(
     runs with the project's own settings.
     """
     command = [sys.executable, "-m", "scrapy", "crawl", "rfi_cn"]
-    base = FAST if fast else {}
+    base = {**OFFLINE, **(FAST if fast else {})}
     for name, value in {**base, "RFI_OUTPUT_DIR": str(output), **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]
     for arg in args:
