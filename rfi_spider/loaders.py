@@ -12,7 +12,7 @@ from scrapy.loader import ItemLoader
 
 from rfi_spider.canonical import canonical_url, is_article_url, section_of
 from rfi_spider.items import LISTS, NULLABLE, ArticleItem
-from rfi_spider.page import ArticlePage
+from rfi_spider.page import ArticleView
 from rfi_spider.processors import (
     clean_text,
     drop_empty,
@@ -78,8 +78,13 @@ class ArticleLoader(ItemLoader):
         return item
 
 
-def load_article(page: ArticlePage, crawled_at: str, source: str = SITE_SOURCE) -> ArticleItem:
-    """Fill an item from a parsed page, each field from its candidates in order."""
+def load_article(
+    page: ArticleView, crawled_at: str | None, source: str | None = SITE_SOURCE
+) -> ArticleItem:
+    """Fill an item from a page view (a site page or a mirror entry), each field in order.
+
+    ``crawled_at`` and ``source`` may be None (the seed-file reader knows neither).
+    """
     loader = ArticleLoader()
     loader.add_fallback("url", *([c] for c in page.canonical_urls()))
     loader.add_value("title", page.titles())

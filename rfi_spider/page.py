@@ -3,15 +3,17 @@
 Each field of the item is a small method over this view that returns its
 candidates in the spec's order of fallbacks; the loader cleans them and keeps
 the first that survives. Nothing here parses the page a second time.
+:class:`ArticleView` is what the loader reads: a feed mirror's entry offers
+the same methods (``entrypage.py``), so both go through one extraction path.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from lxml.html import HtmlElement
 
@@ -24,11 +26,13 @@ logger = logging.getLogger(__name__)
 _ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle"}
 
 
-def _first(nodes: list[Any]) -> Any:
+def first(nodes: list[Any]) -> Any:
+    """The first node, or None."""
     return nodes[0] if nodes else None
 
 
-def _text(element: HtmlElement | None) -> str | None:
+def text_of(element: HtmlElement | None) -> str | None:
+    """All text of an element (not of its scripts and styles); None for no element."""
     if element is None:
         return None
     return "".join(t for t in element.xpath(".//text()[not(ancestor::script or ancestor::style)]"))
@@ -46,6 +50,28 @@ def _ld_strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for item in value for s in _ld_strings(item)]
     return []
+
+
+class ArticleView(Protocol):
+    """The candidates of each field, in the spec's order; ``url`` is the article's site URL."""
+
+    url: str
+
+    @property
+    def body(self) -> Body: ...
+    def canonical_urls(self) -> list[str]: ...
+    def titles(self) -> list[str | None]: ...
+    def published(self) -> list[str | None]: ...
+    def modified(self) -> list[str | None]: ...
+    def date_texts(self) -> list[str | None]: ...
+    def lead_images(self) -> list[str | None]: ...
+    def summaries(self) -> list[str | None]: ...
+    def sections(self) -> list[str | None]: ...
+    def page_tags(self) -> list[str | None]: ...
+    def ld_keywords(self) -> str | list[str] | None: ...
+    def page_authors(self) -> list[str | None]: ...
+    def ld_authors(self) -> list[str]: ...
+    def audio_urls(self) -> Iterable[str]: ...
 
 
 class ArticlePage:
@@ -104,7 +130,7 @@ class ArticlePage:
 
     @cached_property
     def article(self) -> HtmlElement | None:
-        return _first(sel.ARTICLE(self.root))
+        return first(sel.ARTICLE(self.root))
 
     @cached_property
     def scope(self) -> HtmlElement:
@@ -113,7 +139,7 @@ class ArticlePage:
 
     @cached_property
     def body(self) -> Body:
-        return extract_body(_first(sel.BODY(self.scope)), self.url)
+        return extract_body(first(sel.BODY(self.scope)), self.url)
 
     @cached_property
     def publication_times(self) -> list[HtmlElement]:
@@ -125,7 +151,7 @@ class ArticlePage:
 
     def titles(self) -> list[str | None]:
         return [
-            _text(_first(sel.TITLE(self.scope))),
+            text_of(first(sel.TITLE(self.scope))),
             *self.ld("headline"),
             self.meta.get("og:title"),
         ]
@@ -148,10 +174,10 @@ class ArticlePage:
 
     def date_texts(self) -> list[str | None]:
         times = self.publication_times
-        return [_text(times[0])] if times else []
+        return [text_of(times[0])] if times else []
 
     def lead_images(self) -> list[str | None]:
-        image = _first(sel.MAIN_MEDIA_IMAGE(self.scope))
+        image = first(sel.MAIN_MEDIA_IMAGE(self.scope))
         candidates: list[str | None] = []
         if image is not None:
             candidates += [image.get("src"), image.get("data-src")]
@@ -161,14 +187,14 @@ class ArticlePage:
         ]
 
     def summaries(self) -> list[str | None]:
-        return [_text(_first(sel.CHAPO(self.scope)))]
+        return [text_of(first(sel.CHAPO(self.scope)))]
 
     def sections(self) -> list[str | None]:
-        crumbs = [_text(a) for a in sel.BREADCRUMB(self.root)]
+        crumbs = [text_of(a) for a in sel.BREADCRUMB(self.root)]
         return [*self.ld("articleSection")[:1], *crumbs[-1:]]
 
     def page_tags(self) -> list[str | None]:
-        return [_text(tag) for tag in sel.TAGS(self.scope)]
+        return [text_of(tag) for tag in sel.TAGS(self.scope)]
 
     def ld_keywords(self) -> str | list[str] | None:
         value = self.news_article.get("keywords")
@@ -179,7 +205,7 @@ class ArticlePage:
         return None
 
     def page_authors(self) -> list[str | None]:
-        return [_text(a) for a in sel.AUTHORS(self.scope)]
+        return [text_of(a) for a in sel.AUTHORS(self.scope)]
 
     def ld_authors(self) -> list[str]:
         return self.ld("author")

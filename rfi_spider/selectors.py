@@ -66,3 +66,62 @@ FEED_LINKS = XPath(
     "//*[local-name()='item']/*[local-name()='link']/text()"
     " | //*[local-name()='entry']/*[local-name()='link'][not(@rel) or @rel='alternate']/@href"
 )
+
+# --- feed mirrors: the feed (RSS 2.0 and Atom) ------------------------------
+FEED_NS = {
+    "atom": "http://www.w3.org/2005/Atom",
+    "content": "http://purl.org/rss/1.0/modules/content/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+}
+ATOM_FEED_TAG = "{http://www.w3.org/2005/Atom}feed"
+RSS_ITEMS = XPath("/rss/channel/item")
+RSS_TITLE = XPath("string(title)")
+RSS_LINK = XPath("string(link)")
+RSS_GUID_LINK = XPath("string(guid[not(@isPermaLink='false')])")
+RSS_CONTENT = XPath("string(content:encoded)", namespaces=FEED_NS)
+RSS_DESCRIPTION = XPath("string(description)")
+RSS_DATE = XPath("string(pubDate)")
+RSS_DC_DATE = XPath("string(dc:date)", namespaces=FEED_NS)
+RSS_AUTHORS = XPath("author/text() | dc:creator/text()", namespaces=FEED_NS)
+RSS_CATEGORIES = XPath("category/text()")
+RSS_AUDIO = XPath("enclosure[starts-with(@type, 'audio/')]/@url")
+ATOM_ENTRIES = XPath("/atom:feed/atom:entry", namespaces=FEED_NS)
+ATOM_TITLE = XPath("atom:title", namespaces=FEED_NS)
+ATOM_LINK = XPath("atom:link[not(@rel) or @rel='alternate']/@href", namespaces=FEED_NS)
+ATOM_CONTENT = XPath("atom:content", namespaces=FEED_NS)
+ATOM_SUMMARY = XPath("atom:summary", namespaces=FEED_NS)
+ATOM_PUBLISHED = XPath("string(atom:published)", namespaces=FEED_NS)
+ATOM_UPDATED = XPath("string(atom:updated)", namespaces=FEED_NS)
+ATOM_AUTHORS = XPath("atom:author/atom:name/text()", namespaces=FEED_NS)
+ATOM_CATEGORIES = XPath("atom:category/@term", namespaces=FEED_NS)
+ATOM_AUDIO = XPath(
+    "atom:link[@rel='enclosure'][starts-with(@type, 'audio/')]/@href", namespaces=FEED_NS
+)
+
+# --- feed mirrors: an entry's HTML (parsed as <html><body>{html}</body></html>) -------
+# feedx (and the seed-style file): <div>DATE</div><img src=LEAD><p><strong>CHAPO</strong></p>
+# <div>BODY</div>, then a share block <div><div>分享 :</div>…</div> and <br><hr><div>footer</div>.
+ENTRY_DATE_DIVS = XPath("/html/body/div[not(*)]")
+ENTRY_LEAD_IMAGE = XPath("/html/body/img")
+_ENTRY_CHAPO = (
+    "/html/body/p[count(*)=1][strong][not(text()[normalize-space()])][following-sibling::div][1]"
+)
+ENTRY_CHAPO = XPath(_ENTRY_CHAPO)
+ENTRY_BODY_DIV = XPath(
+    "/html/body/div[not(preceding-sibling::hr)][.//p or .//h2 or .//h3 or .//h4 or .//li][1]"
+)
+# Text blocks outside any div: RSSHub's shape (the body's inner HTML), not feedx's.
+ENTRY_LOOSE_BLOCKS = XPath(
+    "/html/body/*[self::p or self::h2 or self::h3 or self::h4 or self::ul or self::ol"
+    " or self::blockquote]"
+)
+# RSSHub: chapo outerHTML + main media outerHTML + body inner HTML (classes kept).
+ENTRY_RSSHUB_PARTS = css("body > .t-content__chapo, body > .t-content__main-media")
+# What is not body when the body has no wrapper of its own: the parts above, and feedx's
+# date div, lead image, chapo, empty promo divs, share block and footer rule.
+ENTRY_NOT_BODY = XPath(
+    "/html/body/div[not(*)] | /html/body/img"
+    f" | {_ENTRY_CHAPO}"
+    " | /html/body/div[div[starts-with(normalize-space(.), '分享')]]"
+)
+ENTRY_FOOTER_RULE = XPath("/html/body/hr[1]")
