@@ -41,6 +41,10 @@ def summary_lines(stats: dict[str, object], reason: str) -> list[str]:
     dropped = by_prefix("rfi/dropped/")
     lines.append(f"  dropped: {sum(v for _, v in dropped)}")
     lines.extend(f"    {key}: {value}" for key, value in dropped)
+    mirror = by_prefix("rfi/mirror/")
+    if mirror:
+        lines.append("  feed mirrors:")
+        lines.extend(f"    {key}: {value}" for key, value in mirror)
     failed = by_prefix("rfi/failed/")
     if failed:
         lines.append(f"  requests failed: {sum(v for _, v in failed)}")

@@ -160,7 +160,7 @@ def read_feed(body: bytes, feed_url: str) -> Feed:
 def _entry(fields: _Fields, index: int, feed_url: str, host: str) -> MirrorEntry | EntryProblem:
     link = fields.link.strip()
     if not link:
-        return EntryProblem("no_link", f"entry #{index}")
+        return EntryProblem("no_link", f"#{index}")
     try:
         link = urljoin(feed_url, link)
     except ValueError:

@@ -40,8 +40,17 @@ RFI_ARCHIVE_URL = "/cn/档案资料库/{year}/{month:02d}/{day:02d}"
 RFI_LISTING_DEPTH = 1
 # Longest backfill accepted, in days (a typo in a year should not queue 10,000 days).
 RFI_MAX_BACKFILL_DAYS = 3660
-# Feed mirrors read by default (-a mirrors=URL,URL overrides; empty disables).
-RFI_MIRRORS: list[str] = []
+
+# --- feed mirrors ----------------------------------------------------------------
+# Full-text mirrors of the site (RSS 2.0 or Atom), read first in every crawl: an
+# entry stands in for its article when the site refuses it (403, 404, 410, 429 or 5xx
+# after retries, a timeout, no connection, a page that is not the article).
+# -a mirrors=URL,URL overrides the list, and an empty one disables mirrors; the demo
+# reads the sample site's own mirror feed instead.
+RFI_MIRRORS: list[str] = [
+    "https://feedx.net/rss/rfi.xml",  # feedx: the shape of the seed
+    "https://rsshub.app/rfi/cn",  # RSSHub's public instance, route /rfi/cn
+]
 
 # --- politeness --------------------------------------------------------------
 RFI_CONTACT_URL = "https://github.com/rfi-spider/rfi-spider"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, CrawlResult, run_crawl
+from conftest import FIXTURES, SEED_COPY, CrawlResult, run_crawl
 
 from rfi_spider import seedfile
 from rfi_spider.items import FIELDS
@@ -146,5 +146,13 @@ def test_bad_arguments_fail_clearly(tmp_path: Path) -> None:
 def test_demo_serves_the_sample_site_and_crawls_it(tmp_path: Path) -> None:
     result = run_crawl(tmp_path / "out", "demo=1", fast=False)  # the demo needs no -s
     assert result.returncode == 0, result.log[-3000:]
-    assert sorted(i["url"] for i in result.items) == sorted(BY_URL)
-    assert len(result.article_files) == len(BY_URL)
+    # The demo also reads the sample site's mirror feed: the site's articles, plus the
+    # one only the mirror has (the seed's, which the site answers with 404).
+    mirror = EXPECTED["demo_mirror"]
+    by_url = {i["url"]: i for i in result.items}
+    assert sorted(by_url) == sorted([*BY_URL, *mirror["from_mirror"]])
+    assert len(result.items) == len(by_url)
+    assert {by_url[u]["source"] for u in mirror["from_mirror"]} == {"127.0.0.1"}
+    assert {by_url[u]["source"] for u in mirror["site_wins"]} == {"rfi.fr"}
+    assert len(result.article_files) == len(by_url)
+    assert SEED_COPY.read_bytes() in [p.read_bytes() for p in result.article_files]

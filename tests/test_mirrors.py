@@ -181,7 +181,7 @@ def test_broken_entries_are_reported_not_raised() -> None:
         ("bad_date", URL),
         ("no_content", URL),
     ]
-    assert feed.problems[0].where == "entry #1"
+    assert feed.problems[0].where == "#1"
     assert feed.problems[1].where == "https://example.com/cn/a/20240307-x"
 
 

@@ -1,1 +1,7 @@
-"""The bundled offline copy of the site (HTML, feed, robots.txt), served by ``localsite``."""
+"""The bundled offline copy of the site (HTML, feed, robots.txt), served by ``localsite``.
+
+It also serves a feedx-style full-text mirror feed at :data:`MIRROR_FEED`, which the
+demo (``-a demo=1``) reads as its feed mirror.
+"""
+
+MIRROR_FEED = "/mirror/rfi.xml"

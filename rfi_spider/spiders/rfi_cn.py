@@ -7,8 +7,10 @@ Arguments (``-a name=value``):
   keeping only articles published (Paris time) in that range.
 - ``base_url=http://host:port``: fetch every site URL from this root instead of
   https://www.rfi.fr; items keep their canonical https://www.rfi.fr URLs.
-- ``mirrors=URL,URL``: full-text feed mirrors (empty: none).
-- ``demo=1``: serve the bundled sample site on loopback and crawl it.
+- ``mirrors=URL,URL``: full-text feed mirrors (empty: none); default ``RFI_MIRRORS``.
+  Their entries stand in for the articles the site refuses (see ``parse_mirror``).
+- ``demo=1``: serve the bundled sample site on loopback and crawl it (and read its
+  mirror feed, unless ``mirrors=`` is given).
 """
 
 from __future__ import annotations
@@ -28,11 +30,14 @@ from twisted.python.failure import Failure
 
 from rfi_spider import selectors as sel
 from rfi_spider.canonical import SITE_ROOT, SiteMap, article_date, canonical_url, is_article_url
+from rfi_spider.entrypage import mirror_item
 from rfi_spider.items import ArticleItem
 from rfi_spider.loaders import load_article
 from rfi_spider.localsite import LocalSite
+from rfi_spider.mirrors import BadFeedError, read_feed
 from rfi_spider.page import ArticlePage
-from rfi_spider.processors import PARIS, iso_utc
+from rfi_spider.processors import PARIS, iso_utc, unique
+from rfi_spider.sample_site import MIRROR_FEED
 from rfi_spider.state import SeenStore, output_dirs
 
 logger = logging.getLogger(__name__)
@@ -76,7 +81,6 @@ class RfiCnSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.single_url = url
         self.since = _parse_day("since", since)
         self.until = _parse_day("until", until)
         if self.until and not self.since:
@@ -91,19 +95,43 @@ class RfiCnSpider(scrapy.Spider):
             self.demo_site = LocalSite.sample()
             base_url = self.demo_site.start()
         self.site = SiteMap(base_url)
+        self.single_canonical = self.single_article(url) if url else None
         self.mirrors_arg = mirrors
         self.found: set[str] = set()
         self.allowed_domains = [self.site.fetch_host]
+        # Feed mirrors: canonical URL -> the mirror's item, used if the site refuses the
+        # article; canonical URL -> why the site refused an article no mirror had (yet);
+        # canonical URLs yielded as items in this run.
+        self.fallbacks: dict[str, ArticleItem] = {}
+        self.site_failed: dict[str, str] = {}
+        self.delivered: set[str] = set()
+
+    def single_article(self, url: str) -> str:
+        """The canonical URL of ``-a url=``; ValueError unless it is an RFI /cn article."""
+        site_url = self.site.to_site(url)
+        canonical = canonical_url(site_url) if site_url else None
+        if not canonical or not is_article_url(canonical):
+            raise ValueError(f"-a url= is not an RFI /cn article URL: {url!r}")
+        return canonical
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> RfiCnSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.mirrors = (
-            _split_list(spider.mirrors_arg)
-            if spider.mirrors_arg is not None
-            else _split_list(settings.getlist("RFI_MIRRORS"))
-        )
+        if spider.mirrors_arg is not None:
+            spider.mirrors = _split_list(spider.mirrors_arg)
+        elif spider.demo_site is not None:  # the demo never reaches a real host
+            spider.mirrors = [spider.demo_site.url + MIRROR_FEED]
+        else:
+            spider.mirrors = _split_list(settings.getlist("RFI_MIRRORS"))
+        mirror_hosts = []
+        for mirror in spider.mirrors:
+            parts = urlsplit(mirror)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"a feed mirror must be an http(s) URL, not {mirror!r}")
+            mirror_hosts.append(parts.hostname)
+        # Mirrors pass the offsite filter as allowed domains, not with dont_filter.
+        spider.allowed_domains = unique([*spider.allowed_domains, *mirror_hosts])
         if spider.demo_site is not None:
             # The demo site is ours, on loopback: no need to be slow with it.
             settings.set("DOWNLOAD_DELAY", 0, priority="spider")
@@ -127,18 +155,27 @@ class RfiCnSpider(scrapy.Spider):
 
     # --- sources -------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        for request in self.mirror_requests():
+            yield request
         for request in self.initial_requests():
             yield request
+
+    def mirror_requests(self) -> Iterator[scrapy.Request]:
+        """The feed mirrors, first and ahead of the rest: their entries are the fallbacks."""
+        for url in self.mirrors:
+            yield scrapy.Request(
+                url,
+                callback=self.parse_mirror,
+                errback=self.on_mirror_error,
+                meta={"rfi_kind": "mirror"},
+                priority=20,
+            )
 
     def initial_requests(self) -> Iterator[scrapy.Request]:
         """The requests a run starts from, by mode: one URL, backfill, or the listings."""
         settings = self.settings
-        if self.single_url:
-            site_url = self.site.to_site(self.single_url)
-            canonical = canonical_url(site_url) if site_url else None
-            if not canonical or not is_article_url(canonical):
-                raise ValueError(f"-a url= is not an RFI /cn article URL: {self.single_url!r}")
-            yield from self.article_requests([canonical])
+        if self.single_canonical:
+            yield from self.article_requests([self.single_canonical])
             return
         if self.since and self.until:
             day = self.since
@@ -191,7 +228,7 @@ class RfiCnSpider(scrapy.Spider):
             yield scrapy.Request(
                 self.site.to_fetch(url),
                 callback=self.parse_article,
-                errback=self.on_error,
+                errback=self.on_article_error,
                 cb_kwargs={"site_url": url},
                 meta={"rfi_kind": "article"},
             )
@@ -209,6 +246,17 @@ class RfiCnSpider(scrapy.Spider):
         cause = failure_cause(failure)
         self.crawler.stats.inc_value(f"rfi/failed/{kind}/{cause}")
         logger.warning("could not fetch %s %s: %s", kind, request.url, cause)
+
+    def on_article_error(self, failure: Failure) -> Iterator[ArticleItem]:
+        """An article the site would not serve: its mirror entry, if any, stands in."""
+        self.on_error(failure)
+        request = failure.request  # type: ignore[attr-defined]
+        yield from self.site_refused(request.cb_kwargs["site_url"], failure_cause(failure))
+
+    def on_mirror_error(self, failure: Failure) -> None:
+        """An unreachable mirror costs a warning and a counter, never the crawl."""
+        self.on_error(failure)
+        self.crawler.stats.inc_value("rfi/mirror/unreachable")
 
     # --- listings and feeds --------------------------------------------------
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
@@ -284,6 +332,7 @@ class RfiCnSpider(scrapy.Spider):
         stats.inc_value("rfi/articles/fetched")
         if not isinstance(response, TextResponse):
             yield from self.drop(response, "not_html")
+            yield from self.site_refused(site_url, "not_html")
             return
         fetched_as = self.site.to_site(response.url) or site_url
         page = ArticlePage(response.selector.root, fetched_as)
@@ -292,15 +341,23 @@ class RfiCnSpider(scrapy.Spider):
             stats.inc_value("rfi/page/bad_json_ld")
             logger.warning("%s: JSON-LD that does not parse was ignored", site_url)
         reason = self.missing(item)
-        if reason:
+        if reason:  # a 200 page that is not the article: the mirror's copy, if any
             yield from self.drop(response, reason)
+            yield from self.site_refused(site_url, reason)
             return
+        self.fallbacks.pop(site_url, None)  # the site's version wins
+        if self.in_range(item):
+            self.delivered.update((site_url, item["url"]))
+            yield item
+
+    def in_range(self, item: ArticleItem) -> bool:
+        """False (counted, logged) for an article published outside the backfill range."""
         published_day = datetime.fromisoformat(item["published_at"]).astimezone(PARIS).date()
-        if not self.in_backfill_window(published_day):
-            stats.inc_value("rfi/skipped/out_of_range")
-            logger.info("%s published %s, outside the backfill range", item["url"], published_day)
-            return
-        yield item
+        if self.in_backfill_window(published_day):
+            return True
+        self.crawler.stats.inc_value("rfi/skipped/out_of_range")
+        logger.info("%s published %s, outside the backfill range", item["url"], published_day)
+        return False
 
     @staticmethod
     def missing(item: ArticleItem) -> str | None:
@@ -319,3 +376,82 @@ class RfiCnSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"rfi/dropped/{reason}")
         logger.warning("dropped %s: %s (status %d)", response.url, reason, response.status)
         return iter(())
+
+    # --- feed mirrors --------------------------------------------------------
+    def parse_mirror(self, response: Response) -> Iterator[Any]:
+        """A mirror's feed: each good entry becomes the fallback of its article.
+
+        The site's article is still requested (the site's version wins); an entry
+        already exported, this run or earlier, is skipped without a request.
+        """
+        stats = self.crawler.stats
+        try:
+            feed = read_feed(response.body, response.url)
+        except BadFeedError as exc:
+            stats.inc_value("rfi/mirror/bad_feed")
+            logger.warning("mirror feed %s refused: %s", response.url, exc)
+            return
+        if not feed.entries and not feed.problems:
+            stats.inc_value("rfi/mirror/empty")
+            logger.warning("mirror feed %s has no entries", response.url)
+        crawled_at = iso_utc(datetime.now(UTC))
+        for problem in feed.problems:
+            self.bad_entry(response.url, problem.reason, problem.where)
+            if problem.url and self.in_scope(problem.url):  # the link is good: ask the site
+                yield from self.article_requests([problem.url])
+        for entry in feed.entries:
+            item = mirror_item(entry, crawled_at)
+            reason = self.missing(item)
+            if reason:
+                self.bad_entry(response.url, reason, entry.link)
+                if self.in_scope(entry.url):
+                    yield from self.article_requests([entry.url])
+                continue
+            stats.inc_value("rfi/mirror/entries")
+            yield from self.use_entry(item)
+
+    def bad_entry(self, feed_url: str, reason: str, where: str) -> None:
+        self.crawler.stats.inc_value(f"rfi/mirror/bad_entry/{reason}")
+        logger.warning("mirror feed %s: entry %s skipped: %s", feed_url, where, reason)
+
+    def in_scope(self, url: str) -> bool:
+        """With ``-a url=``, a mirror only stands in for that one article."""
+        return self.single_canonical is None or url == self.single_canonical
+
+    def use_entry(self, item: ArticleItem) -> Iterator[Any]:
+        """Keep a mirror item as its article's fallback and ask the site for the article."""
+        stats = self.crawler.stats
+        url = item["url"]
+        if not self.in_scope(url):
+            stats.inc_value("rfi/mirror/skipped/out_of_scope")
+            return
+        if url in self.delivered or url in self.seen:
+            stats.inc_value("rfi/mirror/skipped/already_exported")
+            return
+        if url in self.fallbacks:
+            stats.inc_value("rfi/mirror/skipped/duplicate")
+            return
+        cause = self.site_failed.pop(url, None)
+        if cause is not None:  # the site refused it before this entry arrived
+            yield from self.fall_back(item, cause)
+            return
+        self.fallbacks[url] = item
+        yield from self.article_requests([url])
+
+    def site_refused(self, url: str, cause: str) -> Iterator[ArticleItem]:
+        """The site did not give the article: use its mirror entry, now or when it comes."""
+        item = self.fallbacks.pop(url, None)
+        if item is None:
+            self.site_failed[url] = cause
+            return
+        yield from self.fall_back(item, cause)
+
+    def fall_back(self, item: ArticleItem, cause: str) -> Iterator[ArticleItem]:
+        if not self.in_range(item):
+            return
+        self.crawler.stats.inc_value(f"rfi/mirror/fallback/{cause}")
+        logger.info(
+            "%s: the site gave %s; exporting the copy of %s", item["url"], cause, item["source"]
+        )
+        self.delivered.add(item["url"])
+        yield item
