@@ -1,0 +1,468 @@
+"""QA of an archive on disk: ``items.jsonl`` and the seed-style files, checked together.
+
+:func:`check_archive` reads a folder and returns a :class:`Report`: every
+problem found (a :class:`Finding`, with a line number or a file path) and what
+the summary tables count. :func:`render_text` prints it; ``qa_html`` writes it
+as a web page. ``scrapy qa`` (``commands/qa.py``) is a thin wrapper.
+
+Archives written by other tools are read too: a folder of seed-style ``*.txt``
+or ``*.md`` files with no ``items.jsonl`` is checked on its files alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from lxml import html as lxml_html
+
+from rfi_spider import seedfile
+from rfi_spider.canonical import canonical_url
+from rfi_spider.exporters import seed_file_name
+from rfi_spider.items import FIELDS
+from rfi_spider.processors import PARIS, clean_text, decode_entities
+from rfi_spider.schema import field_errors, value_errors
+
+ITEMS_FILE = "items.jsonl"
+ARTICLES_DIR = "articles"
+SEED_SUFFIXES = (".txt", ".md")
+EARLIEST_YEAR = 2000
+# Longer spans are tabled per month in the terminal (the web page charts up to two years).
+TEXT_MAX_DAYS = 62
+TIMESTAMPS = ("published_at", "modified_at", "crawled_at")
+# Fields a seed-style file holds, for the coverage of an archive without items.jsonl.
+FILE_FIELDS = ("url", "title", "published_at", "date_text", "lead_image", "summary", "paragraphs")
+
+# Each kind of problem, in report order, with its heading.
+KINDS = {
+    "empty": "nothing to check",
+    "not-json": "lines that are not JSON objects",
+    "schema": "items that break the schema",
+    "duplicate": "duplicate article URLs",
+    "date": "dates in the future or before 2000",
+    "no-file": "items without a seed-style file",
+    "no-item": "files without an item",
+    "bad-file": "files that are not valid seed-style files",
+    "mismatch": "files that do not match their item",
+}
+
+_DATE_DIV = re.compile(r"^<div>(\d{2}/\d{2}/\d{4} - \d{2}:\d{2})</div>")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: its kind, where it is (``items.jsonl:12`` or a file path), what."""
+
+    kind: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.kind}] {self.where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class SeedFile:
+    """A seed-style file that parsed."""
+
+    path: Path
+    where: str  # path shown in the report, relative to the archive
+    record: seedfile.SeedRecord
+
+
+@dataclass
+class Report:
+    """What :func:`check_archive` found, and what the summary tables count."""
+
+    root: Path
+    checked_at: datetime
+    lines: int = 0  # lines of items.jsonl, 0 when there is none
+    has_items_file: bool = False
+    files: int = 0  # seed-style files found (parsed or not)
+    files_root: str = ""  # where the files were looked for, relative to root
+    findings: list[Finding] = field(default_factory=list)
+    # One record per article counted in the tables: the items, or the files' fields.
+    records: list[dict[str, Any]] = field(default_factory=list)
+    fields: tuple[str, ...] = FIELDS
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    @property
+    def counted(self) -> str:
+        """What the tables count: ``items`` or ``files``."""
+        return "items" if self.has_items_file else "files"
+
+    def add(self, kind: str, where: str, message: str) -> None:
+        self.findings.append(Finding(kind, where, message))
+
+    def by_kind(self) -> dict[str, list[Finding]]:
+        groups: dict[str, list[Finding]] = {kind: [] for kind in KINDS}
+        for finding in self.findings:
+            groups.setdefault(finding.kind, []).append(finding)
+        return {kind: found for kind, found in groups.items() if found}
+
+    def coverage(self) -> list[tuple[str, int, int]]:
+        """``(field, records with it filled, records)`` per field."""
+        total = len(self.records)
+        return [
+            (name, sum(_filled(r.get(name)) for r in self.records), total) for name in self.fields
+        ]
+
+    def per_day(self) -> list[tuple[date, int]]:
+        """Articles per publication day (Paris time), every day of the span listed.
+
+        Dates in the future or before 2000 are problems, not days to chart: left out.
+        """
+        earliest, today = date(EARLIEST_YEAR, 1, 1), self.checked_at.astimezone(PARIS).date()
+        days = (_paris_day(r.get("published_at")) for r in self.records)
+        counts = Counter(day for day in days if day and earliest <= day <= today)
+        if not counts:
+            return []
+        first, last = min(counts), max(counts)
+        span = range(first.toordinal(), last.toordinal() + 1)
+        return [(day, counts.get(day, 0)) for day in map(date.fromordinal, span)]
+
+    def timeline(self, max_days: int) -> tuple[str, list[tuple[str, int]]]:
+        """``("day", rows)`` for up to ``max_days`` days, else ``("month", rows)``."""
+        days = self.per_day()
+        if len(days) <= max_days:
+            return "day", [(day.isoformat(), count) for day, count in days]
+        months: Counter[str] = Counter()
+        for day, count in days:
+            months[day.strftime("%Y-%m")] += count
+        return "month", sorted(months.items())
+
+    def sources(self) -> list[tuple[str, int]]:
+        counts = Counter(str(r.get("source") or "(not recorded)") for r in self.records)
+        return counts.most_common()
+
+
+def readable(url: str) -> str:
+    """A URL as a person reads it: percent-escapes decoded (同 not %E5%90%8C)."""
+    return unquote(url)
+
+
+def _filled(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _paris_day(value: Any) -> date | None:
+    parsed = _parse_time(value)
+    return parsed.astimezone(PARIS).date() if parsed else None
+
+
+def _same_text(a: str, b: str) -> bool:
+    return clean_text(decode_entities(a)) == clean_text(decode_entities(b))
+
+
+def _first_difference(got: str, want: str, context: int = 30) -> str:
+    index = next((i for i, (x, y) in enumerate(zip(got, want, strict=False)) if x != y), None)
+    if index is None:
+        index = min(len(got), len(want))
+    start = max(0, index - 10)
+    return (
+        f"at character {index}: file has {got[start : index + context]!r}, "
+        f"item gives {want[start : index + context]!r}"
+    )
+
+
+def _date_problem(when: datetime, now: datetime) -> str | None:
+    if when > now:
+        return "is in the future"
+    if when.year < EARLIEST_YEAR:
+        return f"is before {EARLIEST_YEAR}"
+    return None
+
+
+# --- reading -------------------------------------------------------------------
+def read_items(path: Path, report: Report) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` of each line that is a JSON object; the others are findings."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            report.lines = number
+            where = f"{path.name}:{number}"
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                report.add("not-json", where, f"not UTF-8 ({error.reason} at byte {error.start})")
+                continue
+            if not text.strip():
+                report.add("not-json", where, "empty line")
+                continue
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as error:
+                report.add("not-json", where, f"not JSON ({error.msg} at column {error.colno})")
+                continue
+            if not isinstance(value, dict):
+                report.add("not-json", where, f"a JSON {type(value).__name__}, not an object")
+                continue
+            if not raw.endswith(b"\n"):
+                report.add("not-json", where, "last line has no newline (a torn write?)")
+            yield number, value
+
+
+def find_seed_files(root: Path) -> list[Path]:
+    """Seed-style files under ``root`` (``*.txt``, ``*.md``), hidden folders left out."""
+    return sorted(
+        path
+        for path in root.rglob("*")
+        if path.suffix in SEED_SUFFIXES
+        and path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+    )
+
+
+def read_seed_files(paths: Iterable[Path], root: Path, report: Report) -> list[SeedFile]:
+    parsed = []
+    for path in paths:
+        where = path.relative_to(root).as_posix()
+        try:
+            record = seedfile.read(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            report.add("bad-file", where, "not UTF-8")
+            continue
+        except seedfile.SeedFormatError as error:
+            report.add("bad-file", where, str(error))
+            continue
+        parsed.append(SeedFile(path, where, record))
+    return parsed
+
+
+def file_fields(record: seedfile.SeedRecord) -> dict[str, Any]:
+    """The item fields a seed-style file holds (its HTML in the mirror's shape)."""
+    fields: dict[str, Any] = {
+        "url": record.url,
+        "title": record.title,
+        "published_at": record.published_at,
+        "date_text": None,
+        "lead_image": None,
+        "summary": None,
+        "paragraphs": [],
+    }
+    match = _DATE_DIV.match(record.html)
+    if match:
+        fields["date_text"] = match.group(1)
+    if record.html.strip():
+        try:
+            root = lxml_html.fragment_fromstring(record.html, create_parent="div")
+        except (ValueError, SyntaxError):
+            return fields
+        images = root.xpath(".//img/@src")
+        fields["lead_image"] = str(images[0]) if images else None
+        chapo = root.xpath("string(.//p[strong][1]/strong)").strip()
+        fields["summary"] = chapo or None
+        paragraphs = [clean_text(p.text_content()) for p in root.iter("p")]
+        fields["paragraphs"] = [p for p in paragraphs if p and p != chapo]
+    return fields
+
+
+# --- checks --------------------------------------------------------------------
+def check_items(
+    items: list[tuple[int, dict[str, Any]]], name: str, now: datetime, report: Report
+) -> dict[str, tuple[int, dict[str, Any]]]:
+    """Schema, duplicates and dates of each item; returns the first item per URL."""
+    first: dict[str, tuple[int, dict[str, Any]]] = {}
+    for number, item in items:
+        where = f"{name}:{number}"
+        url = item.get("url")
+        label = readable(url) if isinstance(url, str) else "(no URL)"
+        for error in field_errors(item):
+            report.add("schema", where, f"{error} ({label})")
+        for key in TIMESTAMPS:
+            when = _parse_time(item.get(key))
+            problem = when and _date_problem(when, now)
+            if problem:
+                report.add("date", where, f"{key} {item[key]} {problem} ({label})")
+        if not isinstance(url, str):
+            continue
+        key = canonical_url(url) or url
+        if key in first:
+            report.add("duplicate", where, f"same URL as line {first[key][0]}: {readable(url)}")
+        else:
+            first[key] = (number, item)
+    return first
+
+
+def check_files_alone(files: list[SeedFile], now: datetime, report: Report) -> None:
+    """Checks of an archive without items.jsonl: URLs, titles, dates, duplicates."""
+    first: dict[str, str] = {}
+    for seed in files:
+        record = seed.record
+        for problem in value_errors("url", record.url):
+            report.add("bad-file", seed.where, f"url: {problem}")
+        if not record.title.strip():
+            report.add("bad-file", seed.where, "title: empty")
+        when = datetime.fromtimestamp(record.ms / 1000, tz=UTC)
+        problem = _date_problem(when, now)
+        if problem:
+            report.add("date", seed.where, f"timestamp {record.published_at} {problem}")
+        key = canonical_url(record.url) or record.url
+        if key in first:
+            report.add("duplicate", seed.where, f"same URL as {first[key]}: {readable(record.url)}")
+        else:
+            first[key] = seed.where
+
+
+def compare(seed: SeedFile, item: dict[str, Any]) -> list[str]:
+    """How a seed-style file differs from its item (URL, title, timestamp, text)."""
+    record, problems = seed.record, []
+    url = item.get("url")
+    if (canonical_url(record.url) or record.url) != url:
+        problems.append(f"URL {record.url} is not the item's {url}")
+    title = item.get("title")
+    if isinstance(title, str) and not _same_text(record.title, title):
+        problems.append(f"title {record.title!r} is not the item's {title!r}")
+    published = _parse_time(item.get("published_at"))
+    if published and record.ms // 1000 != int(published.timestamp()):
+        problems.append(
+            f"timestamp {record.ms} ({record.published_at}) is not the item's "
+            f"published_at {item['published_at']}"
+        )
+    if item.get("source") == "rfi.fr" and isinstance(item.get("date_text"), str):
+        want = seedfile.site_html(item)
+        if record.html != want:
+            problems.append("text differs from the item's, " + _first_difference(record.html, want))
+    return problems
+
+
+def pair_items_and_files(
+    items: dict[str, tuple[int, dict[str, Any]]],
+    files: list[SeedFile],
+    unreadable: set[Path],
+    files_root: Path,
+    name: str,
+    report: Report,
+) -> None:
+    """Each item's file (by its expected path, else by the URL inside), and the files left."""
+    by_path = {seed.path: seed for seed in files}
+    by_url: dict[str, list[SeedFile]] = {}
+    for seed in files:
+        by_url.setdefault(canonical_url(seed.record.url) or seed.record.url, []).append(seed)
+    paired: set[Path] = set()
+    for url, (number, item) in items.items():
+        expected = None
+        if _parse_time(item.get("published_at")):
+            expected = files_root / seed_file_name(url, item["published_at"])
+        if expected in unreadable:
+            paired.add(expected)  # already reported as a bad file
+            continue
+        seed = by_path.get(expected) if expected else None
+        seed = seed or next((s for s in by_url.get(url, []) if s.path not in paired), None)
+        if seed is None:
+            hint = f" (expected {expected.relative_to(report.root).as_posix()})" if expected else ""
+            report.add(
+                "no-file", f"{name}:{number}", f"no seed-style file for {readable(url)}{hint}"
+            )
+            continue
+        paired.add(seed.path)
+        for problem in compare(seed, item):
+            report.add("mismatch", seed.where, f"{problem} ({name}:{number})")
+    for seed in files:
+        if seed.path not in paired:
+            report.add("no-item", seed.where, f"no item in {name} for {readable(seed.record.url)}")
+
+
+def check_archive(directory: str | Path, now: datetime | None = None) -> Report:
+    """Check an archive folder: ``items.jsonl`` and the seed-style files under ``articles/``.
+
+    Without ``articles/``, the seed-style files anywhere under the folder are read
+    (an archive of another tool). ``now`` is the clock for "in the future".
+    """
+    root = Path(directory)
+    now = now or datetime.now(UTC)
+    report = Report(root=root, checked_at=now)
+    items_path = root / ITEMS_FILE
+    files_root = root / ARTICLES_DIR if (root / ARTICLES_DIR).is_dir() else root
+    report.files_root = files_root.relative_to(root).as_posix() if files_root != root else "."
+    paths = find_seed_files(files_root)
+    report.files = len(paths)
+    files = read_seed_files(paths, root, report)
+    if items_path.is_file():
+        report.has_items_file = True
+        items = list(read_items(items_path, report))
+        report.records = [item for _, item in items]
+        first = check_items(items, ITEMS_FILE, now, report)
+        unreadable = set(paths) - {seed.path for seed in files}
+        pair_items_and_files(first, files, unreadable, files_root, ITEMS_FILE, report)
+    elif paths:
+        report.fields = FILE_FIELDS
+        report.records = [file_fields(seed.record) for seed in files]
+        check_files_alone(files, now, report)
+    else:
+        report.add("empty", str(root), f"no {ITEMS_FILE} and no seed-style files")
+    order = {kind: index for index, kind in enumerate(KINDS)}
+    report.findings.sort(key=lambda f: order.get(f.kind, len(order)))
+    return report
+
+
+# --- text report ---------------------------------------------------------------
+def bar(count: int, most: int, width: int = 30) -> str:
+    return "#" * max(1 if count else 0, round(width * count / most)) if most else ""
+
+
+def render_text(report: Report, limit: int | None = 20) -> str:
+    """The report for a terminal: source, tables, then the problems and the verdict."""
+    out = [f"QA of {report.root}"]
+    if report.has_items_file:
+        out.append(f"  {ITEMS_FILE}: {report.lines} lines, {len(report.records)} items")
+    else:
+        out.append(f"  no {ITEMS_FILE}: counting the seed-style files")
+    out.append(f"  seed-style files: {report.files} under {report.files_root}/")
+    out.append("")
+    total = len(report.records)
+    out.append(f"Field coverage ({total} {report.counted})")
+    width = max(len(name) for name in report.fields)
+    for name, filled, count in report.coverage():
+        share = f"{filled / count:.0%}" if count else "-"
+        out.append(f"  {name:<{width}}  {filled:>6}  {share:>4}")
+    out.append("")
+    unit, rows = report.timeline(TEXT_MAX_DAYS)
+    out.append(f"Articles per {unit} (publication date, Paris time)")
+    most = max((n for _, n in rows), default=0)
+    out.extend(f"  {label:<10}  {count:>5}  {bar(count, most)}" for label, count in rows)
+    if not rows:
+        out.append("  (no dates)")
+    out.append("")
+    out.append("Sources")
+    for source, count in report.sources():
+        out.append(f"  {source:<20}  {count:>6}")
+    out.append("")
+    groups = report.by_kind()
+    if not groups:
+        out.append("Problems: none")
+    for kind, found in groups.items():
+        out.append(f"Problems: {KINDS.get(kind, kind)} ({len(found)})")
+        shown = found if limit is None else found[:limit]
+        out.extend(f"  {finding}" for finding in shown)
+        if len(found) > len(shown):
+            out.append(f"  ... and {len(found) - len(shown)} more (--all shows every one)")
+    out.append("")
+    out.append(verdict(report))
+    return "\n".join(out) + "\n"
+
+
+def verdict(report: Report) -> str:
+    if report.ok:
+        return f"QA passed: {len(report.records)} {report.counted}, no problems."
+    counts = ", ".join(f"{len(found)} {kind}" for kind, found in report.by_kind().items())
+    return f"QA FAILED: {len(report.findings)} problems ({counts})."
