@@ -27,7 +27,8 @@ from rfi_spider import seedfile
 from rfi_spider.canonical import canonical_url
 from rfi_spider.exporters import seed_file_name
 from rfi_spider.items import FIELDS
-from rfi_spider.processors import PARIS, clean_text, decode_entities
+from rfi_spider.loaders import SITE_SOURCE
+from rfi_spider.processors import PARIS, clean_text, decode_entities, iso_utc
 from rfi_spider.schema import field_errors, value_errors
 
 ITEMS_FILE = "items.jsonl"
@@ -70,11 +71,15 @@ class Finding:
 
 @dataclass(frozen=True)
 class SeedFile:
-    """A seed-style file that parsed."""
+    """A seed-style file that parsed: where it is and its header (its HTML is read again
+    only to compare it with its item)."""
 
     path: Path
     where: str  # path shown in the report, relative to the archive
-    record: seedfile.SeedRecord
+    url: str  # as written in the file
+    key: str  # its canonical URL, the dedupe key
+    ms: int
+    title: str
 
 
 @dataclass
@@ -232,8 +237,10 @@ def find_seed_files(root: Path) -> list[Path]:
     )
 
 
-def read_seed_files(paths: Iterable[Path], root: Path, report: Report) -> list[SeedFile]:
-    parsed = []
+def read_seed_files(
+    paths: Iterable[Path], root: Path, report: Report
+) -> Iterator[tuple[SeedFile, seedfile.SeedRecord]]:
+    """Each file that parses, with what it holds; the others are findings."""
     for path in paths:
         where = path.relative_to(root).as_posix()
         try:
@@ -244,8 +251,8 @@ def read_seed_files(paths: Iterable[Path], root: Path, report: Report) -> list[S
         except seedfile.SeedFormatError as error:
             report.add("bad-file", where, str(error))
             continue
-        parsed.append(SeedFile(path, where, record))
-    return parsed
+        key = canonical_url(record.url) or record.url
+        yield SeedFile(path, where, record.url, key, record.ms, record.title), record
 
 
 def file_fields(record: seedfile.SeedRecord) -> dict[str, Any]:
@@ -276,110 +283,130 @@ def file_fields(record: seedfile.SeedRecord) -> dict[str, Any]:
     return fields
 
 
+def slim(record: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """What the tables need of a record: which fields are filled, its date and source.
+
+    Kept instead of whole items, so that a large archive is checked in little memory.
+    """
+    return {
+        name: record[name] if name in ("published_at", "source") else True
+        for name in fields
+        if _filled(record.get(name))
+    }
+
+
 # --- checks --------------------------------------------------------------------
-def check_items(
-    items: list[tuple[int, dict[str, Any]]], name: str, now: datetime, report: Report
-) -> dict[str, tuple[int, dict[str, Any]]]:
-    """Schema, duplicates and dates of each item; returns the first item per URL."""
-    first: dict[str, tuple[int, dict[str, Any]]] = {}
-    for number, item in items:
-        where = f"{name}:{number}"
-        url = item.get("url")
-        label = readable(url) if isinstance(url, str) else "(no URL)"
-        for error in field_errors(item):
-            report.add("schema", where, f"{error} ({label})")
-        for key in TIMESTAMPS:
-            when = _parse_time(item.get(key))
-            problem = when and _date_problem(when, now)
-            if problem:
-                report.add("date", where, f"{key} {item[key]} {problem} ({label})")
-        if not isinstance(url, str):
-            continue
-        key = canonical_url(url) or url
-        if key in first:
-            report.add("duplicate", where, f"same URL as line {first[key][0]}: {readable(url)}")
-        else:
-            first[key] = (number, item)
-    return first
-
-
-def check_files_alone(files: list[SeedFile], now: datetime, report: Report) -> None:
-    """Checks of an archive without items.jsonl: URLs, titles, dates, duplicates."""
-    first: dict[str, str] = {}
-    for seed in files:
-        record = seed.record
-        for problem in value_errors("url", record.url):
-            report.add("bad-file", seed.where, f"url: {problem}")
-        if not record.title.strip():
-            report.add("bad-file", seed.where, "title: empty")
-        when = datetime.fromtimestamp(record.ms / 1000, tz=UTC)
-        problem = _date_problem(when, now)
+def check_item(item: dict[str, Any], where: str, now: datetime, report: Report) -> None:
+    """Schema and dates of one item."""
+    url = item.get("url")
+    label = readable(url) if isinstance(url, str) else "(no URL)"
+    for error in field_errors(item):
+        report.add("schema", where, f"{error} ({label})")
+    for key in TIMESTAMPS:
+        when = _parse_time(item.get(key))
+        problem = when and _date_problem(when, now)
         if problem:
-            report.add("date", seed.where, f"timestamp {record.published_at} {problem}")
-        key = canonical_url(record.url) or record.url
-        if key in first:
-            report.add("duplicate", seed.where, f"same URL as {first[key]}: {readable(record.url)}")
-        else:
-            first[key] = seed.where
+            report.add("date", where, f"{key} {item[key]} {problem} ({label})")
+
+
+def check_file_alone(seed: SeedFile, first: dict[str, str], now: datetime, report: Report) -> None:
+    """Checks of a file in an archive without items.jsonl: URL, title, date, duplicate."""
+    for problem in value_errors("url", seed.url):
+        report.add("bad-file", seed.where, f"url: {problem}")
+    if not seed.title.strip():
+        report.add("bad-file", seed.where, "title: empty")
+    when = datetime.fromtimestamp(seed.ms / 1000, tz=UTC)
+    problem = _date_problem(when, now)
+    if problem:
+        report.add("date", seed.where, f"timestamp {iso_utc(when)} {problem}")
+    if seed.key in first:
+        report.add("duplicate", seed.where, f"same URL as {first[seed.key]}: {readable(seed.url)}")
+    else:
+        first[seed.key] = seed.where
 
 
 def compare(seed: SeedFile, item: dict[str, Any]) -> list[str]:
     """How a seed-style file differs from its item (URL, title, timestamp, text)."""
-    record, problems = seed.record, []
+    problems = []
     url = item.get("url")
-    if (canonical_url(record.url) or record.url) != url:
-        problems.append(f"URL {record.url} is not the item's {url}")
+    if seed.key != url:
+        problems.append(f"URL {seed.url} is not the item's {url}")
     title = item.get("title")
-    if isinstance(title, str) and not _same_text(record.title, title):
-        problems.append(f"title {record.title!r} is not the item's {title!r}")
+    if isinstance(title, str) and not _same_text(seed.title, title):
+        problems.append(f"title {seed.title!r} is not the item's {title!r}")
     published = _parse_time(item.get("published_at"))
-    if published and record.ms // 1000 != int(published.timestamp()):
+    if published and seed.ms // 1000 != int(published.timestamp()):
+        when = iso_utc(datetime.fromtimestamp(seed.ms / 1000, tz=UTC))
         problems.append(
-            f"timestamp {record.ms} ({record.published_at}) is not the item's "
-            f"published_at {item['published_at']}"
+            f"timestamp {seed.ms} ({when}) is not the item's published_at {item['published_at']}"
         )
-    if item.get("source") == "rfi.fr" and isinstance(item.get("date_text"), str):
+    if item.get("source") == SITE_SOURCE and isinstance(item.get("date_text"), str):
+        # A site item's file holds exactly its fields (item-spec.md); a mirror's, what it sent.
+        have = seedfile.read(seed.path.read_text(encoding="utf-8")).html
         want = seedfile.site_html(item)
-        if record.html != want:
-            problems.append("text differs from the item's, " + _first_difference(record.html, want))
+        if have != want:
+            problems.append("text differs from the item's, " + _first_difference(have, want))
     return problems
 
 
-def pair_items_and_files(
-    items: dict[str, tuple[int, dict[str, Any]]],
-    files: list[SeedFile],
-    unreadable: set[Path],
-    files_root: Path,
-    name: str,
-    report: Report,
-) -> None:
-    """Each item's file (by its expected path, else by the URL inside), and the files left."""
-    by_path = {seed.path: seed for seed in files}
-    by_url: dict[str, list[SeedFile]] = {}
-    for seed in files:
-        by_url.setdefault(canonical_url(seed.record.url) or seed.record.url, []).append(seed)
-    paired: set[Path] = set()
-    for url, (number, item) in items.items():
+class Pairing:
+    """Finds each item's file: at its expected path, else by the URL inside a file."""
+
+    def __init__(self, files: list[SeedFile], unreadable: set[Path], files_root: Path) -> None:
+        self.files = files
+        self.unreadable = unreadable
+        self.files_root = files_root
+        self.by_path = {seed.path: seed for seed in files}
+        self.by_url: dict[str, list[SeedFile]] = {}
+        for seed in files:
+            self.by_url.setdefault(seed.key, []).append(seed)
+        self.paired: set[Path] = set()
+
+    def check(self, url: str, item: dict[str, Any], where: str, report: Report) -> None:
         expected = None
         if _parse_time(item.get("published_at")):
-            expected = files_root / seed_file_name(url, item["published_at"])
-        if expected in unreadable:
-            paired.add(expected)  # already reported as a bad file
-            continue
-        seed = by_path.get(expected) if expected else None
-        seed = seed or next((s for s in by_url.get(url, []) if s.path not in paired), None)
+            expected = self.files_root / seed_file_name(url, item["published_at"])
+        if expected in self.unreadable:
+            self.paired.add(expected)  # already reported as a bad file
+            return
+        seed = self.by_path.get(expected) if expected else None
+        seed = seed or next(
+            (s for s in self.by_url.get(url, []) if s.path not in self.paired), None
+        )
         if seed is None:
             hint = f" (expected {expected.relative_to(report.root).as_posix()})" if expected else ""
-            report.add(
-                "no-file", f"{name}:{number}", f"no seed-style file for {readable(url)}{hint}"
-            )
-            continue
-        paired.add(seed.path)
+            report.add("no-file", where, f"no seed-style file for {readable(url)}{hint}")
+            return
+        self.paired.add(seed.path)
         for problem in compare(seed, item):
-            report.add("mismatch", seed.where, f"{problem} ({name}:{number})")
-    for seed in files:
-        if seed.path not in paired:
-            report.add("no-item", seed.where, f"no item in {name} for {readable(seed.record.url)}")
+            report.add("mismatch", seed.where, f"{problem} ({where})")
+
+    def check_leftovers(self, report: Report) -> None:
+        for seed in self.files:
+            if seed.path not in self.paired:
+                report.add(
+                    "no-item", seed.where, f"no item in {ITEMS_FILE} for {readable(seed.url)}"
+                )
+
+
+def check_items_file(path: Path, pairing: Pairing, now: datetime, report: Report) -> None:
+    """Each line of items.jsonl: JSON, schema, dates, duplicates, its file; then files left."""
+    first_line: dict[str, int] = {}
+    for number, item in read_items(path, report):
+        report.records.append(slim(item, report.fields))
+        where = f"{path.name}:{number}"
+        check_item(item, where, now, report)
+        url = item.get("url")
+        if not isinstance(url, str):
+            continue
+        key = canonical_url(url) or url
+        if key in first_line:
+            message = f"same URL as line {first_line[key]}: {readable(url)}"
+            report.add("duplicate", where, message)
+            continue
+        first_line[key] = number
+        pairing.check(url, item, where, report)
+    pairing.check_leftovers(report)
 
 
 def check_archive(directory: str | Path, now: datetime | None = None) -> Report:
@@ -396,18 +423,17 @@ def check_archive(directory: str | Path, now: datetime | None = None) -> Report:
     report.files_root = files_root.relative_to(root).as_posix() if files_root != root else "."
     paths = find_seed_files(files_root)
     report.files = len(paths)
-    files = read_seed_files(paths, root, report)
-    if items_path.is_file():
-        report.has_items_file = True
-        items = list(read_items(items_path, report))
-        report.records = [item for _, item in items]
-        first = check_items(items, ITEMS_FILE, now, report)
+    report.has_items_file = items_path.is_file()
+    if report.has_items_file:
+        files = [seed for seed, _ in read_seed_files(paths, root, report)]
         unreadable = set(paths) - {seed.path for seed in files}
-        pair_items_and_files(first, files, unreadable, files_root, ITEMS_FILE, report)
+        check_items_file(items_path, Pairing(files, unreadable, files_root), now, report)
     elif paths:
         report.fields = FILE_FIELDS
-        report.records = [file_fields(seed.record) for seed in files]
-        check_files_alone(files, now, report)
+        first: dict[str, str] = {}
+        for seed, record in read_seed_files(paths, root, report):
+            report.records.append(slim(file_fields(record), FILE_FIELDS))
+            check_file_alone(seed, first, now, report)
     else:
         report.add("empty", str(root), f"no {ITEMS_FILE} and no seed-style files")
     order = {kind: index for index, kind in enumerate(KINDS)}
@@ -465,4 +491,5 @@ def verdict(report: Report) -> str:
     if report.ok:
         return f"QA passed: {len(report.records)} {report.counted}, no problems."
     counts = ", ".join(f"{len(found)} {kind}" for kind, found in report.by_kind().items())
-    return f"QA FAILED: {len(report.findings)} problems ({counts})."
+    problems = "problem" if len(report.findings) == 1 else "problems"
+    return f"QA FAILED: {len(report.findings)} {problems} ({counts})."
