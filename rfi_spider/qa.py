@@ -95,6 +95,8 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     # One record per article counted in the tables: the items, or the files' fields.
     records: list[dict[str, Any]] = field(default_factory=list)
+    # Canonical URL -> (title, publication time) of each article, to compare archives.
+    articles: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     fields: tuple[str, ...] = FIELDS
 
     @property
@@ -141,10 +143,12 @@ class Report:
         days = self.per_day()
         if len(days) <= max_days:
             return "day", [(day.isoformat(), count) for day, count in days]
-        months: Counter[str] = Counter()
-        for day, count in days:
-            months[day.strftime("%Y-%m")] += count
-        return "month", sorted(months.items())
+        return "month", _by_month(days)
+
+    def day_of(self, key: str) -> str:
+        """The publication day (Paris time) of an article of :attr:`articles`, or ``""``."""
+        day = _paris_day(self.articles[key][1])
+        return day.isoformat() if day else ""
 
     def sources(self) -> list[tuple[str, int]]:
         counts = Counter(str(r.get("source") or "(not recorded)") for r in self.records)
@@ -405,6 +409,11 @@ def check_items_file(path: Path, pairing: Pairing, now: datetime, report: Report
             report.add("duplicate", where, message)
             continue
         first_line[key] = number
+        title, published = item.get("title"), item.get("published_at")
+        report.articles[key] = (
+            title if isinstance(title, str) else "",
+            published if isinstance(published, str) else None,
+        )
         pairing.check(url, item, where, report)
     pairing.check_leftovers(report)
 
@@ -412,18 +421,21 @@ def check_items_file(path: Path, pairing: Pairing, now: datetime, report: Report
 def check_archive(directory: str | Path, now: datetime | None = None) -> Report:
     """Check an archive folder: ``items.jsonl`` and the seed-style files under ``articles/``.
 
-    Without ``articles/``, the seed-style files anywhere under the folder are read
-    (an archive of another tool). ``now`` is the clock for "in the future".
+    Without ``items.jsonl`` and ``articles/``, the seed-style files anywhere under
+    the folder are read (an archive of another tool). ``now`` is the clock for
+    "in the future".
     """
     root = Path(directory)
     now = now or datetime.now(UTC)
     report = Report(root=root, checked_at=now)
     items_path = root / ITEMS_FILE
-    files_root = root / ARTICLES_DIR if (root / ARTICLES_DIR).is_dir() else root
+    report.has_items_file = items_path.is_file()
+    files_root = root / ARTICLES_DIR
+    if not (report.has_items_file or files_root.is_dir()):
+        files_root = root
     report.files_root = files_root.relative_to(root).as_posix() if files_root != root else "."
     paths = find_seed_files(files_root)
     report.files = len(paths)
-    report.has_items_file = items_path.is_file()
     if report.has_items_file:
         files = [seed for seed, _ in read_seed_files(paths, root, report)]
         unreadable = set(paths) - {seed.path for seed in files}
@@ -433,12 +445,100 @@ def check_archive(directory: str | Path, now: datetime | None = None) -> Report:
         first: dict[str, str] = {}
         for seed, record in read_seed_files(paths, root, report):
             report.records.append(slim(file_fields(record), FILE_FIELDS))
+            report.articles.setdefault(seed.key, (seed.title, record.published_at))
             check_file_alone(seed, first, now, report)
     else:
         report.add("empty", str(root), f"no {ITEMS_FILE} and no seed-style files")
     order = {kind: index for index, kind in enumerate(KINDS)}
     report.findings.sort(key=lambda f: order.get(f.kind, len(order)))
     return report
+
+
+# --- two archives side by side ---------------------------------------------------
+@dataclass
+class Comparison:
+    """Two archives' articles, matched by canonical URL: ``this`` (checked) and ``other``."""
+
+    this: Report
+    other: Report
+
+    @property
+    def both(self) -> list[str]:
+        return _by_date(self.this.articles.keys() & self.other.articles.keys(), self.this)
+
+    @property
+    def only_this(self) -> list[str]:
+        return _by_date(self.this.articles.keys() - self.other.articles.keys(), self.this)
+
+    @property
+    def only_other(self) -> list[str]:
+        return _by_date(self.other.articles.keys() - self.this.articles.keys(), self.other)
+
+    def titles_differ(self) -> list[str]:
+        return [
+            key
+            for key in self.both
+            if not _same_text(self.this.articles[key][0], self.other.articles[key][0])
+        ]
+
+    def timeline(self, max_days: int) -> tuple[str, list[tuple[str, int, int]]]:
+        """Articles per day in each archive over both spans; per month past ``max_days``."""
+        this, other = dict(self.this.per_day()), dict(self.other.per_day())
+        days = sorted(this.keys() | other.keys())
+        if not days:
+            return "day", []
+        span = [date.fromordinal(n) for n in range(days[0].toordinal(), days[-1].toordinal() + 1)]
+        if len(span) <= max_days:
+            return "day", [(d.isoformat(), this.get(d, 0), other.get(d, 0)) for d in span]
+        a, b = dict(_by_month(this.items())), dict(_by_month(other.items()))
+        return "month", [(m, a.get(m, 0), b.get(m, 0)) for m in sorted(a.keys() | b.keys())]
+
+
+def _by_date(keys: Iterable[str], report: Report) -> list[str]:
+    """Article URLs in order of publication, then URL."""
+    return sorted(keys, key=lambda key: (report.articles[key][1] or "", key))
+
+
+def _by_month(days: Iterable[tuple[date, int]]) -> list[tuple[str, int]]:
+    months: Counter[str] = Counter()
+    for day, count in days:
+        months[day.strftime("%Y-%m")] += count
+    return sorted(months.items())
+
+
+def render_comparison(comparison: Comparison, limit: int | None = 20) -> str:
+    """The comparison for a terminal."""
+    this, other = comparison.this, comparison.other
+    count = len(other.articles)
+    out = [
+        f"Compared with {other.root}: {count} article{'s' * (count != 1)} in its {other.counted}"
+    ]
+    differ = comparison.titles_differ()
+    out.append(f"  in both:           {len(comparison.both)} (titles differ: {len(differ)})")
+    out.append(f"  only in this one:  {len(comparison.only_this)}")
+    out.append(f"  only in the other: {len(comparison.only_other)}")
+    unit, rows = comparison.timeline(TEXT_MAX_DAYS)
+    if rows:
+        out.append("")
+        out.append(f"  {unit:<10}  {'this':>6}  {'other':>6}")
+        out.extend(
+            f"  {label:<10}  {a:>6}  {b:>6}{'  <' if a != b else ''}" for label, a, b in rows
+        )
+    for heading, keys, report in (
+        ("Only in this one", comparison.only_this, this),
+        ("Only in the other", comparison.only_other, other),
+        ("Titles that differ", differ, this),
+    ):
+        if not keys:
+            continue
+        out.append("")
+        out.append(f"{heading} ({len(keys)})")
+        shown = keys if limit is None else keys[:limit]
+        for key in shown:
+            out.append(f"  {report.day_of(key):<10}  {report.articles[key][0]}  {readable(key)}")
+        if len(keys) > len(shown):
+            out.append(f"  ... and {len(keys) - len(shown)} more (--all shows every one)")
+    return "\n".join(out) + "\n"
 
 
 # --- text report ---------------------------------------------------------------

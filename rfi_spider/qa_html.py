@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
-from rfi_spider.qa import KINDS, Report, verdict
+from rfi_spider.qa import KINDS, Comparison, Report, readable, verdict
 from rfi_spider.schema import always_filled
 
 # Longer spans are charted per month.
@@ -105,7 +105,52 @@ def bar_chart(
     return "".join(parts)
 
 
-def render_html(report: Report, limit: int | None = 20) -> str:
+def comparison_html(comparison: Comparison, limit: int | None = 20) -> str:
+    """The comparison section: counts, per day side by side, the articles only one has."""
+    other = comparison.other
+    differ = comparison.titles_differ()
+    out = [
+        f"<h2>Compared with {_e(other.root)}</h2>",
+        _table(
+            ("", "articles"),
+            (
+                ("in both", str(len(comparison.both))),
+                ("titles differ", str(len(differ))),
+                ("only in this archive", str(len(comparison.only_this))),
+                ("only in the other", str(len(comparison.only_other))),
+            ),
+            ("", "n"),
+        ),
+    ]
+    unit, rows = comparison.timeline(HTML_MAX_DAYS)
+    out.append(
+        _table(
+            (unit, "this", "other"),
+            ((_e(label), str(a), str(b)) for label, a, b in rows),
+            ("", "n", "n"),
+        )
+    )
+    for heading, keys, report in (
+        ("Only in this archive", comparison.only_this, comparison.this),
+        ("Only in the other", comparison.only_other, other),
+        ("Titles that differ", differ, comparison.this),
+    ):
+        if not keys:
+            continue
+        shown = keys if limit is None else keys[:limit]
+        out.append(f"<h3>{heading} ({len(keys)})</h3>")
+        rows_html = [
+            (_e(report.day_of(k)), _e(report.articles[k][0]), _e(readable(k))) for k in shown
+        ]
+        out.append(_table(("date", "title", "URL"), rows_html, ("where", "", "msg")))
+        if len(keys) > len(shown):
+            out.append(f"<p>… and {len(keys) - len(shown)} more (run with --all).</p>")
+    return "".join(out)
+
+
+def render_html(
+    report: Report, limit: int | None = 20, comparison: Comparison | None = None
+) -> str:
     """The whole page."""
     status = "ok" if report.ok else "failed"
     source = (
@@ -147,24 +192,30 @@ def render_html(report: Report, limit: int | None = 20) -> str:
         body.append(_table(("where", "problem"), rows, ("where", "msg")))
         if len(found) > len(shown):
             body.append(f"<p>… and {len(found) - len(shown)} more (run with --all).</p>")
-    days = report.per_day()
-    body.append("<h2>Articles per day, as a table</h2>")
-    body.append(_table(("day", "articles"), ((d.isoformat(), str(n)) for d, n in days), ("", "n")))
+    if comparison is not None:
+        body.append(comparison_html(comparison, limit))
+    body.append(f"<h2>Articles per {unit}, as a table</h2>")
+    body.append(_table((unit, "articles"), ((_e(k), str(n)) for k, n in timeline), ("", "n")))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        # Nothing may load from anywhere: the page is self-contained.
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>QA report: {_e(report.root)}</title><style>{CSS}</style></head>"
         f"<body>{''.join(body)}</body></html>\n"
     )
 
 
-def write(report: Report, target: Path, limit: int | None = 20) -> Path:
+def write(
+    report: Report, target: Path, limit: int | None = 20, comparison: Comparison | None = None
+) -> Path:
     """Write the page atomically (temporary file, then rename); returns its path."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(render_html(report, limit=limit))
+            handle.write(render_html(report, limit=limit, comparison=comparison))
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

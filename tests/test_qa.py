@@ -303,6 +303,31 @@ def test_a_folder_of_seed_files_without_items_is_checked(tmp_path: Path) -> None
     assert f"[duplicate] copy.md: same URL as {SEED_COPY.name}" in done.stdout
 
 
+def test_compare_with_another_archive(crawl: CrawlResult, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(SEED_COPY, other / SEED_COPY.name)
+    ours = crawl.article_files
+    shutil.copy(ours[0], other / "001_same.txt")
+    lines = ours[1].read_text(encoding="utf-8").split("\n")
+    lines[1] = "[另一个标题" + lines[1][lines[1].index("](") :]
+    (other / "002_retitled.txt").write_text("\n".join(lines), encoding="utf-8")
+    html = tmp_path / "report.html"
+    done = run_qa(str(crawl.output), "--compare", str(other), "--html", str(html))
+    assert done.returncode == 0, done.stdout  # a comparison informs; it does not fail
+    out = done.stdout
+    assert f"Compared with {other}: 3 articles in its files" in out
+    assert "in both:           2 (titles differ: 1)" in out
+    assert "only in this one:  4" in out
+    assert "only in the other: 1" in out
+    assert re.search(r"^  2024-03-07\s+2\s+2$", out, re.M)  # the seed's day, in both
+    assert re.search(r"Only in the other \(1\)\n  2024-03-07  巴黎牵头支持乌克兰后续会议", out)
+    assert "Titles that differ (1)" in out
+    assert out.rstrip().splitlines()[-2] == "QA passed: 6 items, no problems."
+    page = html.read_text(encoding="utf-8")
+    assert f"Compared with {other}" in page and "巴黎牵头支持乌克兰后续会议" in page
+
+
 def test_seed_file_fields_are_read_for_coverage(seed_text: str) -> None:
     from rfi_spider import seedfile
 

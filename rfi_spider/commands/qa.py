@@ -1,7 +1,8 @@
-"""``scrapy qa [DIR] [--html FILE] [--all]``: check an archive, print a report.
+"""``scrapy qa [DIR] [--html FILE] [--compare OTHER] [--all]``: check an archive, report.
 
-Exit status 0 when nothing is wrong, 1 when anything is. The checks live in
-``rfi_spider.qa``; the web page in ``rfi_spider.qa_html``.
+Exit status 0 when nothing is wrong in DIR, 1 when anything is (a comparison
+only informs). The checks live in ``rfi_spider.qa``; the web page in
+``rfi_spider.qa_html``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "[DIR] [--html FILE] [--all]"
+        return "[DIR] [--html FILE] [--compare OTHER] [--all]"
 
     def short_desc(self) -> str:
         return "Check exported items and seed-style files; report problems (exit 1) and totals"
@@ -32,14 +33,20 @@ class Command(ScrapyCommand):
             "Check an archive: DIR/items.jsonl against the item schema, duplicates, dates, "
             "and the seed-style files under DIR/articles/ against their items. Without "
             "items.jsonl, checks the seed-style files (*.txt, *.md) found under DIR, as "
-            "other tools write them. DIR defaults to RFI_OUTPUT_DIR. Exits 0 when nothing "
-            "is wrong, 1 otherwise."
+            "other tools write them. DIR defaults to RFI_OUTPUT_DIR. --compare lists the "
+            "articles only one of two archives has. Exits 0 when nothing is wrong in DIR, "
+            "1 otherwise."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument(
             "--html", metavar="FILE", help="also write the report as a self-contained web page"
+        )
+        parser.add_argument(
+            "--compare",
+            metavar="OTHER",
+            help="also compare with another archive (ours or seed-style files of another tool)",
         )
         parser.add_argument(
             "--all", action="store_true", help="list every problem (default: 20 of each kind)"
@@ -50,12 +57,21 @@ class Command(ScrapyCommand):
             raise UsageError("at most one DIR")
         assert self.settings is not None
         directory = Path(args[0] if args else self.settings.get("RFI_OUTPUT_DIR") or "output")
-        if not directory.is_dir():
-            raise UsageError(f"{directory} is not a folder", print_help=False)
+        for folder in (directory, Path(opts.compare) if opts.compare else directory):
+            if not folder.is_dir():
+                raise UsageError(f"{folder} is not a folder", print_help=False)
         report = qa.check_archive(directory)
+        comparison = None
+        if opts.compare:
+            comparison = qa.Comparison(report, qa.check_archive(opts.compare, report.checked_at))
         limit = None if opts.all else 20
-        print(qa.render_text(report, limit=limit), end="")
+        text = qa.render_text(report, limit=limit)
+        if comparison:
+            # The verdict stays last: what a terminal shows and a script greps.
+            body, _, last = text.rstrip("\n").rpartition("\n")
+            text = f"{body}\n{qa.render_comparison(comparison, limit=limit)}\n{last}\n"
+        print(text, end="")
         if opts.html:
-            target = qa_html.write(report, Path(opts.html), limit=limit)
+            target = qa_html.write(report, Path(opts.html), limit=limit, comparison=comparison)
             print(f"HTML report: {target}")
         self.exitcode = 0 if report.ok else 1
