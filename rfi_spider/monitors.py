@@ -96,7 +96,10 @@ class ItemCountMonitor(Monitor):
         known = facts.count("rfi/skipped/already_exported") + facts.count("rfi/duplicates")
         seen = exported + known
         minimum = facts.thresholds.min_items
-        detail = f"{seen} articles ({exported} exported, {known} already exported), need {minimum}"
+        detail = (
+            f"{seen} articles ({exported} exported, {known} already exported), "
+            f"need at least {minimum}"
+        )
         return self.result(seen >= minimum, detail)
 
 

@@ -70,6 +70,7 @@ def bar_chart(
     step = plot_w / len(rows)
     gap = min(2.0, step * 0.2)
     label_every = max(1, round(len(rows) / 12))
+    one_year = rows[0][0][:4] == rows[-1][0][:4]  # then days are labelled MM-DD
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" id="timeline-chart" role="img" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
@@ -92,7 +93,7 @@ def bar_chart(
                 f'<text x="{x + step / 2:.2f}" y="{y - 4:.2f}" text-anchor="middle">{count}</text>'
             )
         if index % label_every == 0:
-            short = label[5:] if unit == "day" else label
+            short = label[5:] if unit == "day" and one_year else label
             parts.append(
                 f'<text x="{x + step / 2:.2f}" y="{top + plot_h + 16}" '
                 f'text-anchor="middle">{_e(short)}</text>'
