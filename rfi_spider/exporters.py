@@ -106,6 +106,13 @@ def iter_lines_from(path: Path, offset: int) -> Iterator[dict[str, Any]]:
                 yield value
 
 
+def seed_file_name(url: str, published_at: str) -> str:
+    """``YYYY/MM/DD/<16 hex of sha256(url)>.txt``: Paris date, never the title."""
+    day = datetime.fromisoformat(published_at).astimezone(PARIS)
+    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+    return f"{day:%Y}/{day:%m}/{day:%d}/{digest}.txt"
+
+
 class SeedFiles:
     """Seed-style files under ``articles/``, one per article, named from its URL."""
 
@@ -124,10 +131,8 @@ class SeedFiles:
         return count
 
     def path_for(self, url: str, published_at: str) -> Path:
-        """``YYYY/MM/DD/<16 hex of sha256(url)>.txt``: Paris date, never the title."""
-        day = datetime.fromisoformat(published_at).astimezone(PARIS)
-        digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
-        return self.root / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}" / f"{digest}.txt"
+        """The file of an article: :func:`seed_file_name` under ``articles/``."""
+        return self.root / seed_file_name(url, published_at)
 
     def write(self, url: str, published_at: str, record: seedfile.SeedRecord) -> Path:
         """Write one file atomically (temporary file, then rename); returns its path."""

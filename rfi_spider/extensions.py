@@ -1,12 +1,17 @@
-"""Crawl summary: one readable block in the log when the spider closes."""
+"""End-of-crawl extensions: the crawl summary and the QA monitors, each one block in the log."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
+
+from rfi_spider import monitors
+from rfi_spider.items import FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -69,3 +74,38 @@ class CrawlSummary:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         logger.info("\n".join(summary_lines(self.stats.get_stats(), reason)))
+
+
+class QualityMonitors:
+    """Counts field coverage of exported items; runs the monitor suite at the end.
+
+    ``rfi/coverage/<field>`` counts the items of this run that were exported
+    (passed every pipeline) with that field filled. At close, the results of
+    :data:`monitors.SUITE` go to the log as one block (a warning when one
+    failed) and to the stats (``rfi/monitors/...``).
+    """
+
+    def __init__(self, stats: StatsCollector, thresholds: monitors.Thresholds) -> None:
+        self.stats = stats
+        self.thresholds = thresholds
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> QualityMonitors:
+        extension = cls(crawler.stats, monitors.Thresholds.from_settings(crawler.settings))
+        crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def item_scraped(self, item: Any) -> None:
+        adapter = ItemAdapter(item)
+        for name in FIELDS:
+            if adapter.get(name) not in (None, "", [], {}):
+                self.stats.inc_value(f"{monitors.COVERAGE_PREFIX}{name}")
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        facts = monitors.CrawlFacts(self.stats.get_stats(), reason, self.thresholds)
+        results = monitors.run_suite(facts)
+        monitors.record(self.stats, results)
+        failed = any(r.status == monitors.FAILED for r in results)
+        block = "\n".join(monitors.report_lines(results, spider.name))
+        logger.log(logging.WARNING if failed else logging.INFO, block)

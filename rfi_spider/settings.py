@@ -84,10 +84,23 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "rfi_spider.extensions.CrawlSummary": 900,
+    "rfi_spider.extensions.QualityMonitors": 910,
 }
 # Scrapy's own feed exports stay off: ArchivePipeline writes the JSON Lines file
 # itself, so that a line is written before its URL is recorded (crash safety).
 FEEDS: dict[str, dict] = {}
+
+# --- quality checks (QA) --------------------------------------------------------
+# Project commands (scrapy qa).
+COMMANDS_MODULE = "rfi_spider.commands"
+# Monitors at the end of a crawl (rfi_spider/monitors.py). Fewest articles a run must
+# see (exported, or found already exported: an incremental run with nothing new passes).
+RFI_QA_MIN_ITEMS = 1
+# Lowest share of this run's exported items with each optional field filled (0..1);
+# title, published_at and paragraphs must always be at 100%.
+RFI_QA_MIN_COVERAGE = {"lead_image": 0.5, "summary": 0.5}
+# Below this many exported items, the optional fields' shares are not judged.
+RFI_QA_COVERAGE_MIN_ITEMS = 5
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
