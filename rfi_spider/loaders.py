@@ -16,6 +16,7 @@ from rfi_spider.page import ArticleView
 from rfi_spider.processors import (
     clean_text,
     drop_empty,
+    https_url,
     normalize_datetime,
     not_publisher,
     paris_date_text,
@@ -45,7 +46,7 @@ class ArticleLoader(ItemLoader):
     published_at_in = MapCompose(normalize_datetime)
     modified_at_in = MapCompose(normalize_datetime)
     date_text_in = MapCompose(clean_text, valid_date_text)
-    lead_image_in = MapCompose(str.strip, drop_empty)
+    lead_image_in = MapCompose(str.strip, https_url)
     summary_in = _text
     paragraphs_in = _text
     paragraphs_out = Identity()

@@ -132,6 +132,15 @@ def split_keywords(value: str | list[str] | None) -> list[str]:
     return [v for v in value if isinstance(v, str)]
 
 
+def https_url(value: str | None) -> str | None:
+    """MapCompose step: an http(s) URL upgraded to https (RFI's media hosts all serve it)."""
+    if not value:
+        return None
+    if value.startswith("http://"):
+        return "https://" + value[len("http://") :]
+    return value if value.startswith("https://") else None
+
+
 def not_publisher(name: str | None) -> str | None:
     """MapCompose step: the publisher (RFI) is not a byline."""
     if name and name.casefold() not in {"rfi", "rfi 中文", "法国国际广播电台"}:

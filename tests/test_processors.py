@@ -8,6 +8,7 @@ from rfi_spider.processors import (
     clean_text,
     collapse_whitespace,
     decode_entities,
+    https_url,
     normalize_datetime,
     not_publisher,
     paris_date_text,
@@ -105,3 +106,10 @@ def test_publisher_is_not_an_author() -> None:
 
 def test_unique_keeps_first_order() -> None:
     assert unique(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
+
+
+def test_image_urls_are_upgraded_to_https() -> None:
+    assert https_url("http://s.rfi.fr/a.jpg") == "https://s.rfi.fr/a.jpg"
+    assert https_url("https://s.rfi.fr/a.jpg") == "https://s.rfi.fr/a.jpg"
+    assert https_url("ftp://s.rfi.fr/a.jpg") is None
+    assert https_url("") is None

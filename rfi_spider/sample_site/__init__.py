@@ -5,3 +5,5 @@ demo (``-a demo=1``) reads as its feed mirror.
 """
 
 MIRROR_FEED = "/mirror/rfi.xml"
+# The section and column listings the sample site has (the demo walks only these).
+SECTIONS = ["国际", "中国", "法国", "专栏检索/法国报纸摘要"]

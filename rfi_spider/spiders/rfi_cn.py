@@ -38,6 +38,7 @@ from rfi_spider.mirrors import BadFeedError, read_feed
 from rfi_spider.page import ArticlePage
 from rfi_spider.processors import PARIS, iso_utc, unique
 from rfi_spider.sample_site import MIRROR_FEED
+from rfi_spider.sample_site import SECTIONS as SAMPLE_SECTIONS
 from rfi_spider.state import SeenStore, output_dirs
 
 logger = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ class RfiCnSpider(scrapy.Spider):
             # The demo site is ours, on loopback: no need to be slow with it.
             settings.set("DOWNLOAD_DELAY", 0, priority="spider")
             settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
+            settings.set("RFI_SECTIONS", SAMPLE_SECTIONS, priority="spider")
             logger.info("demo: serving the bundled sample site at %s", spider.site.base_url)
         if spider.since and spider.until:
             days = (spider.until - spider.since).days + 1
