@@ -77,6 +77,7 @@ class Scrapyd:
     def start(self) -> None:
         for folder in (self.cwd, self.data_home, self.eggs, self.logs, self.root / "home"):
             folder.mkdir(parents=True)
+        # Read after /etc/scrapyd's: whatever that says, no auth and no per-job feed here.
         (self.cwd / "scrapyd.conf").write_text(
             "[scrapyd]\n"
             "bind_address = 127.0.0.1\n"
@@ -85,6 +86,8 @@ class Scrapyd:
             f"logs_dir = {self.logs}\n"
             f"dbs_dir = {self.root / 'dbs'}\n"
             "items_dir =\n"
+            "username =\n"
+            "password =\n"
             "poll_interval = 0.1\n"
             "max_proc = 4\n"
             "jobs_to_keep = 100\n",
