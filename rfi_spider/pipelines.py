@@ -25,6 +25,7 @@ from rfi_spider.exporters import (
     repair_torn_tail,
     serialize_line,
 )
+from rfi_spider.runtime import from_egg
 from rfi_spider.schema import field_errors
 from rfi_spider.state import ExportLock, SeenStore, output_dirs
 
@@ -110,6 +111,7 @@ class ArchivePipeline:
         return cls(output_dir, state_dir, crawler.stats, crawler.settings.getbool("RFI_FSYNC"))
 
     def open_spider(self) -> None:
+        self.log_where()
         self.store = SeenStore(self.state_dir / "seen.sqlite3")
         self.lock = ExportLock(self.state_dir / "export.lock")
         self.files = SeedFiles(self.output_dir / "articles", fsync=self.fsync)
@@ -125,6 +127,23 @@ class ArchivePipeline:
             removed = self.files.remove_leftovers()
             if removed:
                 logger.warning("removed %d temporary file(s) left by a killed run", removed)
+
+    def log_where(self) -> None:
+        """Say where this job writes; warn about a relative folder under Scrapyd."""
+        logger.info(
+            "exports go to %s, the state to %s", self.output_dir.resolve(), self.state_dir.resolve()
+        )
+        if not from_egg():
+            return
+        for name, path in (("RFI_OUTPUT_DIR", self.output_dir), ("RFI_STATE_DIR", self.state_dir)):
+            if not path.is_absolute():
+                logger.warning(
+                    "%s=%s is relative to Scrapyd's working directory %s: set an absolute path",
+                    name,
+                    path,
+                    Path.cwd(),
+                )
+                self.stats.inc_value("rfi/config/relative_dir")
 
     def reconcile(self) -> None:
         """Record the URLs of JSON lines written after the store's last commit."""

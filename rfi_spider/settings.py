@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 
+from rfi_spider.runtime import default_output_dir
+
 BOT_NAME = "rfi_spider"
 SPIDER_MODULES = ["rfi_spider.spiders"]
 NEWSPIDER_MODULE = "rfi_spider.spiders"
 
 # --- where things go ---------------------------------------------------------
-# Exports: items.jsonl and articles/ (seed-style files).
-RFI_OUTPUT_DIR = os.environ.get("RFI_OUTPUT_DIR", "output")
+# Exports: items.jsonl and articles/ (seed-style files). Unset: output/ in the working
+# directory; under Scrapyd (run from an egg) $XDG_DATA_HOME/rfi-spider/output instead.
+RFI_OUTPUT_DIR = os.environ.get("RFI_OUTPUT_DIR") or default_output_dir()
 # The dedupe store (SQLite) and the export lock; unset: <RFI_OUTPUT_DIR>/.state, so
 # that the state always travels with the exports it describes.
 RFI_STATE_DIR = os.environ.get("RFI_STATE_DIR") or None

@@ -31,6 +31,17 @@ def output_dirs(settings: BaseSettings) -> tuple[Path, Path]:
     return output, Path(state) if state else output / ".state"
 
 
+@contextmanager
+def locked(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (a file or a folder) for the block."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 def utc_now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -41,12 +52,15 @@ class SeenStore:
     def __init__(self, path: str | os.PathLike[str], busy_timeout: float = 60.0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        with self.transaction():
-            for statement in _SCHEMA:
-                self.db.execute(statement)
+        # Switching a new database to WAL takes a lock SQLite does not wait for: two
+        # jobs starting at once got "database is locked". So stores open one at a time.
+        with locked(self.path.parent):
+            self.db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            with self.transaction():
+                for statement in _SCHEMA:
+                    self.db.execute(statement)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

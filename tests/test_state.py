@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
 from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, ROOT
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
 
 from rfi_spider.exporters import JsonLinesFile, SeedFiles, repair_torn_tail, serialize_line
 from rfi_spider.items import ArticleItem
+from rfi_spider.pipelines import ArchivePipeline
 from rfi_spider.seedfile import SeedRecord, read
-from rfi_spider.state import SeenStore
+from rfi_spider.state import SeenStore, locked
 
 
 def test_store_remembers_across_connections(tmp_path: Path) -> None:
@@ -21,6 +33,41 @@ def test_store_remembers_across_connections(tmp_path: Path) -> None:
     assert "https://www.rfi.fr/cn/a/20240101-x" in again
     assert "https://www.rfi.fr/cn/a/20240101-y" not in again
     assert len(again) == 1
+
+
+OPEN_AND_ADD = """
+import sys
+from rfi_spider.state import SeenStore
+print("opening", flush=True)
+SeenStore(sys.argv[1]).add("https://www.rfi.fr/cn/a/20240101-x", "rfi.fr")
+"""
+
+
+def test_store_waits_for_another_process_setting_it_up(tmp_path: Path) -> None:
+    """Two jobs starting at once: one found the new database locked while the other
+    switched it to WAL (SQLite does not wait there). Now setting up waits its turn."""
+    path = tmp_path / "state" / "seen.sqlite3"
+    path.parent.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with locked(path.parent):
+        # Another process half-way through setting the store up: write lock held, not WAL yet.
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        opener = subprocess.Popen(
+            [sys.executable, "-c", OPEN_AND_ADD, str(path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert opener.stdout is not None and opener.stdout.readline() == "opening\n"
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            opener.wait(timeout=0.5)  # time for an opener that does not wait to fail
+        other.execute("ROLLBACK")
+        other.close()
+    _, errors = opener.communicate(timeout=60)
+    assert opener.returncode == 0, errors
+    assert "https://www.rfi.fr/cn/a/20240101-x" in SeenStore(path)
 
 
 def test_add_many_counts_new_rows_and_meta_travels_with_add(tmp_path: Path) -> None:
@@ -87,3 +134,54 @@ def test_leftover_temporary_files_are_removed(tmp_path: Path) -> None:
     (files.tmp_dir / "tmpabc.txt").write_text("half")
     assert files.remove_leftovers() == 1
     assert list(files.tmp_dir.iterdir()) == []
+
+
+def open_pipeline(output: Path) -> ArchivePipeline:
+    crawler = get_crawler(settings_dict={"RFI_OUTPUT_DIR": str(output)})
+    crawler.stats.open_spider()
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    return pipeline
+
+
+def test_an_article_two_jobs_export_at_once_is_exported_once(tmp_path: Path) -> None:
+    """Job B gets the article while job A is half-way through exporting it: B must wait for
+    A's export lock, then find the article in the store, not check the store and write too."""
+    expected = json.loads((FIXTURES / "sample_site_expected.json").read_text(encoding="utf-8"))
+    item = ArticleItem(
+        **expected["articles"][0], body_html="<p>x</p>", crawled_at="2024-03-08T00:00:00+00:00"
+    )
+    job_a = open_pipeline(tmp_path / "out")
+    outcome: list[str] = []
+    opened, go = threading.Event(), threading.Event()
+
+    def job_b() -> None:  # in a thread of its own: SQLite connections stay in theirs
+        pipeline = open_pipeline(tmp_path / "out")
+        opened.set()
+        go.wait(30)
+        try:
+            pipeline.process_item(item.copy())
+            outcome.append("exported")
+        except DropItem:
+            outcome.append("dropped")
+        pipeline.close_spider()
+
+    racer = threading.Thread(target=job_b)
+    racer.start()
+    assert opened.wait(30)
+    write_file = job_a.files.write
+
+    def write_while_job_b_exports(*args: object) -> Path:
+        go.set()
+        racer.join(timeout=0.5)  # time for a job B that does not wait to export
+        return write_file(*args)  # type: ignore[arg-type]
+
+    job_a.files.write = write_while_job_b_exports  # type: ignore[method-assign]
+    job_a.process_item(item.copy())
+    job_a.close_spider()
+    racer.join(timeout=30)
+    assert outcome == ["dropped"]
+    lines = (tmp_path / "out" / "items.jsonl").read_bytes().splitlines()
+    assert [json.loads(line)["url"] for line in lines] == [item["url"]]
+    with pytest.raises(DropItem):  # and a third job later finds it exported
+        open_pipeline(tmp_path / "out").process_item(item.copy())
