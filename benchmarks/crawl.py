@@ -115,9 +115,17 @@ def _vm_rss_mb(pid: int) -> float | None:
 
 
 def run_scrapy(
-    name: str, args: list[str], settings: dict[str, str], workdir: Path, timeout: float = 7200
+    name: str,
+    args: list[str],
+    settings: dict[str, str],
+    workdir: Path,
+    timeout: float = 7200,
+    prefix: tuple[str, ...] = (),
 ) -> CrawlRun:
-    """Run ``python -m scrapy <args>`` with ``settings`` into ``workdir/name``."""
+    """Run ``python -m scrapy <args>`` with ``settings`` into ``workdir/name``.
+
+    ``prefix`` goes before the command (a profiler: ``py-spy record ... --``).
+    """
     folder = workdir / name
     folder.mkdir(parents=True, exist_ok=False)
     stats_file = folder / "stats.json"
@@ -127,7 +135,7 @@ def run_scrapy(
         "RFI_OUTPUT_DIR": str(folder / "output"),
         "BENCH_STATS_FILE": str(stats_file),
     }
-    command = [sys.executable, "-m", "scrapy", *args]
+    command = [*prefix, sys.executable, "-m", "scrapy", *args]
     for key, value in every.items():
         command += ["-s", f"{key}={value}"]
     log = folder / "crawl.log"
@@ -167,11 +175,16 @@ def run_scrapy(
 
 
 def crawl_project(
-    base_url: str, site: BenchSite, workdir: Path, name: str, extra: dict[str, str]
+    base_url: str,
+    site: BenchSite,
+    workdir: Path,
+    name: str,
+    extra: dict[str, str],
+    prefix: tuple[str, ...] = (),
 ) -> CrawlRun:
     """``scrapy crawl rfi_cn -a base_url=...``: the project's whole crawl."""
     args = ["crawl", "rfi_cn", "-a", f"base_url={base_url}"]
-    return run_scrapy(name, args, {**site_settings(site), **extra}, workdir)
+    return run_scrapy(name, args, {**site_settings(site), **extra}, workdir, prefix=prefix)
 
 
 def crawl_null(

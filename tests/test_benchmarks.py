@@ -16,7 +16,7 @@ ROWS = (
     "of which HtmlResponse → selector.root",
     "extraction, trafilatura.extract",
     "fields: padded page = unpadded page",
-    "crawl, 20 pages (pages/s)",
+    "crawl, 20 pages (pages/s",
     "server alone, bare aiohttp client",
     "items exported (distinct) / pages",
     "peak RSS, 20 pages (MB)",
