@@ -1,0 +1,384 @@
+"""``python -m benchmarks``: measure the project against its limits and print one table.
+
+    python -m benchmarks                 # full sizes: 1,000 + 20,000 pages, 1M store rows
+    python -m benchmarks --quick         # small sizes, a smoke run (about a minute)
+    python -m benchmarks --pages 1000 --big-pages 20000 --store 1000000
+
+See BENCHMARKS.md for what each row measures and the recorded results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import lxml.etree
+import scrapy
+
+from benchmarks.crawl import (
+    CrawlRun,
+    crawl_null,
+    crawl_project,
+    exported_urls,
+    serve,
+    server_alone,
+)
+from benchmarks.extraction import bench_extraction
+from benchmarks.pages import BenchSite
+from benchmarks.store import bench_store
+from rfi_spider import settings as project_settings
+
+QUICK = {
+    "pages": 100,
+    "big_pages": 300,
+    "store": 20_000,
+    "extract_pages": 20,
+    "rounds": 1,
+    "crawl_rounds": 1,
+}
+FULL = {
+    "pages": 1000,
+    "big_pages": 20_000,
+    "store": 1_000_000,
+    "extract_pages": 100,
+    "rounds": 3,
+    "crawl_rounds": 2,
+}
+RSS_LIMIT_MB = 300
+
+
+def machine() -> dict[str, str]:
+    """What the figures came from."""
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        memory = next(
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        )
+        ram = f"{int(memory) / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration):
+        ram = "?"
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "ram": ram,
+        "python": platform.python_version(),
+        "scrapy": scrapy.__version__,
+        "lxml": ".".join(map(str, lxml.etree.LXML_VERSION[:3])),
+        "libxml2": ".".join(map(str, lxml.etree.LIBXML_VERSION)),
+    }
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description="Benchmark rfi-spider against its limits."
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--pages", type=int, help="pages of the crawl vs null spider (1000)")
+    parser.add_argument(
+        "--big-pages", type=int, help="pages of the large crawl, for RSS (20000; 0 skips it)"
+    )
+    parser.add_argument("--store", type=int, help="rows of the dedupe store (1000000)")
+    parser.add_argument("--extract-pages", type=int, help="pages timed for extraction (100)")
+    parser.add_argument("--rounds", type=int, help="extraction rounds, best kept (3)")
+    parser.add_argument(
+        "--crawl-rounds", type=int, help="null + project crawl pairs, fastest of each kept (2)"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        help="CONCURRENT_REQUESTS and _PER_DOMAIN of both spiders (default: the project's)",
+    )
+    parser.add_argument("--workdir", type=Path, help="keep crawl outputs and logs here")
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    args = parser.parse_args(argv)
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    return args
+
+
+def fmt_ratio(value: float) -> str:
+    return f"{value:.2f}×"
+
+
+def verdict(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def crawl_rows(
+    small: CrawlRun,
+    null: CrawlRun,
+    big: CrawlRun | None,
+    exported: tuple[int, int],
+    pages: int,
+    rounds: int,
+) -> list[list[str]]:
+    project_rate = pages / small.elapsed
+    null_rate = null.count("null/articles") / null.elapsed
+    ratio = project_rate / null_rate
+    rows = [
+        [
+            f"crawl, {pages:,} pages (pages/s, best of {rounds})",
+            f"{project_rate:.1f}",
+            f"null spider {null_rate:.1f}",
+            fmt_ratio(ratio),
+            "≥ 0.8×",
+            verdict(ratio >= 0.8),
+        ],
+        [
+            "  CPU per page (ms, whole process)",
+            f"{small.cpu_seconds / pages * 1000:.1f}",
+            f"null spider {null.cpu_seconds / pages * 1000:.1f}",
+            fmt_ratio(small.cpu_seconds / null.cpu_seconds),
+            "",
+            "",
+        ],
+        [
+            "  items exported (distinct) / pages",
+            f"{exported[1]:,} / {pages:,}",
+            "",
+            "",
+            "all",
+            verdict(exported[0] == exported[1] == pages),
+        ],
+        [
+            f"peak RSS, {pages:,} pages (MB)",
+            f"{small.peak_rss_mb:.0f}",
+            f"null spider {null.peak_rss_mb:.0f}",
+            fmt_ratio(small.peak_rss_mb / null.peak_rss_mb),
+            f"< {RSS_LIMIT_MB}",
+            verdict(small.peak_rss_mb < RSS_LIMIT_MB),
+        ],
+    ]
+    if big is not None:
+        big_pages = big.count("rfi/exported")
+        growth = big.peak_rss_mb / small.peak_rss_mb
+        rows += [
+            [
+                f"peak RSS, {big_pages:,} pages (MB)",
+                f"{big.peak_rss_mb:.0f}",
+                f"{pages:,} pages {small.peak_rss_mb:.0f}",
+                fmt_ratio(growth),
+                f"< {RSS_LIMIT_MB}, flat",
+                verdict(big.peak_rss_mb < RSS_LIMIT_MB and growth < 1.2),
+            ],
+            [
+                "  VmRSS at 25/50/75/100% of run (MB)",
+                " / ".join(f"{big.rss_at(f):.0f}" for f in (0.25, 0.5, 0.75, 1.0)),
+                "",
+                "",
+                "",
+                "",
+            ],
+            [
+                f"crawl, {big_pages:,} pages (pages/s)",
+                f"{big_pages / big.elapsed:.1f}",
+                f"{pages:,} pages {project_rate:.1f}",
+                fmt_ratio(big_pages / big.elapsed / project_rate),
+                "",
+                "",
+            ],
+            [
+                "  CPU per page (ms, whole process)",
+                f"{big.cpu_seconds / big_pages * 1000:.1f}",
+                f"{pages:,} pages {small.cpu_seconds / pages * 1000:.1f}",
+                fmt_ratio(big.cpu_seconds / big_pages / (small.cpu_seconds / pages)),
+                "",
+                "",
+            ],
+        ]
+    return rows
+
+
+def render(rows: list[list[str]]) -> str:
+    header = ["measure", "project", "reference", "ratio", "target", "meets"]
+    table = [header, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = []
+    for n, row in enumerate(table):
+        lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+        if n == 0:
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    info = machine()
+    concurrency = args.concurrency or min(
+        project_settings.CONCURRENT_REQUESTS, project_settings.CONCURRENT_REQUESTS_PER_DOMAIN
+    )
+    extra = (
+        {
+            "CONCURRENT_REQUESTS": str(args.concurrency),
+            "CONCURRENT_REQUESTS_PER_DOMAIN": str(args.concurrency),
+        }
+        if args.concurrency
+        else {}
+    )
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="rfi-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"machine": info, "args": {k: str(v) for k, v in vars(args).items()}}
+    rows: list[list[str]] = []
+    failed = False
+    try:
+        site = BenchSite(args.pages)
+        log(f"extraction: {args.extract_pages} pages, best of {args.rounds} rounds")
+        ext = bench_extraction(site, args.extract_pages, args.rounds)
+        results["extraction"] = asdict(ext)
+        ms = ext.ms_per_page
+        exact = not ext.mismatches and not ext.wrong
+        failed |= not exact
+        rows += [
+            [
+                f"extraction, project (ms/page, {ext.mean_kb:.0f} KB pages)",
+                f"{ms['project']:.2f}",
+                f"lxml parse {ms['lxml']:.2f}",
+                fmt_ratio(ext.ratio("project")),
+                "≤ 1.5×",
+                verdict(ext.ratio("project") <= 1.5),
+            ],
+            [
+                "  of which HtmlResponse → selector.root",
+                f"{ms['project_parse']:.2f}",
+                f"lxml parse {ms['lxml']:.2f}",
+                fmt_ratio(ext.ratio("project_parse")),
+                "",
+                "",
+            ],
+            [
+                "extraction, trafilatura.extract (ms/page)",
+                f"{ms['trafilatura']:.2f}",
+                f"lxml parse {ms['lxml']:.2f}",
+                fmt_ratio(ext.ratio("trafilatura")),
+                "(reference)",
+                "",
+            ],
+            [
+                "  fields: padded page = unpadded page",
+                f"{ext.checked - len(ext.mismatches) - len(ext.wrong)} / {ext.checked} pages",
+                "",
+                "",
+                "all exact",
+                verdict(exact),
+            ],
+        ]
+
+        log(f"crawls: {args.pages:,} pages, concurrency {concurrency} (one host)")
+        with serve(args.pages) as base_url:
+            alone = server_alone(base_url, site, concurrency)
+            nulls, smalls = [], []
+            for n in range(args.crawl_rounds):  # alternated: a busy moment hits both alike
+                nulls.append(crawl_null(base_url, site, workdir, f"null-{n + 1}", extra))
+                smalls.append(crawl_project(base_url, site, workdir, f"project-{n + 1}", extra))
+        null = min(nulls, key=lambda run: run.elapsed)
+        small = min(smalls, key=lambda run: run.elapsed)
+        big = None
+        if args.big_pages:
+            log(f"crawl: {args.big_pages:,} pages (peak RSS)")
+            big_site = BenchSite(args.big_pages)
+            with serve(args.big_pages) as base_url:
+                big = crawl_project(base_url, big_site, workdir, "project-big", extra)
+        runs = [*nulls, *smalls, *([big] if big else [])]
+        for run in runs:
+            if run.returncode != 0:
+                failed = True
+                log(f"{run.name} crawl exited {run.returncode}: see {run.log}")
+        urls = exported_urls(small)
+        results["crawl"] = {
+            "server_alone_pages_per_s": alone[0],
+            "server_alone_mb_per_s": alone[1],
+            **{
+                run.name: {**asdict(run), "log": str(run.log), "output": str(run.output)}
+                for run in runs
+            },
+        }
+        exported = (len(urls), len(set(urls)))
+        crawl = crawl_rows(small, null, big, exported, args.pages, args.crawl_rounds)
+        crawl.insert(
+            1,
+            [
+                "  server alone, bare aiohttp client",
+                "",
+                f"{alone[0]:.0f} pages/s",
+                "",
+                "not the limit",
+                verdict(alone[0] > 2 * null.count("null/articles") / null.elapsed),
+            ],
+        )
+        rows += crawl
+
+        log(f"dedupe store: {args.store:,} rows")
+        store_dir = workdir / "store"
+        store_dir.mkdir(exist_ok=True)
+        lookups = 100_000 if not args.quick else 10_000
+        st = bench_store(args.store, store_dir, small=min(10_000, args.store), lookups=lookups)
+        results["store"] = asdict(st)
+        scale = 1_000_000 / st.rows
+        add_target = "1M < 30 s"
+        if st.rows != 1_000_000:
+            add_target += f" (×{scale:g}: {st.add_seconds * scale:.0f})"
+        rows += [
+            [
+                f"store: {st.rows:,} add (1 txn each, s)",
+                f"{st.add_seconds:.1f}",
+                "",
+                "",
+                add_target,
+                verdict(st.add_seconds * scale < 30),
+            ],
+            [
+                f"store: {st.rows:,} add_many (batches of {st.batch}, s)",
+                f"{st.add_many_seconds:.1f}",
+                f"add {st.add_seconds:.1f}",
+                fmt_ratio(st.add_many_seconds / st.add_seconds),
+                "",
+                "",
+            ],
+            [
+                f"store: lookup at {st.rows:,} rows (µs)",
+                f"{st.lookup_us_full:.1f}",
+                f"at {st.small:,} rows {st.lookup_us_small:.1f}",
+                fmt_ratio(st.lookup_ratio),
+                "flat",
+                verdict(st.lookup_ratio < 1.5),
+            ],
+        ]
+    finally:
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    print(" · ".join(f"{k}: {v}" for k, v in info.items()))
+    print(
+        f"pages: {args.pages:,} (+{args.big_pages:,}) · store: {args.store:,} rows · "
+        f"concurrency: {concurrency} · times are absolute on this machine; ratios are the figures"
+    )
+    print(render(rows))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""Whole crawls: ``scrapy crawl rfi_cn`` and the null spider, against the benchmark server.
+
+Each crawl is a subprocess started the way a user starts it, with a fresh output
+folder, the project's settings (robots.txt obeyed, the project's concurrency)
+but the politeness delays off, and its final stats written as JSON by
+:class:`benchmarks.stats.JsonStatsCollector`. Peak RSS is the crawl process's
+``ru_maxrss`` from ``os.wait4``, taken by a tiny launcher (``launch.py``: see
+there why); VmRSS is also sampled from ``/proc`` while it runs, to show whether
+it climbs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from benchmarks.pages import BenchSite
+
+ROOT = Path(__file__).resolve().parents[1]
+NULL_SPIDER = Path(__file__).resolve().with_name("null_spider.py")
+LAUNCHER = Path(__file__).resolve().with_name("launch.py")
+# What every benchmark crawl sets: offline (no mirrors), no politeness delays on loopback.
+BASE_SETTINGS = {
+    "RFI_MIRRORS": "",
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "STATS_CLASS": "benchmarks.stats.JsonStatsCollector",
+}
+
+
+@contextmanager
+def serve(pages: int) -> Iterator[str]:
+    """Run ``python -m benchmarks.server`` in its own process; yields its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.server", "--pages", str(pages)],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        if not line.startswith("READY "):
+            raise RuntimeError(f"the benchmark server did not start: {line!r}")
+        yield line.split()[1]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _env() -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("RFI_OUTPUT_DIR", None)
+    env.pop("RFI_STATE_DIR", None)
+    return env
+
+
+def site_settings(site: BenchSite) -> dict[str, str]:
+    """Start points of both spiders: the home page, our section listings, the feed."""
+    return {"RFI_HOME": "/cn/", "RFI_SECTIONS": ",".join(site.sections), "RFI_FEEDS": "/cn/rss"}
+
+
+@dataclass
+class CrawlRun:
+    """What one crawl process did."""
+
+    name: str
+    returncode: int
+    wall_seconds: float
+    peak_rss_mb: float  # ru_maxrss of the child (VmHWM)
+    cpu_seconds: float  # user + system time of the child
+    rss_samples_mb: list[tuple[float, float]] = field(default_factory=list)  # (s, VmRSS)
+    stats: dict[str, object] = field(default_factory=dict)
+    log: Path | None = None
+    output: Path | None = None
+
+    @property
+    def elapsed(self) -> float:
+        """Scrapy's own ``elapsed_time_seconds`` (engine start to close), else wall time."""
+        value = self.stats.get("elapsed_time_seconds")
+        return float(value) if isinstance(value, int | float) else self.wall_seconds
+
+    def count(self, key: str) -> int:
+        value = self.stats.get(key, 0)
+        return value if isinstance(value, int) else 0
+
+    def rss_at(self, fraction: float) -> float:
+        """Sampled VmRSS (MB) at a fraction of the run's duration."""
+        if not self.rss_samples_mb:
+            return 0.0
+        moment = self.wall_seconds * fraction
+        return min(self.rss_samples_mb, key=lambda s: abs(s[0] - moment))[1]
+
+
+def _vm_rss_mb(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def run_scrapy(
+    name: str,
+    args: list[str],
+    settings: dict[str, str],
+    workdir: Path,
+    timeout: float = 7200,
+    prefix: tuple[str, ...] = (),
+) -> CrawlRun:
+    """Run ``python -m scrapy <args>`` with ``settings`` into ``workdir/name``.
+
+    ``prefix`` goes before the command (a profiler: ``py-spy record ... --``).
+    """
+    folder = workdir / name
+    folder.mkdir(parents=True, exist_ok=False)
+    stats_file = folder / "stats.json"
+    every = {
+        **BASE_SETTINGS,
+        **settings,
+        "RFI_OUTPUT_DIR": str(folder / "output"),
+        "BENCH_STATS_FILE": str(stats_file),
+    }
+    command = [*prefix, sys.executable, "-m", "scrapy", *args]
+    for key, value in every.items():
+        command += ["-s", f"{key}={value}"]
+    log = folder / "crawl.log"
+    samples: list[tuple[float, float]] = []
+    start = time.perf_counter()
+    launcher = subprocess.Popen(
+        [sys.executable, "-S", str(LAUNCHER), str(log), *command],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert launcher.stdout is not None
+    pid = int(launcher.stdout.readline())
+    while launcher.poll() is None:
+        now = time.perf_counter() - start
+        rss = _vm_rss_mb(pid)
+        if rss is not None:
+            samples.append((now, rss))
+        if now > timeout:
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+    now = time.perf_counter() - start
+    report = json.loads(launcher.stdout.read().strip().splitlines()[-1])
+    stats = json.loads(stats_file.read_text(encoding="utf-8")) if stats_file.exists() else {}
+    return CrawlRun(
+        name=name,
+        returncode=report["returncode"],
+        wall_seconds=now,
+        peak_rss_mb=report["maxrss_kb"] / 1024,
+        cpu_seconds=report["cpu_seconds"],
+        rss_samples_mb=samples,
+        stats=stats,
+        log=log,
+        output=folder / "output",
+    )
+
+
+def crawl_project(
+    base_url: str,
+    site: BenchSite,
+    workdir: Path,
+    name: str,
+    extra: dict[str, str],
+    prefix: tuple[str, ...] = (),
+) -> CrawlRun:
+    """``scrapy crawl rfi_cn -a base_url=...``: the project's whole crawl."""
+    args = ["crawl", "rfi_cn", "-a", f"base_url={base_url}"]
+    return run_scrapy(name, args, {**site_settings(site), **extra}, workdir, prefix=prefix)
+
+
+def crawl_null(
+    base_url: str, site: BenchSite, workdir: Path, name: str, extra: dict[str, str]
+) -> CrawlRun:
+    """The null spider, same start points and settings."""
+    args = ["runspider", str(NULL_SPIDER), "-a", f"base_url={base_url}"]
+    return run_scrapy(name, args, {**site_settings(site), **extra}, workdir)
+
+
+def exported_urls(run: CrawlRun) -> list[str]:
+    """The URLs in the crawl's ``items.jsonl``."""
+    path = (run.output or Path()) / "items.jsonl"
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line)["url"] for line in lines]
+
+
+async def _fetch_all(base_url: str, paths: list[str], concurrency: int) -> int:
+    queue = iter(paths)
+    received = 0
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        nonlocal received
+        for path in queue:
+            async with session.get(base_url + path) as response:
+                received += len(await response.read())
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+    return received
+
+
+def server_alone(base_url: str, site: BenchSite, concurrency: int) -> tuple[float, float]:
+    """The server's rate with a bare aiohttp client: (pages/s, MB/s)."""
+    paths = [site.article(i).path for i in range(site.count)]
+    start = time.perf_counter()
+    received = asyncio.run(_fetch_all(base_url, paths, concurrency))
+    seconds = time.perf_counter() - start
+    return len(paths) / seconds, received / seconds / 1e6

@@ -1,0 +1,120 @@
+"""Extraction per page: the project's parser vs the bare lxml parse vs trafilatura.
+
+Same pages (padded, about 200 KB), same process, each method timed over the
+whole sample, best of ``rounds`` rounds (``timeit``'s rule: the least disturbed
+run). The project's path is exactly ``RfiCnSpider.parse_article``'s:
+``HtmlResponse`` → ``response.selector.root`` → ``ArticlePage`` → ``load_article``.
+The floor is ``lxml.etree.fromstring`` of the same bytes with the parser parsel
+builds (``lxml.html.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree, html
+from scrapy.http import HtmlResponse
+
+from benchmarks.pages import BenchSite, Page
+from rfi_spider.canonical import SiteMap
+from rfi_spider.loaders import load_article
+from rfi_spider.page import ArticlePage
+
+CRAWLED_AT = "2026-11-27T12:00:00+00:00"
+_SITE = SiteMap()
+
+
+def lxml_floor(page: Page) -> Any:
+    """The bare parse: parsel's own parser settings, on the response's bytes."""
+    parser = html.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
+    return etree.fromstring(page.body, parser=parser, base_url=page.article.url)
+
+
+def project_parse(page: Page) -> Any:
+    """The project's parse alone: ``HtmlResponse(...).selector.root`` (decode, re-encode, parse)."""
+    return HtmlResponse(url=page.article.url, body=page.body).selector.root
+
+
+def project(page: Page) -> dict[str, Any]:
+    """The project's whole extraction, as ``parse_article`` runs it."""
+    response = HtmlResponse(url=page.article.url, body=page.body)
+    fetched_as = _SITE.to_site(response.url) or page.article.url
+    item = load_article(ArticlePage(response.selector.root, fetched_as), crawled_at=CRAWLED_AT)
+    return dict(item)
+
+
+def trafilatura_extract(page: Page) -> Any:
+    import trafilatura  # a heavy import: only when measured
+
+    return trafilatura.extract(page.body, url=page.article.url)
+
+
+METHODS: dict[str, Callable[[Page], Any]] = {
+    "lxml": lxml_floor,
+    "project_parse": project_parse,
+    "project": project,
+    "trafilatura": trafilatura_extract,
+}
+
+
+@dataclass
+class ExtractionResult:
+    pages: int
+    mean_kb: float
+    ms_per_page: dict[str, float]
+    checked: int  # pages whose padded and unpadded items were compared
+    mismatches: list[str] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)  # items without the page's URL or title
+
+    def ratio(self, method: str) -> float:
+        return self.ms_per_page[method] / self.ms_per_page["lxml"]
+
+
+def sample_indices(site: BenchSite, count: int) -> list[int]:
+    """``count`` page numbers spread over the site (every template is represented)."""
+    count = max(1, min(count, site.count))
+    step = site.count / count
+    return sorted({int(i * step) for i in range(count)} | set(range(min(9, site.count))))
+
+
+def check_fields(site: BenchSite, indices: list[int]) -> tuple[list[str], list[str]]:
+    """The project's item on each padded page must equal the one on the unpadded page,
+    and carry the page's own URL and title."""
+    mismatches, wrong = [], []
+    for index in indices:
+        padded = site.page(index, padded=True)
+        plain = site.page(index, padded=False)
+        item = project(padded)
+        if item != project(plain):
+            mismatches.append(padded.article.path)
+        if item.get("url") != padded.article.url or item.get("title") != padded.article.title:
+            wrong.append(padded.article.path)
+    return mismatches, wrong
+
+
+def bench_extraction(site: BenchSite, sample: int, rounds: int) -> ExtractionResult:
+    indices = sample_indices(site, sample)
+    pages = [site.page(i) for i in indices]
+    for method in METHODS.values():  # warm-up: imports, caches, first-call costs
+        for page in pages[:3]:
+            method(page)
+    best: dict[str, float] = {}
+    for _ in range(rounds):
+        for name, method in METHODS.items():  # interleaved: drift hits every method alike
+            start = time.perf_counter()
+            for page in pages:
+                method(page)
+            elapsed = time.perf_counter() - start
+            best[name] = min(best.get(name, elapsed), elapsed)
+    mismatches, wrong = check_fields(site, indices)
+    return ExtractionResult(
+        pages=len(pages),
+        mean_kb=sum(len(p.body) for p in pages) / len(pages) / 1024,
+        ms_per_page={name: seconds / len(pages) * 1000 for name, seconds in best.items()},
+        checked=len(indices),
+        mismatches=mismatches,
+        wrong=wrong,
+    )

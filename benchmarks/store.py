@@ -1,0 +1,113 @@
+"""The dedupe store (``rfi_spider.state.SeenStore``): inserts and lookups at size.
+
+Inserts both ways the project makes them: ``add`` (one transaction per URL, with
+the JSON Lines size in the same transaction, exactly as ``ArchivePipeline``
+records an export) and ``add_many`` (one transaction per batch, as
+``ArchivePipeline.reconcile`` does). Lookups (``url in store``, as the spider
+asks before requesting an article) are timed at a small size and at full size,
+half hits and half misses, in random order.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+from rfi_spider.state import SeenStore
+
+_SECTIONS = ["国际", "中国", "法国", "欧洲", "亚洲", "港澳台", "专栏检索/法国报纸摘要"]
+_SLUG = "瑞典正式加入北约-成为第32个成员国"
+OFFSET_KEY = "jsonl_size:/srv/rfi/output/items.jsonl"
+
+
+def url(n: int) -> str:
+    """A canonical article URL of realistic length (~180 characters), unique per ``n``."""
+    section = _SECTIONS[n % len(_SECTIONS)]
+    day = date(2024, 3, 7) - timedelta(days=(n // 20) % 7000)
+    return "https://www.rfi.fr/cn/" + quote(f"{section}/{day:%Y%m%d}-{_SLUG}-{n}")
+
+
+def chunks(start: int, stop: int, size: int) -> Iterator[list[str]]:
+    """The URLs ``start`` to ``stop`` in lists of ``size`` (made outside the timings)."""
+    for first in range(start, stop, size):
+        yield [url(n) for n in range(first, min(stop, first + size))]
+
+
+@dataclass
+class StoreResult:
+    rows: int
+    small: int
+    add_seconds: float  # one transaction per URL
+    add_many_seconds: float  # batches of ``batch``
+    batch: int
+    lookup_us_small: float
+    lookup_us_full: float
+    lookups: int
+    file_mb: float
+
+    @property
+    def lookup_ratio(self) -> float:
+        return self.lookup_us_full / self.lookup_us_small
+
+
+def time_lookups(store: SeenStore, size: int, count: int, rng: random.Random) -> float:
+    """Microseconds per ``url in store``: half present, half absent, in random order."""
+    probes = [url(rng.randrange(size)) for _ in range(count // 2)]
+    probes += [url(size + 10_000_000 + n) for n in range(count - len(probes))]
+    rng.shuffle(probes)
+    start = time.perf_counter()
+    found = sum(1 for probe in probes if probe in store)
+    seconds = time.perf_counter() - start
+    if found != count // 2:
+        raise AssertionError(f"{found} of {count // 2} stored URLs found")
+    return seconds / count * 1e6
+
+
+def bench_store(
+    rows: int, workdir: Path, small: int = 10_000, lookups: int = 100_000, batch: int = 1000
+) -> StoreResult:
+    small = min(small, rows)
+    rng = random.Random(8)
+    store = SeenStore(workdir / "add.sqlite3")
+    add_seconds = 0.0
+    lookup_small = 0.0
+    for start, stop in ((0, small), (small, rows)):
+        for chunk in chunks(start, stop, 10_000):
+            began = time.perf_counter()
+            for n, one in enumerate(chunk, 1):
+                store.add(one, "rfi.fr", meta={OFFSET_KEY: str(n * 9000)})
+            add_seconds += time.perf_counter() - began
+        if stop == small:
+            lookup_small = time_lookups(store, small, lookups, rng)
+    lookup_full = time_lookups(store, rows, lookups, rng)
+    if len(store) != rows:
+        raise AssertionError(f"{len(store)} rows stored, {rows} added")
+    store.close()
+    file_mb = sum(p.stat().st_size for p in workdir.glob("add.sqlite3*")) / 1e6
+
+    batched = SeenStore(workdir / "add_many.sqlite3")
+    add_many_seconds = 0.0
+    for chunk in chunks(0, rows, batch):
+        rows_of_batch = [(one, "rfi.fr") for one in chunk]
+        began = time.perf_counter()
+        batched.add_many(rows_of_batch)
+        add_many_seconds += time.perf_counter() - began
+    if len(batched) != rows:
+        raise AssertionError(f"{len(batched)} rows stored by add_many, {rows} added")
+    batched.close()
+    return StoreResult(
+        rows=rows,
+        small=small,
+        add_seconds=add_seconds,
+        add_many_seconds=add_many_seconds,
+        batch=batch,
+        lookup_us_small=lookup_small,
+        lookup_us_full=lookup_full,
+        lookups=lookups,
+        file_mb=file_mb,
+    )

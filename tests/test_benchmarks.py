@@ -1,0 +1,41 @@
+"""Smoke test of ``python -m benchmarks`` at a tiny size: it runs and prints its table.
+
+Nothing here is about time: the figures are the benchmark's business (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+ROWS = (
+    "extraction, project (ms/page",
+    "of which HtmlResponse → selector.root",
+    "extraction, trafilatura.extract",
+    "fields: padded page = unpadded page",
+    "crawl, 20 pages (pages/s",
+    "server alone, bare aiohttp client",
+    "items exported (distinct) / pages",
+    "peak RSS, 20 pages (MB)",
+    "peak RSS, 40 pages (MB)",
+    "store: 2,000 add (1 txn each, s)",
+    "store: 2,000 add_many",
+    "store: lookup at 2,000 rows",
+)
+
+
+def test_benchmark_command_runs_and_prints_the_table() -> None:
+    command = [sys.executable, "-m", "benchmarks", "--quick"]
+    command += ["--pages", "20", "--big-pages", "40", "--store", "2000", "--extract-pages", "5"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    table = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    for row in ROWS:
+        assert any(row in line for line in table), row
+    # Every page gave its own item, and padding changed no field.
+    assert any("20 / 20" in line for line in table if "items exported" in line)
+    assert any("yes" in line for line in table if "padded page = unpadded" in line)
