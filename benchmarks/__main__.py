@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                 verdict(ext.ratio("project") <= 1.5),
             ],
             [
-                "  of which HtmlResponse → selector.root",
+                "  of which the parse (parse_html)",
                 f"{ms['project_parse']:.2f}",
                 f"lxml parse {ms['lxml']:.2f}",
                 fmt_ratio(ext.ratio("project_parse")),

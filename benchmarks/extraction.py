@@ -3,7 +3,7 @@
 Same pages (padded, about 200 KB), same process, each method timed over the
 whole sample, best of ``rounds`` rounds (``timeit``'s rule: the least disturbed
 run). The project's path is exactly ``RfiCnSpider.parse_article``'s:
-``HtmlResponse`` → ``response.selector.root`` → ``ArticlePage`` → ``load_article``.
+``HtmlResponse`` → ``ArticlePage.from_response`` → ``load_article``.
 The floor is ``lxml.etree.fromstring`` of the same bytes with the parser parsel
 builds (``lxml.html.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)``).
 """
@@ -21,7 +21,7 @@ from scrapy.http import HtmlResponse
 from benchmarks.pages import BenchSite, Page
 from rfi_spider.canonical import SiteMap
 from rfi_spider.loaders import load_article
-from rfi_spider.page import ArticlePage
+from rfi_spider.page import ArticlePage, parse_html
 
 CRAWLED_AT = "2026-11-27T12:00:00+00:00"
 _SITE = SiteMap()
@@ -34,15 +34,18 @@ def lxml_floor(page: Page) -> Any:
 
 
 def project_parse(page: Page) -> Any:
-    """The project's parse alone: ``HtmlResponse(...).selector.root`` (decode, re-encode, parse)."""
-    return HtmlResponse(url=page.article.url, body=page.body).selector.root
+    """The project's parse alone: ``rfi_spider.page.parse_html`` of the response's bytes."""
+    response = HtmlResponse(url=page.article.url, body=page.body)
+    return parse_html(response.body, response.encoding)
 
 
 def project(page: Page) -> dict[str, Any]:
     """The project's whole extraction, as ``parse_article`` runs it."""
     response = HtmlResponse(url=page.article.url, body=page.body)
     fetched_as = _SITE.to_site(response.url) or page.article.url
-    item = load_article(ArticlePage(response.selector.root, fetched_as), crawled_at=CRAWLED_AT)
+    view = ArticlePage.from_response(response, fetched_as)
+    assert view is not None
+    item = load_article(view, crawled_at=CRAWLED_AT)
     return dict(item)
 
 

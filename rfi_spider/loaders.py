@@ -48,7 +48,7 @@ class ArticleLoader(ItemLoader):
     date_text_in = MapCompose(clean_text, valid_date_text)
     lead_image_in = MapCompose(str.strip, https_url)
     summary_in = _text
-    paragraphs_in = _text
+    paragraphs_in = MapCompose(drop_empty)  # body.extract_body already cleaned them
     paragraphs_out = Identity()
     body_html_in = Identity()
     section_in = _text

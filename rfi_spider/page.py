@@ -15,15 +15,40 @@ from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import Any, Protocol
 
-from lxml.html import HtmlElement
+from lxml import etree
+from lxml.etree import _Element as HtmlElement
+from scrapy.http import TextResponse
 
 from rfi_spider import selectors as sel
 from rfi_spider.body import Body, absolute_http_url, extract_body
-from rfi_spider.processors import decode_entities
+from rfi_spider.processors import clean_text, decode_entities
 
 logger = logging.getLogger(__name__)
 
 _ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle"}
+
+
+_PARSERS: dict[str, etree.HTMLParser] = {}
+
+
+def parse_html(body: bytes, encoding: str) -> HtmlElement | None:
+    """Parse a page once, straight from its bytes; None for a page with no markup.
+
+    A plain ``lxml.etree.HTMLParser`` (comments dropped, libxml2's size limits
+    kept) on the response's bytes: no text decode and re-encode, no
+    ``lxml.html`` element classes. One parser per encoding, reused.
+    """
+    parser = _PARSERS.get(encoding)
+    if parser is None:
+        try:
+            parser = etree.HTMLParser(encoding=encoding, remove_comments=True)
+        except LookupError:  # an encoding lxml does not know
+            parser = etree.HTMLParser(encoding="utf-8", remove_comments=True)
+        _PARSERS[encoding] = parser
+    try:
+        return etree.fromstring(body, parser)
+    except etree.XMLSyntaxError:  # an empty document
+        return None
 
 
 def first(nodes: list[Any]) -> Any:
@@ -35,7 +60,7 @@ def text_of(element: HtmlElement | None) -> str | None:
     """All text of an element (not of its scripts and styles); None for no element."""
     if element is None:
         return None
-    return "".join(t for t in element.xpath(".//text()[not(ancestor::script or ancestor::style)]"))
+    return "".join(sel.TEXT(element))
 
 
 def _ld_strings(value: Any) -> list[str]:
@@ -81,6 +106,12 @@ class ArticlePage:
         self.root = root
         self.url = url
         self.json_ld_errors = 0
+
+    @classmethod
+    def from_response(cls, response: TextResponse, url: str) -> ArticlePage | None:
+        """The page of a response (parsed once, from its bytes); None when it is empty."""
+        root = parse_html(response.body, response.encoding)
+        return None if root is None else cls(root, url)
 
     # --- shared views -------------------------------------------------------
     @cached_property
@@ -190,8 +221,11 @@ class ArticlePage:
         return [text_of(first(sel.CHAPO(self.scope)))]
 
     def sections(self) -> list[str | None]:
-        crumbs = [text_of(a) for a in sel.BREADCRUMB(self.root)]
-        return [*self.ld("articleSection")[:1], *crumbs[-1:]]
+        declared = [s for s in self.ld("articleSection")[:1] if clean_text(s)]
+        if declared:  # the breadcrumb is only a fallback: do not look for it
+            return declared
+        crumbs = sel.BREADCRUMB(self.scope) or sel.BREADCRUMB(self.root)
+        return [text_of(crumbs[-1])] if crumbs else []
 
     def page_tags(self) -> list[str | None]:
         return [text_of(tag) for tag in sel.TAGS(self.scope)]

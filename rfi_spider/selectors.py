@@ -19,10 +19,14 @@ def css(expression: str) -> XPath:
 
 
 # --- document head ---------------------------------------------------------
-CANONICAL = XPath("//link[@rel='canonical']/@href")
-META_PROPERTY = XPath("//meta[@property and @content]")
-META_NAME = XPath("//meta[@name and @content]")
+# Head-only paths: a whole-document search costs a walk of 200 KB of menus and scripts.
+CANONICAL = XPath("/html/head/link[@rel='canonical']/@href")
+META_PROPERTY = XPath("/html/head/meta[@property and @content]")
+META_NAME = XPath("/html/head/meta[@name and @content]")
+# JSON-LD may sit anywhere in the page.
 JSON_LD = XPath("//script[@type='application/ld+json']/text()")
+# The text of an element, not of the scripts and styles inside it.
+TEXT = XPath(".//text()[not(ancestor::script or ancestor::style)]")
 
 # --- article page ----------------------------------------------------------
 ARTICLE = css("article.t-content")
@@ -35,7 +39,14 @@ MAIN_MEDIA_IMAGE = css(
 AUTHORS = css(".t-content__authors-tts .m-from-author__name")
 BODY = css("div.t-content__body, .t-content__body")
 TAGS = css(".m-tags-list__tag")
-BREADCRUMB = css(".m-breadcrumb__list__item__link, .m-breadcrumb a")
+# Looked for in the article first, then (rarely needed) in the whole page; the cheap
+# contains() test keeps the exact class test off the hundreds of menu links.
+BREADCRUMB = XPath(
+    "descendant-or-self::a[contains(@class, 'm-breadcrumb')]"
+    "[contains(concat(' ', normalize-space(@class), ' '), ' m-breadcrumb__list__item__link ')]"
+    " | descendant-or-self::*[contains(@class, 'm-breadcrumb')]"
+    "[contains(concat(' ', normalize-space(@class), ' '), ' m-breadcrumb ')]//a"
+)
 
 # Parts of the body that are not the article (classes and tags, the spec's list).
 BODY_SKIP_CLASSES = frozenset({"o-self-promo", "m-interstitial", "m-block-ad"})

@@ -13,7 +13,7 @@ from conftest import ROOT
 
 ROWS = (
     "extraction, project (ms/page",
-    "of which HtmlResponse → selector.root",
+    "of which the parse (parse_html)",
     "extraction, trafilatura.extract",
     "fields: padded page = unpadded page",
     "crawl, 20 pages (pages/s",

@@ -53,7 +53,7 @@ def parse_fixture(variant: str) -> tuple[Any, dict[str, Any]]:
     body = (PAGES / f"{variant}.html").read_bytes()
     response = HtmlResponse(url=safe_url_string(spec["fetched_url"]), body=body)
     site_url = SiteMap().to_site(response.url)
-    page = ArticlePage(response.selector.root, site_url)
+    page = ArticlePage.from_response(response, site_url)
     return load_article(page, crawled_at="2026-11-27T12:00:00+00:00"), spec
 
 

@@ -35,7 +35,7 @@ from rfi_spider.items import ArticleItem
 from rfi_spider.loaders import load_article
 from rfi_spider.localsite import LocalSite
 from rfi_spider.mirrors import BadFeedError, read_feed
-from rfi_spider.page import ArticlePage
+from rfi_spider.page import ArticlePage, parse_html
 from rfi_spider.processors import PARIS, iso_utc, unique
 from rfi_spider.sample_site import MIRROR_FEED
 from rfi_spider.sample_site import SECTIONS as SAMPLE_SECTIONS
@@ -57,6 +57,12 @@ def _split_list(value: str | list[str] | None) -> list[str]:
     if isinstance(value, list):
         return [v.strip() for v in value if v.strip()]
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def listing_links(response: TextResponse) -> list[str]:
+    """The hrefs of a listing page, minus its sponsored and highlighted asides."""
+    root = parse_html(response.body, response.encoding)
+    return [] if root is None else sel.LISTING_LINKS(root)
 
 
 def failure_cause(failure: Failure) -> str:
@@ -269,9 +275,7 @@ class RfiCnSpider(scrapy.Spider):
             )
             return
         depth = response.meta.get("rfi_depth", 0)
-        articles, listings = self.classify_links(
-            response, sel.LISTING_LINKS(response.selector.root)
-        )
+        articles, listings = self.classify_links(response, listing_links(response))
         yield from self.article_requests(articles)
         if depth < self.max_depth:
             for listing in listings:
@@ -337,7 +341,11 @@ class RfiCnSpider(scrapy.Spider):
             yield from self.site_refused(site_url, "not_html")
             return
         fetched_as = self.site.to_site(response.url) or site_url
-        page = ArticlePage(response.selector.root, fetched_as)
+        page = ArticlePage.from_response(response, fetched_as)
+        if page is None:
+            yield from self.drop(response, "empty_body")
+            yield from self.site_refused(site_url, "empty_body")
+            return
         item = load_article(page, crawled_at=iso_utc(datetime.now(UTC)))
         if page.json_ld_errors:
             stats.inc_value("rfi/page/bad_json_ld")
