@@ -1,7 +1,7 @@
 """The real browser behind the fallback: Debian's Chromium driven by scrapy-playwright.
 
 Only requests whose meta says ``playwright`` go to the browser (see
-``middlewares.BrowserFallbackMiddleware``); every other request takes Scrapy's
+``middlewares.BlockedPagesMiddleware``); every other request takes Scrapy's
 own HTTP stack through the same handler. Nothing browser-related starts with the
 crawl: the Playwright driver and Chromium start at the first fallback, so a
 crawl that is never blocked never runs a browser.
@@ -107,7 +107,7 @@ async def wait_for_markup(
 
     Then read the served HTML into ``document``. A timeout is no error here: the
     page is returned as it is and judged by its content
-    (``middlewares.BrowserFallbackMiddleware``), with one clear log line.
+    (``middlewares.BlockedPagesMiddleware``), with one clear log line.
     """
     try:
         await page.wait_for_selector(selector, state="attached", timeout=timeout_ms)

@@ -1,14 +1,10 @@
 """Downloader middlewares: a real browser for blocked pages, and crawling that stays welcome.
 
-In the order a response meets them (``DOWNLOADER_MIDDLEWARES`` in settings.py):
-
-- :class:`BlockBackoffMiddleware` counts blocked answers (``rfi/blocked/<status>``)
-  and slows the host down: each block raises its download slot's delay, each
-  success lets it recover.
-- :class:`BrowserFallbackMiddleware` re-issues an article or listing that
-  answered 403 or a challenge page once through Chromium (scrapy-playwright) and
-  hands the page the browser got to the same callback; a page the browser cannot
-  get goes on as the original failure, to the spider's errback.
+- :class:`BlockedPagesMiddleware` counts blocked answers (``rfi/blocked/<status>``),
+  slows their host down through its download slot (:class:`SlotBackoff`), and
+  re-issues an article or listing that answered 403 or a challenge page once
+  through Chromium (scrapy-playwright). The page the browser got goes to the same
+  callback; a page it cannot get goes on as the original failure, to the errback.
 - :class:`RetryAfterMiddleware` is Scrapy's retry that first waits what a 429 or
   503 asks for in ``Retry-After``.
 """
@@ -105,22 +101,16 @@ class Backoff:
     last_blocked: bool = True
 
 
-class BlockBackoffMiddleware:
+class SlotBackoff:
     """Exponential back-off on a host's download slot while it blocks us.
 
-    A block (403, 429, 503, a challenge page) sets the slot's delay to at least
-    ``RFI_BACKOFF_START`` seconds (and to a 429/503's ``Retry-After``); a block that
-    follows a block multiplies it by ``RFI_BACKOFF_FACTOR``, up to
-    ``RFI_BACKOFF_MAX_DELAY``. Every request to that host waits it. Answers to
-    requests sent before the last raise count once: a burst is one block. Each page
-    obtained (plainly or through the browser) divides the back-off by the factor;
-    below the start value the slot returns to ``DOWNLOAD_DELAY``. AutoThrottle keeps
-    adjusting the delay as usual.
-
-    Statuses are acted on at ``response_downloaded``, as AutoThrottle does: before
-    the downloader lets the slot's next request go. Pages judged by their content
-    (a challenge served with 200, what the browser brought back) are acted on in
-    ``process_response``, once the body is decompressed.
+    A block sets the slot's delay to at least ``RFI_BACKOFF_START`` seconds (and
+    to a 429/503's ``Retry-After``); a block that follows a block multiplies it by
+    ``RFI_BACKOFF_FACTOR``, up to ``RFI_BACKOFF_MAX_DELAY``. Every request to that
+    host waits it. Answers to requests sent before the last raise count once: a
+    burst is one block. Each page obtained divides the back-off by the factor;
+    below the start value the slot returns to ``DOWNLOAD_DELAY``. AutoThrottle
+    keeps adjusting the delay as usual.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -134,47 +124,16 @@ class BlockBackoffMiddleware:
         self.floor = settings.getfloat("DOWNLOAD_DELAY")
         self.hosts: dict[str, Backoff] = {}  # by download slot key
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> BlockBackoffMiddleware:
-        middleware = cls(crawler)
-        crawler.signals.connect(middleware.response_downloaded, signal=signals.response_downloaded)
-        return middleware
-
-    @staticmethod
-    def judged_by_content(request: Request) -> bool:
-        return bool(request.meta.get("rfi_browser")) or (
-            request.meta.get("rfi_kind") in sel.BROWSER_WAIT_FOR
-        )
-
-    def response_downloaded(self, response: Response, request: Request) -> None:
-        if request.meta.get("rfi_browser"):
-            return  # the browser reports the challenge's status: see process_response
-        if response.status in BLOCK_STATUSES:
-            self.stats.inc_value(f"rfi/blocked/{response.status}")
-            self.block(request, response, str(response.status))
-        elif 200 <= response.status < 300 and not self.judged_by_content(request):
-            self.recover(request)
-
-    def process_response(self, request: Request, response: Response) -> Response:
-        if request.meta.get("rfi_browser"):
-            if has_site_markup(response):
-                self.recover(request)
-        elif self.judged_by_content(request) and 200 <= response.status < 300:
-            if response.status in CHALLENGE_STATUSES and is_challenge(response):
-                self.stats.inc_value("rfi/blocked/challenge")
-                self.block(request, response, "challenge")
-            else:
-                self.recover(request)
-        return response
-
     def _slot(self, request: Request) -> tuple[str | None, Any]:
         key = request.meta.get("download_slot")
-        engine = self.crawler.engine
-        if key is None or engine is None:
+        if key is None:  # not through the downloader (never in a crawl)
             return None, None
-        return key, engine.downloader.slots.get(key)
+        return key, self.crawler.engine.downloader.slots.get(key)
 
-    def block(self, request: Request, response: Response, reason: str) -> None:
+    def block(
+        self, request: Request, response: Response | None, reason: str, escalate: bool = True
+    ) -> None:
+        """A blocked answer; ``escalate=False`` holds the delay at the start value at least."""
         key, slot = self._slot(request)
         if key is None:
             return
@@ -183,11 +142,12 @@ class BlockBackoffMiddleware:
         state = self.hosts.get(key)
         if state is None:
             delay = self.start
-        elif state.last_blocked and sent_at >= state.raised_at:
+        elif escalate and state.last_blocked and sent_at >= state.raised_at:
             delay = state.delay * self.factor
         else:
-            delay = state.delay
-        wait = retry_after_seconds(response.headers.get("Retry-After"))
+            delay = max(state.delay, self.start)
+        headers = response.headers if response is not None else {}
+        wait = retry_after_seconds(headers.get("Retry-After"))
         if wait is not None:
             delay = max(delay, min(wait, self.retry_after_max))
         delay = min(delay, self.max_delay)
@@ -208,6 +168,7 @@ class BlockBackoffMiddleware:
             slot.delay = delay
 
     def recover(self, request: Request) -> None:
+        """A page obtained: the back-off is divided by the factor."""
         key, slot = self._slot(request)
         state = self.hosts.get(key) if key is not None else None
         if state is None:
@@ -247,29 +208,54 @@ def served_page(request: Request, rendered: Response) -> HtmlResponse | None:
     )
 
 
-class BrowserFallbackMiddleware:
-    """Articles and listings that answer 403 or a challenge: once more, through Chromium.
+class BlockedPagesMiddleware:
+    """Blocked answers: counted, slowed down for, and retried once in a real browser.
 
-    The browser request carries scrapy-playwright's meta keys (``playwright``,
-    ``playwright_page_methods`` waiting for the page's markup); pages are closed
-    by scrapy-playwright after use. scrapy-playwright reports the status of the
-    first navigation (the challenge's 403) even when it returns the real page, so
-    the browser's response is judged by its content: the site's markup makes it a
-    200 for the callback; anything else counts ``rfi/browser/failed`` and goes on
-    as the original failure (the 403, or :class:`ChallengePage`) to the errback.
+    **Back-off.** 403, 429 and 503 answers (at ``response_downloaded``, as
+    AutoThrottle does: before the downloader lets the slot's next request go) and
+    challenge pages served with 200 (in ``process_response``, once decompressed)
+    are blocks for :class:`SlotBackoff`. A 403 or challenge that the browser is
+    about to retry holds the delay at the start value without escalating: the
+    browser's outcome decides, a failure escalates and a page obtained recovers.
+
+    **Browser fallback.** An article or listing that answers 403 or a challenge
+    page is re-issued with scrapy-playwright's meta keys (``playwright``,
+    ``playwright_page_methods`` waiting for the site's markup); pages are closed by
+    scrapy-playwright after use. scrapy-playwright reports the status of the first
+    navigation (the challenge's 403) even when it returns the real page, so the
+    browser's answer is judged by its content: the site's markup makes it a 200
+    for the callback, with the HTML the server sent (:func:`served_page`);
+    anything else counts ``rfi/browser/failed`` and goes on as the original
+    failure (the 403, or :class:`ChallengePage`) to the errback.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.stats = crawler.stats
         self.settings = settings
+        self.backoff = SlotBackoff(crawler)
         self.timeout_ms = settings.getfloat("RFI_BROWSER_TIMEOUT") * 1000
         # None until the first fallback checks RFI_BROWSER_PATH.
         self.available: bool | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> BrowserFallbackMiddleware:
-        return cls(crawler)
+    def from_crawler(cls, crawler: Crawler) -> BlockedPagesMiddleware:
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.response_downloaded, signal=signals.response_downloaded)
+        return middleware
+
+    def response_downloaded(self, response: Response, request: Request) -> None:
+        """Statuses, before the slot's next request leaves (pages are judged later)."""
+        if request.meta.get("rfi_browser"):
+            return  # the browser reports the challenge's status: see judge()
+        kind = request.meta.get("rfi_kind")
+        if response.status in BLOCK_STATUSES:
+            self.stats.inc_value(f"rfi/blocked/{response.status}")
+            to_browser = response.status == 403 and kind in sel.BROWSER_WAIT_FOR
+            escalate = not (to_browser and self.browser_ready())
+            self.backoff.block(request, response, str(response.status), escalate=escalate)
+        elif 200 <= response.status < 300 and kind not in sel.BROWSER_WAIT_FOR:
+            self.backoff.recover(request)
 
     def process_response(self, request: Request, response: Response) -> Response | Request:
         kind = request.meta.get("rfi_kind")
@@ -281,7 +267,14 @@ class BrowserFallbackMiddleware:
             blocked = "403"
         elif response.status in CHALLENGE_STATUSES and is_challenge(response):
             blocked = "challenge" if response.status == 200 else str(response.status)
+            if response.status == 200:
+                self.stats.inc_value("rfi/blocked/challenge")
+                self.backoff.block(
+                    request, response, "challenge", escalate=not self.browser_ready()
+                )
         else:
+            if 200 <= response.status < 300:
+                self.backoff.recover(request)
             return response
         if not self.browser_ready():
             self.stats.inc_value("rfi/browser/unavailable")
@@ -306,6 +299,7 @@ class BrowserFallbackMiddleware:
                 )
         else:
             self.stats.inc_value("rfi/browser/failed")
+            self.backoff.block(request, None, "a browser error")
             logger.warning(
                 "the browser could not fetch %s: %s: %s",
                 request.url,
@@ -360,8 +354,10 @@ class BrowserFallbackMiddleware:
                 self.stats.inc_value("rfi/browser/succeeded")
                 self.stats.inc_value(f"rfi/browser/succeeded/{kind}")
                 logger.info("fetched %s %s through the browser", kind, request.url)
+                self.backoff.recover(request)
                 return page.replace(status=200)
         self.stats.inc_value("rfi/browser/failed")
+        self.backoff.block(request, None, f"{response.status} in the browser")
         logger.warning(
             "the browser did not get past the block at %s (status %d, no page markup)",
             request.url,
@@ -387,7 +383,7 @@ class RetryAfterMiddleware(RetryMiddleware):
 
     The wait (capped by ``RFI_RETRY_AFTER_MAX``) is an ``asyncio.sleep`` of this
     one response: the reactor keeps running; other requests to the host are slowed
-    by :class:`BlockBackoffMiddleware` through the slot's delay.
+    by :class:`SlotBackoff` through the slot's delay.
     """
 
     def __init__(self, settings: Any) -> None:

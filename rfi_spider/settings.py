@@ -98,9 +98,8 @@ RFI_BROWSER_ARGS = [
 # Seconds the browser may take to start, to load a page and to show its markup.
 RFI_BROWSER_TIMEOUT = 30.0
 DOWNLOADER_MIDDLEWARES = {
-    # Slot back-off (588) and the fallback (585) see responses after decompression (590).
-    "rfi_spider.middlewares.BlockBackoffMiddleware": 588,
-    "rfi_spider.middlewares.BrowserFallbackMiddleware": 585,
+    # Back-off and browser fallback: after decompression (590), before retries (550).
+    "rfi_spider.middlewares.BlockedPagesMiddleware": 585,
     # Scrapy's retry, waiting Retry-After first.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "rfi_spider.middlewares.RetryAfterMiddleware": 550,

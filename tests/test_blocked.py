@@ -112,9 +112,26 @@ def is_article(path: str) -> bool:
     return is_article_url(SITE + path)
 
 
+def chromium_wrapper(folder: Path) -> Path:
+    """An RFI_BROWSER_PATH that notes each launch in ``launches.txt``, then runs Chromium."""
+    script = folder / "chromium"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" >> "{folder / "launches.txt"}"\n'
+        f'exec "{project_settings.RFI_BROWSER_PATH}" "$@"\n'
+    )
+    script.chmod(0o755)
+    return script
+
+
+def launches(browser: Path) -> list[str]:
+    log = browser.parent / "launches.txt"
+    return log.read_text().splitlines() if log.exists() else []
+
+
 # --- every article and listing behind the challenge -------------------------
 @pytest.fixture(scope="module")
-def walled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CrawlResult, Log]]:
+def walled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CrawlResult, Log, Path]]:
     # One article answers its challenge with a 200: it is recognised by its content.
     served_200 = ARTICLE_PATHS[0]
 
@@ -124,15 +141,19 @@ def walled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CrawlResu
         return 200 if path == served_200 else 403
 
     site, log = challenged_site(challenge)
+    folder = tmp_path_factory.mktemp("walled")
+    browser = chromium_wrapper(folder)
     with site:
         result = run_crawl(
-            tmp_path_factory.mktemp("walled") / "out", f"base_url={site.url}", settings=BROWSER
+            folder / "out",
+            f"base_url={site.url}",
+            settings={**BROWSER, "RFI_BROWSER_PATH": str(browser)},
         )
-    yield result, log
+    yield result, log, browser
 
 
 def test_every_article_behind_the_challenge_is_exported_right(walled) -> None:
-    result, _ = walled
+    result, _, _ = walled
     assert result.returncode == 0, result.log[-3000:]
     assert "Traceback" not in result.log
     assert result.stat("log_count/ERROR") == 0
@@ -150,7 +171,7 @@ def test_every_article_behind_the_challenge_is_exported_right(walled) -> None:
 
 
 def test_the_challenge_page_is_never_exported(walled) -> None:
-    result, _ = walled
+    result, _, _ = walled
     raw = (result.output / "items.jsonl").read_text(encoding="utf-8")
     assert CHALLENGE_TITLE not in raw
     for path in result.article_files:
@@ -158,7 +179,7 @@ def test_the_challenge_page_is_never_exported(walled) -> None:
 
 
 def test_the_stats_say_how_many_pages_needed_the_browser(walled) -> None:
-    result, log = walled
+    result, log, _ = walled
     challenged = {hit.path for hit in log.hits if hit.challenge}
     articles = {path for path in challenged if is_article(path)}
     assert len(articles) == len(BY_URL) + 1  # the articles and the error page
@@ -179,18 +200,32 @@ def test_the_stats_say_how_many_pages_needed_the_browser(walled) -> None:
         assert cookies[0] is False and cookies[-1] is True and len(cookies) <= 3
 
 
+def test_chromium_is_launched_once_from_the_path_set_with_s(walled) -> None:
+    result, _, browser = walled
+    (launch,) = launches(browser)
+    assert "--no-sandbox" in launch and "--headless" in launch
+    assert result.stat("playwright/page_count/max_concurrent") == 1
+
+
 def test_the_browser_downloads_no_images(walled) -> None:
-    result, log = walled
+    result, log, _ = walled
     assert result.stat("playwright/request_count/aborted") > 0
     assert not [hit for hit in log.hits if hit.path.endswith((".jpg", ".png", ".woff2"))]
 
 
 # --- no blocked page, no browser ----------------------------------------------
 def test_a_crawl_that_is_never_blocked_starts_no_browser(tmp_path: Path) -> None:
+    browser = chromium_wrapper(tmp_path)
     with LocalSite.sample() as site:
-        result = run_crawl(tmp_path / "out", f"base_url={site.url}", f"url={next(iter(BY_URL))}")
+        result = run_crawl(
+            tmp_path / "out",
+            f"base_url={site.url}",
+            f"url={next(iter(BY_URL))}",
+            settings={"RFI_BROWSER_PATH": str(browser)},
+        )
     assert result.returncode == 0, result.log[-3000:]
     assert len(result.items) == 1
+    assert launches(browser) == []
     assert result.stat("playwright/browser_count") == 0
     assert "Starting download handler" not in result.log  # not even the Playwright driver
     assert "starting the browser fallback" not in result.log

@@ -25,8 +25,7 @@ from rfi_spider.browser import (
 )
 from rfi_spider.localsite import LocalSite
 from rfi_spider.middlewares import (
-    BlockBackoffMiddleware,
-    BrowserFallbackMiddleware,
+    BlockedPagesMiddleware,
     ChallengePage,
     RetryAfterMiddleware,
     has_site_markup,
@@ -143,27 +142,41 @@ def test_no_wait_when_no_retry_is_left(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # --- back-off on the download slot --------------------------------------------------
-def backoff(**overrides: Any) -> tuple[BlockBackoffMiddleware, Slot, Any]:
-    c = crawler(RFI_BACKOFF_START=5, RFI_BACKOFF_FACTOR=2, RFI_BACKOFF_MAX_DELAY=60, **overrides)
+def backoff(**overrides: Any) -> tuple[BlockedPagesMiddleware, Slot, Any]:
+    """The middleware with one download slot (delay 1 s); no browser unless given one."""
+    c = crawler(
+        **{
+            "RFI_BACKOFF_START": 5,
+            "RFI_BACKOFF_FACTOR": 2,
+            "RFI_BACKOFF_MAX_DELAY": 60,
+            "RFI_BROWSER_PATH": "",
+            **overrides,
+        }
+    )
     slot = Slot(concurrency=2, delay=1.0, jitter=0)
     c.engine = SimpleNamespace(downloader=SimpleNamespace(slots={"site": slot}))
-    return BlockBackoffMiddleware.from_crawler(c), slot, c
+    return BlockedPagesMiddleware.from_crawler(c), slot, c
 
 
 def answer(
-    middleware: BlockBackoffMiddleware,
+    middleware: BlockedPagesMiddleware,
     status: int,
     kind: str = "article",
     latency: float = 0.0,
     headers: dict[str, str] | None = None,
-) -> None:
+    body: bytes | None = None,
+    **meta: Any,
+) -> Response | Request:
+    """What the downloader does with an answer: the signal, then process_response."""
     request = Request(
-        URL, meta={"download_slot": "site", "download_latency": latency, "rfi_kind": kind}
+        URL,
+        meta={"download_slot": "site", "download_latency": latency, "rfi_kind": kind, **meta},
     )
-    body = ARTICLE if status == 200 else b"<html><title>Forbidden</title></html>"
+    if body is None:
+        body = ARTICLE if status == 200 else b"<html><title>Forbidden</title></html>"
     response = html(body, status=status, headers=headers, request=request)
     middleware.response_downloaded(response, request)
-    middleware.process_response(request, response)
+    return middleware.process_response(request, response)
 
 
 def test_a_run_of_blocks_doubles_the_delay_up_to_the_cap() -> None:
@@ -197,7 +210,7 @@ def test_successes_let_the_delay_recover() -> None:
     answer(middleware, 200)
     assert slot.delay == 1.0  # DOWNLOAD_DELAY again
     assert c.stats.get_value("rfi/backoff/recovered") == 1
-    assert middleware.hosts == {}
+    assert middleware.backoff.hosts == {}
 
 
 def test_a_delay_held_by_autothrottle_is_not_lowered() -> None:
@@ -217,19 +230,32 @@ def test_retry_after_raises_the_slot_delay() -> None:
 
 def test_a_challenge_served_with_200_is_a_block() -> None:
     middleware, slot, c = backoff()
-    request = Request(URL, meta={"download_slot": "site", "rfi_kind": "listing"})
-    response = html(CLOUDFLARE, request=request)
-    middleware.response_downloaded(response, request)
-    middleware.process_response(request, response)
+    with pytest.raises(ChallengePage):  # no browser: not an article either
+        answer(middleware, 200, kind="listing", body=CLOUDFLARE.encode())
     assert slot.delay == 5
     assert c.stats.get_value("rfi/blocked/challenge") == 1
 
 
+def test_403s_the_browser_gets_past_hold_the_delay_without_escalating() -> None:
+    middleware, slot, _ = backoff(RFI_BROWSER_PATH="/bin/sh")
+    for _ in range(4):
+        browser_request = answer(middleware, 403, body=CLOUDFLARE.encode())
+        assert isinstance(browser_request, Request)
+        assert slot.delay == 5  # held, not doubled: the browser's outcome decides
+    # The browser fails: now it is a run of blocks.
+    answer(middleware, 403, body=CLOUDFLARE.encode(), **browser_request.meta)
+    assert slot.delay == 10
+    # The browser gets a page (with the challenge's status): the delay recovers.
+    page = answer(middleware, 403, body=ARTICLE, **browser_request.meta)
+    assert page.status == 200
+    assert slot.delay == 5
+
+
 # --- the browser fallback -----------------------------------------------------------
-def fallback(**overrides: Any) -> tuple[BrowserFallbackMiddleware, Any]:
+def fallback(**overrides: Any) -> tuple[BlockedPagesMiddleware, Any]:
     # Any executable will do as the browser here: nothing is launched.
     c = crawler(**{"RFI_BROWSER_PATH": "/bin/sh", **overrides})
-    return BrowserFallbackMiddleware.from_crawler(c), c
+    return BlockedPagesMiddleware.from_crawler(c), c
 
 
 def article_request(**meta: Any) -> Request:
