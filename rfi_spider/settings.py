@@ -119,7 +119,8 @@ PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 1
 # The browser downloads no images, fonts or media.
 PLAYWRIGHT_ABORT_REQUEST = "rfi_spider.browser.skip_heavy_resources"
-# The browser sends its own headers (and the cookies a challenge sets), not Scrapy's.
+# The browser sends its own headers, not Scrapy's: a Chromium User-Agent that agrees
+# with what its JavaScript reports (challenges compare them).
 PLAYWRIGHT_PROCESS_REQUEST_HEADERS = None
 
 # --- processing ----------------------------------------------------------------
