@@ -50,6 +50,17 @@ def summary_lines(stats: dict[str, object], reason: str) -> list[str]:
     if mirror:
         lines.append("  feed mirrors:")
         lines.extend(f"    {key}: {value}" for key, value in mirror)
+    blocked = by_prefix("rfi/blocked/")
+    if blocked:
+        lines.append("  blocked answers: " + ", ".join(f"{k} {v}" for k, v in blocked))
+    if count("rfi/browser/requests") or count("rfi/browser/unavailable"):
+        lines.append(
+            f"  browser fallback: {count('rfi/browser/succeeded')} fetched"
+            f" ({count('rfi/browser/succeeded/article')} articles,"
+            f" {count('rfi/browser/succeeded/listing')} listings),"
+            f" {count('rfi/browser/failed')} failed,"
+            f" {count('rfi/browser/unavailable')} without a browser"
+        )
     failed = by_prefix("rfi/failed/")
     if failed:
         lines.append(f"  requests failed: {sum(v for _, v in failed)}")

@@ -3,10 +3,15 @@
 It serves the bundled sample site for the offline demo (``-a demo=1``) and
 the fixtures of the tests. Pages are read with ``importlib.resources``, so it
 works from a checkout, a wheel or a Scrapyd egg alike.
+
+``python -m rfi_spider.localsite --challenge`` serves the sample site with every
+article and listing behind a JavaScript challenge (see :class:`ChallengeHook`),
+to try the browser fallback: ``scrapy crawl rfi_cn -a base_url=<the URL it prints>``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import threading
@@ -46,6 +51,57 @@ def route_key(path: str) -> str:
 
 # A hook may answer a request itself (a challenge, a 429) before the page table is read.
 Hook = Callable[[BaseHTTPRequestHandler, str], Page | None]
+
+
+# The cookie that the challenge's script sets, and that lets a request through.
+CHALLENGE_COOKIE = "rfi_challenge=passed"
+CHALLENGE_TITLE = "Just a moment..."
+
+
+def challenge_page(passes: bool = True) -> bytes:
+    """A JavaScript challenge: its script sets the cookie and reloads (or never does)."""
+    script = (
+        f'document.cookie = "{CHALLENGE_COOKIE}; path=/";'
+        " setTimeout(function () { location.reload(); }, 50);"
+        if passes
+        else "/* this challenge is never solved */"
+    )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{CHALLENGE_TITLE}</title></head><body>"
+        "<noscript>Enable JavaScript and cookies to continue.</noscript>"
+        f"<script>{script}</script></body></html>"
+    ).encode()
+
+
+def is_listing_or_article(path: str) -> bool:
+    """Every /cn/ page but the feed."""
+    return path.startswith("/cn/") and path != "/cn/rss"
+
+
+class ChallengeHook:
+    """A hook: pages of ``pages`` answer :func:`challenge_page` unless the cookie is sent.
+
+    ``status_of(path)`` gives the status of a page's challenge (None: no challenge);
+    by default every article and listing answers 403. Only a client that runs the
+    script (a real browser) gets the pages.
+    """
+
+    def __init__(
+        self,
+        pages: Mapping[str, Page],
+        status_of: Callable[[str], int | None] | None = None,
+        passes: bool = True,
+    ) -> None:
+        self.pages = pages
+        self.status_of = status_of or (lambda path: 403 if is_listing_or_article(path) else None)
+        self.passes = passes
+
+    def __call__(self, handler: BaseHTTPRequestHandler, key: str) -> Page | None:
+        if CHALLENGE_COOKIE in (handler.headers.get("Cookie") or "") or key not in self.pages:
+            return None
+        status = self.status_of(key)
+        return Page(challenge_page(self.passes), status=status) if status else None
 
 
 class LocalSite:
@@ -131,3 +187,26 @@ def load_site(package: str) -> dict[str, Page]:
             content_type=CONTENT_TYPES.get(suffix, "application/octet-stream"),
         )
     return pages
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the sample site until interrupted (``--challenge``: behind the challenge)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m rfi_spider.localsite", description=main.__doc__
+    )
+    parser.add_argument("--challenge", action="store_true", help="articles and listings: 403 + JS")
+    args = parser.parse_args(argv)
+    site = LocalSite.sample()
+    if args.challenge:
+        site.hook = ChallengeHook(site.pages)
+    print(f"serving the sample site at {site.start()} (Ctrl-C to stop)", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        site.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -136,3 +136,42 @@ ENTRY_NOT_BODY = XPath(
     " | /html/body/div[div[starts-with(normalize-space(.), '分享')]]"
 )
 ENTRY_FOOTER_RULE = XPath("/html/body/hr[1]")
+
+# --- blocked pages (the browser fallback) -----------------------------------
+# Markup that only a real page of the site has, as CSS for the browser to wait for.
+ARTICLE_MARKUP_CSS = "article.t-content"
+LISTING_MARKUP_CSS = ".m-item-list-article, a[data-article-item-link]"
+# Any page in the site's own layout (its error pages too): not a challenge.
+SITE_LAYOUT_CSS = "main.o-layout"
+SITE_MARKUP = css(f"{ARTICLE_MARKUP_CSS}, {LISTING_MARKUP_CSS}, {SITE_LAYOUT_CSS}")
+# What the browser waits for, by request kind (``rfi_kind``), before the page is read.
+BROWSER_WAIT_FOR = {
+    "article": f"{ARTICLE_MARKUP_CSS}, {SITE_LAYOUT_CSS}",
+    "listing": f"{LISTING_MARKUP_CSS}, {SITE_LAYOUT_CSS}",
+}
+# A challenge page: no site markup, and one of these in its title (lower-cased) ...
+PAGE_TITLE = XPath("string(//title)")
+CHALLENGE_TITLES = (
+    "just a moment",  # Cloudflare
+    "attention required",  # Cloudflare
+    "checking your browser",
+    "verifying you are human",
+    "please wait",
+    "one more step",
+    "access denied",  # Akamai
+    "pardon our interruption",  # Imperva / Distil
+    "ddos-guard",
+    "security check",
+)
+# ... or one of these in a script, iframe or form (source URL or inline code, lower-cased).
+CHALLENGE_RESOURCES = XPath("//script/@src | //script/text() | //iframe/@src | //form/@action")
+CHALLENGE_MARKERS = (
+    "/cdn-cgi/challenge-platform/",  # Cloudflare
+    "challenges.cloudflare.com",
+    "captcha-delivery.com",  # DataDome
+    "_incapsula_resource",  # Imperva
+    "/_sec/cp_challenge",  # Akamai
+    "px-captcha",  # PerimeterX / HUMAN
+    "hcaptcha.com",
+    "ddos-guard",
+)

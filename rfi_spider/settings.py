@@ -80,6 +80,61 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
+# --- blocked pages: back-off and the browser fallback (issue 4) ----------------
+# A block (403, 429, 503, a challenge page) raises the host's download delay to at
+# least RFI_BACKOFF_START seconds; each block that follows a block multiplies it by
+# RFI_BACKOFF_FACTOR, up to RFI_BACKOFF_MAX_DELAY; each page obtained divides it back.
+RFI_BACKOFF_START = 5.0
+RFI_BACKOFF_FACTOR = 2.0
+RFI_BACKOFF_MAX_DELAY = 60.0
+# Longest Retry-After (429, 503) honoured, in seconds; longer asks wait this much.
+RFI_RETRY_AFTER_MAX = 300.0
+# Chromium for the fallback (Debian: apt-get install chromium). Missing: one warning,
+# and blocked pages go on to the errback; empty: the fallback is off.
+RFI_BROWSER_PATH = "/usr/bin/chromium"
+# Flags for a headless Chromium run as root on an offline machine.
+RFI_BROWSER_ARGS = [
+    "--no-sandbox",  # root (in containers) cannot use Chromium's sandbox
+    "--disable-dev-shm-usage",  # small /dev/shm in containers
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-quic",
+    "--mute-audio",
+]
+# Seconds the browser may take to start, to load a page and to show its markup.
+RFI_BROWSER_TIMEOUT = 30.0
+DOWNLOADER_MIDDLEWARES = {
+    # Back-off and browser fallback: after decompression (590), before retries (550).
+    "rfi_spider.middlewares.BlockedPagesMiddleware": 585,
+    # Scrapy's retry, waiting Retry-After first.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "rfi_spider.middlewares.RetryAfterMiddleware": 550,
+}
+# scrapy-playwright's handler, started only at the first browser request; every
+# other request goes through Scrapy's own HTTP stack.
+DOWNLOAD_HANDLERS = {
+    "http": "rfi_spider.browser.LazyPlaywrightDownloadHandler",
+    "https": "rfi_spider.browser.LazyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+# Launch options are built at start from RFI_BROWSER_PATH and RFI_BROWSER_ARGS
+# (rfi_spider.browser.launch_options); entries set here override them.
+PLAYWRIGHT_LAUNCH_OPTIONS: dict[str, object] = {}
+# One browser context, one page at a time; scrapy-playwright closes each page after use.
+PLAYWRIGHT_MAX_CONTEXTS = 1
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 1
+# The browser downloads no images, fonts or media.
+PLAYWRIGHT_ABORT_REQUEST = "rfi_spider.browser.skip_heavy_resources"
+# The browser sends its own headers, not Scrapy's: a Chromium User-Agent that agrees
+# with what its JavaScript reports (challenges compare them).
+PLAYWRIGHT_PROCESS_REQUEST_HEADERS = None
+
 # --- processing ----------------------------------------------------------------
 ITEM_PIPELINES = {
     "rfi_spider.pipelines.ValidationPipeline": 100,
