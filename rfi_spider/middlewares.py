@@ -55,11 +55,16 @@ class ChallengePage(IgnoreRequest):
 
 
 def has_site_markup(response: Response) -> bool:
-    """The response is a page of the site itself (article, listing or the site's layout)."""
+    """The response is a page of the site itself (article, listing or the site's layout).
+
+    Every page of the crawl passes here, so the markup's class names are looked
+    for in the bytes, without parsing: an ordinary page is parsed once, by the
+    spider. (A name found only in a script's text counts too: such a page then
+    goes to the spider, which drops it if it is not an article.)
+    """
     if not isinstance(response, TextResponse):
         return False
-    root = response.selector.root
-    return root is not None and bool(sel.SITE_MARKUP(root))
+    return any(marker in response.body for marker in sel.SITE_MARKUP_BYTES)
 
 
 def is_challenge(response: Response) -> bool:

@@ -143,7 +143,9 @@ ARTICLE_MARKUP_CSS = "article.t-content"
 LISTING_MARKUP_CSS = ".m-item-list-article, a[data-article-item-link]"
 # Any page in the site's own layout (its error pages too): not a challenge.
 SITE_LAYOUT_CSS = "main.o-layout"
-SITE_MARKUP = css(f"{ARTICLE_MARKUP_CSS}, {LISTING_MARKUP_CSS}, {SITE_LAYOUT_CSS}")
+# The class names of that markup as bytes, looked for without parsing the page: a page
+# with none of them is not the site's.
+SITE_MARKUP_BYTES = (b"t-content", b"m-item-list-article", b"data-article-item-link", b"o-layout")
 # What the browser waits for, by request kind (``rfi_kind``), before the page is read.
 BROWSER_WAIT_FOR = {
     "article": f"{ARTICLE_MARKUP_CSS}, {SITE_LAYOUT_CSS}",

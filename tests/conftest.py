@@ -20,7 +20,12 @@ SEED_COPY = FIXTURES / "seed" / "000_61a0efc48b56a91e.txt"
 # Settings every test crawl uses: nothing may reach a real host (no default mirrors).
 OFFLINE = {"RFI_MIRRORS": "", "LOG_LEVEL": "INFO"}
 # And, unless a test says otherwise: loopback needs no politeness delay.
-FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False"}
+# (The back-off on blocks, issue 4, likewise: tests of it set their own values.)
+FAST = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "RFI_BACKOFF_START": "0",
+}
 
 
 @pytest.fixture

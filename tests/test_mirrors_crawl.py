@@ -175,7 +175,11 @@ def crawl(site: LocalSite, tmp_path_factory: pytest.TempPathFactory) -> CrawlRes
         f"http://127.0.0.1:{closed_port()}/rss/rfi.xml",
         f"{site.url}/mirror/bomb.xml",
     ]
-    result = run_crawl(output, f"base_url={site.url}", "mirrors=" + ",".join(mirrors))
+    # The browser fallback (issue 4) is off: a 403 goes straight to the mirror.
+    no_browser = {"RFI_BROWSER_PATH": ""}
+    result = run_crawl(
+        output, f"base_url={site.url}", "mirrors=" + ",".join(mirrors), settings=no_browser
+    )
     result.requests = [path for _, path, _ in site.requests]  # type: ignore[attr-defined]
     return result
 
