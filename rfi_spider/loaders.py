@@ -48,9 +48,8 @@ class ArticleLoader(ItemLoader):
     date_text_in = MapCompose(clean_text, valid_date_text)
     lead_image_in = MapCompose(str.strip, https_url)
     summary_in = _text
-    paragraphs_in = MapCompose(drop_empty)  # body.extract_body already cleaned them
+    paragraphs_in = Identity()  # body.extract_body cleaned them and dropped the empty ones
     paragraphs_out = Identity()
-    body_html_in = Identity()
     section_in = _text
     tags_in = _text
     tags_out = Compose(unique)
@@ -86,8 +85,10 @@ def load_article(
 
     ``crawled_at`` and ``source`` may be None (the seed-file reader knows neither).
     """
-    loader = ArticleLoader()
-    loader.add_fallback("url", *([c] for c in page.canonical_urls()))
+    # Values that need no cleaning go straight into the item.
+    given = {"body_html": page.body.html, "source": source, "crawled_at": crawled_at}
+    loader = ArticleLoader(item=ArticleItem({k: v for k, v in given.items() if v is not None}))
+    loader.add_value("url", page.canonical_urls())
     loader.add_value("title", page.titles())
     loader.add_value("published_at", page.published())
     loader.add_value("modified_at", page.modified())
@@ -95,11 +96,8 @@ def load_article(
     loader.add_value("lead_image", page.lead_images())
     loader.add_value("summary", page.summaries())
     loader.add_value("paragraphs", page.body.paragraphs)
-    loader.add_value("body_html", page.body.html)
     loader.add_value("section", [*page.sections(), section_of(page.url)])
     loader.add_fallback("tags", page.page_tags(), split_keywords(page.ld_keywords()))
     loader.add_fallback("authors", page.page_authors(), page.ld_authors())
     loader.add_value("audio_url", list(page.audio_urls()))
-    loader.add_value("source", source)
-    loader.add_value("crawled_at", crawled_at)
     return loader.load_item()

@@ -125,10 +125,23 @@ class ArticlePage:
         return found
 
     @cached_property
+    def _landmarks(self) -> tuple[HtmlElement | None, list[str]]:
+        """One walk of the page for the article element and the JSON-LD scripts' text."""
+        article = None
+        scripts = []
+        for element in self.root.iter(sel.ARTICLE_TAG, "script"):
+            if element.tag == "script":
+                if (element.get("type") or "").strip().lower() == sel.JSON_LD_TYPE and element.text:
+                    scripts.append(element.text)
+            elif article is None and sel.ARTICLE_CLASS in (element.get("class") or "").split():
+                article = element
+        return article, scripts
+
+    @cached_property
     def json_ld(self) -> list[dict[str, Any]]:
         """Every JSON-LD object of the page, ``@graph`` members flattened."""
         objects: list[dict[str, Any]] = []
-        for text in sel.JSON_LD(self.root):
+        for text in self._landmarks[1]:
             try:
                 data = json.loads(text)
             except ValueError:
@@ -161,7 +174,7 @@ class ArticlePage:
 
     @cached_property
     def article(self) -> HtmlElement | None:
-        return first(sel.ARTICLE(self.root))
+        return self._landmarks[0]
 
     @cached_property
     def scope(self) -> HtmlElement:

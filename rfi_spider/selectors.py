@@ -23,21 +23,23 @@ def css(expression: str) -> XPath:
 CANONICAL = XPath("/html/head/link[@rel='canonical']/@href")
 META_PROPERTY = XPath("/html/head/meta[@property and @content]")
 META_NAME = XPath("/html/head/meta[@name and @content]")
-# JSON-LD may sit anywhere in the page.
-JSON_LD = XPath("//script[@type='application/ld+json']/text()")
+# JSON-LD may sit anywhere in the page: scripts of this type, on the same walk as ARTICLE.
+JSON_LD_TYPE = "application/ld+json"
 # The text of an element, not of the scripts and styles inside it.
 TEXT = XPath(".//text()[not(ancestor::script or ancestor::style)]")
 
 # --- article page ----------------------------------------------------------
-ARTICLE = css("article.t-content")
+# The article element, found on the walk that also collects the JSON-LD scripts: its
+# tag and class. (A whole-page search costs as much as all the others together.)
+ARTICLE_TAG = "article"
+ARTICLE_CLASS = "t-content"
+# Inside the article: each one walk of the article's subtree.
 TITLE = css("h1.t-content__title, h1.a-page-title")
-CHAPO = css("p.t-content__chapo, .t-content__chapo")
-PUBLICATION_TIMES = css(".t-content__dates .m-pub-dates__date time, .m-pub-dates__date time")
-MAIN_MEDIA_IMAGE = css(
-    ".t-content__main-media figure.m-figure picture img, .t-content__main-media img"
-)
+CHAPO = css(".t-content__chapo")
+PUBLICATION_TIMES = css(".m-pub-dates__date time")  # publication, then update
+MAIN_MEDIA_IMAGE = css(".t-content__main-media img")  # figure.m-figure picture img
 AUTHORS = css(".t-content__authors-tts .m-from-author__name")
-BODY = css("div.t-content__body, .t-content__body")
+BODY = css(".t-content__body")
 TAGS = css(".m-tags-list__tag")
 # Looked for in the article first, then (rarely needed) in the whole page; the cheap
 # contains() test keeps the exact class test off the hundreds of menu links.
