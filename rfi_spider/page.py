@@ -63,6 +63,11 @@ def text_of(element: HtmlElement | None) -> str | None:
     return "".join(sel.TEXT(element))
 
 
+def _usable_src(value: str | None) -> bool:
+    """An image address worth resolving (not empty, not an inline data: placeholder)."""
+    return bool(value) and not value.startswith("data:")  # type: ignore[union-attr]
+
+
 def _ld_strings(value: Any) -> list[str]:
     """JSON-LD values that may be a string, a list, or objects with ``name``/``url``."""
     if value is None:
@@ -89,7 +94,17 @@ class ArticleView(Protocol):
     def published(self) -> list[str | None]: ...
     def modified(self) -> list[str | None]: ...
     def date_texts(self) -> list[str | None]: ...
-    def lead_images(self) -> list[str | None]: ...
+    def lead_images(self) -> list[str | None]:
+        """The main media's image; else og:image; else JSON-LD's (each only when needed)."""
+        image = first(self.inside("main_media", "img"))
+        found = self._images([image.get("src"), image.get("data-src")]) if image is not None else []
+        return found or self._images([self.meta.get("og:image")]) or self._images(self.ld("image"))
+
+    def _images(self, candidates: list[str | None]) -> list[str]:
+        """Usable image addresses (no data: placeholders), absolute http(s)."""
+        urls = (absolute_http_url(c, self.url) for c in candidates if _usable_src(c))
+        return [url for url in urls if url]
+
     def summaries(self) -> list[str | None]: ...
     def sections(self) -> list[str | None]: ...
     def page_tags(self) -> list[str | None]: ...
@@ -182,12 +197,27 @@ class ArticlePage:
         return self.article if self.article is not None else self.root
 
     @cached_property
+    def parts(self) -> dict[str, list[HtmlElement]]:
+        """The article's parts by role (``selectors.PART_CLASSES``), in page order: one walk."""
+        found: dict[str, list[HtmlElement]] = {role: [] for role in sel.PART_CLASSES}
+        for element in sel.ARTICLE_PARTS(self.scope):
+            classes = set(element.get("class").split())
+            for role, names in sel.PART_CLASSES.items():
+                if not classes.isdisjoint(names):
+                    found[role].append(element)
+        return found
+
+    def inside(self, role: str, tag: str) -> list[HtmlElement]:
+        """The ``tag`` elements inside the parts of a role, in page order, each once."""
+        return list(dict.fromkeys(e for part in self.parts[role] for e in part.iter(tag)))
+
+    @cached_property
     def body(self) -> Body:
-        return extract_body(first(sel.BODY(self.scope)), self.url)
+        return extract_body(first(self.parts["body"]), self.url)
 
     @cached_property
     def publication_times(self) -> list[HtmlElement]:
-        return sel.PUBLICATION_TIMES(self.scope)
+        return self.inside("dates", "time")
 
     # --- candidates per field, in the spec's order --------------------------
     def canonical_urls(self) -> list[str]:
@@ -195,7 +225,7 @@ class ArticlePage:
 
     def titles(self) -> list[str | None]:
         return [
-            text_of(first(sel.TITLE(self.scope))),
+            text_of(first([e for e in self.parts["title"] if e.tag == "h1"])),
             *self.ld("headline"),
             self.meta.get("og:title"),
         ]
@@ -221,17 +251,17 @@ class ArticlePage:
         return [text_of(times[0])] if times else []
 
     def lead_images(self) -> list[str | None]:
-        image = first(sel.MAIN_MEDIA_IMAGE(self.scope))
-        candidates: list[str | None] = []
-        if image is not None:
-            candidates += [image.get("src"), image.get("data-src")]
-        candidates += [self.meta.get("og:image"), *self.ld("image")]
-        return [
-            absolute_http_url(c, self.url) for c in candidates if c and not c.startswith("data:")
-        ]
+        image = first(self.inside("main_media", "img"))
+        candidates = [image.get("src"), image.get("data-src")] if image is not None else []
+        for fallback in (lambda: [self.meta.get("og:image")], lambda: self.ld("image")):
+            urls = [absolute_http_url(c, self.url) for c in candidates if _usable_src(c)]
+            if any(urls):  # a later fallback is only looked at when this one gave nothing
+                return urls
+            candidates = fallback()
+        return [absolute_http_url(c, self.url) for c in candidates if _usable_src(c)]
 
     def summaries(self) -> list[str | None]:
-        return [text_of(first(sel.CHAPO(self.scope)))]
+        return [text_of(first(self.parts["chapo"]))]
 
     def sections(self) -> list[str | None]:
         declared = [s for s in self.ld("articleSection")[:1] if clean_text(s)]
@@ -241,7 +271,7 @@ class ArticlePage:
         return [text_of(crumbs[-1])] if crumbs else []
 
     def page_tags(self) -> list[str | None]:
-        return [text_of(tag) for tag in sel.TAGS(self.scope)]
+        return [text_of(tag) for tag in self.parts["tag"]]
 
     def ld_keywords(self) -> str | list[str] | None:
         value = self.news_article.get("keywords")
@@ -252,7 +282,12 @@ class ArticlePage:
         return None
 
     def page_authors(self) -> list[str | None]:
-        return [text_of(a) for a in sel.AUTHORS(self.scope)]
+        blocks = set(self.parts["author_block"])
+        return [
+            text_of(name)
+            for name in self.parts["author"]
+            if not blocks.isdisjoint(name.iterancestors())
+        ]
 
     def ld_authors(self) -> list[str]:
         return self.ld("author")

@@ -33,14 +33,31 @@ TEXT = XPath(".//text()[not(ancestor::script or ancestor::style)]")
 # tag and class. (A whole-page search costs as much as all the others together.)
 ARTICLE_TAG = "article"
 ARTICLE_CLASS = "t-content"
-# Inside the article: each one walk of the article's subtree.
-TITLE = css("h1.t-content__title, h1.a-page-title")
+# Inside the article: its parts, by the classes that mark them, found in ONE walk of the
+# article's subtree (a CSS search per part costs a walk each). page.py picks inside them:
+# the title's h1, each date's <time> (publication, then update), the main media's first
+# <img> (figure.m-figure picture img), the bylines inside the author block.
+PART_CLASSES: dict[str, frozenset[str]] = {
+    "title": frozenset({"t-content__title", "a-page-title"}),  # on the h1
+    "chapo": frozenset({"t-content__chapo"}),
+    "dates": frozenset({"m-pub-dates__date"}),
+    "main_media": frozenset({"t-content__main-media"}),
+    "author_block": frozenset({"t-content__authors-tts"}),
+    "author": frozenset({"m-from-author__name"}),
+    "body": frozenset({"t-content__body"}),
+    "tag": frozenset({"m-tags-list__tag"}),
+}
+# The same parts in an RSSHub mirror entry (its HTML is the page's chapo and main media).
 CHAPO = css(".t-content__chapo")
-PUBLICATION_TIMES = css(".m-pub-dates__date time")  # publication, then update
-MAIN_MEDIA_IMAGE = css(".t-content__main-media img")  # figure.m-figure picture img
-AUTHORS = css(".t-content__authors-tts .m-from-author__name")
-BODY = css(".t-content__body")
-TAGS = css(".m-tags-list__tag")
+MAIN_MEDIA_IMAGE = css(".t-content__main-media img")
+# The walk: every element whose class attribute mentions one of them (checked exactly after).
+ARTICLE_PARTS = XPath(
+    "descendant-or-self::*[@class]["
+    + " or ".join(
+        f"contains(@class, '{name}')" for names in PART_CLASSES.values() for name in names
+    )
+    + "]"
+)
 # Looked for in the article first, then (rarely needed) in the whole page; the cheap
 # contains() test keeps the exact class test off the hundreds of menu links.
 BREADCRUMB = XPath(
