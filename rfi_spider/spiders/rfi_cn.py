@@ -16,8 +16,10 @@ Arguments (``-a name=value``):
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -57,6 +59,10 @@ def _split_list(value: str | list[str] | None) -> list[str]:
     if isinstance(value, list):
         return [v.strip() for v in value if v.strip()]
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+# A link worth classifying: an article's (a YYYYMMDD- date in it) or one under /cn/.
+_MAY_BE_SITE_LINK = re.compile(r"\d{8}-|/cn/|^(?:%[0-9A-Fa-f]{2}|[^:/?#])+/")
 
 
 def listing_links(response: TextResponse) -> list[str]:
@@ -303,7 +309,7 @@ class RfiCnSpider(scrapy.Spider):
         listings: list[str] = []
         for href in hrefs:
             href = href.strip()
-            if not href or href.startswith("#"):
+            if not _MAY_BE_SITE_LINK.search(href):  # menus' hundreds of other links: no work
                 continue
             try:
                 absolute = response.urljoin(href)
@@ -321,13 +327,17 @@ class RfiCnSpider(scrapy.Spider):
                 listings.append(site_url)
         return articles, listings
 
+    @cached_property
+    def sections(self) -> frozenset[str]:
+        return frozenset(s.strip("/") for s in self.settings.getlist("RFI_SECTIONS"))
+
     def is_listing(self, site_url: str) -> bool:
         """Section and column listings (never tag, author, video or podcast hubs)."""
         parts = urlsplit(site_url)
         if parts.query:
             return False
         path = unquote(parts.path).strip("/")
-        sections = {s.strip("/") for s in self.settings.getlist("RFI_SECTIONS")}
+        sections = self.sections
         return path.startswith("cn/") and (
             path[3:] in sections or (path.startswith("cn/专栏检索/") and path.count("/") == 2)
         )
