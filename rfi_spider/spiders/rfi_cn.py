@@ -201,9 +201,9 @@ class RfiCnSpider(scrapy.Spider):
                 day += timedelta(days=1)
             return
         yield self.listing_request(SITE_ROOT + settings.get("RFI_HOME"), depth=0)
-        for section in settings.getlist("RFI_SECTIONS"):
+        for section in _split_list(settings.getlist("RFI_SECTIONS")):
             yield self.listing_request(f"{SITE_ROOT}/cn/{section.strip('/')}/", depth=0)
-        for feed in settings.getlist("RFI_FEEDS"):
+        for feed in _split_list(settings.getlist("RFI_FEEDS")):
             yield scrapy.Request(
                 self.site.to_fetch(SITE_ROOT + feed),
                 callback=self.parse_feed,
@@ -329,7 +329,7 @@ class RfiCnSpider(scrapy.Spider):
 
     @cached_property
     def sections(self) -> frozenset[str]:
-        return frozenset(s.strip("/") for s in self.settings.getlist("RFI_SECTIONS"))
+        return frozenset(s.strip("/") for s in _split_list(self.settings.getlist("RFI_SECTIONS")))
 
     def is_listing(self, site_url: str) -> bool:
         """Section and column listings (never tag, author, video or podcast hubs)."""
