@@ -68,6 +68,11 @@ def summary_lines(stats: dict[str, object], reason: str) -> list[str]:
     errors = count("log_count/ERROR")
     if errors:
         lines.append(f"  errors logged: {errors}")
+    if failed and not count("response_received_count"):
+        lines.append(
+            "  nothing could be fetched at all: is the network up (rfi.fr is blocked in some"
+            " countries), or is base_url right?"
+        )
     return lines
 
 
