@@ -135,6 +135,16 @@ PLAYWRIGHT_ABORT_REQUEST = "rfi_spider.browser.skip_heavy_resources"
 # with what its JavaScript reports (challenges compare them).
 PLAYWRIGHT_PROCESS_REQUEST_HEADERS = None
 
+# --- reliability: crashes, resumes, hostile input, memory (issue 7) -------------
+# Article requests handed to Scrapy's scheduler at a time; the other articles found wait
+# on disk in the state's pending queue, so memory stays flat however many are queued,
+# and a rerun after a kill or Ctrl-C fetches first what the interrupted run left.
+RFI_ARTICLE_WINDOW = 64
+# Scrapy's duplicate filter, except that when a job resumes (-s JOBDIR=...) what the
+# spider asks again (the articles an interrupted run left, the listings, the mirrors) gets
+# past the fingerprints that run left: a request in flight at a kill is not lost.
+DUPEFILTER_CLASS = "rfi_spider.dupefilter.ResumableDupeFilter"
+
 # --- processing ----------------------------------------------------------------
 ITEM_PIPELINES = {
     "rfi_spider.pipelines.ValidationPipeline": 100,
