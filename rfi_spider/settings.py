@@ -144,6 +144,18 @@ RFI_ARTICLE_WINDOW = 64
 # spider asks again (the articles an interrupted run left, the listings, the mirrors) gets
 # past the fingerprints that run left: a request in flight at a kill is not lost.
 DUPEFILTER_CLASS = "rfi_spider.dupefilter.ResumableDupeFilter"
+DOWNLOADER_MIDDLEWARES = {
+    **DOWNLOADER_MIDDLEWARES,
+    # Scrapy's offsite filter, which also says when a page redirects off the site.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "rfi_spider.middlewares.OffsiteMiddleware": 50,
+    # HTML pages in the charset they really use (one that says UTF-8 and is not), without
+    # NUL bytes: after decompression (590), before anything reads the page (585).
+    "rfi_spider.htmlbytes.HtmlBytesMiddleware": 587,
+}
+# Pages per browser context: then it is closed and a fresh one started, as long-lived
+# Playwright contexts leak memory; 0: one context for the whole crawl.
+RFI_BROWSER_CONTEXT_PAGES = 100
 
 # --- processing ----------------------------------------------------------------
 ITEM_PIPELINES = {

@@ -21,6 +21,7 @@ a kill or Ctrl-C fetches first what the interrupted run left unfinished.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -29,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -73,10 +74,31 @@ def listing_links(response: TextResponse) -> list[str]:
     return [] if root is None else sel.LISTING_LINKS(root)
 
 
+_DOCUMENT_END = re.compile(rb"</(?:body|html)\s*>", re.IGNORECASE)
+
+
+def is_truncated(body: bytes) -> bool:
+    """A page whose HTML stops before ``</body>`` or ``</html>``: cut short on the way."""
+    return _DOCUMENT_END.search(body, max(0, len(body) - 65536)) is None
+
+
 def failure_cause(failure: Failure) -> str:
-    """A short name for why a request failed: the HTTP status, or the error's class."""
+    """A short name for why a request failed: the HTTP status, or the error's class.
+
+    ``too_large``: over ``DOWNLOAD_MAXSIZE``, as sent or once decompressed (Scrapy
+    cancels such a download, or ignores the response of a gzip bomb);
+    ``too_many_redirects``: more than ``REDIRECT_MAX_TIMES``.
+    """
     if failure.check(HttpError):
         return str(failure.value.response.status)
+    if failure.check(DownloadCancelledError):
+        return "too_large"  # Scrapy's HTTP handlers cancel a download only for its size
+    if failure.check(IgnoreRequest):
+        message = str(failure.value)
+        if "DOWNLOAD_MAXSIZE" in message:
+            return "too_large"
+        if "max redirections" in message:
+            return "too_many_redirects"
     return type(failure.value).__name__
 
 
@@ -166,6 +188,7 @@ class RfiCnSpider(scrapy.Spider):
         spider.seen = SeenStore(state_dir / "seen.sqlite3")
         spider.pending = PendingArticles(spider.seen, state_dir)
         spider.window = max(1, settings.getint("RFI_ARTICLE_WINDOW"))
+        spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
         connect = crawler.signals.connect
         connect(spider.on_closed, signal=signals.spider_closed)
         connect(spider.on_idle, signal=signals.spider_idle)
@@ -222,9 +245,9 @@ class RfiCnSpider(scrapy.Spider):
                 day += timedelta(days=1)
             return
         yield self.listing_request(SITE_ROOT + settings.get("RFI_HOME"), depth=0)
-        for section in settings.getlist("RFI_SECTIONS"):
+        for section in _split_list(settings.getlist("RFI_SECTIONS")):  # -s RFI_SECTIONS=: none
             yield self.listing_request(f"{SITE_ROOT}/cn/{section.strip('/')}/", depth=0)
-        for feed in settings.getlist("RFI_FEEDS"):
+        for feed in _split_list(settings.getlist("RFI_FEEDS")):
             yield scrapy.Request(
                 self.site.to_fetch(SITE_ROOT + feed),
                 callback=self.parse_feed,
@@ -424,6 +447,15 @@ class RfiCnSpider(scrapy.Spider):
                 continue
             canonical = canonical_url(site_url)
             if canonical and is_article_url(canonical):
+                if 0 < self.url_length_limit < len(canonical):
+                    stats.inc_value("rfi/links/too_long")
+                    logger.warning(
+                        "%s links to an article URL of %d characters (over URLLENGTH_LIMIT):"
+                        " not followed",
+                        response.url,
+                        len(canonical),
+                    )
+                    continue
                 articles.append(canonical)
             elif self.is_listing(site_url):
                 listings.append(site_url)
@@ -453,6 +485,10 @@ class RfiCnSpider(scrapy.Spider):
         if page is None:
             yield from self.drop(response, "empty_body")
             yield from self.site_refused(site_url, "empty_body")
+            return
+        if is_truncated(response.body):  # half an article is not the article
+            yield from self.drop(response, "truncated")
+            yield from self.site_refused(site_url, "truncated")
             return
         item = load_article(page, crawled_at=iso_utc(datetime.now(UTC)))
         if page.json_ld_errors:
@@ -512,6 +548,13 @@ class RfiCnSpider(scrapy.Spider):
         if not feed.entries and not feed.problems:
             stats.inc_value("rfi/mirror/empty")
             logger.warning("mirror feed %s has no entries", response.url)
+        for link in feed.sanitized:
+            stats.inc_value("rfi/mirror/sanitized")
+            logger.warning(
+                "mirror feed %s: entry %s held scripts, frames, forms or event handlers: removed",
+                response.url,
+                link,
+            )
         crawled_at = iso_utc(datetime.now(UTC))
         for problem in feed.problems:
             self.bad_entry(response.url, problem.reason, problem.where)
