@@ -109,9 +109,15 @@ class ArchivePipeline:
     """
 
     def __init__(
-        self, output_dir: Path, state_dir: Path, stats: StatsCollector, fsync: bool
+        self,
+        output_dir: Path,
+        state_dir: Path,
+        stats: StatsCollector,
+        fsync: bool,
+        cache_kib: int | None = None,
     ) -> None:
         self.output_dir = output_dir
+        self.cache_kib = cache_kib
         self.state_dir = state_dir
         self.stats = stats
         self.fsync = fsync
@@ -121,12 +127,14 @@ class ArchivePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        output_dir, state_dir = output_dirs(crawler.settings)
-        return cls(output_dir, state_dir, crawler.stats, crawler.settings.getbool("RFI_FSYNC"))
+        settings = crawler.settings
+        output_dir, state_dir = output_dirs(settings)
+        cache_kib = settings.getint("RFI_STATE_CACHE_KIB") or None
+        return cls(output_dir, state_dir, crawler.stats, settings.getbool("RFI_FSYNC"), cache_kib)
 
     def open_spider(self) -> None:
         self.log_where()
-        self.store = SeenStore(self.state_dir / "seen.sqlite3")
+        self.store = SeenStore(self.state_dir / "seen.sqlite3", cache_kib=self.cache_kib)
         self.lock = ExportLock(self.state_dir / "export.lock")
         self.files = SeedFiles(self.output_dir / "articles", fsync=self.fsync)
         self.intents = IntentLog(self.state_dir / "intents.log", fsync=self.fsync)

@@ -140,6 +140,9 @@ PLAYWRIGHT_PROCESS_REQUEST_HEADERS = None
 # on disk in the state's pending queue, so memory stays flat however many are queued,
 # and a rerun after a kill or Ctrl-C fetches first what the interrupted run left.
 RFI_ARTICLE_WINDOW = 64
+# SQLite page cache of each of the crawl's two connections to the state, in KiB (SQLite's
+# default: 2,000). A lookup or an export touches a few pages; more cache is only memory.
+RFI_STATE_CACHE_KIB = 512
 # Scrapy's duplicate filter, except that when a job resumes (-s JOBDIR=...) what the
 # spider asks again (the articles an interrupted run left, the listings, the mirrors) gets
 # past the fingerprints that run left: a request in flight at a kill is not lost.

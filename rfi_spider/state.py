@@ -56,7 +56,13 @@ def utc_now() -> str:
 class SeenStore:
     """Canonical URLs already exported, with where they came from."""
 
-    def __init__(self, path: str | os.PathLike[str], busy_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        busy_timeout: float = 60.0,
+        cache_kib: int | None = None,
+    ) -> None:
+        """``cache_kib``: the connection's page cache (None: SQLite's default, 2,000 KiB)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Switching a new database to WAL takes a lock SQLite does not wait for: two
@@ -65,6 +71,8 @@ class SeenStore:
             self.db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            if cache_kib:
+                self.db.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
             with self.transaction():
                 for statement in _SCHEMA:
                     self.db.execute(statement)
@@ -157,6 +165,8 @@ class PendingArticles:
     """
 
     DONE_BATCH = 100
+    # The owner of rows a run adopted but left to a later run (out of its scope).
+    NOBODY = "left-for-a-later-run"
 
     def __init__(self, store: SeenStore, state_dir: str | os.PathLike[str]) -> None:
         self.db = store.db
@@ -227,6 +237,15 @@ class PendingArticles:
         if rows:
             self.cursor = rows[-1][0]
         return [(url, row_id <= self.resumed_until) for row_id, url in rows]
+
+    def leave(self, url: str) -> None:
+        """Give an adopted URL this run will not fetch back, for a later run to adopt."""
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE OR IGNORE pending SET owner = ? WHERE owner = ? AND url = ?",
+                (self.NOBODY, self.owner, url),
+            )
+            db.execute("DELETE FROM pending WHERE owner = ? AND url = ?", (self.owner, url))
 
     def has_more(self) -> bool:
         """Whether URLs are waiting to be handed out."""

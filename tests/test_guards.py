@@ -9,10 +9,12 @@ mirror HTML sanitising, failure causes, truncated pages, control characters.
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 import pytest
 from conftest import SEED_COPY
+from lxml import etree
 from scrapy import Request
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import HtmlResponse
@@ -20,16 +22,19 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from benchmarks.pages import BenchSite
+from rfi_spider import settings as project_settings
 from rfi_spider.dupefilter import REFETCH, ResumableDupeFilter
 from rfi_spider.exporters import IntentLog
 from rfi_spider.htmlbytes import HtmlBytesMiddleware, misdeclared_utf8, real_encoding
+from rfi_spider.listing import read_links
 from rfi_spider.processors import clean_text
 from rfi_spider.sanitize import safe_html
-from rfi_spider.spiders.rfi_cn import failure_cause, is_truncated
+from rfi_spider.spiders.rfi_cn import RfiCnSpider, failure_cause, is_truncated
 from rfi_spider.state import PendingArticles, SeenStore
-from rfi_spider.urlset import UrlSet
+from rfi_spider.urlset import FingerprintSet, KeySet, UrlSet
 
 URLS = [f"https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/20240307-{n}" for n in range(5)]
+PROJECT = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
 
 
 # --- the pending queue ----------------------------------------------------------
@@ -63,6 +68,40 @@ def test_a_killed_runs_urls_are_adopted_first_and_marked(store: SeenStore, tmp_p
     rerun.add([URLS[3]])
     assert rerun.take(10) == [(URLS[0], True), (URLS[1], True), (URLS[2], True), (URLS[3], False)]
     assert not (tmp_path / "runs" / f"{killed.owner}.lock").exists()
+
+
+def test_an_adopted_url_out_of_scope_is_left_to_a_later_run(
+    store: SeenStore, tmp_path: Path
+) -> None:
+    killed = PendingArticles(store, tmp_path)
+    killed.add(URLS[:2])
+    os.close(killed._lock_fd)
+    single = PendingArticles(store, tmp_path)  # say, a run of -a url=URLS[0]
+    assert [url for url, _ in single.take(10)] == URLS[:2]
+    single.leave(URLS[1])
+    single.finish()
+    later = PendingArticles(store, tmp_path)
+    assert later.take(10) == [(URLS[1], True)]
+
+
+def test_a_single_article_run_fetches_only_its_own_leftover(tmp_path: Path) -> None:
+    state = tmp_path / ".state"
+    killed = PendingArticles(SeenStore(state / "seen.sqlite3"), state)
+    killed.add(URLS[:2])  # a full crawl's queue, killed
+    os.close(killed._lock_fd)
+    crawler = get_crawler(RfiCnSpider, {**PROJECT, "RFI_OUTPUT_DIR": str(tmp_path)})
+    spider = RfiCnSpider.from_crawler(
+        crawler, url=URLS[0], base_url="http://127.0.0.1:9", mirrors=""
+    )
+    try:
+        (request,) = spider.next_articles()
+        assert request.url.endswith(URLS[0].removeprefix("https://www.rfi.fr"))
+        assert request.meta[REFETCH] and request.priority > 5  # before the listings
+    finally:
+        spider.on_closed()
+    # The next run adopts both: the other article, and this one, never fetched here.
+    later = PendingArticles(SeenStore(state / "seen.sqlite3"), state)
+    assert sorted(url for url, _ in later.take(10)) == URLS[:2]
 
 
 def test_a_live_runs_urls_are_left_to_it(store: SeenStore, tmp_path: Path) -> None:
@@ -119,6 +158,24 @@ def test_url_set() -> None:
     urls.update([URLS[2], URLS[3]])
     assert len(urls) == 4
     assert URLS[3] in urls and URLS[4] not in urls and None not in urls
+
+
+def test_key_set_grows_and_keeps_every_key() -> None:
+    keys = KeySet()
+    values = [0, 1, 2**64 - 1, *range(1024, 1024 + 5000 * 1024, 1024)]  # same low bits: probing
+    for value in values:
+        keys.add(value)
+    keys.add(values[5])
+    assert len(keys) == len(values) - 1  # 0 is kept as 1
+    assert all(value in keys for value in values)
+    assert 3 not in keys and 2**63 not in keys
+
+
+def test_fingerprints_are_kept_by_their_first_64_bits() -> None:
+    fingerprints = FingerprintSet([b"\x01" * 20])
+    fingerprints.add(b"\x02" * 20)
+    assert b"\x01" * 20 in fingerprints and b"\x03" * 20 not in fingerprints
+    assert len(fingerprints) == 2
 
 
 # --- charsets and NUL bytes ----------------------------------------------------------
@@ -179,6 +236,32 @@ def test_active_html_is_cleaned_and_its_text_kept(html: str) -> None:
     assert changed and "正文" in cleaned
     for marker in ("<script", "onclick", "javascript:", "<iframe", "<form", "<input"):
         assert marker not in cleaned
+
+
+# --- listings, read without a tree ----------------------------------------------------
+def test_listing_links_skip_the_sponsored_and_highlighted_asides() -> None:
+    html = (
+        '<html><body><a href="/a1">x</a><aside data-org-type="aside-content--sponsors">'
+        '<a href="/s1">s</a><aside><a href="/s2">s</a></aside><a href="/s3">s</a></aside>'
+        '<a href="/a2">x</a><aside data-org-type="aside-content--other"><a href="/a3">x</a>'
+        '</aside><a name="no-href">x</a>'
+        '<aside data-org-type="aside-content--highlighted"><a href="/h1">h</a></aside>'
+        "</body></html>"
+    )
+    assert read_links(html.encode(), "utf-8") == ["/a1", "/a2", "/a3"]
+    assert read_links(b"", "utf-8") == []
+
+
+@pytest.mark.parametrize("name", ["home.html", "section_guoji.html", "section_faguo.html"])
+def test_listing_links_are_what_the_xpath_rule_gives(name: str) -> None:
+    body = resources.files("rfi_spider.sample_site").joinpath(name).read_bytes()
+    rule = etree.XPath(
+        "//a[@href][not(ancestor::aside[@data-org-type='aside-content--sponsors'"
+        " or @data-org-type='aside-content--highlighted'])]/@href"
+    )
+    expected = [str(href) for href in rule(etree.fromstring(body, etree.HTMLParser()))]
+    assert read_links(body, "utf-8") == expected
+    assert len(expected) > 10
 
 
 # --- failures, truncated pages, control characters -----------------------------------

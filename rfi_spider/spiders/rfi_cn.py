@@ -40,10 +40,11 @@ from rfi_spider.canonical import SITE_ROOT, SiteMap, article_date, canonical_url
 from rfi_spider.dupefilter import REFETCH
 from rfi_spider.entrypage import mirror_item
 from rfi_spider.items import ArticleItem
+from rfi_spider.listing import read_links
 from rfi_spider.loaders import load_article
 from rfi_spider.localsite import LocalSite
 from rfi_spider.mirrors import BadFeedError, read_feed
-from rfi_spider.page import ArticlePage, parse_html
+from rfi_spider.page import ArticlePage
 from rfi_spider.processors import PARIS, iso_utc, unique
 from rfi_spider.sample_site import MIRROR_FEED
 from rfi_spider.sample_site import SECTIONS as SAMPLE_SECTIONS
@@ -70,8 +71,7 @@ def _split_list(value: str | list[str] | None) -> list[str]:
 
 def listing_links(response: TextResponse) -> list[str]:
     """The hrefs of a listing page, minus its sponsored and highlighted asides."""
-    root = parse_html(response.body, response.encoding)
-    return [] if root is None else sel.LISTING_LINKS(root)
+    return read_links(response.body, response.encoding)
 
 
 _DOCUMENT_END = re.compile(rb"</(?:body|html)\s*>", re.IGNORECASE)
@@ -185,7 +185,8 @@ class RfiCnSpider(scrapy.Spider):
                     f"backfill of {days} days is over RFI_MAX_BACKFILL_DAYS; raise the setting"
                 )
         _, state_dir = output_dirs(settings)
-        spider.seen = SeenStore(state_dir / "seen.sqlite3")
+        cache = settings.getint("RFI_STATE_CACHE_KIB") or None
+        spider.seen = SeenStore(state_dir / "seen.sqlite3", cache_kib=cache)
         spider.pending = PendingArticles(spider.seen, state_dir)
         spider.window = max(1, settings.getint("RFI_ARTICLE_WINDOW"))
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
@@ -302,6 +303,9 @@ class RfiCnSpider(scrapy.Spider):
                     stats.inc_value("rfi/skipped/already_exported")
                     self.pending.done(url)
                     continue
+                if resumed and not self.in_run_scope(url):  # e.g. a full crawl's, in -a url=
+                    self.pending.leave(url)
+                    continue
                 self.found.add(url)  # an interrupted run's URL is found now
                 self.outstanding += 1
                 yield self.article_request(url, resumed)
@@ -365,6 +369,10 @@ class RfiCnSpider(scrapy.Spider):
                 self.crawler.engine.crawl(request)
             raise DontCloseSpider
         self.pending.finish()
+
+    def in_run_scope(self, url: str) -> bool:
+        """What this run fetches: with ``-a url=``, that article; in a backfill, its range."""
+        return self.in_scope(url) and self.in_backfill_window(article_date(url), slack=1)
 
     def in_backfill_window(self, day: date | None, slack: int = 0) -> bool:
         if not (self.since and self.until) or day is None:
