@@ -40,10 +40,13 @@ BASE_SETTINGS = {
 
 
 @contextmanager
-def serve(pages: int) -> Iterator[str]:
-    """Run ``python -m benchmarks.server`` in its own process; yields its base URL."""
+def serve(pages: int, challenge: bool = False) -> Iterator[str]:
+    """Run ``python -m benchmarks.server`` in its own process; yields its base URL.
+
+    ``challenge``: articles answer 403 and a JavaScript challenge (see the server)."""
+    options = ["--challenge"] if challenge else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.server", "--pages", str(pages)],
+        [sys.executable, "-m", "benchmarks.server", "--pages", str(pages), *options],
         cwd=ROOT,
         env=_env(),
         stdout=subprocess.PIPE,
@@ -81,6 +84,8 @@ class CrawlRun:
     peak_rss_mb: float  # ru_maxrss of the child (VmHWM)
     cpu_seconds: float  # user + system time of the child
     rss_samples_mb: list[tuple[float, float]] = field(default_factory=list)  # (s, VmRSS)
+    # (s, PSS of all the crawl's child processes: the browser), when asked for.
+    children_samples_mb: list[tuple[float, float]] = field(default_factory=list)
     stats: dict[str, object] = field(default_factory=dict)
     log: Path | None = None
     output: Path | None = None
@@ -103,6 +108,39 @@ class CrawlRun:
         return min(self.rss_samples_mb, key=lambda s: abs(s[0] - moment))[1]
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes started by ``pid``, their children, and so on (from ``/proc``)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                parent = int(stat.read().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        parents.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size of a process (MB): shared pages split among their users, so
+    that the processes of one browser add up to what they really take."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return 0.0
+    return 0.0
+
+
 def _vm_rss_mb(pid: int) -> float | None:
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as status:
@@ -121,10 +159,12 @@ def run_scrapy(
     workdir: Path,
     timeout: float = 7200,
     prefix: tuple[str, ...] = (),
+    children: bool = False,
 ) -> CrawlRun:
     """Run ``python -m scrapy <args>`` with ``settings`` into ``workdir/name``.
 
-    ``prefix`` goes before the command (a profiler: ``py-spy record ... --``).
+    ``prefix`` goes before the command (a profiler: ``py-spy record ... --``);
+    ``children``: also sample the memory of the processes the crawl starts.
     """
     folder = workdir / name
     folder.mkdir(parents=True, exist_ok=False)
@@ -140,6 +180,7 @@ def run_scrapy(
         command += ["-s", f"{key}={value}"]
     log = folder / "crawl.log"
     samples: list[tuple[float, float]] = []
+    children_samples: list[tuple[float, float]] = []
     start = time.perf_counter()
     launcher = subprocess.Popen(
         [sys.executable, "-S", str(LAUNCHER), str(log), *command],
@@ -155,6 +196,8 @@ def run_scrapy(
         rss = _vm_rss_mb(pid)
         if rss is not None:
             samples.append((now, rss))
+        if children:
+            children_samples.append((now, sum(pss_mb(c) for c in descendants(pid))))
         if now > timeout:
             os.kill(pid, signal.SIGKILL)
         time.sleep(0.2)
@@ -168,6 +211,7 @@ def run_scrapy(
         peak_rss_mb=report["maxrss_kb"] / 1024,
         cpu_seconds=report["cpu_seconds"],
         rss_samples_mb=samples,
+        children_samples_mb=children_samples,
         stats=stats,
         log=log,
         output=folder / "output",
@@ -181,10 +225,12 @@ def crawl_project(
     name: str,
     extra: dict[str, str],
     prefix: tuple[str, ...] = (),
+    children: bool = False,
 ) -> CrawlRun:
     """``scrapy crawl rfi_cn -a base_url=...``: the project's whole crawl."""
     args = ["crawl", "rfi_cn", "-a", f"base_url={base_url}"]
-    return run_scrapy(name, args, {**site_settings(site), **extra}, workdir, prefix=prefix)
+    settings = {**site_settings(site), **extra}
+    return run_scrapy(name, args, settings, workdir, prefix=prefix, children=children)
 
 
 def crawl_null(

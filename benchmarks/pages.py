@@ -357,6 +357,12 @@ class BenchSite:
             f"<title>RFI - 中文</title><link>{SITE_ROOT}/cn/</link>\n{items}</channel></rss>\n"
         )
 
+    def is_article_path(self, path: str) -> bool:
+        """Whether a request path is one of the article pages."""
+        if self._by_path is None:
+            self.route("/robots.txt")
+        return urlsplit(path).path in (self._by_path or {})
+
     def route(self, path: str) -> tuple[bytes, str] | None:
         """Body and content type of a percent-encoded request path; None for a 404."""
         if self._by_path is None:

@@ -125,10 +125,22 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
     the engine starts, once per scheme, and Chromium at the first page. Here both
     wait for the first request that asks for the browser. A Chromium that does not
     start raises :class:`BrowserUnavailableError`, which the fallback middleware reports.
+
+    Browser pages go one at a time (as ``PLAYWRIGHT_MAX_CONTEXTS`` and
+    ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` at 1 say), each closed by scrapy-playwright
+    after use, and the browser context is closed and a fresh one started every
+    ``RFI_BROWSER_CONTEXT_PAGES`` pages: a long-lived context keeps growing (its
+    caches, its history), a new one starts from nothing. A challenge's cookies
+    go with the old context: the next page passes the challenge again.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
+        self.stats = crawler.stats
+        self.context_pages = crawler.settings.getint("RFI_BROWSER_CONTEXT_PAGES")
+        self._context_number = 1
+        self._pages_in_context = 0
+        self._one_page_at_a_time = asyncio.Lock()
         self.config.launch_options = launch_options(crawler.settings)
         if self.config.navigation_timeout_ms is None:
             self.config.navigation_timeout_ms = (
@@ -141,9 +153,33 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         """Connected to ``engine_started`` by the parent: start nothing yet."""
 
     async def download_request(self, request: Request) -> Response:
-        if request.meta.get("playwright") and not self._launched:
+        if not request.meta.get("playwright"):
+            return await super().download_request(request)
+        if not self._launched:
             await self._launch_once()
-        return await super().download_request(request)
+        async with self._one_page_at_a_time:
+            await self._recycle_context()
+            request.meta["playwright_context"] = f"rfi-{self._context_number}"
+            self._pages_in_context += 1
+            return await super().download_request(request)
+
+    async def _recycle_context(self) -> None:
+        """Close the context after ``RFI_BROWSER_CONTEXT_PAGES`` pages; the next page opens
+        a new one. No page is open here: they go one at a time and each is closed."""
+        if self.context_pages <= 0 or self._pages_in_context < self.context_pages:
+            return
+        name = f"rfi-{self._context_number}"
+        self._context_number += 1
+        self._pages_in_context = 0
+        wrapper = self.context_wrappers.get(name)
+        if wrapper is None:
+            return
+        try:
+            await wrapper.context.close()  # scrapy-playwright forgets it on its close event
+        except PlaywrightError as error:
+            logger.debug("closing browser context %s: %s", name, error)
+        self.stats.inc_value("rfi/browser/contexts_recycled")
+        logger.debug("browser context %s closed after %d pages", name, self.context_pages)
 
     async def _launch_once(self) -> None:
         async with self._launch_lock:

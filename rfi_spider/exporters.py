@@ -93,6 +93,52 @@ def repair_torn_tail(path: Path) -> Path | None:
     return aside
 
 
+class IntentLog:
+    """The seed-style files about to be written, one line each, before they are.
+
+    ``<state>/intents.log``: ``[url, path]`` as a JSON line, appended in one
+    write before the file is written (fsync'ed first when ``RFI_FSYNC`` is on).
+    If the run dies before the article's JSON line is in ``items.jsonl``, the
+    next run finds the intent of an article the store does not know and
+    deletes the file: a later export of the article may go to another path (a
+    mirror's date, a corrected date), and one article must have one file.
+    Appends cost no transaction, so exports can be batched; the log is
+    emptied whenever no export is under way (at start, at close).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fsync: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fsync = fsync
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def record(self, url: str, path: str) -> None:
+        """Say that ``path`` (relative to ``articles/``) is about to hold ``url``'s file."""
+        line = json.dumps([url, path], ensure_ascii=False).encode("utf-8") + b"\n"
+        os.write(self._fd, line)
+        if self.fsync:
+            os.fsync(self._fd)
+
+    def entries(self) -> list[tuple[str, str]]:
+        """The intents recorded (a torn last line, whose file was never written, skipped)."""
+        found = []
+        with self.path.open("rb") as handle:
+            for raw in handle:
+                try:
+                    url, path = json.loads(raw)
+                except ValueError:
+                    continue
+                if isinstance(url, str) and isinstance(path, str):
+                    found.append((url, path))
+        return found
+
+    def clear(self) -> None:
+        os.ftruncate(self._fd, 0)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
 def iter_lines_from(path: Path, offset: int) -> Iterator[dict[str, Any]]:
     """Parsed JSON objects of the lines after byte ``offset`` (bad lines skipped)."""
     with path.open("rb") as handle:

@@ -73,7 +73,26 @@ def summary_lines(stats: dict[str, object], reason: str) -> list[str]:
             "  nothing could be fetched at all: is the network up (rfi.fr is blocked in some"
             " countries), or is base_url right?"
         )
+    if count("rfi/memory/peak_rss_mb"):
+        lines.append(f"  peak memory (RSS): {count('rfi/memory/peak_rss_mb')} MB")
     return lines
+
+
+def peak_rss_mb() -> int | None:
+    """This process's peak resident memory (Linux ``VmHWM``), in MB; None elsewhere.
+
+    ``VmHWM`` is the process's own high-water mark; ``ru_maxrss`` (what Scrapy's
+    MemoryUsage extension reads) also carries the memory of the process that
+    started this one, before ``exec``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024)
+    except OSError:
+        return None
+    return None
 
 
 class CrawlSummary:
@@ -89,6 +108,9 @@ class CrawlSummary:
         return extension
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        peak = peak_rss_mb()
+        if peak is not None:
+            self.stats.set_value("rfi/memory/peak_rss_mb", peak)
         logger.info("\n".join(summary_lines(self.stats.get_stats(), reason)))
 
 

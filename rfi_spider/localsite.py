@@ -105,11 +105,20 @@ class ChallengeHook:
 
 
 class LocalSite:
-    """Serves ``pages`` (path -> :class:`Page`) on a free loopback port, in a thread."""
+    """Serves ``pages`` (path -> :class:`Page`) on a free loopback port, in a thread.
 
-    def __init__(self, pages: Mapping[str, Page] | None = None, hook: Hook | None = None) -> None:
+    ``host`` is the loopback address to listen on (``127.0.0.2``: a second host).
+    """
+
+    def __init__(
+        self,
+        pages: Mapping[str, Page] | None = None,
+        hook: Hook | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
         self.pages: dict[str, Page] = {route_key(k): v for k, v in (pages or {}).items()}
         self.hook = hook
+        self.host = host
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._server: ThreadingHTTPServer | None = None
 
@@ -130,7 +139,7 @@ class LocalSite:
         return f"http://{host}:{port}"
 
     def start(self) -> str:
-        """Start serving; returns the base URL (``http://127.0.0.1:<port>``)."""
+        """Start serving; returns the base URL (``http://<host>:<port>``)."""
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -144,18 +153,21 @@ class LocalSite:
                     page = site.pages.get(key) or site.pages.get(key.split("?")[0])
                 if page is None:
                     page = Page(b"<html><body><h1>404</h1></body></html>", status=404)
-                self.send_response(page.status)
-                self.send_header("Content-Type", page.content_type)
-                self.send_header("Content-Length", str(len(page.body)))
-                for name, value in page.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(page.body)
+                try:
+                    self.send_response(page.status)
+                    self.send_header("Content-Type", page.content_type)
+                    self.send_header("Content-Length", str(len(page.body)))
+                    for name, value in page.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(page.body)
+                except (BrokenPipeError, ConnectionResetError):  # the client is gone (killed)
+                    self.close_connection = True
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 logger.debug("local site: " + format, *args)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((self.host, 0), Handler)
         self._server.daemon_threads = True
         thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         thread.start()

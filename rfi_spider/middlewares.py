@@ -7,6 +7,8 @@
   callback; a page it cannot get goes on as the original failure, to the errback.
 - :class:`RetryAfterMiddleware` is Scrapy's retry that first waits what a 429 or
   503 asks for in ``Retry-After``.
+- :class:`OffsiteMiddleware` is Scrapy's offsite filter that says so when a page
+  of the crawl redirects off the site.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware as ScrapyOffsiteMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
@@ -413,3 +416,29 @@ class RetryAfterMiddleware(RetryMiddleware):
             )
             await asyncio.sleep(wait)
         return retry
+
+
+class OffsiteMiddleware(ScrapyOffsiteMiddleware):
+    """Scrapy's offsite filter; a redirect off the site gets a warning and a counter.
+
+    Scrapy drops an offsite request quietly (one debug line per host). A link
+    off the site is never requested at all (the spider keeps only site links),
+    so an offsite request of the crawl is a redirect of one of its pages to
+    another host: ``rfi/failed/<kind>/offsite_redirect`` and a warning naming both.
+    """
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        try:
+            super().process_request(request)
+        except IgnoreRequest:
+            redirects = request.meta.get("redirect_urls")
+            kind = request.meta.get("rfi_kind")
+            if redirects and kind:
+                self.stats.inc_value(f"rfi/failed/{kind}/offsite_redirect")
+                logger.warning(
+                    "%s %s redirects off the site to %s: not followed",
+                    kind,
+                    redirects[0],
+                    request.url,
+                )
+            raise

@@ -4,15 +4,17 @@ A mirror feed is RSS 2.0 or Atom. It is parsed by an XML parser that never
 expands entities nor touches the network, and a feed that declares entities
 at all (an expansion bomb, an external entity) is refused whole. Each entry
 keeps its HTML exactly as the feed sent it: the seed-style file of a mirror
-item is that HTML, line-stripped (``pipelines.seed_record``). Broken entries
-are reported, not raised, so that one bad entry never costs the others.
+item is that HTML, line-stripped (``pipelines.seed_record``); unless it holds
+scripts, frames, forms or event handlers, which are removed (``sanitize.py``).
+Broken entries are reported, not raised, so that one bad entry never costs
+the others.
 """
 
 from __future__ import annotations
 
 import copy
 import email.utils
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
@@ -22,6 +24,7 @@ from w3lib.html import remove_tags, replace_entities
 from rfi_spider import selectors as sel
 from rfi_spider.canonical import canonical_url, is_article_url
 from rfi_spider.processors import iso_utc, parse_datetime
+from rfi_spider.sanitize import safe_html
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _XHTML_NS = "{http://www.w3.org/1999/xhtml}"
@@ -78,6 +81,7 @@ class Feed:
 
     entries: list[MirrorEntry] = field(default_factory=list)
     problems: list[EntryProblem] = field(default_factory=list)
+    sanitized: list[str] = field(default_factory=list)  # links of entries made safe
 
 
 @dataclass
@@ -152,8 +156,12 @@ def read_feed(body: bytes, feed_url: str) -> Feed:
         result = _entry(fields, index, feed_url, host)
         if isinstance(result, EntryProblem):
             feed.problems.append(result)
-        else:
-            feed.entries.append(result)
+            continue
+        html, cleaned = safe_html(result.html)
+        if cleaned:
+            feed.sanitized.append(result.link)
+            result = replace(result, html=html)
+        feed.entries.append(result)
     return feed
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,12 @@ from scrapy.statscollectors import StatsCollector
 
 from rfi_spider import seedfile
 from rfi_spider.exporters import (
+    IntentLog,
     JsonLinesFile,
     SeedFiles,
     iter_lines_from,
     repair_torn_tail,
+    seed_file_name,
     serialize_line,
 )
 from rfi_spider.runtime import from_egg
@@ -30,6 +33,12 @@ from rfi_spider.schema import field_errors
 from rfi_spider.state import ExportLock, SeenStore, output_dirs
 
 logger = logging.getLogger(__name__)
+
+# For the crash tests only: "<step>:<n>" ends the process (os._exit, as a kill -9 would)
+# right after <step> of the n-th export of the run: "intent", "file", "line" or
+# "store"; "torn:<n>" writes the first half of the n-th JSON line, then ends it.
+CRASH_AT = os.environ.get("RFI_TEST_CRASH_AT", "")
+CRASH_EXIT_STATUS = 86
 
 
 class ValidationPipeline:
@@ -85,36 +94,50 @@ class ArchivePipeline:
 
     Order of writes for one article, all under the export lock:
 
+    0. the intent: the file's path, one line appended to ``<state>/intents.log``;
     1. the seed-style file, atomically (temporary file + rename);
     2. the JSON line, in one append;
     3. the URL into the store, with the JSON Lines size, in one transaction.
 
-    A crash before 2 leaves at most a complete file that the next run rewrites
-    in place; a crash between 2 and 3 leaves a line the store does not know,
-    which :meth:`reconcile` (run at start) adds from the file's tail. So no
-    article is lost, and none is exported twice.
+    At start, under the lock: a torn last JSON line is moved aside; the lines
+    after the size the store last recorded are read back and recorded
+    (:meth:`reconcile`: a crash between 2 and 3); then every intent whose URL the
+    store still does not know is an export that never reached 2, and its file,
+    if 1 happened, is deleted (:meth:`settle_intents`: the article, still pending,
+    is exported again, maybe at another path). So whatever the moment of a kill,
+    each article ends in ``items.jsonl`` once, with one complete file.
     """
 
     def __init__(
-        self, output_dir: Path, state_dir: Path, stats: StatsCollector, fsync: bool
+        self,
+        output_dir: Path,
+        state_dir: Path,
+        stats: StatsCollector,
+        fsync: bool,
+        cache_kib: int | None = None,
     ) -> None:
         self.output_dir = output_dir
+        self.cache_kib = cache_kib
         self.state_dir = state_dir
         self.stats = stats
         self.fsync = fsync
         self.jsonl_path = output_dir / "items.jsonl"
         self.offset_key = f"jsonl_size:{self.jsonl_path.resolve()}"
+        self.exports_started = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        output_dir, state_dir = output_dirs(crawler.settings)
-        return cls(output_dir, state_dir, crawler.stats, crawler.settings.getbool("RFI_FSYNC"))
+        settings = crawler.settings
+        output_dir, state_dir = output_dirs(settings)
+        cache_kib = settings.getint("RFI_STATE_CACHE_KIB") or None
+        return cls(output_dir, state_dir, crawler.stats, settings.getbool("RFI_FSYNC"), cache_kib)
 
     def open_spider(self) -> None:
         self.log_where()
-        self.store = SeenStore(self.state_dir / "seen.sqlite3")
+        self.store = SeenStore(self.state_dir / "seen.sqlite3", cache_kib=self.cache_kib)
         self.lock = ExportLock(self.state_dir / "export.lock")
         self.files = SeedFiles(self.output_dir / "articles", fsync=self.fsync)
+        self.intents = IntentLog(self.state_dir / "intents.log", fsync=self.fsync)
         with self.lock:
             aside = repair_torn_tail(self.jsonl_path)
             if aside:
@@ -124,9 +147,11 @@ class ArchivePipeline:
                 self.stats.inc_value("rfi/repaired/torn_jsonl_line")
             self.jsonl = JsonLinesFile(self.jsonl_path, fsync=self.fsync)
             self.reconcile()
+            self.settle_intents()
             removed = self.files.remove_leftovers()
             if removed:
                 logger.warning("removed %d temporary file(s) left by a killed run", removed)
+                self.stats.inc_value("rfi/repaired/temporary_files", removed)
 
     def log_where(self) -> None:
         """Say where this job writes; warn about a relative folder under Scrapyd."""
@@ -169,10 +194,36 @@ class ArchivePipeline:
                 self.stats.inc_value("rfi/repaired/state_entries", added)
         self.store.set_meta(self.offset_key, str(size))
 
+    def settle_intents(self) -> None:
+        """Delete the files of exports a killed run left before their JSON line."""
+        root = self.files.root.resolve()
+        for url, relative in self.intents.entries():
+            if url in self.store:  # its JSON line is in items.jsonl: the file is its own
+                continue
+            target = (root / relative).resolve()
+            if target.parent.is_relative_to(root) and target.is_file():
+                target.unlink()
+                self.stats.inc_value("rfi/repaired/unfinished_export")
+                logger.warning(
+                    "removed %s: a killed run wrote it for %s and never exported that"
+                    " article (it is exported again when found)",
+                    target,
+                    url,
+                )
+        self.intents.clear()
+
     def close_spider(self) -> None:
+        with self.lock:  # no export is under way: every intent is settled
+            self.intents.clear()
+        self.intents.close()
         self.jsonl.close()
         self.lock.close()
         self.store.close()
+
+    def crash_point(self, step: str) -> None:
+        """``RFI_TEST_CRASH_AT`` (crash tests): end the process after ``step``."""
+        if CRASH_AT and f"{step}:{self.exports_started}" == CRASH_AT:
+            os._exit(CRASH_EXIT_STATUS)
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
@@ -181,9 +232,20 @@ class ArchivePipeline:
             if url in self.store:
                 self.stats.inc_value("rfi/duplicates")
                 raise DropItem(f"already exported: {url}", log_level="DEBUG")
-            path = self.files.write(url, adapter["published_at"], seed_record(adapter))
-            size = self.jsonl.append(serialize_line(item))
+            self.exports_started += 1
+            published_at = adapter["published_at"]
+            self.intents.record(url, seed_file_name(url, published_at))
+            self.crash_point("intent")
+            path = self.files.write(url, published_at, seed_record(adapter))
+            self.crash_point("file")
+            line = serialize_line(item)
+            if CRASH_AT and f"torn:{self.exports_started}" == CRASH_AT:
+                self.jsonl.append(line[: len(line) // 2])
+                os._exit(CRASH_EXIT_STATUS)
+            size = self.jsonl.append(line)
+            self.crash_point("line")
             self.store.add(url, adapter["source"], meta={self.offset_key: str(size)})
+            self.crash_point("store")
         self.stats.inc_value("rfi/exported")
         self.stats.inc_value(f"rfi/exported/source/{adapter['source']}")
         logger.debug("exported %s to %s", url, path)

@@ -18,7 +18,10 @@ PARIS = ZoneInfo("Europe/Paris")
 DATE_TEXT_FORMAT = "%d/%m/%Y - %H:%M"
 DATE_TEXT_RE = re.compile(r"^\d{2}/\d{2}/\d{4} - \d{2}:\d{2}$")
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\ufeff"))
+# Removed from all text: U+200B and U+FEFF, and the control characters that are not
+# white space (NUL, U+0001-U+0008, U+000E-U+001B, DEL, C1 but NEL): never text on a page.
+_CONTROLS = [c for c in [*range(0x20), *range(0x7F, 0xA0)] if not chr(c).isspace()]
+_INVISIBLE = dict.fromkeys([*map(ord, "\u200b\ufeff"), *_CONTROLS])
 _WHITESPACE_RUN = re.compile(r"\s+")
 _LINE_BREAK = re.compile(r"[\n\r\u2028\u2029\x0b\x0c\x85]")
 
@@ -56,7 +59,7 @@ def collapse_whitespace(text: str) -> str:
 
 
 def strip_invisibles(text: str) -> str:
-    """Remove U+200B and U+FEFF, then compose to NFC."""
+    """Remove U+200B, U+FEFF and control characters (NUL...), then compose to NFC."""
     return unicodedata.normalize("NFC", text.translate(_INVISIBLE))
 
 

@@ -135,6 +135,31 @@ PLAYWRIGHT_ABORT_REQUEST = "rfi_spider.browser.skip_heavy_resources"
 # with what its JavaScript reports (challenges compare them).
 PLAYWRIGHT_PROCESS_REQUEST_HEADERS = None
 
+# --- reliability: crashes, resumes, hostile input, memory (issue 7) -------------
+# Article requests handed to Scrapy's scheduler at a time; the other articles found wait
+# on disk in the state's pending queue, so memory stays flat however many are queued,
+# and a rerun after a kill or Ctrl-C fetches first what the interrupted run left.
+RFI_ARTICLE_WINDOW = 64
+# SQLite page cache of each of the crawl's two connections to the state, in KiB (SQLite's
+# default: 2,000). A lookup or an export touches a few pages; more cache is only memory.
+RFI_STATE_CACHE_KIB = 512
+# Scrapy's duplicate filter, except that when a job resumes (-s JOBDIR=...) what the
+# spider asks again (the articles an interrupted run left, the listings, the mirrors) gets
+# past the fingerprints that run left: a request in flight at a kill is not lost.
+DUPEFILTER_CLASS = "rfi_spider.dupefilter.ResumableDupeFilter"
+DOWNLOADER_MIDDLEWARES = {
+    **DOWNLOADER_MIDDLEWARES,
+    # Scrapy's offsite filter, which also says when a page redirects off the site.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "rfi_spider.middlewares.OffsiteMiddleware": 50,
+    # HTML pages in the charset they really use (one that says UTF-8 and is not), without
+    # NUL bytes: after decompression (590), before anything reads the page (585).
+    "rfi_spider.htmlbytes.HtmlBytesMiddleware": 587,
+}
+# Pages per browser context: then it is closed and a fresh one started, as long-lived
+# Playwright contexts leak memory; 0: one context for the whole crawl.
+RFI_BROWSER_CONTEXT_PAGES = 100
+
 # --- processing ----------------------------------------------------------------
 ITEM_PIPELINES = {
     "rfi_spider.pipelines.ValidationPipeline": 100,

@@ -1,15 +1,18 @@
-"""The persistent dedupe store: canonical URLs already exported, across runs.
+"""The persistent state: canonical URLs already exported, and articles still pending.
 
 SQLite in WAL mode: one indexed table (``WITHOUT ROWID``, so a lookup is one
 B-tree search at any size), safe for two crawls at once (writers wait on a
-busy timeout), and durable through a killed process.
+busy timeout), and durable through a killed process. The same database holds
+:class:`PendingArticles`, the article URLs a run found and has not finished.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,6 +24,10 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS seen ("
     " url TEXT PRIMARY KEY, source TEXT NOT NULL, exported_at TEXT NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    # Article URLs found and not finished, per run (owner); ids only grow (AUTOINCREMENT),
+    # so a run hands them out in the order found, those of an interrupted run first.
+    "CREATE TABLE IF NOT EXISTS pending (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " owner TEXT NOT NULL, url TEXT NOT NULL, found_at TEXT NOT NULL, UNIQUE (owner, url))",
 )
 
 
@@ -49,7 +56,13 @@ def utc_now() -> str:
 class SeenStore:
     """Canonical URLs already exported, with where they came from."""
 
-    def __init__(self, path: str | os.PathLike[str], busy_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        busy_timeout: float = 60.0,
+        cache_kib: int | None = None,
+    ) -> None:
+        """``cache_kib``: the connection's page cache (None: SQLite's default, 2,000 KiB)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Switching a new database to WAL takes a lock SQLite does not wait for: two
@@ -58,6 +71,8 @@ class SeenStore:
             self.db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            if cache_kib:
+                self.db.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
             with self.transaction():
                 for statement in _SCHEMA:
                     self.db.execute(statement)
@@ -130,3 +145,144 @@ class ExportLock:
 
     def close(self) -> None:
         os.close(self._fd)
+
+
+class PendingArticles:
+    """Article URLs this run found and has not finished: its queue, on disk.
+
+    A run adds what it finds (:meth:`add`), hands URLs out a few at a time
+    (:meth:`take`), and marks each one done once it is exported, dropped or
+    failed for good (:meth:`done`, written in batches). What a killed or
+    interrupted run left is *adopted* by the next run at start and handed out
+    first: an article in flight at a ``kill -9`` is fetched again even if no
+    listing shows it any more. A row handed out twice (done but not yet
+    written when the run died) is harmless: the spider skips URLs already
+    exported.
+
+    Each run owns its rows; a run holds an ``flock`` on ``runs/<owner>.lock``
+    in the state folder while it lives, so a run starting next to a live one
+    (two Scrapyd jobs) adopts only the rows of runs that are gone.
+    """
+
+    DONE_BATCH = 100
+    # The owner of rows a run adopted but left to a later run (out of its scope).
+    NOBODY = "left-for-a-later-run"
+
+    def __init__(self, store: SeenStore, state_dir: str | os.PathLike[str]) -> None:
+        self.db = store.db
+        self.store = store
+        self.owner = uuid.uuid4().hex
+        self.runs = Path(state_dir) / "runs"
+        self.runs.mkdir(parents=True, exist_ok=True)
+        self._lock_path = self.runs / f"{self.owner}.lock"
+        self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        self.cursor = 0  # the last id handed out
+        self._done: list[str] = []
+        self.adopted = self._adopt()
+        row = self.db.execute("SELECT MAX(id) FROM pending WHERE owner = ?", (self.owner,))
+        # Rows up to this id were left by an interrupted run (see :meth:`take`).
+        self.resumed_until = row.fetchone()[0] or 0
+
+    def _adopt(self) -> int:
+        """Take over the rows of runs that are gone; returns how many."""
+        owners = [r[0] for r in self.db.execute("SELECT DISTINCT owner FROM pending")]
+        adopted = 0
+        for owner in owners:
+            if owner == self.owner or not self._is_gone(owner):
+                continue
+            with self.store.transaction() as db:
+                cursor = db.execute(
+                    "UPDATE OR IGNORE pending SET owner = ? WHERE owner = ?", (self.owner, owner)
+                )
+                adopted += cursor.rowcount
+                db.execute("DELETE FROM pending WHERE owner = ?", (owner,))
+        return adopted
+
+    def _is_gone(self, owner: str) -> bool:
+        """True when no live run holds ``owner``'s lock (its lock file is then removed)."""
+        path = self.runs / f"{owner}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        else:
+            path.unlink(missing_ok=True)
+            return True
+        finally:
+            os.close(fd)
+
+    def add(self, urls: Iterable[str]) -> int:
+        """Queue URLs (one transaction); returns how many were new to this run's queue."""
+        rows = [(self.owner, url, utc_now()) for url in urls]
+        if not rows:
+            return 0
+        with self.store.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO pending (owner, url, found_at) VALUES (?, ?, ?)", rows
+            )
+            return db.total_changes - before
+
+    def take(self, limit: int) -> list[tuple[str, bool]]:
+        """The next ``limit`` URLs in the order found, each with ``True`` when an
+        interrupted run had left it (it may have been in flight at the kill)."""
+        if limit <= 0:
+            return []
+        rows = self.db.execute(
+            "SELECT id, url FROM pending WHERE owner = ? AND id > ? ORDER BY id LIMIT ?",
+            (self.owner, self.cursor, limit),
+        ).fetchall()
+        if rows:
+            self.cursor = rows[-1][0]
+        return [(url, row_id <= self.resumed_until) for row_id, url in rows]
+
+    def leave(self, url: str) -> None:
+        """Give an adopted URL this run will not fetch back, for a later run to adopt."""
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE OR IGNORE pending SET owner = ? WHERE owner = ? AND url = ?",
+                (self.NOBODY, self.owner, url),
+            )
+            db.execute("DELETE FROM pending WHERE owner = ? AND url = ?", (self.owner, url))
+
+    def has_more(self) -> bool:
+        """Whether URLs are waiting to be handed out."""
+        row = self.db.execute(
+            "SELECT 1 FROM pending WHERE owner = ? AND id > ? LIMIT 1", (self.owner, self.cursor)
+        ).fetchone()
+        return row is not None
+
+    def done(self, url: str) -> None:
+        """An article finished (exported, dropped, or failed for good); written in batches."""
+        self._done.append(url)
+        if len(self._done) >= self.DONE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the finished URLs out."""
+        if not self._done:
+            return
+        done, self._done = self._done, []
+        with self.store.transaction() as db:
+            db.executemany(
+                "DELETE FROM pending WHERE owner = ? AND url = ?", ((self.owner, u) for u in done)
+            )
+
+    def finish(self) -> None:
+        """The crawl ran out of work: everything handed out is settled, whatever became of it."""
+        self._done.clear()
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM pending WHERE owner = ? AND id <= ?", (self.owner, self.cursor))
+
+    def __len__(self) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM pending WHERE owner = ?", (self.owner,))
+        return row.fetchone()[0]
+
+    def close(self) -> None:
+        """Write what is done; rows left stay for the next run. Releases the run's lock."""
+        with contextlib.suppress(sqlite3.Error):
+            self.flush()
+        self._lock_path.unlink(missing_ok=True)
+        os.close(self._lock_fd)

@@ -63,22 +63,49 @@ class CrawlResult:
         return 0
 
 
-def run_crawl(
-    output: Path, *args: str, settings: dict[str, str] | None = None, fast: bool = True
-) -> CrawlResult:
-    """``scrapy crawl rfi_cn`` in a subprocess, as a user runs it, into ``output``.
-
-    ``fast`` turns the politeness delays off (loopback); without it the crawl
-    runs with the project's own settings.
-    """
+def crawl_command(
+    output: Path,
+    *args: str,
+    settings: dict[str, str] | None = None,
+    fast: bool = True,
+    env: dict[str, str] | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of :func:`run_crawl` (and :func:`start_crawl`)."""
     command = [sys.executable, "-m", "scrapy", "crawl", "rfi_cn"]
     base = {**OFFLINE, **(FAST if fast else {})}
     for name, value in {**base, "RFI_OUTPUT_DIR": str(output), **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]
     for arg in args:
         command += ["-a", arg]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("RFI_OUTPUT_DIR", None)
-    env.pop("RFI_STATE_DIR", None)
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    environment.pop("RFI_OUTPUT_DIR", None)
+    environment.pop("RFI_STATE_DIR", None)
+    return command, environment
+
+
+def run_crawl(
+    output: Path,
+    *args: str,
+    settings: dict[str, str] | None = None,
+    fast: bool = True,
+    env: dict[str, str] | None = None,
+) -> CrawlResult:
+    """``scrapy crawl rfi_cn`` in a subprocess, as a user runs it, into ``output``.
+
+    ``fast`` turns the politeness delays off (loopback); without it the crawl
+    runs with the project's own settings. ``env``: extra environment variables.
+    """
+    command, environment = crawl_command(output, *args, settings=settings, fast=fast, env=env)
+    done = subprocess.run(
+        command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300
+    )
     return CrawlResult(done.returncode, done.stdout + done.stderr, output)
+
+
+def start_crawl(
+    output: Path, *args: str, settings: dict[str, str] | None = None, log: Path
+) -> subprocess.Popen[bytes]:
+    """:func:`run_crawl` started in the background (to be stopped or killed), logging to ``log``."""
+    command, environment = crawl_command(output, *args, settings=settings)
+    with log.open("wb") as sink:
+        return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=sink, stderr=sink)

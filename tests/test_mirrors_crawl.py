@@ -4,7 +4,8 @@ One earlier run exports an archive-only article; the main run then reads an
 RSS mirror (feedx's shape), an Atom mirror (RSSHub's shape), a mirror that is
 unreachable and one that is an entity bomb, while the site serves some articles,
 refuses others (403, 503 after retries), lacks some (404) and answers one with a
-200 error page.
+200 error page. One more mirror feed declares an external entity that names a
+secret file.
 """
 
 from __future__ import annotations
@@ -128,6 +129,19 @@ BOMB = (
     "<description>x</description><pubDate>Thu, 07 Mar 2024 17:45:02 GMT</pubDate></item>"
     "</channel></rss>"
 )
+SECRET = "TOP-SECRET-FROM-THE-DISK"
+
+
+def external_entity_feed(secret_file: Path) -> str:
+    """A feed whose entry's title is an external entity: the content of a local file."""
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file://{secret_file}">]>'
+        f'<rss version="2.0"><channel><item><title>&x;</title><link>{A1}</link>'
+        "<description>&x;</description><pubDate>Thu, 07 Mar 2024 17:45:02 GMT</pubDate>"
+        "</item></channel></rss>"
+    )
+
+
 # The RSS mirror is served as 127.0.0.1, the Atom one as localhost: two mirror hosts.
 MIRROR_ENTRIES = {  # canonical URL -> (entry, pubDate in ms, source) a mirror must give
     SEED: (RSS_ENTRIES[1], 1709833502000, "127.0.0.1"),
@@ -153,12 +167,15 @@ def closed_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def site() -> LocalSite:
+def site(tmp_path_factory: pytest.TempPathFactory) -> LocalSite:
     served = LocalSite.sample(hook=refuse)
     xml = "application/rss+xml; charset=utf-8"
     served.add("/mirror/feedx.xml", rss(RSS_ENTRIES), content_type=xml)
     served.add("/mirror/rsshub.atom", atom(ATOM_ENTRIES), content_type="application/atom+xml")
     served.add("/mirror/bomb.xml", BOMB, content_type=xml)
+    secret = tmp_path_factory.mktemp("secret") / "secret.txt"
+    secret.write_text(SECRET)
+    served.add("/mirror/xxe.xml", external_entity_feed(secret), content_type=xml)
     with served:
         yield served
 
@@ -174,6 +191,7 @@ def crawl(site: LocalSite, tmp_path_factory: pytest.TempPathFactory) -> CrawlRes
         f"{site.url.replace('127.0.0.1', 'localhost')}/mirror/rsshub.atom",
         f"http://127.0.0.1:{closed_port()}/rss/rfi.xml",
         f"{site.url}/mirror/bomb.xml",
+        f"{site.url}/mirror/xxe.xml",
     ]
     # The browser fallback (issue 4) is off: a 403 goes straight to the mirror.
     no_browser = {"RFI_BROWSER_PATH": ""}
@@ -281,8 +299,11 @@ def test_broken_entries_are_skipped_with_warnings_and_counters(crawl: CrawlResul
 def test_unreachable_and_hostile_mirrors_cost_a_warning(crawl: CrawlResult) -> None:
     assert crawl.stat("rfi/mirror/unreachable") == 1
     assert "could not fetch mirror http://127.0.0.1:" in crawl.log
-    assert crawl.stat("rfi/mirror/bad_feed") == 1
+    assert crawl.stat("rfi/mirror/bad_feed") == 2
     assert "/mirror/bomb.xml refused" in crawl.log
+    assert "/mirror/xxe.xml refused: declares XML entities" in crawl.log
+    exports = [crawl.output / "items.jsonl", *crawl.article_files]
+    assert not [p for p in exports if SECRET in p.read_text(encoding="utf-8")]
     assert "feed mirrors:" in crawl.log  # in the crawl summary
 
 

@@ -1,7 +1,8 @@
 """Parser tests, Fundus-style: one saved page per variant and the item it must give.
 
 Each ``fixtures/pages/<variant>.html`` has a ``<variant>.json``:
-``{"fetched_url": ..., "expected": {field: value, ...} | null, "reason": ...}``.
+``{"fetched_url": ..., "expected": {field: value, ...} | null, "reason": ...}`` (and
+``crawl_reason`` when a crawl drops the page before the parser: a truncated page).
 ``expected`` holds every field but ``crawled_at`` (a clock reading) and, unless
 given, ``body_html`` (checked here for what it may and may not contain).
 """

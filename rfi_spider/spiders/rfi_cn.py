@@ -11,6 +11,11 @@ Arguments (``-a name=value``):
   Their entries stand in for the articles the site refuses (see ``parse_mirror``).
 - ``demo=1``: serve the bundled sample site on loopback and crawl it (and read its
   mirror feed, unless ``mirrors=`` is given).
+
+Article URLs found go to the state's pending queue (``state.PendingArticles``),
+on disk; the spider hands Scrapy ``RFI_ARTICLE_WINDOW`` of them at a time, so
+that memory does not grow with the number of articles queued, and a rerun after
+a kill or Ctrl-C fetches first what the interrupted run left unfinished.
 """
 
 from __future__ import annotations
@@ -26,22 +31,26 @@ from urllib.parse import unquote, urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from rfi_spider import selectors as sel
 from rfi_spider.canonical import SITE_ROOT, SiteMap, article_date, canonical_url, is_article_url
+from rfi_spider.dupefilter import REFETCH
 from rfi_spider.entrypage import mirror_item
 from rfi_spider.items import ArticleItem
+from rfi_spider.listing import read_links
 from rfi_spider.loaders import load_article
 from rfi_spider.localsite import LocalSite
 from rfi_spider.mirrors import BadFeedError, read_feed
-from rfi_spider.page import ArticlePage, parse_html
+from rfi_spider.page import ArticlePage
 from rfi_spider.processors import PARIS, iso_utc, unique
 from rfi_spider.sample_site import MIRROR_FEED
 from rfi_spider.sample_site import SECTIONS as SAMPLE_SECTIONS
-from rfi_spider.state import SeenStore, output_dirs
+from rfi_spider.state import PendingArticles, SeenStore, output_dirs
+from rfi_spider.urlset import UrlSet
 
 logger = logging.getLogger(__name__)
 
@@ -67,14 +76,34 @@ _MAY_BE_SITE_LINK = re.compile(r"\d{8}-|/cn/|^(?:%[0-9A-Fa-f]{2}|[^:/?#])+/")
 
 def listing_links(response: TextResponse) -> list[str]:
     """The hrefs of a listing page, minus its sponsored and highlighted asides."""
-    root = parse_html(response.body, response.encoding)
-    return [] if root is None else sel.LISTING_LINKS(root)
+    return read_links(response.body, response.encoding)
+
+
+_DOCUMENT_END = re.compile(rb"</(?:body|html)\s*>", re.IGNORECASE)
+
+
+def is_truncated(body: bytes) -> bool:
+    """A page whose HTML stops before ``</body>`` or ``</html>``: cut short on the way."""
+    return _DOCUMENT_END.search(body, max(0, len(body) - 65536)) is None
 
 
 def failure_cause(failure: Failure) -> str:
-    """A short name for why a request failed: the HTTP status, or the error's class."""
+    """A short name for why a request failed: the HTTP status, or the error's class.
+
+    ``too_large``: over ``DOWNLOAD_MAXSIZE``, as sent or once decompressed (Scrapy
+    cancels such a download, or ignores the response of a gzip bomb);
+    ``too_many_redirects``: more than ``REDIRECT_MAX_TIMES``.
+    """
     if failure.check(HttpError):
         return str(failure.value.response.status)
+    if failure.check(DownloadCancelledError):
+        return "too_large"  # Scrapy's HTTP handlers cancel a download only for its size
+    if failure.check(IgnoreRequest):
+        message = str(failure.value)
+        if "DOWNLOAD_MAXSIZE" in message:
+            return "too_large"
+        if "max redirections" in message:
+            return "too_many_redirects"
     return type(failure.value).__name__
 
 
@@ -110,14 +139,17 @@ class RfiCnSpider(scrapy.Spider):
         self.site = SiteMap(base_url)
         self.single_canonical = self.single_article(url) if url else None
         self.mirrors_arg = mirrors
-        self.found: set[str] = set()
+        # Article URLs found in this run (kept as digests: see urlset.py).
+        self.found = UrlSet()
         self.allowed_domains = [self.site.fetch_host]
         # Feed mirrors: canonical URL -> the mirror's item, used if the site refuses the
         # article; canonical URL -> why the site refused an article no mirror had (yet);
         # canonical URLs yielded as items in this run.
         self.fallbacks: dict[str, ArticleItem] = {}
         self.site_failed: dict[str, str] = {}
-        self.delivered: set[str] = set()
+        self.delivered = UrlSet()
+        # Article requests handed to Scrapy and not finished (see next_articles).
+        self.outstanding = 0
 
     def single_article(self, url: str) -> str:
         """The canonical URL of ``-a url=``; ValueError unless it is an RFI /cn article."""
@@ -158,18 +190,36 @@ class RfiCnSpider(scrapy.Spider):
                     f"backfill of {days} days is over RFI_MAX_BACKFILL_DAYS; raise the setting"
                 )
         _, state_dir = output_dirs(settings)
-        spider.seen = SeenStore(state_dir / "seen.sqlite3")
-        crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
+        cache = settings.getint("RFI_STATE_CACHE_KIB") or None
+        spider.seen = SeenStore(state_dir / "seen.sqlite3", cache_kib=cache)
+        spider.pending = PendingArticles(spider.seen, state_dir)
+        spider.window = max(1, settings.getint("RFI_ARTICLE_WINDOW"))
+        spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
+        connect = crawler.signals.connect
+        connect(spider.on_closed, signal=signals.spider_closed)
+        connect(spider.on_idle, signal=signals.spider_idle)
+        connect(spider.on_request_dropped, signal=signals.request_dropped)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            connect(spider.on_item_done, signal=signal)
         return spider
 
     def on_closed(self) -> None:
+        self.pending.close()
         self.seen.close()
         if self.demo_site is not None:
             self.demo_site.stop()
 
     # --- sources -------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.pending.adopted:
+            self.crawler.stats.set_value("rfi/resumed/articles", self.pending.adopted)
+            logger.info(
+                "resuming: %d article(s) an interrupted run left unfinished come first",
+                self.pending.adopted,
+            )
         for request in self.mirror_requests():
+            yield request
+        for request in self.next_articles():  # what an interrupted run left, first
             yield request
         for request in self.initial_requests():
             yield request
@@ -181,7 +231,7 @@ class RfiCnSpider(scrapy.Spider):
                 url,
                 callback=self.parse_mirror,
                 errback=self.on_mirror_error,
-                meta={"rfi_kind": "mirror"},
+                meta={"rfi_kind": "mirror", REFETCH: True},  # entries live in memory only
                 priority=20,
             )
 
@@ -208,7 +258,7 @@ class RfiCnSpider(scrapy.Spider):
                 self.site.to_fetch(SITE_ROOT + feed),
                 callback=self.parse_feed,
                 errback=self.on_error,
-                meta={"rfi_kind": "feed"},
+                meta={"rfi_kind": "feed", REFETCH: True},
                 priority=10,
             )
 
@@ -217,17 +267,20 @@ class RfiCnSpider(scrapy.Spider):
         return self.settings.getint("RFI_LISTING_DEPTH")
 
     def listing_request(self, site_url: str, depth: int) -> scrapy.Request:
+        # Listings are walked again when a job (JOBDIR) resumes: REFETCH.
         return scrapy.Request(
             self.site.to_fetch(site_url),
             callback=self.parse_listing,
             errback=self.on_error,
-            meta={"rfi_depth": depth, "rfi_kind": "listing"},
+            meta={"rfi_depth": depth, "rfi_kind": "listing", REFETCH: True},
             priority=5,
         )
 
     def article_requests(self, urls: Iterable[str]) -> Iterator[scrapy.Request]:
-        """Requests for new article URLs (canonical); those already exported are skipped."""
+        """Queue new article URLs (canonical), those already exported skipped; then
+        the next requests of the queue, as many as the window has room for."""
         stats = self.crawler.stats
+        new: list[str] = []
         for url in urls:
             if url in self.found:
                 continue
@@ -239,13 +292,92 @@ class RfiCnSpider(scrapy.Spider):
             if url in self.seen:
                 stats.inc_value("rfi/skipped/already_exported")
                 continue
-            yield scrapy.Request(
-                self.site.to_fetch(url),
-                callback=self.parse_article,
-                errback=self.on_article_error,
-                cb_kwargs={"site_url": url},
-                meta={"rfi_kind": "article"},
+            new.append(url)
+        self.pending.add(new)
+        yield from self.next_articles()
+
+    def next_articles(self) -> Iterator[scrapy.Request]:
+        """Requests for queued articles while fewer than ``RFI_ARTICLE_WINDOW`` are out."""
+        stats = self.crawler.stats
+        while self.outstanding < self.window:
+            batch = self.pending.take(self.window - self.outstanding)
+            if not batch:
+                return
+            for url, resumed in batch:
+                if url in self.seen:  # exported since it was queued (another job, a kill)
+                    stats.inc_value("rfi/skipped/already_exported")
+                    self.pending.done(url)
+                    continue
+                if resumed and not self.in_run_scope(url):  # e.g. a full crawl's, in -a url=
+                    self.pending.leave(url)
+                    continue
+                self.found.add(url)  # an interrupted run's URL is found now
+                self.outstanding += 1
+                yield self.article_request(url, resumed)
+
+    def article_request(self, url: str, resumed: bool = False) -> scrapy.Request:
+        """The request of one article; one an interrupted run left goes first, and past
+        the fingerprints that run left in a JOBDIR (REFETCH)."""
+        return scrapy.Request(
+            self.site.to_fetch(url),
+            callback=self.on_article,
+            errback=self.on_article_error,
+            cb_kwargs={"site_url": url},
+            meta={"rfi_kind": "article", REFETCH: resumed},
+            priority=6 if resumed else 0,
+        )
+
+    def article_finished(self, url: str, produced_item: bool) -> None:
+        """One article request is over; its queue entry is done now, or once its item is."""
+        self.outstanding = max(0, self.outstanding - 1)
+        if not produced_item:
+            self.pending.done(url)
+
+    def on_article(self, response: Response, site_url: str) -> Iterator[Any]:
+        """:meth:`parse_article`, then the next articles of the queue."""
+        produced = False
+        for output in self.parse_article(response, site_url):
+            produced = True
+            yield output
+        self.article_finished(site_url, produced)
+        yield from self.next_articles()
+
+    def on_item_done(self, item: Any) -> None:
+        """An item went through the pipelines (exported or dropped): its article is done."""
+        if isinstance(item, ArticleItem) and item.get("url"):
+            self.pending.done(item["url"])
+
+    def on_request_dropped(self, request: scrapy.Request) -> None:
+        """A request the scheduler refused: a redirect back to a page already asked for."""
+        kind = request.meta.get("rfi_kind")
+        redirects = request.meta.get("redirect_urls")
+        if kind == "article":
+            self.article_finished(request.cb_kwargs["site_url"], produced_item=False)
+        if redirects and kind:
+            loop = request.url in redirects
+            cause = "redirect_loop" if loop else "redirect_to_known_page"
+            self.crawler.stats.inc_value(f"rfi/failed/{kind}/{cause}")
+            logger.warning(
+                "%s %s redirects %s %s",
+                kind,
+                redirects[0],
+                "in a loop back to" if loop else "to a page already requested:",
+                request.url,
             )
+
+    def on_idle(self) -> None:
+        """Nothing left in Scrapy: hand out more of the queue, or settle it and close."""
+        self.outstanding = 0  # whatever was out has ended (some requests end unannounced)
+        requests = list(self.next_articles())
+        if requests:
+            for request in requests:
+                self.crawler.engine.crawl(request)
+            raise DontCloseSpider
+        self.pending.finish()
+
+    def in_run_scope(self, url: str) -> bool:
+        """What this run fetches: with ``-a url=``, that article; in a backfill, its range."""
+        return self.in_scope(url) and self.in_backfill_window(article_date(url), slack=1)
 
     def in_backfill_window(self, day: date | None, slack: int = 0) -> bool:
         if not (self.since and self.until) or day is None:
@@ -261,11 +393,17 @@ class RfiCnSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"rfi/failed/{kind}/{cause}")
         logger.warning("could not fetch %s %s: %s", kind, request.url, cause)
 
-    def on_article_error(self, failure: Failure) -> Iterator[ArticleItem]:
+    def on_article_error(self, failure: Failure) -> Iterator[Any]:
         """An article the site would not serve: its mirror entry, if any, stands in."""
         self.on_error(failure)
         request = failure.request  # type: ignore[attr-defined]
-        yield from self.site_refused(request.cb_kwargs["site_url"], failure_cause(failure))
+        site_url = request.cb_kwargs["site_url"]
+        produced = False
+        for item in self.site_refused(site_url, failure_cause(failure)):
+            produced = True
+            yield item
+        self.article_finished(site_url, produced)
+        yield from self.next_articles()
 
     def on_mirror_error(self, failure: Failure) -> None:
         """An unreachable mirror costs a warning and a counter, never the crawl."""
@@ -322,6 +460,15 @@ class RfiCnSpider(scrapy.Spider):
                 continue
             canonical = canonical_url(site_url)
             if canonical and is_article_url(canonical):
+                if 0 < self.url_length_limit < len(canonical):
+                    stats.inc_value("rfi/links/too_long")
+                    logger.warning(
+                        "%s links to an article URL of %d characters (over URLLENGTH_LIMIT):"
+                        " not followed",
+                        response.url,
+                        len(canonical),
+                    )
+                    continue
                 articles.append(canonical)
             elif self.is_listing(site_url):
                 listings.append(site_url)
@@ -355,6 +502,10 @@ class RfiCnSpider(scrapy.Spider):
         if page is None:
             yield from self.drop(response, "empty_body")
             yield from self.site_refused(site_url, "empty_body")
+            return
+        if is_truncated(response.body):  # half an article is not the article
+            yield from self.drop(response, "truncated")
+            yield from self.site_refused(site_url, "truncated")
             return
         item = load_article(page, crawled_at=iso_utc(datetime.now(UTC)))
         if page.json_ld_errors:
@@ -414,6 +565,13 @@ class RfiCnSpider(scrapy.Spider):
         if not feed.entries and not feed.problems:
             stats.inc_value("rfi/mirror/empty")
             logger.warning("mirror feed %s has no entries", response.url)
+        for link in feed.sanitized:
+            stats.inc_value("rfi/mirror/sanitized")
+            logger.warning(
+                "mirror feed %s: entry %s held scripts, frames, forms or event handlers: removed",
+                response.url,
+                link,
+            )
         crawled_at = iso_utc(datetime.now(UTC))
         for problem in feed.problems:
             self.bad_entry(response.url, problem.reason, problem.where)
