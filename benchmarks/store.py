@@ -1,11 +1,12 @@
 """The dedupe store (``rfi_spider.state.SeenStore``): inserts and lookups at size.
 
-Inserts both ways the project makes them: ``add`` (one transaction per URL, with
-the JSON Lines size in the same transaction, exactly as ``ArchivePipeline``
-records an export) and ``add_many`` (one transaction per batch, as
-``ArchivePipeline.reconcile`` does). Lookups (``url in store``, as the spider
-asks before requesting an article) are timed at a small size and at full size,
-half hits and half misses, in random order.
+Opened as the crawl opens it (``RFI_STATE_CACHE_KIB``, ``RFI_STATE_MMAP_MIB``).
+Inserts the way ``ArchivePipeline`` records exports: ``add_many`` in batches of
+``RFI_STATE_BATCH``, the JSON Lines size in the same transaction; for comparison,
+``add`` (one transaction per URL, as the pipeline did before batching) over the
+first ``one_by_one`` rows only. Lookups (``url in store``, as the spider asks before
+requesting an article) are timed at a small size and at full size, half hits and
+half misses, in random order.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from rfi_spider import settings
 from rfi_spider.state import SeenStore
 
 _SECTIONS = ["国际", "中国", "法国", "欧洲", "亚洲", "港澳台", "专栏检索/法国报纸摘要"]
@@ -42,9 +44,10 @@ def chunks(start: int, stop: int, size: int) -> Iterator[list[str]]:
 class StoreResult:
     rows: int
     small: int
-    add_seconds: float  # one transaction per URL
-    add_many_seconds: float  # batches of ``batch``
     batch: int
+    batched_seconds: float  # all rows, batches of ``batch`` (the crawl's way)
+    one_by_one: int
+    add_seconds: float  # the first ``one_by_one`` rows, one transaction each
     lookup_us_small: float
     lookup_us_full: float
     lookups: int
@@ -68,44 +71,60 @@ def time_lookups(store: SeenStore, size: int, count: int, rng: random.Random) ->
     return seconds / count * 1e6
 
 
+def open_store(path: Path) -> SeenStore:
+    """A store with the crawl's settings."""
+    return SeenStore(
+        path,
+        cache_kib=settings.RFI_STATE_CACHE_KIB or None,
+        mmap_mib=settings.RFI_STATE_MMAP_MIB,
+    )
+
+
 def bench_store(
-    rows: int, workdir: Path, small: int = 10_000, lookups: int = 100_000, batch: int = 1000
+    rows: int,
+    workdir: Path,
+    small: int = 10_000,
+    lookups: int = 100_000,
+    one_by_one: int = 100_000,
 ) -> StoreResult:
     small = min(small, rows)
+    one_by_one = min(one_by_one, rows)
+    batch = settings.RFI_STATE_BATCH
     rng = random.Random(8)
-    store = SeenStore(workdir / "add.sqlite3")
-    add_seconds = 0.0
+    store = open_store(workdir / "batched.sqlite3")
+    batched_seconds = 0.0
     lookup_small = 0.0
+    size = 0
     for start, stop in ((0, small), (small, rows)):
-        for chunk in chunks(start, stop, 10_000):
+        for chunk in chunks(start, stop, batch):
+            pairs = [(one, "rfi.fr") for one in chunk]
+            size += 9000 * len(chunk)
             began = time.perf_counter()
-            for n, one in enumerate(chunk, 1):
-                store.add(one, "rfi.fr", meta={OFFSET_KEY: str(n * 9000)})
-            add_seconds += time.perf_counter() - began
+            store.add_many(pairs, at_least={OFFSET_KEY: size})
+            batched_seconds += time.perf_counter() - began
         if stop == small:
             lookup_small = time_lookups(store, small, lookups, rng)
     lookup_full = time_lookups(store, rows, lookups, rng)
     if len(store) != rows:
         raise AssertionError(f"{len(store)} rows stored, {rows} added")
     store.close()
-    file_mb = sum(p.stat().st_size for p in workdir.glob("add.sqlite3*")) / 1e6
+    file_mb = sum(p.stat().st_size for p in workdir.glob("batched.sqlite3*")) / 1e6
 
-    batched = SeenStore(workdir / "add_many.sqlite3")
-    add_many_seconds = 0.0
-    for chunk in chunks(0, rows, batch):
-        rows_of_batch = [(one, "rfi.fr") for one in chunk]
+    single = open_store(workdir / "one_by_one.sqlite3")
+    add_seconds = 0.0
+    for chunk in chunks(0, one_by_one, 10_000):
         began = time.perf_counter()
-        batched.add_many(rows_of_batch)
-        add_many_seconds += time.perf_counter() - began
-    if len(batched) != rows:
-        raise AssertionError(f"{len(batched)} rows stored by add_many, {rows} added")
-    batched.close()
+        for n, one in enumerate(chunk, 1):
+            single.add(one, "rfi.fr", meta={OFFSET_KEY: str(n * 9000)})
+        add_seconds += time.perf_counter() - began
+    single.close()
     return StoreResult(
         rows=rows,
         small=small,
-        add_seconds=add_seconds,
-        add_many_seconds=add_many_seconds,
         batch=batch,
+        batched_seconds=batched_seconds,
+        one_by_one=one_by_one,
+        add_seconds=add_seconds,
         lookup_us_small=lookup_small,
         lookup_us_full=lookup_full,
         lookups=lookups,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ logger = logging.getLogger(__name__)
 
 # For the crash tests only: "<step>:<n>" ends the process (os._exit, as a kill -9 would)
 # right after <step> of the n-th export of the run: "intent", "file", "line" or
-# "store"; "torn:<n>" writes the first half of the n-th JSON line, then ends it.
+# "store" (the URL in the batch, committed or not); "torn:<n>" writes the first half
+# of the n-th JSON line, then ends it.
 CRASH_AT = os.environ.get("RFI_TEST_CRASH_AT", "")
 CRASH_EXIT_STATUS = 86
 
@@ -97,7 +99,15 @@ class ArchivePipeline:
     0. the intent: the file's path, one line appended to ``<state>/intents.log``;
     1. the seed-style file, atomically (temporary file + rename);
     2. the JSON line, in one append;
-    3. the URL into the store, with the JSON Lines size, in one transaction.
+    3. the URL into the store, with the JSON Lines size: recorded in batches of
+       ``RFI_STATE_BATCH`` exports (or every ``RFI_STATE_BATCH_SECONDS``), one
+       transaction each. A batch not yet committed is only lines the store does
+       not know yet, exactly what a crash between 2 and 3 leaves.
+
+    Two jobs sharing the state: before each export, still under the lock, a job
+    whose ``items.jsonl`` grew since its own last write reads the new lines (the
+    other job's exports, recorded or not) into its batch, so it never exports an
+    article again that the other job has not recorded yet.
 
     At start, under the lock: a torn last JSON line is moved aside; the lines
     after the size the store last recorded are read back and recorded
@@ -115,9 +125,20 @@ class ArchivePipeline:
         stats: StatsCollector,
         fsync: bool,
         cache_kib: int | None = None,
+        mmap_mib: int = 0,
+        batch_size: int = 1,
+        batch_seconds: float = 0.0,
     ) -> None:
         self.output_dir = output_dir
         self.cache_kib = cache_kib
+        self.mmap_mib = mmap_mib
+        self.batch_size = max(1, batch_size)
+        self.batch_seconds = batch_seconds
+        # Exported lines (url, source) the store does not know yet, and their URLs.
+        self.batch: list[tuple[str, str]] = []
+        self.batch_urls: set[str] = set()
+        self.batch_started = 0.0
+        self.known_size = 0  # items.jsonl's bytes whose URLs are in the store or the batch
         self.state_dir = state_dir
         self.stats = stats
         self.fsync = fsync
@@ -129,12 +150,22 @@ class ArchivePipeline:
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         settings = crawler.settings
         output_dir, state_dir = output_dirs(settings)
-        cache_kib = settings.getint("RFI_STATE_CACHE_KIB") or None
-        return cls(output_dir, state_dir, crawler.stats, settings.getbool("RFI_FSYNC"), cache_kib)
+        return cls(
+            output_dir,
+            state_dir,
+            crawler.stats,
+            settings.getbool("RFI_FSYNC"),
+            cache_kib=settings.getint("RFI_STATE_CACHE_KIB") or None,
+            mmap_mib=settings.getint("RFI_STATE_MMAP_MIB"),
+            batch_size=settings.getint("RFI_STATE_BATCH"),
+            batch_seconds=settings.getfloat("RFI_STATE_BATCH_SECONDS"),
+        )
 
     def open_spider(self) -> None:
         self.log_where()
-        self.store = SeenStore(self.state_dir / "seen.sqlite3", cache_kib=self.cache_kib)
+        self.store = SeenStore(
+            self.state_dir / "seen.sqlite3", cache_kib=self.cache_kib, mmap_mib=self.mmap_mib
+        )
         self.lock = ExportLock(self.state_dir / "export.lock")
         self.files = SeedFiles(self.output_dir / "articles", fsync=self.fsync)
         self.intents = IntentLog(self.state_dir / "intents.log", fsync=self.fsync)
@@ -193,6 +224,33 @@ class ArchivePipeline:
                 logger.warning("recorded %d exported article(s) the state had missed", added)
                 self.stats.inc_value("rfi/repaired/state_entries", added)
         self.store.set_meta(self.offset_key, str(size))
+        self.known_size = size
+
+    def catch_up(self) -> None:
+        """Put into the batch the lines another job appended since this one last wrote."""
+        size = self.jsonl.size()
+        if size == self.known_size:
+            return
+        if size > self.known_size:
+            rows = [
+                (line["url"], line.get("source") or "")
+                for line in iter_lines_from(self.jsonl_path, self.known_size)
+                if isinstance(line.get("url"), str)
+            ]
+            self.batch.extend(rows)
+            self.batch_urls.update(url for url, _ in rows)
+            self.stats.inc_value("rfi/state/lines_of_other_jobs", len(rows))
+        aside = repair_torn_tail(self.jsonl_path)  # another job, killed mid-write
+        if aside:
+            logger.warning("items.jsonl ended in a torn line (a killed job): moved it to %s", aside)
+            self.stats.inc_value("rfi/repaired/torn_jsonl_line")
+        self.known_size = self.jsonl.size()
+
+    def commit(self) -> None:
+        """Record the batch in the store, with the JSON Lines size it covers."""
+        self.store.add_many(self.batch, at_least={self.offset_key: self.known_size})
+        self.batch.clear()
+        self.batch_urls.clear()
 
     def settle_intents(self) -> None:
         """Delete the files of exports a killed run left before their JSON line."""
@@ -214,6 +272,8 @@ class ArchivePipeline:
 
     def close_spider(self) -> None:
         with self.lock:  # no export is under way: every intent is settled
+            self.catch_up()
+            self.commit()
             self.intents.clear()
         self.intents.close()
         self.jsonl.close()
@@ -229,7 +289,8 @@ class ArchivePipeline:
         adapter = ItemAdapter(item)
         url = adapter["url"]
         with self.lock:
-            if url in self.store:
+            self.catch_up()
+            if url in self.batch_urls or url in self.store:
                 self.stats.inc_value("rfi/duplicates")
                 raise DropItem(f"already exported: {url}", log_level="DEBUG")
             self.exports_started += 1
@@ -242,9 +303,17 @@ class ArchivePipeline:
             if CRASH_AT and f"torn:{self.exports_started}" == CRASH_AT:
                 self.jsonl.append(line[: len(line) // 2])
                 os._exit(CRASH_EXIT_STATUS)
-            size = self.jsonl.append(line)
+            self.known_size = self.jsonl.append(line)
             self.crash_point("line")
-            self.store.add(url, adapter["source"], meta={self.offset_key: str(size)})
+            if not self.batch:
+                self.batch_started = time.monotonic()
+            self.batch.append((url, adapter["source"]))
+            self.batch_urls.add(url)
+            if (
+                len(self.batch) >= self.batch_size
+                or time.monotonic() - self.batch_started >= self.batch_seconds
+            ):
+                self.commit()
             self.crash_point("store")
         self.stats.inc_value("rfi/exported")
         self.stats.inc_value(f"rfi/exported/source/{adapter['source']}")

@@ -54,8 +54,25 @@ def test_pending_urls_come_out_in_the_order_found(store: SeenStore, tmp_path: Pa
     pending.done(URLS[0])
     pending.flush()
     assert len(pending) == 3
-    pending.finish()  # the crawl ran out of work: all it handed out is settled
-    assert len(pending) == 0
+    for url in URLS[1:3]:
+        pending.done(url)
+    assert pending.finish() == 1  # out of work: URLS[3] was handed out, never answered
+    assert len(pending) == 1
+
+
+def test_urls_handed_out_and_never_answered_go_to_the_next_run(
+    store: SeenStore, tmp_path: Path
+) -> None:
+    """A request Scrapy lost without a callback (a torn JOBDIR queue did that) is not done."""
+    run = PendingArticles(store, tmp_path)
+    run.add(URLS[:3])
+    run.take(3)
+    run.done(URLS[0])
+    assert run.finish() == 2
+    run.close()
+    later = PendingArticles(store, tmp_path)
+    assert later.adopted == 2
+    assert later.take(10) == [(URLS[1], True), (URLS[2], True)]
 
 
 def test_a_killed_runs_urls_are_adopted_first_and_marked(store: SeenStore, tmp_path: Path) -> None:
@@ -79,7 +96,8 @@ def test_an_adopted_url_out_of_scope_is_left_to_a_later_run(
     single = PendingArticles(store, tmp_path)  # say, a run of -a url=URLS[0]
     assert [url for url, _ in single.take(10)] == URLS[:2]
     single.leave(URLS[1])
-    single.finish()
+    single.done(URLS[0])  # exported
+    assert single.finish() == 0
     later = PendingArticles(store, tmp_path)
     assert later.take(10) == [(URLS[1], True)]
 

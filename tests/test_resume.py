@@ -169,6 +169,26 @@ def test_a_kill_with_requests_in_flight_loses_nothing_with_jobdir(
     assert_archive_complete(output)
 
 
+def test_a_job_queue_a_kill_left_torn_is_set_aside(site: LocalSite, tmp_path: Path) -> None:
+    """A kill can leave Scrapy's disk queue with a file of half a header: pushing to it
+    fails ("unpack requires a buffer of 4 bytes") and those requests were lost unanswered.
+    The resumed job sets the killed run's queue aside and loses nothing."""
+    output, job = tmp_path / "out", {"JOBDIR": str(tmp_path / "job")}
+    interrupted(site, output, 5, signal.SIGKILL, **job)
+    slots = [p for p in (tmp_path / "job" / "requests.queue").iterdir() if p.is_dir()]
+    assert slots
+    for slot in slots:  # every priority the resumed job will push to: torn
+        for priority in (-6, -5, 0):
+            (slot / str(priority)).write_bytes(b"\x00\x00")
+    result = resume(site, output, **job)
+    assert "its request queue, which a kill can leave torn, is set aside" in result.log
+    assert result.stat("rfi/repaired/jobdir_queue") == 1
+    assert result.stat("log_count/ERROR") == 0
+    assert list((tmp_path / "job").glob("requests.queue.killed-*"))
+    assert not (tmp_path / "job" / "rfi-run-open").exists()  # this run closed cleanly
+    assert_archive_complete(output)
+
+
 def test_ctrl_c_pauses_and_the_same_jobdir_resumes(site: LocalSite, tmp_path: Path) -> None:
     output, job = tmp_path / "out", {"JOBDIR": str(tmp_path / "job")}
     log = interrupted(site, output, 8, signal.SIGINT, **job)

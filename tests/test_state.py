@@ -185,3 +185,93 @@ def test_an_article_two_jobs_export_at_once_is_exported_once(tmp_path: Path) -> 
     assert [json.loads(line)["url"] for line in lines] == [item["url"]]
     with pytest.raises(DropItem):  # and a third job later finds it exported
         open_pipeline(tmp_path / "out").process_item(item.copy())
+
+
+# --- exports recorded in batches ---------------------------------------------------
+def articles(count: int) -> list[ArticleItem]:
+    expected = json.loads((FIXTURES / "sample_site_expected.json").read_text(encoding="utf-8"))
+    return [
+        ArticleItem(**article, body_html="<p>x</p>", crawled_at="2024-03-08T00:00:00+00:00")
+        for article in expected["articles"][:count]
+    ]
+
+
+def open_batched(output: Path, size: int) -> ArchivePipeline:
+    """A pipeline that commits every ``size`` exports, never on the clock."""
+    settings = {"RFI_OUTPUT_DIR": str(output), "RFI_STATE_BATCH": size}
+    crawler = get_crawler(settings_dict={**settings, "RFI_STATE_BATCH_SECONDS": 3600})
+    crawler.stats.open_spider()
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    return pipeline
+
+
+def recorded(output: Path) -> tuple[set[str], int]:
+    """The URLs the state holds and the JSON Lines size it last recorded."""
+    store = SeenStore(output / ".state" / "seen.sqlite3")
+    urls = {row[0] for row in store.db.execute("SELECT url FROM seen")}
+    key = f"jsonl_size:{(output / 'items.jsonl').resolve()}"
+    return urls, int(store.get_meta(key) or 0)
+
+
+def test_exports_are_recorded_in_batches_with_the_size_they_cover(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    items = articles(4)
+    pipeline = open_batched(output, size=3)
+    for item in items[:2]:
+        pipeline.process_item(item)
+    assert recorded(output) == (set(), 0)  # the batch waits
+    pipeline.process_item(items[2])
+    size = (output / "items.jsonl").stat().st_size
+    assert recorded(output) == ({item["url"] for item in items[:3]}, size)
+    pipeline.process_item(items[3])
+    with pytest.raises(DropItem):  # a duplicate of an export the store does not know yet
+        pipeline.process_item(items[3].copy())
+    pipeline.close_spider()  # the last, partial batch
+    size = (output / "items.jsonl").stat().st_size
+    assert recorded(output) == ({item["url"] for item in items}, size)
+
+
+def test_two_jobs_never_export_what_the_other_has_not_recorded_yet(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    first, second = articles(2)
+    job_a, job_b = open_batched(output, size=100), open_batched(output, size=100)
+    job_a.process_item(first.copy())
+    with pytest.raises(DropItem):  # B reads A's new line before it exports
+        job_b.process_item(first.copy())
+    job_b.process_item(second.copy())
+    with pytest.raises(DropItem):
+        job_a.process_item(second.copy())
+    assert job_b.stats.get_value("rfi/state/lines_of_other_jobs") == 1
+    job_a.close_spider()
+    job_b.close_spider()
+    lines = (output / "items.jsonl").read_bytes().splitlines()
+    assert [json.loads(line)["url"] for line in lines] == [first["url"], second["url"]]
+    assert recorded(output) == ({first["url"], second["url"]}, len(b"\n".join(lines)) + 1)
+
+
+def test_a_line_torn_by_another_killed_job_is_moved_aside_before_the_next_export(
+    tmp_path: Path,
+) -> None:
+    output = tmp_path / "out"
+    first, second = articles(2)
+    job = open_batched(output, size=100)
+    job.process_item(first)
+    with (output / "items.jsonl").open("ab") as handle:  # another job, killed mid-line
+        handle.write(b'{"url": "https://www.rfi.fr/cn/')
+    job.process_item(second)
+    job.close_spider()
+    lines = (output / "items.jsonl").read_bytes().splitlines()
+    assert [json.loads(line)["url"] for line in lines] == [first["url"], second["url"]]
+    (aside,) = output.glob("items.jsonl.torn-*")
+    assert aside.read_bytes() == b'{"url": "https://www.rfi.fr/cn/'
+    assert job.stats.get_value("rfi/repaired/torn_jsonl_line") == 1
+
+
+def test_a_recorded_size_never_goes_down(tmp_path: Path) -> None:
+    store = SeenStore(tmp_path / "s.sqlite3")
+    store.add_many([("u1", "rfi.fr")], at_least={"size": 100})
+    store.add_many([("u2", "rfi.fr")], at_least={"size": 50})  # a job that knew less
+    assert store.get_meta("size") == "100"
+    store.add_many([], at_least={"size": 150})
+    assert store.get_meta("size") == "150"

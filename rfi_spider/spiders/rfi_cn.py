@@ -25,6 +25,7 @@ import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -34,6 +35,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.job import job_dir
 from twisted.python.failure import Failure
 
 from rfi_spider import selectors as sel
@@ -41,6 +43,7 @@ from rfi_spider.canonical import SITE_ROOT, SiteMap, article_date, canonical_url
 from rfi_spider.dupefilter import REFETCH
 from rfi_spider.entrypage import mirror_item
 from rfi_spider.items import ArticleItem
+from rfi_spider.jobdir import close_job, open_job
 from rfi_spider.listing import read_links
 from rfi_spider.loaders import load_article
 from rfi_spider.localsite import LocalSite
@@ -150,6 +153,10 @@ class RfiCnSpider(scrapy.Spider):
         self.delivered = UrlSet()
         # Article requests handed to Scrapy and not finished (see next_articles).
         self.outstanding = 0
+        # Items in the pipelines whose URL is not the one requested: item URL -> requested.
+        self.aliases: dict[str, str] = {}
+        self.jobdir: str | None = None
+        self.jobdir_queue_aside: Path | None = None
 
     def single_article(self, url: str) -> str:
         """The canonical URL of ``-a url=``; ValueError unless it is an RFI /cn article."""
@@ -189,9 +196,15 @@ class RfiCnSpider(scrapy.Spider):
                 raise ValueError(
                     f"backfill of {days} days is over RFI_MAX_BACKFILL_DAYS; raise the setting"
                 )
+        spider.jobdir = job_dir(settings)
+        if spider.jobdir:  # before Scrapy opens the job's request queue
+            spider.jobdir_queue_aside = open_job(spider.jobdir)
         _, state_dir = output_dirs(settings)
-        cache = settings.getint("RFI_STATE_CACHE_KIB") or None
-        spider.seen = SeenStore(state_dir / "seen.sqlite3", cache_kib=cache)
+        spider.seen = SeenStore(
+            state_dir / "seen.sqlite3",
+            cache_kib=settings.getint("RFI_STATE_CACHE_KIB") or None,
+            mmap_mib=settings.getint("RFI_STATE_MMAP_MIB"),
+        )
         spider.pending = PendingArticles(spider.seen, state_dir)
         spider.window = max(1, settings.getint("RFI_ARTICLE_WINDOW"))
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
@@ -204,6 +217,8 @@ class RfiCnSpider(scrapy.Spider):
         return spider
 
     def on_closed(self) -> None:
+        if self.jobdir:
+            close_job(self.jobdir)
         self.pending.close()
         self.seen.close()
         if self.demo_site is not None:
@@ -211,6 +226,8 @@ class RfiCnSpider(scrapy.Spider):
 
     # --- sources -------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.jobdir_queue_aside:
+            self.crawler.stats.set_value("rfi/repaired/jobdir_queue", 1)
         if self.pending.adopted:
             self.crawler.stats.set_value("rfi/resumed/articles", self.pending.adopted)
             logger.info(
@@ -346,6 +363,9 @@ class RfiCnSpider(scrapy.Spider):
         """An item went through the pipelines (exported or dropped): its article is done."""
         if isinstance(item, ArticleItem) and item.get("url"):
             self.pending.done(item["url"])
+            requested = self.aliases.pop(item["url"], None)
+            if requested:
+                self.pending.done(requested)
 
     def on_request_dropped(self, request: scrapy.Request) -> None:
         """A request the scheduler refused: a redirect back to a page already asked for."""
@@ -373,7 +393,14 @@ class RfiCnSpider(scrapy.Spider):
             for request in requests:
                 self.crawler.engine.crawl(request)
             raise DontCloseSpider
-        self.pending.finish()
+        unanswered = self.pending.finish()
+        if unanswered:
+            self.crawler.stats.set_value("rfi/pending/unanswered", unanswered)
+            logger.warning(
+                "%d article request(s) ended without an answer (no response, no error):"
+                " they stay in the pending queue, and the next run fetches them first",
+                unanswered,
+            )
 
     def in_run_scope(self, url: str) -> bool:
         """What this run fetches: with ``-a url=``, that article; in a backfill, its range."""
@@ -519,6 +546,8 @@ class RfiCnSpider(scrapy.Spider):
         self.fallbacks.pop(site_url, None)  # the site's version wins
         if self.in_range(item):
             self.delivered.update((site_url, item["url"]))
+            if item["url"] != site_url:  # its queue entry is done once the item is
+                self.aliases[item["url"]] = site_url
             yield item
 
     def in_range(self, item: ArticleItem) -> bool:
