@@ -150,7 +150,7 @@ RFI_STATE_MMAP_MIB = 256
 # Exports recorded in the state per SQLite transaction, and the longest a recorded
 # export waits (seconds). One transaction per export cost 157 s per million; a crash
 # before the commit loses nothing: the next run records the lines from items.jsonl.
-RFI_STATE_BATCH = 200
+RFI_STATE_BATCH = 1000
 RFI_STATE_BATCH_SECONDS = 2.0
 # Scrapy's duplicate filter, except that when a job resumes (-s JOBDIR=...) what the
 # spider asks again (the articles an interrupted run left, the listings, the mirrors) gets

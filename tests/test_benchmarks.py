@@ -21,7 +21,7 @@ ROWS = (
     "items exported (distinct) / pages",
     "peak RSS, 20 pages (MB)",
     "peak RSS, 40 pages (MB)",
-    "store: 2,000 inserts, batches of 200 as the crawl (s)",
+    "store: 2,000 inserts, batches of 1000 as the crawl (s)",
     "store: first 2,000 inserts, 1 txn each (s)",
     "store: lookup at 2,000 rows",
 )
