@@ -357,12 +357,28 @@ def main(argv: list[str] | None = None) -> int:
                 "",
             ],
             [
-                f"store: lookup at {st.rows:,} rows (µs)",
+                f"store: spider's lookup (known) at {st.rows:,} rows (µs)",
                 f"{st.lookup_us_full:.1f}",
                 f"at {st.small:,} rows {st.lookup_us_small:.1f}",
                 fmt_ratio(st.lookup_ratio),
                 "flat",
                 verdict(st.lookup_ratio < 1.5),
+            ],
+            [
+                f"  its digests read at the first lookup, {st.rows:,} rows (s)",
+                f"{st.load_seconds:.1f}",
+                "",
+                "",
+                "",
+                "",
+            ],
+            [
+                f"  exact lookup (url in store, SQL) at {st.rows:,} rows (µs)",
+                f"{st.exact_us_full:.1f}",
+                f"at {st.small:,} rows {st.exact_us_small:.1f}",
+                fmt_ratio(st.exact_ratio),
+                "(the pipeline's)",
+                "",
             ],
         ]
     finally:

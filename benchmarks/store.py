@@ -5,15 +5,17 @@ Inserts the way ``ArchivePipeline`` records exports: ``add_many`` in batches of
 ``RFI_STATE_BATCH``, the JSON Lines size in the same transaction; for comparison,
 ``add`` (one transaction per URL, as the pipeline did before batching) over the
 first ``one_by_one`` rows only. Lookups (``url in store``, as the spider asks before
-requesting an article) are timed at a small size and at full size, half hits and
-half misses, in random order.
+requesting an article: ``store.known(url)``, digests in memory) are timed at a small
+size and at full size, half hits and half misses, in random order, with the time the
+digests take to load; and the exact lookup (``url in store``, SQL, what the pipeline
+asks before an export) the same way.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -48,8 +50,11 @@ class StoreResult:
     batched_seconds: float  # all rows, batches of ``batch`` (the crawl's way)
     one_by_one: int
     add_seconds: float  # the first ``one_by_one`` rows, one transaction each
-    lookup_us_small: float
+    lookup_us_small: float  # known(): the spider's check
     lookup_us_full: float
+    load_seconds: float  # known()'s digests read at full size
+    exact_us_small: float  # url in store: SQL
+    exact_us_full: float
     lookups: int
     file_mb: float
 
@@ -57,14 +62,18 @@ class StoreResult:
     def lookup_ratio(self) -> float:
         return self.lookup_us_full / self.lookup_us_small
 
+    @property
+    def exact_ratio(self) -> float:
+        return self.exact_us_full / self.exact_us_small
 
-def time_lookups(store: SeenStore, size: int, count: int, rng: random.Random) -> float:
-    """Microseconds per ``url in store``: half present, half absent, in random order."""
+
+def time_lookups(check: Callable[[str], bool], size: int, count: int, rng: random.Random) -> float:
+    """Microseconds per ``check(url)``: half present, half absent, in random order."""
     probes = [url(rng.randrange(size)) for _ in range(count // 2)]
     probes += [url(size + 10_000_000 + n) for n in range(count - len(probes))]
     rng.shuffle(probes)
     start = time.perf_counter()
-    found = sum(1 for probe in probes if probe in store)
+    found = sum(1 for probe in probes if check(probe))
     seconds = time.perf_counter() - start
     if found != count // 2:
         raise AssertionError(f"{found} of {count // 2} stored URLs found")
@@ -93,7 +102,7 @@ def bench_store(
     rng = random.Random(8)
     store = open_store(workdir / "batched.sqlite3")
     batched_seconds = 0.0
-    lookup_small = 0.0
+    lookup_small = exact_small = 0.0
     size = 0
     for start, stop in ((0, small), (small, rows)):
         for chunk in chunks(start, stop, batch):
@@ -103,8 +112,17 @@ def bench_store(
             store.add_many(pairs, at_least={OFFSET_KEY: size})
             batched_seconds += time.perf_counter() - began
         if stop == small:
-            lookup_small = time_lookups(store, small, lookups, rng)
-    lookup_full = time_lookups(store, rows, lookups, rng)
+            exact_small = time_lookups(store.__contains__, small, lookups, rng)
+            small_reader = open_store(store.path)
+            lookup_small = time_lookups(small_reader.known, small, lookups, rng)
+            small_reader.close()
+    exact_full = time_lookups(store.__contains__, rows, lookups, rng)
+    reader = open_store(store.path)  # a new connection: its digests are read at first use
+    began = time.perf_counter()
+    reader.known(url(0))
+    load_seconds = time.perf_counter() - began
+    lookup_full = time_lookups(reader.known, rows, lookups, rng)
+    reader.close()
     if len(store) != rows:
         raise AssertionError(f"{len(store)} rows stored, {rows} added")
     store.close()
@@ -127,6 +145,9 @@ def bench_store(
         add_seconds=add_seconds,
         lookup_us_small=lookup_small,
         lookup_us_full=lookup_full,
+        load_seconds=load_seconds,
+        exact_us_small=exact_small,
+        exact_us_full=exact_full,
         lookups=lookups,
         file_mb=file_mb,
     )

@@ -143,10 +143,11 @@ RFI_ARTICLE_WINDOW = 64
 # SQLite page cache of each of the crawl's two connections to the state, in KiB (SQLite's
 # default: 2,000). A lookup or an export touches a few pages; more cache is only memory.
 RFI_STATE_CACHE_KIB = 512
-# Read the state through a memory map of up to this size (MiB; 0: no map): a lookup
-# costs the same at a million URLs as at ten thousand. Pages of it count in RSS only
-# once read (a 20,000-article state is about 6 MB).
-RFI_STATE_MMAP_MIB = 256
+# Read the state through a memory map of up to this size (MiB; 0: no map). Lookups
+# get faster at a million URLs, but every page read counts in the crawl's RSS (a
+# million-URL state is 300 MB): off by default. The spider's lookups go to digests in
+# memory instead (SeenStore.known).
+RFI_STATE_MMAP_MIB = 0
 # Exports recorded in the state per SQLite transaction, and the longest a recorded
 # export waits (seconds). One transaction per export cost 157 s per million; a crash
 # before the commit loses nothing: the next run records the lines from items.jsonl.

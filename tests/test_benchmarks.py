@@ -23,7 +23,8 @@ ROWS = (
     "peak RSS, 40 pages (MB)",
     "store: 2,000 inserts, batches of 1000 as the crawl (s)",
     "store: first 2,000 inserts, 1 txn each (s)",
-    "store: lookup at 2,000 rows",
+    "store: spider's lookup (known) at 2,000 rows",
+    "exact lookup (url in store, SQL) at 2,000 rows",
 )
 
 

@@ -275,3 +275,16 @@ def test_a_recorded_size_never_goes_down(tmp_path: Path) -> None:
     assert store.get_meta("size") == "100"
     store.add_many([], at_least={"size": 150})
     assert store.get_meta("size") == "150"
+
+
+def test_known_reads_the_digests_once_and_learns_its_own_adds(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    writer = SeenStore(path)
+    writer.add_many([("u1", "rfi.fr"), ("u2", "rfi.fr")])
+    reader = SeenStore(path)
+    assert reader.known("u1") and reader.known("u2") and not reader.known("u3")
+    reader.add("u3", "rfi.fr")
+    reader.add_many([("u4", "rfi.fr")])
+    assert reader.known("u3") and reader.known("u4")
+    writer.add("u5", "rfi.fr")  # another connection, after the digests were read
+    assert not reader.known("u5") and "u5" in reader  # the exact check sees it

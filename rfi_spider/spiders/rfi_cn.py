@@ -306,7 +306,7 @@ class RfiCnSpider(scrapy.Spider):
             if not self.in_backfill_window(article_date(url), slack=1):
                 stats.inc_value("rfi/skipped/out_of_range")
                 continue
-            if url in self.seen:
+            if self.seen.known(url):
                 stats.inc_value("rfi/skipped/already_exported")
                 continue
             new.append(url)
@@ -321,7 +321,7 @@ class RfiCnSpider(scrapy.Spider):
             if not batch:
                 return
             for url, resumed in batch:
-                if url in self.seen:  # exported since it was queued (another job, a kill)
+                if self.seen.known(url):  # exported since it was queued (a killed run)
                     stats.inc_value("rfi/skipped/already_exported")
                     self.pending.done(url)
                     continue
@@ -632,7 +632,7 @@ class RfiCnSpider(scrapy.Spider):
         if not self.in_scope(url):
             stats.inc_value("rfi/mirror/skipped/out_of_scope")
             return
-        if url in self.delivered or url in self.seen:
+        if url in self.delivered or self.seen.known(url):
             stats.inc_value("rfi/mirror/skipped/already_exported")
             return
         if url in self.fallbacks:
