@@ -2,10 +2,12 @@
 
 ``extraction`` runs the project's extraction on padded pages and reports
 
-- the stages of ``parse_article``: ``HtmlResponse``, ``response.text`` (decoding),
-  the parse behind ``response.selector``, the page views, the candidates, the loader;
-- every selector of ``rfi_spider/selectors.py`` (and ``page._text``'s XPath): calls per
-  page, time per page, and how many ran from the document root (a full-tree traversal);
+- the stages of ``parse_article``: ``HtmlResponse``, the encoding, the parse
+  (``page.parse_html``, from the bytes), the page views, the candidates, the loader;
+- the changes the first profile called for, each timed on the same pages the way it
+  was before and the way it is now (what each one bought);
+- every selector of ``rfi_spider/selectors.py``: calls per page, time per page, and how
+  many ran from the document root (a full-tree traversal);
 - a pyinstrument profile (text) of the whole extraction.
 
 ``crawl`` runs ``scrapy crawl rfi_cn`` against the benchmark server under
@@ -29,17 +31,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from lxml.cssselect import CSSSelector
 from lxml.etree import XPath
-from parsel import Selector
 from scrapy.http import HtmlResponse
 
 from benchmarks.crawl import crawl_project, serve
 from benchmarks.extraction import CRAWLED_AT, lxml_floor, sample_indices
 from benchmarks.pages import BenchSite, Page
-from rfi_spider import page as page_module
 from rfi_spider import selectors
 from rfi_spider.loaders import load_article
-from rfi_spider.page import ArticlePage
+from rfi_spider.page import ArticlePage, parse_html
 
 # --- extraction --------------------------------------------------------------
 
@@ -68,20 +69,18 @@ class Census:
 
 @contextmanager
 def census_of_selectors() -> Iterator[Census]:
-    """Wrap every compiled selector (and ``page._text``) while the block runs."""
+    """Wrap every compiled selector while the block runs."""
     census = Census()
-    saved: dict[tuple[Any, str], Any] = {}
+    saved: dict[str, Any] = {}
     for name, value in vars(selectors).items():
         if isinstance(value, XPath):
-            saved[(selectors, name)] = value
+            saved[name] = value
             setattr(selectors, name, census.wrap(name, value))
-    saved[(page_module, "_text")] = page_module._text
-    page_module._text = census.wrap("_text (.//text() XPath, compiled per call)", page_module._text)
     try:
         yield census
     finally:
-        for (module, name), value in saved.items():
-            setattr(module, name, value)
+        for name, value in saved.items():
+            setattr(selectors, name, value)
 
 
 def stage_times(pages: list[Page]) -> dict[str, float]:
@@ -100,33 +99,25 @@ def stage_times(pages: list[Page]) -> dict[str, float]:
             "HtmlResponse(...)",
             lambda page=page: HtmlResponse(url=page.article.url, body=page.body),
         )
-        timed("response.text (encoding sniffing, decode)", lambda r=response: r.text)
+        encoding = timed("response.encoding (declared or sniffed)", lambda r=response: r.encoding)
         root = timed(
-            "response.selector.root (re-encode, lxml parse)", lambda r=response: r.selector.root
+            "parse_html (lxml, from the bytes)",
+            lambda r=response, e=encoding: parse_html(r.body, e),
         )
         view = ArticlePage(root, page.article.url)
-        timed("page.meta (2 root XPaths)", lambda v=view: v.meta)
-        timed("page.json_ld + news_article", lambda v=view: v.news_article)
-        timed("page.article / scope", lambda v=view: v.scope)
+        timed("page.meta (head only)", lambda v=view: v.meta)
+        timed("page article + JSON-LD (one walk) + news_article", lambda v=view: v.news_article)
+        timed("page.parts (one walk of the article)", lambda v=view: v.parts)
         timed("page.publication_times", lambda v=view: v.publication_times)
         timed("page.body (extract_body walk)", lambda v=view: v.body)
 
         def candidates(v: ArticlePage = view) -> None:
-            v.canonical_urls()
-            v.titles()
-            v.published()
-            v.modified()
-            v.date_texts()
-            v.lead_images()
-            v.summaries()
-            v.sections()
-            v.page_tags()
-            v.ld_keywords()
-            v.page_authors()
-            v.ld_authors()
-            list(v.audio_urls())
+            for name in _CANDIDATES:
+                value = getattr(v, name)()
+                if name == "audio_urls":
+                    list(value)
 
-        timed("candidate methods (selectors, _text)", candidates)
+        timed("candidate methods (selectors, text)", candidates)
         timed(
             "load_article (candidates again + ItemLoader)",
             lambda v=view: load_article(v, crawled_at=CRAWLED_AT),
@@ -172,15 +163,20 @@ _CANDIDATES = (
     "audio_urls",
 )
 
-# Candidate changes, timed on the same pages (not applied to the project).
-_HEAD_META = XPath("/html/head/meta[@property and @content] | /html/head/meta[@name and @content]")
-_HEAD_CANONICAL = XPath("/html/head/link[@rel='canonical']/@href")
-_HEAD_JSON_LD = XPath("/html/head/script[@type='application/ld+json']/text()")
-_TEXT = XPath(".//text()[not(ancestor::script or ancestor::style)]")
+# The selectors as they were before the changes (first profile, BENCHMARKS.md).
+_BEFORE_META = [
+    XPath("//meta[@property and @content]"),
+    XPath("//meta[@name and @content]"),
+    XPath("//link[@rel='canonical']/@href"),
+]
+_BEFORE_JSON_LD = XPath("//script[@type='application/ld+json']/text()")
+_BEFORE_ARTICLE = CSSSelector("article.t-content")
+_BEFORE_BREADCRUMB = CSSSelector(".m-breadcrumb__list__item__link, .m-breadcrumb a")
+_TEXT_STRING = ".//text()[not(ancestor::script or ancestor::style)]"
 
 
-def what_ifs(pages: list[Page]) -> dict[str, tuple[float, float]]:
-    """(now, candidate) milliseconds per page for a few changes the profile suggests.
+def applied_changes(pages: list[Page]) -> dict[str, tuple[float, float]]:
+    """(before, now) milliseconds per page of each change applied after the first profile.
 
     Each side runs over all the pages in its own loop, the parse first (trees built
     and dropped), then the selectors on trees parsed once.
@@ -188,10 +184,10 @@ def what_ifs(pages: list[Page]) -> dict[str, tuple[float, float]]:
     results: dict[str, tuple[float, float]] = {}
 
     def race(
-        name: str, now: Callable[[Any], Any], candidate: Callable[[Any], Any], inputs: list[Any]
+        name: str, before: Callable[[Any], Any], now: Callable[[Any], Any], inputs: list[Any]
     ) -> None:
         timings = []
-        for function in (now, candidate):
+        for function in (before, now):
             start = time.perf_counter()
             for value in inputs:
                 function(value)
@@ -199,35 +195,37 @@ def what_ifs(pages: list[Page]) -> dict[str, tuple[float, float]]:
         results[name] = (timings[0], timings[1])
 
     race(
-        'parse: response.selector (decode + re-encode) -> Selector(body=bytes, type="html")',
+        "parse: response.selector (decode, re-encode, lxml.html) -> parse_html(bytes)",
         lambda p: HtmlResponse(url=p.article.url, body=p.body).selector.root,
-        lambda p: Selector(body=p.body, type="html", encoding="utf-8", base_url=p.article.url).root,
+        lambda p: parse_html(p.body, HtmlResponse(url=p.article.url, body=p.body).encoding),
         pages,
     )
-    roots = [HtmlResponse(url=p.article.url, body=p.body).selector.root for p in pages]
-    articles = [ArticlePage(root, "").article for root in roots]
+    roots = [parse_html(p.body, "utf-8") for p in pages]
     race(
-        "head: //meta, //link, //script from the root -> /html/head/...",
+        "meta + canonical: //meta, //link from the root -> /html/head/...",
+        lambda r: [f(r) for f in _BEFORE_META],
         lambda r: [f(r) for f in (selectors.META_PROPERTY, selectors.META_NAME,
-                                  selectors.CANONICAL, selectors.JSON_LD)],
-        lambda r: [f(r) for f in (_HEAD_META, _HEAD_CANONICAL, _HEAD_JSON_LD)],
+                                  selectors.CANONICAL)],
         roots,
     )  # fmt: skip
     race(
-        "BREADCRUMB from the root -> from the article element",
-        lambda pair: selectors.BREADCRUMB(pair[0]),
-        lambda pair: selectors.BREADCRUMB(pair[1]),
-        list(zip(roots, articles, strict=True)),
+        "article + JSON-LD: two root searches -> one walk (ArticlePage._landmarks)",
+        lambda r: (_BEFORE_ARTICLE(r), _BEFORE_JSON_LD(r)),
+        lambda r: ArticlePage(r, "")._landmarks,
+        roots,
     )
-    texts = [
-        [*selectors.TITLE(a), *selectors.CHAPO(a), *selectors.TAGS(a), *selectors.AUTHORS(a)]
-        for a in articles
-    ]
     race(
-        "_text: element.xpath(str) per call -> one compiled XPath",
-        lambda t: [e.xpath(".//text()[not(ancestor::script or ancestor::style)]") for e in t],
-        lambda t: [_TEXT(e) for e in t],
-        texts,
+        "breadcrumb: CSS from the root on every page -> XPath, only when needed",
+        lambda r: _BEFORE_BREADCRUMB(r),
+        lambda r: None,  # sections() reads it only when no other source has the section
+        roots,
+    )
+    articles = [ArticlePage(r, "").scope for r in roots]
+    race(
+        "text of an element: XPath string compiled per call -> selectors.TEXT",
+        lambda a: [e.xpath(_TEXT_STRING) for e in a.iter("h1", "p")],
+        lambda a: [selectors.TEXT(e) for e in a.iter("h1", "p")],
+        articles,
     )
     return results
 
@@ -236,10 +234,7 @@ def profile_extraction(pages: int, out: Path) -> None:
     site = BenchSite(max(pages, 9))
     sample = [site.page(i) for i in sample_indices(site, pages)]
     for page in sample[:3]:  # warm-up
-        load_article(
-            ArticlePage(HtmlResponse(url=page.article.url, body=page.body).selector.root, "x"),
-            crawled_at=CRAWLED_AT,
-        )
+        load_article(extract_view(page), crawled_at=CRAWLED_AT)
 
     print(f"## Stages of parse_article ({len(sample)} padded pages, ms per page)\n")
     for name, ms in stage_times(sample).items():
@@ -247,12 +242,10 @@ def profile_extraction(pages: int, out: Path) -> None:
 
     with census_of_selectors() as census:
         for page in sample:
-            response = HtmlResponse(url=page.article.url, body=page.body)
-            view = ArticlePage(response.selector.root, page.article.url)
-            load_article(view, crawled_at=CRAWLED_AT)
-    print("\n## Candidate changes, timed on the same pages (ms per page: now -> candidate)\n")
-    for name, (now, candidate) in what_ifs(sample).items():
-        print(f"{now:7.3f} -> {candidate:7.3f}  {name}")
+            load_article(extract_view(page), crawled_at=CRAWLED_AT)
+    print("\n## Changes applied, timed on the same pages (ms per page: before -> now)\n")
+    for name, (before, now) in applied_changes(sample).items():
+        print(f"{before:7.3f} -> {now:7.3f}  {name}")
 
     print("\n## Selectors (per page: calls, of which from the root, ms)\n")
     count = len(sample)
@@ -271,13 +264,20 @@ def profile_extraction(pages: int, out: Path) -> None:
     profiler.start()
     for _ in range(3):
         for page in sample:
-            response = HtmlResponse(url=page.article.url, body=page.body)
-            load_article(ArticlePage(response.selector.root, page.article.url), CRAWLED_AT)
+            load_article(extract_view(page), CRAWLED_AT)
     profiler.stop()
     out.mkdir(parents=True, exist_ok=True)
     report = out / "extraction-pyinstrument.txt"
     report.write_text(profiler.output_text(unicode=True, show_all=False), encoding="utf-8")
     print(f"\npyinstrument profile: {report}")
+
+
+def extract_view(page: Page) -> ArticlePage:
+    """What ``parse_article`` builds from a response."""
+    response = HtmlResponse(url=page.article.url, body=page.body)
+    view = ArticlePage.from_response(response, page.article.url)
+    assert view is not None
+    return view
 
 
 # --- crawl -------------------------------------------------------------------
