@@ -19,7 +19,7 @@ from lxml import etree, html
 from scrapy.http import HtmlResponse
 
 from benchmarks.pages import BenchSite, Page
-from rfi_spider.canonical import SiteMap, article_date, canonical_url
+from rfi_spider.canonical import SiteMap, clear_url_caches
 from rfi_spider.loaders import load_article
 from rfi_spider.page import ArticlePage, parse_html
 
@@ -45,8 +45,7 @@ def project(page: Page) -> dict[str, Any]:
     The URL caches are emptied first: a crawl meets each page once, while the rounds
     here meet the same pages again (only a page's own repeats of its URL may hit).
     """
-    canonical_url.cache_clear()
-    article_date.cache_clear()
+    clear_url_caches()
     response = HtmlResponse(url=page.article.url, body=page.body)
     fetched_as = _SITE.to_site(response.url) or page.article.url
     view = ArticlePage.from_response(response, fetched_as)

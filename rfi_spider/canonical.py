@@ -51,17 +51,22 @@ def site_url(url: str) -> str | None:
     return urlunsplit(("https", SITE_HOST, path, parts.query, ""))
 
 
-@lru_cache(maxsize=4096)
 def canonical_url(url: str) -> str | None:
     """The dedupe key of a site URL; None for URLs off the site.
 
     Cached (a pure function of the string): a page names its own URL three or four
     times (canonical link, ``og:url``, JSON-LD, the URL fetched), and the listings
-    repeat the same links; 0.1 ms a URL otherwise (w3lib's canonicalisation).
+    repeat the same links; 0.1 ms a URL otherwise (w3lib's canonicalisation). The
+    cache keeps plain strings: a string from an lxml XPath keeps its whole page alive.
 
     >>> canonical_url("http://cn.rfi.fr/中国/20190102-标题/?utm=x#top")
     'https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/20190102-%E6%A0%87%E9%A2%98'
     """
+    return _canonical_url(str(url))
+
+
+@lru_cache(maxsize=4096)
+def _canonical_url(url: str) -> str | None:
     normalized = site_url(url)
     if normalized is None:
         return None
@@ -73,14 +78,24 @@ def canonical_url(url: str) -> str | None:
     return urlunsplit(("https", SITE_HOST, path, "", ""))
 
 
+def clear_url_caches() -> None:
+    """Empty the caches of :func:`canonical_url` and :func:`article_date`."""
+    _canonical_url.cache_clear()
+    _article_date.cache_clear()
+
+
 def is_article_url(url: str) -> bool:
     """True for a canonical (or site) URL of a /cn article page."""
     return article_date(url) is not None
 
 
-@lru_cache(maxsize=4096)
 def article_date(url: str) -> date | None:
     """The ``YYYYMMDD`` date in an article URL; None when the URL is not an article."""
+    return _article_date(str(url))  # a plain string in the cache: see canonical_url
+
+
+@lru_cache(maxsize=4096)
+def _article_date(url: str) -> date | None:
     match = _ARTICLE_PATH.match(unquote(urlsplit(url).path))
     if not match:
         return None

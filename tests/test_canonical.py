@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 
 import pytest
+from lxml import etree
 
+from rfi_spider import selectors as sel
 from rfi_spider.canonical import SiteMap, article_date, canonical_url, is_article_url, section_of
 
 CANONICAL = "https://www.rfi.fr/cn/%E5%9B%BD%E9%99%85/20240307-%E5%B7%B4%E9%BB%8E"
@@ -100,3 +103,20 @@ def test_site_map_without_base_url_is_the_site() -> None:
         "https://www.rfi.fr/cn/%E5%9B%BD%E9%99%85/20240307-%E5%B7%B4%E9%BB%8E"
     )
     assert site.fetch_host == "www.rfi.fr"
+
+
+def test_the_url_caches_keep_no_page_alive() -> None:
+    """An XPath string result holds its element (and so its page): the caches of
+    canonical_url and article_date must keep plain copies (1,000 pages once held 760 MB)."""
+    root = etree.fromstring(
+        '<html><head><link rel="canonical" href="https://www.rfi.fr/cn/a/20240101-x"></head>'
+        "</html>",
+        etree.HTMLParser(),
+    )
+    (href,) = sel.CANONICAL(root)
+    element = href.getparent()  # the smart string's reference to its element
+    references = sys.getrefcount(element)
+    assert canonical_url(href) == "https://www.rfi.fr/cn/a/20240101-x"
+    assert is_article_url(href)
+    del href
+    assert sys.getrefcount(element) == references - 1
