@@ -14,6 +14,9 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable
 from hashlib import blake2b
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
 class KeySet:
@@ -71,51 +74,55 @@ def url_key(url: str) -> int:
     return int.from_bytes(blake2b(url.encode("utf-8"), digest_size=8).digest(), "big")
 
 
-class UrlSet:
-    """``in``, ``add``, ``update`` and ``len`` of a set of URLs, without keeping the URLs."""
+class _DigestSet(Generic[T]):
+    """``in``, ``add``, ``update`` and ``len`` of a set kept as 64-bit digests
+    (:meth:`_key`): the values themselves are not kept."""
 
     __slots__ = ("_keys",)
+    _kind: type
 
-    def __init__(self, urls: Iterable[str] = ()) -> None:
+    def __init__(self, values: Iterable[T] = ()) -> None:
         self._keys = KeySet()
-        self.update(urls)
+        self.update(values)
 
-    def __contains__(self, url: object) -> bool:
-        return isinstance(url, str) and url_key(url) in self._keys
+    @staticmethod
+    def _key(value: T) -> int:
+        raise NotImplementedError
 
-    def add(self, url: str) -> None:
-        self._keys.add(url_key(url))
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, self._kind):
+            return False
+        return self._key(value) in self._keys  # type: ignore[arg-type]
 
-    def update(self, urls: Iterable[str]) -> None:
-        for url in urls:
-            self.add(url)
+    def add(self, value: T) -> None:
+        self._keys.add(self._key(value))
+
+    def update(self, values: Iterable[T]) -> None:
+        for value in values:
+            self.add(value)
 
     def __len__(self) -> int:
         return len(self._keys)
 
 
-class FingerprintSet:
+class UrlSet(_DigestSet[str]):
+    """A set of URLs, without keeping the URLs (:func:`url_key` of each)."""
+
+    __slots__ = ()
+    _kind = str
+    _key = staticmethod(url_key)
+
+
+class FingerprintSet(_DigestSet[bytes]):
     """Scrapy's request fingerprints (SHA-1 digests, as bytes), kept as their first 64 bits:
     what :class:`~rfi_spider.dupefilter.ResumableDupeFilter` remembers per request."""
 
-    __slots__ = ("_keys",)
+    __slots__ = ()
+    _kind = bytes
 
-    def __init__(self, fingerprints: Iterable[bytes] = ()) -> None:
-        self._keys = KeySet()
-        self.update(fingerprints)
-
-    def __contains__(self, fingerprint: object) -> bool:
-        return isinstance(fingerprint, bytes) and _prefix(fingerprint) in self._keys
-
-    def add(self, fingerprint: bytes) -> None:
-        self._keys.add(_prefix(fingerprint))
-
-    def update(self, fingerprints: Iterable[bytes]) -> None:
-        for fingerprint in fingerprints:
-            self.add(fingerprint)
-
-    def __len__(self) -> int:
-        return len(self._keys)
+    @staticmethod
+    def _key(value: bytes) -> int:
+        return _prefix(value)
 
 
 def _prefix(fingerprint: bytes) -> int:
