@@ -170,12 +170,7 @@ class ArchivePipeline:
         self.files = SeedFiles(self.output_dir / "articles", fsync=self.fsync)
         self.intents = IntentLog(self.state_dir / "intents.log", fsync=self.fsync)
         with self.lock:
-            aside = repair_torn_tail(self.jsonl_path)
-            if aside:
-                logger.warning(
-                    "items.jsonl ended in a torn line (a killed run): moved it to %s", aside
-                )
-                self.stats.inc_value("rfi/repaired/torn_jsonl_line")
+            self.move_torn_line_aside()
             self.jsonl = JsonLinesFile(self.jsonl_path, fsync=self.fsync)
             self.reconcile()
             self.settle_intents()
@@ -214,12 +209,7 @@ class ArchivePipeline:
             )
             recorded = 0
         if recorded < size:
-            rows = (
-                (line["url"], line.get("source") or "")
-                for line in iter_lines_from(self.jsonl_path, recorded)
-                if isinstance(line.get("url"), str)
-            )
-            added = self.store.add_many(rows)
+            added = self.store.add_many(self.exported_rows(recorded))
             if added:
                 logger.warning("recorded %d exported article(s) the state had missed", added)
                 self.stats.inc_value("rfi/repaired/state_entries", added)
@@ -232,19 +222,27 @@ class ArchivePipeline:
         if size == self.known_size:
             return
         if size > self.known_size:
-            rows = [
-                (line["url"], line.get("source") or "")
-                for line in iter_lines_from(self.jsonl_path, self.known_size)
-                if isinstance(line.get("url"), str)
-            ]
+            rows = self.exported_rows(self.known_size)
             self.batch.extend(rows)
             self.batch_urls.update(url for url, _ in rows)
             self.stats.inc_value("rfi/state/lines_of_other_jobs", len(rows))
-        aside = repair_torn_tail(self.jsonl_path)  # another job, killed mid-write
-        if aside:
-            logger.warning("items.jsonl ended in a torn line (a killed job): moved it to %s", aside)
-            self.stats.inc_value("rfi/repaired/torn_jsonl_line")
+        self.move_torn_line_aside()  # another job, killed mid-write
         self.known_size = self.jsonl.size()
+
+    def exported_rows(self, offset: int) -> list[tuple[str, str]]:
+        """``(url, source)`` of the JSON lines after byte ``offset`` of ``items.jsonl``."""
+        return [
+            (line["url"], line.get("source") or "")
+            for line in iter_lines_from(self.jsonl_path, offset)
+            if isinstance(line.get("url"), str)
+        ]
+
+    def move_torn_line_aside(self) -> None:
+        """A last JSON line a killed run or job left half-written goes aside, with a warning."""
+        aside = repair_torn_tail(self.jsonl_path)
+        if aside:
+            logger.warning("items.jsonl ended in a torn line (a killed run): moved it to %s", aside)
+            self.stats.inc_value("rfi/repaired/torn_jsonl_line")
 
     def commit(self) -> None:
         """Record the batch in the store, with the JSON Lines size it covers."""
