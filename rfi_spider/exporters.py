@@ -2,7 +2,9 @@
 
 Both write so that a killed process leaves no half file behind: a JSON line
 goes out in one ``write`` on an ``O_APPEND`` descriptor, a text file is
-written to a temporary name and renamed into place.
+written to a temporary name and renamed into place. Every file they write,
+and Scrapy's feed files (:class:`FileFeedStorage`), is created with
+:data:`FILE_MODE` less the umask.
 """
 
 from __future__ import annotations
@@ -12,19 +14,46 @@ import io
 import json
 import logging
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from scrapy.exporters import JsonLinesItemExporter
+from scrapy.extensions import feedexport
 
 from rfi_spider import seedfile
 from rfi_spider.items import FIELDS
 from rfi_spider.processors import PARIS
 
 logger = logging.getLogger(__name__)
+
+# The mode of every file an export creates (items.jsonl, seed-style files, a torn line
+# moved aside, feed files), less the umask as open() applies it: 0644 under umask 022.
+FILE_MODE = 0o644
+
+
+def create_new(directory: Path, suffix: str) -> tuple[int, Path]:
+    """A new file of a random name in ``directory``, open for writing (:data:`FILE_MODE`)."""
+    while True:
+        path = directory / f"{secrets.token_hex(8)}{suffix}"
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+            return os.open(path, flags, FILE_MODE), path
+        except FileExistsError:
+            continue
+
+
+class FileFeedStorage(feedexport.FileFeedStorage):
+    """Scrapy's local feed files (``-o``, ``-O``, ``FEEDS``), created with :data:`FILE_MODE`."""
+
+    def open(self, spider: Any) -> Any:
+        path = Path(self.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC
+        flags |= os.O_APPEND if "a" in self.write_mode else os.O_TRUNC
+        return os.fdopen(os.open(path, flags, FILE_MODE), self.write_mode)
 
 
 def serialize_line(item: Any) -> bytes:
@@ -42,7 +71,7 @@ class JsonLinesFile:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.fsync = fsync
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
 
     def append(self, line: bytes) -> int:
         """Append one line; returns the file's size after it."""
@@ -88,7 +117,9 @@ def repair_torn_tail(path: Path) -> Path | None:
         handle.seek(start)
         torn = handle.read()
         aside = path.with_name(f"{path.name}.torn-{datetime.now():%Y%m%dT%H%M%S%f}")
-        aside.write_bytes(torn)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        with os.fdopen(os.open(aside, flags, FILE_MODE), "wb") as out:
+            out.write(torn)
         handle.truncate(start)
     return aside
 
@@ -110,7 +141,7 @@ class IntentLog:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.fsync = fsync
-        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, FILE_MODE)
 
     def record(self, url: str, path: str) -> None:
         """Say that ``path`` (relative to ``articles/``) is about to hold ``url``'s file."""
@@ -185,7 +216,7 @@ class SeedFiles:
         target = self.path_for(url, published_at)
         target.parent.mkdir(parents=True, exist_ok=True)
         data = seedfile.render(record).encode("utf-8")
-        fd, tmp = tempfile.mkstemp(dir=self.tmp_dir, suffix=".txt")
+        fd, tmp = create_new(self.tmp_dir, ".txt")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -194,6 +225,6 @@ class SeedFiles:
                     os.fsync(handle.fileno())
             os.replace(tmp, target)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         return target

@@ -45,5 +45,7 @@ class ArticleItem(scrapy.Item):
     audio_url = scrapy.Field()  # optional: podcasts and radio columns
     source = scrapy.Field()  # "rfi.fr" or the mirror's host
     crawled_at = scrapy.Field()
-    # Not exported: what a mirror sent, kept to write its seed-style file as given.
-    mirror_entry = scrapy.Field(serializer=None)
+    # Internal, never exported: what a mirror sent, kept to write its seed-style file as
+    # given. Feeds (-o, -O, FEEDS) export FIELDS only (FEED_EXPORT_FIELDS in settings.py);
+    # no ``serializer=None`` here: feed exporters call a serializer key that is present.
+    mirror_entry = scrapy.Field()

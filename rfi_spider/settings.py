@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from rfi_spider.items import FIELDS
 from rfi_spider.runtime import default_output_dir
 
 BOT_NAME = "rfi_spider"
@@ -179,9 +180,17 @@ EXTENSIONS = {
     "rfi_spider.extensions.CrawlSummary": 900,
     "rfi_spider.extensions.QualityMonitors": 910,
 }
-# Scrapy's own feed exports stay off: ArchivePipeline writes the JSON Lines file
-# itself, so that a line is written before its URL is recorded (crash safety).
+# No Scrapy feed by default: ArchivePipeline writes the JSON Lines file itself, so that
+# a line is written before its URL is recorded (crash safety). Feeds asked for (-o, -O,
+# FEEDS, Scrapyd's items_dir) hold the exported items with the spec's fields, in its
+# order, and none of the internal ones (mirror_entry).
 FEEDS: dict[str, dict] = {}
+FEED_EXPORT_FIELDS = list(FIELDS)
+# Local feed files are created like the exports: 0644 less the umask (exporters.FILE_MODE).
+FEED_STORAGES = {
+    "": "rfi_spider.exporters.FileFeedStorage",
+    "file": "rfi_spider.exporters.FileFeedStorage",
+}
 
 # --- quality checks (QA) --------------------------------------------------------
 # Project commands (scrapy qa).

@@ -1,25 +1,34 @@
 """Scrapyd end to end: deploy the egg, schedule rfi_cn, keep state between jobs, run jobs at once.
 
 A real Scrapyd (from this interpreter's environment) runs on a free loopback
-port with every folder in a temporary directory; the project is deployed with
-scrapyd-client and jobs are scheduled with ``scripts/schedule-crawl``, as the
-README tells operators to do.
+port with every folder in a temporary directory, configured by the shipped
+``deploy/scrapyd/scrapyd.conf`` and with a username and password from an
+environment file in the shape of ``deploy/scrapyd/scrapyd.env.example``; the
+project is deployed with scrapyd-client and jobs are scheduled with
+``scripts/schedule-crawl``, as the README tells operators to do, with the same
+credentials. Scrapyd's ``items_dir`` is set: each job also writes a feed.
 """
 
 from __future__ import annotations
 
+import base64
 import configparser
 import contextlib
 import json
 import logging
 import os
+import re
+import secrets
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
@@ -39,10 +48,23 @@ from rfi_spider.localsite import LocalSite, Page, route_key
 PROJECT = "rfi_spider"
 SPIDER = "rfi_cn"
 SCHEDULE_CRAWL = ROOT / "scripts" / "schedule-crawl"
+DEPLOY = ROOT / "deploy"
+ENV_FILE = "/etc/rfi-spider/scrapyd.env"  # where the units read Scrapyd's credentials
 DEADLINE = 120.0  # seconds a Scrapyd step may take before the test gives up
 
 EXPECTED = json.loads((FIXTURES / "sample_site_expected.json").read_text(encoding="utf-8"))
 BY_URL = {a["url"]: a for a in EXPECTED["articles"]}
+MIRROR = EXPECTED["demo_mirror"]  # the sample site's mirror feed, and its mirror-only article
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``NAME=value`` lines of an environment file (as systemd's EnvironmentFile reads it)."""
+    pairs = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            pairs[name.strip()] = value.strip()
+    return pairs
 
 
 def free_port() -> int:
@@ -60,34 +82,49 @@ class Scrapyd:
         self.data_home = root / "data"
         self.eggs = root / "eggs"
         self.logs = root / "logs"
+        self.items = root / "items"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.process: subprocess.Popen[bytes] | None = None
+        # The operator's environment file: the shipped example with a password filled in.
+        example = (DEPLOY / "scrapyd" / "scrapyd.env.example").read_text(encoding="utf-8")
+        self.env_file = root / "scrapyd.env"
+        password = secrets.token_urlsafe(16)
+        root.mkdir(parents=True, exist_ok=True)
+        self.env_file.write_text(
+            example.replace("\nSCRAPYD_PASSWORD=\n", f"\nSCRAPYD_PASSWORD={password}\n"),
+            encoding="utf-8",
+        )
+        self.credentials = read_env_file(self.env_file)
+        assert self.credentials == {"SCRAPYD_USERNAME": "rfi-spider", "SCRAPYD_PASSWORD": password}
 
     @property
     def env(self) -> dict[str, str]:
-        """The environment of Scrapyd and its jobs: the project only importable from the egg."""
+        """The environment of Scrapyd and its jobs: the project only importable from the egg.
+
+        It holds the credentials, as the systemd drop-in's EnvironmentFile gives them.
+        """
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RFI_", "SCRAPY"))}
         env.pop("PYTHONPATH", None)
         env.update(
             HOME=str(self.root / "home"), XDG_DATA_HOME=str(self.data_home), PYTHONUNBUFFERED="1"
         )
+        env.update(self.credentials)
         return env
 
     def start(self) -> None:
         for folder in (self.cwd, self.data_home, self.eggs, self.logs, self.root / "home"):
             folder.mkdir(parents=True)
-        # Read after /etc/scrapyd's: whatever that says, no auth and no per-job feed here.
-        (self.cwd / "scrapyd.conf").write_text(
+        # The shipped configuration (read after /etc/scrapyd's), then the test's folders and
+        # port in ~/.scrapyd.conf, read after it; the credentials come from the environment.
+        shutil.copy(DEPLOY / "scrapyd" / "scrapyd.conf", self.cwd / "scrapyd.conf")
+        (self.root / "home" / ".scrapyd.conf").write_text(
             "[scrapyd]\n"
-            "bind_address = 127.0.0.1\n"
             f"http_port = {self.port}\n"
             f"eggs_dir = {self.eggs}\n"
             f"logs_dir = {self.logs}\n"
             f"dbs_dir = {self.root / 'dbs'}\n"
-            "items_dir =\n"
-            "username =\n"
-            "password =\n"
+            f"items_dir = {self.items}\n"
             "poll_interval = 0.1\n"
             "max_proc = 4\n"
             "jobs_to_keep = 100\n",
@@ -132,9 +169,13 @@ class Scrapyd:
             assert time.monotonic() < deadline, f"timed out waiting for {what}"
             time.sleep(0.05)
 
-    def api(self, endpoint: str, **query: str) -> dict[str, Any]:
+    def api(self, endpoint: str, auth: bool = True, **query: str) -> dict[str, Any]:
         url = self.url + endpoint + ("?" + urllib.parse.urlencode(query) if query else "")
-        with urllib.request.urlopen(url, timeout=10) as response:
+        request = urllib.request.Request(url)
+        if auth:
+            pair = f"{self.credentials['SCRAPYD_USERNAME']}:{self.credentials['SCRAPYD_PASSWORD']}"
+            request.add_header("Authorization", "Basic " + base64.b64encode(pair.encode()).decode())
+        with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
     def log(self) -> str:
@@ -151,8 +192,13 @@ class Scrapyd:
         shutil.copy(ROOT / "setup.py", project)
         config = configparser.ConfigParser()
         config.read(ROOT / "scrapy.cfg", encoding="utf-8")
-        # The shipped target: the local Scrapyd of the README.
-        assert dict(config["deploy"]) == {"url": "http://localhost:6800/", "project": PROJECT}
+        # The shipped target: the local Scrapyd of the README, credentials from the environment.
+        assert dict(config["deploy"]) == {
+            "url": "http://localhost:6800/",
+            "project": PROJECT,
+            "username": "${SCRAPYD_USERNAME}",
+            "password": "${SCRAPYD_PASSWORD}",
+        }
         config["deploy"]["url"] = self.url
         with (project / "scrapy.cfg").open("w", encoding="utf-8") as handle:
             config.write(handle)
@@ -171,12 +217,18 @@ class Scrapyd:
         (egg,) = (self.eggs / PROJECT).glob("*.egg")
         return egg
 
-    def schedule(self, *options: str, **settings: str) -> subprocess.CompletedProcess[str]:
-        """``scripts/schedule-crawl`` with ``options`` and test settings (offline, fast)."""
+    def schedule(
+        self, *options: str, credentials: dict[str, str] | None = None, **settings: str
+    ) -> subprocess.CompletedProcess[str]:
+        """``scripts/schedule-crawl`` with ``options`` and test settings (offline, fast).
+
+        ``credentials``: its ``SCRAPYD_*`` variables; by default, the right ones.
+        """
         command = [sys.executable, str(SCHEDULE_CRAWL), "--scrapyd", self.url, *options]
-        for name, value in {**OFFLINE, **FAST, **settings}.items():
-            command += ["-s", f"{name}={value}"]
-        return subprocess.run(command, capture_output=True, text=True, timeout=DEADLINE)
+        command += job_settings(**settings)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPYD_")}
+        env.update(self.credentials if credentials is None else credentials)
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=DEADLINE)
 
     def start_job(self, *options: str, **settings: str) -> str:
         done = self.schedule(*options, **settings)
@@ -196,6 +248,11 @@ class Scrapyd:
         returncode = 0 if any("Process finished:" in line for line in ends) else 1
         log = (self.logs / PROJECT / SPIDER / f"{job}.log").read_text(encoding="utf-8")
         return CrawlResult(returncode, log, output)
+
+
+def job_settings(**settings: str) -> list[str]:
+    """``-s NAME=value`` options: offline, fast, then ``settings``."""
+    return [arg for n, v in {**OFFLINE, **FAST, **settings}.items() for arg in ("-s", f"{n}={v}")]
 
 
 def tree(folder: Path) -> set[str]:
@@ -406,3 +463,112 @@ def test_relative_output_under_scrapyd_is_warned_about(
         pipeline.log_where()
     assert "RFI_OUTPUT_DIR=archive is relative to Scrapyd's working directory" in caplog.text
     assert crawler.stats.get_value("rfi/config/relative_dir") == 2  # the output and its state
+
+
+def test_items_dir_feed_holds_every_item_mirror_items_included(
+    scrapyd: Scrapyd, site: LocalSite, tmp_path: Path
+) -> None:
+    output = tmp_path / "output"
+    job = scrapyd.start_job(
+        "-a", f"base_url={site.url}", "-a", f"mirrors={site.url}{MIRROR['feed']}",
+        RFI_OUTPUT_DIR=str(output),
+    )  # fmt: skip
+    scrapyd.wait(job)
+    result = scrapyd.result(job, output)
+    assert_clean(result)
+    (only_mirror,) = MIRROR["from_mirror"]
+    assert {i["url"]: i["source"] for i in result.items}[only_mirror] == "127.0.0.1"
+    feed = scrapyd.items / PROJECT / SPIDER / f"{job}.jl"
+    # Scrapyd's feed (FEEDS) holds the same lines as the archive's items.jsonl, the
+    # mirror's article included: the spec's fields only, in the spec's order.
+    lines = feed.read_bytes().splitlines()
+    assert sorted(lines) == sorted((output / "items.jsonl").read_bytes().splitlines())
+    assert len(lines) == len(BY_URL) + 1
+
+
+def test_scrapyd_answers_only_with_the_credentials(scrapyd: Scrapyd) -> None:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        scrapyd.api("listjobs.json", auth=False, project=PROJECT)
+    assert refused.value.code == 401
+    jobs_before = scrapyd.api("listjobs.json", project=PROJECT)
+    none = scrapyd.schedule("-a", "url=https://www.rfi.fr/cn/x", credentials={})
+    assert none.returncode == 1
+    assert none.stderr.strip() == (
+        f"schedule-crawl: {scrapyd.url}schedule.json: HTTP 401: Scrapyd asks for a username"
+        " and password: set $SCRAPYD_USERNAME and $SCRAPYD_PASSWORD"
+    )
+    wrong = {**scrapyd.credentials, "SCRAPYD_PASSWORD": "not-the-password"}
+    busy = scrapyd.schedule("--unless-busy", credentials=wrong)
+    assert busy.returncode == 1
+    assert busy.stderr.strip() == (
+        f"schedule-crawl: {scrapyd.url}listjobs.json?project={PROJECT}: HTTP 401: Scrapyd"
+        " refused $SCRAPYD_USERNAME='rfi-spider' and $SCRAPYD_PASSWORD"
+    )
+    assert "not-the-password" not in busy.stderr + busy.stdout
+    assert scrapyd.api("listjobs.json", project=PROJECT) == jobs_before  # nothing scheduled
+
+
+def test_shipped_scrapyd_conf_listens_on_loopback_only() -> None:
+    config = configparser.ConfigParser()
+    config.read(DEPLOY / "scrapyd" / "scrapyd.conf", encoding="utf-8")
+    assert config["scrapyd"]["bind_address"] == "127.0.0.1"
+    assert config["scrapyd"]["username"] == "rfi-spider"
+
+
+def test_cron_line_schedules_with_the_credentials_file(
+    scrapyd: Scrapyd, site: LocalSite, tmp_path: Path
+) -> None:
+    """``deploy/cron/rfi-spider`` as cron runs it: only the paths and Scrapyd's address changed."""
+    text = (DEPLOY / "cron" / "rfi-spider").read_text(encoding="utf-8")
+    (line,) = [x for x in text.splitlines() if x and x[0] not in "#" and "=" not in x.split()[0]]
+    *_when, user, command = line.split(None, 6)
+    assert user == "root" and ENV_FILE in command
+    # The script where the unprivileged user can read it (pytest's folders are root's).
+    readable = Path(tempfile.mkdtemp(prefix="rfi-cron-"))
+    try:
+        readable.chmod(0o755)
+        shutil.copy(SCHEDULE_CRAWL, readable / "schedule-crawl")
+        (readable / "schedule-crawl").chmod(0o755)
+        url = EXPECTED["articles"][0]["url"]
+        extra = ["-a", f"base_url={site.url}", "-a", f"url={url}"]
+        extra += job_settings(RFI_OUTPUT_DIR=str(tmp_path / "output"))
+        command = (
+            command.replace(ENV_FILE, str(scrapyd.env_file))
+            .replace("/opt/rfi-spider/scripts", str(readable))
+            .replace("--unless-busy", "--unless-busy " + shlex.join(extra))
+            .replace("| logger -t rfi-spider-schedule", "| cat")
+        )
+        if not Path("/usr/bin/python3").exists():
+            command = command.replace("/usr/bin/python3", sys.executable)
+        if os.geteuid() != 0:  # setpriv needs root; the credentials' path is the same
+            command = re.sub(r"setpriv( --\S+)* ", "", command)
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SCRAPYD_URL": scrapyd.url}
+        done = subprocess.run(
+            ["/bin/sh", "-c", command], env=env, capture_output=True, text=True, timeout=DEADLINE
+        )
+    finally:
+        shutil.rmtree(readable)
+    assert done.returncode == 0, done.stdout + done.stderr
+    job = done.stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{32}", job), done.stdout
+    scrapyd.wait(job)
+    result = scrapyd.result(job, tmp_path / "output")
+    assert_clean(result)
+    assert [item["url"] for item in result.items] == [url]
+
+
+def test_systemd_units_read_the_credentials_file(tmp_path: Path) -> None:
+    """Scrapyd's drop-in and the schedule unit read one file; Scrapyd never starts without it."""
+    drop_in = (DEPLOY / "systemd" / "scrapyd-rfi-spider.conf").read_text(encoding="utf-8")
+    unit = (DEPLOY / "systemd" / "rfi-spider-schedule.service").read_text(encoding="utf-8")
+    assert f"\nEnvironmentFile={ENV_FILE}\n" in drop_in
+    assert f"\nEnvironmentFile={ENV_FILE}\n" in unit
+    (check,) = [x.partition("=")[2] for x in drop_in.splitlines() if x.startswith("ExecStartPre=")]
+    argv = [arg.replace("$$", "$") for arg in shlex.split(check)]  # systemd's $$ is a $
+    base = {"PATH": "/usr/bin:/bin"}
+    for env in ({}, {"SCRAPYD_USERNAME": "rfi-spider"}, {"SCRAPYD_PASSWORD": "x"}):
+        refused = subprocess.run(argv, env={**base, **env}, capture_output=True, text=True)
+        assert refused.returncode == 1
+        assert "set SCRAPYD_USERNAME and SCRAPYD_PASSWORD" in refused.stderr
+    both = {"SCRAPYD_USERNAME": "rfi-spider", "SCRAPYD_PASSWORD": "x"}
+    assert subprocess.run(argv, env={**base, **both}).returncode == 0
