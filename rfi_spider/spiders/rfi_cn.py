@@ -39,7 +39,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
-from scrapy.settings import BaseSettings
+from scrapy.settings import BaseSettings, get_settings_priority
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.job import job_dir
 from twisted.python.failure import Failure
@@ -138,7 +138,7 @@ class RfiCnSpider(scrapy.Spider):
             cls.edition.output_dir != "output"
             and not os.environ.get("RFI_OUTPUT_DIR")
             and settings.get("RFI_OUTPUT_DIR") == default_output_dir()
-            and settings.getpriority("RFI_OUTPUT_DIR") <= settings.getpriority("BOT_NAME")
+            and (settings.getpriority("RFI_OUTPUT_DIR") or 0) <= get_settings_priority("project")
         ):
             settings.set(
                 "RFI_OUTPUT_DIR", default_output_dir(cls.edition.output_dir), priority="spider"
