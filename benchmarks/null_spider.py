@@ -35,12 +35,12 @@ class NullSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         settings = self.settings
         yield scrapy.Request(
-            self.base_url + settings.get("RFI_HOME"), self.parse_listing, priority=5
+            self.base_url + (settings.get("RFI_HOME") or "/cn/"), self.parse_listing, priority=5
         )
-        for section in settings.getlist("RFI_SECTIONS"):
+        for section in settings.getlist("RFI_SECTIONS") if settings.get("RFI_SECTIONS") else []:
             path = "/cn/" + section.strip("/") + "/"
             yield scrapy.Request(self.base_url + path, self.parse_listing, priority=5)
-        for feed in settings.getlist("RFI_FEEDS"):
+        for feed in settings.getlist("RFI_FEEDS") if settings.get("RFI_FEEDS") else []:
             yield scrapy.Request(self.base_url + feed, self.parse_feed, priority=10)
 
     def articles(self, paths: list[bytes]) -> Iterator[scrapy.Request]:

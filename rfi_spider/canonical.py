@@ -15,21 +15,37 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
 
+from rfi_spider import editions
+from rfi_spider.editions import EDITIONS, Edition, edition_of
+
 SITE_ROOT = "https://www.rfi.fr"
 SITE_HOST = "www.rfi.fr"
-# Hosts that serve (or once served) the same articles, and the path prefix they imply.
-_HOST_PREFIX = {"www.rfi.fr": "", "rfi.fr": "", "cn.rfi.fr": "/cn", "trad.cn.rfi.fr": "/tw"}
-# /cn/<section>[/<column>]/<YYYYMMDD>-<slug>, on the decoded path.
-_ARTICLE_PATH = re.compile(r"^/cn/(?:[^/]+/){1,2}(?P<date>\d{8})-[^/]+$")
+
+
+@lru_cache(maxsize=1)
+def _host_prefixes() -> dict[str, str]:
+    """Hosts that serve (or once served) the articles, and the path prefix they imply:
+    ``cn.rfi.fr`` -> ``/cn``, ``trad.cn.rfi.fr`` -> ``/tw`` (from each edition's old hosts)."""
+    hosts = {"www.rfi.fr": "", "rfi.fr": ""}
+    for edition in EDITIONS.values():
+        hosts.update(dict.fromkeys(edition.old_hosts, edition.prefix))
+    return hosts
+
+
+@lru_cache(maxsize=1)
+def _article_path() -> re.Pattern[str]:
+    """``/<edition>/<section>[/<column>]/<YYYYMMDD>-<slug>`` of every edition, decoded."""
+    prefixes = "|".join(re.escape(e.key) for e in EDITIONS.values())
+    return re.compile(rf"^/(?:{prefixes})/(?:[^/]+/){{1,2}}(?P<date>\d{{8}})-[^/]+$")
 
 
 def is_site_host(host: str | None) -> bool:
     """True for www.rfi.fr and the older hosts of the same articles."""
-    return (host or "").lower() in _HOST_PREFIX
+    return (host or "").lower() in _host_prefixes()
 
 
 def _site_path(host: str, path: str) -> str:
-    prefix = _HOST_PREFIX[host]
+    prefix = _host_prefixes()[host]
     if prefix and not (path == prefix or path.startswith(prefix + "/")):
         path = prefix + path
     return path
@@ -79,14 +95,23 @@ def _canonical_url(url: str) -> str | None:
 
 
 def clear_url_caches() -> None:
-    """Empty the caches of :func:`canonical_url` and :func:`article_date`."""
+    """Empty the caches of :func:`canonical_url` and :func:`article_date` (and the rules
+    derived from the editions: called when an edition is registered)."""
     _canonical_url.cache_clear()
     _article_date.cache_clear()
+    _host_prefixes.cache_clear()
+    _article_path.cache_clear()
 
 
-def is_article_url(url: str) -> bool:
-    """True for a canonical (or site) URL of a /cn article page."""
-    return article_date(url) is not None
+editions.on_change(clear_url_caches)
+
+
+def is_article_url(url: str, edition: Edition | None = None) -> bool:
+    """True for a canonical (or site) URL of an article page of any edition (/cn, /tw),
+    or of ``edition`` only when given."""
+    if article_date(url) is None:
+        return False
+    return edition is None or edition.owns(url)
 
 
 def article_date(url: str) -> date | None:
@@ -96,7 +121,7 @@ def article_date(url: str) -> date | None:
 
 @lru_cache(maxsize=4096)
 def _article_date(url: str) -> date | None:
-    match = _ARTICLE_PATH.match(unquote(urlsplit(url).path))
+    match = _article_path().match(unquote(urlsplit(url).path))
     if not match:
         return None
     stamp = match.group("date")
@@ -107,9 +132,9 @@ def _article_date(url: str) -> date | None:
 
 
 def section_of(url: str) -> str | None:
-    """The first path segment after ``/cn/``, decoded: the section of last resort."""
-    segments = unquote(urlsplit(url).path).strip("/").split("/")
-    return segments[1] if len(segments) > 2 and segments[0] == "cn" else None
+    """The first path segment after the edition's prefix, decoded: the section of last resort."""
+    edition = edition_of(url)
+    return edition.section_of(url) if edition else None
 
 
 class SiteMap:

@@ -16,7 +16,7 @@ from rfi_spider.items import FIELDS
 logger = logging.getLogger(__name__)
 
 
-def summary_lines(stats: dict[str, object], reason: str) -> list[str]:
+def summary_lines(stats: dict[str, object], reason: str, spider_name: str = "rfi_cn") -> list[str]:
     """The summary as lines: found, exported, duplicates, skipped and dropped by reason."""
 
     def count(key: str) -> int:
@@ -31,7 +31,7 @@ def summary_lines(stats: dict[str, object], reason: str) -> list[str]:
         )
 
     lines = [
-        f"rfi_cn crawl summary ({reason})",
+        f"{spider_name} crawl summary ({reason})",
         f"  articles found:            {count('rfi/articles/found')}",
         f"  articles fetched:          {count('rfi/articles/fetched')}",
         f"  exported:                  {count('rfi/exported')}",
@@ -111,7 +111,7 @@ class CrawlSummary:
         peak = peak_rss_mb()
         if peak is not None:
             self.stats.set_value("rfi/memory/peak_rss_mb", peak)
-        logger.info("\n".join(summary_lines(self.stats.get_stats(), reason)))
+        logger.info("\n".join(summary_lines(self.stats.get_stats(), reason, spider.name)))
 
 
 class QualityMonitors:

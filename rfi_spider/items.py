@@ -20,6 +20,7 @@ FIELDS = (
     "authors",
     "audio_url",
     "source",
+    "edition",
     "crawled_at",
 )
 # Fields exported as null when empty; ``audio_url`` is left out instead.
@@ -44,6 +45,7 @@ class ArticleItem(scrapy.Item):
     authors = scrapy.Field()
     audio_url = scrapy.Field()  # optional: podcasts and radio columns
     source = scrapy.Field()  # "rfi.fr" or the mirror's host
+    edition = scrapy.Field()  # "cn" or "tw": the edition of the URL (editions.py)
     crawled_at = scrapy.Field()
     # Internal, never exported: what a mirror sent, kept to write its seed-style file as
     # given. Feeds (-o, -O, FEEDS) export FIELDS only (FEED_EXPORT_FIELDS in settings.py);

@@ -11,6 +11,7 @@ from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
 from rfi_spider.canonical import canonical_url, is_article_url, section_of
+from rfi_spider.editions import edition_of
 from rfi_spider.items import LISTS, NULLABLE, ArticleItem
 from rfi_spider.page import ArticleView
 from rfi_spider.processors import (
@@ -69,6 +70,9 @@ class ArticleLoader(ItemLoader):
         published = item.get("published_at")
         if published and not item.get("date_text"):
             item["date_text"] = paris_date_text(published)
+        edition = edition_of(item["url"]) if item.get("url") else None
+        if edition is not None:
+            item["edition"] = edition.key
         if item.get("modified_at") == published:
             item["modified_at"] = None
         for name in NULLABLE:

@@ -6,7 +6,8 @@ works from a checkout, a wheel or a Scrapyd egg alike.
 
 ``python -m rfi_spider.localsite --challenge`` serves the sample site with every
 article and listing behind a JavaScript challenge (see :class:`ChallengeHook`),
-to try the browser fallback: ``scrapy crawl rfi_cn -a base_url=<the URL it prints>``.
+to try the browser fallback: ``scrapy crawl rfi_cn -a base_url=<the URL it prints>``
+(or ``rfi_tw``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from importlib import resources
 from urllib.parse import urlsplit
 
 from w3lib.url import canonicalize_url
+
+from rfi_spider.editions import edition_of
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +78,9 @@ def challenge_page(passes: bool = True) -> bytes:
 
 
 def is_listing_or_article(path: str) -> bool:
-    """Every /cn/ page but the feed."""
-    return path.startswith("/cn/") and path != "/cn/rss"
+    """Every page of an edition (/cn/, /tw/) but its feeds."""
+    edition = edition_of(path)
+    return edition is not None and path.startswith(edition.home) and path not in edition.feeds
 
 
 class ChallengeHook:

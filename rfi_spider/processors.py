@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from w3lib.html import replace_entities
 
+from rfi_spider.editions import is_publisher
+
 PARIS = ZoneInfo("Europe/Paris")
 DATE_TEXT_FORMAT = "%d/%m/%Y - %H:%M"
 DATE_TEXT_RE = re.compile(r"^\d{2}/\d{2}/\d{4} - \d{2}:\d{2}$")
@@ -145,7 +147,7 @@ def https_url(value: str | None) -> str | None:
 
 
 def not_publisher(name: str | None) -> str | None:
-    """MapCompose step: the publisher (RFI) is not a byline."""
-    if name and name.casefold() not in {"rfi", "rfi 中文", "法国国际广播电台"}:
+    """MapCompose step: the publisher (RFI, each edition's names of it) is not a byline."""
+    if name and not is_publisher(name):
         return name
     return None

@@ -24,6 +24,9 @@ def data_home() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
 
 
-def default_output_dir() -> str:
-    """``output`` in a checkout; ``<data home>/rfi-spider/output`` from an egg."""
-    return str(data_home() / "rfi-spider" / "output") if from_egg() else "output"
+def default_output_dir(name: str = "output") -> str:
+    """``output`` in a checkout; ``<data home>/rfi-spider/output`` from an egg.
+
+    ``name``: the folder's name, one per edition (``output``, ``output-tw``).
+    """
+    return str(data_home() / "rfi-spider" / name) if from_egg() else name

@@ -22,6 +22,8 @@ from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 
+from rfi_spider import editions
+from rfi_spider.editions import EDITIONS
 from rfi_spider.items import FIELDS
 
 SCHEMA_PACKAGE = "rfi_spider.schemas"
@@ -41,11 +43,46 @@ class FieldError:
         return f"{self.field}: {self.message}"
 
 
+# One path segment of a canonical URL: unreserved characters or upper-case %XX.
+_SEGMENT = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-F]{2})+"
+_DAY = r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+
+
+def url_pattern(keys: list[str]) -> str:
+    """The schema's pattern of a canonical article URL of the editions ``keys``."""
+    prefixes = "|".join(re.escape(key) for key in keys)
+    return rf"^https://www\.rfi\.fr/(?:{prefixes})/(?:{_SEGMENT}/){{1,2}}{_DAY}-{_SEGMENT}$"
+
+
+def with_editions(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with its edition rules rebuilt from ``editions.EDITIONS``: the URL
+    pattern of every edition, the ``edition`` keys, and an item's URL in its edition."""
+    keys = list(EDITIONS)
+    schema = json.loads(json.dumps(schema))  # a copy
+    schema["properties"]["url"]["pattern"] = url_pattern(keys)
+    schema["properties"]["edition"]["enum"] = keys
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"edition": {"const": key}}, "required": ["edition"]},
+            "then": {
+                "properties": {
+                    "url": {
+                        "description": f"a URL of the edition {key}: https://www.rfi.fr/{key}/...",
+                        "pattern": url_pattern([key]),
+                    }
+                }
+            },
+        }
+        for key in keys
+    ]
+    return schema
+
+
 @cache
 def load_schema() -> dict[str, Any]:
-    """The article schema, from the package's data."""
+    """The article schema, from the package's data, with the editions' rules."""
     text = resources.files(SCHEMA_PACKAGE).joinpath(ARTICLE_SCHEMA).read_text(encoding="utf-8")
-    return json.loads(text)
+    return with_editions(json.loads(text))
 
 
 @cache
@@ -80,6 +117,15 @@ ArticleValidator = extend(Draft202012Validator, validators={"pattern": _pattern}
 def validator() -> Validator:
     """A validator of the article schema, with ``date-time`` formats checked."""
     return ArticleValidator(load_schema(), format_checker=format_checker)
+
+
+def _clear_caches() -> None:
+    load_schema.cache_clear()
+    validator.cache_clear()
+    _field_validator.cache_clear()
+
+
+editions.on_change(_clear_caches)
 
 
 def always_filled() -> tuple[str, ...]:

@@ -19,6 +19,7 @@ NEWSPIDER_MODULE = "rfi_spider.spiders"
 # --- where things go ---------------------------------------------------------
 # Exports: items.jsonl and articles/ (seed-style files). Unset: output/ in the working
 # directory; under Scrapyd (run from an egg) $XDG_DATA_HOME/rfi-spider/output instead.
+# Each edition has its own default folder: rfi_tw writes to output-tw/ (editions.py).
 RFI_OUTPUT_DIR = os.environ.get("RFI_OUTPUT_DIR") or default_output_dir()
 # The dedupe store (SQLite) and the export lock; unset: <RFI_OUTPUT_DIR>/.state, so
 # that the state always travels with the exports it describes.
@@ -28,18 +29,18 @@ RFI_FSYNC = False
 
 # --- what to crawl -------------------------------------------------------------
 RFI_SITE_ROOT = "https://www.rfi.fr"
-RFI_HOME = "/cn/"
-# Section and column listings walked after the home page (Chinese slugs only).
-RFI_SECTIONS = [
-    "政治", "中国", "国际", "法国", "欧洲", "亚洲", "美洲", "中东", "非洲",
-    "港澳台", "社会", "体育", "经贸", "科技与文化",
-    "专栏检索/法国报纸摘要", "专栏检索/环保天地",
-]  # fmt: skip
+# Where a crawl starts. Unset (None): the crawled edition's own (rfi_spider/editions.py:
+# /cn/ or /tw/, its sections and columns, /cn/rss or /tw/rss, its daily archive). Set,
+# they override it; set empty (-s RFI_SECTIONS=), there are none.
+RFI_HOME: str | None = None
+# Section and column listings walked after the home page (Chinese slugs only,
+# "专栏检索/法国报纸摘要" for a column), relative to the edition's prefix.
+RFI_SECTIONS: list[str] | None = None
 # RSS feeds of the site.
-RFI_FEEDS = ["/cn/rss"]
+RFI_FEEDS: list[str] | None = None
 # Daily archive for backfill (-a since=YYYY-MM-DD -a until=YYYY-MM-DD); str.format
 # fields: year, month, day (ints). The live site's form was not verified.
-RFI_ARCHIVE_URL = "/cn/档案资料库/{year}/{month:02d}/{day:02d}"
+RFI_ARCHIVE_URL: str | None = None
 # How far listing pages found on listing pages are followed (0: only the start pages).
 RFI_LISTING_DEPTH = 1
 # Longest backfill accepted, in days (a typo in a year should not queue 10,000 days).
@@ -51,10 +52,8 @@ RFI_MAX_BACKFILL_DAYS = 3660
 # after retries, a timeout, no connection, a page that is not the article).
 # -a mirrors=URL,URL overrides the list, and an empty one disables mirrors; the demo
 # reads the sample site's own mirror feed instead.
-RFI_MIRRORS: list[str] = [
-    "https://feedx.net/rss/rfi.xml",  # feedx: the shape of the seed
-    "https://rsshub.app/rfi/cn",  # RSSHub's public instance, route /rfi/cn
-]
+# Unset (None): the edition's (editions.py): for /cn feedx and RSSHub's /rfi/cn; none for /tw.
+RFI_MIRRORS: list[str] | None = None
 
 # --- politeness --------------------------------------------------------------
 RFI_CONTACT_URL = "https://github.com/rfi-spider/rfi-spider"

@@ -69,9 +69,10 @@ def crawl_command(
     settings: dict[str, str] | None = None,
     fast: bool = True,
     env: dict[str, str] | None = None,
+    spider: str = "rfi_cn",
 ) -> tuple[list[str], dict[str, str]]:
     """The command line and environment of :func:`run_crawl` (and :func:`start_crawl`)."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "rfi_cn"]
+    command = [sys.executable, "-m", "scrapy", "crawl", spider]
     base = {**OFFLINE, **(FAST if fast else {})}
     for name, value in {**base, "RFI_OUTPUT_DIR": str(output), **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]
@@ -89,13 +90,17 @@ def run_crawl(
     settings: dict[str, str] | None = None,
     fast: bool = True,
     env: dict[str, str] | None = None,
+    spider: str = "rfi_cn",
 ) -> CrawlResult:
     """``scrapy crawl rfi_cn`` in a subprocess, as a user runs it, into ``output``.
 
     ``fast`` turns the politeness delays off (loopback); without it the crawl
     runs with the project's own settings. ``env``: extra environment variables.
+    ``spider``: another edition's spider (``rfi_tw``).
     """
-    command, environment = crawl_command(output, *args, settings=settings, fast=fast, env=env)
+    command, environment = crawl_command(
+        output, *args, settings=settings, fast=fast, env=env, spider=spider
+    )
     done = subprocess.run(
         command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300
     )

@@ -14,6 +14,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
+from rfi_spider.editions import EDITIONS
 from rfi_spider.entrypage import mirror_item
 from rfi_spider.items import ArticleItem
 from rfi_spider.mirrors import MirrorEntry
@@ -151,10 +152,12 @@ def test_mirror_hosts_are_allowed_domains_and_fetched_first(tmp_path: Path) -> N
 
 
 def test_mirror_defaults(tmp_path: Path) -> None:
-    assert project_settings.RFI_MIRRORS == [
+    assert project_settings.RFI_MIRRORS is None  # unset: the edition's
+    assert list(EDITIONS["cn"].mirrors) == [
         "https://feedx.net/rss/rfi.xml",
         "https://rsshub.app/rfi/cn",
     ]
+    assert EDITIONS["tw"].mirrors == ()
     crawler = get_crawler(
         RfiCnSpider,
         {**PROJECT, "RFI_OUTPUT_DIR": str(tmp_path), "RFI_MIRRORS": "https://m.example/f"},

@@ -1,5 +1,9 @@
 """``scrapy crawl rfi_cn``: RFI's Chinese site, from listings and feeds to articles.
 
+The spider crawls one edition (``editions.py``): ``rfi_cn`` the simplified /cn,
+``rfi_tw`` (``spiders/rfi_tw.py``, the same class) the traditional /tw. It never
+requests or exports an article of another edition, even when a page links to one.
+
 Arguments (``-a name=value``):
 
 - ``url=URL``: crawl exactly this one article.
@@ -21,19 +25,21 @@ a kill or Ctrl-C fetches first what the interrupted run left unfinished.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings, get_settings_priority
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.job import job_dir
 from twisted.python.failure import Failure
@@ -41,6 +47,7 @@ from twisted.python.failure import Failure
 from rfi_spider import selectors as sel
 from rfi_spider.canonical import SITE_ROOT, SiteMap, article_date, canonical_url, is_article_url
 from rfi_spider.dupefilter import REFETCH
+from rfi_spider.editions import CN, EDITIONS, Edition, edition_of
 from rfi_spider.entrypage import mirror_item
 from rfi_spider.items import ArticleItem
 from rfi_spider.jobdir import close_job, open_job
@@ -50,8 +57,9 @@ from rfi_spider.localsite import LocalSite
 from rfi_spider.mirrors import BadFeedError, read_feed
 from rfi_spider.page import ArticlePage
 from rfi_spider.processors import PARIS, iso_utc, unique
-from rfi_spider.sample_site import MIRROR_FEED
-from rfi_spider.sample_site import SECTIONS as SAMPLE_SECTIONS
+from rfi_spider.runtime import default_output_dir
+from rfi_spider.sample_site import EDITION_SECTIONS as SAMPLE_SECTIONS
+from rfi_spider.sample_site import MIRROR_FEEDS as SAMPLE_MIRROR_FEEDS
 from rfi_spider.state import PendingArticles, SeenStore, output_dirs
 from rfi_spider.urlset import UrlSet
 
@@ -73,8 +81,12 @@ def _split_list(value: str | list[str] | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
-# A link worth classifying: an article's (a YYYYMMDD- date in it) or one under /cn/.
-_MAY_BE_SITE_LINK = re.compile(r"\d{8}-|/cn/|^(?:%[0-9A-Fa-f]{2}|[^:/?#])+/")
+def may_be_site_link(href: str) -> bool:
+    """A link worth classifying: an article's (a YYYYMMDD- date in it), one under an
+    edition's prefix (/cn/, /tw/), or a relative one."""
+    prefixes = "|".join(re.escape(key) for key in EDITIONS)
+    pattern = rf"\d{{8}}-|/(?:{prefixes})/|^(?:%[0-9A-Fa-f]{{2}}|[^:/?#])+/"
+    return re.search(pattern, href) is not None  # re caches the compiled pattern
 
 
 def listing_links(response: TextResponse) -> list[str]:
@@ -111,9 +123,26 @@ def failure_cause(failure: Failure) -> str:
 
 
 class RfiCnSpider(scrapy.Spider):
-    """Walks /cn listings, feeds and (for backfill) the daily archive; parses articles."""
+    """Walks an edition's listings, feeds and (for backfill) the daily archive; parses
+    its articles. ``edition``: /cn here; a subclass sets another (``RfiTwSpider``)."""
 
     name = "rfi_cn"
+    edition: Edition = CN
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """Each edition exports to its own folder by default (``output``, ``output-tw``):
+        unless ``RFI_OUTPUT_DIR`` is given (``-s``, or the environment)."""
+        super().update_settings(settings)
+        if (
+            cls.edition.output_dir != "output"
+            and not os.environ.get("RFI_OUTPUT_DIR")
+            and settings.get("RFI_OUTPUT_DIR") == default_output_dir()
+            and (settings.getpriority("RFI_OUTPUT_DIR") or 0) <= get_settings_priority("project")
+        ):
+            settings.set(
+                "RFI_OUTPUT_DIR", default_output_dir(cls.edition.output_dir), priority="spider"
+            )
 
     def __init__(
         self,
@@ -159,12 +188,26 @@ class RfiCnSpider(scrapy.Spider):
         self.jobdir_queue_aside: Path | None = None
 
     def single_article(self, url: str) -> str:
-        """The canonical URL of ``-a url=``; ValueError unless it is an RFI /cn article."""
+        """The canonical URL of ``-a url=``; ValueError unless it is an article of the edition."""
         site_url = self.site.to_site(url)
         canonical = canonical_url(site_url) if site_url else None
-        if not canonical or not is_article_url(canonical):
-            raise ValueError(f"-a url= is not an RFI /cn article URL: {url!r}")
+        if not canonical or not is_article_url(canonical, self.edition):
+            raise ValueError(
+                f"-a url= is not an RFI {self.edition.prefix} article URL: {url!r}"
+                f" ({self.name} crawls {SITE_ROOT}{self.edition.home})"
+            )
         return canonical
+
+    def edition_setting(self, name: str, default: Any) -> Any:
+        """A where-to-start setting, or the edition's own value when it is unset (None)."""
+        value = self.settings.get(name)
+        return default if value is None else value
+
+    def edition_list(self, name: str, default: Iterable[str]) -> list[str]:
+        """A list setting, or the edition's list when it is unset; empty: none."""
+        if self.settings.get(name) is None:
+            return list(default)
+        return _split_list(self.settings.getlist(name))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> RfiCnSpider:
@@ -173,9 +216,10 @@ class RfiCnSpider(scrapy.Spider):
         if spider.mirrors_arg is not None:
             spider.mirrors = _split_list(spider.mirrors_arg)
         elif spider.demo_site is not None:  # the demo never reaches a real host
-            spider.mirrors = [spider.demo_site.url + MIRROR_FEED]
+            feeds = SAMPLE_MIRROR_FEEDS.get(spider.edition.key, [])
+            spider.mirrors = [spider.demo_site.url + feed for feed in feeds]
         else:
-            spider.mirrors = _split_list(settings.getlist("RFI_MIRRORS"))
+            spider.mirrors = spider.edition_list("RFI_MIRRORS", spider.edition.mirrors)
         mirror_hosts = []
         for mirror in spider.mirrors:
             parts = urlsplit(mirror)
@@ -188,7 +232,8 @@ class RfiCnSpider(scrapy.Spider):
             # The demo site is ours, on loopback: no need to be slow with it.
             settings.set("DOWNLOAD_DELAY", 0, priority="spider")
             settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
-            settings.set("RFI_SECTIONS", SAMPLE_SECTIONS, priority="spider")
+            sections = SAMPLE_SECTIONS.get(spider.edition.key, [])
+            settings.set("RFI_SECTIONS", sections, priority="spider")
             logger.info("demo: serving the bundled sample site at %s", spider.site.base_url)
         if spider.since and spider.until:
             days = (spider.until - spider.since).days + 1
@@ -254,23 +299,25 @@ class RfiCnSpider(scrapy.Spider):
 
     def initial_requests(self) -> Iterator[scrapy.Request]:
         """The requests a run starts from, by mode: one URL, backfill, or the listings."""
-        settings = self.settings
         if self.single_canonical:
             yield from self.article_requests([self.single_canonical])
             return
         if self.since and self.until:
             day = self.since
             while day <= self.until:
-                path = settings.get("RFI_ARCHIVE_URL").format(
-                    year=day.year, month=day.month, day=day.day
-                )
+                archive = self.edition_setting("RFI_ARCHIVE_URL", self.edition.archive_url)
+                path = archive.format(year=day.year, month=day.month, day=day.day)
                 yield self.listing_request(SITE_ROOT + path, depth=self.max_depth)
                 day += timedelta(days=1)
             return
-        yield self.listing_request(SITE_ROOT + settings.get("RFI_HOME"), depth=0)
-        for section in _split_list(settings.getlist("RFI_SECTIONS")):
-            yield self.listing_request(f"{SITE_ROOT}/cn/{section.strip('/')}/", depth=0)
-        for feed in _split_list(settings.getlist("RFI_FEEDS")):
+        home = self.edition_setting("RFI_HOME", self.edition.home)
+        if home:
+            yield self.listing_request(SITE_ROOT + home, depth=0)
+        for section in self.edition_list("RFI_SECTIONS", self.edition.listings):
+            yield self.listing_request(
+                f"{SITE_ROOT}{self.edition.prefix}/{section.strip('/')}/", depth=0
+            )
+        for feed in self.edition_list("RFI_FEEDS", self.edition.feeds):
             yield scrapy.Request(
                 self.site.to_fetch(SITE_ROOT + feed),
                 callback=self.parse_feed,
@@ -302,6 +349,10 @@ class RfiCnSpider(scrapy.Spider):
             if url in self.found:
                 continue
             self.found.add(url)
+            if not self.edition.owns(url):  # a twin in the other edition: never fetched
+                stats.inc_value("rfi/skipped/other_edition")
+                logger.debug("%s is not an article of %s: not followed", url, self.edition.home)
+                continue
             stats.inc_value("rfi/articles/found")
             if not self.in_backfill_window(article_date(url), slack=1):
                 stats.inc_value("rfi/skipped/out_of_range")
@@ -403,8 +454,13 @@ class RfiCnSpider(scrapy.Spider):
             )
 
     def in_run_scope(self, url: str) -> bool:
-        """What this run fetches: with ``-a url=``, that article; in a backfill, its range."""
-        return self.in_scope(url) and self.in_backfill_window(article_date(url), slack=1)
+        """What this run fetches: its edition's; with ``-a url=``, that article; in a
+        backfill, its range."""
+        return (
+            self.edition.owns(url)
+            and self.in_scope(url)
+            and self.in_backfill_window(article_date(url), slack=1)
+        )
 
     def in_backfill_window(self, day: date | None, slack: int = 0) -> bool:
         if not (self.since and self.until) or day is None:
@@ -474,7 +530,7 @@ class RfiCnSpider(scrapy.Spider):
         listings: list[str] = []
         for href in hrefs:
             href = href.strip()
-            if not _MAY_BE_SITE_LINK.search(href):  # menus' hundreds of other links: no work
+            if not may_be_site_link(href):  # menus' hundreds of other links: no work
                 continue
             try:
                 absolute = response.urljoin(href)
@@ -503,18 +559,13 @@ class RfiCnSpider(scrapy.Spider):
 
     @cached_property
     def sections(self) -> frozenset[str]:
-        return frozenset(s.strip("/") for s in _split_list(self.settings.getlist("RFI_SECTIONS")))
+        listings = self.edition_list("RFI_SECTIONS", self.edition.listings)
+        return frozenset(s.strip("/") for s in listings)
 
     def is_listing(self, site_url: str) -> bool:
-        """Section and column listings (never tag, author, video or podcast hubs)."""
-        parts = urlsplit(site_url)
-        if parts.query:
-            return False
-        path = unquote(parts.path).strip("/")
-        sections = self.sections
-        return path.startswith("cn/") and (
-            path[3:] in sections or (path.startswith("cn/专栏检索/") and path.count("/") == 2)
-        )
+        """The edition's section and column listings (never tag, author, video or podcast
+        hubs, never another edition's)."""
+        return self.edition.is_listing(site_url, self.sections)
 
     # --- articles ------------------------------------------------------------
     def parse_article(self, response: Response, site_url: str) -> Iterator[ArticleItem]:
@@ -542,6 +593,10 @@ class RfiCnSpider(scrapy.Spider):
         if reason:  # a 200 page that is not the article: the mirror's copy, if any
             yield from self.drop(response, reason)
             yield from self.site_refused(site_url, reason)
+            return
+        if edition_of(item["url"]) != self.edition:  # redirected or canonical to a twin
+            yield from self.drop(response, "other_edition")
+            yield from self.site_refused(site_url, "other_edition")
             return
         self.fallbacks.pop(site_url, None)  # the site's version wins
         if self.in_range(item):
@@ -629,6 +684,9 @@ class RfiCnSpider(scrapy.Spider):
         """Keep a mirror item as its article's fallback and ask the site for the article."""
         stats = self.crawler.stats
         url = item["url"]
+        if not self.edition.owns(url):  # the other edition's copy: never exported here
+            stats.inc_value("rfi/mirror/skipped/other_edition")
+            return
         if not self.in_scope(url):
             stats.inc_value("rfi/mirror/skipped/out_of_scope")
             return
