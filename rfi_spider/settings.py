@@ -67,6 +67,9 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# A DOWNLOAD_DELAY of 0 runs as 1 ms: without a delay, Scrapy 2.19 (asyncio reactor)
+# lets more than CONCURRENT_REQUESTS_PER_DOMAIN requests out at once (politeness.py).
+ADDONS = {"rfi_spider.politeness.DelayFloor": 0}
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
