@@ -123,3 +123,9 @@ def test_thresholds_come_from_the_project_settings() -> None:
     assert thresholds.min_items == settings.RFI_QA_MIN_ITEMS
     assert thresholds.min_coverage == {"summary": 0.25}
     assert thresholds.coverage_min_items == settings.RFI_QA_COVERAGE_MIN_ITEMS
+
+
+def test_a_crawl_stopped_by_a_write_error_fails_and_says_why() -> None:
+    found = results(good_stats(**{"rfi/write_error": 1}), reason="write_error")["finish reason"]
+    assert found.status == "failed"
+    assert found.detail.startswith("write_error (1 write error: exports stopped at the first")
