@@ -328,9 +328,13 @@ class ArchivePipeline:
             " free space (or fix the disk) and run again: the next run repairs and goes on",
             describe(error),
         )
-        if close and self.crawler is not None:
+        if not close or self.crawler is None:
+            return
+        try:
             engine = self.crawler.engine
-            deferred_from_coro(engine.close_spider_async(reason=WRITE_ERROR))
+        except RuntimeError:  # no crawl is running: the pipeline is used on its own
+            return
+        deferred_from_coro(engine.close_spider_async(reason=WRITE_ERROR))
 
     def close_spider(self) -> None:
         if not hasattr(self, "jsonl"):  # open_spider stopped on a write error

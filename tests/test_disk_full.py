@@ -308,3 +308,11 @@ def test_a_torn_line_on_a_full_disk_leaves_no_side_file(tmp_path: Path) -> None:
             open_pipeline(output, state=tmp_path / "state")
         assert closed.value.reason == "write_error"
         assert not list(output.glob("items.jsonl.torn-*"))
+        with LocalSite(hook=Site()) as site:  # a whole crawl: it stops before any request
+            result = crawl(site, output, tmp_path / "state")
+        assert "'finish_reason': 'write_error'" in result.log, result.log[-3000:]
+        assert result.stat("rfi/write_error") == 1
+        assert "Traceback" not in result.log, result.log[-3000:]
+        assert not site.requests
+        assert not list(output.glob("items.jsonl.torn-*"))
+        assert jsonl.read_bytes().endswith(torn)
