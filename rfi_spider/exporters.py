@@ -9,6 +9,7 @@ and Scrapy's feed files (:class:`FileFeedStorage`), is created with
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -56,6 +57,30 @@ class FileFeedStorage(feedexport.FileFeedStorage):
         return os.fdopen(os.open(path, flags, FILE_MODE), self.write_mode)
 
 
+# Write errors that stop a crawl (the disk is full, broken or read-only): retrying
+# cannot help, and every later export would fail the same way.
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
+
+
+def is_write_error(error: BaseException) -> bool:
+    """An ``OSError`` whose errno is one of :data:`WRITE_ERRNOS`."""
+    return isinstance(error, OSError) and error.errno in WRITE_ERRNOS
+
+
+def naming(error: OSError, path: str | os.PathLike[str]) -> OSError:
+    """A copy of ``error`` (same errno) naming ``path`` when it names no file
+    (``os.write`` gives none): raise it ``from error``."""
+    return OSError(error.errno, error.strerror, error.filename or os.fspath(path))
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (``os.write`` may write less; the next call raises)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
 def serialize_line(item: Any) -> bytes:
     """One JSON line (UTF-8, not ASCII-escaped) with the exported fields in spec order."""
     buffer = io.BytesIO()
@@ -74,13 +99,26 @@ class JsonLinesFile:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
 
     def append(self, line: bytes) -> int:
-        """Append one line; returns the file's size after it."""
-        view = memoryview(line)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        if self.fsync:
-            os.fsync(self._fd)
+        """Append one line; returns the file's size after it.
+
+        On an error (a full disk) the file is cut back to its size before the line,
+        so no torn line stays behind; the error, naming the file, is raised. If even
+        that fails, the torn line stays for the next run's repair at start. Callers
+        hold the export lock: no other job appends meanwhile.
+        """
+        before = os.fstat(self._fd).st_size
+        try:
+            write_all(self._fd, line)
+            if self.fsync:
+                os.fsync(self._fd)
+        except OSError as error:
+            try:
+                os.ftruncate(self._fd, before)
+            except OSError:
+                logger.warning(
+                    "could not cut %s back to %d bytes after a failed write", self.path, before
+                )
+            raise naming(error, self.path) from error
         return os.fstat(self._fd).st_size
 
     def size(self) -> int:
@@ -94,7 +132,8 @@ def repair_torn_tail(path: Path) -> Path | None:
     """Move a last line without its newline (a killed write) aside; returns where to.
 
     The torn bytes go to ``<name>.torn-<time>`` next to the file, never silently
-    kept nor silently lost.
+    kept nor silently lost. If they cannot be written there (a full disk), the side
+    file is removed again, the file is left as it was, and the error is raised.
     """
     if not path.exists() or path.stat().st_size == 0:
         return None
@@ -117,9 +156,15 @@ def repair_torn_tail(path: Path) -> Path | None:
         handle.seek(start)
         torn = handle.read()
         aside = path.with_name(f"{path.name}.torn-{datetime.now():%Y%m%dT%H%M%S%f}")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-        with os.fdopen(os.open(aside, flags, FILE_MODE), "wb") as out:
-            out.write(torn)
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        try:
+            try:
+                write_all(fd, torn)
+            finally:
+                os.close(fd)
+        except OSError as error:
+            aside.unlink(missing_ok=True)  # no empty or partial side file
+            raise naming(error, aside) from error
         handle.truncate(start)
     return aside
 
@@ -146,9 +191,12 @@ class IntentLog:
     def record(self, url: str, path: str) -> None:
         """Say that ``path`` (relative to ``articles/``) is about to hold ``url``'s file."""
         line = json.dumps([url, path], ensure_ascii=False).encode("utf-8") + b"\n"
-        os.write(self._fd, line)
-        if self.fsync:
-            os.fsync(self._fd)
+        try:
+            write_all(self._fd, line)
+            if self.fsync:
+                os.fsync(self._fd)
+        except OSError as error:  # a torn last intent is skipped by entries()
+            raise naming(error, self.path) from error
 
     def entries(self) -> list[tuple[str, str]]:
         """The intents recorded (a torn last line, whose file was never written, skipped)."""
@@ -224,6 +272,9 @@ class SeedFiles:
                     handle.flush()
                     os.fsync(handle.fileno())
             os.replace(tmp, target)
+        except OSError as error:
+            Path(tmp).unlink(missing_ok=True)
+            raise naming(error, target) from error
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

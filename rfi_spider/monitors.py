@@ -149,12 +149,18 @@ class FieldCoverageMonitor(Monitor):
 
 
 class FinishReasonMonitor(Monitor):
-    """The crawl ran to its end (finish reason ``finished``)."""
+    """The crawl ran to its end (finish reason ``finished``); ``write_error`` says why not."""
 
     name = "finish reason"
 
     def check(self, facts: CrawlFacts) -> MonitorResult:
-        return self.result(facts.reason == "finished", facts.reason)
+        detail = facts.reason
+        if facts.reason == "write_error":
+            detail += (
+                f" ({facts.count('rfi/write_error')} write error: exports stopped at the first;"
+                " free space or fix the disk, then run again)"
+            )
+        return self.result(facts.reason == "finished", detail)
 
 
 SUITE: tuple[type[Monitor], ...] = (

@@ -10,20 +10,23 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import deferred_from_coro
 
 from rfi_spider import seedfile
 from rfi_spider.exporters import (
     IntentLog,
     JsonLinesFile,
     SeedFiles,
+    is_write_error,
     iter_lines_from,
     repair_torn_tail,
     seed_file_name,
@@ -41,6 +44,33 @@ logger = logging.getLogger(__name__)
 # of the n-th JSON line, then ends it.
 CRASH_AT = os.environ.get("RFI_TEST_CRASH_AT", "")
 CRASH_EXIT_STATUS = 86
+
+# The finish reason of a crawl stopped by a write error (a full, broken or read-only disk).
+WRITE_ERROR = "write_error"
+# SQLite's primary result codes that mean the same for the store: full, I/O error, read-only.
+_SQLITE_WRITE_ERRORS = frozenset(
+    {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY}
+)
+
+
+class ExportStopped(DropItem):
+    """An item not exported because a write error stopped the exports (it stays pending)."""
+
+
+def stops_exports(error: BaseException) -> bool:
+    """A write error of the export path: ENOSPC, EDQUOT, EIO or EROFS, or SQLite's
+    full, I/O or read-only errors from the store."""
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        return code is not None and (code & 0xFF) in _SQLITE_WRITE_ERRORS
+    return is_write_error(error)
+
+
+def describe(error: BaseException) -> str:
+    """One line naming the file and the error (errno or SQLite's code)."""
+    if isinstance(error, sqlite3.Error):
+        return f"the state store: {error} ({getattr(error, 'sqlite_errorname', 'SQLITE_ERROR')})"
+    return str(error)  # "[Errno 28] No space left on device: '<path>'"
 
 
 class ValidationPipeline:
@@ -116,6 +146,14 @@ class ArchivePipeline:
     if 1 happened, is deleted (:meth:`settle_intents`: the article, still pending,
     is exported again, maybe at another path). So whatever the moment of a kill,
     each article ends in ``items.jsonl`` once, with one complete file.
+
+    A write error (a full, broken or read-only disk: :func:`stops_exports`) stops
+    the exports at once: the JSON line is cut back (``JsonLinesFile.append``), the
+    article's file removed, its URL never batched; the error is logged once,
+    ``rfi/write_error`` counted, and the spider closed with the finish reason
+    ``write_error``. Every later item is dropped untouched (:class:`ExportStopped`,
+    left pending for the next run), and nothing more is written but the store's
+    record of the lines that did land.
     """
 
     def __init__(
@@ -145,12 +183,16 @@ class ArchivePipeline:
         self.jsonl_path = output_dir / "items.jsonl"
         self.offset_key = f"jsonl_size:{self.jsonl_path.resolve()}"
         self.exports_started = 0
+        self.crawler: Crawler | None = None
+        # The write error that stopped the exports, and whether the store raised it.
+        self.stopped: BaseException | None = None
+        self.store_failed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         settings = crawler.settings
         output_dir, state_dir = output_dirs(settings)
-        return cls(
+        pipeline = cls(
             output_dir,
             state_dir,
             crawler.stats,
@@ -160,6 +202,8 @@ class ArchivePipeline:
             batch_size=settings.getint("RFI_STATE_BATCH"),
             batch_seconds=settings.getfloat("RFI_STATE_BATCH_SECONDS"),
         )
+        pipeline.crawler = crawler
+        return pipeline
 
     def open_spider(self) -> None:
         self.log_where()
@@ -170,9 +214,15 @@ class ArchivePipeline:
         self.files = SeedFiles(self.output_dir / "articles", fsync=self.fsync)
         self.intents = IntentLog(self.state_dir / "intents.log", fsync=self.fsync)
         with self.lock:
-            self.move_torn_line_aside()
-            self.jsonl = JsonLinesFile(self.jsonl_path, fsync=self.fsync)
-            self.reconcile()
+            try:
+                self.move_torn_line_aside()
+                self.jsonl = JsonLinesFile(self.jsonl_path, fsync=self.fsync)
+                self.reconcile()
+            except (OSError, sqlite3.Error) as error:
+                if not stops_exports(error):
+                    raise
+                self.stop(error, close=False)  # the engine is not open yet: CloseSpider
+                raise CloseSpider(WRITE_ERROR) from error
             self.settle_intents()
             removed = self.files.remove_leftovers()
             if removed:
@@ -268,10 +318,45 @@ class ArchivePipeline:
                 )
         self.intents.clear()
 
+    def stop(self, error: BaseException, close: bool = True) -> None:
+        """The first write error: log it, count it, and close the spider (``write_error``)."""
+        self.stopped = error
+        self.store_failed = isinstance(error, sqlite3.Error)
+        self.stats.inc_value("rfi/write_error")
+        logger.error(
+            "write error, crawl stopped: %s. Nothing unwritten is recorded as exported;"
+            " free space (or fix the disk) and run again: the next run repairs and goes on",
+            describe(error),
+        )
+        if not close or self.crawler is None:
+            return
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # no crawl is running: the pipeline is used on its own
+            return
+        deferred_from_coro(engine.close_spider_async(reason=WRITE_ERROR))
+
     def close_spider(self) -> None:
+        if not hasattr(self, "jsonl"):  # open_spider stopped on a write error
+            self.intents.close()
+            self.lock.close()
+            self.store.close()
+            return
         with self.lock:  # no export is under way: every intent is settled
-            self.catch_up()
-            self.commit()
+            if not self.stopped:
+                self.catch_up()
+            if not self.store_failed:  # the lines that did land, once more if it failed
+                try:
+                    self.commit()
+                except sqlite3.Error as error:
+                    if not stops_exports(error):
+                        raise
+                    logger.warning(
+                        "could not record %d exported article(s) in the state (%s): the next"
+                        " run records them from items.jsonl",
+                        len(self.batch),
+                        describe(error),
+                    )
             self.intents.clear()
         self.intents.close()
         self.jsonl.close()
@@ -286,34 +371,64 @@ class ArchivePipeline:
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         url = adapter["url"]
+        if self.stopped:
+            self.stats.inc_value("rfi/dropped/write_error")
+            raise ExportStopped(f"not exported (write error): {url}", log_level="DEBUG")
         with self.lock:
-            self.catch_up()
-            if url in self.batch_urls or url in self.store:
-                self.stats.inc_value("rfi/duplicates")
-                raise DropItem(f"already exported: {url}", log_level="DEBUG")
-            self.exports_started += 1
-            published_at = adapter["published_at"]
-            self.intents.record(url, seed_file_name(url, published_at))
-            self.crash_point("intent")
-            path = self.files.write(url, published_at, seed_record(adapter))
-            self.crash_point("file")
-            line = serialize_line(item)
-            if CRASH_AT and f"torn:{self.exports_started}" == CRASH_AT:
-                self.jsonl.append(line[: len(line) // 2])
-                os._exit(CRASH_EXIT_STATUS)
-            self.known_size = self.jsonl.append(line)
-            self.crash_point("line")
-            if not self.batch:
-                self.batch_started = time.monotonic()
-            self.batch.append((url, adapter["source"]))
-            self.batch_urls.add(url)
-            if (
-                len(self.batch) >= self.batch_size
-                or time.monotonic() - self.batch_started >= self.batch_seconds
-            ):
-                self.commit()
+            try:
+                path = self.export(item, adapter, url)
+            except (OSError, sqlite3.Error) as error:
+                if not stops_exports(error):
+                    raise
+                self.stop(error)
+                self.stats.inc_value("rfi/dropped/write_error")
+                raise ExportStopped(
+                    f"not exported (write error): {url}", log_level="DEBUG"
+                ) from error
+            try:
+                if not self.batch:
+                    self.batch_started = time.monotonic()
+                self.batch.append((url, adapter["source"]))
+                self.batch_urls.add(url)
+                if (
+                    len(self.batch) >= self.batch_size
+                    or time.monotonic() - self.batch_started >= self.batch_seconds
+                ):
+                    self.commit()
+            except sqlite3.Error as error:  # its line landed: exported, recorded next run
+                if not stops_exports(error):
+                    raise
+                self.stop(error)
             self.crash_point("store")
         self.stats.inc_value("rfi/exported")
         self.stats.inc_value(f"rfi/exported/source/{adapter['source']}")
         logger.debug("exported %s to %s", url, path)
         return item
+
+    def export(self, item: Any, adapter: ItemAdapter, url: str) -> Path:
+        """Steps 0 to 2 of one export, under the lock; returns the file's path.
+
+        A duplicate raises DropItem. A failed JSON line removes the article's file
+        and raises: nothing of the article is then recorded.
+        """
+        self.catch_up()
+        if url in self.batch_urls or url in self.store:
+            self.stats.inc_value("rfi/duplicates")
+            raise DropItem(f"already exported: {url}", log_level="DEBUG")
+        self.exports_started += 1
+        published_at = adapter["published_at"]
+        self.intents.record(url, seed_file_name(url, published_at))
+        self.crash_point("intent")
+        path = self.files.write(url, published_at, seed_record(adapter))
+        self.crash_point("file")
+        line = serialize_line(item)
+        if CRASH_AT and f"torn:{self.exports_started}" == CRASH_AT:
+            self.jsonl.append(line[: len(line) // 2])
+            os._exit(CRASH_EXIT_STATUS)
+        try:
+            self.known_size = self.jsonl.append(line)
+        except OSError:
+            path.unlink(missing_ok=True)  # a file without its line is no export
+            raise
+        self.crash_point("line")
+        return path

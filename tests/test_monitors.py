@@ -162,3 +162,9 @@ def test_pipeline_duplicates_pass_the_items_monitor_of_a_crawl(tmp_path: Path) -
     assert (result.stat("rfi/exported"), result.stat("rfi/duplicates")) == (0, 5)
     assert "'rfi/monitors/items': 'passed'" in result.log
     assert "rfi_cn QA monitors passed" in result.log
+
+
+def test_a_crawl_stopped_by_a_write_error_fails_and_says_why() -> None:
+    found = results(good_stats(**{"rfi/write_error": 1}), reason="write_error")["finish reason"]
+    assert found.status == "failed"
+    assert found.detail.startswith("write_error (1 write error: exports stopped at the first")

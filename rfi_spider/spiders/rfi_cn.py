@@ -56,6 +56,7 @@ from rfi_spider.loaders import load_article
 from rfi_spider.localsite import LocalSite
 from rfi_spider.mirrors import BadFeedError, read_feed
 from rfi_spider.page import ArticlePage
+from rfi_spider.pipelines import ExportStopped
 from rfi_spider.processors import PARIS, iso_utc, unique
 from rfi_spider.runtime import default_output_dir
 from rfi_spider.sample_site import EDITION_SECTIONS as SAMPLE_SECTIONS
@@ -410,8 +411,11 @@ class RfiCnSpider(scrapy.Spider):
         self.article_finished(site_url, produced)
         yield from self.next_articles()
 
-    def on_item_done(self, item: Any) -> None:
-        """An item went through the pipelines (exported or dropped): its article is done."""
+    def on_item_done(self, item: Any, exception: BaseException | None = None) -> None:
+        """An item went through the pipelines (exported or dropped): its article is done.
+        One a write error kept from being exported stays pending, for the next run."""
+        if isinstance(exception, ExportStopped):
+            return
         if isinstance(item, ArticleItem) and item.get("url"):
             self.pending.done(item["url"])
             requested = self.aliases.pop(item["url"], None)
