@@ -418,11 +418,14 @@ def read_seed_files(
             continue
         try:
             record = seedfile.read(text)
-        except ValueError as error:  # SeedFormatError, or a timestamp of too many digits
+        except seedfile.SeedFormatError as error:
             report.add("bad-file", where, str(error))
             continue
+        except ValueError:  # a timestamp of more digits than Python converts
+            report.add("bad-file", where, "line 1: timestamp out of range")
+            continue
         if _ms_time(record.ms) is None:
-            report.add("bad-file", where, f"line 1: timestamp {record.ms} is out of range")
+            report.add("bad-file", where, "line 1: timestamp out of range")
             continue
         key = canonical_url(record.url) or record.url
         yield SeedFile(path, where, record.url, key, record.ms, record.title), record
