@@ -350,7 +350,7 @@ def read_items(
     Raises :class:`CannotCheckError` when the file cannot be read.
     """
     try:
-        with path.open("rb") as handle:
+        with path.open("rb", buffering=_SKIP_CHUNK) as handle:
             for number, (raw, size) in enumerate(read_lines(handle, max_line_bytes), 1):
                 report.lines = number
                 item = _line_item(raw, size, f"{path.name}:{number}", report, max_line_bytes)

@@ -198,9 +198,10 @@ def test_unreadable_items_file_exits_2_with_one_line(tmp_path: Path) -> None:
     html = tmp_path / "report.html"
     done = run_qa(str(archive), "--html", str(html))
     assert done.returncode == 2, done.stdout + done.stderr
-    assert done.stderr.strip().splitlines() == [
-        f"QA could not check: cannot read {archive / 'items.jsonl'}: Input/output error"
-    ]
+    message = done.stderr.strip().splitlines()
+    assert len(message) == 1, done.stderr
+    # Input/output error (or, where /proc forbids it, permission denied): one line.
+    assert message[0].startswith(f"QA could not check: cannot read {archive / 'items.jsonl'}: ")
     assert "QA FAILED" not in done.stdout and not html.exists()
 
 
@@ -357,11 +358,11 @@ def test_compare_escapes_titles_urls_and_sources_in_the_page(tmp_path: Path) -> 
     assert done.returncode == 1, done.stdout + done.stderr  # schema problems, no crash
     assert "Only in the other (1)" in done.stdout and "Titles that differ (1)" in done.stdout
     page = html.read_text(encoding="utf-8")
+    for markup in ("<script", "<img", "<b "):
+        assert markup not in page, f"raw {markup!r} in the page"
     section = page[page.index("<h2>Compared with") :]
     # The comparison's tables do show the hostile values, escaped.
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section
     assert "&lt;b onmouseover=alert(3)&gt;x&lt;/b&gt;" in section
     assert "&quot;&gt;&lt;img src=x onerror=alert(&quot;url&quot;)&gt;" in section
     assert "Compared with " + str(tmp_path / "&lt;script&gt;alert(&quot;root&quot;)") in section
-    for markup in ("<script", "<img", "<b "):
-        assert markup not in page, f"raw {markup!r} in the page"
