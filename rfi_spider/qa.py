@@ -7,6 +7,11 @@ as a web page. ``scrapy qa`` (``commands/qa.py``) is a thin wrapper.
 
 Archives written by other tools are read too: a folder of seed-style ``*.txt``
 or ``*.md`` files with no ``items.jsonl`` is checked on its files alone.
+
+A hostile export is reported, never a crash: over-long lines are skipped unread
+(``max_line_bytes``), deep nesting, huge integers, lone surrogates and times that
+cannot be converted are findings, and every value shown is passed through
+:func:`visible`. An archive that cannot be read raises :class:`CannotCheckError`.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import unquote
 
 from lxml import html as lxml_html
@@ -35,6 +40,15 @@ ITEMS_FILE = "items.jsonl"
 ARTICLES_DIR = "articles"
 SEED_SUFFIXES = (".txt", ".md")
 EARLIEST_YEAR = 2000
+# Longest line of items.jsonl (and largest seed-style file) read, in bytes; longer ones
+# are findings, skipped without being held in memory. RFI_QA_MAX_LINE_BYTES overrides it.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+# An item is an object of strings and lists of strings: deeper lines, longer integers
+# are refused before anything else reads them.
+MAX_DEPTH = 32
+MAX_INT_DIGITS = 100
+# Over this share of the items from mirrors (source other than rfi.fr), the report warns.
+MIRROR_WARN_SHARE = 0.5
 # Longer spans are tabled per month in the terminal (the web page charts up to two years).
 TEXT_MAX_DAYS = 62
 TIMESTAMPS = ("published_at", "modified_at", "crawled_at")
@@ -44,10 +58,11 @@ FILE_FIELDS = ("url", "title", "published_at", "date_text", "lead_image", "summa
 # Each kind of problem, in report order, with its heading.
 KINDS = {
     "empty": "nothing to check",
+    "too-long": "lines too long to read",
     "not-json": "lines that are not JSON objects",
     "schema": "items that break the schema",
     "duplicate": "duplicate article URLs",
-    "date": "dates in the future or before 2000",
+    "date": "dates in the future, before 2000 or out of range",
     "no-file": "items without a seed-style file",
     "no-item": "files without an item",
     "bad-file": "files that are not valid seed-style files",
@@ -55,6 +70,28 @@ KINDS = {
 }
 
 _DATE_DIV = re.compile(r"^<div>(\d{2}/\d{2}/\d{4} - \d{2}:\d{2})</div>")
+# What must not reach a terminal (or the page) as itself: C0 and C1 controls (ESC, CSI
+# 0x9b, CR, LF...), bidi marks, embeddings, overrides and isolates, line and paragraph
+# separators, and surrogates (which UTF-8 cannot even encode).
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class CannotCheckError(Exception):
+    """The archive could not be read (a file or folder gave an OS error)."""
+
+
+def visible(text: str) -> str:
+    """``text`` with each control, bidi or surrogate code point written as an escape
+    (``\\x1b``, ``\\u202e``), so that it cannot act on a terminal or flip the text."""
+    return _INVISIBLE.sub(_escape_char, text)
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 @dataclass(frozen=True)
@@ -66,7 +103,7 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"[{self.kind}] {self.where}: {self.message}"
+        return f"[{self.kind}] {visible(self.where)}: {visible(self.message)}"
 
 
 @dataclass(frozen=True)
@@ -154,6 +191,20 @@ class Report:
         counts = Counter(str(r.get("source") or "(not recorded)") for r in self.records)
         return counts.most_common()
 
+    def mirror_warning(self) -> str | None:
+        """A warning when mirrors (a ``source`` other than rfi.fr) supplied most items."""
+        if not self.has_items_file or not self.records:
+            return None
+        total = len(self.records)
+        mirrored = sum(1 for r in self.records if r.get("source") not in (None, SITE_SOURCE))
+        if mirrored <= total * MIRROR_WARN_SHARE:
+            return None
+        counts = ", ".join(f"{source} {count}" for source, count in self.sources())
+        return (
+            f"Warning: mirrors supplied {mirrored} of {total} items "
+            f"({mirrored / total:.0%}), not {SITE_SOURCE}; per source: {counts}"
+        )
+
 
 def readable(url: str) -> str:
     """A URL as a person reads it: percent-escapes decoded (同 not %E5%90%8C)."""
@@ -165,13 +216,38 @@ def _filled(value: Any) -> bool:
 
 
 def _parse_time(value: Any) -> datetime | None:
+    """The time in UTC; None when it is not one, or is not a time in UTC and Paris
+    (year 1 or 9999 with an offset)."""
     if not isinstance(value, str):
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        parsed.astimezone(PARIS)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _out_of_range(value: Any) -> bool:
+    """An ISO 8601 time that cannot be converted to UTC or Paris time."""
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return _parse_time(value) is None
+
+
+def _ms_time(ms: int) -> datetime | None:
+    """A seed-style file's milliseconds as a UTC time; None when out of range."""
+    try:
+        when = datetime.fromtimestamp(ms / 1000, tz=UTC)
+        when.astimezone(PARIS)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return when
 
 
 def _paris_day(value: Any) -> date | None:
@@ -203,31 +279,113 @@ def _date_problem(when: datetime, now: datetime) -> str | None:
 
 
 # --- reading -------------------------------------------------------------------
-def read_items(path: Path, report: Report) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line number, object)`` of each line that is a JSON object; the others are findings."""
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            report.lines = number
-            where = f"{path.name}:{number}"
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                report.add("not-json", where, f"not UTF-8 ({error.reason} at byte {error.start})")
-                continue
-            if not text.strip():
-                report.add("not-json", where, "empty line")
-                continue
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as error:
-                report.add("not-json", where, f"not JSON ({error.msg} at column {error.colno})")
-                continue
-            if not isinstance(value, dict):
-                report.add("not-json", where, f"a JSON {type(value).__name__}, not an object")
-                continue
-            if not raw.endswith(b"\n"):
-                report.add("not-json", where, "last line has no newline (a torn write?)")
-            yield number, value
+_SKIP_CHUNK = 1024 * 1024
+
+
+def read_lines(handle: BinaryIO, max_bytes: int) -> Iterator[tuple[bytes | None, int]]:
+    """``(line, size)`` of each line; ``(None, size)`` for a line of more than
+    ``max_bytes`` bytes (newline not counted), read past in chunks and never held whole."""
+    while True:
+        raw = handle.readline(max_bytes + 1)
+        if not raw:
+            return
+        if len(raw) <= max_bytes or raw.endswith(b"\n"):
+            yield raw, len(raw.rstrip(b"\n"))
+            continue
+        size = len(raw)
+        while not raw.endswith(b"\n"):
+            raw = handle.readline(_SKIP_CHUNK)
+            if not raw:
+                break
+            size += len(raw)
+        yield None, size - raw.endswith(b"\n")
+
+
+def _refuse_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(digits.lstrip('-'))} digits")
+    return int(digits)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _shape_problem(value: Any) -> str | None:
+    """Why a parsed line is no item QA can read: nested too deep, or a lone surrogate."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels"
+        if isinstance(node, dict):
+            stack.extend((key, depth) for key in node)
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+        elif isinstance(node, str) and (match := _SURROGATE.search(node)):
+            return f"a lone surrogate ({visible(match.group())}) in a string: not Unicode text"
+    return None
+
+
+def parse_line(text: str) -> tuple[Any, str | None]:
+    """``(value, None)`` for a line of JSON QA can read, else ``(None, why not)``."""
+    try:
+        value = json.loads(text, parse_int=_refuse_int, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        return None, f"not JSON ({error.msg} at column {error.colno})"
+    except RecursionError:
+        return None, "not JSON that can be read (nested too deep)"
+    except ValueError as error:
+        return None, f"not JSON that can be read ({error})"
+    problem = _shape_problem(value)
+    return (None, f"not JSON that can be read ({problem})") if problem else (value, None)
+
+
+def read_items(
+    path: Path, report: Report, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` of each line that is a JSON object; the others are findings.
+
+    Raises :class:`CannotCheckError` when the file cannot be read.
+    """
+    try:
+        with path.open("rb", buffering=_SKIP_CHUNK) as handle:
+            for number, (raw, size) in enumerate(read_lines(handle, max_line_bytes), 1):
+                report.lines = number
+                item = _line_item(raw, size, f"{path.name}:{number}", report, max_line_bytes)
+                if item is not None:
+                    yield number, item
+    except OSError as error:
+        raise CannotCheckError(f"cannot read {path}: {error.strerror or error}") from error
+
+
+def _line_item(
+    raw: bytes | None, size: int, where: str, report: Report, max_line_bytes: int
+) -> dict[str, Any] | None:
+    """The JSON object a line holds; None, and a finding, when it holds none."""
+    if raw is None:
+        limit = f"the limit of {max_line_bytes} (RFI_QA_MAX_LINE_BYTES)"
+        report.add("too-long", where, f"{size} bytes, over {limit}: not read")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        report.add("not-json", where, f"not UTF-8 ({error.reason} at byte {error.start})")
+        return None
+    if not text.strip():
+        report.add("not-json", where, "empty line")
+        return None
+    value, problem = parse_line(text)
+    if problem:
+        report.add("not-json", where, problem)
+        return None
+    if not isinstance(value, dict):
+        report.add("not-json", where, f"a JSON {type(value).__name__}, not an object")
+        return None
+    if not raw.endswith(b"\n"):
+        report.add("not-json", where, "last line has no newline (a torn write?)")
+    return value
 
 
 def find_seed_files(root: Path) -> list[Path]:
@@ -242,18 +400,32 @@ def find_seed_files(root: Path) -> list[Path]:
 
 
 def read_seed_files(
-    paths: Iterable[Path], root: Path, report: Report
+    paths: Iterable[Path], root: Path, report: Report, max_bytes: int = MAX_LINE_BYTES
 ) -> Iterator[tuple[SeedFile, seedfile.SeedRecord]]:
     """Each file that parses, with what it holds; the others are findings."""
     for path in paths:
         where = path.relative_to(root).as_posix()
         try:
-            record = seedfile.read(path.read_text(encoding="utf-8"))
+            size = path.stat().st_size
+            text = path.read_text(encoding="utf-8") if size <= max_bytes else None
         except UnicodeDecodeError:
             report.add("bad-file", where, "not UTF-8")
             continue
+        except OSError as error:
+            raise CannotCheckError(f"cannot read {path}: {error.strerror or error}") from error
+        if text is None:
+            report.add("bad-file", where, f"{size} bytes, over the limit of {max_bytes}: not read")
+            continue
+        try:
+            record = seedfile.read(text)
         except seedfile.SeedFormatError as error:
             report.add("bad-file", where, str(error))
+            continue
+        except ValueError:  # a timestamp of more digits than Python converts
+            report.add("bad-file", where, "line 1: timestamp out of range")
+            continue
+        if _ms_time(record.ms) is None:
+            report.add("bad-file", where, "line 1: timestamp out of range")
             continue
         key = canonical_url(record.url) or record.url
         yield SeedFile(path, where, record.url, key, record.ms, record.title), record
@@ -307,6 +479,9 @@ def check_item(item: dict[str, Any], where: str, now: datetime, report: Report) 
     for error in field_errors(item):
         report.add("schema", where, f"{error} ({label})")
     for key in TIMESTAMPS:
+        if _out_of_range(item.get(key)):
+            report.add("date", where, f"{key} {item[key]} is out of range ({label})")
+            continue
         when = _parse_time(item.get(key))
         problem = when and _date_problem(when, now)
         if problem:
@@ -393,10 +568,16 @@ class Pairing:
                 )
 
 
-def check_items_file(path: Path, pairing: Pairing, now: datetime, report: Report) -> None:
+def check_items_file(
+    path: Path,
+    pairing: Pairing,
+    now: datetime,
+    report: Report,
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> None:
     """Each line of items.jsonl: JSON, schema, dates, duplicates, its file; then files left."""
     first_line: dict[str, int] = {}
-    for number, item in read_items(path, report):
+    for number, item in read_items(path, report, max_line_bytes):
         report.records.append(slim(item, report.fields))
         where = f"{path.name}:{number}"
         check_item(item, where, now, report)
@@ -418,14 +599,24 @@ def check_items_file(path: Path, pairing: Pairing, now: datetime, report: Report
     pairing.check_leftovers(report)
 
 
-def check_archive(directory: str | Path, now: datetime | None = None) -> Report:
+def check_archive(
+    directory: str | Path, now: datetime | None = None, max_line_bytes: int = MAX_LINE_BYTES
+) -> Report:
     """Check an archive folder: ``items.jsonl`` and the seed-style files under ``articles/``.
 
     Without ``items.jsonl`` and ``articles/``, the seed-style files anywhere under
     the folder are read (an archive of another tool). ``now`` is the clock for
-    "in the future".
+    "in the future"; longer lines than ``max_line_bytes`` are not read. Raises
+    :class:`CannotCheckError` when a file or folder cannot be read.
     """
-    root = Path(directory)
+    try:
+        return _check_archive(Path(directory), now, max_line_bytes)
+    except OSError as error:
+        where = error.filename or directory
+        raise CannotCheckError(f"cannot read {where}: {error.strerror or error}") from error
+
+
+def _check_archive(root: Path, now: datetime | None, max_line_bytes: int) -> Report:
     now = now or datetime.now(UTC)
     report = Report(root=root, checked_at=now)
     items_path = root / ITEMS_FILE
@@ -437,13 +628,14 @@ def check_archive(directory: str | Path, now: datetime | None = None) -> Report:
     paths = find_seed_files(files_root)
     report.files = len(paths)
     if report.has_items_file:
-        files = [seed for seed, _ in read_seed_files(paths, root, report)]
+        files = [seed for seed, _ in read_seed_files(paths, root, report, max_line_bytes)]
         unreadable = set(paths) - {seed.path for seed in files}
-        check_items_file(items_path, Pairing(files, unreadable, files_root), now, report)
+        pairing = Pairing(files, unreadable, files_root)
+        check_items_file(items_path, pairing, now, report, max_line_bytes)
     elif paths:
         report.fields = FILE_FIELDS
         first: dict[str, str] = {}
-        for seed, record in read_seed_files(paths, root, report):
+        for seed, record in read_seed_files(paths, root, report, max_line_bytes):
             report.records.append(slim(file_fields(record), FILE_FIELDS))
             report.articles.setdefault(seed.key, (seed.title, record.published_at))
             check_file_alone(seed, first, now, report)
@@ -511,7 +703,8 @@ def render_comparison(comparison: Comparison, limit: int | None = 20) -> str:
     this, other = comparison.this, comparison.other
     count = len(other.articles)
     out = [
-        f"Compared with {other.root}: {count} article{'s' * (count != 1)} in its {other.counted}"
+        f"Compared with {visible(str(other.root))}: {count} article{'s' * (count != 1)} "
+        f"in its {other.counted}"
     ]
     differ = comparison.titles_differ()
     out.append(f"  in both:           {len(comparison.both)} (titles differ: {len(differ)})")
@@ -535,7 +728,8 @@ def render_comparison(comparison: Comparison, limit: int | None = 20) -> str:
         out.append(f"{heading} ({len(keys)})")
         shown = keys if limit is None else keys[:limit]
         for key in shown:
-            out.append(f"  {report.day_of(key):<10}  {report.articles[key][0]}  {readable(key)}")
+            title, url = visible(report.articles[key][0]), visible(readable(key))
+            out.append(f"  {report.day_of(key):<10}  {title}  {url}")
         if len(keys) > len(shown):
             out.append(f"  ... and {len(keys) - len(shown)} more (--all shows every one)")
     return "\n".join(out) + "\n"
@@ -548,12 +742,12 @@ def bar(count: int, most: int, width: int = 30) -> str:
 
 def render_text(report: Report, limit: int | None = 20) -> str:
     """The report for a terminal: source, tables, then the problems and the verdict."""
-    out = [f"QA of {report.root}"]
+    out = [f"QA of {visible(str(report.root))}"]
     if report.has_items_file:
         out.append(f"  {ITEMS_FILE}: {report.lines} lines, {len(report.records)} items")
     else:
         out.append(f"  no {ITEMS_FILE}: counting the seed-style files")
-    out.append(f"  seed-style files: {report.files} under {report.files_root}/")
+    out.append(f"  seed-style files: {report.files} under {visible(report.files_root)}/")
     out.append("")
     total = len(report.records)
     out.append(f"Field coverage ({total} {report.counted})")
@@ -571,7 +765,10 @@ def render_text(report: Report, limit: int | None = 20) -> str:
     out.append("")
     out.append("Sources")
     for source, count in report.sources():
-        out.append(f"  {source:<20}  {count:>6}")
+        out.append(f"  {visible(source):<20}  {count:>6}")
+    warning = report.mirror_warning()
+    if warning:
+        out.append(visible(warning))
     out.append("")
     groups = report.by_kind()
     if not groups:

@@ -1,6 +1,7 @@
 """The QA report as one self-contained web page: inline CSS and SVG, no script, no network.
 
-Every value that comes from the archive goes through :func:`html.escape`.
+Every value that comes from the archive goes through :func:`html.escape`, after
+:func:`~rfi_spider.qa.visible` (control, bidi and surrogate code points as escapes).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
-from rfi_spider.qa import KINDS, Comparison, Report, readable, verdict
+from rfi_spider.qa import KINDS, Comparison, Report, readable, verdict, visible
 from rfi_spider.schema import always_filled
 
 # Longer spans are charted per month.
@@ -26,6 +27,7 @@ h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #d5dae1; }
 .verdict { padding: .6rem 1rem; border-radius: 6px; font-weight: 600; }
 .ok { background: #e3f4e8; color: #14532d; }
 .failed { background: #fde8e8; color: #7f1d1d; }
+.warning { padding: .6rem 1rem; border-radius: 6px; background: #fdf3e1; color: #7a4b00; }
 table { border-collapse: collapse; margin: .5rem 0; }
 th, td { padding: .25rem .7rem; border-bottom: 1px solid #e5e8ec; text-align: left;
          vertical-align: top; }
@@ -42,7 +44,7 @@ svg .axis { stroke: #9aa3ae; }
 
 
 def _e(value: object) -> str:
-    return escape(str(value), quote=True)
+    return escape(visible(str(value)), quote=True)
 
 
 def _table(head: Sequence[str], rows: Iterable[Sequence[str]], css: Sequence[str] = ()) -> str:
@@ -166,6 +168,9 @@ def render_html(
         "</p>",
         f'<p class="verdict {status}" id="verdict">{_e(verdict(report))}</p>',
     ]
+    warning = report.mirror_warning()
+    if warning:
+        body.append(f'<p class="warning" id="mirror-warning">{_e(warning)}</p>')
     unit, timeline = report.timeline(HTML_MAX_DAYS)
     body += [f"<h2>Articles per {unit}</h2>", bar_chart(timeline, unit)]
     body.append(f"<h2>Field coverage ({len(report.records)} {_e(report.counted)})</h2>")

@@ -205,6 +205,9 @@ RFI_QA_MIN_ITEMS = 1
 RFI_QA_MIN_COVERAGE = {"lead_image": 0.5, "summary": 0.5}
 # Below this many exported items, the optional fields' shares are not judged.
 RFI_QA_COVERAGE_MIN_ITEMS = 5
+# scrapy qa: longest line of items.jsonl (and largest seed-style file) read, in bytes;
+# longer ones are findings, read past without being held (bounded memory).
+RFI_QA_MAX_LINE_BYTES = 16 * 1024 * 1024
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -349,8 +349,9 @@ def test_html_escapes_every_value_from_the_data(tmp_path: Path) -> None:
     report.add("schema", f"items.jsonl:1 {hostile}", f"title: {hostile}")
     page = qa_html.render_html(report)
     assert "<script" not in page
-    # In the page's title and heading, the sources table, and the problem's place and text.
-    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 5
+    # In the page's title and heading, the sources table, the mirror warning (the only
+    # source is not rfi.fr), and the problem's place and text.
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 6
 
 
 def test_long_spans_are_tabled_per_month_and_bad_dates_left_out(tmp_path: Path) -> None:

@@ -1,13 +1,16 @@
 """``scrapy qa [DIR] [--html FILE] [--compare OTHER] [--all]``: check an archive, report.
 
 Exit status 0 when nothing is wrong in DIR, 1 when anything is (a comparison
-only informs). The checks live in ``rfi_spider.qa``; the web page in
-``rfi_spider.qa_html``.
+and a warning only inform), 2 when QA could not check: a usage error, no such
+folder, a file that cannot be read, a report that cannot be written. The checks
+live in ``rfi_spider.qa``; the web page in ``rfi_spider.qa_html``.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import traceback
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,7 +38,7 @@ class Command(ScrapyCommand):
             "items.jsonl, checks the seed-style files (*.txt, *.md) found under DIR, as "
             "other tools write them. DIR defaults to RFI_OUTPUT_DIR. --compare lists the "
             "articles only one of two archives has. Exits 0 when nothing is wrong in DIR, "
-            "1 otherwise."
+            "1 when anything is, 2 when QA could not check (no such folder, unreadable file)."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -57,13 +60,33 @@ class Command(ScrapyCommand):
             raise UsageError("at most one DIR")
         assert self.settings is not None
         directory = Path(args[0] if args else self.settings.get("RFI_OUTPUT_DIR") or "output")
+        try:
+            max_line = self.settings.getint("RFI_QA_MAX_LINE_BYTES", qa.MAX_LINE_BYTES)
+        except ValueError:
+            max_line = 0
+        if max_line <= 0:
+            raise UsageError("RFI_QA_MAX_LINE_BYTES must be a whole number of bytes above 0")
         for folder in (directory, Path(opts.compare) if opts.compare else directory):
             if not folder.is_dir():
-                raise UsageError(f"{folder} is not a folder", print_help=False)
-        report = qa.check_archive(directory)
+                raise UsageError(f"{qa.visible(str(folder))} is not a folder", print_help=False)
+        try:
+            self._report(directory, opts, max_line)
+        except qa.CannotCheckError as error:
+            self._cannot_check(str(error))
+        except Exception as error:  # a fault of QA itself: not "problems found"
+            traceback.print_exc()
+            self._cannot_check(f"internal error: {type(error).__name__}: {error}")
+
+    def _cannot_check(self, message: str) -> None:
+        print(f"QA could not check: {qa.visible(message)}", file=sys.stderr)
+        self.exitcode = 2
+
+    def _report(self, directory: Path, opts: argparse.Namespace, max_line: int) -> None:
+        report = qa.check_archive(directory, max_line_bytes=max_line)
         comparison = None
         if opts.compare:
-            comparison = qa.Comparison(report, qa.check_archive(opts.compare, report.checked_at))
+            other = qa.check_archive(opts.compare, report.checked_at, max_line)
+            comparison = qa.Comparison(report, other)
         limit = None if opts.all else 20
         text = qa.render_text(report, limit=limit)
         if comparison:
@@ -72,6 +95,11 @@ class Command(ScrapyCommand):
             text = f"{body}\n{qa.render_comparison(comparison, limit=limit)}\n{last}\n"
         print(text, end="")
         if opts.html:
-            target = qa_html.write(report, Path(opts.html), limit=limit, comparison=comparison)
-            print(f"HTML report: {target}")
+            try:
+                target = qa_html.write(report, Path(opts.html), limit=limit, comparison=comparison)
+            except OSError as error:
+                raise qa.CannotCheckError(
+                    f"cannot write {opts.html}: {error.strerror or error}"
+                ) from error
+            print(f"HTML report: {qa.visible(str(target))}")
         self.exitcode = 0 if report.ok else 1
