@@ -19,9 +19,9 @@ from lxml import etree, html
 from scrapy.http import HtmlResponse
 
 from benchmarks.pages import BenchSite, Page
-from rfi_spider.canonical import SiteMap, clear_url_caches
-from rfi_spider.loaders import load_article
-from rfi_spider.page import ArticlePage, parse_html
+from rfi_spider.crawl.canonical import SiteMap, clear_url_caches
+from rfi_spider.extract.loaders import load_article
+from rfi_spider.extract.page import ArticlePage, parse_html
 
 CRAWLED_AT = "2026-11-27T12:00:00+00:00"
 _SITE = SiteMap()
@@ -34,7 +34,7 @@ def lxml_floor(page: Page) -> Any:
 
 
 def project_parse(page: Page) -> Any:
-    """The project's parse alone: ``rfi_spider.page.parse_html`` of the response's bytes."""
+    """The project's parse alone: ``rfi_spider.extract.page.parse_html`` of the response's bytes."""
     response = HtmlResponse(url=page.article.url, body=page.body)
     return parse_html(response.body, response.encoding)
 

@@ -30,10 +30,10 @@ from importlib import resources
 from urllib.parse import quote, unquote, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
-from rfi_spider.processors import PARIS
+from rfi_spider.extract.processors import PARIS
 
 SITE_ROOT = "https://www.rfi.fr"
-SAMPLE_PACKAGE = "rfi_spider.sample_site"
+SAMPLE_PACKAGE = "rfi_spider.demo.sample_site"
 
 # Where the padding goes in a template (each template has all three).
 _MENU_ANCHOR = '<ul class="m-main-nav__list">'

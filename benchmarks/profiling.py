@@ -38,9 +38,9 @@ from scrapy.http import HtmlResponse
 from benchmarks.crawl import crawl_project, serve
 from benchmarks.extraction import CRAWLED_AT, lxml_floor, sample_indices
 from benchmarks.pages import BenchSite, Page
-from rfi_spider import selectors
-from rfi_spider.loaders import load_article
-from rfi_spider.page import ArticlePage, parse_html
+from rfi_spider.extract import selectors
+from rfi_spider.extract.loaders import load_article
+from rfi_spider.extract.page import ArticlePage, parse_html
 
 # --- extraction --------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import sys
 from aiohttp import web
 
 from benchmarks.pages import BenchSite
-from rfi_spider.localsite import CHALLENGE_COOKIE, challenge_page
+from rfi_spider.demo.localsite import CHALLENGE_COOKIE, challenge_page
 
 
 def make_app(site: BenchSite, challenge: bool = False) -> web.Application:

@@ -1,4 +1,4 @@
-"""The dedupe store (``rfi_spider.state.SeenStore``): inserts and lookups at size.
+"""The dedupe store (``rfi_spider.archive.state.SeenStore``): inserts and lookups at size.
 
 Opened as the crawl opens it (``RFI_STATE_CACHE_KIB``, ``RFI_STATE_MMAP_MIB``).
 Inserts the way ``ArchivePipeline`` records exports: ``add_many`` in batches of
@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from rfi_spider import settings
-from rfi_spider.state import SeenStore
+from rfi_spider.archive.state import SeenStore
 
 _SECTIONS = ["国际", "中国", "法国", "欧洲", "亚洲", "港澳台", "专栏检索/法国报纸摘要"]
 _SLUG = "瑞典正式加入北约-成为第32个成员国"

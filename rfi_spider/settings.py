@@ -69,7 +69,7 @@ AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # A DOWNLOAD_DELAY of 0 runs as 1 ms: without a delay, Scrapy 2.19 (asyncio reactor)
 # lets more than CONCURRENT_REQUESTS_PER_DOMAIN requests out at once (politeness.py).
-ADDONS = {"rfi_spider.politeness.DelayFloor": 0}
+ADDONS = {"rfi_spider.fetch.politeness.DelayFloor": 0}
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
@@ -114,26 +114,26 @@ RFI_BROWSER_ARGS = [
 RFI_BROWSER_TIMEOUT = 30.0
 DOWNLOADER_MIDDLEWARES = {
     # Back-off and browser fallback: after decompression (590), before retries (550).
-    "rfi_spider.middlewares.BlockedPagesMiddleware": 585,
+    "rfi_spider.fetch.middlewares.BlockedPagesMiddleware": 585,
     # Scrapy's retry, waiting Retry-After first.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "rfi_spider.middlewares.RetryAfterMiddleware": 550,
+    "rfi_spider.fetch.middlewares.RetryAfterMiddleware": 550,
 }
 # scrapy-playwright's handler, started only at the first browser request; every
 # other request goes through Scrapy's own HTTP stack.
 DOWNLOAD_HANDLERS = {
-    "http": "rfi_spider.browser.LazyPlaywrightDownloadHandler",
-    "https": "rfi_spider.browser.LazyPlaywrightDownloadHandler",
+    "http": "rfi_spider.fetch.browser.LazyPlaywrightDownloadHandler",
+    "https": "rfi_spider.fetch.browser.LazyPlaywrightDownloadHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 # Launch options are built at start from RFI_BROWSER_PATH and RFI_BROWSER_ARGS
-# (rfi_spider.browser.launch_options); entries set here override them.
+# (rfi_spider.fetch.browser.launch_options); entries set here override them.
 PLAYWRIGHT_LAUNCH_OPTIONS: dict[str, object] = {}
 # One browser context, one page at a time; scrapy-playwright closes each page after use.
 PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 1
 # The browser downloads no images, fonts or media.
-PLAYWRIGHT_ABORT_REQUEST = "rfi_spider.browser.skip_heavy_resources"
+PLAYWRIGHT_ABORT_REQUEST = "rfi_spider.fetch.browser.skip_heavy_resources"
 # The browser sends its own headers, not Scrapy's: a Chromium User-Agent that agrees
 # with what its JavaScript reports (challenges compare them).
 PLAYWRIGHT_PROCESS_REQUEST_HEADERS = None
@@ -159,15 +159,15 @@ RFI_STATE_BATCH_SECONDS = 2.0
 # Scrapy's duplicate filter, except that when a job resumes (-s JOBDIR=...) what the
 # spider asks again (the articles an interrupted run left, the listings, the mirrors) gets
 # past the fingerprints that run left: a request in flight at a kill is not lost.
-DUPEFILTER_CLASS = "rfi_spider.dupefilter.ResumableDupeFilter"
+DUPEFILTER_CLASS = "rfi_spider.crawl.dupefilter.ResumableDupeFilter"
 DOWNLOADER_MIDDLEWARES = {
     **DOWNLOADER_MIDDLEWARES,
     # Scrapy's offsite filter, which also says when a page redirects off the site.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-    "rfi_spider.middlewares.OffsiteMiddleware": 50,
+    "rfi_spider.fetch.middlewares.OffsiteMiddleware": 50,
     # HTML pages in the charset they really use (one that says UTF-8 and is not), without
     # NUL bytes: after decompression (590), before anything reads the page (585).
-    "rfi_spider.htmlbytes.HtmlBytesMiddleware": 587,
+    "rfi_spider.fetch.htmlbytes.HtmlBytesMiddleware": 587,
 }
 # Pages per browser context: then it is closed and a fresh one started, as long-lived
 # Playwright contexts leak memory; 0: one context for the whole crawl.
@@ -175,12 +175,12 @@ RFI_BROWSER_CONTEXT_PAGES = 100
 
 # --- processing ----------------------------------------------------------------
 ITEM_PIPELINES = {
-    "rfi_spider.pipelines.ValidationPipeline": 100,
-    "rfi_spider.pipelines.ArchivePipeline": 800,
+    "rfi_spider.archive.pipelines.ValidationPipeline": 100,
+    "rfi_spider.archive.pipelines.ArchivePipeline": 800,
 }
 EXTENSIONS = {
-    "rfi_spider.extensions.CrawlSummary": 900,
-    "rfi_spider.extensions.QualityMonitors": 910,
+    "rfi_spider.quality.extensions.CrawlSummary": 900,
+    "rfi_spider.quality.extensions.QualityMonitors": 910,
 }
 # No Scrapy feed by default: ArchivePipeline writes the JSON Lines file itself, so that
 # a line is written before its URL is recorded (crash safety). Feeds asked for (-o, -O,
@@ -190,8 +190,8 @@ FEEDS: dict[str, dict] = {}
 FEED_EXPORT_FIELDS = list(FIELDS)
 # Local feed files are created like the exports: 0644 less the umask (exporters.FILE_MODE).
 FEED_STORAGES = {
-    "": "rfi_spider.exporters.FileFeedStorage",
-    "file": "rfi_spider.exporters.FileFeedStorage",
+    "": "rfi_spider.archive.exporters.FileFeedStorage",
+    "file": "rfi_spider.archive.exporters.FileFeedStorage",
 }
 
 # --- quality checks (QA) --------------------------------------------------------

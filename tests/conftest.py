@@ -114,3 +114,13 @@ def start_crawl(
     command, environment = crawl_command(output, *args, settings=settings)
     with log.open("wb") as sink:
         return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=sink, stderr=sink)
+
+
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under ``tests/e2e/`` (subprocess crawls, servers, the browser) ``e2e``."""
+    for item in items:
+        if E2E in Path(item.fspath).resolve().parents:
+            item.add_marker(pytest.mark.e2e)

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from html import escape
 from importlib import resources
 
-from rfi_spider.localsite import LocalSite, route_key
-from rfi_spider.processors import PARIS
+from rfi_spider.demo.localsite import LocalSite, route_key
+from rfi_spider.extract.processors import PARIS
 
 SITE = "https://www.rfi.fr"
 ROBOTS_ALLOW_ALL = "User-agent: *\nAllow: /\n"
 
-_SAMPLE = resources.files("rfi_spider.sample_site")
+_SAMPLE = resources.files("rfi_spider.demo.sample_site")
 _ROUTES: dict[str, str] = json.loads(_SAMPLE.joinpath("routes.json").read_text(encoding="utf-8"))
 (_A1_PATH,) = [path for path, name in _ROUTES.items() if name.startswith("article_a1_")]
 _A1_HTML = _SAMPLE.joinpath(_ROUTES[_A1_PATH]).read_text(encoding="utf-8")

@@ -3,7 +3,7 @@
 Exit status 0 when nothing is wrong in DIR, 1 when anything is (a comparison
 and a warning only inform), 2 when QA could not check: a usage error, no such
 folder, a file that cannot be read, a report that cannot be written. The checks
-live in ``rfi_spider.qa``; the web page in ``rfi_spider.qa_html``.
+live in ``rfi_spider.quality.qa``; the web page in ``rfi_spider.quality.qa_html``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from rfi_spider import qa, qa_html
+from rfi_spider.quality import qa, qa_html
 
 
 class Command(ScrapyCommand):

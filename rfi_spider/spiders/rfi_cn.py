@@ -44,25 +44,31 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.job import job_dir
 from twisted.python.failure import Failure
 
-from rfi_spider import selectors as sel
-from rfi_spider.canonical import SITE_ROOT, SiteMap, article_date, canonical_url, is_article_url
-from rfi_spider.dupefilter import REFETCH
+from rfi_spider.archive.pipelines import ExportStopped
+from rfi_spider.archive.state import PendingArticles, SeenStore, output_dirs
+from rfi_spider.crawl.canonical import (
+    SITE_ROOT,
+    SiteMap,
+    article_date,
+    canonical_url,
+    is_article_url,
+)
+from rfi_spider.crawl.dupefilter import REFETCH
+from rfi_spider.crawl.jobdir import close_job, open_job
+from rfi_spider.crawl.urlset import UrlSet
+from rfi_spider.demo.localsite import LocalSite
+from rfi_spider.demo.sample_site import EDITION_SECTIONS as SAMPLE_SECTIONS
+from rfi_spider.demo.sample_site import MIRROR_FEEDS as SAMPLE_MIRROR_FEEDS
 from rfi_spider.editions import CN, EDITIONS, Edition, edition_of
-from rfi_spider.entrypage import mirror_item
+from rfi_spider.extract import selectors as sel
+from rfi_spider.extract.listing import read_links
+from rfi_spider.extract.loaders import load_article
+from rfi_spider.extract.page import ArticlePage
+from rfi_spider.extract.processors import PARIS, iso_utc, unique
 from rfi_spider.items import ArticleItem
-from rfi_spider.jobdir import close_job, open_job
-from rfi_spider.listing import read_links
-from rfi_spider.loaders import load_article
-from rfi_spider.localsite import LocalSite
-from rfi_spider.mirrors import BadFeedError, read_feed
-from rfi_spider.page import ArticlePage
-from rfi_spider.pipelines import ExportStopped
-from rfi_spider.processors import PARIS, iso_utc, unique
+from rfi_spider.mirrors.entrypage import mirror_item
+from rfi_spider.mirrors.feeds import BadFeedError, read_feed
 from rfi_spider.runtime import default_output_dir
-from rfi_spider.sample_site import EDITION_SECTIONS as SAMPLE_SECTIONS
-from rfi_spider.sample_site import MIRROR_FEEDS as SAMPLE_MIRROR_FEEDS
-from rfi_spider.state import PendingArticles, SeenStore, output_dirs
-from rfi_spider.urlset import UrlSet
 
 logger = logging.getLogger(__name__)
 

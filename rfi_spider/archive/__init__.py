@@ -1,0 +1,1 @@
+"""The archive: state, exporters, seed-style files, pipelines."""

@@ -1,0 +1,281 @@
+"""The two exports: the JSON Lines file and the seed-style text files.
+
+Both write so that a killed process leaves no half file behind: a JSON line
+goes out in one ``write`` on an ``O_APPEND`` descriptor, a text file is
+written to a temporary name and renamed into place. Every file they write,
+and Scrapy's feed files (:class:`FileFeedStorage`), is created with
+:data:`FILE_MODE` less the umask.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import json
+import logging
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy.exporters import JsonLinesItemExporter
+from scrapy.extensions import feedexport
+
+from rfi_spider.archive import seedfile
+from rfi_spider.extract.processors import PARIS
+from rfi_spider.items import FIELDS
+
+logger = logging.getLogger(__name__)
+
+# The mode of every file an export creates (items.jsonl, seed-style files, a torn line
+# moved aside, feed files), less the umask as open() applies it: 0644 under umask 022.
+FILE_MODE = 0o644
+
+
+def create_new(directory: Path, suffix: str) -> tuple[int, Path]:
+    """A new file of a random name in ``directory``, open for writing (:data:`FILE_MODE`)."""
+    while True:
+        path = directory / f"{secrets.token_hex(8)}{suffix}"
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+            return os.open(path, flags, FILE_MODE), path
+        except FileExistsError:
+            continue
+
+
+class FileFeedStorage(feedexport.FileFeedStorage):
+    """Scrapy's local feed files (``-o``, ``-O``, ``FEEDS``), created with :data:`FILE_MODE`."""
+
+    def open(self, spider: Any) -> Any:
+        path = Path(self.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC
+        flags |= os.O_APPEND if "a" in self.write_mode else os.O_TRUNC
+        return os.fdopen(os.open(path, flags, FILE_MODE), self.write_mode)
+
+
+# Write errors that stop a crawl (the disk is full, broken or read-only): retrying
+# cannot help, and every later export would fail the same way.
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
+
+
+def is_write_error(error: BaseException) -> bool:
+    """An ``OSError`` whose errno is one of :data:`WRITE_ERRNOS`."""
+    return isinstance(error, OSError) and error.errno in WRITE_ERRNOS
+
+
+def naming(error: OSError, path: str | os.PathLike[str]) -> OSError:
+    """A copy of ``error`` (same errno) naming ``path`` when it names no file
+    (``os.write`` gives none): raise it ``from error``."""
+    return OSError(error.errno, error.strerror, error.filename or os.fspath(path))
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (``os.write`` may write less; the next call raises)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def serialize_line(item: Any) -> bytes:
+    """One JSON line (UTF-8, not ASCII-escaped) with the exported fields in spec order."""
+    buffer = io.BytesIO()
+    exporter = JsonLinesItemExporter(buffer, fields_to_export=list(FIELDS), ensure_ascii=False)
+    exporter.export_item(item)
+    return buffer.getvalue()
+
+
+class JsonLinesFile:
+    """``items.jsonl``, appended one whole line per write."""
+
+    def __init__(self, path: str | os.PathLike[str], fsync: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fsync = fsync
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+
+    def append(self, line: bytes) -> int:
+        """Append one line; returns the file's size after it.
+
+        On an error (a full disk) the file is cut back to its size before the line,
+        so no torn line stays behind; the error, naming the file, is raised. If even
+        that fails, the torn line stays for the next run's repair at start. Callers
+        hold the export lock: no other job appends meanwhile.
+        """
+        before = os.fstat(self._fd).st_size
+        try:
+            write_all(self._fd, line)
+            if self.fsync:
+                os.fsync(self._fd)
+        except OSError as error:
+            try:
+                os.ftruncate(self._fd, before)
+            except OSError:
+                logger.warning(
+                    "could not cut %s back to %d bytes after a failed write", self.path, before
+                )
+            raise naming(error, self.path) from error
+        return os.fstat(self._fd).st_size
+
+    def size(self) -> int:
+        return os.fstat(self._fd).st_size
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def repair_torn_tail(path: Path) -> Path | None:
+    """Move a last line without its newline (a killed write) aside; returns where to.
+
+    The torn bytes go to ``<name>.torn-<time>`` next to the file, never silently
+    kept nor silently lost. If they cannot be written there (a full disk), the side
+    file is removed again, the file is left as it was, and the error is raised.
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    with path.open("rb+") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(size - 1)
+        if handle.read(1) == b"\n":
+            return None
+        start = size
+        chunk = 65536
+        while start > 0:
+            step = min(chunk, start)
+            handle.seek(start - step)
+            block = handle.read(step)
+            newline = block.rfind(b"\n")
+            if newline >= 0:
+                start = start - step + newline + 1
+                break
+            start -= step
+        handle.seek(start)
+        torn = handle.read()
+        aside = path.with_name(f"{path.name}.torn-{datetime.now():%Y%m%dT%H%M%S%f}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        try:
+            try:
+                write_all(fd, torn)
+            finally:
+                os.close(fd)
+        except OSError as error:
+            aside.unlink(missing_ok=True)  # no empty or partial side file
+            raise naming(error, aside) from error
+        handle.truncate(start)
+    return aside
+
+
+class IntentLog:
+    """The seed-style files about to be written, one line each, before they are.
+
+    ``<state>/intents.log``: ``[url, path]`` as a JSON line, appended in one
+    write before the file is written (fsync'ed first when ``RFI_FSYNC`` is on).
+    If the run dies before the article's JSON line is in ``items.jsonl``, the
+    next run finds the intent of an article the store does not know and
+    deletes the file: a later export of the article may go to another path (a
+    mirror's date, a corrected date), and one article must have one file.
+    Appends cost no transaction, so exports can be batched; the log is
+    emptied whenever no export is under way (at start, at close).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fsync: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fsync = fsync
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, FILE_MODE)
+
+    def record(self, url: str, path: str) -> None:
+        """Say that ``path`` (relative to ``articles/``) is about to hold ``url``'s file."""
+        line = json.dumps([url, path], ensure_ascii=False).encode("utf-8") + b"\n"
+        try:
+            write_all(self._fd, line)
+            if self.fsync:
+                os.fsync(self._fd)
+        except OSError as error:  # a torn last intent is skipped by entries()
+            raise naming(error, self.path) from error
+
+    def entries(self) -> list[tuple[str, str]]:
+        """The intents recorded (a torn last line, whose file was never written, skipped)."""
+        found = []
+        with self.path.open("rb") as handle:
+            for raw in handle:
+                try:
+                    url, path = json.loads(raw)
+                except ValueError:
+                    continue
+                if isinstance(url, str) and isinstance(path, str):
+                    found.append((url, path))
+        return found
+
+    def clear(self) -> None:
+        os.ftruncate(self._fd, 0)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def iter_lines_from(path: Path, offset: int) -> Iterator[dict[str, Any]]:
+    """Parsed JSON objects of the lines after byte ``offset`` (bad lines skipped)."""
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        for raw in handle:
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                yield value
+
+
+def seed_file_name(url: str, published_at: str) -> str:
+    """``YYYY/MM/DD/<16 hex of sha256(url)>.txt``: Paris date, never the title."""
+    day = datetime.fromisoformat(published_at).astimezone(PARIS)
+    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+    return f"{day:%Y}/{day:%m}/{day:%d}/{digest}.txt"
+
+
+class SeedFiles:
+    """Seed-style files under ``articles/``, one per article, named from its URL."""
+
+    def __init__(self, root: str | os.PathLike[str], fsync: bool = False) -> None:
+        self.root = Path(root)
+        self.tmp_dir = self.root / ".tmp"
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.fsync = fsync
+
+    def remove_leftovers(self) -> int:
+        """Delete temporary files a killed run left behind; returns how many."""
+        count = 0
+        for leftover in self.tmp_dir.iterdir():
+            leftover.unlink(missing_ok=True)
+            count += 1
+        return count
+
+    def path_for(self, url: str, published_at: str) -> Path:
+        """The file of an article: :func:`seed_file_name` under ``articles/``."""
+        return self.root / seed_file_name(url, published_at)
+
+    def write(self, url: str, published_at: str, record: seedfile.SeedRecord) -> Path:
+        """Write one file atomically (temporary file, then rename); returns its path."""
+        target = self.path_for(url, published_at)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = seedfile.render(record).encode("utf-8")
+        fd, tmp = create_new(self.tmp_dir, ".txt")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                if self.fsync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except OSError as error:
+            Path(tmp).unlink(missing_ok=True)
+            raise naming(error, target) from error
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return target

@@ -1,0 +1,333 @@
+"""The persistent state: canonical URLs already exported, and articles still pending.
+
+SQLite in WAL mode: one indexed table (``WITHOUT ROWID``, so a lookup is one
+B-tree search at any size), safe for two crawls at once (writers wait on a
+busy timeout), and durable through a killed process. The same database holds
+:class:`PendingArticles`, the article URLs a run found and has not finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scrapy.settings import BaseSettings
+
+from rfi_spider.crawl.urlset import UrlSet
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS seen ("
+    " url TEXT PRIMARY KEY, source TEXT NOT NULL, exported_at TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    # Article URLs found and not finished, per run (owner); ids only grow (AUTOINCREMENT),
+    # so a run hands them out in the order found, those of an interrupted run first.
+    "CREATE TABLE IF NOT EXISTS pending (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " owner TEXT NOT NULL, url TEXT NOT NULL, found_at TEXT NOT NULL, UNIQUE (owner, url))",
+)
+
+
+def output_dirs(settings: BaseSettings) -> tuple[Path, Path]:
+    """``(RFI_OUTPUT_DIR, RFI_STATE_DIR)``; the state defaults to ``<output>/.state``."""
+    output = Path(settings.get("RFI_OUTPUT_DIR") or "output")
+    state = settings.get("RFI_STATE_DIR")
+    return output, Path(state) if state else output / ".state"
+
+
+@contextmanager
+def locked(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (a file or a folder) for the block."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+class SeenStore:
+    """Canonical URLs already exported, with where they came from."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        busy_timeout: float = 60.0,
+        cache_kib: int | None = None,
+        mmap_mib: int = 0,
+    ) -> None:
+        """``cache_kib``: the connection's page cache (None: SQLite's default, 2,000 KiB);
+        ``mmap_mib``: read the database through a memory map of up to that size (0: no)."""
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._keys: UrlSet | None = None  # see known()
+        # Switching a new database to WAL takes a lock SQLite does not wait for: two
+        # jobs starting at once got "database is locked". So stores open one at a time.
+        with locked(self.path.parent):
+            self.db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            if cache_kib:
+                self.db.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
+            if mmap_mib:  # a lookup reads mapped pages, no read() per page: as fast at 1M
+                self.db.execute(f"PRAGMA mmap_size={int(mmap_mib) << 20}")
+            with self.transaction():
+                for statement in _SCHEMA:
+                    self.db.execute(statement)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``: concurrent writers queue up)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def __contains__(self, url: object) -> bool:
+        """Exact: the URL is in the table (a B-tree search: a little slower as it grows)."""
+        row = self.db.execute("SELECT 1 FROM seen WHERE url = ?", (url,)).fetchone()
+        return row is not None
+
+    def known(self, url: str) -> bool:
+        """The spider's check before it requests an article: one lookup in memory, the
+        same at a million URLs as at ten thousand.
+
+        The 64-bit digests of the URLs in the table (:class:`~rfi_spider.crawl.urlset.UrlSet`,
+        about 16 bytes a URL) are read at the first call, and this connection's own adds
+        join them. A URL another connection records later (the pipeline, another job)
+        reads as not known: the article is fetched again and the pipeline's exact check
+        (``url in store``) drops it. A URL whose digest another URL shares reads as
+        known: odds of about n/2⁶⁴ a lookup (5·10⁻¹⁴ at a million URLs).
+        """
+        if self._keys is None:
+            self._keys = UrlSet(row[0] for row in self.db.execute("SELECT url FROM seen"))
+        return url in self._keys
+
+    def __len__(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM seen").fetchone()[0]
+
+    def add(self, url: str, source: str, *, meta: dict[str, str] | None = None) -> bool:
+        """Record one URL (and meta values, in the same transaction); False if known."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO seen (url, source, exported_at) VALUES (?, ?, ?)",
+                (url, source, utc_now()),
+            )
+            for key, value in (meta or {}).items():
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        if self._keys is not None:
+            self._keys.add(url)
+        return cursor.rowcount == 1
+
+    def add_many(
+        self, rows: Iterable[tuple[str, str]], *, at_least: dict[str, int] | None = None
+    ) -> int:
+        """Record many ``(url, source)`` pairs in one transaction; returns how many were new.
+
+        ``at_least``: integer meta values raised to at least the given ones, in the same
+        transaction (a JSON Lines size only grows, whichever job records it).
+        """
+        now = utc_now()
+        rows = list(rows)
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO seen (url, source, exported_at) VALUES (?, ?, ?)",
+                [(url, source, now) for url, source in rows],
+            )
+            added = db.total_changes - before
+            for key, value in (at_least or {}).items():
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+                    " SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                    (key, str(value)),
+                )
+        if self._keys is not None:
+            self._keys.update(url for url, _ in rows)
+        return added
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class ExportLock:
+    """An advisory file lock that serialises exports across processes (two Scrapyd jobs)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+
+    def __enter__(self) -> ExportLock:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class PendingArticles:
+    """Article URLs this run found and has not finished: its queue, on disk.
+
+    A run adds what it finds (:meth:`add`), hands URLs out a few at a time
+    (:meth:`take`), and marks each one done once it is exported, dropped or
+    failed for good (:meth:`done`, written in batches). What a killed or
+    interrupted run left is *adopted* by the next run at start and handed out
+    first: an article in flight at a ``kill -9`` is fetched again even if no
+    listing shows it any more. A row handed out twice (done but not yet
+    written when the run died) is harmless: the spider skips URLs already
+    exported.
+
+    Each run owns its rows; a run holds an ``flock`` on ``runs/<owner>.lock``
+    in the state folder while it lives, so a run starting next to a live one
+    (two Scrapyd jobs) adopts only the rows of runs that are gone.
+    """
+
+    DONE_BATCH = 100
+    # The owner of rows a run adopted but left to a later run (out of its scope).
+    NOBODY = "left-for-a-later-run"
+
+    def __init__(self, store: SeenStore, state_dir: str | os.PathLike[str]) -> None:
+        self.db = store.db
+        self.store = store
+        self.owner = uuid.uuid4().hex
+        self.runs = Path(state_dir) / "runs"
+        self.runs.mkdir(parents=True, exist_ok=True)
+        self._lock_path = self.runs / f"{self.owner}.lock"
+        self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        self.cursor = 0  # the last id handed out
+        self._done: list[str] = []
+        self.adopted = self._adopt()
+        row = self.db.execute("SELECT MAX(id) FROM pending WHERE owner = ?", (self.owner,))
+        # Rows up to this id were left by an interrupted run (see :meth:`take`).
+        self.resumed_until = row.fetchone()[0] or 0
+
+    def _adopt(self) -> int:
+        """Take over the rows of runs that are gone; returns how many."""
+        owners = [r[0] for r in self.db.execute("SELECT DISTINCT owner FROM pending")]
+        adopted = 0
+        for owner in owners:
+            if owner == self.owner or not self._is_gone(owner):
+                continue
+            with self.store.transaction() as db:
+                cursor = db.execute(
+                    "UPDATE OR IGNORE pending SET owner = ? WHERE owner = ?", (self.owner, owner)
+                )
+                adopted += cursor.rowcount
+                db.execute("DELETE FROM pending WHERE owner = ?", (owner,))
+        return adopted
+
+    def _is_gone(self, owner: str) -> bool:
+        """True when no live run holds ``owner``'s lock (its lock file is then removed)."""
+        path = self.runs / f"{owner}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        else:
+            path.unlink(missing_ok=True)
+            return True
+        finally:
+            os.close(fd)
+
+    def add(self, urls: Iterable[str]) -> int:
+        """Queue URLs (one transaction); returns how many were new to this run's queue."""
+        rows = [(self.owner, url, utc_now()) for url in urls]
+        if not rows:
+            return 0
+        with self.store.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO pending (owner, url, found_at) VALUES (?, ?, ?)", rows
+            )
+            return db.total_changes - before
+
+    def take(self, limit: int) -> list[tuple[str, bool]]:
+        """The next ``limit`` URLs in the order found, each with ``True`` when an
+        interrupted run had left it (it may have been in flight at the kill)."""
+        if limit <= 0:
+            return []
+        rows = self.db.execute(
+            "SELECT id, url FROM pending WHERE owner = ? AND id > ? ORDER BY id LIMIT ?",
+            (self.owner, self.cursor, limit),
+        ).fetchall()
+        if rows:
+            self.cursor = rows[-1][0]
+        return [(url, row_id <= self.resumed_until) for row_id, url in rows]
+
+    def leave(self, url: str) -> None:
+        """Give an adopted URL this run will not fetch back, for a later run to adopt."""
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE OR IGNORE pending SET owner = ? WHERE owner = ? AND url = ?",
+                (self.NOBODY, self.owner, url),
+            )
+            db.execute("DELETE FROM pending WHERE owner = ? AND url = ?", (self.owner, url))
+
+    def has_more(self) -> bool:
+        """Whether URLs are waiting to be handed out."""
+        row = self.db.execute(
+            "SELECT 1 FROM pending WHERE owner = ? AND id > ? LIMIT 1", (self.owner, self.cursor)
+        ).fetchone()
+        return row is not None
+
+    def done(self, url: str) -> None:
+        """An article finished (exported, dropped, or failed for good); written in batches."""
+        self._done.append(url)
+        if len(self._done) >= self.DONE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the finished URLs out."""
+        if not self._done:
+            return
+        done, self._done = self._done, []
+        with self.store.transaction() as db:
+            db.executemany(
+                "DELETE FROM pending WHERE owner = ? AND url = ?", ((self.owner, u) for u in done)
+            )
+
+    def finish(self) -> int:
+        """The crawl ran out of work: write what is done, and return how many URLs handed
+        out are not (their requests ended without an answer: the scheduler failed to
+        queue them, say). Those stay for the next run, which adopts them."""
+        self.flush()
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM pending WHERE owner = ? AND id <= ?", (self.owner, self.cursor)
+        )
+        return row.fetchone()[0]
+
+    def __len__(self) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM pending WHERE owner = ?", (self.owner,))
+        return row.fetchone()[0]
+
+    def close(self) -> None:
+        """Write what is done; rows left stay for the next run. Releases the run's lock."""
+        with contextlib.suppress(sqlite3.Error):
+            self.flush()
+        self._lock_path.unlink(missing_ok=True)
+        os.close(self._lock_fd)

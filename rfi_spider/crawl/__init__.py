@@ -1,0 +1,1 @@
+"""Crawl control: canonical URLs, dupefilter, job directory, URL sets."""

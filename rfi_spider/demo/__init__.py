@@ -1,0 +1,1 @@
+"""The offline demo: the loopback site server and the bundled sample site."""

@@ -1,0 +1,1 @@
+"""Extraction: selectors, the page view, body and listing readers, loaders, text processors."""

@@ -1,0 +1,107 @@
+"""The item loader: each field's cleaning rules on one line.
+
+Values are added in the spec's order of fallbacks (``page.py`` lists them);
+input processors clean each candidate and drop the empty ones, ``TakeFirst``
+keeps the first survivor. Lists keep every survivor, without duplicates.
+"""
+
+from __future__ import annotations
+
+from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
+from scrapy.loader import ItemLoader
+
+from rfi_spider.crawl.canonical import canonical_url, is_article_url, section_of
+from rfi_spider.editions import edition_of
+from rfi_spider.extract.page import ArticleView
+from rfi_spider.extract.processors import (
+    clean_text,
+    drop_empty,
+    https_url,
+    normalize_datetime,
+    not_publisher,
+    paris_date_text,
+    split_keywords,
+    unique,
+    valid_date_text,
+)
+from rfi_spider.items import LISTS, NULLABLE, ArticleItem
+
+SITE_SOURCE = "rfi.fr"
+_text = MapCompose(clean_text, drop_empty)
+
+
+def _article_url(url: str) -> str | None:
+    """A canonical URL, kept only when it is an article's (a home-page canonical is not)."""
+    canonical = canonical_url(url)
+    return canonical if canonical and is_article_url(canonical) else None
+
+
+class ArticleLoader(ItemLoader):
+    """Loads an :class:`ArticleItem`; ``load_item`` fills the derived fields."""
+
+    default_item_class = ArticleItem
+    default_output_processor = TakeFirst()
+
+    url_in = MapCompose(_article_url)
+    title_in = _text
+    published_at_in = MapCompose(normalize_datetime)
+    modified_at_in = MapCompose(normalize_datetime)
+    date_text_in = MapCompose(clean_text, valid_date_text)
+    lead_image_in = MapCompose(str.strip, https_url)
+    summary_in = _text
+    paragraphs_in = Identity()  # body.extract_body cleaned them and dropped the empty ones
+    paragraphs_out = Identity()
+    section_in = _text
+    tags_in = _text
+    tags_out = Compose(unique)
+    authors_in = MapCompose(clean_text, drop_empty, not_publisher)
+    authors_out = Compose(unique)
+    audio_url_in = MapCompose(str.strip, drop_empty)
+
+    def add_fallback(self, field_name: str, *candidates: object) -> None:
+        """Add the first candidate list that leaves a value after the input processors."""
+        for values in candidates:
+            if self.get_collected_values(field_name):
+                return
+            self.add_value(field_name, values)
+
+    def load_item(self) -> ArticleItem:
+        item = super().load_item()
+        published = item.get("published_at")
+        if published and not item.get("date_text"):
+            item["date_text"] = paris_date_text(published)
+        edition = edition_of(item["url"]) if item.get("url") else None
+        if edition is not None:
+            item["edition"] = edition.key
+        if item.get("modified_at") == published:
+            item["modified_at"] = None
+        for name in NULLABLE:
+            item.setdefault(name, None)
+        for name in LISTS:
+            item.setdefault(name, [])
+        return item
+
+
+def load_article(
+    page: ArticleView, crawled_at: str | None, source: str | None = SITE_SOURCE
+) -> ArticleItem:
+    """Fill an item from a page view (a site page or a mirror entry), each field in order.
+
+    ``crawled_at`` and ``source`` may be None (the seed-file reader knows neither).
+    """
+    # Values that need no cleaning go straight into the item.
+    given = {"body_html": page.body.html, "source": source, "crawled_at": crawled_at}
+    loader = ArticleLoader(item=ArticleItem({k: v for k, v in given.items() if v is not None}))
+    loader.add_value("url", page.canonical_urls())
+    loader.add_value("title", page.titles())
+    loader.add_value("published_at", page.published())
+    loader.add_value("modified_at", page.modified())
+    loader.add_value("date_text", page.date_texts())
+    loader.add_value("lead_image", page.lead_images())
+    loader.add_value("summary", page.summaries())
+    loader.add_value("paragraphs", page.body.paragraphs)
+    loader.add_value("section", [*page.sections(), section_of(page.url)])
+    loader.add_fallback("tags", page.page_tags(), split_keywords(page.ld_keywords()))
+    loader.add_fallback("authors", page.page_authors(), page.ld_authors())
+    loader.add_value("audio_url", list(page.audio_urls()))
+    return loader.load_item()

@@ -1,0 +1,301 @@
+"""One parsed article page, read once: the lxml tree, its meta tags and its JSON-LD.
+
+Each field of the item is a small method over this view that returns its
+candidates in the spec's order of fallbacks; the loader cleans them and keeps
+the first that survives. Nothing here parses the page a second time.
+:class:`ArticleView` is what the loader reads: a feed mirror's entry offers
+the same methods (``entrypage.py``), so both go through one extraction path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+from typing import Any, Protocol
+
+from lxml import etree
+from lxml.etree import _Element as HtmlElement
+from scrapy.http import TextResponse
+
+from rfi_spider.extract import selectors as sel
+from rfi_spider.extract.body import Body, absolute_http_url, extract_body
+from rfi_spider.extract.processors import clean_text, decode_entities
+
+logger = logging.getLogger(__name__)
+
+_ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle"}
+
+
+_PARSERS: dict[str, etree.HTMLParser] = {}
+
+
+def parse_html(body: bytes, encoding: str) -> HtmlElement | None:
+    """Parse a page once, straight from its bytes; None for a page with no markup.
+
+    A plain ``lxml.etree.HTMLParser`` (comments dropped, libxml2's size limits
+    kept) on the response's bytes: no text decode and re-encode, no
+    ``lxml.html`` element classes. One parser per encoding, reused.
+    """
+    parser = _PARSERS.get(encoding)
+    if parser is None:
+        try:
+            parser = etree.HTMLParser(encoding=encoding, remove_comments=True)
+        except LookupError:  # an encoding lxml does not know
+            parser = etree.HTMLParser(encoding="utf-8", remove_comments=True)
+        _PARSERS[encoding] = parser
+    try:
+        return etree.fromstring(body, parser)
+    except etree.XMLSyntaxError:  # an empty document
+        return None
+
+
+def first(nodes: list[Any]) -> Any:
+    """The first node, or None."""
+    return nodes[0] if nodes else None
+
+
+def text_of(element: HtmlElement | None) -> str | None:
+    """All text of an element (not of its scripts and styles); None for no element."""
+    if element is None:
+        return None
+    return "".join(sel.TEXT(element))
+
+
+def _usable_src(value: str | None) -> bool:
+    """An image address worth resolving (not empty, not an inline data: placeholder)."""
+    return bool(value) and not value.startswith("data:")  # type: ignore[union-attr]
+
+
+def _ld_strings(value: Any) -> list[str]:
+    """JSON-LD values that may be a string, a list, or objects with ``name``/``url``."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        inner = value.get("name") or value.get("url") or value.get("contentUrl")
+        return _ld_strings(inner)
+    if isinstance(value, list):
+        return [s for item in value for s in _ld_strings(item)]
+    return []
+
+
+class ArticleView(Protocol):
+    """The candidates of each field, in the spec's order; ``url`` is the article's site URL."""
+
+    url: str
+
+    @property
+    def body(self) -> Body: ...
+    def canonical_urls(self) -> list[str]: ...
+    def titles(self) -> list[str | None]: ...
+    def published(self) -> list[str | None]: ...
+    def modified(self) -> list[str | None]: ...
+    def date_texts(self) -> list[str | None]: ...
+    def lead_images(self) -> list[str | None]:
+        """The main media's image; else og:image; else JSON-LD's (each only when needed)."""
+        image = first(self.inside("main_media", "img"))
+        found = self._images([image.get("src"), image.get("data-src")]) if image is not None else []
+        return found or self._images([self.meta.get("og:image")]) or self._images(self.ld("image"))
+
+    def _images(self, candidates: list[str | None]) -> list[str]:
+        """Usable image addresses (no data: placeholders), absolute http(s)."""
+        urls = (absolute_http_url(c, self.url) for c in candidates if _usable_src(c))
+        return [url for url in urls if url]
+
+    def summaries(self) -> list[str | None]: ...
+    def sections(self) -> list[str | None]: ...
+    def page_tags(self) -> list[str | None]: ...
+    def ld_keywords(self) -> str | list[str] | None: ...
+    def page_authors(self) -> list[str | None]: ...
+    def ld_authors(self) -> list[str]: ...
+    def audio_urls(self) -> Iterable[str]: ...
+
+
+class ArticlePage:
+    """A read-only view of an article page; ``url`` is the site URL it was fetched as."""
+
+    def __init__(self, root: HtmlElement, url: str) -> None:
+        self.root = root
+        self.url = url
+        self.json_ld_errors = 0
+
+    @classmethod
+    def from_response(cls, response: TextResponse, url: str) -> ArticlePage | None:
+        """The page of a response (parsed once, from its bytes); None when it is empty."""
+        root = parse_html(response.body, response.encoding)
+        return None if root is None else cls(root, url)
+
+    # --- shared views -------------------------------------------------------
+    @cached_property
+    def meta(self) -> dict[str, str]:
+        """``property`` and ``name`` meta tags; the first of each key wins."""
+        found: dict[str, str] = {}
+        for node in sel.META_PROPERTY(self.root):
+            found.setdefault(node.get("property").strip().lower(), node.get("content"))
+        for node in sel.META_NAME(self.root):
+            found.setdefault(node.get("name").strip().lower(), node.get("content"))
+        return found
+
+    @cached_property
+    def _landmarks(self) -> tuple[HtmlElement | None, list[str]]:
+        """One walk of the page for the article element and the JSON-LD scripts' text."""
+        article = None
+        scripts = []
+        for element in self.root.iter(sel.ARTICLE_TAG, "script"):
+            if element.tag == "script":
+                if (element.get("type") or "").strip().lower() == sel.JSON_LD_TYPE and element.text:
+                    scripts.append(element.text)
+            elif article is None and sel.ARTICLE_CLASS in (element.get("class") or "").split():
+                article = element
+        return article, scripts
+
+    @cached_property
+    def json_ld(self) -> list[dict[str, Any]]:
+        """Every JSON-LD object of the page, ``@graph`` members flattened."""
+        objects: list[dict[str, Any]] = []
+        for text in self._landmarks[1]:
+            try:
+                data = json.loads(text)
+            except ValueError:
+                self.json_ld_errors += 1
+                continue
+            stack = data if isinstance(data, list) else [data]
+            for item in stack:
+                if not isinstance(item, dict):
+                    continue
+                graph = item.get("@graph")
+                if isinstance(graph, list):
+                    objects.extend(g for g in graph if isinstance(g, dict))
+                else:
+                    objects.append(item)
+        return objects
+
+    @cached_property
+    def news_article(self) -> dict[str, Any]:
+        """The JSON-LD NewsArticle (or Article) object, or an empty dict."""
+        for item in self.json_ld:
+            types = item.get("@type")
+            types = types if isinstance(types, list) else [types]
+            if _ARTICLE_TYPES.intersection(t for t in types if isinstance(t, str)):
+                return item
+        return {}
+
+    def ld(self, key: str) -> list[str]:
+        """Decoded strings of a NewsArticle key."""
+        return [decode_entities(s) for s in _ld_strings(self.news_article.get(key))]
+
+    @cached_property
+    def article(self) -> HtmlElement | None:
+        return self._landmarks[0]
+
+    @cached_property
+    def scope(self) -> HtmlElement:
+        """Where article markup is looked for: the article element, else the page."""
+        return self.article if self.article is not None else self.root
+
+    @cached_property
+    def parts(self) -> dict[str, list[HtmlElement]]:
+        """The article's parts by role (``selectors.PART_CLASSES``), in page order: one walk."""
+        found: dict[str, list[HtmlElement]] = {role: [] for role in sel.PART_CLASSES}
+        for element in sel.ARTICLE_PARTS(self.scope):
+            classes = set(element.get("class").split())
+            for role, names in sel.PART_CLASSES.items():
+                if not classes.isdisjoint(names):
+                    found[role].append(element)
+        return found
+
+    def inside(self, role: str, tag: str) -> list[HtmlElement]:
+        """The ``tag`` elements inside the parts of a role, in page order, each once."""
+        return list(dict.fromkeys(e for part in self.parts[role] for e in part.iter(tag)))
+
+    @cached_property
+    def body(self) -> Body:
+        return extract_body(first(self.parts["body"]), self.url)
+
+    @cached_property
+    def publication_times(self) -> list[HtmlElement]:
+        return self.inside("dates", "time")
+
+    # --- candidates per field, in the spec's order --------------------------
+    def canonical_urls(self) -> list[str]:
+        return [*sel.CANONICAL(self.root), self.meta.get("og:url", ""), self.url]
+
+    def titles(self) -> list[str | None]:
+        return [
+            text_of(first([e for e in self.parts["title"] if e.tag == "h1"])),
+            *self.ld("headline"),
+            self.meta.get("og:title"),
+        ]
+
+    def published(self) -> list[str | None]:
+        times = self.publication_times
+        return [
+            *self.ld("datePublished"),
+            self.meta.get("article:published_time"),
+            times[0].get("datetime") if times else None,
+        ]
+
+    def modified(self) -> list[str | None]:
+        times = self.publication_times
+        return [
+            *self.ld("dateModified"),
+            self.meta.get("article:modified_time"),
+            times[1].get("datetime") if len(times) > 1 else None,
+        ]
+
+    def date_texts(self) -> list[str | None]:
+        times = self.publication_times
+        return [text_of(times[0])] if times else []
+
+    def lead_images(self) -> list[str | None]:
+        image = first(self.inside("main_media", "img"))
+        candidates = [image.get("src"), image.get("data-src")] if image is not None else []
+        for fallback in (lambda: [self.meta.get("og:image")], lambda: self.ld("image")):
+            urls = [absolute_http_url(c, self.url) for c in candidates if _usable_src(c)]
+            if any(urls):  # a later fallback is only looked at when this one gave nothing
+                return urls
+            candidates = fallback()
+        return [absolute_http_url(c, self.url) for c in candidates if _usable_src(c)]
+
+    def summaries(self) -> list[str | None]:
+        return [text_of(first(self.parts["chapo"]))]
+
+    def sections(self) -> list[str | None]:
+        declared = [s for s in self.ld("articleSection")[:1] if clean_text(s)]
+        if declared:  # the breadcrumb is only a fallback: do not look for it
+            return declared
+        crumbs = sel.BREADCRUMB(self.scope) or sel.BREADCRUMB(self.root)
+        return [text_of(crumbs[-1])] if crumbs else []
+
+    def page_tags(self) -> list[str | None]:
+        return [text_of(tag) for tag in self.parts["tag"]]
+
+    def ld_keywords(self) -> str | list[str] | None:
+        value = self.news_article.get("keywords")
+        if isinstance(value, str):
+            return decode_entities(value)
+        if isinstance(value, list):
+            return [decode_entities(v) for v in value if isinstance(v, str)]
+        return None
+
+    def page_authors(self) -> list[str | None]:
+        blocks = set(self.parts["author_block"])
+        return [
+            text_of(name)
+            for name in self.parts["author"]
+            if not blocks.isdisjoint(name.iterancestors())
+        ]
+
+    def ld_authors(self) -> list[str]:
+        return self.ld("author")
+
+    def audio_urls(self) -> Iterator[str]:
+        audio = self.news_article.get("audio")
+        for item in audio if isinstance(audio, list) else [audio]:
+            if isinstance(item, dict) and isinstance(item.get("contentUrl"), str):
+                url = absolute_http_url(item["contentUrl"], self.url)
+                if url:
+                    yield url

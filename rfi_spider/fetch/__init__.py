@@ -1,0 +1,1 @@
+"""Fetching: blocked pages, back-off, challenge detection, the browser, politeness, page bytes."""

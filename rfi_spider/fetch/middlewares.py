@@ -1,0 +1,444 @@
+"""Downloader middlewares: a real browser for blocked pages, and crawling that stays welcome.
+
+- :class:`BlockedPagesMiddleware` counts blocked answers (``rfi/blocked/<status>``),
+  slows their host down through its download slot (:class:`SlotBackoff`), and
+  re-issues an article or listing that answered 403 or a challenge page once
+  through Chromium (scrapy-playwright). The page the browser got goes to the same
+  callback; a page it cannot get goes on as the original failure, to the errback.
+- :class:`RetryAfterMiddleware` is Scrapy's retry that first waits what a 429 or
+  503 asks for in ``Retry-After``.
+- :class:`OffsiteMiddleware` is Scrapy's offsite filter that says so when a page
+  of the crawl redirects off the site.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware as ScrapyOffsiteMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
+from scrapy.utils.response import response_status_message
+from scrapy_playwright.page import PageMethod
+
+from rfi_spider.extract import selectors as sel
+from rfi_spider.fetch.browser import (
+    BrowserUnavailableError,
+    MainDocument,
+    browser_path,
+    wait_for_markup,
+)
+
+logger = logging.getLogger(__name__)
+
+# Statuses that say "you are not welcome (now)".
+BLOCK_STATUSES = frozenset({403, 429, 503})
+# Statuses a challenge page is served with (a 403 goes to the browser anyway).
+CHALLENGE_STATUSES = frozenset({200, 503})
+# Marks a response made up after a browser failure, so that it is not judged twice.
+GAVE_UP_FLAG = "rfi-browser-gave-up"
+
+
+class ChallengePage(IgnoreRequest):
+    """A challenge page stood where the content should be, and no browser got past it."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"challenge page instead of {url}")
+        self.url = url
+
+
+def has_site_markup(response: Response) -> bool:
+    """The response is a page of the site itself (article, listing or the site's layout).
+
+    Every page of the crawl passes here, so the markup's class names are looked
+    for in the bytes, without parsing: an ordinary page is parsed once, by the
+    spider. (A name found only in a script's text counts too: such a page then
+    goes to the spider, which drops it if it is not an article.)
+    """
+    if not isinstance(response, TextResponse):
+        return False
+    return any(marker in response.body for marker in sel.SITE_MARKUP_BYTES)
+
+
+def is_challenge(response: Response) -> bool:
+    """No site markup, and a known challenge title or script: an anti-bot challenge."""
+    if not isinstance(response, TextResponse) or has_site_markup(response):
+        return False
+    root = response.selector.root
+    if root is None:
+        return False
+    title = str(sel.PAGE_TITLE(root)).strip().lower()
+    if any(marker in title for marker in sel.CHALLENGE_TITLES):
+        return True
+    resources = " ".join(str(value) for value in sel.CHALLENGE_RESOURCES(root)).lower()
+    return any(marker in resources for marker in sel.CHALLENGE_MARKERS)
+
+
+def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """A ``Retry-After`` header in seconds (delta-seconds or an HTTP date); None if unusable."""
+    if value is None:
+        return None
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+@dataclass
+class Backoff:
+    """One host's back-off: the delay imposed on its slot, and how we got there."""
+
+    delay: float
+    raised_at: float
+    last_blocked: bool = True
+
+
+class SlotBackoff:
+    """Exponential back-off on a host's download slot while it blocks us.
+
+    A block sets the slot's delay to at least ``RFI_BACKOFF_START`` seconds (and
+    to a 429/503's ``Retry-After``); a block that follows a block multiplies it by
+    ``RFI_BACKOFF_FACTOR``, up to ``RFI_BACKOFF_MAX_DELAY``. Every request to that
+    host waits it. Answers to requests sent before the last raise count once: a
+    burst is one block. Each page obtained divides the back-off by the factor;
+    below the start value the slot returns to ``DOWNLOAD_DELAY``. AutoThrottle
+    keeps adjusting the delay as usual.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.start = settings.getfloat("RFI_BACKOFF_START")
+        self.factor = max(1.0, settings.getfloat("RFI_BACKOFF_FACTOR"))
+        self.max_delay = max(self.start, settings.getfloat("RFI_BACKOFF_MAX_DELAY"))
+        self.retry_after_max = settings.getfloat("RFI_RETRY_AFTER_MAX")
+        self.floor = settings.getfloat("DOWNLOAD_DELAY")
+        self.hosts: dict[str, Backoff] = {}  # by download slot key
+
+    def _slot(self, request: Request) -> tuple[str | None, Any]:
+        key = request.meta.get("download_slot")
+        if key is None:  # not through the downloader (never in a crawl)
+            return None, None
+        return key, self.crawler.engine.downloader.slots.get(key)
+
+    def block(
+        self, request: Request, response: Response | None, reason: str, escalate: bool = True
+    ) -> None:
+        """A blocked answer; ``escalate=False`` holds the delay at the start value at least."""
+        key, slot = self._slot(request)
+        if key is None:
+            return
+        now = time.monotonic()
+        sent_at = now - float(request.meta.get("download_latency") or 0.0)
+        state = self.hosts.get(key)
+        if state is None:
+            delay = self.start
+        elif escalate and state.last_blocked and sent_at >= state.raised_at:
+            delay = state.delay * self.factor
+        else:
+            delay = max(state.delay, self.start)
+        headers = response.headers if response is not None else {}
+        wait = retry_after_seconds(headers.get("Retry-After"))
+        if wait is not None:
+            delay = max(delay, min(wait, self.retry_after_max))
+        delay = min(delay, self.max_delay)
+        if state is None or delay > state.delay:
+            self.hosts[key] = Backoff(delay, raised_at=now)
+            self.stats.inc_value("rfi/backoff/raised")
+            self.stats.max_value("rfi/backoff/max_delay", math.ceil(delay))
+            logger.info(
+                "%s answered %s: one request every %.1f s to %s for now",
+                request.url,
+                reason,
+                delay,
+                key,
+            )
+        else:
+            state.last_blocked = True
+        if slot is not None and slot.delay < delay:
+            slot.delay = delay
+
+    def recover(self, request: Request) -> None:
+        """A page obtained: the back-off is divided by the factor."""
+        key, slot = self._slot(request)
+        state = self.hosts.get(key) if key is not None else None
+        if state is None:
+            return
+        previous = state.delay
+        state.delay = previous / self.factor
+        state.last_blocked = False
+        if state.delay < self.start or self.factor == 1.0:
+            del self.hosts[key]
+            target = self.floor
+            self.stats.inc_value("rfi/backoff/recovered")
+            logger.info("%s answers again: back to the normal pace", key)
+        else:
+            target = max(state.delay, self.floor)
+        # Lower the delay only if it is ours (AutoThrottle may hold it higher).
+        if slot is not None and target < slot.delay <= previous:
+            slot.delay = target
+
+
+def served_page(request: Request, rendered: Response) -> HtmlResponse | None:
+    """The HTML the server sent for the browser's last document, as a response."""
+    document = request.meta.get("rfi_document")
+    if not isinstance(document, MainDocument) or document.body is None:
+        return None
+    headers = {
+        name: value
+        for name, value in document.headers.items()
+        if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    }
+    return HtmlResponse(
+        url=document.url or rendered.url,
+        status=200,
+        headers=headers,
+        body=document.body,
+        request=request,
+        flags=[*rendered.flags, "rfi-served-html"],
+    )
+
+
+class BlockedPagesMiddleware:
+    """Blocked answers: counted, slowed down for, and retried once in a real browser.
+
+    **Back-off.** 403, 429 and 503 answers (at ``response_downloaded``, as
+    AutoThrottle does: before the downloader lets the slot's next request go) and
+    challenge pages served with 200 (in ``process_response``, once decompressed)
+    are blocks for :class:`SlotBackoff`. A 403 or challenge that the browser is
+    about to retry holds the delay at the start value without escalating: the
+    browser's outcome decides, a failure escalates and a page obtained recovers.
+
+    **Browser fallback.** An article or listing that answers 403 or a challenge
+    page is re-issued with scrapy-playwright's meta keys (``playwright``,
+    ``playwright_page_methods`` waiting for the site's markup); pages are closed by
+    scrapy-playwright after use. scrapy-playwright reports the status of the first
+    navigation (the challenge's 403) even when it returns the real page, so the
+    browser's answer is judged by its content: the site's markup makes it a 200
+    for the callback, with the HTML the server sent (:func:`served_page`);
+    anything else counts ``rfi/browser/failed`` and goes on as the original
+    failure (the 403, or :class:`ChallengePage`) to the errback.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.stats = crawler.stats
+        self.settings = settings
+        self.backoff = SlotBackoff(crawler)
+        self.timeout_ms = settings.getfloat("RFI_BROWSER_TIMEOUT") * 1000
+        # None until the first fallback checks RFI_BROWSER_PATH.
+        self.available: bool | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BlockedPagesMiddleware:
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.response_downloaded, signal=signals.response_downloaded)
+        return middleware
+
+    def response_downloaded(self, response: Response, request: Request) -> None:
+        """Statuses, before the slot's next request leaves (pages are judged later)."""
+        if request.meta.get("rfi_browser"):
+            return  # the browser reports the challenge's status: see judge()
+        kind = request.meta.get("rfi_kind")
+        if response.status in BLOCK_STATUSES:
+            self.stats.inc_value(f"rfi/blocked/{response.status}")
+            to_browser = response.status == 403 and kind in sel.BROWSER_WAIT_FOR
+            escalate = not (to_browser and self.browser_ready())
+            self.backoff.block(request, response, str(response.status), escalate=escalate)
+        elif 200 <= response.status < 300 and kind not in sel.BROWSER_WAIT_FOR:
+            self.backoff.recover(request)
+
+    def process_response(self, request: Request, response: Response) -> Response | Request:
+        kind = request.meta.get("rfi_kind")
+        if kind not in sel.BROWSER_WAIT_FOR:
+            return response
+        if request.meta.get("rfi_browser"):
+            return self.judge(request, response)
+        if response.status == 403:
+            blocked = "403"
+        elif response.status in CHALLENGE_STATUSES and is_challenge(response):
+            blocked = "challenge" if response.status == 200 else str(response.status)
+            if response.status == 200:
+                self.stats.inc_value("rfi/blocked/challenge")
+                self.backoff.block(
+                    request, response, "challenge", escalate=not self.browser_ready()
+                )
+        else:
+            if 200 <= response.status < 300:
+                self.backoff.recover(request)
+            return response
+        if not self.browser_ready():
+            self.stats.inc_value("rfi/browser/unavailable")
+            return self.give_up(request, response, blocked)
+        self.stats.inc_value("rfi/browser/requests")
+        logger.info("%s answered %s: trying it in the browser", request.url, blocked)
+        return self.browser_request(request, kind, blocked)
+
+    def process_exception(self, request: Request, exception: Exception) -> Response | None:
+        blocked = request.meta.get("rfi_browser")
+        if not blocked:
+            return None
+        if isinstance(exception, BrowserUnavailableError):
+            self.stats.inc_value("rfi/browser/unavailable")
+            if self.available:
+                self.available = False
+                logger.warning(
+                    "browser fallback unavailable: Chromium (RFI_BROWSER_PATH=%s) does not"
+                    " start (%s); blocked pages go on without it",
+                    self.settings.get("RFI_BROWSER_PATH"),
+                    exception,
+                )
+        else:
+            self.stats.inc_value("rfi/browser/failed")
+            self.backoff.block(request, None, "a browser error")
+            logger.warning(
+                "the browser could not fetch %s: %s: %s",
+                request.url,
+                type(exception).__name__,
+                str(exception).splitlines()[0] if str(exception) else "",
+            )
+        failed = HtmlResponse(url=request.url, status=200, body=b"", request=request)
+        return self.give_up(request, failed, blocked, flags=[GAVE_UP_FLAG])
+
+    def browser_ready(self) -> bool:
+        """Whether Chromium can run; warns once when it cannot."""
+        if self.available is None:
+            configured = (self.settings.get("RFI_BROWSER_PATH") or "").strip()
+            self.available = browser_path(self.settings) is not None
+            if not configured:
+                logger.info("browser fallback off (RFI_BROWSER_PATH is empty)")
+            elif not self.available:
+                logger.warning(
+                    "browser fallback unavailable: RFI_BROWSER_PATH=%s is not an executable"
+                    " file (apt-get install chromium, or set RFI_BROWSER_PATH); blocked"
+                    " pages go on without it",
+                    configured,
+                )
+        return self.available
+
+    def browser_request(self, request: Request, kind: str, blocked: str) -> Request:
+        document = MainDocument()
+        wait_for = PageMethod(
+            wait_for_markup, sel.BROWSER_WAIT_FOR[kind], self.timeout_ms, document
+        )
+        meta = {
+            # Not a start request any more: start requests wait behind all the others
+            # of their priority in Scrapy's scheduler.
+            **{k: v for k, v in request.meta.items() if k != "is_start_request"},
+            "playwright": True,
+            "playwright_page_methods": [wait_for],
+            "playwright_page_event_handlers": {"response": document},
+            "rfi_document": document,
+            "rfi_browser": blocked,
+            # One attempt: a browser failure is not retried by RetryMiddleware.
+            "dont_retry": True,
+        }
+        return request.replace(meta=meta, dont_filter=True)
+
+    def judge(self, request: Request, response: Response) -> Response:
+        """The browser's answer: the real page (as a 200), or the original failure."""
+        if GAVE_UP_FLAG in response.flags:
+            return response
+        kind = request.meta["rfi_kind"]
+        for page in (served_page(request, response), response):
+            if page is not None and has_site_markup(page) and not is_challenge(page):
+                self.stats.inc_value("rfi/browser/succeeded")
+                self.stats.inc_value(f"rfi/browser/succeeded/{kind}")
+                logger.info("fetched %s %s through the browser", kind, request.url)
+                self.backoff.recover(request)
+                return page.replace(status=200)
+        self.stats.inc_value("rfi/browser/failed")
+        self.backoff.block(request, None, f"{response.status} in the browser")
+        logger.warning(
+            "the browser did not get past the block at %s (status %d, no page markup)",
+            request.url,
+            response.status,
+        )
+        return self.give_up(request, response, request.meta["rfi_browser"])
+
+    @staticmethod
+    def give_up(
+        request: Request, response: Response, blocked: str, flags: list[str] | None = None
+    ) -> Response:
+        """The original failure: a response with the blocked status, or :class:`ChallengePage`."""
+        if blocked == "challenge":
+            raise ChallengePage(request.url)
+        status = int(blocked)
+        if response.status == status and not flags:
+            return response
+        return response.replace(status=status, flags=[*response.flags, *(flags or [])])
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Scrapy's RetryMiddleware that waits a 429's or 503's ``Retry-After`` before retrying.
+
+    The wait (capped by ``RFI_RETRY_AFTER_MAX``) is an ``asyncio.sleep`` of this
+    one response: the reactor keeps running; other requests to the host are slowed
+    by :class:`SlotBackoff` through the slot's delay.
+    """
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.retry_after_max = settings.getfloat("RFI_RETRY_AFTER_MAX")
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        if wait:
+            wait = min(wait, self.retry_after_max)
+            self.crawler.stats.inc_value("rfi/backoff/retry_after")
+            logger.info(
+                "%s answered %d with Retry-After: retrying in %.1f s",
+                request.url,
+                response.status,
+                wait,
+            )
+            await asyncio.sleep(wait)
+        return retry
+
+
+class OffsiteMiddleware(ScrapyOffsiteMiddleware):
+    """Scrapy's offsite filter; a redirect off the site gets a warning and a counter.
+
+    Scrapy drops an offsite request quietly (one debug line per host). A link
+    off the site is never requested at all (the spider keeps only site links),
+    so an offsite request of the crawl is a redirect of one of its pages to
+    another host: ``rfi/failed/<kind>/offsite_redirect`` and a warning naming both.
+    """
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        try:
+            super().process_request(request)
+        except IgnoreRequest:
+            redirects = request.meta.get("redirect_urls")
+            kind = request.meta.get("rfi_kind")
+            if redirects and kind:
+                self.stats.inc_value(f"rfi/failed/{kind}/offsite_redirect")
+                logger.warning(
+                    "%s %s redirects off the site to %s: not followed",
+                    kind,
+                    redirects[0],
+                    request.url,
+                )
+            raise

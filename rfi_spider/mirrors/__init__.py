@@ -1,0 +1,1 @@
+"""Full-text feed mirrors: reading feeds, the entry view, sanitising mirror HTML."""

@@ -1,0 +1,1 @@
+"""Quality: the item schema, monitors, the crawl summary, the QA report."""

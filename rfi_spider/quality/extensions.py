@@ -1,0 +1,149 @@
+"""End-of-crawl extensions: the crawl summary and the QA monitors, each one block in the log."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
+
+from rfi_spider.items import FIELDS
+from rfi_spider.quality import monitors
+
+logger = logging.getLogger(__name__)
+
+
+def summary_lines(stats: dict[str, object], reason: str, spider_name: str = "rfi_cn") -> list[str]:
+    """The summary as lines: found, exported, duplicates, skipped and dropped by reason."""
+
+    def count(key: str) -> int:
+        value = stats.get(key, 0)
+        return value if isinstance(value, int) else 0
+
+    def by_prefix(prefix: str) -> list[tuple[str, int]]:
+        return sorted(
+            (key[len(prefix) :], value)
+            for key, value in stats.items()
+            if key.startswith(prefix) and isinstance(value, int)
+        )
+
+    lines = [
+        f"{spider_name} crawl summary ({reason})",
+        f"  articles found:            {count('rfi/articles/found')}",
+        f"  articles fetched:          {count('rfi/articles/fetched')}",
+        f"  exported:                  {count('rfi/exported')}",
+        f"  duplicates (not exported): {count('rfi/duplicates')}",
+        f"  skipped, already exported: {count('rfi/skipped/already_exported')}",
+    ]
+    for source, value in by_prefix("rfi/exported/source/"):
+        lines.append(f"  exported from {source}: {value}")
+    for key, value in by_prefix("rfi/skipped/"):
+        if key != "already_exported":
+            lines.append(f"  skipped, {key}: {value}")
+    dropped = by_prefix("rfi/dropped/")
+    lines.append(f"  dropped: {sum(v for _, v in dropped)}")
+    lines.extend(f"    {key}: {value}" for key, value in dropped)
+    mirror = by_prefix("rfi/mirror/")
+    if mirror:
+        lines.append("  feed mirrors:")
+        lines.extend(f"    {key}: {value}" for key, value in mirror)
+    blocked = by_prefix("rfi/blocked/")
+    if blocked:
+        lines.append("  blocked answers: " + ", ".join(f"{k} {v}" for k, v in blocked))
+    if count("rfi/browser/requests") or count("rfi/browser/unavailable"):
+        lines.append(
+            f"  browser fallback: {count('rfi/browser/succeeded')} fetched"
+            f" ({count('rfi/browser/succeeded/article')} articles,"
+            f" {count('rfi/browser/succeeded/listing')} listings),"
+            f" {count('rfi/browser/failed')} failed,"
+            f" {count('rfi/browser/unavailable')} without a browser"
+        )
+    failed = by_prefix("rfi/failed/")
+    if failed:
+        lines.append(f"  requests failed: {sum(v for _, v in failed)}")
+        lines.extend(f"    {key}: {value}" for key, value in failed)
+    errors = count("log_count/ERROR")
+    if errors:
+        lines.append(f"  errors logged: {errors}")
+    if failed and not count("response_received_count"):
+        lines.append(
+            "  nothing could be fetched at all: is the network up (rfi.fr is blocked in some"
+            " countries), or is base_url right?"
+        )
+    if count("rfi/memory/peak_rss_mb"):
+        lines.append(f"  peak memory (RSS): {count('rfi/memory/peak_rss_mb')} MB")
+    return lines
+
+
+def peak_rss_mb() -> int | None:
+    """This process's peak resident memory (Linux ``VmHWM``), in MB; None elsewhere.
+
+    ``VmHWM`` is the process's own high-water mark; ``ru_maxrss`` (what Scrapy's
+    MemoryUsage extension reads) also carries the memory of the process that
+    started this one, before ``exec``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024)
+    except OSError:
+        return None
+    return None
+
+
+class CrawlSummary:
+    """Logs :func:`summary_lines` at the end of every crawl."""
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlSummary:
+        extension = cls(crawler.stats)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        peak = peak_rss_mb()
+        if peak is not None:
+            self.stats.set_value("rfi/memory/peak_rss_mb", peak)
+        logger.info("\n".join(summary_lines(self.stats.get_stats(), reason, spider.name)))
+
+
+class QualityMonitors:
+    """Counts field coverage of exported items; runs the monitor suite at the end.
+
+    ``rfi/coverage/<field>`` counts the items of this run that were exported
+    (passed every pipeline) with that field filled. At close, the results of
+    :data:`monitors.SUITE` go to the log as one block (a warning when one
+    failed) and to the stats (``rfi/monitors/...``).
+    """
+
+    def __init__(self, stats: StatsCollector, thresholds: monitors.Thresholds) -> None:
+        self.stats = stats
+        self.thresholds = thresholds
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> QualityMonitors:
+        extension = cls(crawler.stats, monitors.Thresholds.from_settings(crawler.settings))
+        crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def item_scraped(self, item: Any) -> None:
+        adapter = ItemAdapter(item)
+        for name in FIELDS:
+            if adapter.get(name) not in (None, "", [], {}):
+                self.stats.inc_value(f"{monitors.COVERAGE_PREFIX}{name}")
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        facts = monitors.CrawlFacts(self.stats.get_stats(), reason, self.thresholds)
+        results = monitors.run_suite(facts)
+        monitors.record(self.stats, results)
+        failed = any(r.status == monitors.FAILED for r in results)
+        block = "\n".join(monitors.report_lines(results, spider.name))
+        logger.log(logging.WARNING if failed else logging.INFO, block)

@@ -1,0 +1,229 @@
+"""The QA report as one self-contained web page: inline CSS and SVG, no script, no network.
+
+Every value that comes from the archive goes through :func:`html.escape`, after
+:func:`~rfi_spider.quality.qa.visible` (control, bidi and surrogate code points as escapes).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from html import escape
+from pathlib import Path
+
+from rfi_spider.quality.qa import KINDS, Comparison, Report, readable, verdict, visible
+from rfi_spider.quality.schema import always_filled
+
+# Longer spans are charted per month.
+HTML_MAX_DAYS = 731
+
+CSS = """
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 70rem;
+       padding: 0 1rem; color: #1d2430; }
+h1 { font-size: 1.5rem; margin-bottom: .2rem; }
+h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #d5dae1; }
+.meta { color: #5b6472; margin-top: 0; }
+.verdict { padding: .6rem 1rem; border-radius: 6px; font-weight: 600; }
+.ok { background: #e3f4e8; color: #14532d; }
+.failed { background: #fde8e8; color: #7f1d1d; }
+.warning { padding: .6rem 1rem; border-radius: 6px; background: #fdf3e1; color: #7a4b00; }
+table { border-collapse: collapse; margin: .5rem 0; }
+th, td { padding: .25rem .7rem; border-bottom: 1px solid #e5e8ec; text-align: left;
+         vertical-align: top; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.where { font-family: ui-monospace, monospace; white-space: nowrap; }
+td.msg { word-break: break-word; }
+.meter { display: inline-block; height: .7rem; background: #3b6ea8; border-radius: 2px; }
+.meter.low { background: #c0392b; }
+svg { max-width: 100%; height: auto; }
+svg .bar { fill: #3b6ea8; }
+svg text { font: 11px system-ui, sans-serif; fill: #4a5361; }
+svg .axis { stroke: #9aa3ae; }
+"""
+
+
+def _e(value: object) -> str:
+    return escape(visible(str(value)), quote=True)
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[str]], css: Sequence[str] = ()) -> str:
+    """A table; cells are HTML already (escape them first), ``css`` names each column's class."""
+    out = ["<table><thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead><tbody>"]
+    for row in rows:
+        cells = (
+            f'<td class="{css[i]}">{cell}</td>' if i < len(css) and css[i] else f"<td>{cell}</td>"
+            for i, cell in enumerate(row)
+        )
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def bar_chart(
+    rows: Sequence[tuple[str, int]], unit: str, width: int = 900, height: int = 260
+) -> str:
+    """An inline SVG bar chart of articles per day (or month): one ``rect.bar`` per row."""
+    if not rows:
+        return "<p>No dates to chart.</p>"
+    left, right, top, bottom = 40, 10, 18, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    most = max(count for _, count in rows) or 1
+    step = plot_w / len(rows)
+    gap = min(2.0, step * 0.2)
+    label_every = max(1, round(len(rows) / 12))
+    one_year = rows[0][0][:4] == rows[-1][0][:4]  # then days are labelled MM-DD
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="timeline-chart" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        f"<title>Articles per {_e(unit)}</title>",
+        f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - right}" '
+        f'y2="{top + plot_h}"/>',
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{most}</text>',
+        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end">0</text>',
+    ]
+    for index, (label, count) in enumerate(rows):
+        bar_h = plot_h * count / most
+        x, y = left + index * step, top + plot_h - bar_h
+        parts.append(
+            f'<rect class="bar" data-{_e(unit)}="{_e(label)}" data-count="{count}" '
+            f'x="{x + gap / 2:.2f}" y="{y:.2f}" width="{max(step - gap, 0.5):.2f}" '
+            f'height="{bar_h:.2f}"><title>{_e(label)}: {count}</title></rect>'
+        )
+        if step >= 24 and count:
+            parts.append(
+                f'<text x="{x + step / 2:.2f}" y="{y - 4:.2f}" text-anchor="middle">{count}</text>'
+            )
+        if index % label_every == 0:
+            short = label[5:] if unit == "day" and one_year else label
+            parts.append(
+                f'<text x="{x + step / 2:.2f}" y="{top + plot_h + 16}" '
+                f'text-anchor="middle">{_e(short)}</text>'
+            )
+    span = f"{rows[0][0]} to {rows[-1][0]}, publication date, Paris time"
+    parts.append(
+        f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">{_e(span)}</text>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def comparison_html(comparison: Comparison, limit: int | None = 20) -> str:
+    """The comparison section: counts, per day side by side, the articles only one has."""
+    other = comparison.other
+    differ = comparison.titles_differ()
+    out = [
+        f"<h2>Compared with {_e(other.root)}</h2>",
+        _table(
+            ("", "articles"),
+            (
+                ("in both", str(len(comparison.both))),
+                ("titles differ", str(len(differ))),
+                ("only in this archive", str(len(comparison.only_this))),
+                ("only in the other", str(len(comparison.only_other))),
+            ),
+            ("", "n"),
+        ),
+    ]
+    unit, rows = comparison.timeline(HTML_MAX_DAYS)
+    out.append(
+        _table(
+            (unit, "this", "other"),
+            ((_e(label), str(a), str(b)) for label, a, b in rows),
+            ("", "n", "n"),
+        )
+    )
+    for heading, keys, report in (
+        ("Only in this archive", comparison.only_this, comparison.this),
+        ("Only in the other", comparison.only_other, other),
+        ("Titles that differ", differ, comparison.this),
+    ):
+        if not keys:
+            continue
+        shown = keys if limit is None else keys[:limit]
+        out.append(f"<h3>{heading} ({len(keys)})</h3>")
+        rows_html = [
+            (_e(report.day_of(k)), _e(report.articles[k][0]), _e(readable(k))) for k in shown
+        ]
+        out.append(_table(("date", "title", "URL"), rows_html, ("where", "", "msg")))
+        if len(keys) > len(shown):
+            out.append(f"<p>… and {len(keys) - len(shown)} more (run with --all).</p>")
+    return "".join(out)
+
+
+def render_html(
+    report: Report, limit: int | None = 20, comparison: Comparison | None = None
+) -> str:
+    """The whole page."""
+    status = "ok" if report.ok else "failed"
+    source = (
+        f"{report.lines} lines in items.jsonl, {len(report.records)} items"
+        if report.has_items_file
+        else "no items.jsonl: the seed-style files are counted"
+    )
+    body = [
+        f"<h1>QA report: {_e(report.root)}</h1>",
+        f'<p class="meta">{_e(source)}; {report.files} seed-style files under '
+        f"{_e(report.files_root)}/; checked {_e(report.checked_at.isoformat(timespec='seconds'))}"
+        "</p>",
+        f'<p class="verdict {status}" id="verdict">{_e(verdict(report))}</p>',
+    ]
+    warning = report.mirror_warning()
+    if warning:
+        body.append(f'<p class="warning" id="mirror-warning">{_e(warning)}</p>')
+    unit, timeline = report.timeline(HTML_MAX_DAYS)
+    body += [f"<h2>Articles per {unit}</h2>", bar_chart(timeline, unit)]
+    body.append(f"<h2>Field coverage ({len(report.records)} {_e(report.counted)})</h2>")
+    rows = []
+    must_have = always_filled()
+    for name, filled, total in report.coverage():
+        share = filled / total if total else 0.0
+        low = " low" if name in must_have and filled < total else ""
+        meter = f'<span class="meter{low}" style="width:{share * 12:.2f}rem"></span>'
+        rows.append((_e(name), str(filled), f"{share:.0%}", meter))
+    body.append(_table(("field", "filled", "share", ""), rows, ("", "n", "n", "")))
+    body.append("<h2>Sources</h2>")
+    body.append(
+        _table(("source", "articles"), ((_e(s), str(n)) for s, n in report.sources()), ("", "n"))
+    )
+    body.append("<h2>Problems</h2>")
+    groups = report.by_kind()
+    if not groups:
+        body.append("<p>None.</p>")
+    for kind, found in groups.items():
+        shown = found if limit is None else found[:limit]
+        heading = KINDS.get(kind, kind)
+        body.append(f"<h3>{_e(heading[:1].upper() + heading[1:])} ({len(found)})</h3>")
+        rows = [(_e(f.where), _e(f.message)) for f in shown]
+        body.append(_table(("where", "problem"), rows, ("where", "msg")))
+        if len(found) > len(shown):
+            body.append(f"<p>… and {len(found) - len(shown)} more (run with --all).</p>")
+    if comparison is not None:
+        body.append(comparison_html(comparison, limit))
+    body.append(f"<h2>Articles per {unit}, as a table</h2>")
+    body.append(_table((unit, "articles"), ((_e(k), str(n)) for k, n in timeline), ("", "n")))
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        # Nothing may load from anywhere: the page is self-contained.
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>QA report: {_e(report.root)}</title><style>{CSS}</style></head>"
+        f"<body>{''.join(body)}</body></html>\n"
+    )
+
+
+def write(
+    report: Report, target: Path, limit: int | None = 20, comparison: Comparison | None = None
+) -> Path:
+    """Write the page atomically (temporary file, then rename); returns its path."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(render_html(report, limit=limit, comparison=comparison))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,205 @@
+"""The item's JSON Schema (``schemas/article.schema.json``) and validation against it.
+
+The schema is package data, read with ``importlib.resources`` (there is no file
+path inside a Scrapyd egg). It is the single definition of a valid item: the
+crawl's :class:`~rfi_spider.archive.pipelines.ValidationPipeline` and ``scrapy qa`` both
+call :func:`field_errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+from jsonschema.validators import extend
+
+from rfi_spider import editions
+from rfi_spider.editions import EDITIONS
+from rfi_spider.items import FIELDS
+
+SCHEMA_PACKAGE = "rfi_spider.quality.schemas"
+ARTICLE_SCHEMA = "article.schema.json"
+# Messages quote the offending value; a paragraph can be long.
+_MAX_MESSAGE = 160
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One way an item breaks the schema: the top-level field and what is wrong."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+# One path segment of a canonical URL: unreserved characters or upper-case %XX.
+_SEGMENT = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-F]{2})+"
+_DAY = r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+
+
+def url_pattern(keys: list[str]) -> str:
+    """The schema's pattern of a canonical article URL of the editions ``keys``."""
+    prefixes = "|".join(re.escape(key) for key in keys)
+    return rf"^https://www\.rfi\.fr/(?:{prefixes})/(?:{_SEGMENT}/){{1,2}}{_DAY}-{_SEGMENT}$"
+
+
+def with_editions(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with its edition rules rebuilt from ``editions.EDITIONS``: the URL
+    pattern of every edition, the ``edition`` keys, and an item's URL in its edition."""
+    keys = list(EDITIONS)
+    schema = json.loads(json.dumps(schema))  # a copy
+    schema["properties"]["url"]["pattern"] = url_pattern(keys)
+    schema["properties"]["edition"]["enum"] = keys
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"edition": {"const": key}}, "required": ["edition"]},
+            "then": {
+                "properties": {
+                    "url": {
+                        "description": f"a URL of the edition {key}: https://www.rfi.fr/{key}/...",
+                        "pattern": url_pattern([key]),
+                    }
+                }
+            },
+        }
+        for key in keys
+    ]
+    return schema
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    """The article schema, from the package's data, with the editions' rules."""
+    text = resources.files(SCHEMA_PACKAGE).joinpath(ARTICLE_SCHEMA).read_text(encoding="utf-8")
+    return with_editions(json.loads(text))
+
+
+@cache
+def _compile(pattern: str) -> re.Pattern[str]:
+    # JSON Schema patterns are ECMA 262 regexes, whose "$" is the end of the text;
+    # Python's "$" also matches before a final newline. Keep ECMA's meaning.
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def _pattern(validator: Validator, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    if validator.is_type(instance, "string") and not _compile(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+format_checker = FormatChecker(formats=())
+
+
+@format_checker.checks("date-time", raises=ValueError)
+def _is_timestamp_with_offset(value: object) -> bool:
+    """ISO 8601 date and time that Python reads back, with a UTC offset."""
+    if not isinstance(value, str):
+        return True
+    return datetime.fromisoformat(value).tzinfo is not None
+
+
+ArticleValidator = extend(Draft202012Validator, validators={"pattern": _pattern})
+
+
+@cache
+def validator() -> Validator:
+    """A validator of the article schema, with ``date-time`` formats checked."""
+    return ArticleValidator(load_schema(), format_checker=format_checker)
+
+
+def _clear_caches() -> None:
+    load_schema.cache_clear()
+    validator.cache_clear()
+    _field_validator.cache_clear()
+
+
+editions.on_change(_clear_caches)
+
+
+def always_filled() -> tuple[str, ...]:
+    """Fields every valid item has filled: required, never null, never an empty list."""
+    schema = load_schema()
+    filled = []
+    for name in schema["required"]:
+        spec = schema["properties"][name]
+        nullable = any(branch.get("type") == "null" for branch in spec.get("anyOf", []))
+        may_be_empty = spec.get("type") == "array" and not spec.get("minItems")
+        if not (nullable or may_be_empty):
+            filled.append(name)
+    return tuple(filled)
+
+
+@cache
+def _field_validator(name: str) -> Validator:
+    root = load_schema()
+    subschema = {"$schema": root["$schema"], "$defs": root["$defs"], **root["properties"][name]}
+    return ArticleValidator(subschema, format_checker=format_checker)
+
+
+def value_errors(name: str, value: Any) -> list[str]:
+    """What is wrong with one field's value, checked against that field's schema alone."""
+    errors = _field_validator(name).iter_errors(value)
+    return list(dict.fromkeys(_message(error, field_steps=0) for error in errors))
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def _message(error: ValidationError, field_steps: int = 1) -> str:
+    """What is wrong, in the schema's own words (its ``description``) where it has them."""
+    if error.context:
+        # anyOf (a nullable field): the reason from the non-null branch says more.
+        useful = [
+            e for e in error.context if not (e.validator == "type" and e.validator_value == "null")
+        ]
+        if useful:
+            error = useful[0]
+    path = list(error.absolute_path)[field_steps:]
+    where = "".join(f"[{step}]" for step in path) + ": " if path else ""
+    expected = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if expected and error.validator != "type":
+        got = _shorten(json.dumps(error.instance, ensure_ascii=False))
+        return f"{where}expected {expected}, got {got}"
+    return f"{where}{_shorten(error.message)}"
+
+
+def field_errors(data: Any) -> list[FieldError]:
+    """Every way ``data`` (a parsed JSON line) breaks the schema, by top-level field.
+
+    An empty list means the item is valid.
+    """
+    if not isinstance(data, Mapping):
+        return [FieldError("(item)", "not a JSON object")]
+    errors: list[FieldError] = []
+    for error in validator().iter_errors(dict(data)):
+        if error.validator == "required":
+            errors += [
+                FieldError(name, "missing")
+                for name in error.validator_value
+                if name not in error.instance
+            ]
+        elif error.validator == "additionalProperties":
+            known = load_schema()["properties"]
+            errors += [
+                FieldError(name, "not a field of the item")
+                for name in error.instance
+                if name not in known
+            ]
+        else:
+            field = str(error.absolute_path[0]) if error.absolute_path else "(item)"
+            errors.append(FieldError(field, _message(error)))
+    order = {name: index for index, name in enumerate(FIELDS)}
+    return sorted(set(errors), key=lambda e: (order.get(e.field, len(order)), e.field, e.message))

@@ -1,0 +1,104 @@
+"""The body walker: paragraphs and clean HTML from small snippets."""
+
+from __future__ import annotations
+
+import pytest
+from lxml.html import fragment_fromstring
+
+from rfi_spider.extract.body import extract_body
+
+BASE = "https://www.rfi.fr/cn/国际/20240307-x"
+
+
+def body(html: str):
+    return extract_body(fragment_fromstring(html, create_parent="div"), BASE)
+
+
+def test_blocks_in_document_order() -> None:
+    result = body(
+        "<p>一</p><h2>二</h2><div><p>三</p><h3>四</h3></div><ul><li>五</li></ul><h4>六</h4>"
+    )
+    assert result.paragraphs == ["一", "二", "三", "四", "五", "六"]
+    assert result.html == "<p>一</p><h2>二</h2><p>三</p><h3>四</h3><ul><li>五</li></ul><h4>六</h4>"
+
+
+@pytest.mark.parametrize(
+    "skipped",
+    [
+        '<div class="o-self-promo" data-selfpromo-newsletter><p>订阅</p></div>',
+        '<div class="m-interstitial"><p>阅读更多</p><div class="m-block-ad">ad</div></div>',
+        '<div class="m-block-ad"><p>广告</p></div>',
+        "<figure><img src=a.jpg><figcaption><p>图片说明</p></figcaption></figure>",
+        "<script>var x = '<p>脚本</p>';</script>",
+        "<style>p { color: red }</style>",
+        "<noscript><p>请启用</p></noscript>",
+        '<iframe src="https://evil.example"></iframe>',
+        "<aside><p>相关</p></aside>",
+        '<form action="/x"><p><input name="q">搜索</p></form>',
+        "<svg><text>图标</text></svg>",
+    ],
+)
+def test_what_is_not_the_article_is_skipped(skipped: str) -> None:
+    result = body(f"<p>正文</p>{skipped}<p>结尾</p>")
+    assert result.paragraphs == ["正文", "结尾"]
+    assert result.html == "<p>正文</p><p>结尾</p>"
+
+
+def test_blockquote_and_li_with_inner_p_give_way() -> None:
+    result = body(
+        "<blockquote><p>一</p><p>二</p></blockquote><blockquote>三</blockquote>"
+        "<ul><li><p>四</p></li></ul>"
+    )
+    assert result.paragraphs == ["一", "二", "三", "四"]
+
+
+def test_nested_lists_give_one_entry_per_item() -> None:
+    assert body("<ul><li>甲<ul><li>乙</li></ul></li></ul>").paragraphs == ["甲", "乙"]
+
+
+def test_inline_markup_and_line_breaks() -> None:
+    result = body("<p>甲<br>乙 <b>粗</b>\n丙 <em>x</em> y</p><p>one<br>two</p>")
+    assert result.paragraphs == ["甲乙 粗丙 x y", "one two"]
+    assert result.html == "<p>甲<br>乙 <b>粗</b>丙 <em>x</em> y</p><p>one<br>two</p>"
+
+
+def test_cjk_line_break_across_inline_tags() -> None:
+    assert body("<p>中\n<strong>文</strong></p>").html == "<p>中<strong>文</strong></p>"
+
+
+def test_attributes_and_links() -> None:
+    result = body(
+        '<p class="x" onclick="steal()" style="color:red">看 <a href="/cn/中国/" '
+        'onmouseover="x()">这里</a> <a href="javascript:alert(1)">坏</a> '
+        '<a href="mailto:a@b">信</a> <a href="https://example.org/a?b=1&amp;c=2">外</a></p>'
+    )
+    assert result.html == (
+        '<p>看 <a href="https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/">这里</a> 坏 信 '
+        '<a href="https://example.org/a?b=1&amp;c=2">外</a></p>'
+    )
+    assert "onclick" not in result.html and "javascript" not in result.html
+
+
+def test_text_is_escaped_and_empty_elements_dropped() -> None:
+    result = body(
+        "<p>a &lt;script&gt; &amp; b</p><p> </p><p><strong> </strong></p><ul><li></li></ul>"
+    )
+    assert result.paragraphs == ["a <script> & b"]
+    assert result.html == "<p>a &lt;script&gt; &amp; b</p>"
+
+
+def test_unknown_wrappers_are_unwrapped() -> None:
+    result = body("<section><div><span>前</span><p>段<span>落</span></p></div></section>")
+    assert result.paragraphs == ["段落"]
+    assert result.html == "前<p>段落</p>"
+
+
+def test_empty_body() -> None:
+    assert extract_body(None, BASE).paragraphs == []
+    assert body("").html == ""
+
+
+def test_paragraph_of_line_breaks_only_is_empty() -> None:
+    result = body("<p>前</p><p><br></p><p> <br> </p><p>后</p>")
+    assert result.paragraphs == ["前", "后"]
+    assert result.html == "<p>前</p><p>后</p>"

@@ -1,0 +1,183 @@
+"""The spider's fallback bookkeeping, in both orders of arrival, without a network."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import scrapy
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
+
+from rfi_spider import settings as project_settings
+from rfi_spider.editions import EDITIONS
+from rfi_spider.items import ArticleItem
+from rfi_spider.mirrors.entrypage import mirror_item
+from rfi_spider.mirrors.feeds import MirrorEntry
+from rfi_spider.spiders.rfi_cn import RfiCnSpider
+
+BASE = "http://127.0.0.1:9"
+SAMPLE = resources.files("rfi_spider.demo.sample_site")
+ROUTES = json.loads(SAMPLE.joinpath("routes.json").read_text())
+PATHS = {name.split("_")[1]: path for path, name in ROUTES.items() if name.startswith("article_")}
+A1 = "https://www.rfi.fr" + PATHS["a1"]
+(ERROR_PATH,) = [p for p, name in ROUTES.items() if name.startswith("error_page")]
+NOTRE_DAME = "https://www.rfi.fr" + ERROR_PATH
+
+
+PROJECT = {
+    name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()
+}
+
+
+def make_spider(tmp_path: Path, **kwargs: str) -> RfiCnSpider:
+    crawler = get_crawler(RfiCnSpider, {**PROJECT, "RFI_OUTPUT_DIR": str(tmp_path)})
+    return RfiCnSpider.from_crawler(crawler, **{"base_url": BASE, "mirrors": "", **kwargs})
+
+
+@pytest.fixture
+def spider(tmp_path: Path) -> Iterator[RfiCnSpider]:
+    made = make_spider(tmp_path)
+    yield made
+    made.on_closed()
+
+
+def entry_item(url: str = A1, host: str = "feedx.net") -> ArticleItem:
+    html = (
+        "<div>07/03/2024 - 18:02</div><p><strong>镜像摘要</strong></p><div><p>镜像正文。</p></div>"
+    )
+    entry = MirrorEntry("镜像标题", url, html, 1709830920000, host)
+    return mirror_item(entry, crawled_at="2026-11-27T12:00:00+00:00")
+
+
+def page(url: str, name: str) -> HtmlResponse:
+    fetched = BASE + url.removeprefix("https://www.rfi.fr")
+    return HtmlResponse(url=fetched, body=SAMPLE.joinpath(name).read_bytes())
+
+
+def stat(spider: RfiCnSpider, name: str) -> int:
+    return spider.crawler.stats.get_value(name, 0)
+
+
+def test_entry_first_then_the_site_refuses(spider: RfiCnSpider) -> None:
+    item = entry_item()
+    requests = list(spider.use_entry(item))
+    assert [r.url for r in requests] == [BASE + PATHS["a1"]]  # the site is asked first
+    assert list(spider.site_refused(A1, "403")) == [item]
+    assert stat(spider, "rfi/mirror/fallback/403") == 1
+    assert list(spider.site_refused(A1, "403")) == []  # never twice
+    assert list(spider.use_entry(entry_item(host="rsshub.app"))) == []
+    assert stat(spider, "rfi/mirror/skipped/already_exported") == 1
+
+
+def test_the_site_refuses_first_then_the_entry_arrives(spider: RfiCnSpider) -> None:
+    assert len(list(spider.article_requests([A1]))) == 1  # found on a listing
+    assert list(spider.site_refused(A1, "TimeoutError")) == []  # no mirror has it (yet)
+    item = entry_item()
+    assert list(spider.use_entry(item)) == [item]  # exported as soon as it arrives
+    assert stat(spider, "rfi/mirror/fallback/TimeoutError") == 1
+    assert spider.site_failed == {}
+
+
+def test_the_sites_page_wins(spider: RfiCnSpider) -> None:
+    list(spider.use_entry(entry_item()))
+    items = list(spider.parse_article(page(A1, ROUTES[PATHS["a1"]]), site_url=A1))
+    assert [(i["url"], i["source"]) for i in items] == [(A1, "rfi.fr")]
+    assert spider.fallbacks == {}
+    assert list(spider.use_entry(entry_item(host="rsshub.app"))) == []  # a later copy
+
+
+def test_a_200_page_that_is_not_the_article_falls_back(spider: RfiCnSpider) -> None:
+    item = entry_item(NOTRE_DAME)
+    list(spider.use_entry(item))
+    response = page(NOTRE_DAME, ROUTES[ERROR_PATH])
+    assert list(spider.parse_article(response, site_url=NOTRE_DAME)) == [item]
+    assert stat(spider, "rfi/dropped/no_title") == 1
+    assert stat(spider, "rfi/mirror/fallback/no_title") == 1
+
+
+def test_an_exported_article_is_neither_requested_nor_used(spider: RfiCnSpider) -> None:
+    spider.seen.add(A1, "rfi.fr")
+    assert list(spider.use_entry(entry_item())) == []
+    assert stat(spider, "rfi/mirror/skipped/already_exported") == 1
+    assert spider.fallbacks == {}
+
+
+def test_two_mirrors_with_one_article_keep_one_fallback(spider: RfiCnSpider) -> None:
+    first = entry_item()
+    assert len(list(spider.use_entry(first))) == 1
+    assert list(spider.use_entry(entry_item(host="rsshub.app"))) == []
+    assert stat(spider, "rfi/mirror/skipped/duplicate") == 1
+    assert list(spider.site_refused(A1, "404")) == [first]
+
+
+def test_backfill_range_applies_to_mirror_items(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path, since="2024-03-08", until="2024-03-08")
+    try:
+        item = entry_item()  # published 2024-03-07, inside the URL's slack of one day
+        assert len(list(spider.use_entry(item))) == 1
+        assert list(spider.site_refused(A1, "403")) == []
+        assert stat(spider, "rfi/skipped/out_of_range") == 1
+    finally:
+        spider.on_closed()
+
+
+def test_single_url_reads_mirrors_only_for_that_article(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path, url=A1)
+    try:
+        assert list(spider.use_entry(entry_item(NOTRE_DAME))) == []
+        assert stat(spider, "rfi/mirror/skipped/out_of_scope") == 1
+        item = entry_item()
+        assert len(list(spider.use_entry(item))) == 1
+        assert list(spider.site_refused(A1, "403")) == [item]
+    finally:
+        spider.on_closed()
+
+
+def test_mirror_hosts_are_allowed_domains_and_fetched_first(tmp_path: Path) -> None:
+    mirrors = "https://feedx.net/rss/rfi.xml, https://rsshub.app/rfi/cn"
+    spider = make_spider(tmp_path, mirrors=mirrors)
+    try:
+        assert spider.allowed_domains == ["127.0.0.1", "feedx.net", "rsshub.app"]
+        requests = list(spider.mirror_requests())
+        assert [r.url for r in requests] == mirrors.replace(" ", "").split(",")
+        assert all(not r.dont_filter for r in requests)
+        assert min(r.priority for r in requests) > 10  # ahead of feeds (10) and listings
+    finally:
+        spider.on_closed()
+
+
+def test_mirror_defaults(tmp_path: Path) -> None:
+    assert project_settings.RFI_MIRRORS is None  # unset: the edition's
+    assert list(EDITIONS["cn"].mirrors) == [
+        "https://feedx.net/rss/rfi.xml",
+        "https://rsshub.app/rfi/cn",
+    ]
+    assert EDITIONS["tw"].mirrors == ()
+    crawler = get_crawler(
+        RfiCnSpider,
+        {**PROJECT, "RFI_OUTPUT_DIR": str(tmp_path), "RFI_MIRRORS": "https://m.example/f"},
+    )
+    spider = RfiCnSpider.from_crawler(crawler, base_url=BASE)
+    assert spider.mirrors == ["https://m.example/f"]  # the setting, without -a mirrors=
+    spider.on_closed()
+    # The demo reads its own loopback feed: test_crawl's demo test exports its entry.
+
+
+def test_start_requests_mirrors_first(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path, mirrors="https://feedx.net/rss/rfi.xml")
+
+    async def collect() -> list[scrapy.Request]:
+        return [r async for r in spider.start()]
+
+    try:
+        requests = asyncio.run(collect())
+        assert requests[0].url == "https://feedx.net/rss/rfi.xml"
+        assert requests[0].meta["rfi_kind"] == "mirror"
+        assert len(requests) > 1
+    finally:
+        spider.on_closed()

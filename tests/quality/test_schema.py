@@ -1,0 +1,138 @@
+"""The item's JSON Schema: every good item of the fixtures passes, planted bad ones fail."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from conftest import FIXTURES
+from test_parsers import VARIANTS, parse_fixture
+
+from rfi_spider.archive.exporters import serialize_line
+from rfi_spider.items import FIELDS
+from rfi_spider.quality.schema import always_filled, field_errors, load_schema, value_errors
+
+EXPECTED = json.loads((FIXTURES / "sample_site_expected.json").read_text(encoding="utf-8"))
+ARTICLE_VARIANTS = [
+    v for v in VARIANTS if json.loads((FIXTURES / "pages" / f"{v}.json").read_text())["expected"]
+]
+
+
+def good_item() -> dict[str, Any]:
+    """A valid exported item: the sample site's first article with its clock fields."""
+    item = dict(EXPECTED["articles"][0])
+    item["body_html"] = "<p>" + "</p><p>".join(item["paragraphs"]) + "</p>"
+    item["crawled_at"] = "2026-11-27T12:00:00+00:00"
+    return item
+
+
+def test_schema_describes_exactly_the_exported_fields() -> None:
+    schema = load_schema()
+    assert list(schema["properties"]) == list(FIELDS)
+    # edition: optional, as items exported before editions existed lack it.
+    assert set(FIELDS) - set(schema["required"]) == {"audio_url", "edition"}
+    assert schema["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("index", range(len(EXPECTED["articles"])))
+def test_every_expected_sample_site_item_is_valid(index: int) -> None:
+    item = dict(EXPECTED["articles"][index], crawled_at="2026-11-27T12:00:00+00:00")
+    item["body_html"] = "<p>body</p>"
+    assert field_errors(item) == []
+
+
+@pytest.mark.parametrize("variant", ARTICLE_VARIANTS)
+def test_every_parsed_fixture_item_is_valid_as_exported(variant: str) -> None:
+    item, _ = parse_fixture(variant)
+    assert field_errors(json.loads(serialize_line(item))) == []
+
+
+def test_optional_and_nullable_fields() -> None:
+    item = good_item()
+    item.pop("audio_url", None)
+    for name in ("modified_at", "lead_image", "summary", "section"):
+        item[name] = None
+    item["tags"] = item["authors"] = []
+    assert field_errors(item) == []
+    assert field_errors({**item, "audio_url": "https://aod.example/a.mp3"}) == []
+    assert set(always_filled()) == {
+        "url", "title", "published_at", "date_text", "paragraphs", "body_html", "source",
+        "crawled_at",
+    }  # fmt: skip
+
+
+URL = "https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/20240307-%E7%8E%8B%E6%AF%85"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("url", URL + "?utm=x"),
+        ("url", URL + "#top"),
+        ("url", URL + "/"),
+        ("url", "https://www.rfi.fr/cn/%e4%b8%ad%e5%9b%bd/20240307-%e7%8e%8b%e6%af%85"),
+        ("url", URL.replace("https://", "http://")),
+        ("url", URL.replace("www.rfi.fr", "cn.rfi.fr")),
+        ("url", "https://www.rfi.fr/cn/中国/20240307-王毅"),
+        ("url", "https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/"),
+        ("url", URL + "\n"),
+        ("title", ""),
+        ("title", " 王毅 "),
+        ("title", None),
+        ("published_at", "2024-03-07T06:48:00"),
+        ("published_at", "2024-03-07 06:48:00+00:00"),
+        ("published_at", "2024-02-30T06:48:00+00:00"),
+        ("published_at", "07/03/2024"),
+        ("modified_at", "yesterday"),
+        ("crawled_at", "2026-11-27"),
+        ("date_text", "2024-03-07 07:48"),
+        ("date_text", "07/03/2024 07:48"),
+        ("date_text", "07/03/2024 - 07:48\n"),
+        ("lead_image", "http://s.rfi.fr/media/a.jpg"),
+        ("lead_image", "/media/a.jpg"),
+        ("lead_image", "data:image/png;base64,AAAA"),
+        ("lead_image", ""),
+        ("summary", ""),
+        ("paragraphs", []),
+        ("paragraphs", ["第一段", ""]),
+        ("paragraphs", ["第一段", "  "]),
+        ("paragraphs", "第一段"),
+        ("body_html", ""),
+        ("section", ""),
+        ("tags", "香港"),
+        ("authors", [""]),
+        ("audio_url", "aod.mp3"),
+        ("source", ""),
+    ],
+)
+def test_planted_bad_value_is_rejected_naming_the_field(field: str, value: Any) -> None:
+    item = {**good_item(), field: value}
+    errors = field_errors(item)
+    assert errors, f"{field}={value!r} was accepted"
+    assert {e.field for e in errors} == {field}
+
+
+@pytest.mark.parametrize("field", sorted(set(FIELDS) - {"audio_url", "edition"}))
+def test_missing_field_is_rejected(field: str) -> None:
+    item = good_item()
+    del item[field]
+    assert [(e.field, e.message) for e in field_errors(item)] == [(field, "missing")]
+
+
+def test_unknown_field_and_non_objects_are_rejected() -> None:
+    assert [e.field for e in field_errors({**good_item(), "mirror_entry": {}})] == ["mirror_entry"]
+    assert [e.field for e in field_errors(["not", "an", "object"])] == ["(item)"]
+
+
+def test_messages_say_what_was_expected() -> None:
+    errors = field_errors({**good_item(), "paragraphs": ["a", " "], "lead_image": "http://x/a"})
+    messages = {e.field: e.message for e in errors}
+    assert messages["paragraphs"].startswith("[1]: expected text that is not empty")
+    assert messages["lead_image"] == 'expected an absolute https URL, got "http://x/a"'
+
+
+def test_value_errors_checks_one_field() -> None:
+    assert value_errors("url", URL) == []
+    assert value_errors("url", URL + "/")[0].startswith("expected a canonical article URL")
+    assert value_errors("published_at", "2024-03-07T06:48:00+01:00") == []
