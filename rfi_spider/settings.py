@@ -174,6 +174,12 @@ DOWNLOADER_MIDDLEWARES = {
 RFI_BROWSER_CONTEXT_PAGES = 100
 
 # --- processing ----------------------------------------------------------------
+# Failed articles (archive/failures.py): an article whose extraction raised, whose page
+# was not the article, whose item a pipeline refused or broke on, or whose request got no
+# answer, is recorded in the state with its cause; after this many failed attempts
+# (across runs) it is given up: never requested again (rfi/gave_up), listed by the
+# crawl summary and by scrapy qa. Raise it to give those articles more tries.
+RFI_MAX_ATTEMPTS = 3
 ITEM_PIPELINES = {
     "rfi_spider.archive.pipelines.ValidationPipeline": 100,
     "rfi_spider.archive.pipelines.ArchivePipeline": 800,
