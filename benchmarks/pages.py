@@ -30,7 +30,7 @@ from importlib import resources
 from urllib.parse import quote, unquote, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
-from rfi_spider.extract.processors import PARIS
+from rfi_spider.dates import PARIS
 
 SITE_ROOT = "https://www.rfi.fr"
 SAMPLE_PACKAGE = "rfi_spider.demo.sample_site"

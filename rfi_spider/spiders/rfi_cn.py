@@ -28,7 +28,7 @@ import logging
 import os
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ from rfi_spider.crawl.canonical import (
 from rfi_spider.crawl.dupefilter import REFETCH
 from rfi_spider.crawl.jobdir import close_job, open_job
 from rfi_spider.crawl.urlset import UrlSet
+from rfi_spider.dates import now_iso, paris_day, today_in_paris
 from rfi_spider.demo.localsite import LocalSite
 from rfi_spider.demo.sample_site import EDITION_SECTIONS as SAMPLE_SECTIONS
 from rfi_spider.demo.sample_site import MIRROR_FEEDS as SAMPLE_MIRROR_FEEDS
@@ -64,7 +65,7 @@ from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.listing import read_links
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage
-from rfi_spider.extract.processors import PARIS, iso_utc, unique
+from rfi_spider.extract.processors import unique
 from rfi_spider.items import ArticleItem
 from rfi_spider.mirrors.entrypage import mirror_item
 from rfi_spider.mirrors.feeds import BadFeedError, read_feed
@@ -167,7 +168,7 @@ class RfiCnSpider(scrapy.Spider):
         if self.until and not self.since:
             raise ValueError("-a until= needs -a since= as well")
         if self.since and not self.until:
-            self.until = datetime.now(PARIS).date()
+            self.until = today_in_paris()
         if self.since and self.until and self.since > self.until:
             raise ValueError(f"since={self.since} is after until={self.until}")
         self.demo = str(demo or "").lower() in {"1", "true", "yes"}
@@ -595,7 +596,7 @@ class RfiCnSpider(scrapy.Spider):
             yield from self.drop(response, "truncated")
             yield from self.site_refused(site_url, "truncated")
             return
-        item = load_article(page, crawled_at=iso_utc(datetime.now(UTC)))
+        item = load_article(page, crawled_at=now_iso())
         if page.json_ld_errors:
             stats.inc_value("rfi/page/bad_json_ld")
             logger.warning("%s: JSON-LD that does not parse was ignored", site_url)
@@ -617,7 +618,7 @@ class RfiCnSpider(scrapy.Spider):
 
     def in_range(self, item: ArticleItem) -> bool:
         """False (counted, logged) for an article published outside the backfill range."""
-        published_day = datetime.fromisoformat(item["published_at"]).astimezone(PARIS).date()
+        published_day = paris_day(item["published_at"])
         if self.in_backfill_window(published_day):
             return True
         self.crawler.stats.inc_value("rfi/skipped/out_of_range")
@@ -666,7 +667,7 @@ class RfiCnSpider(scrapy.Spider):
                 response.url,
                 link,
             )
-        crawled_at = iso_utc(datetime.now(UTC))
+        crawled_at = now_iso()
         for problem in feed.problems:
             self.bad_entry(response.url, problem.reason, problem.where)
             if problem.url and self.in_scope(problem.url):  # the link is good: ask the site
