@@ -231,7 +231,7 @@ def test_links_to_the_other_edition_are_never_followed(tw_spider: RfiCnSpider) -
 def test_a_mirror_entry_of_the_other_edition_is_not_used(tw_spider: RfiCnSpider) -> None:
     item = ArticleItem(url=CN_ARTICLE, title="t", source="feedx.net")
     assert list(tw_spider.use_entry(item)) == []
-    assert tw_spider.fallbacks == {}
+    assert tw_spider.fallbacks.entries == {}
     assert tw_spider.crawler.stats.get_value("rfi/mirror/skipped/other_edition") == 1
 
 
