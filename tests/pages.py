@@ -12,7 +12,7 @@ from conftest import FIXTURES
 from scrapy.http import HtmlResponse
 from w3lib.url import safe_url_string
 
-from rfi_spider.crawl.canonical import SiteMap
+from rfi_spider.crawl.canonical import FetchRoot
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage
 
@@ -25,6 +25,6 @@ def parse_fixture(variant: str) -> tuple[Any, dict[str, Any]]:
     spec = json.loads((PAGES / f"{variant}.json").read_text(encoding="utf-8"))
     body = (PAGES / f"{variant}.html").read_bytes()
     response = HtmlResponse(url=safe_url_string(spec["fetched_url"]), body=body)
-    site_url = SiteMap().to_site(response.url)
+    site_url = FetchRoot().to_site(response.url)
     page = ArticlePage.from_response(response, site_url)
     return load_article(page, crawled_at="2026-11-27T12:00:00+00:00"), spec

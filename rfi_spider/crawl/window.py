@@ -51,7 +51,7 @@ class ArticleWindow:
             if not batch:
                 return
             for url, resumed in batch:
-                if self.seen.known(url):  # exported since it was queued (a killed run)
+                if self.seen.probably_known(url):  # exported since it was queued (a killed run)
                     on_known()
                     self.pending.done(url)
                     continue

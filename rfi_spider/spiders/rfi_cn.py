@@ -50,7 +50,7 @@ from rfi_spider.archive.pipelines import ExportStopped
 from rfi_spider.archive.state import PendingArticles, SeenStore, output_dirs
 from rfi_spider.crawl.canonical import (
     SITE_ROOT,
-    SiteMap,
+    FetchRoot,
     article_date,
     canonical_url,
     is_article_url,
@@ -179,7 +179,7 @@ class RfiCnSpider(scrapy.Spider):
         if self.demo and not base_url:
             self.demo_site = LocalSite.sample()
             base_url = self.demo_site.start()
-        self.site = SiteMap(base_url)
+        self.site = FetchRoot(base_url)
         self.single_canonical = self.single_article(url) if url else None
         self.mirrors_arg = mirrors
         self.allowed_domains = [self.site.fetch_host]
@@ -358,7 +358,7 @@ class RfiCnSpider(scrapy.Spider):
             if not self.in_backfill_window(article_date(url), slack=1):
                 stats.inc_value("rfi/skipped/out_of_range")
                 continue
-            if self.seen.known(url):
+            if self.seen.probably_known(url):
                 stats.inc_value("rfi/skipped/already_exported")
                 continue
             new.append(url)
@@ -670,7 +670,7 @@ class RfiCnSpider(scrapy.Spider):
         if not self.in_scope(url):
             stats.inc_value("rfi/mirror/skipped/out_of_scope")
             return
-        if self.fallbacks.was_delivered(url) or self.seen.known(url):
+        if self.fallbacks.was_delivered(url) or self.seen.probably_known(url):
             stats.inc_value("rfi/mirror/skipped/already_exported")
             return
         if self.fallbacks.is_waiting(url):
