@@ -48,6 +48,7 @@ from twisted.python.failure import Failure
 
 from rfi_spider.archive.pipelines import ExportStopped
 from rfi_spider.archive.state import PendingArticles, SeenStore, output_dirs
+from rfi_spider.crawl import meta_keys
 from rfi_spider.crawl.canonical import (
     SITE_ROOT,
     FetchRoot,
@@ -55,7 +56,6 @@ from rfi_spider.crawl.canonical import (
     canonical_url,
     is_article_url,
 )
-from rfi_spider.crawl.dupefilter import REFETCH
 from rfi_spider.crawl.jobdir import close_job, open_job
 from rfi_spider.crawl.window import ArticleWindow
 from rfi_spider.dates import now_iso, paris_day, today_in_paris
@@ -295,7 +295,8 @@ class RfiCnSpider(scrapy.Spider):
                 url,
                 callback=self.parse_mirror,
                 errback=self.on_mirror_error,
-                meta={"rfi_kind": "mirror", REFETCH: True},  # entries live in memory only
+                # entries live in memory only: read again when a job resumes
+                meta={meta_keys.KIND: "mirror", meta_keys.REFETCH: True},
                 priority=20,
             )
 
@@ -324,7 +325,7 @@ class RfiCnSpider(scrapy.Spider):
                 self.site.to_fetch(SITE_ROOT + feed),
                 callback=self.parse_feed,
                 errback=self.on_error,
-                meta={"rfi_kind": "feed", REFETCH: True},
+                meta={meta_keys.KIND: "feed", meta_keys.REFETCH: True},
                 priority=10,
             )
 
@@ -338,7 +339,7 @@ class RfiCnSpider(scrapy.Spider):
             self.site.to_fetch(site_url),
             callback=self.parse_listing,
             errback=self.on_error,
-            meta={"rfi_depth": depth, "rfi_kind": "listing", REFETCH: True},
+            meta={meta_keys.DEPTH: depth, meta_keys.KIND: "listing", meta_keys.REFETCH: True},
             priority=5,
         )
 
@@ -381,7 +382,7 @@ class RfiCnSpider(scrapy.Spider):
             callback=self.on_article,
             errback=self.on_article_error,
             cb_kwargs={"site_url": url},
-            meta={"rfi_kind": "article", REFETCH: resumed},
+            meta={meta_keys.KIND: "article", meta_keys.REFETCH: resumed},
             priority=6 if resumed else 0,
         )
 
@@ -404,7 +405,7 @@ class RfiCnSpider(scrapy.Spider):
 
     def on_request_dropped(self, request: scrapy.Request) -> None:
         """A request the scheduler refused: a redirect back to a page already asked for."""
-        kind = request.meta.get("rfi_kind")
+        kind = request.meta.get(meta_keys.KIND)
         redirects = request.meta.get("redirect_urls")
         if kind == "article":
             self.window.finished(request.cb_kwargs["site_url"], produced_item=False)
@@ -455,7 +456,7 @@ class RfiCnSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         """A request that failed for good (after retries): log it and count it by cause."""
         request = failure.request  # type: ignore[attr-defined]
-        kind = request.meta.get("rfi_kind", "request")
+        kind = request.meta.get(meta_keys.KIND, "request")
         cause = failure_cause(failure)
         self.crawler.stats.inc_value(f"rfi/failed/{kind}/{cause}")
         logger.warning("could not fetch %s %s: %s", kind, request.url, cause)
@@ -485,7 +486,7 @@ class RfiCnSpider(scrapy.Spider):
                 "listing %s is not HTML (%s)", response.url, response.headers.get("Content-Type")
             )
             return
-        depth = response.meta.get("rfi_depth", 0)
+        depth = response.meta.get(meta_keys.DEPTH, 0)
         articles, listings = self.classify_links(response, listing_links(response))
         yield from self.article_requests(articles)
         if depth < self.max_depth:
