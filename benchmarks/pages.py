@@ -1,7 +1,7 @@
 """The benchmark's site: N article pages of live-site weight, made from the sample templates.
 
 Each page ``i`` comes from one of the sample site's article templates
-(``rfi_spider/sample_site/article_*.html``, read with ``importlib.resources``)
+(``rfi_spider/demo/sample_site/article_*.html``, read with ``importlib.resources``)
 with its own URL (``/cn/<section>/<YYYYMMDD>-<slug>-<i>``), canonical link,
 title (``<title>（i）``) and dates (shifted ``i // templates`` days back, every
 ISO timestamp and display date rewritten consistently in Paris time), so that
