@@ -26,8 +26,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote
 
-from lxml import html as lxml_html
-
 from rfi_spider.archive import seedfile
 from rfi_spider.archive.exporters import seed_file_name
 from rfi_spider.crawl.canonical import canonical_url
@@ -35,6 +33,7 @@ from rfi_spider.dates import PARIS, checked_ms, checked_paris_day, checked_time,
 from rfi_spider.extract.loaders import SITE_SOURCE
 from rfi_spider.extract.processors import clean_text, decode_entities
 from rfi_spider.items import FIELDS
+from rfi_spider.mirrors.entrypage import seed_item
 from rfi_spider.quality.schema import field_errors, value_errors
 
 ITEMS_FILE = "items.jsonl"
@@ -70,7 +69,6 @@ KINDS = {
     "mismatch": "files that do not match their item",
 }
 
-_DATE_DIV = re.compile(r"^<div>(\d{2}/\d{2}/\d{4} - \d{2}:\d{2})</div>")
 # What must not reach a terminal (or the page) as itself: C0 and C1 controls (ESC, CSI
 # 0x9b, CR, LF...), bidi marks, embeddings, overrides and isolates, line and paragraph
 # separators, and surrogates (which UTF-8 cannot even encode).
@@ -404,31 +402,10 @@ def read_seed_files(
 
 
 def file_fields(record: seedfile.SeedRecord) -> dict[str, Any]:
-    """The item fields a seed-style file holds (its HTML in the mirror's shape)."""
-    fields: dict[str, Any] = {
-        "url": record.url,
-        "title": record.title,
-        "published_at": record.published_at,
-        "date_text": None,
-        "lead_image": None,
-        "summary": None,
-        "paragraphs": [],
-    }
-    match = _DATE_DIV.match(record.html)
-    if match:
-        fields["date_text"] = match.group(1)
-    if record.html.strip():
-        try:
-            root = lxml_html.fragment_fromstring(record.html, create_parent="div")
-        except (ValueError, SyntaxError):
-            return fields
-        images = root.xpath(".//img/@src")
-        fields["lead_image"] = str(images[0]) if images else None
-        chapo = root.xpath("string(.//p[strong][1]/strong)").strip()
-        fields["summary"] = chapo or None
-        paragraphs = [clean_text(p.text_content()) for p in root.iter("p")]
-        fields["paragraphs"] = [p for p in paragraphs if p and p != chapo]
-    return fields
+    """The item fields a seed-style file holds, read as the mirror entries it has the shape of
+    (:func:`~rfi_spider.mirrors.entrypage.seed_item`: the same loader as every item)."""
+    item = seed_item(record)
+    return {name: item.get(name) for name in FILE_FIELDS}
 
 
 def slim(record: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
