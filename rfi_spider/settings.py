@@ -183,6 +183,14 @@ RFI_STATE_MMAP_MIB = 0
 RFI_STATE_BATCH = 1000
 RFI_STATE_BATCH_SECONDS = 2.0
 
+# --- failed articles ----------------------------------------------------------------------
+# Failed articles (archive/failures.py): an article whose extraction raised, whose page
+# was not the article, whose item a pipeline refused or broke on, or whose request got no
+# answer, is recorded in the state with its cause; after this many failed attempts
+# (across runs) it is given up: never requested again (rfi/gave_up, and a warning that
+# names it and its cause). Raise it to give those articles more tries.
+RFI_MAX_ATTEMPTS = 3
+
 # --- pipelines and exports ----------------------------------------------------------------
 ITEM_PIPELINES = {
     "rfi_spider.archive.pipelines.ValidationPipeline": 100,

@@ -54,6 +54,14 @@ _SQLITE_WRITE_ERRORS = frozenset(
 )
 
 
+class InvalidItem(DropItem):
+    """An item that breaks the article schema; ``details`` says how (one line)."""
+
+    def __init__(self, message: str, details: str) -> None:
+        super().__init__(message, log_level="DEBUG")
+        self.details = details
+
+
 class ExportStopped(DropItem):
     """An item not exported because a write error stopped the exports (it stays pending)."""
 
@@ -101,7 +109,7 @@ class ValidationPipeline:
         self.stats.inc_value("rfi/dropped/invalid")
         details = "; ".join(str(error) for error in errors)
         logger.warning("invalid item %s not exported: %s", data.get("url"), details)
-        raise DropItem(f"invalid item {data.get('url')!r}", log_level="DEBUG")
+        raise InvalidItem(f"invalid item {data.get('url')!r}", details)
 
 
 def seed_record(adapter: ItemAdapter) -> seedfile.SeedRecord:

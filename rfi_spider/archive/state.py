@@ -321,6 +321,14 @@ class PendingArticles:
         )
         return row.fetchone()[0]
 
+    def unanswered(self) -> list[str]:
+        """The URLs handed out and not done (after :meth:`finish`: those never answered)."""
+        rows = self.db.execute(
+            "SELECT url FROM pending WHERE owner = ? AND id <= ? ORDER BY id",
+            (self.owner, self.cursor),
+        )
+        return [row[0] for row in rows]
+
     def __len__(self) -> int:
         row = self.db.execute("SELECT COUNT(*) FROM pending WHERE owner = ?", (self.owner,))
         return row.fetchone()[0]

@@ -39,12 +39,16 @@ class ArticleWindow:
         self.pending.add(list(urls))
 
     def hand_out(
-        self, in_scope: Callable[[str], bool], on_known: Callable[[], None]
+        self,
+        in_scope: Callable[[str], bool],
+        on_known: Callable[[], None],
+        drop: Callable[[str], bool] | None = None,
     ) -> Iterator[tuple[str, bool]]:
         """Queued URLs (and whether an interrupted run left them) while the window has room.
 
         A URL exported since it was queued is done (``on_known`` counts it); one an interrupted
-        run left that is outside this run's scope (``in_scope``) stays queued for another run.
+        run left that is outside this run's scope (``in_scope``) stays queued for another run;
+        one ``drop`` says must not be requested (given up) is done.
         """
         while self.outstanding < self.size:
             batch = self.pending.take(self.size - self.outstanding)
@@ -57,6 +61,9 @@ class ArticleWindow:
                     continue
                 if resumed and not in_scope(url):  # e.g. a full crawl's, in -a url=
                     self.pending.leave(url)
+                    continue
+                if drop is not None and drop(url):
+                    self.pending.done(url)
                     continue
                 self.found.add(url)  # an interrupted run's URL is found now
                 self.outstanding += 1

@@ -17,6 +17,7 @@ from rfi_spider.extract.page import ArticleView
 from rfi_spider.extract.processors import (
     clean_text,
     drop_empty,
+    drop_surrogates,
     https_url,
     normalize_datetime,
     not_publisher,
@@ -79,6 +80,11 @@ class ArticleLoader(ItemLoader):
             item.setdefault(name, None)
         for name in LISTS:
             item.setdefault(name, [])
+        for name, value in list(item.items()):  # body_html, URLs...: no lone surrogate anywhere
+            if isinstance(value, str):
+                item[name] = drop_surrogates(value)
+            elif isinstance(value, list):
+                item[name] = [drop_surrogates(v) if isinstance(v, str) else v for v in value]
         return item
 
 

@@ -21,7 +21,7 @@ from scrapy.http import TextResponse
 
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.body import Body, absolute_http_url, extract_body
-from rfi_spider.extract.processors import clean_text, decode_entities
+from rfi_spider.extract.processors import clean_text, decode_entities, drop_surrogates
 
 logger = logging.getLogger(__name__)
 
@@ -68,18 +68,51 @@ def _usable_src(value: str | None) -> bool:
     return bool(value) and not value.startswith("data:")  # type: ignore[union-attr]
 
 
-def _ld_strings(value: Any) -> list[str]:
+# How deep a JSON-LD value is read (a string in a list of objects is 3): deeper is not data.
+_LD_DEPTH = 8
+
+
+def _ld_strings(value: Any, depth: int = _LD_DEPTH) -> list[str]:
     """JSON-LD values that may be a string, a list, or objects with ``name``/``url``."""
-    if value is None:
+    if value is None or depth <= 0:
         return []
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
         inner = value.get("name") or value.get("url") or value.get("contentUrl")
-        return _ld_strings(inner)
+        return _ld_strings(inner, depth - 1)
     if isinstance(value, list):
-        return [s for item in value for s in _ld_strings(item)]
+        return [s for item in value for s in _ld_strings(item, depth - 1)]
     return []
+
+
+def _without_surrogates(data: Any) -> Any:
+    """Parsed JSON with lone surrogates (``"\\ud800"``, which UTF-8 cannot encode) removed
+    from every string and key; a walk with a stack of its own, never a recursion."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return drop_surrogates(value)
+        if isinstance(value, dict):
+            copy: dict[str, Any] = {}
+            stack.append((value, copy))
+            return copy
+        if isinstance(value, list):
+            items: list[Any] = []
+            stack.append((value, items))
+            return items
+        return value
+
+    stack: list[tuple[Any, Any]] = []
+    result = clean(data)
+    while stack:
+        source, target = stack.pop()
+        if isinstance(source, dict):
+            for key, value in source.items():
+                target[drop_surrogates(key)] = clean(value)
+        else:
+            target.extend(clean(value) for value in source)
+    return result
 
 
 class ArticleView(Protocol):
@@ -154,12 +187,17 @@ class ArticlePage:
 
     @cached_property
     def json_ld(self) -> list[dict[str, Any]]:
-        """Every JSON-LD object of the page, ``@graph`` members flattened."""
+        """Every JSON-LD object of the page, ``@graph`` members flattened.
+
+        A script that does not parse, for whatever reason (bad syntax, nesting
+        100,000 deep: ``RecursionError``), is ignored and counted in
+        :attr:`json_ld_errors`; lone surrogates are removed from what does parse.
+        """
         objects: list[dict[str, Any]] = []
         for text in self._landmarks[1]:
             try:
-                data = json.loads(text)
-            except ValueError:
+                data = _without_surrogates(json.loads(text))
+            except Exception:  # any failure: not usable JSON-LD
                 self.json_ld_errors += 1
                 continue
             stack = data if isinstance(data, list) else [data]
@@ -221,7 +259,17 @@ class ArticlePage:
 
     # --- candidates per field, in the spec's order --------------------------
     def canonical_urls(self) -> list[str]:
-        return [*sel.CANONICAL(self.root), self.meta.get("og:url", ""), self.url]
+        """The URL fetched (requested, or the site's redirect target): a page cannot
+        name another article as itself (see :meth:`claimed_urls`)."""
+        return [self.url]
+
+    def claimed_urls(self) -> list[tuple[str, str]]:
+        """What the page says its URL is: ``("canonical", href)``, ``("og:url", content)``."""
+        claims = [("canonical", str(href)) for href in sel.CANONICAL(self.root)[:1]]
+        og_url = self.meta.get("og:url")
+        if og_url:
+            claims.append(("og:url", og_url))
+        return [(name, value.strip()) for name, value in claims if value and value.strip()]
 
     def titles(self) -> list[str | None]:
         return [

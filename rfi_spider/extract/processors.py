@@ -21,6 +21,8 @@ DATE_TEXT_RE = re.compile(r"^\d{2}/\d{2}/\d{4} - \d{2}:\d{2}$")
 # white space (NUL, U+0001-U+0008, U+000E-U+001B, DEL, C1 but NEL): never text on a page.
 _CONTROLS = [c for c in [*range(0x20), *range(0x7F, 0xA0)] if not chr(c).isspace()]
 _INVISIBLE = dict.fromkeys([*map(ord, "\u200b\ufeff"), *_CONTROLS])
+# Lone surrogates (U+D800-U+DFFF alone in a str: JSON's "\ud800"): UTF-8 cannot encode them.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _WHITESPACE_RUN = re.compile(r"\s+")
 _LINE_BREAK = re.compile(r"[\n\r\u2028\u2029\x0b\x0c\x85]")
 
@@ -57,9 +59,15 @@ def collapse_whitespace(text: str) -> str:
     return _WHITESPACE_RUN.sub(_collapse, text)
 
 
+def drop_surrogates(text: str) -> str:
+    """Remove lone surrogates: never text, and no file or JSON line could hold them."""
+    return _SURROGATES.sub("", text)
+
+
 def strip_invisibles(text: str) -> str:
-    """Remove U+200B, U+FEFF and control characters (NUL...), then compose to NFC."""
-    return unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+    """Remove U+200B, U+FEFF, control characters (NUL...) and lone surrogates, then
+    compose to NFC."""
+    return unicodedata.normalize("NFC", drop_surrogates(text.translate(_INVISIBLE)))
 
 
 def decode_entities(value: str | None) -> str | None:

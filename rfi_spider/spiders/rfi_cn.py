@@ -34,7 +34,7 @@ from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
@@ -46,7 +46,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.job import job_dir
 from twisted.python.failure import Failure
 
-from rfi_spider.archive.pipelines import ExportStopped
+from rfi_spider.archive.failures import FailedArticles, FailureRecord
+from rfi_spider.archive.pipelines import ExportStopped, InvalidItem
 from rfi_spider.archive.state import PendingArticles, SeenStore, output_dirs
 from rfi_spider.crawl import meta_keys
 from rfi_spider.crawl.canonical import (
@@ -186,6 +187,12 @@ class RfiCnSpider(scrapy.Spider):
         self.fallbacks = MirrorFallbacks()  # mirror entries standing in for refused articles
         self.jobdir: str | None = None
         self.jobdir_queue_aside: Path | None = None
+        # Articles that failed in this run (their record after it), and those given up
+        # (failed RFI_MAX_ATTEMPTS times, in this run or before): for the summary.
+        self.failed_now: dict[str, FailureRecord] = {}
+        self.given_up_now: dict[str, str] = {}
+        # Articles a write error kept from being exported: pending, not failed.
+        self.kept_pending: set[str | None] = set()
 
     def single_article(self, url: str) -> str:
         """The canonical URL of ``-a url=``; ValueError unless it is an article of the edition."""
@@ -251,6 +258,7 @@ class RfiCnSpider(scrapy.Spider):
             mmap_mib=settings.getint("RFI_STATE_MMAP_MIB"),
         )
         spider.pending = PendingArticles(spider.seen, state_dir)
+        spider.failures = FailedArticles(spider.seen, settings.getint("RFI_MAX_ATTEMPTS"))
         spider.window = ArticleWindow(
             spider.pending, spider.seen, settings.getint("RFI_ARTICLE_WINDOW")
         )
@@ -259,8 +267,9 @@ class RfiCnSpider(scrapy.Spider):
         connect(spider.on_closed, signal=signals.spider_closed)
         connect(spider.on_idle, signal=signals.spider_idle)
         connect(spider.on_request_dropped, signal=signals.request_dropped)
-        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
-            connect(spider.on_item_done, signal=signal)
+        connect(spider.on_item_scraped, signal=signals.item_scraped)
+        connect(spider.on_item_dropped, signal=signals.item_dropped)
+        connect(spider.on_item_error, signal=signals.item_error)
         return spider
 
     def on_closed(self) -> None:
@@ -362,6 +371,9 @@ class RfiCnSpider(scrapy.Spider):
             if self.seen.probably_known(url):
                 stats.inc_value("rfi/skipped/already_exported")
                 continue
+            if self.failures.gave_up(url):
+                self.skip_given_up(url)
+                continue
             new.append(url)
         self.window.queue(new)
         yield from self.next_articles()
@@ -370,9 +382,19 @@ class RfiCnSpider(scrapy.Spider):
         """Requests for queued articles while fewer than ``RFI_ARTICLE_WINDOW`` are out."""
         stats = self.crawler.stats
         for url, resumed in self.window.hand_out(
-            self.in_run_scope, lambda: stats.inc_value("rfi/skipped/already_exported")
+            self.in_run_scope,
+            lambda: stats.inc_value("rfi/skipped/already_exported"),
+            drop=self.left_given_up,
         ):
             yield self.article_request(url, resumed)
+
+    def left_given_up(self, url: str) -> bool:
+        """True (and counted once) for a queued article that failed too often: not requested."""
+        if not self.failures.gave_up(url):
+            return False
+        if self.window.first_sight(url):
+            self.skip_given_up(url)
+        return True
 
     def article_request(self, url: str, resumed: bool = False) -> scrapy.Request:
         """The request of one article; one an interrupted run left goes first, and past
@@ -387,21 +409,95 @@ class RfiCnSpider(scrapy.Spider):
         )
 
     def on_article(self, response: Response, site_url: str) -> Iterator[Any]:
-        """:meth:`parse_article`, then the next articles of the queue."""
+        """:meth:`parse_article`, then the next articles of the queue.
+
+        Whatever the page makes the extraction raise, the article is finished: its
+        failure is recorded with the cause (:meth:`article_failed`), and the crawl
+        goes on.
+        """
         produced = False
-        for output in self.parse_article(response, site_url):
-            produced = True
-            yield output
+        try:
+            for output in self.parse_article(response, site_url):
+                produced = True
+                yield output
+        except Exception as error:  # a page must never stop the crawl
+            self.crawler.stats.inc_value("rfi/failed/article/extraction_error")
+            logger.debug("extraction of %s failed", site_url, exc_info=True)
+            self.article_failed(site_url, f"extraction error: {type(error).__name__}: {error}")
         self.window.finished(site_url, produced)
         yield from self.next_articles()
 
-    def on_item_done(self, item: Any, exception: BaseException | None = None) -> None:
-        """An item went through the pipelines (exported or dropped): its article is done.
-        One a write error kept from being exported stays pending, for the next run."""
+    def skip_given_up(self, url: str) -> None:
+        """Not requested: the article failed ``RFI_MAX_ATTEMPTS`` times (``rfi/gave_up``)."""
+        self.crawler.stats.inc_value("rfi/gave_up")
+        failure = self.failures.get(url)
+        cause = failure.cause if failure else "?"
+        self.given_up_now[url] = cause
+        logger.info("%s not requested: given up after failing (last: %s)", url, cause)
+
+    def article_failed(self, url: str, cause: str) -> None:
+        """Record one failed attempt of an article, with its cause; a warning says what
+        comes next: another try next run, or none (given up, ``rfi/gave_up``)."""
+        failure = self.failures.record(url, cause)
+        self.failed_now[url] = failure
+        limit = self.failures.max_attempts
+        if failure.attempts >= limit:
+            self.crawler.stats.inc_value("rfi/gave_up")
+            self.given_up_now[url] = failure.cause
+            logger.warning(
+                "%s failed (%s), attempt %d of %d (RFI_MAX_ATTEMPTS): given up, not requested"
+                " again",
+                url,
+                failure.cause,
+                failure.attempts,
+                limit,
+            )
+        else:
+            logger.warning(
+                "%s failed (%s), attempt %d of %d (RFI_MAX_ATTEMPTS): tried again next run",
+                url,
+                failure.cause,
+                failure.attempts,
+                limit,
+            )
+
+    def on_item_scraped(self, item: Any) -> None:
+        """An item was exported: its article is done, and its failures are history."""
+        for url in self.item_done(item):
+            self.failures.cleared(url)
+            self.failed_now.pop(url, None)
+
+    def on_item_dropped(self, item: Any, exception: BaseException) -> None:
+        """An item a pipeline dropped: a duplicate is done; an invalid one failed. One a
+        write error kept from being exported stays pending, for the next run."""
         if isinstance(exception, ExportStopped):
+            if isinstance(item, ArticleItem):
+                url = item.get("url")
+                self.kept_pending.update((url, self.window.aliases.get(url)))
             return
-        if isinstance(item, ArticleItem) and item.get("url"):
-            self.window.item_done(item["url"])
+        urls = self.item_done(item)
+        if isinstance(exception, InvalidItem) and urls:
+            self.article_failed(urls[-1], f"invalid item: {exception.details}")
+
+    def on_item_error(self, item: Any, failure: Failure) -> None:
+        """A pipeline raised on an item (not a drop): the article failed; the crawl goes on."""
+        urls = self.item_done(item)
+        if urls:
+            error = failure.value
+            self.crawler.stats.inc_value("rfi/failed/article/pipeline_error")
+            self.article_failed(urls[-1], f"pipeline error: {type(error).__name__}: {error}")
+
+    def item_done(self, item: Any) -> list[str]:
+        """Take an item's article off the pending queue; returns its URLs (the item's,
+        then the one requested when they differ), none for an item of no article."""
+        if not (isinstance(item, ArticleItem) and item.get("url")):
+            return []
+        urls = [item["url"]]
+        requested = self.window.aliases.get(item["url"])
+        if requested:
+            urls.append(requested)
+        self.window.item_done(item["url"])
+        return urls
 
     def on_request_dropped(self, request: scrapy.Request) -> None:
         """A request the scheduler refused: a redirect back to a page already asked for."""
@@ -430,6 +526,13 @@ class RfiCnSpider(scrapy.Spider):
                 self.crawler.engine.crawl(request)
             raise DontCloseSpider
         unanswered = self.window.settle()
+        for url in self.pending.unanswered():  # each such request is one failed attempt
+            if url in self.failed_now or url in self.kept_pending:
+                continue
+            self.article_failed(url, "no answer (no response, no error)")
+            if self.failures.gave_up(url):
+                self.pending.done(url)
+        self.pending.flush()
         if unanswered:
             self.crawler.stats.set_value("rfi/pending/unanswered", unanswered)
             logger.warning(
@@ -557,15 +660,16 @@ class RfiCnSpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value("rfi/articles/fetched")
         if not isinstance(response, TextResponse):
-            yield from self.refuse(response, site_url, "not_html")
+            yield from self.not_article(response, site_url, "not_html")
             return
+        # The item's URL is the one fetched: requested, or the site's redirect target.
         fetched_as = self.site.to_site(response.url) or site_url
         page = ArticlePage.from_response(response, fetched_as)
         if page is None:
-            yield from self.refuse(response, site_url, "empty_body")
+            yield from self.not_article(response, site_url, "empty_body")
             return
         if is_truncated(response.body):  # half an article is not the article
-            yield from self.refuse(response, site_url, "truncated")
+            yield from self.not_article(response, site_url, "truncated")
             return
         item = load_article(page, crawled_at=now_iso())
         if page.json_ld_errors:
@@ -573,9 +677,10 @@ class RfiCnSpider(scrapy.Spider):
             logger.warning("%s: JSON-LD that does not parse was ignored", site_url)
         reason = self.missing(item)
         if reason:  # a 200 page that is not the article: the mirror's copy, if any
-            yield from self.refuse(response, site_url, reason)
+            yield from self.not_article(response, site_url, reason)
             return
-        if edition_of(item["url"]) != self.edition:  # redirected or canonical to a twin
+        self.check_claims(page, item["url"])
+        if edition_of(item["url"]) != self.edition:  # redirected to a twin
             yield from self.refuse(response, site_url, "other_edition")
             return
         self.fallbacks.site_served(site_url)  # the site's version wins
@@ -605,6 +710,29 @@ class RfiCnSpider(scrapy.Spider):
         if not item.get("url"):
             return "no_url"
         return None
+
+    def check_claims(self, page: ArticlePage, url: str) -> None:
+        """Log and count (``rfi/page/canonical_mismatch``) a canonical link or ``og:url``
+        naming another URL than ``url``, the one fetched: a page cannot take another
+        article's place. Spellings of the same URL (http, old host, encoding) agree."""
+        for name, claimed in page.claimed_urls():
+            if canonical_url(urljoin(url, claimed)) == url:
+                continue
+            self.crawler.stats.inc_value("rfi/page/canonical_mismatch")
+            logger.warning(
+                "%s: its %s names another URL, %s: ignored, the article is kept under the"
+                " URL fetched",
+                url,
+                name,
+                claimed[:300],
+            )
+
+    def not_article(self, response: Response, site_url: str, reason: str) -> Iterator[Any]:
+        """A page that gives no article (``rfi/dropped/<reason>``): its mirror copy stands
+        in if there is one; otherwise the article failed (recorded, tried again later)."""
+        if not self.fallbacks.is_waiting(site_url):
+            self.article_failed(site_url, f"not an article: {reason}")
+        yield from self.refuse(response, site_url, reason)
 
     def refuse(self, response: Response, site_url: str, reason: str) -> Iterator[ArticleItem]:
         """A page that is not the article: dropped (counted, logged); its mirror copy, if

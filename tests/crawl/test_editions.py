@@ -236,11 +236,22 @@ def test_a_mirror_entry_of_the_other_edition_is_not_used(tw_spider: RfiCnSpider)
 
 
 def test_a_page_that_turns_out_to_be_the_other_editions_is_dropped(tw_spider: RfiCnSpider) -> None:
-    # A /tw URL whose page says it is the /cn twin (a redirect, a canonical link).
+    # A /tw URL the site redirects to the /cn twin: the page fetched is /cn's.
     body = (FIXTURES / "pages" / "image_standard.html").read_bytes()
-    response = HtmlResponse(url=BASE + "/tw/%E4%B8%AD%E5%9C%8B/20240307-x", body=body)
+    response = HtmlResponse(url=BASE + "/cn/%E4%B8%AD%E5%9B%BD/20240307-x", body=body)
     assert list(tw_spider.parse_article(response, TW_ARTICLE)) == []
     assert tw_spider.crawler.stats.get_value("rfi/dropped/other_edition") == 1
+
+
+def test_a_canonical_link_to_the_other_edition_takes_no_place(tw_spider: RfiCnSpider) -> None:
+    # A /tw page whose canonical link and og:url name the /cn twin: kept under its own URL.
+    body = (FIXTURES / "pages" / "image_standard.html").read_bytes()
+    fetched = "/tw/%E4%B8%AD%E5%9C%8B/20240307-x"
+    response = HtmlResponse(url=BASE + fetched, body=body)
+    (item,) = tw_spider.parse_article(response, "https://www.rfi.fr" + fetched)
+    assert item["url"] == "https://www.rfi.fr" + fetched
+    assert tw_spider.crawler.stats.get_value("rfi/page/canonical_mismatch") == 2
+    assert tw_spider.crawler.stats.get_value("rfi/dropped/other_edition") is None
 
 
 def test_url_argument_must_be_of_the_edition(tmp_path: Path) -> None:

@@ -1,0 +1,117 @@
+"""Articles that failed: how often, and why, across runs.
+
+An article whose page could not be turned into an item (an exception in the
+extraction, a page that is not the article), whose item a pipeline refused or
+broke on, or whose request never got an answer, is recorded here with its
+cause. Each run that fails it again adds one attempt; once an article has
+failed ``RFI_MAX_ATTEMPTS`` times, it is *given up*: never requested again, and
+listed by the end-of-crawl summary and by ``scrapy qa``. An export clears its
+record. Raising ``RFI_MAX_ATTEMPTS`` gives the articles given up more tries.
+
+The table lives in the state's SQLite database (``seen.sqlite3``), next to the
+exported URLs and the pending queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from rfi_spider.archive.state import SeenStore, utc_now
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS failures (url TEXT PRIMARY KEY, attempts INTEGER NOT NULL,"
+    " cause TEXT NOT NULL, failed_at TEXT NOT NULL) WITHOUT ROWID"
+)
+# A cause is one line of at most this many characters (an exception's message may be long).
+MAX_CAUSE = 300
+
+
+def short_cause(text: str) -> str:
+    """One line, at most :data:`MAX_CAUSE` characters, no lone surrogates."""
+    line = " ".join(text.split())
+    line = line.encode("utf-8", "replace").decode("utf-8")
+    return line if len(line) <= MAX_CAUSE else line[: MAX_CAUSE - 1] + "…"
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """One article's record: attempts failed so far, the last cause and when."""
+
+    url: str
+    attempts: int
+    cause: str
+    failed_at: str
+
+
+class FailedArticles:
+    """The ``failures`` table of a state store; ``max_attempts``: when to give up."""
+
+    def __init__(self, store: SeenStore, max_attempts: int) -> None:
+        self.store = store
+        self.max_attempts = max(1, max_attempts)
+        with store.transaction() as db:
+            db.execute(_SCHEMA)
+        # Read once: the articles given up (a few), checked before every article request.
+        self._given_up = {
+            row[0]
+            for row in store.db.execute(
+                "SELECT url FROM failures WHERE attempts >= ?", (self.max_attempts,)
+            )
+        }
+
+    def gave_up(self, url: str) -> bool:
+        """True when ``url`` has failed ``max_attempts`` times: it is not requested again."""
+        return url in self._given_up
+
+    def record(self, url: str, cause: str) -> FailureRecord:
+        """One more failed attempt of ``url`` for ``cause``; returns its record."""
+        cause = short_cause(cause)
+        now = utc_now()
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT INTO failures (url, attempts, cause, failed_at) VALUES (?, 1, ?, ?)"
+                " ON CONFLICT (url) DO UPDATE SET attempts = attempts + 1,"
+                " cause = excluded.cause, failed_at = excluded.failed_at",
+                (url, cause, now),
+            )
+            row = db.execute("SELECT attempts FROM failures WHERE url = ?", (url,)).fetchone()
+        failure = FailureRecord(url, row[0], cause, now)
+        if failure.attempts >= self.max_attempts:
+            self._given_up.add(url)
+        return failure
+
+    def cleared(self, url: str) -> None:
+        """``url`` was exported: its failures are history."""
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM failures WHERE url = ?", (url,))
+        self._given_up.discard(url)
+
+    def get(self, url: str) -> FailureRecord | None:
+        row = self.store.db.execute(
+            "SELECT url, attempts, cause, failed_at FROM failures WHERE url = ?", (url,)
+        ).fetchone()
+        return FailureRecord(*row) if row else None
+
+
+def read_failures(state_dir: str | Path) -> list[FailureRecord] | None:
+    """Every record of a state folder, most attempts first, read only; None when the
+    folder has no state (or it cannot be read)."""
+    path = Path(state_dir) / "seen.sqlite3"
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    with contextlib.closing(db):
+        try:
+            rows = db.execute(
+                "SELECT url, attempts, cause, failed_at FROM failures"
+                " ORDER BY attempts DESC, failed_at, url"
+            ).fetchall()
+        except sqlite3.Error:  # no such table: a state from before this one
+            return []
+    return [FailureRecord(*row) for row in rows]

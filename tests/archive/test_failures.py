@@ -1,0 +1,37 @@
+"""Failed articles: attempts across runs, given up at RFI_MAX_ATTEMPTS, cleared on export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rfi_spider.archive.failures import FailedArticles, read_failures
+from rfi_spider.archive.state import SeenStore
+
+URL = "https://www.rfi.fr/cn/a/20240101-x"
+
+
+def test_given_up_after_max_attempts_across_runs(tmp_path: Path) -> None:
+    for attempt in (1, 2, 3):
+        store = SeenStore(tmp_path / "seen.sqlite3")
+        failures = FailedArticles(store, max_attempts=3)
+        assert not failures.gave_up(URL)
+        record = failures.record(URL, f"extraction error: RecursionError {attempt}")
+        assert record.attempts == attempt
+        store.close()
+    store = SeenStore(tmp_path / "seen.sqlite3")
+    assert FailedArticles(store, max_attempts=3).gave_up(URL)
+    assert not FailedArticles(store, max_attempts=4).gave_up(URL)  # more tries: raise it
+    store.close()
+    (record,) = read_failures(tmp_path) or []
+    assert (record.url, record.attempts) == (URL, 3)
+    assert record.cause == "extraction error: RecursionError 3"
+
+
+def test_an_export_clears_the_record(tmp_path: Path) -> None:
+    store = SeenStore(tmp_path / "seen.sqlite3")
+    failures = FailedArticles(store, max_attempts=1)
+    failures.record(URL, "no answer")
+    assert failures.gave_up(URL)
+    failures.cleared(URL)
+    assert not failures.gave_up(URL) and failures.get(URL) is None
+    store.close()
