@@ -173,6 +173,18 @@ DOWNLOADER_MIDDLEWARES = {
 # Playwright contexts leak memory; 0: one context for the whole crawl.
 RFI_BROWSER_CONTEXT_PAGES = 100
 
+# --- WARC: the responses as the site sent them (issue 16) ------------------------
+# Every downloaded response (articles, listings, feeds, mirrors, robots.txt, redirects,
+# errors) goes into gzip WARC files under <RFI_OUTPUT_DIR>/warc/ (archive/warc_capture.py);
+# -s RFI_WARC=False turns capture off. -a from_warc=PATH re-extracts from them offline.
+RFI_WARC = True
+# Another folder for the WARC files (unset: <RFI_OUTPUT_DIR>/warc).
+RFI_WARC_DIR: str | None = None
+# File names: <prefix>-<spider>-<timestamp>-<serial>.warc.gz.
+RFI_WARC_PREFIX = "rfi"
+# A file is closed and the next one started once it reaches this size (bytes).
+RFI_WARC_MAX_SIZE = 1024**3
+
 # --- processing ----------------------------------------------------------------
 ITEM_PIPELINES = {
     "rfi_spider.archive.pipelines.ValidationPipeline": 100,
@@ -181,6 +193,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "rfi_spider.quality.extensions.CrawlSummary": 900,
     "rfi_spider.quality.extensions.QualityMonitors": 910,
+    # WARC capture (RFI_WARC, above)
+    "rfi_spider.archive.warc_capture.WarcCapture": 100,
 }
 # No Scrapy feed by default: ArchivePipeline writes the JSON Lines file itself, so that
 # a line is written before its URL is recorded (crash safety). Feeds asked for (-o, -O,
