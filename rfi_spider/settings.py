@@ -184,6 +184,8 @@ RFI_WARC_DIR: str | None = None
 RFI_WARC_PREFIX = "rfi"
 # A file is closed and the next one started once it reaches this size (bytes).
 RFI_WARC_MAX_SIZE = 1024**3
+# Set by -a from_warc= (not by hand): the WARC files the replay handler answers from.
+RFI_WARC_REPLAY: list[str] = []
 
 # --- processing ----------------------------------------------------------------
 ITEM_PIPELINES = {

@@ -38,6 +38,7 @@ from warcio.timeutils import datetime_to_iso_date
 from rfi_spider import __version__
 from rfi_spider.archive.state import output_dirs
 from rfi_spider.archive.warc_files import WarcFiles, repair_folder
+from rfi_spider.crawl.canonical import SITE_ROOT
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ class WarcCapture:
             "isPartOf": spider.name,
             "http-header-user-agent": settings.get("USER_AGENT") or "",
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-            "rfi-base-url": getattr(site, "base_url", "") or "",
+            "rfi-base-url": getattr(site, "base_url", None) or SITE_ROOT,
             "rfi-mirrors": ",".join(getattr(spider, "mirrors", []) or []),
         }
 
@@ -179,7 +180,10 @@ class WarcCapture:
         logger.error("WARC capture stopped: cannot write: %s", exc)
 
     def warc_headers(self, exchange: Exchange) -> dict[str, str]:
-        headers = {"WARC-Date": datetime_to_iso_date(exchange.date, use_micros=True)}
+        """``WARC-Date`` (UTC, microseconds: warcio wants it naive) and the IP address."""
+        headers = {
+            "WARC-Date": datetime_to_iso_date(exchange.date.replace(tzinfo=None), use_micros=True)
+        }
         if exchange.ip:
             headers["WARC-IP-Address"] = exchange.ip
         return headers
