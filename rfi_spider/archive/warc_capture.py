@@ -7,8 +7,9 @@ each retry). Each becomes a ``request`` and a ``response`` record, the body as i
 came over the wire (still gzip-encoded if the server sent it so), with
 ``WARC-Target-URI`` the URL fetched (through ``base_url``), ``WARC-Date``, the
 payload digest and ``WARC-IP-Address`` where Scrapy knows it. A page the browser
-fallback fetched is a ``resource`` record of the HTML the browser got, marked
-``RFI-Fetched-By: browser``.
+fallback fetched is a ``resource`` record of the HTML the browser got (the HTML the
+server sent its document, as the crawl parses it; the DOM when that is no page),
+marked ``RFI-Fetched-By: browser``.
 
 Records are built and written by one writer thread (gzip and digests off the
 reactor); the queue to it is unbounded but a response is in it only for the
@@ -39,6 +40,7 @@ from rfi_spider import __version__
 from rfi_spider.archive.state import output_dirs
 from rfi_spider.archive.warc_files import WarcFiles, repair_folder
 from rfi_spider.crawl.canonical import SITE_ROOT
+from rfi_spider.fetch.middlewares import has_site_markup, is_challenge, served_page
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,9 @@ class Exchange:
     @classmethod
     def of(cls, request: Request, response: Response) -> Exchange:
         ip = getattr(response, "ip_address", None)
+        browser = bool(request.meta.get("playwright"))
+        if browser:
+            response = browser_page(request, response)
         return cls(
             url=response.url,
             method=request.method,
@@ -88,8 +93,17 @@ class Exchange:
             body=response.body,
             date=datetime.now(UTC),
             ip=str(ip) if ip is not None else None,
-            browser=bool(request.meta.get("playwright")),
+            browser=browser,
         )
+
+
+def browser_page(request: Request, rendered: Response) -> Response:
+    """What the browser got, as the crawl uses it: the HTML the server sent the browser's
+    last document when it is the page (not a challenge), else the DOM the browser shows."""
+    served = served_page(request, rendered)
+    if served is not None and has_site_markup(served) and not is_challenge(served):
+        return served
+    return rendered
 
 
 class WarcCapture:

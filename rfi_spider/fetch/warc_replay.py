@@ -282,6 +282,8 @@ def parse_record(
     raw: bytes,
 ) -> tuple[tuple[str, datetime, int, bool] | None, tuple[str, str] | None]:
     """(url, date, status, browser) of a served record, or None; or a problem (reason, detail)."""
+    if not raw.startswith(b"WARC/"):  # warcio would read some other text as a record
+        return None, ("not_warc", "no WARC/ version line")
     try:
         record = next(iter(ArchiveIterator(BytesIO(raw))))
     except (ArchiveLoadFailed, ValueError, EOFError, StopIteration) as exc:
