@@ -37,7 +37,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from rfi_spider.archive.warc_files import Damage, gzip_members
-from rfi_spider.extract.processors import iso_utc
+from rfi_spider.dates import iso_utc
 
 logger = logging.getLogger(__name__)
 
