@@ -313,7 +313,8 @@ class RfiCnSpider(scrapy.Spider):
 
     def crawled_at(self, response: Response) -> str:
         """When the page was fetched: its WARC record's date in ``from_warc``, else now."""
-        return response.meta.get(WARC_DATE_META) or now_iso()
+        request = response.request  # None for a response built by hand (tests, tools)
+        return (request.meta.get(WARC_DATE_META) if request else None) or now_iso()
 
     def on_closed(self) -> None:
         if self.jobdir:
