@@ -191,6 +191,20 @@ RFI_STATE_BATCH_SECONDS = 2.0
 # names it and its cause). Raise it to give those articles more tries.
 RFI_MAX_ATTEMPTS = 3
 
+# --- WARC: the responses as the site sent them ------------------------
+# Every downloaded response (articles, listings, feeds, mirrors, robots.txt, redirects,
+# errors) goes into gzip WARC files under <RFI_OUTPUT_DIR>/warc/ (archive/warc_capture.py);
+# -s RFI_WARC=False turns capture off. -a from_warc=PATH re-extracts from them offline.
+RFI_WARC = True
+# Another folder for the WARC files (unset: <RFI_OUTPUT_DIR>/warc).
+RFI_WARC_DIR: str | None = None
+# File names: <prefix>-<spider>-<timestamp>-<serial>.warc.gz.
+RFI_WARC_PREFIX = "rfi"
+# A file is closed and the next one started once it reaches this size (bytes).
+RFI_WARC_MAX_SIZE = 1024**3
+# Set by -a from_warc= (not by hand): the WARC files the replay handler answers from.
+RFI_WARC_REPLAY: list[str] = []
+
 # --- pipelines and exports ----------------------------------------------------------------
 ITEM_PIPELINES = {
     "rfi_spider.archive.pipelines.ValidationPipeline": 100,
@@ -213,6 +227,8 @@ FEED_STORAGES = {
 EXTENSIONS = {
     "rfi_spider.quality.extensions.CrawlSummary": 900,
     "rfi_spider.quality.extensions.QualityMonitors": 910,
+    # WARC capture (RFI_WARC)
+    "rfi_spider.archive.warc_capture.WarcCapture": 100,
 }
 # Monitors at the end of a crawl (quality/monitors.py). Fewest articles a run must
 # see (exported, or found already exported: an incremental run with nothing new passes).

@@ -15,6 +15,9 @@ Arguments (``-a name=value``):
   Their entries stand in for the articles the site refuses (see ``parse_mirror``).
 - ``demo=1``: serve the bundled sample site on loopback and crawl it (and read its
   mirror feed, unless ``mirrors=`` is given).
+- ``from_warc=PATH[,PATH...]``: re-extract from WARC files (or folders of them) with no
+  network: every request is answered from the archive (``fetch/warc_replay.py``); the
+  fetch root and mirrors are those the archive's ``warcinfo`` names, unless given.
 
 The spider holds the sources and the callbacks; two collaborators hold the run's
 state: the article window (``crawl/window.py``: URLs found, the pending queue on
@@ -69,6 +72,12 @@ from rfi_spider.extract.listing import read_links
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage
 from rfi_spider.extract.processors import unique
+from rfi_spider.fetch.warc_replay import (
+    WARC_DATE_META,
+    WarcReplayHandler,
+    read_info,
+    warc_paths,
+)
 from rfi_spider.items import ArticleItem
 from rfi_spider.mirrors.entrypage import mirror_item
 from rfi_spider.mirrors.fallbacks import MirrorFallbacks
@@ -164,6 +173,7 @@ class RfiCnSpider(scrapy.Spider):
         base_url: str | None = None,
         mirrors: str | None = None,
         demo: str | None = None,
+        from_warc: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -177,7 +187,9 @@ class RfiCnSpider(scrapy.Spider):
             raise ValueError(f"since={self.since} is after until={self.until}")
         self.demo = str(demo or "").lower() in {"1", "true", "yes"}
         self.demo_site: LocalSite | None = None
-        if self.demo and not base_url:
+        self.from_warc = warc_paths(_split_list(from_warc)) if from_warc else []
+        self.base_url_arg = base_url
+        if self.demo and not base_url and not self.from_warc:
             self.demo_site = LocalSite.sample()
             base_url = self.demo_site.start()
         self.site = FetchRoot(base_url)
@@ -220,7 +232,9 @@ class RfiCnSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> RfiCnSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        if spider.mirrors_arg is not None:
+        if spider.from_warc:
+            spider.replay_from_warc(settings)
+        elif spider.mirrors_arg is not None:
             spider.mirrors = _split_list(spider.mirrors_arg)
         elif spider.demo_site is not None:  # the demo never reaches a real host
             feeds = SAMPLE_MIRROR_FEEDS.get(spider.edition.key, [])
@@ -272,6 +286,45 @@ class RfiCnSpider(scrapy.Spider):
         connect(spider.on_item_error, signal=signals.item_error)
         return spider
 
+    def replay_from_warc(self, settings: BaseSettings) -> None:
+        """``-a from_warc=``: every request answered from the archive, none from a network.
+
+        The fetch root and the mirrors are those of the crawl that wrote the archive
+        (its ``warcinfo``), unless ``-a base_url=`` or ``-a mirrors=`` say otherwise;
+        no capture, no browser, no delays (nothing is fetched).
+        """
+        info = read_info(self.from_warc)
+        if self.base_url_arg is None and info.base_url and info.base_url != SITE_ROOT:
+            self.site = FetchRoot(info.base_url)
+            self.allowed_domains = [self.site.fetch_host]
+        if self.mirrors_arg is not None:
+            self.mirrors = _split_list(self.mirrors_arg)
+        else:
+            self.mirrors = info.mirrors or []
+        replay = "rfi_spider.fetch.warc_replay.WarcReplayHandler"
+        handlers = dict.fromkeys(("http", "https", "ftp", "s3", "file", "data"), replay)
+        for name, value in {
+            "DOWNLOAD_HANDLERS": handlers,
+            "RFI_WARC_REPLAY": [str(p) for p in self.from_warc],
+            "RFI_WARC": False,
+            "RFI_BROWSER_PATH": "",
+            "DOWNLOAD_DELAY": 0,
+            "AUTOTHROTTLE_ENABLED": False,
+            "RFI_BACKOFF_START": 0,
+            "RFI_RETRY_AFTER_MAX": 0,
+        }.items():
+            settings.set(name, value, priority="spider")
+        logger.info(
+            "from_warc: re-extracting from %d WARC file(s), fetch root %s, no network",
+            len(self.from_warc),
+            self.site.base_url,
+        )
+
+    def crawled_at(self, response: Response) -> str:
+        """When the page was fetched: its WARC record's date in ``from_warc``, else now."""
+        request = response.request  # None for a response built by hand (tests, tools)
+        return (request.meta.get(WARC_DATE_META) if request else None) or now_iso()
+
     def on_closed(self) -> None:
         if self.jobdir:
             close_job(self.jobdir)
@@ -294,8 +347,19 @@ class RfiCnSpider(scrapy.Spider):
             yield request
         for request in self.next_articles():  # what an interrupted run left, first
             yield request
+        skipped = 0
         for request in self.initial_requests():
+            if self.from_warc and not self.archived(request.url):
+                skipped += 1  # a start page this archive never fetched
+                continue
             yield request
+        if skipped:
+            self.crawler.stats.set_value("rfi/warc/start_pages_not_archived", skipped)
+            logger.info("from_warc: %d start page(s) not in the archive: skipped", skipped)
+
+    def archived(self, url: str) -> bool:
+        """``from_warc``: whether the archive answers ``url``."""
+        return WarcReplayHandler.shared_archive(self.crawler).find(url) is not None
 
     def mirror_requests(self) -> Iterator[scrapy.Request]:
         """The feed mirrors, first and ahead of the rest: their entries are the fallbacks."""
@@ -671,7 +735,7 @@ class RfiCnSpider(scrapy.Spider):
         if is_truncated(response.body):  # half an article is not the article
             yield from self.not_article(response, site_url, "truncated")
             return
-        item = load_article(page, crawled_at=now_iso())
+        item = load_article(page, crawled_at=self.crawled_at(response))
         if page.json_ld_errors:
             stats.inc_value("rfi/page/bad_json_ld")
             logger.warning("%s: JSON-LD that does not parse was ignored", site_url)
@@ -765,7 +829,7 @@ class RfiCnSpider(scrapy.Spider):
                 response.url,
                 link,
             )
-        crawled_at = now_iso()
+        crawled_at = self.crawled_at(response)
         for problem in feed.problems:
             self.bad_entry(response.url, problem.reason, problem.where)
             if problem.url and self.in_scope(problem.url):  # the link is good: ask the site

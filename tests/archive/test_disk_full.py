@@ -91,7 +91,8 @@ class Site:
 
 
 def crawl(site: LocalSite, output: Path, state: Path) -> CrawlResult:
-    settings = {**site_settings(BENCH), "RFI_STATE_DIR": str(state)}
+    # The tmpfs is sized for the exports: WARC capture (issue 16) would fill it first.
+    settings = {**site_settings(BENCH), "RFI_STATE_DIR": str(state), "RFI_WARC": "False"}
     return run_crawl(output, f"base_url={site.url}", settings=settings)
 
 

@@ -1,0 +1,262 @@
+"""WARC capture: every response the crawl downloads, as the site sent it (issue 16).
+
+An extension on Scrapy's ``response_downloaded`` signal, which the downloader sends
+for every response before any middleware sees it: articles, listings, feeds,
+sitemaps, mirror feeds, ``robots.txt``, redirects (3xx) and errors (4xx, 5xx,
+each retry). Each becomes a ``request`` and a ``response`` record, the body as it
+came over the wire (still gzip-encoded if the server sent it so), with
+``WARC-Target-URI`` the URL fetched (through ``base_url``), ``WARC-Date``, the
+payload digest and ``WARC-IP-Address`` where Scrapy knows it. A page the browser
+fallback fetched is a ``resource`` record of the HTML the browser got (the HTML the
+server sent its document, as the crawl parses it; the DOM when that is no page),
+marked ``RFI-Fetched-By: browser``.
+
+Records are built and written by one writer thread (gzip and digests off the
+reactor); the queue to it is unbounded but a response is in it only for the
+milliseconds a write takes. ``RFI_WARC`` (default on) turns capture on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Headers, Response
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date
+
+from rfi_spider import __version__
+from rfi_spider.archive.state import output_dirs
+from rfi_spider.archive.warc_files import WarcFiles, repair_folder
+from rfi_spider.crawl.canonical import SITE_ROOT
+from rfi_spider.fetch.middlewares import has_site_markup, is_challenge, served_page
+
+logger = logging.getLogger(__name__)
+
+# The extension header that marks a page the browser fallback fetched.
+FETCHED_BY = "RFI-Fetched-By"
+# Response headers not kept: Scrapy's handler has already undone the chunked encoding.
+_DROPPED_HEADERS = frozenset({"transfer-encoding"})
+
+
+def header_pairs(headers: Headers) -> list[tuple[str, str]]:
+    """Scrapy's headers as (name, value) text pairs, one per value (ISO-8859-1, as HTTP)."""
+    pairs = []
+    for name, values in headers.items():
+        text = name.decode("latin-1")
+        for value in values:
+            pairs.append((text, value.decode("latin-1")))
+    return pairs
+
+
+@dataclass
+class Exchange:
+    """What the writer thread needs of one request and its response (plain data)."""
+
+    url: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    request_body: bytes
+    status: int
+    protocol: str
+    response_headers: list[tuple[str, str]]
+    body: bytes
+    date: datetime
+    ip: str | None
+    browser: bool
+
+    @classmethod
+    def of(cls, request: Request, response: Response) -> Exchange:
+        ip = getattr(response, "ip_address", None)
+        browser = bool(request.meta.get("playwright"))
+        if browser:
+            response = browser_page(request, response)
+        return cls(
+            url=response.url,
+            method=request.method,
+            request_headers=header_pairs(request.headers),
+            request_body=request.body or b"",
+            status=response.status,
+            protocol=response.protocol or "HTTP/1.1",
+            response_headers=header_pairs(response.headers),
+            body=response.body,
+            date=datetime.now(UTC),
+            ip=str(ip) if ip is not None else None,
+            browser=browser,
+        )
+
+
+def browser_page(request: Request, rendered: Response) -> Response:
+    """What the browser got, as the crawl uses it: the HTML the server sent the browser's
+    last document when it is the page (not a challenge), else the DOM the browser shows."""
+    served = served_page(request, rendered)
+    if served is not None and has_site_markup(served) and not is_challenge(served):
+        return served
+    return rendered
+
+
+class WarcCapture:
+    """Writes every downloaded response to ``<RFI_OUTPUT_DIR>/warc/`` (see the module doc)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if not settings.getbool("RFI_WARC"):
+            raise NotConfigured
+        self.crawler = crawler
+        self.stats = crawler.stats
+        output, _ = output_dirs(settings)
+        self.folder = Path(settings.get("RFI_WARC_DIR") or output / "warc")
+        self.prefix = settings.get("RFI_WARC_PREFIX") or "rfi"
+        self.max_size = settings.getint("RFI_WARC_MAX_SIZE")
+        self.fsync = settings.getbool("RFI_FSYNC")
+        self.files: WarcFiles | None = None
+        self.executor: ThreadPoolExecutor | None = None
+        self.failed = threading.Event()
+        connect = crawler.signals.connect
+        connect(self.spider_opened, signal=signals.spider_opened)
+        connect(self.spider_closed, signal=signals.spider_closed)
+        connect(self.response_downloaded, signal=signals.response_downloaded)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCapture:
+        return cls(crawler)
+
+    def info(self, spider: Spider) -> dict[str, str]:
+        """The ``warcinfo`` fields: the software, the run, and what ``from_warc`` reads back."""
+        settings = self.crawler.settings
+        site = getattr(spider, "site", None)
+        return {
+            "software": f"rfi-spider/{__version__} (Scrapy, warcio)",
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
+            "warc-format/warc-1.1/",
+            "isPartOf": spider.name,
+            "http-header-user-agent": settings.get("USER_AGENT") or "",
+            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "rfi-base-url": getattr(site, "base_url", None) or SITE_ROOT,
+            "rfi-mirrors": ",".join(getattr(spider, "mirrors", []) or []),
+        }
+
+    def spider_opened(self, spider: Spider) -> None:
+        repair_folder(self.folder, self.stats.inc_value)
+        prefix = f"{self.prefix}-{spider.name}"
+        self.files = WarcFiles(self.folder, prefix, self.max_size, self.info(spider), self.fsync)
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
+        logger.info("WARC capture on: %s/%s-*.warc.gz", self.folder, prefix)
+
+    def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        if self.executor is None or self.failed.is_set():
+            return
+        self.executor.submit(self.write, Exchange.of(request, response))
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+        if self.files is not None:
+            try:
+                self.files.close()
+            except OSError as exc:
+                self.write_failed(exc)
+            for path in self.files.written:
+                logger.info("WARC file written: %s", path)
+
+    # --- in the writer thread ------------------------------------------------------
+    def write(self, exchange: Exchange) -> None:
+        assert self.files is not None
+        try:
+            if exchange.browser:
+                self.files.write(self.browser_record(exchange))
+            else:
+                self.files.write(*self.pair(exchange))
+        except OSError as exc:
+            self.write_failed(exc)
+            return
+        except Exception:  # a record that cannot be built must not stop the others
+            logger.exception("WARC record of %s not written", exchange.url)
+            self.stats.inc_value("rfi/warc/record_error")
+            return
+        self.stats.inc_value("rfi/warc/records", 1 if exchange.browser else 2)
+
+    def write_failed(self, exc: OSError) -> None:
+        self.failed.set()
+        self.stats.inc_value("rfi/warc/write_error")
+        logger.error("WARC capture stopped: cannot write: %s", exc)
+
+    def warc_headers(self, exchange: Exchange) -> dict[str, str]:
+        """``WARC-Date`` (UTC, microseconds: warcio wants it naive) and the IP address."""
+        headers = {
+            "WARC-Date": datetime_to_iso_date(exchange.date.replace(tzinfo=None), use_micros=True)
+        }
+        if exchange.ip:
+            headers["WARC-IP-Address"] = exchange.ip
+        return headers
+
+    def pair(self, exchange: Exchange) -> tuple[Any, Any]:
+        """The ``request`` and ``response`` records of a response from Scrapy's HTTP stack."""
+        assert self.files is not None
+        builder = self.files.builder
+        parts = urlsplit(exchange.url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        request_headers = list(exchange.request_headers)
+        if not any(name.lower() == "host" for name, _ in request_headers):
+            request_headers.insert(0, ("Host", parts.netloc))
+        request = builder.create_warc_record(
+            exchange.url,
+            "request",
+            payload=BytesIO(exchange.request_body),
+            length=len(exchange.request_body),
+            warc_headers_dict=self.warc_headers(exchange),
+            http_headers=StatusAndHeaders(
+                f"{exchange.method} {target} HTTP/1.1", request_headers, is_http_request=True
+            ),
+        )
+        try:
+            reason = HTTPStatus(exchange.status).phrase
+        except ValueError:
+            reason = ""
+        response_headers = [
+            (name, value)
+            for name, value in exchange.response_headers
+            if name.lower() not in _DROPPED_HEADERS
+        ]
+        response = builder.create_warc_record(
+            exchange.url,
+            "response",
+            payload=BytesIO(exchange.body),
+            length=len(exchange.body),
+            warc_headers_dict=self.warc_headers(exchange),
+            http_headers=StatusAndHeaders(
+                f"{exchange.status} {reason}".strip(), response_headers, protocol=exchange.protocol
+            ),
+        )
+        return request, response
+
+    def browser_record(self, exchange: Exchange) -> Any:
+        """A ``resource`` record of the HTML the browser got, marked as the browser's."""
+        assert self.files is not None
+        content_type = next(
+            (v for n, v in exchange.response_headers if n.lower() == "content-type"),
+            "text/html",
+        )
+        headers = self.warc_headers(exchange)
+        headers[FETCHED_BY] = "browser"
+        headers["RFI-Browser-Status"] = str(exchange.status)
+        return self.files.builder.create_warc_record(
+            exchange.url,
+            "resource",
+            payload=BytesIO(exchange.body),
+            length=len(exchange.body),
+            warc_content_type=content_type,
+            warc_headers_dict=headers,
+        )

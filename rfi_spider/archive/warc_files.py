@@ -1,0 +1,253 @@
+"""Gzip WARC files on disk: names, rotation, gzip members, and the repair of a killed run's file.
+
+Every record is one gzip member (warcio writes them so), flushed as soon as it is
+written: a killed crawl leaves every record before the one in progress readable.
+A file being written is named ``<prefix>-<timestamp>-<serial>.warc.gz.open`` and
+holds an exclusive ``flock``; closing it renames it to ``….warc.gz``. A ``.open``
+file that nobody holds at start is one a killed crawl left: :func:`repair_folder`
+cuts its torn last member off (into ``….torn-<time>``, set aside) and closes it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from warcio.recordbuilder import RecordBuilder
+from warcio.warcwriter import WARCWriter
+
+from rfi_spider.archive.exporters import FILE_MODE
+
+logger = logging.getLogger(__name__)
+
+SUFFIX = ".warc.gz"
+OPEN_SUFFIX = SUFFIX + ".open"
+WARC_VERSION = "1.1"
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_CHUNK = 1 << 20
+
+
+def file_name(prefix: str, timestamp: str, serial: int) -> str:
+    """``<prefix>-<timestamp>-<serial>.warc.gz``, the usual convention (Heritrix, wget)."""
+    return f"{prefix}-{timestamp}-{serial:05d}{SUFFIX}"
+
+
+def utc_stamp(moment: datetime | None = None) -> str:
+    """``YYYYMMDDhhmmssfff`` (UTC, milliseconds): the timestamp of file names."""
+    moment = (moment or datetime.now(UTC)).astimezone(UTC)
+    return moment.strftime("%Y%m%d%H%M%S") + f"{moment.microsecond // 1000:03d}"
+
+
+@dataclass
+class Member:
+    """One complete gzip member: where it is in the file and what it holds."""
+
+    offset: int
+    length: int
+    data: bytes
+
+
+@dataclass
+class Damage:
+    """Bytes that are no complete member: ``truncated`` (the file stops inside a member)
+    or ``corrupt`` (not gzip, or a bad CRC); from ``offset`` to the end of the file."""
+
+    offset: int
+    reason: str
+
+
+def gzip_members(stream: BinaryIO, keep_data: bool = True) -> Iterator[Member | Damage]:
+    """The members of a multi-member gzip stream, then a :class:`Damage` if it ends badly.
+
+    Reads in 1 MiB chunks; holds one member's uncompressed bytes at a time (none
+    when ``keep_data`` is false). A corrupt member ends the scan: what follows it
+    cannot be told apart from garbage.
+    """
+    start = 0  # file offset of the member being read
+    fed = 0  # its compressed bytes fed so far
+    parts: list[bytes] = []
+    inflater = zlib.decompressobj(31)
+    while chunk := stream.read(_CHUNK):
+        data = chunk
+        while data:
+            if fed == 0 and not data.startswith(_GZIP_MAGIC[: len(data)]):
+                yield Damage(start, "corrupt")
+                return
+            try:
+                out = inflater.decompress(data)
+            except zlib.error:
+                yield Damage(start, "corrupt")
+                return
+            if keep_data:
+                parts.append(out)
+            if not inflater.eof:
+                fed += len(data)
+                break
+            used = len(data) - len(inflater.unused_data)
+            length = fed + used
+            yield Member(start, length, b"".join(parts))
+            start += length
+            fed = 0
+            parts = []
+            data = inflater.unused_data
+            inflater = zlib.decompressobj(31)
+    if fed:
+        yield Damage(start, "truncated")
+
+
+class WarcFile:
+    """One WARC file being written: ``.open`` while written, renamed when closed."""
+
+    def __init__(self, path: Path, info: dict[str, str], fsync: bool = False) -> None:
+        self.path = path  # the final name
+        self.open_path = path.with_name(path.name + ".open")
+        fd = os.open(self.open_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # a crawl at start leaves this file alone
+        self.stream = os.fdopen(fd, "wb")
+        self.fsync = fsync
+        self.writer = WARCWriter(self.stream, gzip=True, warc_version=WARC_VERSION)
+        self.write(self.writer.create_warcinfo_record(path.name, info))
+
+    def write(self, *records: object) -> None:
+        """Write records (a request and its response together), then flush them."""
+        if len(records) == 2:
+            self.writer.write_request_response_pair(*records)
+        else:
+            for record in records:
+                self.writer.write_record(record)
+        self.stream.flush()
+        if self.fsync:
+            os.fsync(self.stream.fileno())
+
+    @property
+    def size(self) -> int:
+        return self.stream.tell()
+
+    def close(self) -> None:
+        """Flush, rename to the final name, release the lock."""
+        self.stream.flush()
+        os.fsync(self.stream.fileno())
+        os.replace(self.open_path, self.path)
+        self.stream.close()
+
+
+class WarcFiles:
+    """The WARC files of one crawl in ``folder``, rotated once one reaches ``max_size``."""
+
+    def __init__(
+        self,
+        folder: Path,
+        prefix: str,
+        max_size: int,
+        info: dict[str, str],
+        fsync: bool = False,
+    ) -> None:
+        self.folder = folder
+        self.prefix = prefix
+        self.max_size = max(1, max_size)
+        self.info = info
+        self.fsync = fsync
+        self.timestamp = utc_stamp()
+        self.serial = 0
+        self.current: WarcFile | None = None
+        self.written: list[Path] = []
+
+    @property
+    def builder(self) -> RecordBuilder:
+        """Makes records (digests included) without a file."""
+        return RecordBuilder(warc_version=WARC_VERSION)
+
+    def write(self, *records: object) -> None:
+        """Write records into the current file; open the next one first if it is full."""
+        if self.current is None:
+            self.current = self._next_file()
+        self.current.write(*records)
+        if self.current.size >= self.max_size:
+            self.close()
+
+    def _next_file(self) -> WarcFile:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        while True:
+            path = self.folder / file_name(self.prefix, self.timestamp, self.serial)
+            self.serial += 1
+            if path.exists():
+                continue
+            try:
+                return WarcFile(path, self.info, self.fsync)
+            except FileExistsError:  # another crawl's .open of the same name
+                continue
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.current.close()
+            self.written.append(self.current.path)
+            self.current = None
+
+
+def repair_folder(folder: Path, report: Callable[[str, int], None]) -> None:
+    """Close the ``.open`` files killed crawls left in ``folder``.
+
+    A file another running crawl holds (its ``flock``) is left alone. A torn last
+    member is moved to ``<name>.torn-<time>`` and the file cut back to its complete
+    records; ``report(counter, n)`` is called for each repair.
+    """
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*" + OPEN_SUFFIX)):
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a running crawl is writing it
+            with os.fdopen(os.dup(fd), "rb") as stream:
+                good = 0
+                damage: Damage | None = None
+                for part in gzip_members(stream, keep_data=False):
+                    if isinstance(part, Damage):
+                        damage = part
+                    else:
+                        good = part.offset + part.length
+            final = path.with_name(path.name[: -len(".open")])
+            if damage is not None:
+                aside = path.with_name(f"{final.name}.torn-{utc_stamp()}")
+                _copy_tail(fd, good, aside)
+                os.ftruncate(fd, good)
+                report("rfi/repaired/warc_torn_record", 1)
+                logger.warning(
+                    "%s: a killed crawl left a torn WARC record (%s) at byte %d: moved aside to %s",
+                    path,
+                    damage.reason,
+                    good,
+                    aside.name,
+                )
+            if good:
+                os.replace(path, final)
+                logger.warning("%s: closed, as a killed crawl left it open", final.name)
+            else:
+                path.unlink()
+            report("rfi/repaired/warc_unclosed", 1)
+        finally:
+            os.close(fd)
+
+
+def _copy_tail(fd: int, offset: int, target: Path) -> None:
+    """Copy the bytes of ``fd`` from ``offset`` on to ``target``, atomically."""
+    temporary = target.with_name(target.name + ".tmp")
+    with os.fdopen(os.dup(fd), "rb") as source, temporary.open("wb") as sink:
+        source.seek(offset)
+        while chunk := source.read(_CHUNK):
+            sink.write(chunk)
+        sink.flush()
+        os.fsync(sink.fileno())
+    os.replace(temporary, target)
