@@ -173,6 +173,15 @@ DOWNLOADER_MIDDLEWARES = {
 # Playwright contexts leak memory; 0: one context for the whole crawl.
 RFI_BROWSER_CONTEXT_PAGES = 100
 
+# --- the browser's sandbox (issue 14, part 2) -------------------------------------
+# The browser reaches only the origin of the page it was sent to (the site's, or
+# -a base_url='s); every other request (navigations, frames, subresources, fetch/XHR,
+# beacons, WebSockets, loopback and private addresses) is aborted before it leaves, and
+# a page that ends on another origin is dropped (rfi/browser/offsite). Extra hosts the
+# browser may also reach, as "host" (any port) or "host:port": for example a
+# challenge's script host. A page is never used from them, only their resources.
+RFI_BROWSER_ALLOWED_HOSTS: list[str] = []
+
 # --- processing ----------------------------------------------------------------
 ITEM_PIPELINES = {
     "rfi_spider.archive.pipelines.ValidationPipeline": 100,
