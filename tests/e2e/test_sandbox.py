@@ -20,7 +20,7 @@ MARK = "FROM-THE-OTHER-ORIGIN"
 class Other:
     """A second loopback server (a fake Scrapyd): every TCP connection and UDP packet noted."""
 
-    def __init__(self) -> None:
+    def __init__(self, page: bytes) -> None:
         self.seen: list[str] = []
         other = self
 
@@ -33,8 +33,7 @@ class Other:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 other.seen.append(f"{self.command} {self.path}")
-                body = f"<html><head><title>{MARK}</title></head><body>{MARK}</body></html>"
-                data = body.encode()
+                data = page
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -91,7 +90,10 @@ setTimeout(function () {{ window.location = "{other}/article"; }}, 300);
 @pytest.fixture(scope="module")
 def escape(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, list[str]]]:
     target = ARTICLE_PATHS[0]
-    with Other() as other:
+    # The other origin serves a real article of the site, marked: without the check of
+    # the final URL it would be exported as the requested article.
+    sample = LocalSite.sample().pages[target].body.replace(b"<p>", f"<p>{MARK}".encode(), 1)
+    with Other(sample) as other:
         url = f"http://127.0.0.1:{other.port}"
         site = LocalSite.sample()
 
