@@ -39,7 +39,7 @@ class Other:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_POST = do_GET
+            do_POST = do_GET  # noqa: N815 (http.server names)
 
             def log_message(self, *args: object) -> None:
                 pass
