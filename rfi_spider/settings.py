@@ -167,6 +167,14 @@ PLAYWRIGHT_ABORT_REQUEST = "rfi_spider.fetch.browser.skip_heavy_resources"
 # The browser sends its own headers, not Scrapy's: a Chromium User-Agent that agrees
 # with what its JavaScript reports (challenges compare them).
 PLAYWRIGHT_PROCESS_REQUEST_HEADERS = None
+# --- the browser's sandbox -------------------------------------
+# The browser reaches only the origin of the page it was sent to (the site's, or
+# -a base_url='s); every other request (navigations, frames, subresources, fetch/XHR,
+# beacons, WebSockets, loopback and private addresses) is aborted before it leaves, and
+# a page that ends on another origin is dropped (rfi/browser/offsite). Extra hosts the
+# browser may also reach, as "host" (any port) or "host:port": for example a
+# challenge's script host. A page is never used from them, only their resources.
+RFI_BROWSER_ALLOWED_HOSTS: list[str] = []
 
 # --- the state store (archive/state.py) --------------------------------------------------
 # SQLite page cache of each of the crawl's two connections to the state, in KiB (SQLite's

@@ -21,10 +21,20 @@ from playwright.async_api import Page
 from playwright.async_api import Request as PlaywrightRequest
 from playwright.async_api import Response as PlaywrightResponse
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+from rfi_spider.fetch.sandbox import (
+    CONTEXT_OPTIONS,
+    Origin,
+    PageGuard,
+    RefusingPort,
+    allowed_hosts,
+    sandbox_launch_options,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +158,9 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
             )
         self._launched = False
         self._launch_lock = asyncio.Lock()
+        self.allowed_hosts = allowed_hosts(crawler.settings.getlist("RFI_BROWSER_ALLOWED_HOSTS"))
+        self._refusing: RefusingPort | None = None
+        crawler.signals.connect(self._close_refusing_port, signal=signals.engine_stopped)
 
     async def _maybe_launch_in_thread(self) -> None:
         """Connected to ``engine_started`` by the parent: start nothing yet."""
@@ -155,11 +168,21 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
     async def download_request(self, request: Request) -> Response:
         if not request.meta.get("playwright"):
             return await super().download_request(request)
+        origin = Origin.of(request.url)
+        if origin is None:  # only http(s) requests come here
+            raise ValueError(f"no web origin for the browser: {request.url}")
         if not self._launched:
-            await self._launch_once()
+            await self._launch_once(origin)
         async with self._one_page_at_a_time:
             await self._recycle_context()
             request.meta["playwright_context"] = f"rfi-{self._context_number}"
+            request.meta["playwright_context_kwargs"] = {
+                **request.meta.get("playwright_context_kwargs", {}),
+                **CONTEXT_OPTIONS,
+            }
+            request.meta["playwright_page_init_callback"] = PageGuard(
+                origin, self.allowed_hosts, self.stats
+            )
             self._pages_in_context += 1
             return await super().download_request(request)
 
@@ -181,10 +204,19 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self.stats.inc_value("rfi/browser/contexts_recycled")
         logger.debug("browser context %s closed after %d pages", name, self.context_pages)
 
-    async def _launch_once(self) -> None:
+    async def _launch_once(self, origin: Origin) -> None:
         async with self._launch_lock:
             if self._launched:
                 return
+            self._refusing = self._refusing or RefusingPort()
+            self.config.launch_options.update(
+                sandbox_launch_options(
+                    origin,
+                    self.allowed_hosts,
+                    self._refusing.proxy,
+                    self.config.launch_options.get("args") or [],
+                )
+            )
             path = self.config.launch_options.get("executable_path")
             logger.info("starting the browser fallback: Playwright driver, then %s", path)
             try:
@@ -192,6 +224,11 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
             except Exception as error:
                 raise BrowserUnavailableError(f"{type(error).__name__}: {error}") from error
             self._launched = True
+
+    def _close_refusing_port(self) -> None:
+        if self._refusing is not None:
+            self._refusing.close()
+            self._refusing = None
 
     async def _maybe_launch_browser(self) -> None:
         try:

@@ -39,6 +39,7 @@ from rfi_spider.fetch.browser import (
     browser_path,
     wait_for_markup,
 )
+from rfi_spider.fetch.sandbox import OFFSITE_META, Origin
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +218,26 @@ def served_page(request: Request, rendered: Response) -> HtmlResponse | None:
     )
 
 
+def left_origin(request: Request, pages: list[Response]) -> str | None:
+    """The off-origin URL a browser page went to (or tried to), or None if it stayed.
+
+    The origin is the one the browser was sent to (``request.url``'s). Checked:
+    the main-frame navigation the sandbox blocked, and the final URL of the served
+    document and of the page (scrapy-playwright reports the first navigation's
+    status, not where the page's script took it). Browser-internal URLs (an error
+    page after a refused request) are no origin's pages: judged by content.
+    """
+    blocked = request.meta.get(OFFSITE_META)
+    if blocked:
+        return str(blocked)
+    home = Origin.of(request.url)
+    for page in pages:
+        origin = Origin.of(page.url)
+        if origin is not None and origin != home:
+            return page.url
+    return None
+
+
 class BlockedPagesMiddleware:
     """Blocked answers: counted, slowed down for, and retried once in a real browser.
 
@@ -358,7 +379,17 @@ class BlockedPagesMiddleware:
         if GAVE_UP_FLAG in response.flags:
             return response
         kind = request.meta[meta_keys.KIND]
-        for page in (served_page(request, response), response):
+        served = served_page(request, response)
+        offsite = left_origin(request, [page for page in (served, response) if page is not None])
+        if offsite is not None:
+            self.stats.inc_value("rfi/browser/offsite")
+            logger.warning(
+                "the browser page for %s left its origin for %s: not used",
+                request.url,
+                offsite,
+            )
+            return self.give_up(request, response, request.meta[meta_keys.BROWSER])
+        for page in (served, response):
             if page is not None and has_site_markup(page) and not is_challenge(page):
                 self.stats.inc_value("rfi/browser/succeeded")
                 self.stats.inc_value(f"rfi/browser/succeeded/{kind}")
