@@ -218,19 +218,13 @@ RFI_QA_COVERAGE_MIN_ITEMS = 5
 # longer ones are findings, read past without being held (bounded memory).
 RFI_QA_MAX_LINE_BYTES = 16 * 1024 * 1024
 
-# --- exit status, mirror limits, queue order (issue 14, smaller faults) ------------------
+# --- exit status and queue order (issue 14, smaller faults) ----- ------------------
 # scrapy crawl (rfi_spider/commands/crawl.py) exits 1 when the crawl ends with one of these
 # finish reasons, 2 for a bad -a argument, 0 otherwise. write_error: a full or broken disk
 # stopped the exports; closespider_errorcount: CLOSESPIDER_ERRORCOUNT errors were reached;
 # memusage_exceeded: MEMUSAGE_LIMIT_MB was reached. (shutdown, a Ctrl-C or Scrapyd's cancel,
 # is a pause that the next run resumes: not a failure.)
 RFI_FAILED_FINISH_REASONS = ["write_error", "closespider_errorcount", "memusage_exceeded"]
-# Entries read from one mirror feed, at most; the rest are not even parsed (counted in
-# rfi/mirror/entries_capped). A mirror's feed holds its latest 20 to 100 entries.
-RFI_MIRROR_MAX_ENTRIES = 300
-# Largest mirror feed downloaded, in bytes (Scrapy's download_maxsize for that request;
-# warned about at a quarter of it): a bigger one is cancelled, counted as too_large.
-RFI_MIRROR_MAX_BYTES = 4 * 1024 * 1024
 # First in, first out: articles are fetched roughly in the order they were found, so a
 # crawl stopped early has the oldest finds (Scrapy's default LIFO starved the first ones).
 # Priorities still come first (mirrors, the resumed articles, feeds, listings).
