@@ -218,7 +218,7 @@ RFI_QA_COVERAGE_MIN_ITEMS = 5
 # longer ones are findings, read past without being held (bounded memory).
 RFI_QA_MAX_LINE_BYTES = 16 * 1024 * 1024
 
-# --- exit status and queue order (issue 14, smaller faults) ----- ------------------
+# --- exit status and queue order (issue 14, smaller faults) ---------------------------
 # scrapy crawl (rfi_spider/commands/crawl.py) exits 1 when the crawl ends with one of these
 # finish reasons, 2 for a bad -a argument, 0 otherwise. write_error: a full or broken disk
 # stopped the exports; closespider_errorcount: CLOSESPIDER_ERRORCOUNT errors were reached;
