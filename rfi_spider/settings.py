@@ -249,3 +249,16 @@ RFI_QA_COVERAGE_MIN_ITEMS = 5
 # scrapy qa: longest line of items.jsonl (and largest seed-style file) read, in bytes;
 # longer ones are findings, read past without being held (bounded memory).
 RFI_QA_MAX_LINE_BYTES = 16 * 1024 * 1024
+
+# --- exit status and queue order (issue 14, smaller faults) ---------------------------
+# scrapy crawl (rfi_spider/commands/crawl.py) exits 1 when the crawl ends with one of these
+# finish reasons, 2 for a bad -a argument, 0 otherwise. write_error: a full or broken disk
+# stopped the exports; closespider_errorcount: CLOSESPIDER_ERRORCOUNT errors were reached;
+# memusage_exceeded: MEMUSAGE_LIMIT_MB was reached. (shutdown, a Ctrl-C or Scrapyd's cancel,
+# is a pause that the next run resumes: not a failure.)
+RFI_FAILED_FINISH_REASONS = ["write_error", "closespider_errorcount", "memusage_exceeded"]
+# First in, first out: articles are fetched roughly in the order they were found, so a
+# crawl stopped early has the oldest finds (Scrapy's default LIFO starved the first ones).
+# Priorities still come first (mirrors, the resumed articles, feeds, listings).
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"

@@ -53,6 +53,7 @@ from rfi_spider.archive.failures import FailedArticles, FailureRecord
 from rfi_spider.archive.pipelines import ExportStopped, InvalidItem
 from rfi_spider.archive.state import PendingArticles, SeenStore, output_dirs
 from rfi_spider.crawl import meta_keys
+from rfi_spider.crawl.arguments import ArgumentError, backfill_range, check_mirrors, http_url
 from rfi_spider.crawl.canonical import (
     SITE_ROOT,
     FetchRoot,
@@ -85,15 +86,6 @@ from rfi_spider.mirrors.feeds import BadFeedError, read_feed
 from rfi_spider.runtime import default_output_dir
 
 logger = logging.getLogger(__name__)
-
-
-def _parse_day(name: str, value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"-a {name}= takes a date as YYYY-MM-DD, not {value!r}") from None
 
 
 def _split_list(value: str | list[str] | None) -> list[str]:
@@ -177,14 +169,10 @@ class RfiCnSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.since = _parse_day("since", since)
-        self.until = _parse_day("until", until)
-        if self.until and not self.since:
-            raise ValueError("-a until= needs -a since= as well")
-        if self.since and not self.until:
-            self.until = today_in_paris()
-        if self.since and self.until and self.since > self.until:
-            raise ValueError(f"since={self.since} is after until={self.until}")
+        # The backfill's length is checked against RFI_MAX_BACKFILL_DAYS in from_crawler.
+        self.since, self.until = backfill_range(since, until, today_in_paris(), 0)
+        if base_url is not None:
+            base_url = http_url("base_url", base_url, root=True)
         self.demo = str(demo or "").lower() in {"1", "true", "yes"}
         self.demo_site: LocalSite | None = None
         self.from_warc = warc_paths(_split_list(from_warc)) if from_warc else []
@@ -193,7 +181,7 @@ class RfiCnSpider(scrapy.Spider):
             self.demo_site = LocalSite.sample()
             base_url = self.demo_site.start()
         self.site = FetchRoot(base_url)
-        self.single_canonical = self.single_article(url) if url else None
+        self.single_canonical = self.single_article(url) if url is not None else None
         self.mirrors_arg = mirrors
         self.allowed_domains = [self.site.fetch_host]
         self.fallbacks = MirrorFallbacks()  # mirror entries standing in for refused articles
@@ -207,15 +195,41 @@ class RfiCnSpider(scrapy.Spider):
         self.kept_pending: set[str | None] = set()
 
     def single_article(self, url: str) -> str:
-        """The canonical URL of ``-a url=``; ValueError unless it is an article of the edition."""
-        site_url = self.site.to_site(url)
+        """The canonical URL of ``-a url=`` (see :meth:`article_argument`)."""
+        return self.article_argument(url, self.site)
+
+    @classmethod
+    def article_argument(cls, url: str, site: FetchRoot) -> str:
+        """The canonical URL of ``-a url=``; :class:`ArgumentError` unless it is an article
+        of the edition (as a site URL, or under ``base_url``)."""
+        site_url = site.to_site(http_url("url", url))
         canonical = canonical_url(site_url) if site_url else None
-        if not canonical or not is_article_url(canonical, self.edition):
-            raise ValueError(
-                f"-a url= is not an RFI {self.edition.prefix} article URL: {url!r}"
-                f" ({self.name} crawls {SITE_ROOT}{self.edition.home})"
+        if not canonical or not is_article_url(canonical, cls.edition):
+            raise ArgumentError(
+                f"-a url= is not an RFI {cls.edition.prefix} article URL: {url!r}"
+                f" ({cls.name} crawls {SITE_ROOT}{cls.edition.home})"
             )
         return canonical
+
+    @classmethod
+    def check_arguments(cls, args: dict[str, str], settings: BaseSettings) -> None:
+        """Raise :class:`ArgumentError` (one line) for a spider argument this spider cannot
+        use; the project's ``crawl`` command calls it before the crawl starts."""
+        backfill_range(
+            args.get("since"),
+            args.get("until"),
+            today_in_paris(),
+            settings.getint("RFI_MAX_BACKFILL_DAYS"),
+        )
+        base_url = args.get("base_url")
+        if base_url is not None:
+            base_url = http_url("base_url", base_url, root=True)
+        if args.get("url") is not None:
+            cls.article_argument(args["url"], FetchRoot(base_url))
+        if args.get("mirrors") is not None:
+            check_mirrors(_split_list(args["mirrors"]))
+        elif settings.get("RFI_MIRRORS") is not None:
+            check_mirrors(_split_list(settings.getlist("RFI_MIRRORS")))
 
     def edition_setting(self, name: str, default: Any) -> Any:
         """A where-to-start setting, or the edition's own value when it is unset (None)."""
@@ -241,12 +255,7 @@ class RfiCnSpider(scrapy.Spider):
             spider.mirrors = [spider.demo_site.url + feed for feed in feeds]
         else:
             spider.mirrors = spider.edition_list("RFI_MIRRORS", spider.edition.mirrors)
-        mirror_hosts = []
-        for mirror in spider.mirrors:
-            parts = urlsplit(mirror)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"a feed mirror must be an http(s) URL, not {mirror!r}")
-            mirror_hosts.append(parts.hostname)
+        mirror_hosts = [urlsplit(mirror).hostname for mirror in check_mirrors(spider.mirrors)]
         # Mirrors pass the offsite filter as allowed domains, not with dont_filter.
         spider.allowed_domains = unique([*spider.allowed_domains, *mirror_hosts])
         if spider.demo_site is not None:
@@ -257,11 +266,12 @@ class RfiCnSpider(scrapy.Spider):
             settings.set("RFI_SECTIONS", sections, priority="spider")
             logger.info("demo: serving the bundled sample site at %s", spider.site.base_url)
         if spider.since and spider.until:
-            days = (spider.until - spider.since).days + 1
-            if days > settings.getint("RFI_MAX_BACKFILL_DAYS"):
-                raise ValueError(
-                    f"backfill of {days} days is over RFI_MAX_BACKFILL_DAYS; raise the setting"
-                )
+            backfill_range(
+                spider.since.isoformat(),
+                spider.until.isoformat(),
+                spider.until,
+                settings.getint("RFI_MAX_BACKFILL_DAYS"),
+            )
         spider.jobdir = job_dir(settings)
         if spider.jobdir:  # before Scrapy opens the job's request queue
             spider.jobdir_queue_aside = open_job(spider.jobdir)

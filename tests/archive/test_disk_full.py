@@ -123,6 +123,7 @@ def test_a_full_disk_stops_the_crawl_and_the_next_run_loses_nothing(
         first = crawl(site, output, state)
         log = first.log
         assert "'finish_reason': 'write_error'" in log, log[-3000:]
+        assert first.returncode == 1  # scrapy crawl's exit status says it failed
         assert first.stat("rfi/write_error") == 1
         (error,) = [line for line in log.splitlines() if "write error, crawl stopped" in line]
         assert " ERROR: " in error and "[Errno 28] No space left on device" in error, error
@@ -312,6 +313,7 @@ def test_a_torn_line_on_a_full_disk_leaves_no_side_file(tmp_path: Path) -> None:
         with LocalSite(hook=Site()) as site:  # a whole crawl: it stops before any request
             result = crawl(site, output, tmp_path / "state")
         assert "'finish_reason': 'write_error'" in result.log, result.log[-3000:]
+        assert result.returncode == 1  # scrapy crawl's exit status says it failed
         assert result.stat("rfi/write_error") == 1
         assert "Traceback" not in result.log, result.log[-3000:]
         assert not site.requests

@@ -170,16 +170,22 @@ def test_a_kill_with_requests_in_flight_loses_nothing_with_jobdir(
 
 
 def test_a_job_queue_a_kill_left_torn_is_set_aside(site: LocalSite, tmp_path: Path) -> None:
-    """A kill can leave Scrapy's disk queue with a file of half a header: pushing to it
-    fails ("unpack requires a buffer of 4 bytes") and those requests were lost unanswered.
-    The resumed job sets the killed run's queue aside and loses nothing."""
+    """A kill can leave Scrapy's disk queue torn: a FIFO queue (queuelib's FifoDiskQueue,
+    a folder per priority: ``info.json`` and chunks ``q00000``...) whose ``info.json``
+    counts a record its chunk holds half a header of; popping it fails ("unpack requires
+    a buffer of 4 bytes") and those requests were lost unanswered. The resumed job sets
+    the killed run's queue aside and loses nothing."""
     output, job = tmp_path / "out", {"JOBDIR": str(tmp_path / "job")}
     interrupted(site, output, 5, signal.SIGKILL, **job)
     slots = [p for p in (tmp_path / "job" / "requests.queue").iterdir() if p.is_dir()]
     assert slots
     for slot in slots:  # every priority the resumed job will push to: torn
         for priority in (-6, -5, 0):
-            (slot / str(priority)).write_bytes(b"\x00\x00")
+            queue = slot / str(priority)
+            queue.mkdir(exist_ok=True)
+            info = {"chunksize": 100000, "size": 1, "tail": [0, 0, 0], "head": [0, 1]}
+            (queue / "info.json").write_text(json.dumps(info))
+            (queue / "q00000").write_bytes(b"\x00\x00")
     result = resume(site, output, **job)
     assert "its request queue, which a kill can leave torn, is set aside" in result.log
     assert result.stat("rfi/repaired/jobdir_queue") == 1

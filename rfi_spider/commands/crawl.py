@@ -1,0 +1,77 @@
+"""``scrapy crawl SPIDER``: Scrapy's own command, with an exit status that says how it went.
+
+Scrapy's ``crawl`` exits 0 whatever the crawl's fate. This one (``COMMANDS_MODULE``,
+so also what Scrapyd runs) exits:
+
+- 2 when a spider argument is wrong (``-a base_url=ftp://...``, ``-a since=07/03/2024``):
+  one line on stderr, no traceback, and not a single request sent;
+- 1 when the crawl could not start, or ended with a finish reason listed in
+  ``RFI_FAILED_FINISH_REASONS`` (``write_error``: a full or broken disk stopped it);
+- 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
+
+from rfi_spider.crawl.arguments import ArgumentError
+
+BAD_ARGUMENTS = 2
+FAILED = 1
+
+
+class Command(ScrapyCrawlCommand):
+    def long_desc(self) -> str:
+        return (
+            "Run a spider of the project. Exit status: 0 when the crawl ended normally, "
+            "1 when it could not start or its finish reason is in RFI_FAILED_FINISH_REASONS "
+            "(write_error, ...), 2 for a bad spider argument (-a)."
+        )
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Scrapy's options, then the spider's arguments: checked here, before Scrapy's
+        crawler process even starts logging, so that a bad one costs one line."""
+        super().process_options(args, opts)
+        if len(args) != 1:
+            return  # run() raises Scrapy's usage error
+        assert self.settings is not None
+        try:
+            spidercls = get_spider_loader(self.settings).load(args[0])
+        except KeyError:
+            raise UsageError(f"no spider named {args[0]!r} (scrapy list names them)") from None
+        check = getattr(spidercls, "check_arguments", None)
+        if check is None:
+            return
+        try:
+            check(opts.spargs, self.settings)
+        except ArgumentError as error:
+            print(f"scrapy crawl {args[0]}: bad argument: {error}", file=sys.stderr)
+            self.exitcode = BAD_ARGUMENTS
+            raise SystemExit(self.exitcode) from None
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            super().run(args, opts)  # Scrapy's usage errors
+            return
+        assert self.crawler_process is not None
+        crawler = self.crawler_process.create_crawler(args[0])
+        finish: dict[str, str] = {}
+
+        def closed(spider: Spider, reason: str, **kwargs: Any) -> None:
+            finish["reason"] = reason
+
+        crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed or "reason" not in finish:
+            self.exitcode = FAILED
+            return
+        failed = set(crawler.settings.getlist("RFI_FAILED_FINISH_REASONS"))
+        self.exitcode = FAILED if finish["reason"] in failed else 0

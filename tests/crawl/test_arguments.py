@@ -1,0 +1,110 @@
+"""Spider arguments are checked before anything is requested (crawl/arguments.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from scrapy.settings import Settings
+
+from rfi_spider import settings as project_settings
+from rfi_spider.crawl.arguments import ArgumentError, backfill_range, http_url, parse_day
+from rfi_spider.spiders.rfi_cn import RfiCnSpider
+from rfi_spider.spiders.rfi_tw import RfiTwSpider
+
+TODAY = date(2026, 12, 1)
+ARTICLE = "https://www.rfi.fr/cn/国际/20240307-瑞典正式加入北约"
+
+
+def project() -> Settings:
+    return Settings({n: getattr(project_settings, n) for n in dir(project_settings) if n.isupper()})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "127.0.0.1:8080",
+        "example.com",
+        "ftp://example.com/",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "http://",
+        "http:///path",
+        "http://host:notaport",
+        "http://host:99999",
+        "",
+        "http://exa mple.com",
+        "http://host\x1b[31m",
+    ],
+)
+def test_anything_but_an_absolute_http_url_is_refused(value: str) -> None:
+    with pytest.raises(ArgumentError, match=r"-a base_url= takes an absolute http\(s\) URL"):
+        http_url("base_url", value, root=True)
+
+
+@pytest.mark.parametrize("value", ["http://host/?q=1", "http://host/#top", "http://u:p@host/"])
+def test_a_site_root_has_no_query_fragment_or_user(value: str) -> None:
+    with pytest.raises(ArgumentError, match="takes a site root"):
+        http_url("base_url", value, root=True)
+
+
+@pytest.mark.parametrize(
+    "value", ["http://127.0.0.1:8080", "HTTPS://www.rfi.fr/", "http://[::1]:9"]
+)
+def test_http_and_https_roots_pass(value: str) -> None:
+    assert http_url("base_url", value, root=True) == value
+
+
+@pytest.mark.parametrize(
+    "value", ["07/03/2024", "20240307", "2024-3-7", "2024-02-30", "x", "2024-03-07T00:00"]
+)
+def test_days_are_yyyy_mm_dd(value: str) -> None:
+    with pytest.raises(ArgumentError, match="takes a date as YYYY-MM-DD"):
+        parse_day("since", value)
+
+
+def test_a_backfill_range_is_checked() -> None:
+    assert backfill_range(None, None, TODAY, 10) == (None, None)
+    assert backfill_range("2026-11-30", None, TODAY, 10) == (date(2026, 11, 30), TODAY)
+    with pytest.raises(ArgumentError, match="since=2024-03-08 is after until=2024-03-01"):
+        backfill_range("2024-03-08", "2024-03-01", TODAY, 0)
+    with pytest.raises(ArgumentError, match="until= needs -a since="):
+        backfill_range(None, "2024-03-01", TODAY, 0)
+    with pytest.raises(ArgumentError, match="11 days is over RFI_MAX_BACKFILL_DAYS"):
+        backfill_range("2024-03-01", "2024-03-11", TODAY, 10)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"base_url": "127.0.0.1:8080"}, "base_url= takes an absolute"),
+        ({"base_url": "ftp://127.0.0.1/"}, "base_url= takes an absolute"),
+        ({"url": "/cn/国际/20240307-x"}, "url= takes an absolute"),
+        ({"url": "ftp://www.rfi.fr/cn/国际/20240307-x"}, "url= takes an absolute"),
+        ({"url": "https://www.rfi.fr/fr/monde/20240307-x"}, "not an RFI /cn article URL"),
+        ({"since": "2024-03-08", "until": "2024-03-07"}, "is after"),
+        ({"until": "2024-03-07"}, "needs -a since="),
+        ({"since": "1900-01-01", "until": "2024-03-07"}, "over RFI_MAX_BACKFILL_DAYS"),
+        ({"mirrors": "feedx.net/rfi.xml"}, "a feed mirror must be an http"),
+    ],
+)
+def test_the_spider_checks_its_arguments(args: dict[str, str], message: str) -> None:
+    with pytest.raises(ArgumentError, match=message):
+        RfiCnSpider.check_arguments(args, project())
+
+
+def test_good_arguments_pass_and_the_edition_is_the_spiders() -> None:
+    RfiCnSpider.check_arguments(
+        {"base_url": "http://127.0.0.1:9", "url": "http://127.0.0.1:9/cn/国际/20240307-x"},
+        project(),
+    )
+    RfiCnSpider.check_arguments({"url": ARTICLE, "since": "2024-03-07"}, project())
+    with pytest.raises(ArgumentError, match="not an RFI /tw article URL"):
+        RfiTwSpider.check_arguments({"url": ARTICLE}, project())
+
+
+def test_the_constructor_runs_the_same_checks() -> None:
+    with pytest.raises(ArgumentError, match="base_url= takes an absolute"):
+        RfiCnSpider(base_url="example.com")
+    with pytest.raises(ArgumentError, match="url= takes an absolute"):
+        RfiCnSpider(url="")
