@@ -23,8 +23,8 @@ from scrapy.commands import ScrapyCommand
 
 from rfi_spider.archive import atom, exporters
 from rfi_spider.archive.latest import Newest, newest_items
-from rfi_spider.editions import EDITIONS
 from rfi_spider.dates import PARIS
+from rfi_spider.editions import EDITIONS
 from rfi_spider.quality import qa
 
 
