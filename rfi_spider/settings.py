@@ -231,6 +231,20 @@ FEED_STORAGES = {
     "file": "rfi_spider.archive.exporters.FileFeedStorage",
 }
 
+# --- the Atom feed (issue 18) ----------------------------------------------------
+# Format "atom" of Scrapy's feed exports: -O feed.atom (the suffix picks it), or FEEDS
+# {"feed.atom": {"format": "atom"}}; scrapy feed writes the same feed from an archive.
+FEED_EXPORTERS = {"atom": "rfi_spider.archive.atom.AtomItemExporter"}
+# The feed's title; unset: "RFI /cn (rfi-spider)" (the edition's prefix).
+RFI_ATOM_TITLE: str | None = None
+# The public URL the feed is served at: its link rel="self" (and its id, unless RFI_ATOM_ID).
+RFI_ATOM_SELF_URL: str | None = None
+# The feed's id; unset: RFI_ATOM_SELF_URL, else a urn:uuid derived from the edition's home,
+# the same for every feed of that edition.
+RFI_ATOM_ID: str | None = None
+# scrapy feed: how many articles (the newest) when --latest is not given.
+RFI_ATOM_LATEST = 50
+
 # --- quality checks -------------------------------------------------------------------------
 EXTENSIONS = {
     "rfi_spider.quality.extensions.CrawlSummary": 900,

@@ -1,0 +1,175 @@
+"""``scrapy feed [OUTPUT] [--latest N] [--since DATE] -o FILE``: an Atom feed of an archive.
+
+Reads ``OUTPUT/items.jsonl`` (an archive folder, or the file itself; default
+``RFI_OUTPUT_DIR``) in one pass, keeps the N newest articles and writes them, newest
+first, as the Atom feed ``-O feed.atom`` writes (``rfi_spider.archive.atom``): no crawl.
+FILE is replaced atomically (a temporary file renamed over it), created ``0644`` less the
+umask. Exit status 0 when the feed is written (a warning says when it has no entry), 2
+when it is not: bad arguments, no archive, a write error, each said in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+
+from rfi_spider.archive import atom, exporters
+from rfi_spider.archive.latest import Newest, newest_items
+from rfi_spider.dates import PARIS
+from rfi_spider.editions import EDITIONS
+from rfi_spider.quality import qa
+
+
+class FeedError(Exception):
+    """The feed cannot be written: one line for the user, exit status 2."""
+
+
+def parse_latest(text: str) -> int:
+    """``--latest``: a whole number of 1 or more."""
+    if not re.fullmatch(r"[0-9]{1,9}", text.strip()) or int(text) < 1:
+        raise FeedError(f"--latest takes a whole number of 1 or more, not {qa.visible(text)!r}")
+    return int(text)
+
+
+def parse_since(text: str) -> datetime:
+    """``--since``: ``YYYY-MM-DD`` (midnight, Paris time) or an ISO 8601 time with offset."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day, tzinfo=PARIS)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise FeedError(
+            f"--since takes YYYY-MM-DD or an ISO 8601 time with offset, not {qa.visible(text)!r}"
+        )
+    return moment
+
+
+def write_atomically(target: Path, info: atom.FeedInfo, entries: list[atom.Entry]) -> None:
+    """Write the feed to a temporary file beside ``target``, then rename it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = exporters.create_new(target.parent, ".atom-tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            writer = atom.AtomWriter(handle)
+            newest = max((e.updated for e in entries), default=datetime.now(UTC))
+            writer.start(info, newest)
+            for entry in entries:
+                writer.entry(entry)
+            writer.finish()
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[OUTPUT] [--latest N] [--since DATE] -o FILE"
+
+    def short_desc(self) -> str:
+        return "Write the newest articles of an archive as a full-text Atom feed (no crawl)"
+
+    def long_desc(self) -> str:
+        return (
+            "Read OUTPUT/items.jsonl (OUTPUT: an archive folder or its items.jsonl; default "
+            "RFI_OUTPUT_DIR) and write its N newest articles (--latest, default "
+            "RFI_ATOM_LATEST), published at or after --since (YYYY-MM-DD, Paris time, or an "
+            "ISO 8601 time), as an Atom 1.0 feed to FILE, replaced atomically. Exits 2 "
+            "when the feed cannot be written."
+        )
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-o", "--output", metavar="FILE", help="the feed file to write")
+        parser.add_argument("--latest", metavar="N", help="how many articles (the newest)")
+        parser.add_argument("--since", metavar="DATE", help="only articles published since")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        try:
+            self._run(args, opts)
+        except FeedError as error:
+            print(f"scrapy feed: error: {error}", file=sys.stderr)
+            self.exitcode = 2
+
+    def _run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if len(args) > 1:
+            raise FeedError(f"one OUTPUT folder at most, not {len(args)}")
+        if not opts.output:
+            raise FeedError("-o FILE is required: where to write the feed")
+        latest = parse_latest(opts.latest or str(self.settings.get("RFI_ATOM_LATEST", 50)))
+        since = parse_since(opts.since) if opts.since is not None else None
+        source = Path(args[0] if args else self.settings.get("RFI_OUTPUT_DIR") or "output")
+        items_file = source / "items.jsonl" if source.is_dir() else source
+        if not items_file.is_file():
+            raise FeedError(f"no archive at {qa.visible(str(source))}: {items_file.name} not found")
+        target = Path(opts.output)
+        if target.is_dir():
+            raise FeedError(f"{qa.visible(str(target))} is a folder, not a feed file")
+        try:
+            max_line = self.settings.getint("RFI_QA_MAX_LINE_BYTES", qa.MAX_LINE_BYTES)
+        except ValueError:
+            max_line = qa.MAX_LINE_BYTES
+        try:
+            found = newest_items(items_file, latest, since, max(max_line, 1))
+        except OSError as error:
+            where = qa.visible(str(items_file))
+            raise FeedError(f"cannot read {where}: {error.strerror or error}") from None
+        entries, skipped = self._entries(found)
+        editions = {EDITIONS.get(str(item.get("edition"))) for item in found.items}
+        edition = editions.pop() if len(editions) == 1 else None
+        info = atom.feed_info_from_settings(self.settings, edition)
+        try:
+            write_atomically(target, info, entries)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise FeedError(f"cannot write {qa.visible(str(target))}: {reason}") from None
+        self._report(items_file, target, found, entries, skipped, since)
+
+    @staticmethod
+    def _entries(found: Newest) -> tuple[list[atom.Entry], Counter[str]]:
+        skipped = Counter(found.skipped)
+        entries = []
+        for item in found.items:
+            try:
+                entries.append(atom.entry_of(item))
+            except atom.NoEntryError as skip:  # check_item passed it: not expected
+                skipped[skip.reason] += 1
+        return entries, skipped
+
+    @staticmethod
+    def _report(
+        items_file: Path,
+        target: Path,
+        found: Newest,
+        entries: list[atom.Entry],
+        skipped: Counter[str],
+        since: datetime | None,
+    ) -> None:
+        where = qa.visible(str(target))
+        print(
+            f"Atom feed: {len(entries)} entries of {found.lines} lines of "
+            f"{qa.visible(str(items_file))} in {where}"
+        )
+        if skipped:
+            counts = ", ".join(f"{atom.SKIPPED}/{r} {n}" for r, n in sorted(skipped.items()))
+            print(f"scrapy feed: lines left out: {counts}", file=sys.stderr)
+        if not entries:
+            older = f" ({found.older} published before --since)" if since is not None else ""
+            print(f"scrapy feed: warning: the feed has no entry{older}", file=sys.stderr)
