@@ -63,8 +63,9 @@ HOLDS_BODY = XPath(
 # attributes; ``src`` last (often a data: URL or a 1-pixel gif while the page loads).
 IMAGE_SRCSET_ATTRS = ("srcset", "data-srcset", "data-lazy-srcset")
 IMAGE_SRC_ATTRS = ("data-src", "data-lazy-src", "data-original", "src")
-# The <source> elements of the image's <picture>.
-PICTURE_SOURCES = XPath("parent::picture/source")
+# The <source> elements of the image's <picture>. libxml2 does not know <source> is void:
+# it nests the next <source> and the <img> inside it, so they are the image's ancestors.
+PICTURE_SOURCES = XPath("ancestor::picture[1]//source | ancestor::source")
 # A width written in the media server's path: s.rfi.fr/media/display/<uuid>/w:1280/...
 IMAGE_PATH_WIDTH = r"/w:(\d+)/"
 # File names of placeholders (blank.gif, pixel.png, spacer.gif, 1x1.gif, lazy-placeholder...).
