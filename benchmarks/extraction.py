@@ -19,12 +19,12 @@ from lxml import etree, html
 from scrapy.http import HtmlResponse
 
 from benchmarks.pages import BenchSite, Page
-from rfi_spider.crawl.canonical import SiteMap, clear_url_caches
+from rfi_spider.crawl.canonical import FetchRoot, clear_url_caches
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage, parse_html
 
 CRAWLED_AT = "2026-11-27T12:00:00+00:00"
-_SITE = SiteMap()
+_SITE = FetchRoot()
 
 
 def lxml_floor(page: Page) -> Any:

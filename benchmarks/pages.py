@@ -1,7 +1,7 @@
 """The benchmark's site: N article pages of live-site weight, made from the sample templates.
 
 Each page ``i`` comes from one of the sample site's article templates
-(``rfi_spider/sample_site/article_*.html``, read with ``importlib.resources``)
+(``rfi_spider/demo/sample_site/article_*.html``, read with ``importlib.resources``)
 with its own URL (``/cn/<section>/<YYYYMMDD>-<slug>-<i>``), canonical link,
 title (``<title>（i）``) and dates (shifted ``i // templates`` days back, every
 ISO timestamp and display date rewritten consistently in Paris time), so that
@@ -30,7 +30,7 @@ from importlib import resources
 from urllib.parse import quote, unquote, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
-from rfi_spider.extract.processors import PARIS
+from rfi_spider.dates import PARIS
 
 SITE_ROOT = "https://www.rfi.fr"
 SAMPLE_PACKAGE = "rfi_spider.demo.sample_site"

@@ -5,7 +5,7 @@ Inserts the way ``ArchivePipeline`` records exports: ``add_many`` in batches of
 ``RFI_STATE_BATCH``, the JSON Lines size in the same transaction; for comparison,
 ``add`` (one transaction per URL, as the pipeline did before batching) over the
 first ``one_by_one`` rows only. Lookups (``url in store``, as the spider asks before
-requesting an article: ``store.known(url)``, digests in memory) are timed at a small
+requesting an article: ``store.probably_known(url)``, digests in memory) are timed at a small
 size and at full size, half hits and half misses, in random order, with the time the
 digests take to load; and the exact lookup (``url in store``, SQL, what the pipeline
 asks before an export) the same way.
@@ -119,7 +119,7 @@ def bench_store(
     exact_full = time_lookups(store.__contains__, rows, lookups, rng)
     reader = open_store(store.path)  # a new connection: its digests are read at first use
     began = time.perf_counter()
-    reader.known(url(0))
+    reader.probably_known(url(0))
     load_seconds = time.perf_counter() - began
     lookup_full = time_lookups(reader.known, rows, lookups, rng)
     reader.close()

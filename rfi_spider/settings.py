@@ -1,8 +1,12 @@
-"""Scrapy settings of rfi-spider: every knob, with what it is for.
+"""Scrapy settings of rfi-spider: every knob, with what it is for, grouped by component.
 
 Override any of them with ``-s NAME=value`` (or ``-d setting=NAME=value`` on
 Scrapyd). ``RFI_OUTPUT_DIR`` and ``RFI_STATE_DIR`` are also read from the
 environment variables of the same names.
+
+Sections, in the order a request travels: project, where things go, sources (what to
+crawl), scheduling and resume, politeness, the downloader, blocked pages and the browser,
+the state store, pipelines and exports, quality checks.
 """
 
 from __future__ import annotations
@@ -12,11 +16,19 @@ import os
 from rfi_spider.items import FIELDS
 from rfi_spider.runtime import default_output_dir
 
+# --- project ---------------------------------------------------------------------
 BOT_NAME = "rfi_spider"
 SPIDER_MODULES = ["rfi_spider.spiders"]
 NEWSPIDER_MODULE = "rfi_spider.spiders"
+# Project commands (scrapy qa).
+COMMANDS_MODULE = "rfi_spider.commands"
+LOG_LEVEL = "INFO"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+# No code-execution consoles on a long-running archiver.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
-# --- where things go ---------------------------------------------------------
+# --- where things go ---------------------------------------------------------------
 # Exports: items.jsonl and articles/ (seed-style files). Unset: output/ in the working
 # directory; under Scrapyd (run from an egg) $XDG_DATA_HOME/rfi-spider/output instead.
 # Each edition has its own default folder: rfi_tw writes to output-tw/ (editions.py).
@@ -27,8 +39,7 @@ RFI_STATE_DIR = os.environ.get("RFI_STATE_DIR") or None
 # fsync every export: survives power loss, not only a killed process (slower).
 RFI_FSYNC = False
 
-# --- what to crawl -------------------------------------------------------------
-RFI_SITE_ROOT = "https://www.rfi.fr"
+# --- sources: what to crawl ----------------------------------------------------------
 # Where a crawl starts. Unset (None): the crawled edition's own (rfi_spider/editions.py:
 # /cn/ or /tw/, its sections and columns, /cn/rss or /tw/rss, its daily archive). Set,
 # they override it; set empty (-s RFI_SECTIONS=), there are none.
@@ -45,8 +56,6 @@ RFI_ARCHIVE_URL: str | None = None
 RFI_LISTING_DEPTH = 1
 # Longest backfill accepted, in days (a typo in a year should not queue 10,000 days).
 RFI_MAX_BACKFILL_DAYS = 3660
-
-# --- feed mirrors ----------------------------------------------------------------
 # Full-text mirrors of the site (RSS 2.0 or Atom), read first in every crawl: an
 # entry stands in for its article when the site refuses it (403, 404, 410, 429 or 5xx
 # after retries, a timeout, no connection, a page that is not the article).
@@ -55,7 +64,17 @@ RFI_MAX_BACKFILL_DAYS = 3660
 # Unset (None): the edition's (editions.py): for /cn feedx and RSSHub's /rfi/cn; none for /tw.
 RFI_MIRRORS: list[str] | None = None
 
-# --- politeness --------------------------------------------------------------
+# --- scheduling and resume -------------------------------------------------------------
+# Article requests handed to Scrapy's scheduler at a time; the other articles found wait
+# on disk in the state's pending queue, so memory stays flat however many are queued,
+# and a rerun after a kill or Ctrl-C fetches first what the interrupted run left.
+RFI_ARTICLE_WINDOW = 64
+# Scrapy's duplicate filter, except that when a job resumes (-s JOBDIR=...) what the
+# spider asks again (the articles an interrupted run left, the listings, the mirrors) gets
+# past the fingerprints that run left: a request in flight at a kill is not lost.
+DUPEFILTER_CLASS = "rfi_spider.crawl.dupefilter.ResumableDupeFilter"
+
+# --- politeness ------------------------------------------------------------------------
 RFI_CONTACT_URL = "https://github.com/rfi-spider/rfi-spider"
 # An honest, non-browser User-Agent: a Chrome-like one is what got plain clients blocked.
 USER_AGENT = f"rfi-spider/0.1 (+{RFI_CONTACT_URL})"
@@ -68,8 +87,11 @@ AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # A DOWNLOAD_DELAY of 0 runs as 1 ms: without a delay, Scrapy 2.19 (asyncio reactor)
-# lets more than CONCURRENT_REQUESTS_PER_DOMAIN requests out at once (politeness.py).
+# lets more than CONCURRENT_REQUESTS_PER_DOMAIN requests out at once (fetch/politeness.py).
 ADDONS = {"rfi_spider.fetch.politeness.DelayFloor": 0}
+COOKIES_ENABLED = False
+
+# --- the downloader ----------------------------------------------------------------------
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
@@ -78,12 +100,24 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
-COOKIES_ENABLED = False
-# No code-execution consoles on a long-running archiver.
-TELNETCONSOLE_ENABLED = False
-REMOTE_CONTROL_ENABLED = False
+# The project's downloader middlewares, by the order Scrapy calls process_request
+# (low to high; responses go back high to low).
+DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's offsite filter, replaced by one that also says when a page redirects
+    # off the site.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "rfi_spider.fetch.middlewares.OffsiteMiddleware": 50,
+    # Scrapy's retry, waiting Retry-After first.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "rfi_spider.fetch.middlewares.RetryAfterMiddleware": 550,
+    # Back-off and browser fallback: after decompression (590), before retries (550).
+    "rfi_spider.fetch.middlewares.BlockedPagesMiddleware": 585,
+    # HTML pages in the charset they really use (one that says UTF-8 and is not), without
+    # NUL bytes: after decompression (590), before anything reads the page (585).
+    "rfi_spider.fetch.htmlbytes.HtmlBytesMiddleware": 587,
+}
 
-# --- blocked pages: back-off and the browser fallback (issue 4) ----------------
+# --- blocked pages: back-off and the browser fallback -----------------------------------
 # A block (403, 429, 503, a challenge page) raises the host's download delay to at
 # least RFI_BACKOFF_START seconds; each block that follows a block multiplies it by
 # RFI_BACKOFF_FACTOR, up to RFI_BACKOFF_MAX_DELAY; each page obtained divides it back.
@@ -112,13 +146,9 @@ RFI_BROWSER_ARGS = [
 ]
 # Seconds the browser may take to start, to load a page and to show its markup.
 RFI_BROWSER_TIMEOUT = 30.0
-DOWNLOADER_MIDDLEWARES = {
-    # Back-off and browser fallback: after decompression (590), before retries (550).
-    "rfi_spider.fetch.middlewares.BlockedPagesMiddleware": 585,
-    # Scrapy's retry, waiting Retry-After first.
-    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "rfi_spider.fetch.middlewares.RetryAfterMiddleware": 550,
-}
+# Pages per browser context: then it is closed and a fresh one started, as long-lived
+# Playwright contexts leak memory; 0: one context for the whole crawl.
+RFI_BROWSER_CONTEXT_PAGES = 100
 # scrapy-playwright's handler, started only at the first browser request; every
 # other request goes through Scrapy's own HTTP stack.
 DOWNLOAD_HANDLERS = {
@@ -138,49 +168,25 @@ PLAYWRIGHT_ABORT_REQUEST = "rfi_spider.fetch.browser.skip_heavy_resources"
 # with what its JavaScript reports (challenges compare them).
 PLAYWRIGHT_PROCESS_REQUEST_HEADERS = None
 
-# --- reliability: crashes, resumes, hostile input, memory (issue 7) -------------
-# Article requests handed to Scrapy's scheduler at a time; the other articles found wait
-# on disk in the state's pending queue, so memory stays flat however many are queued,
-# and a rerun after a kill or Ctrl-C fetches first what the interrupted run left.
-RFI_ARTICLE_WINDOW = 64
+# --- the state store (archive/state.py) --------------------------------------------------
 # SQLite page cache of each of the crawl's two connections to the state, in KiB (SQLite's
 # default: 2,000). A lookup or an export touches a few pages; more cache is only memory.
 RFI_STATE_CACHE_KIB = 512
 # Read the state through a memory map of up to this size (MiB; 0: no map). Lookups
 # get faster at a million URLs, but every page read counts in the crawl's RSS (a
 # million-URL state is 300 MB): off by default. The spider's lookups go to digests in
-# memory instead (SeenStore.known).
+# memory instead (SeenStore.probably_known).
 RFI_STATE_MMAP_MIB = 0
 # Exports recorded in the state per SQLite transaction, and the longest a recorded
 # export waits (seconds). One transaction per export cost 157 s per million; a crash
 # before the commit loses nothing: the next run records the lines from items.jsonl.
 RFI_STATE_BATCH = 1000
 RFI_STATE_BATCH_SECONDS = 2.0
-# Scrapy's duplicate filter, except that when a job resumes (-s JOBDIR=...) what the
-# spider asks again (the articles an interrupted run left, the listings, the mirrors) gets
-# past the fingerprints that run left: a request in flight at a kill is not lost.
-DUPEFILTER_CLASS = "rfi_spider.crawl.dupefilter.ResumableDupeFilter"
-DOWNLOADER_MIDDLEWARES = {
-    **DOWNLOADER_MIDDLEWARES,
-    # Scrapy's offsite filter, which also says when a page redirects off the site.
-    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-    "rfi_spider.fetch.middlewares.OffsiteMiddleware": 50,
-    # HTML pages in the charset they really use (one that says UTF-8 and is not), without
-    # NUL bytes: after decompression (590), before anything reads the page (585).
-    "rfi_spider.fetch.htmlbytes.HtmlBytesMiddleware": 587,
-}
-# Pages per browser context: then it is closed and a fresh one started, as long-lived
-# Playwright contexts leak memory; 0: one context for the whole crawl.
-RFI_BROWSER_CONTEXT_PAGES = 100
 
-# --- processing ----------------------------------------------------------------
+# --- pipelines and exports ----------------------------------------------------------------
 ITEM_PIPELINES = {
     "rfi_spider.archive.pipelines.ValidationPipeline": 100,
     "rfi_spider.archive.pipelines.ArchivePipeline": 800,
-}
-EXTENSIONS = {
-    "rfi_spider.quality.extensions.CrawlSummary": 900,
-    "rfi_spider.quality.extensions.QualityMonitors": 910,
 }
 # No Scrapy feed by default: ArchivePipeline writes the JSON Lines file itself, so that
 # a line is written before its URL is recorded (crash safety). Feeds asked for (-o, -O,
@@ -188,16 +194,19 @@ EXTENSIONS = {
 # order, and none of the internal ones (mirror_entry).
 FEEDS: dict[str, dict] = {}
 FEED_EXPORT_FIELDS = list(FIELDS)
+FEED_EXPORT_ENCODING = "utf-8"
 # Local feed files are created like the exports: 0644 less the umask (exporters.FILE_MODE).
 FEED_STORAGES = {
     "": "rfi_spider.archive.exporters.FileFeedStorage",
     "file": "rfi_spider.archive.exporters.FileFeedStorage",
 }
 
-# --- quality checks (QA) --------------------------------------------------------
-# Project commands (scrapy qa).
-COMMANDS_MODULE = "rfi_spider.commands"
-# Monitors at the end of a crawl (rfi_spider/monitors.py). Fewest articles a run must
+# --- quality checks -------------------------------------------------------------------------
+EXTENSIONS = {
+    "rfi_spider.quality.extensions.CrawlSummary": 900,
+    "rfi_spider.quality.extensions.QualityMonitors": 910,
+}
+# Monitors at the end of a crawl (quality/monitors.py). Fewest articles a run must
 # see (exported, or found already exported: an incremental run with nothing new passes).
 RFI_QA_MIN_ITEMS = 1
 # Lowest share of this run's exported items with each optional field filled (0..1);
@@ -208,7 +217,3 @@ RFI_QA_COVERAGE_MIN_ITEMS = 5
 # scrapy qa: longest line of items.jsonl (and largest seed-style file) read, in bytes;
 # longer ones are findings, read past without being held (bounded memory).
 RFI_QA_MAX_LINE_BYTES = 16 * 1024 * 1024
-
-LOG_LEVEL = "INFO"
-FEED_EXPORT_ENCODING = "utf-8"
-TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

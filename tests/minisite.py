@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from html import escape
 from importlib import resources
 
+from rfi_spider.dates import PARIS
 from rfi_spider.demo.localsite import LocalSite, route_key
-from rfi_spider.extract.processors import PARIS
 
 SITE = "https://www.rfi.fr"
 ROBOTS_ALLOW_ALL = "User-agent: *\nAllow: /\n"

@@ -25,7 +25,7 @@ from scrapy.exporters import JsonLinesItemExporter
 from scrapy.extensions import feedexport
 
 from rfi_spider.archive import seedfile
-from rfi_spider.extract.processors import PARIS
+from rfi_spider.dates import PARIS
 from rfi_spider.items import FIELDS
 
 logger = logging.getLogger(__name__)

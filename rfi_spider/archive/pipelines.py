@@ -33,6 +33,7 @@ from rfi_spider.archive.exporters import (
     serialize_line,
 )
 from rfi_spider.archive.state import ExportLock, SeenStore, output_dirs
+from rfi_spider.dates import to_ms
 from rfi_spider.quality.schema import field_errors
 from rfi_spider.runtime import from_egg
 
@@ -114,7 +115,7 @@ def seed_record(adapter: ItemAdapter) -> seedfile.SeedRecord:
             html=seedfile.join_lines(entry["html"]),
         )
     return seedfile.SeedRecord(
-        ms=seedfile.to_ms(adapter["published_at"]),
+        ms=to_ms(adapter["published_at"]),
         title=adapter["title"],
         url=adapter["url"],
         html=seedfile.site_html(adapter.asdict()),

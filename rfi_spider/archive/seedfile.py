@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from html import escape
 
 from w3lib.url import safe_url_string
 
-from rfi_spider.extract.processors import iso_utc
+from rfi_spider.dates import ms_to_iso
 
 RULE = "------"
 _COMMENT = re.compile(r"^<!--(-?\d+)-->$")
@@ -46,7 +45,7 @@ class SeedRecord:
 
     @property
     def published_at(self) -> str:
-        return iso_utc(datetime.fromtimestamp(self.ms / 1000, tz=UTC))
+        return ms_to_iso(self.ms)
 
 
 def join_lines(html: str) -> str:
@@ -57,11 +56,6 @@ def join_lines(html: str) -> str:
 def whatwg_url(url: str) -> str:
     """A link percent-encoded the way a WHATWG URL serialiser writes it."""
     return safe_url_string(url.strip(), encoding="utf-8")
-
-
-def to_ms(timestamp: str) -> int:
-    """ISO 8601 timestamp to milliseconds since the epoch."""
-    return int(datetime.fromisoformat(timestamp).timestamp() * 1000)
 
 
 def render(record: SeedRecord) -> str:

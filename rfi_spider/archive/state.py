@@ -100,7 +100,7 @@ class SeenStore:
         row = self.db.execute("SELECT 1 FROM seen WHERE url = ?", (url,)).fetchone()
         return row is not None
 
-    def known(self, url: str) -> bool:
+    def probably_known(self, url: str) -> bool:
         """The spider's check before it requests an article: one lookup in memory, the
         same at a million URLs as at ten thousand.
 

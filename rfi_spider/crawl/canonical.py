@@ -2,7 +2,7 @@
 
 Every URL the project keeps is ``https://www.rfi.fr/<path>``: percent-encoded
 UTF-8 path with upper-case hex, no query, no fragment, no trailing slash.
-``SiteMap`` swaps that root for ``base_url`` when the crawl fetches from a
+``FetchRoot`` swaps that root for ``base_url`` when the crawl fetches from a
 mirror (tests, the demo), and back again for what the crawl keeps.
 """
 
@@ -137,8 +137,8 @@ def section_of(url: str) -> str | None:
     return edition.section_of(url) if edition else None
 
 
-class SiteMap:
-    """Maps site URLs to the URLs actually fetched, and fetched URLs back.
+class FetchRoot:
+    """Where site URLs are fetched from: site URLs to the URLs actually fetched, and back.
 
     With no ``base_url`` both directions are the identity (after normalising the
     host); with ``base_url=http://127.0.0.1:8080`` the site root is replaced by it.

@@ -5,7 +5,7 @@ through to ``requests.seen``, before the request is even sent; a request still
 in flight when the process is killed (``kill -9``, a crash) stays "seen" in the
 resumed job, which then never sends it. The spider re-requests what such a
 run left unfinished (the pending articles, the listings, the feed mirrors
-whose entries lived in memory) with :data:`REFETCH` in the request's meta:
+whose entries lived in memory) with :data:`meta_keys.REFETCH` in the request's meta:
 those requests get past the fingerprints of earlier runs of the job, never
 past those of this run. Unlike ``dont_filter=True``, the flag leaves the
 offsite filter in force for the request and its redirects.
@@ -20,14 +20,12 @@ from __future__ import annotations
 from scrapy import Request
 from scrapy.dupefilters import RFPDupeFilter
 
+from rfi_spider.crawl import meta_keys
 from rfi_spider.crawl.urlset import FingerprintSet
-
-# Meta key: "this request may have been cut short by an earlier run of this job".
-REFETCH = "rfi_refetch"
 
 
 class ResumableDupeFilter(RFPDupeFilter):
-    """:class:`~scrapy.dupefilters.RFPDupeFilter` that lets :data:`REFETCH` requests
+    """:class:`~scrapy.dupefilters.RFPDupeFilter` that lets :data:`meta_keys.REFETCH` requests
     past the fingerprints an earlier run of the job (``JOBDIR``) recorded.
 
     Fingerprints are kept in :class:`~rfi_spider.crawl.urlset.FingerprintSet` (8 bytes and
@@ -43,7 +41,7 @@ class ResumableDupeFilter(RFPDupeFilter):
     def request_seen(self, request: Request) -> bool:
         fingerprint = self._fingerprint(request)  # cached by Scrapy's fingerprinter
         if fingerprint in self.earlier and fingerprint not in self._fingerprints:
-            if not request.meta.get(REFETCH):
+            if not request.meta.get(meta_keys.REFETCH):
                 return True
             self._fingerprints.add(fingerprint)  # already in requests.seen
             return False

@@ -128,7 +128,7 @@ class LocalSite:
 
     @classmethod
     def sample(cls, hook: Hook | None = None) -> LocalSite:
-        """The sample site shipped in ``rfi_spider/sample_site``."""
+        """The sample site shipped in ``rfi_spider/demo/sample_site``."""
         return cls(load_site("rfi_spider.demo.sample_site"), hook=hook)
 
     def add(self, path: str, body: str | bytes, status: int = 200, **kwargs: object) -> None:

@@ -11,6 +11,7 @@ from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
 from rfi_spider.crawl.canonical import canonical_url, is_article_url, section_of
+from rfi_spider.dates import paris_date_text
 from rfi_spider.editions import edition_of
 from rfi_spider.extract.page import ArticleView
 from rfi_spider.extract.processors import (
@@ -19,7 +20,6 @@ from rfi_spider.extract.processors import (
     https_url,
     normalize_datetime,
     not_publisher,
-    paris_date_text,
     split_keywords,
     unique,
     valid_date_text,

@@ -9,15 +9,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from w3lib.html import replace_entities
 
+from rfi_spider.dates import iso_utc, parse_datetime
 from rfi_spider.editions import is_publisher
 
-PARIS = ZoneInfo("Europe/Paris")
-DATE_TEXT_FORMAT = "%d/%m/%Y - %H:%M"
 DATE_TEXT_RE = re.compile(r"^\d{2}/\d{2}/\d{4} - \d{2}:\d{2}$")
 
 # Removed from all text: U+200B and U+FEFF, and the control characters that are not
@@ -91,36 +88,10 @@ def unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def parse_datetime(value: str | None) -> datetime | None:
-    """Parse an ISO 8601 timestamp; naive ones are taken as UTC. None when unparsable."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if not 2000 <= parsed.year <= 2100:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def iso_utc(value: datetime) -> str:
-    """``2024-03-07T17:34:12+00:00``: the one timestamp format of every export."""
-    return value.astimezone(UTC).replace(microsecond=0).isoformat()
-
-
 def normalize_datetime(value: str | None) -> str | None:
     """MapCompose step: any ISO 8601 text to UTC seconds with ``+00:00``; None if unparsable."""
     parsed = parse_datetime(value)
     return iso_utc(parsed) if parsed else None
-
-
-def paris_date_text(published_at: str) -> str:
-    """The page's display date (``DD/MM/YYYY - HH:MM``, Paris time) for a UTC timestamp."""
-    return datetime.fromisoformat(published_at).astimezone(PARIS).strftime(DATE_TEXT_FORMAT)
 
 
 def valid_date_text(value: str | None) -> str | None:

@@ -31,6 +31,7 @@ from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.utils.response import response_status_message
 from scrapy_playwright.page import PageMethod
 
+from rfi_spider.crawl import meta_keys
 from rfi_spider.extract import selectors as sel
 from rfi_spider.fetch.browser import (
     BrowserUnavailableError,
@@ -198,7 +199,7 @@ class SlotBackoff:
 
 def served_page(request: Request, rendered: Response) -> HtmlResponse | None:
     """The HTML the server sent for the browser's last document, as a response."""
-    document = request.meta.get("rfi_document")
+    document = request.meta.get(meta_keys.DOCUMENT)
     if not isinstance(document, MainDocument) or document.body is None:
         return None
     headers = {
@@ -254,9 +255,9 @@ class BlockedPagesMiddleware:
 
     def response_downloaded(self, response: Response, request: Request) -> None:
         """Statuses, before the slot's next request leaves (pages are judged later)."""
-        if request.meta.get("rfi_browser"):
+        if request.meta.get(meta_keys.BROWSER):
             return  # the browser reports the challenge's status: see judge()
-        kind = request.meta.get("rfi_kind")
+        kind = request.meta.get(meta_keys.KIND)
         if response.status in BLOCK_STATUSES:
             self.stats.inc_value(f"rfi/blocked/{response.status}")
             to_browser = response.status == 403 and kind in sel.BROWSER_WAIT_FOR
@@ -266,10 +267,10 @@ class BlockedPagesMiddleware:
             self.backoff.recover(request)
 
     def process_response(self, request: Request, response: Response) -> Response | Request:
-        kind = request.meta.get("rfi_kind")
+        kind = request.meta.get(meta_keys.KIND)
         if kind not in sel.BROWSER_WAIT_FOR:
             return response
-        if request.meta.get("rfi_browser"):
+        if request.meta.get(meta_keys.BROWSER):
             return self.judge(request, response)
         if response.status == 403:
             blocked = "403"
@@ -292,7 +293,7 @@ class BlockedPagesMiddleware:
         return self.browser_request(request, kind, blocked)
 
     def process_exception(self, request: Request, exception: Exception) -> Response | None:
-        blocked = request.meta.get("rfi_browser")
+        blocked = request.meta.get(meta_keys.BROWSER)
         if not blocked:
             return None
         if isinstance(exception, BrowserUnavailableError):
@@ -345,8 +346,8 @@ class BlockedPagesMiddleware:
             "playwright": True,
             "playwright_page_methods": [wait_for],
             "playwright_page_event_handlers": {"response": document},
-            "rfi_document": document,
-            "rfi_browser": blocked,
+            meta_keys.DOCUMENT: document,
+            meta_keys.BROWSER: blocked,
             # One attempt: a browser failure is not retried by RetryMiddleware.
             "dont_retry": True,
         }
@@ -356,7 +357,7 @@ class BlockedPagesMiddleware:
         """The browser's answer: the real page (as a 200), or the original failure."""
         if GAVE_UP_FLAG in response.flags:
             return response
-        kind = request.meta["rfi_kind"]
+        kind = request.meta[meta_keys.KIND]
         for page in (served_page(request, response), response):
             if page is not None and has_site_markup(page) and not is_challenge(page):
                 self.stats.inc_value("rfi/browser/succeeded")
@@ -371,7 +372,7 @@ class BlockedPagesMiddleware:
             request.url,
             response.status,
         )
-        return self.give_up(request, response, request.meta["rfi_browser"])
+        return self.give_up(request, response, request.meta[meta_keys.BROWSER])
 
     @staticmethod
     def give_up(
@@ -432,7 +433,7 @@ class OffsiteMiddleware(ScrapyOffsiteMiddleware):
             super().process_request(request)
         except IgnoreRequest:
             redirects = request.meta.get("redirect_urls")
-            kind = request.meta.get("rfi_kind")
+            kind = request.meta.get(meta_keys.KIND)
             if redirects and kind:
                 self.stats.inc_value(f"rfi/failed/{kind}/offsite_redirect")
                 logger.warning(

@@ -152,7 +152,11 @@ def read_seed_file(text: str, source: str | None = None) -> ArticleItem:
     body_html and section; ``source`` only when given (the file does not say).
     Raises :class:`~rfi_spider.archive.seedfile.SeedFormatError` for a malformed file.
     """
-    record = seedfile.read(text)
+    return seed_item(seedfile.read(text), source)
+
+
+def seed_item(record: seedfile.SeedRecord, source: str | None = None) -> ArticleItem:
+    """The item fields of a seed-style file already read (see :func:`read_seed_file`)."""
     entry = MirrorEntry(
         title=record.title, link=record.url, html=record.html, ms=record.ms, host=source or ""
     )

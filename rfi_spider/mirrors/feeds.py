@@ -13,20 +13,17 @@ the others.
 from __future__ import annotations
 
 import copy
-import email.utils
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from w3lib.html import remove_tags, replace_entities
 
 from rfi_spider.crawl.canonical import canonical_url, is_article_url
+from rfi_spider.dates import ms_to_iso, parse_feed_date, to_ms
 from rfi_spider.extract import selectors as sel
-from rfi_spider.extract.processors import iso_utc, parse_datetime
 from rfi_spider.mirrors.sanitize import safe_html
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _XHTML_NS = "{http://www.w3.org/1999/xhtml}"
 
 
@@ -94,29 +91,6 @@ class _Fields:
     authors: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     audio_url: str | None = None
-
-
-def ms_to_iso(ms: int) -> str:
-    return iso_utc(_EPOCH + timedelta(milliseconds=ms))
-
-
-def to_ms(value: datetime) -> int:
-    """Milliseconds since the epoch, in integer arithmetic."""
-    return (value - _EPOCH) // timedelta(milliseconds=1)
-
-
-def parse_feed_date(text: str) -> datetime | None:
-    """An RSS pubDate (RFC 822) or an ISO 8601 date (Atom, dc:date); None when unparsable."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        parsed = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return parse_datetime(text)
-    if parsed.tzinfo is None:  # "-0000": UTC, origin unknown
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC) if 2000 <= parsed.year <= 2100 else None
 
 
 def mirror_host(feed_url: str) -> str:

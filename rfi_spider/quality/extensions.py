@@ -16,7 +16,7 @@ from rfi_spider.quality import monitors
 logger = logging.getLogger(__name__)
 
 
-def summary_lines(stats: dict[str, object], reason: str, spider_name: str = "rfi_cn") -> list[str]:
+def summary_lines(stats: dict[str, object], reason: str, spider_name: str) -> list[str]:
     """The summary as lines: found, exported, duplicates, skipped and dropped by reason."""
 
     def count(key: str) -> int:

@@ -183,7 +183,7 @@ def run_suite(facts: CrawlFacts, suite: Sequence[type[Monitor]] = SUITE) -> list
     return results
 
 
-def report_lines(results: Sequence[MonitorResult], spider_name: str = "rfi_cn") -> list[str]:
+def report_lines(results: Sequence[MonitorResult], spider_name: str) -> list[str]:
     """The results as one block: a headline, then one line per monitor."""
     failed = sum(r.status == FAILED for r in results)
     passed = sum(r.status == PASSED for r in results)

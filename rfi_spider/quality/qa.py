@@ -26,14 +26,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote
 
-from lxml import html as lxml_html
-
 from rfi_spider.archive import seedfile
 from rfi_spider.archive.exporters import seed_file_name
 from rfi_spider.crawl.canonical import canonical_url
+from rfi_spider.dates import PARIS, checked_ms, checked_paris_day, checked_time, iso_utc
 from rfi_spider.extract.loaders import SITE_SOURCE
-from rfi_spider.extract.processors import PARIS, clean_text, decode_entities, iso_utc
+from rfi_spider.extract.processors import clean_text, decode_entities
 from rfi_spider.items import FIELDS
+from rfi_spider.mirrors.entrypage import seed_item
 from rfi_spider.quality.schema import field_errors, value_errors
 
 ITEMS_FILE = "items.jsonl"
@@ -69,7 +69,6 @@ KINDS = {
     "mismatch": "files that do not match their item",
 }
 
-_DATE_DIV = re.compile(r"^<div>(\d{2}/\d{2}/\d{4} - \d{2}:\d{2})</div>")
 # What must not reach a terminal (or the page) as itself: C0 and C1 controls (ESC, CSI
 # 0x9b, CR, LF...), bidi marks, embeddings, overrides and isolates, line and paragraph
 # separators, and surrogates (which UTF-8 cannot even encode).
@@ -167,7 +166,7 @@ class Report:
         Dates in the future or before 2000 are problems, not days to chart: left out.
         """
         earliest, today = date(EARLIEST_YEAR, 1, 1), self.checked_at.astimezone(PARIS).date()
-        days = (_paris_day(r.get("published_at")) for r in self.records)
+        days = (checked_paris_day(r.get("published_at")) for r in self.records)
         counts = Counter(day for day in days if day and earliest <= day <= today)
         if not counts:
             return []
@@ -184,7 +183,7 @@ class Report:
 
     def day_of(self, key: str) -> str:
         """The publication day (Paris time) of an article of :attr:`articles`, or ``""``."""
-        day = _paris_day(self.articles[key][1])
+        day = checked_paris_day(self.articles[key][1])
         return day.isoformat() if day else ""
 
     def sources(self) -> list[tuple[str, int]]:
@@ -215,20 +214,6 @@ def _filled(value: Any) -> bool:
     return value not in (None, "", [], {})
 
 
-def _parse_time(value: Any) -> datetime | None:
-    """The time in UTC; None when it is not one, or is not a time in UTC and Paris
-    (year 1 or 9999 with an offset)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        parsed.astimezone(PARIS)
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
-
-
 def _out_of_range(value: Any) -> bool:
     """An ISO 8601 time that cannot be converted to UTC or Paris time."""
     if not isinstance(value, str):
@@ -237,22 +222,7 @@ def _out_of_range(value: Any) -> bool:
         datetime.fromisoformat(value)
     except ValueError:
         return False
-    return _parse_time(value) is None
-
-
-def _ms_time(ms: int) -> datetime | None:
-    """A seed-style file's milliseconds as a UTC time; None when out of range."""
-    try:
-        when = datetime.fromtimestamp(ms / 1000, tz=UTC)
-        when.astimezone(PARIS)
-    except (ValueError, OverflowError, OSError):
-        return None
-    return when
-
-
-def _paris_day(value: Any) -> date | None:
-    parsed = _parse_time(value)
-    return parsed.astimezone(PARIS).date() if parsed else None
+    return checked_time(value) is None
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -424,7 +394,7 @@ def read_seed_files(
         except ValueError:  # a timestamp of more digits than Python converts
             report.add("bad-file", where, "line 1: timestamp out of range")
             continue
-        if _ms_time(record.ms) is None:
+        if checked_ms(record.ms) is None:
             report.add("bad-file", where, "line 1: timestamp out of range")
             continue
         key = canonical_url(record.url) or record.url
@@ -432,31 +402,10 @@ def read_seed_files(
 
 
 def file_fields(record: seedfile.SeedRecord) -> dict[str, Any]:
-    """The item fields a seed-style file holds (its HTML in the mirror's shape)."""
-    fields: dict[str, Any] = {
-        "url": record.url,
-        "title": record.title,
-        "published_at": record.published_at,
-        "date_text": None,
-        "lead_image": None,
-        "summary": None,
-        "paragraphs": [],
-    }
-    match = _DATE_DIV.match(record.html)
-    if match:
-        fields["date_text"] = match.group(1)
-    if record.html.strip():
-        try:
-            root = lxml_html.fragment_fromstring(record.html, create_parent="div")
-        except (ValueError, SyntaxError):
-            return fields
-        images = root.xpath(".//img/@src")
-        fields["lead_image"] = str(images[0]) if images else None
-        chapo = root.xpath("string(.//p[strong][1]/strong)").strip()
-        fields["summary"] = chapo or None
-        paragraphs = [clean_text(p.text_content()) for p in root.iter("p")]
-        fields["paragraphs"] = [p for p in paragraphs if p and p != chapo]
-    return fields
+    """The item fields a seed-style file holds, read as the mirror entries it has the shape of
+    (:func:`~rfi_spider.mirrors.entrypage.seed_item`: the same loader as every item)."""
+    item = seed_item(record)
+    return {name: item.get(name) for name in FILE_FIELDS}
 
 
 def slim(record: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
@@ -482,7 +431,7 @@ def check_item(item: dict[str, Any], where: str, now: datetime, report: Report) 
         if _out_of_range(item.get(key)):
             report.add("date", where, f"{key} {item[key]} is out of range ({label})")
             continue
-        when = _parse_time(item.get(key))
+        when = checked_time(item.get(key))
         problem = when and _date_problem(when, now)
         if problem:
             report.add("date", where, f"{key} {item[key]} {problem} ({label})")
@@ -513,7 +462,7 @@ def compare(seed: SeedFile, item: dict[str, Any]) -> list[str]:
     title = item.get("title")
     if isinstance(title, str) and not _same_text(seed.title, title):
         problems.append(f"title {seed.title!r} is not the item's {title!r}")
-    published = _parse_time(item.get("published_at"))
+    published = checked_time(item.get("published_at"))
     if published and seed.ms // 1000 != int(published.timestamp()):
         when = iso_utc(datetime.fromtimestamp(seed.ms / 1000, tz=UTC))
         problems.append(
@@ -543,7 +492,7 @@ class Pairing:
 
     def check(self, url: str, item: dict[str, Any], where: str, report: Report) -> None:
         expected = None
-        if _parse_time(item.get("published_at")):
+        if checked_time(item.get("published_at")):
             expected = self.files_root / seed_file_name(url, item["published_at"])
         if expected in self.unreadable:
             self.paired.add(expected)  # already reported as a bad file

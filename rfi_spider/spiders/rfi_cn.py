@@ -16,10 +16,12 @@ Arguments (``-a name=value``):
 - ``demo=1``: serve the bundled sample site on loopback and crawl it (and read its
   mirror feed, unless ``mirrors=`` is given).
 
-Article URLs found go to the state's pending queue (``state.PendingArticles``),
-on disk; the spider hands Scrapy ``RFI_ARTICLE_WINDOW`` of them at a time, so
-that memory does not grow with the number of articles queued, and a rerun after
-a kill or Ctrl-C fetches first what the interrupted run left unfinished.
+The spider holds the sources and the callbacks; two collaborators hold the run's
+state: the article window (``crawl/window.py``: URLs found, the pending queue on
+disk, at most ``RFI_ARTICLE_WINDOW`` requests out at once, so that memory does
+not grow with the queue and a rerun after a kill fetches first what was left) and
+the mirror fallbacks (``mirrors/fallbacks.py``: entries waiting for the site's
+answer).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import logging
 import os
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -46,16 +48,17 @@ from twisted.python.failure import Failure
 
 from rfi_spider.archive.pipelines import ExportStopped
 from rfi_spider.archive.state import PendingArticles, SeenStore, output_dirs
+from rfi_spider.crawl import meta_keys
 from rfi_spider.crawl.canonical import (
     SITE_ROOT,
-    SiteMap,
+    FetchRoot,
     article_date,
     canonical_url,
     is_article_url,
 )
-from rfi_spider.crawl.dupefilter import REFETCH
 from rfi_spider.crawl.jobdir import close_job, open_job
-from rfi_spider.crawl.urlset import UrlSet
+from rfi_spider.crawl.window import ArticleWindow
+from rfi_spider.dates import now_iso, paris_day, today_in_paris
 from rfi_spider.demo.localsite import LocalSite
 from rfi_spider.demo.sample_site import EDITION_SECTIONS as SAMPLE_SECTIONS
 from rfi_spider.demo.sample_site import MIRROR_FEEDS as SAMPLE_MIRROR_FEEDS
@@ -64,9 +67,10 @@ from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.listing import read_links
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage
-from rfi_spider.extract.processors import PARIS, iso_utc, unique
+from rfi_spider.extract.processors import unique
 from rfi_spider.items import ArticleItem
 from rfi_spider.mirrors.entrypage import mirror_item
+from rfi_spider.mirrors.fallbacks import MirrorFallbacks
 from rfi_spider.mirrors.feeds import BadFeedError, read_feed
 from rfi_spider.runtime import default_output_dir
 
@@ -167,7 +171,7 @@ class RfiCnSpider(scrapy.Spider):
         if self.until and not self.since:
             raise ValueError("-a until= needs -a since= as well")
         if self.since and not self.until:
-            self.until = datetime.now(PARIS).date()
+            self.until = today_in_paris()
         if self.since and self.until and self.since > self.until:
             raise ValueError(f"since={self.since} is after until={self.until}")
         self.demo = str(demo or "").lower() in {"1", "true", "yes"}
@@ -175,22 +179,11 @@ class RfiCnSpider(scrapy.Spider):
         if self.demo and not base_url:
             self.demo_site = LocalSite.sample()
             base_url = self.demo_site.start()
-        self.site = SiteMap(base_url)
+        self.site = FetchRoot(base_url)
         self.single_canonical = self.single_article(url) if url else None
         self.mirrors_arg = mirrors
-        # Article URLs found in this run (kept as digests: see urlset.py).
-        self.found = UrlSet()
         self.allowed_domains = [self.site.fetch_host]
-        # Feed mirrors: canonical URL -> the mirror's item, used if the site refuses the
-        # article; canonical URL -> why the site refused an article no mirror had (yet);
-        # canonical URLs yielded as items in this run.
-        self.fallbacks: dict[str, ArticleItem] = {}
-        self.site_failed: dict[str, str] = {}
-        self.delivered = UrlSet()
-        # Article requests handed to Scrapy and not finished (see next_articles).
-        self.outstanding = 0
-        # Items in the pipelines whose URL is not the one requested: item URL -> requested.
-        self.aliases: dict[str, str] = {}
+        self.fallbacks = MirrorFallbacks()  # mirror entries standing in for refused articles
         self.jobdir: str | None = None
         self.jobdir_queue_aside: Path | None = None
 
@@ -258,7 +251,9 @@ class RfiCnSpider(scrapy.Spider):
             mmap_mib=settings.getint("RFI_STATE_MMAP_MIB"),
         )
         spider.pending = PendingArticles(spider.seen, state_dir)
-        spider.window = max(1, settings.getint("RFI_ARTICLE_WINDOW"))
+        spider.window = ArticleWindow(
+            spider.pending, spider.seen, settings.getint("RFI_ARTICLE_WINDOW")
+        )
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
         connect = crawler.signals.connect
         connect(spider.on_closed, signal=signals.spider_closed)
@@ -300,7 +295,8 @@ class RfiCnSpider(scrapy.Spider):
                 url,
                 callback=self.parse_mirror,
                 errback=self.on_mirror_error,
-                meta={"rfi_kind": "mirror", REFETCH: True},  # entries live in memory only
+                # entries live in memory only: read again when a job resumes
+                meta={meta_keys.KIND: "mirror", meta_keys.REFETCH: True},
                 priority=20,
             )
 
@@ -329,7 +325,7 @@ class RfiCnSpider(scrapy.Spider):
                 self.site.to_fetch(SITE_ROOT + feed),
                 callback=self.parse_feed,
                 errback=self.on_error,
-                meta={"rfi_kind": "feed", REFETCH: True},
+                meta={meta_keys.KIND: "feed", meta_keys.REFETCH: True},
                 priority=10,
             )
 
@@ -343,7 +339,7 @@ class RfiCnSpider(scrapy.Spider):
             self.site.to_fetch(site_url),
             callback=self.parse_listing,
             errback=self.on_error,
-            meta={"rfi_depth": depth, "rfi_kind": "listing", REFETCH: True},
+            meta={meta_keys.DEPTH: depth, meta_keys.KIND: "listing", meta_keys.REFETCH: True},
             priority=5,
         )
 
@@ -353,9 +349,8 @@ class RfiCnSpider(scrapy.Spider):
         stats = self.crawler.stats
         new: list[str] = []
         for url in urls:
-            if url in self.found:
+            if not self.window.first_sight(url):
                 continue
-            self.found.add(url)
             if not self.edition.owns(url):  # a twin in the other edition: never fetched
                 stats.inc_value("rfi/skipped/other_edition")
                 logger.debug("%s is not an article of %s: not followed", url, self.edition.home)
@@ -364,31 +359,20 @@ class RfiCnSpider(scrapy.Spider):
             if not self.in_backfill_window(article_date(url), slack=1):
                 stats.inc_value("rfi/skipped/out_of_range")
                 continue
-            if self.seen.known(url):
+            if self.seen.probably_known(url):
                 stats.inc_value("rfi/skipped/already_exported")
                 continue
             new.append(url)
-        self.pending.add(new)
+        self.window.queue(new)
         yield from self.next_articles()
 
     def next_articles(self) -> Iterator[scrapy.Request]:
         """Requests for queued articles while fewer than ``RFI_ARTICLE_WINDOW`` are out."""
         stats = self.crawler.stats
-        while self.outstanding < self.window:
-            batch = self.pending.take(self.window - self.outstanding)
-            if not batch:
-                return
-            for url, resumed in batch:
-                if self.seen.known(url):  # exported since it was queued (a killed run)
-                    stats.inc_value("rfi/skipped/already_exported")
-                    self.pending.done(url)
-                    continue
-                if resumed and not self.in_run_scope(url):  # e.g. a full crawl's, in -a url=
-                    self.pending.leave(url)
-                    continue
-                self.found.add(url)  # an interrupted run's URL is found now
-                self.outstanding += 1
-                yield self.article_request(url, resumed)
+        for url, resumed in self.window.hand_out(
+            self.in_run_scope, lambda: stats.inc_value("rfi/skipped/already_exported")
+        ):
+            yield self.article_request(url, resumed)
 
     def article_request(self, url: str, resumed: bool = False) -> scrapy.Request:
         """The request of one article; one an interrupted run left goes first, and past
@@ -398,15 +382,9 @@ class RfiCnSpider(scrapy.Spider):
             callback=self.on_article,
             errback=self.on_article_error,
             cb_kwargs={"site_url": url},
-            meta={"rfi_kind": "article", REFETCH: resumed},
+            meta={meta_keys.KIND: "article", meta_keys.REFETCH: resumed},
             priority=6 if resumed else 0,
         )
-
-    def article_finished(self, url: str, produced_item: bool) -> None:
-        """One article request is over; its queue entry is done now, or once its item is."""
-        self.outstanding = max(0, self.outstanding - 1)
-        if not produced_item:
-            self.pending.done(url)
 
     def on_article(self, response: Response, site_url: str) -> Iterator[Any]:
         """:meth:`parse_article`, then the next articles of the queue."""
@@ -414,7 +392,7 @@ class RfiCnSpider(scrapy.Spider):
         for output in self.parse_article(response, site_url):
             produced = True
             yield output
-        self.article_finished(site_url, produced)
+        self.window.finished(site_url, produced)
         yield from self.next_articles()
 
     def on_item_done(self, item: Any, exception: BaseException | None = None) -> None:
@@ -423,17 +401,14 @@ class RfiCnSpider(scrapy.Spider):
         if isinstance(exception, ExportStopped):
             return
         if isinstance(item, ArticleItem) and item.get("url"):
-            self.pending.done(item["url"])
-            requested = self.aliases.pop(item["url"], None)
-            if requested:
-                self.pending.done(requested)
+            self.window.item_done(item["url"])
 
     def on_request_dropped(self, request: scrapy.Request) -> None:
         """A request the scheduler refused: a redirect back to a page already asked for."""
-        kind = request.meta.get("rfi_kind")
+        kind = request.meta.get(meta_keys.KIND)
         redirects = request.meta.get("redirect_urls")
         if kind == "article":
-            self.article_finished(request.cb_kwargs["site_url"], produced_item=False)
+            self.window.finished(request.cb_kwargs["site_url"], produced_item=False)
         if redirects and kind:
             loop = request.url in redirects
             cause = "redirect_loop" if loop else "redirect_to_known_page"
@@ -448,13 +423,13 @@ class RfiCnSpider(scrapy.Spider):
 
     def on_idle(self) -> None:
         """Nothing left in Scrapy: hand out more of the queue, or settle it and close."""
-        self.outstanding = 0  # whatever was out has ended (some requests end unannounced)
+        self.window.idle()
         requests = list(self.next_articles())
         if requests:
             for request in requests:
                 self.crawler.engine.crawl(request)
             raise DontCloseSpider
-        unanswered = self.pending.finish()
+        unanswered = self.window.settle()
         if unanswered:
             self.crawler.stats.set_value("rfi/pending/unanswered", unanswered)
             logger.warning(
@@ -481,7 +456,7 @@ class RfiCnSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         """A request that failed for good (after retries): log it and count it by cause."""
         request = failure.request  # type: ignore[attr-defined]
-        kind = request.meta.get("rfi_kind", "request")
+        kind = request.meta.get(meta_keys.KIND, "request")
         cause = failure_cause(failure)
         self.crawler.stats.inc_value(f"rfi/failed/{kind}/{cause}")
         logger.warning("could not fetch %s %s: %s", kind, request.url, cause)
@@ -495,7 +470,7 @@ class RfiCnSpider(scrapy.Spider):
         for item in self.site_refused(site_url, failure_cause(failure)):
             produced = True
             yield item
-        self.article_finished(site_url, produced)
+        self.window.finished(site_url, produced)
         yield from self.next_articles()
 
     def on_mirror_error(self, failure: Failure) -> None:
@@ -511,7 +486,7 @@ class RfiCnSpider(scrapy.Spider):
                 "listing %s is not HTML (%s)", response.url, response.headers.get("Content-Type")
             )
             return
-        depth = response.meta.get("rfi_depth", 0)
+        depth = response.meta.get(meta_keys.DEPTH, 0)
         articles, listings = self.classify_links(response, listing_links(response))
         yield from self.article_requests(articles)
         if depth < self.max_depth:
@@ -582,42 +557,36 @@ class RfiCnSpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value("rfi/articles/fetched")
         if not isinstance(response, TextResponse):
-            yield from self.drop(response, "not_html")
-            yield from self.site_refused(site_url, "not_html")
+            yield from self.refuse(response, site_url, "not_html")
             return
         fetched_as = self.site.to_site(response.url) or site_url
         page = ArticlePage.from_response(response, fetched_as)
         if page is None:
-            yield from self.drop(response, "empty_body")
-            yield from self.site_refused(site_url, "empty_body")
+            yield from self.refuse(response, site_url, "empty_body")
             return
         if is_truncated(response.body):  # half an article is not the article
-            yield from self.drop(response, "truncated")
-            yield from self.site_refused(site_url, "truncated")
+            yield from self.refuse(response, site_url, "truncated")
             return
-        item = load_article(page, crawled_at=iso_utc(datetime.now(UTC)))
+        item = load_article(page, crawled_at=now_iso())
         if page.json_ld_errors:
             stats.inc_value("rfi/page/bad_json_ld")
             logger.warning("%s: JSON-LD that does not parse was ignored", site_url)
         reason = self.missing(item)
         if reason:  # a 200 page that is not the article: the mirror's copy, if any
-            yield from self.drop(response, reason)
-            yield from self.site_refused(site_url, reason)
+            yield from self.refuse(response, site_url, reason)
             return
         if edition_of(item["url"]) != self.edition:  # redirected or canonical to a twin
-            yield from self.drop(response, "other_edition")
-            yield from self.site_refused(site_url, "other_edition")
+            yield from self.refuse(response, site_url, "other_edition")
             return
-        self.fallbacks.pop(site_url, None)  # the site's version wins
+        self.fallbacks.site_served(site_url)  # the site's version wins
         if self.in_range(item):
-            self.delivered.update((site_url, item["url"]))
-            if item["url"] != site_url:  # its queue entry is done once the item is
-                self.aliases[item["url"]] = site_url
+            self.fallbacks.deliver(site_url, item["url"])
+            self.window.item_for(site_url, item["url"])  # its queue entry is done with the item
             yield item
 
     def in_range(self, item: ArticleItem) -> bool:
         """False (counted, logged) for an article published outside the backfill range."""
-        published_day = datetime.fromisoformat(item["published_at"]).astimezone(PARIS).date()
+        published_day = paris_day(item["published_at"])
         if self.in_backfill_window(published_day):
             return True
         self.crawler.stats.inc_value("rfi/skipped/out_of_range")
@@ -637,10 +606,12 @@ class RfiCnSpider(scrapy.Spider):
             return "no_url"
         return None
 
-    def drop(self, response: Response, reason: str) -> Iterator[Any]:
+    def refuse(self, response: Response, site_url: str, reason: str) -> Iterator[ArticleItem]:
+        """A page that is not the article: dropped (counted, logged); its mirror copy, if
+        any, stands in."""
         self.crawler.stats.inc_value(f"rfi/dropped/{reason}")
         logger.warning("dropped %s: %s (status %d)", response.url, reason, response.status)
-        return iter(())
+        yield from self.site_refused(site_url, reason)
 
     # --- feed mirrors --------------------------------------------------------
     def parse_mirror(self, response: Response) -> Iterator[Any]:
@@ -666,7 +637,7 @@ class RfiCnSpider(scrapy.Spider):
                 response.url,
                 link,
             )
-        crawled_at = iso_utc(datetime.now(UTC))
+        crawled_at = now_iso()
         for problem in feed.problems:
             self.bad_entry(response.url, problem.reason, problem.where)
             if problem.url and self.in_scope(problem.url):  # the link is good: ask the site
@@ -700,26 +671,23 @@ class RfiCnSpider(scrapy.Spider):
         if not self.in_scope(url):
             stats.inc_value("rfi/mirror/skipped/out_of_scope")
             return
-        if url in self.delivered or self.seen.known(url):
+        if self.fallbacks.was_delivered(url) or self.seen.probably_known(url):
             stats.inc_value("rfi/mirror/skipped/already_exported")
             return
-        if url in self.fallbacks:
+        if self.fallbacks.is_waiting(url):
             stats.inc_value("rfi/mirror/skipped/duplicate")
             return
-        cause = self.site_failed.pop(url, None)
+        cause = self.fallbacks.keep(item)
         if cause is not None:  # the site refused it before this entry arrived
             yield from self.fall_back(item, cause)
             return
-        self.fallbacks[url] = item
         yield from self.article_requests([url])
 
     def site_refused(self, url: str, cause: str) -> Iterator[ArticleItem]:
         """The site did not give the article: use its mirror entry, now or when it comes."""
-        item = self.fallbacks.pop(url, None)
-        if item is None:
-            self.site_failed[url] = cause
-            return
-        yield from self.fall_back(item, cause)
+        item = self.fallbacks.site_refused(url, cause)
+        if item is not None:
+            yield from self.fall_back(item, cause)
 
     def fall_back(self, item: ArticleItem, cause: str) -> Iterator[ArticleItem]:
         if not self.in_range(item):
@@ -728,5 +696,5 @@ class RfiCnSpider(scrapy.Spider):
         logger.info(
             "%s: the site gave %s; exporting the copy of %s", item["url"], cause, item["source"]
         )
-        self.delivered.add(item["url"])
+        self.fallbacks.deliver(item["url"])
         yield item

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from rfi_spider.crawl.canonical import (
-    SiteMap,
+    FetchRoot,
     article_date,
     canonical_url,
     is_article_url,
@@ -93,7 +93,7 @@ def test_article_date_and_section() -> None:
 
 
 def test_site_map_round_trip() -> None:
-    site = SiteMap("http://127.0.0.1:8080/")
+    site = FetchRoot("http://127.0.0.1:8080/")
     fetched = site.to_fetch("https://www.rfi.fr/cn/国际/20240307-巴黎?x=1")
     assert fetched == (
         "http://127.0.0.1:8080/cn/%E5%9B%BD%E9%99%85/20240307-%E5%B7%B4%E9%BB%8E?x=1"
@@ -104,7 +104,7 @@ def test_site_map_round_trip() -> None:
 
 
 def test_site_map_without_base_url_is_the_site() -> None:
-    site = SiteMap()
+    site = FetchRoot()
     assert site.to_fetch("http://cn.rfi.fr/国际/20240307-巴黎") == (
         "https://www.rfi.fr/cn/%E5%9B%BD%E9%99%85/20240307-%E5%B7%B4%E9%BB%8E"
     )

@@ -17,8 +17,8 @@ from conftest import CrawlResult, run_crawl
 from feeds import Entry, feedx_html, rss
 from minisite import ROBOTS_ALLOW_ALL, article_page, key, listing_page, requested, url
 
+from rfi_spider.dates import PARIS
 from rfi_spider.demo.localsite import LocalSite
-from rfi_spider.extract.processors import PARIS
 
 # --- backfill on the Paris day ------------------------------------------------------
 MIDNIGHT = datetime(2024, 3, 6, 23, 30, tzinfo=UTC)  # 2024-03-07 00:30 in Paris

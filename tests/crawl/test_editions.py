@@ -21,7 +21,7 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
-from rfi_spider.crawl.canonical import SiteMap, canonical_url, is_article_url, section_of
+from rfi_spider.crawl.canonical import FetchRoot, canonical_url, is_article_url, section_of
 from rfi_spider.editions import CN, TW, Edition, edition_of, register, unregister
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage
@@ -231,7 +231,7 @@ def test_links_to_the_other_edition_are_never_followed(tw_spider: RfiCnSpider) -
 def test_a_mirror_entry_of_the_other_edition_is_not_used(tw_spider: RfiCnSpider) -> None:
     item = ArticleItem(url=CN_ARTICLE, title="t", source="feedx.net")
     assert list(tw_spider.use_entry(item)) == []
-    assert tw_spider.fallbacks == {}
+    assert tw_spider.fallbacks.entries == {}
     assert tw_spider.crawler.stats.get_value("rfi/mirror/skipped/other_edition") == 1
 
 
@@ -273,7 +273,7 @@ def test_the_tw_parser_fixture_is_a_tw_item() -> None:
     spec = json.loads((FIXTURES / "pages" / "tw_traditional_unsigned.json").read_text())
     body = (FIXTURES / "pages" / "tw_traditional_unsigned.html").read_bytes()
     response = HtmlResponse(url=canonical_url(spec["fetched_url"]) or "", body=body)
-    page = ArticlePage.from_response(response, SiteMap().to_site(response.url))
+    page = ArticlePage.from_response(response, FetchRoot().to_site(response.url))
     item = load_article(page, crawled_at=None)
     assert item["edition"] == "tw" and item["authors"] == []
     assert item["date_text"] == "07/03/2024 - 07:48"

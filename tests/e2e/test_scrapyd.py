@@ -334,7 +334,8 @@ def test_deployed_egg_holds_what_a_crawl_reads(scrapyd: Scrapyd) -> None:
     assert done.returncode == 0, done.stderr
     in_egg, routes = json.loads(done.stdout)
     assert in_egg is True
-    expected = json.loads((package / "sample_site" / "routes.json").read_text(encoding="utf-8"))
+    routes_file = package / "demo" / "sample_site" / "routes.json"
+    expected = json.loads(routes_file.read_text(encoding="utf-8"))
     assert routes == sorted(expected)
 
 

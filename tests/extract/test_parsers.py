@@ -9,22 +9,13 @@ given, ``body_html`` (checked here for what it may and may not contain).
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 import pytest
-from conftest import FIXTURES
-from scrapy.http import HtmlResponse
-from w3lib.url import safe_url_string
+from pages import VARIANTS, parse_fixture
 
-from rfi_spider.crawl.canonical import SiteMap
-from rfi_spider.extract.loaders import load_article
-from rfi_spider.extract.page import ArticlePage
 from rfi_spider.spiders.rfi_cn import RfiCnSpider
 
-PAGES = FIXTURES / "pages"
-VARIANTS = sorted(p.stem for p in PAGES.glob("*.html"))
 # The variants the project promises to parse (issue #2); each must have a fixture.
 REQUIRED_VARIANTS = {
     "image_standard", "no_image", "video_main_media", "no_chapo", "subheads", "quotes",
@@ -47,15 +38,6 @@ ALLOWED_TAGS = {
     "a",
     "br",
 }
-
-
-def parse_fixture(variant: str) -> tuple[Any, dict[str, Any]]:
-    spec = json.loads((PAGES / f"{variant}.json").read_text(encoding="utf-8"))
-    body = (PAGES / f"{variant}.html").read_bytes()
-    response = HtmlResponse(url=safe_url_string(spec["fetched_url"]), body=body)
-    site_url = SiteMap().to_site(response.url)
-    page = ArticlePage.from_response(response, site_url)
-    return load_article(page, crawled_at="2026-11-27T12:00:00+00:00"), spec
 
 
 def test_every_promised_variant_has_a_fixture() -> None:

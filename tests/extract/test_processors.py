@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rfi_spider.dates import paris_date_text
 from rfi_spider.extract.processors import (
     clean_text,
     collapse_whitespace,
@@ -11,7 +12,6 @@ from rfi_spider.extract.processors import (
     https_url,
     normalize_datetime,
     not_publisher,
-    paris_date_text,
     split_keywords,
     unique,
     valid_date_text,

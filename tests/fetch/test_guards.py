@@ -25,7 +25,8 @@ from benchmarks.pages import BenchSite
 from rfi_spider import settings as project_settings
 from rfi_spider.archive.exporters import IntentLog
 from rfi_spider.archive.state import PendingArticles, SeenStore
-from rfi_spider.crawl.dupefilter import REFETCH, ResumableDupeFilter
+from rfi_spider.crawl.dupefilter import ResumableDupeFilter
+from rfi_spider.crawl.meta_keys import REFETCH
 from rfi_spider.crawl.urlset import FingerprintSet, KeySet, UrlSet
 from rfi_spider.extract.listing import read_links
 from rfi_spider.extract.processors import clean_text

@@ -7,12 +7,13 @@ from datetime import datetime
 import pytest
 from feeds import feedx_html, rsshub_html
 from itemadapter import ItemAdapter
-from test_parsers import PAGES, VARIANTS, parse_fixture
+from pages import PAGES, VARIANTS, parse_fixture
 
 from rfi_spider.archive import seedfile
 from rfi_spider.archive.pipelines import ValidationPipeline, seed_record
+from rfi_spider.dates import to_ms
 from rfi_spider.mirrors.entrypage import EntryPage, mirror_item, read_seed_file
-from rfi_spider.mirrors.feeds import MirrorEntry, to_ms
+from rfi_spider.mirrors.feeds import MirrorEntry
 from rfi_spider.spiders.rfi_cn import RfiCnSpider
 
 SEED_TITLE = "巴黎牵头支持乌克兰后续会议 近30国出席 马克龙拼了？"

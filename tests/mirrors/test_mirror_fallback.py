@@ -80,14 +80,14 @@ def test_the_site_refuses_first_then_the_entry_arrives(spider: RfiCnSpider) -> N
     item = entry_item()
     assert list(spider.use_entry(item)) == [item]  # exported as soon as it arrives
     assert stat(spider, "rfi/mirror/fallback/TimeoutError") == 1
-    assert spider.site_failed == {}
+    assert spider.fallbacks.site_failed == {}
 
 
 def test_the_sites_page_wins(spider: RfiCnSpider) -> None:
     list(spider.use_entry(entry_item()))
     items = list(spider.parse_article(page(A1, ROUTES[PATHS["a1"]]), site_url=A1))
     assert [(i["url"], i["source"]) for i in items] == [(A1, "rfi.fr")]
-    assert spider.fallbacks == {}
+    assert spider.fallbacks.entries == {}
     assert list(spider.use_entry(entry_item(host="rsshub.app"))) == []  # a later copy
 
 
@@ -104,7 +104,7 @@ def test_an_exported_article_is_neither_requested_nor_used(spider: RfiCnSpider) 
     spider.seen.add(A1, "rfi.fr")
     assert list(spider.use_entry(entry_item())) == []
     assert stat(spider, "rfi/mirror/skipped/already_exported") == 1
-    assert spider.fallbacks == {}
+    assert spider.fallbacks.entries == {}
 
 
 def test_two_mirrors_with_one_article_keep_one_fallback(spider: RfiCnSpider) -> None:

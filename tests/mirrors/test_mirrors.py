@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from feeds import Entry, atom, rss
 
-from rfi_spider.mirrors.feeds import BadFeedError, mirror_host, parse_feed_date, read_feed
+from rfi_spider.dates import parse_feed_date
+from rfi_spider.mirrors.feeds import BadFeedError, mirror_host, read_feed
 
 FEED_URL = "https://feedx.net/rss/rfi.xml"
 LINK = "https://www.rfi.fr/cn/国际/20240307-巴黎牵头支持乌克兰后续会议-近30国出席-马克龙拼了"

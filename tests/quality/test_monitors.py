@@ -109,8 +109,8 @@ def test_a_broken_monitor_fails_without_hiding_the_others() -> None:
 
 def test_report_is_one_block_and_stats_record_each_result() -> None:
     found = run_suite(CrawlFacts(good_stats(), "shutdown"))
-    lines = report_lines(found)
-    assert lines[0] == "rfi_cn QA monitors FAILED: 3 passed, 1 failed"
+    lines = report_lines(found, "rfi_tw")
+    assert lines[0] == "rfi_tw QA monitors FAILED: 3 passed, 1 failed"
     assert len(lines) == 1 + len(monitors.SUITE)
     assert any(line.split()[:3] == ["FAILED", "finish", "reason"] for line in lines[1:])
 

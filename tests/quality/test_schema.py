@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from conftest import FIXTURES
-from test_parsers import VARIANTS, parse_fixture
+from pages import VARIANTS, parse_fixture
 
 from rfi_spider.archive.exporters import serialize_line
-from rfi_spider.items import FIELDS
+from rfi_spider.items import FIELDS, LISTS, NULLABLE
 from rfi_spider.quality.schema import always_filled, field_errors, load_schema, value_errors
 
 EXPECTED = json.loads((FIXTURES / "sample_site_expected.json").read_text(encoding="utf-8"))
@@ -33,6 +33,19 @@ def test_schema_describes_exactly_the_exported_fields() -> None:
     # edition: optional, as items exported before editions existed lack it.
     assert set(FIELDS) - set(schema["required"]) == {"audio_url", "edition"}
     assert schema["additionalProperties"] is False
+
+
+def test_item_field_metadata_agrees_with_the_schema() -> None:
+    """The item class is the one list of fields: its metadata says what the schema says."""
+    properties = load_schema()["properties"]
+
+    def types(name: str) -> set[str]:
+        rule = properties[name]
+        return {r.get("type") for r in [rule, *rule.get("anyOf", [])]} - {None}
+
+    assert "mirror_entry" not in FIELDS  # internal
+    assert set(NULLABLE) == {f for f in FIELDS if "null" in types(f)}
+    assert set(LISTS) == {f for f in FIELDS if "array" in types(f)}
 
 
 @pytest.mark.parametrize("index", range(len(EXPECTED["articles"])))

@@ -19,8 +19,8 @@ def test_summary_counts_by_reason() -> None:
         "rfi/failed/article/404": 1,
         "response_received_count": 12,
     }
-    text = "\n".join(summary_lines(stats, "finished"))
-    assert "rfi_cn crawl summary (finished)" in text
+    text = "\n".join(summary_lines(stats, "finished", "rfi_tw"))
+    assert "rfi_tw crawl summary (finished)" in text
     assert "articles found:            9" in text
     assert "exported:                  5" in text
     assert "exported from feedx.net: 1" in text
@@ -32,5 +32,5 @@ def test_summary_counts_by_reason() -> None:
 
 def test_summary_says_when_nothing_could_be_fetched() -> None:
     stats = {"rfi/failed/listing/CannotResolveHostError": 17}
-    text = "\n".join(summary_lines(stats, "finished"))
+    text = "\n".join(summary_lines(stats, "finished", "rfi_tw"))
     assert "nothing could be fetched at all" in text
