@@ -4,11 +4,16 @@ One walk of the body element gives both. What is not the article (promos,
 interstitials, ads, figures, scripts, iframes, forms, svg) is skipped whole;
 of the rest, ``body_html`` keeps only the spec's tags, no attribute but an
 absolute http(s) ``href``, on one line, with the spec's white-space rules.
+Skipped too (issue 13): the captions editors type as paragraphs under an
+embed, and the teasers of other articles (a bold paragraph that is only a
+link, or one with a "read more" label). With ``take_lead``, an opening
+all-bold paragraph is the lead: it leaves the body and becomes ``Body.lead``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 from urllib.parse import urljoin, urlsplit
@@ -25,6 +30,110 @@ _BLOCK_LEVEL = frozenset({"p", "h2", "h3", "h4", "blockquote", "ul", "ol", "li"}
 _EMPTY_ELEMENT = re.compile(
     r"<(p|h2|h3|h4|blockquote|ul|ol|li|strong|b|em|i|a)(?: [^>]*)?>(?:\s|<br>)*</\1>"
 )
+
+
+_SMALL_STYLE = re.compile(sel.CAPTION_SMALL_STYLE, re.IGNORECASE)
+_ITALIC_STYLE = re.compile(sel.CAPTION_ITALIC_STYLE, re.IGNORECASE)
+_CENTRED_STYLE = re.compile(sel.CAPTION_CENTRED_STYLE, re.IGNORECASE)
+_TEASER_LABEL = re.compile(sel.TEASER_LABEL, re.IGNORECASE)
+_LABEL_PUNCTUATION = ":：|-"
+
+
+def _is_small(element: HtmlElement) -> bool:
+    return element.tag in sel.CAPTION_SMALL_TAGS or bool(
+        _SMALL_STYLE.search(element.get("style") or "")
+    )
+
+
+def _is_italic(element: HtmlElement) -> bool:
+    return element.tag in sel.CAPTION_ITALIC_TAGS or bool(
+        _ITALIC_STYLE.search(element.get("style") or "")
+    )
+
+
+def _is_bold(element: HtmlElement) -> bool:
+    return element.tag in sel.BOLD_TAGS
+
+
+def _has_text(value: str | None) -> bool:
+    return bool(value) and not value.isspace()  # type: ignore[union-attr]
+
+
+def covered(
+    element: HtmlElement, test: Callable[[HtmlElement], bool], inside: bool = False
+) -> bool:
+    """True when every bit of text in ``element`` sits in an element that passes ``test``."""
+    inside = inside or test(element)
+    if _has_text(element.text) and not inside:
+        return False
+    for child in element:
+        if isinstance(child.tag, str) and not covered(child, test, inside):
+            return False
+        if _has_text(child.tail) and not inside:
+            return False
+    return True
+
+
+def has_text(element: HtmlElement) -> bool:
+    """True when an element holds any text that is not white space."""
+    return any(_has_text(t) for t in sel.TEXT(element))
+
+
+def is_embed(element: HtmlElement) -> bool:
+    """An embedded image, video, tweet or map, or a p/div holding nothing but one."""
+    tag = element.tag
+    if not isinstance(tag, str):
+        return False
+    if tag in sel.EMBED_TAGS:
+        return True
+    classes = (element.get("class") or "").split()
+    for name in classes:
+        if name in sel.EMBED_CLASSES or (
+            name.startswith(sel.EMBED_CLASS_PREFIX) and name not in sel.EMBED_TEXT_CLASSES
+        ):
+            return True
+    if tag in ("p", "div", "span", "center") and not has_text(element):
+        return any(True for _ in element.iterdescendants(*sel.EMBED_TAGS))
+    return False
+
+
+def is_caption(paragraph: HtmlElement) -> bool:
+    """A caption typed as a paragraph: all in small print, or all italic and centred."""
+    if not has_text(paragraph):
+        return False
+    if covered(paragraph, _is_small):
+        return True
+    classes = (paragraph.get("class") or "").split()
+    centred = (
+        not sel.CAPTION_CENTRED_CLASSES.isdisjoint(classes)
+        or bool(_CENTRED_STYLE.search(paragraph.get("style") or ""))
+        or (paragraph.get("align") or "").strip().lower() == "center"
+    )
+    return centred and covered(paragraph, _is_italic)
+
+
+def _text_outside_links(element: HtmlElement, found: list[str]) -> None:
+    if _has_text(element.text):
+        found.append(element.text)  # type: ignore[arg-type]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag != "a" and not is_skipped(child):
+            _text_outside_links(child, found)
+        if _has_text(child.tail):
+            found.append(child.tail)  # type: ignore[arg-type]
+
+
+def is_teaser(paragraph: HtmlElement) -> bool:
+    """A paragraph that only points to another article: its text is a link and, at most, a
+    "read more" label (">> 延伸阅读：", "READ ON", "相关报道"...); bold, or so labelled."""
+    links = [a for a in paragraph.iter("a") if a.get("href")]
+    if not links or not any(has_text(a) for a in links):
+        return False
+    outside: list[str] = []
+    _text_outside_links(paragraph, outside)
+    label = clean_text("".join(outside))
+    if not _TEASER_LABEL.match(label):
+        return False  # there is text of its own besides the link
+    return bool(label.strip(_LABEL_PUNCTUATION + " ")) or covered(paragraph, _is_bold)
 
 
 def is_skipped(element: HtmlElement) -> bool:
@@ -44,6 +153,7 @@ class Body:
 
     paragraphs: list[str] = field(default_factory=list)
     html: str = ""
+    lead: str | None = None  # the opening bold paragraph, taken out (``take_lead``)
 
 
 @dataclass(slots=True)
@@ -55,20 +165,49 @@ class _Tag:
 class _Walker:
     """Walks the body once, collecting text blocks and HTML tokens."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, take_lead: bool = False) -> None:
         self.base_url = base_url
         self.blocks: list[list[str]] = []
         self.tokens: list[str | _Tag] = []
+        self.looking_for_lead = take_lead  # until the first block with text
+        self.lead: str | None = None
 
     def children(self, element: HtmlElement, text: list[str] | None) -> None:
         self.text(element.text, text)
+        after_embed = False  # the previous sibling is an embed (or a caption under one)
         for child in element:
-            if not is_skipped(child):
+            if is_skipped(child):
+                after_embed = after_embed or is_embed(child)
+            elif is_embed(child):
+                after_embed = True
                 self.element(child, text)
+            elif child.tag == "p" and (
+                (after_embed and is_caption(child)) or (text is None and is_teaser(child))
+            ):
+                pass  # a caption typed under an embed, or a teaser of another article
+            else:
+                after_embed = False
+                self.element(child, text)
+            if _has_text(child.tail):
+                after_embed = False
             self.text(child.tail, text)
+
+    def take_lead(self, element: HtmlElement, tag: str) -> bool:
+        """At the first block with text: take it as the lead if it is an all-bold ``p``."""
+        if not has_text(element):
+            return False
+        self.looking_for_lead = False
+        if tag != "p" or not covered(element, _is_bold):
+            return False
+        lead: list[str] = []
+        _Walker(self.base_url).children(element, lead)
+        self.lead = clean_text("".join(lead)) or None
+        return self.lead is not None
 
     def element(self, element: HtmlElement, text: list[str] | None) -> None:
         tag = element.tag.lower()
+        if self.looking_for_lead and tag in sel.TEXT_BLOCKS and self.take_lead(element, tag):
+            return
         if tag in sel.TEXT_BLOCKS and not (
             tag in sel.TEXT_BLOCK_CONTAINERS and any(True for _ in element.iterdescendants("p"))
         ):
@@ -115,14 +254,22 @@ def absolute_http_url(href: str | None, base_url: str) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
-def extract_body(element: HtmlElement | None, base_url: str) -> Body:
-    """Paragraphs and clean HTML of a body element (None gives an empty body)."""
+def extract_body(element: HtmlElement | None, base_url: str, take_lead: bool = False) -> Body:
+    """Paragraphs and clean HTML of a body element (None gives an empty body).
+
+    ``take_lead``: an article without a chapo opens with its lead as an all-bold ``p``;
+    when the body's first block with text is one, it is ``Body.lead``, not a paragraph.
+    """
     if element is None:
         return Body()
-    walker = _Walker(base_url)
+    walker = _Walker(base_url, take_lead)
     walker.children(element, None)
     paragraphs = (clean_text("".join(block)) for block in walker.blocks)
-    return Body(paragraphs=[p for p in paragraphs if p], html=render_tokens(walker.tokens))
+    return Body(
+        paragraphs=[p for p in paragraphs if p],
+        html=render_tokens(walker.tokens),
+        lead=walker.lead,
+    )
 
 
 def render_tokens(tokens: list[str | _Tag]) -> str:

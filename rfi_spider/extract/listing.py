@@ -6,7 +6,7 @@ lxml parser target) instead of building a tree. A section page of a few
 thousand teasers (a 1 MB page) costs about 1 MB instead of 6, and half the
 time: with two such pages in hand at once, that was the crawl's peak memory.
 The rule, from ``selectors.py``: every ``<a href>`` but those inside the
-sponsored and highlighted asides.
+sponsored and highlighted asides, marked by ``data-org-type`` or by class alone.
 """
 
 from __future__ import annotations
@@ -26,7 +26,11 @@ class LinkCollector:
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         if tag == sel.LISTING_ASIDE_TAG:
-            skipped = attrib.get(sel.LISTING_ASIDE_KIND) in sel.LISTING_SKIPPED_ASIDES
+            kind = attrib.get(sel.LISTING_ASIDE_KIND)
+            classes = (attrib.get("class") or "").split()
+            skipped = kind in sel.LISTING_SKIPPED_ASIDES or not (
+                sel.LISTING_SKIPPED_ASIDE_CLASSES.isdisjoint(classes)
+            )
             self.asides.append(skipped)
             self.skipping += skipped
         elif tag == sel.LISTING_LINK_TAG and not self.skipping:

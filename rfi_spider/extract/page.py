@@ -21,6 +21,7 @@ from scrapy.http import TextResponse
 
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.body import Body, absolute_http_url, extract_body
+from rfi_spider.extract.images import best_picture
 from rfi_spider.extract.processors import clean_text, decode_entities, drop_surrogates
 
 logger = logging.getLogger(__name__)
@@ -129,8 +130,7 @@ class ArticleView(Protocol):
     def date_texts(self) -> list[str | None]: ...
     def lead_images(self) -> list[str | None]:
         """The main media's image; else og:image; else JSON-LD's (each only when needed)."""
-        image = first(self.inside("main_media", "img"))
-        found = self._images([image.get("src"), image.get("data-src")]) if image is not None else []
+        found = self._images([best_picture(first(self.inside("main_media", "img")))])
         return found or self._images([self.meta.get("og:image")]) or self._images(self.ld("image"))
 
     def _images(self, candidates: list[str | None]) -> list[str]:
@@ -173,17 +173,24 @@ class ArticlePage:
         return found
 
     @cached_property
-    def _landmarks(self) -> tuple[HtmlElement | None, list[str]]:
-        """One walk of the page for the article element and the JSON-LD scripts' text."""
-        article = None
+    def _landmarks(self) -> tuple[HtmlElement | None, HtmlElement | None, list[str]]:
+        """One walk of the page: the article element, the title's h1, the JSON-LD scripts."""
+        article = title = None
         scripts = []
-        for element in self.root.iter(sel.ARTICLE_TAG, "script"):
-            if element.tag == "script":
+        title_classes = sel.PART_CLASSES["title"]
+        for element in self.root.iter(sel.ARTICLE_TAG, sel.TITLE_TAG, "script"):
+            tag = element.tag
+            if tag == "script":
                 if (element.get("type") or "").strip().lower() == sel.JSON_LD_TYPE and element.text:
                     scripts.append(element.text)
+            elif tag == sel.TITLE_TAG:
+                if title is None and not title_classes.isdisjoint(
+                    (element.get("class") or "").split()
+                ):
+                    title = element
             elif article is None and sel.ARTICLE_CLASS in (element.get("class") or "").split():
                 article = element
-        return article, scripts
+        return article, title, scripts
 
     @cached_property
     def json_ld(self) -> list[dict[str, Any]]:
@@ -194,7 +201,7 @@ class ArticlePage:
         :attr:`json_ld_errors`; lone surrogates are removed from what does parse.
         """
         objects: list[dict[str, Any]] = []
-        for text in self._landmarks[1]:
+        for text in self._landmarks[2]:
             try:
                 data = _without_surrogates(json.loads(text))
             except Exception:  # any failure: not usable JSON-LD
@@ -227,11 +234,30 @@ class ArticlePage:
 
     @cached_property
     def article(self) -> HtmlElement | None:
-        return self._landmarks[0]
+        """The article root: the nearest ancestor of the title's h1 that holds the body.
+
+        The wrapper's tag and classes vary (``article.t-content``, ``div.t-content--article``
+        around ``article.t-content__article-wrapper``, a bare ``<article>``), so the root is
+        found by what it holds. Without such an h1, the first ``article.t-content``.
+        """
+        fallback, title, _ = self._landmarks
+        if title is None:
+            return fallback
+        for ancestor in title.iterancestors():
+            if ancestor.tag in ("body", "html"):
+                break
+            if sel.HOLDS_BODY(ancestor):
+                return ancestor
+        if fallback is not None:
+            return fallback
+        # No body anywhere near the title: the h1's nearest article-like wrapper, if any.
+        for ancestor in title.iterancestors(sel.ARTICLE_TAG):
+            return ancestor
+        return None
 
     @cached_property
     def scope(self) -> HtmlElement:
-        """Where article markup is looked for: the article element, else the page."""
+        """Where article markup is looked for: the article root, else the page."""
         return self.article if self.article is not None else self.root
 
     @cached_property
@@ -251,7 +277,9 @@ class ArticlePage:
 
     @cached_property
     def body(self) -> Body:
-        return extract_body(first(self.parts["body"]), self.url)
+        """The body; with no chapo, its opening bold paragraph is the lead (``summary``)."""
+        has_chapo = bool(clean_text(text_of(first(self.parts["chapo"]))))
+        return extract_body(first(self.parts["body"]), self.url, take_lead=not has_chapo)
 
     @cached_property
     def publication_times(self) -> list[HtmlElement]:
@@ -299,8 +327,7 @@ class ArticlePage:
         return [text_of(times[0])] if times else []
 
     def lead_images(self) -> list[str | None]:
-        image = first(self.inside("main_media", "img"))
-        candidates = [image.get("src"), image.get("data-src")] if image is not None else []
+        candidates = [best_picture(first(self.inside("main_media", "img")))]
         for fallback in (lambda: [self.meta.get("og:image")], lambda: self.ld("image")):
             urls = [absolute_http_url(c, self.url) for c in candidates if _usable_src(c)]
             if any(urls):  # a later fallback is only looked at when this one gave nothing
@@ -309,7 +336,7 @@ class ArticlePage:
         return [absolute_http_url(c, self.url) for c in candidates if _usable_src(c)]
 
     def summaries(self) -> list[str | None]:
-        return [text_of(first(self.parts["chapo"]))]
+        return [text_of(first(self.parts["chapo"])), self.body.lead]
 
     def sections(self) -> list[str | None]:
         declared = [s for s in self.ld("articleSection")[:1] if clean_text(s)]

@@ -47,6 +47,32 @@ PART_CLASSES: dict[str, frozenset[str]] = {
     "body": frozenset({"t-content__body"}),
     "tag": frozenset({"m-tags-list__tag"}),
 }
+# The article root (issue 13): the wrapper varies (``article.t-content``,
+# ``div.t-content--article > article.t-content__article-wrapper``, a bare ``<article>`` in
+# ``div.t-content``), so the root is found from its content instead: the nearest ancestor of
+# the title's h1 that also holds the body (page.py). The h1 is found on the landmarks walk.
+TITLE_TAG = "h1"
+# Does an element hold the body? Asked of the h1's few ancestors, nearest first.
+HOLDS_BODY = XPath(
+    "boolean(descendant::*[contains(@class, 't-content__body')]"
+    "[contains(concat(' ', normalize-space(@class), ' '), ' t-content__body ')])"
+)
+
+# --- lazy-loaded pictures (images.py) ---------------------------------------
+# Where an <img> keeps its addresses: the real ones in srcset and the lazy loaders'
+# attributes; ``src`` last (often a data: URL or a 1-pixel gif while the page loads).
+IMAGE_SRCSET_ATTRS = ("srcset", "data-srcset", "data-lazy-srcset")
+IMAGE_SRC_ATTRS = ("data-src", "data-lazy-src", "data-original", "src")
+# The <source> elements of the image's <picture>. libxml2 does not know <source> is void:
+# it nests the next <source> and the <img> inside it, so they are the image's ancestors.
+PICTURE_SOURCES = XPath("ancestor::picture[1]//source | ancestor::source")
+# A width written in the media server's path: s.rfi.fr/media/display/<uuid>/w:1280/...
+IMAGE_PATH_WIDTH = r"/w:(\d+)/"
+# File names of placeholders (blank.gif, pixel.png, spacer.gif, 1x1.gif, lazy-placeholder...).
+IMAGE_PLACEHOLDER_NAME = (
+    r"(?:^|[/_.-])(?:blank|spacer|pixel|transparent|placeholder|1x1|empty)[^/]*\.(?:gif|png|svg)$"
+)
+
 # The same parts in an RSSHub mirror entry (its HTML is the page's chapo and main media).
 CHAPO = css(".t-content__chapo")
 MAIN_MEDIA_IMAGE = css(".t-content__main-media img")
@@ -67,10 +93,11 @@ BREADCRUMB = XPath(
     "[contains(concat(' ', normalize-space(@class), ' '), ' m-breadcrumb ')]//a"
 )
 
-# Parts of the body that are not the article (classes and tags, the spec's list).
-BODY_SKIP_CLASSES = frozenset({"o-self-promo", "m-interstitial", "m-block-ad"})
+# Parts of the body that are not the article (classes and tags, the spec's list), and the
+# platform's read-more teaser (``p.a-read-more``: ``__label`` + ``__link``).
+BODY_SKIP_CLASSES = frozenset({"o-self-promo", "m-interstitial", "m-block-ad", "a-read-more"})
 BODY_SKIP_TAGS = frozenset(
-    {"figure", "script", "style", "noscript", "iframe", "aside", "form", "svg"}
+    {"figure", "figcaption", "script", "style", "noscript", "iframe", "aside", "form", "svg"}
     # Not text either, and never wanted in body_html.
     | {"template", "object", "embed", "button", "input", "select", "textarea", "canvas"}
     | {"video", "audio", "picture", "img", "head", "title", "meta", "link", "math"}
@@ -79,6 +106,33 @@ BODY_SKIP_TAGS = frozenset(
 TEXT_BLOCKS = frozenset({"p", "h2", "h3", "h4", "li", "blockquote"})
 # Blocks that give way to their inner ``p`` (the spec's "blockquote without inner p").
 TEXT_BLOCK_CONTAINERS = frozenset({"blockquote", "li"})
+# --- body: embeds, the captions typed under them, teasers, the lead ------------
+# An embed: one of these tags, or a class of the platform's embeds (m-em-image, m-em-flash,
+# m-em-video, ...; not m-em-quote, which is text), or a p/div holding nothing but one.
+EMBED_TAGS = frozenset({"figure", "iframe", "video", "audio", "picture", "img", "object", "embed"})
+EMBED_CLASS_PREFIX = "m-em-"
+EMBED_TEXT_CLASSES = frozenset({"m-em-quote"})
+EMBED_CLASSES = frozenset({"twitter-tweet", "instagram-media", "tiktok-embed"})
+# An editor-typed caption right after an embed: all its text in small print (<small>,
+# font-size smaller/small/x-small/xx-small), or all in italics (<em>, <i>, font-style
+# italic) in a centred paragraph (p.rtecenter, text-align center).
+CAPTION_SMALL_TAGS = frozenset({"small"})
+CAPTION_ITALIC_TAGS = frozenset({"em", "i"})
+CAPTION_SMALL_STYLE = r"font-size\s*:\s*(?:smaller|small|x-small|xx-small)\b"
+CAPTION_ITALIC_STYLE = r"font-style\s*:\s*italic\b"
+CAPTION_CENTRED_CLASSES = frozenset({"rtecenter", "text-center", "text-align-center"})
+CAPTION_CENTRED_STYLE = r"text-align\s*:\s*center\b"
+# Bold: what makes a paragraph a teaser (when it is only a link) or the lead (when it opens
+# the body of an article without a chapo).
+BOLD_TAGS = frozenset({"strong", "b"})
+# A teaser's label, outside its link: ">> READ ON:", ">> 延伸阅读：", "阅读更多", "相关报道"...
+TEASER_LABEL = (
+    r"^[\s>»›》→:：|-]*(?:read on|read more|read also|see also|lire aussi|à lire aussi"
+    r"|a lire aussi|lire la suite|leer también|延伸阅读|延伸閱讀|阅读更多|閱讀更多"
+    r"|相关报道|相關報導|相关报导|相關報道|相关阅读|相關閱讀|相关新闻|相關新聞|更多报道|更多報導)?"
+    r"[\s>»›》→:：|-]*$"
+)
+
 # What body_html keeps; every other element is unwrapped.
 BODY_HTML_TAGS = frozenset(
     {"p", "h2", "h3", "h4", "blockquote", "ul", "ol", "li", "strong", "b", "em", "i", "a", "br"}
@@ -92,6 +146,10 @@ LISTING_LINK_TAG = "a"
 LISTING_ASIDE_TAG = "aside"
 LISTING_ASIDE_KIND = "data-org-type"
 LISTING_SKIPPED_ASIDES = frozenset({"aside-content--sponsors", "aside-content--highlighted"})
+# The same asides marked by class only, with no data-org-type (issue 13).
+LISTING_SKIPPED_ASIDE_CLASSES = frozenset(
+    {"o-aside-content--sponsors", "o-aside-content--highlighted"}
+)
 
 # --- feeds (RSS 2.0 and Atom) ---------------------------------------------
 FEED_LINKS = XPath(

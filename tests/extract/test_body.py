@@ -102,3 +102,40 @@ def test_paragraph_of_line_breaks_only_is_empty() -> None:
     result = body("<p>前</p><p><br></p><p> <br> </p><p>后</p>")
     assert result.paragraphs == ["前", "后"]
     assert result.html == "<p>前</p><p>后</p>"
+
+
+def test_captions_typed_under_embeds_are_not_text() -> None:
+    result = body(
+        '<p>一</p><div class="m-em-image"><figure><img src="a.jpg"></figure></div>'
+        '<p class="rtecenter"><em><span style="font-size:smaller">图说</span></em></p>'
+        '<div class="m-em-flash"><iframe src="https://v"></iframe></div>'
+        "<p><small><em>视频说明</em></small></p><p><small>来源</small></p>"
+        "<figcaption>孤立的说明</figcaption><p>二</p>"
+        '<p class="rtecenter"><em>居中斜体，但前面不是嵌入</em></p>'
+        '<figure><img src="b.jpg"></figure><p><em>斜体但不居中</em></p>'
+    )
+    assert result.paragraphs == ["一", "二", "居中斜体，但前面不是嵌入", "斜体但不居中"]
+
+
+def test_teasers_are_dropped_text_with_links_stays() -> None:
+    result = body(
+        '<p class="a-read-more"><span class="a-read-more__label">延伸阅读</span>'
+        '<a class="a-read-more__link" href="/cn/a">标题</a></p>'
+        '<p><strong>&gt;&gt; 延伸阅读：<a href="/cn/b">乙</a></strong></p>'
+        '<p><b><a href="/cn/c">丙</a></b></p><p>阅读更多：<a href="/cn/d">丁</a></p>'
+        '<p><strong>&gt;&gt; READ ON: <a href="/en/e">e</a></strong></p>'
+        '<p><strong>粗体问题？</strong></p><p>正文<a href="/cn/f">链接</a>。</p>'
+        '<p><a href="https://un.org">联合国网站</a></p>'
+    )
+    assert result.paragraphs == ["粗体问题？", "正文链接。", "联合国网站"]
+
+
+def test_lead_is_taken_only_when_asked_and_only_at_the_start() -> None:
+    html = "<p> </p><p><strong>导语</strong></p><p>正文</p><p><strong>小标题</strong></p>"
+    taken = extract_body(fragment_fromstring(html, create_parent="div"), BASE, take_lead=True)
+    assert taken.lead == "导语"
+    assert taken.paragraphs == ["正文", "小标题"]
+    assert "导语" not in taken.html
+    assert body(html).lead is None and body(html).paragraphs == ["导语", "正文", "小标题"]
+    late = "<p>正文</p><p><strong>小标题</strong></p>"
+    assert extract_body(fragment_fromstring(late, create_parent="div"), BASE, True).lead is None

@@ -1,0 +1,121 @@
+"""The lead picture of a main media block, lazy-loaded or not (issue 13).
+
+The site's pictures are ``<picture>`` elements: ``<source srcset>`` variants and an
+``<img>`` whose ``src`` may be a ``data:`` placeholder or a 1-pixel gif until a script
+copies the real address from ``srcset``, ``data-src`` or ``data-srcset``. Every address
+offered is a candidate; the one at the largest width wins, the ``<img>``'s own before a
+``<source>``'s at the same width (its format is the one every browser reads).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from lxml.etree import _Element as HtmlElement
+
+from rfi_spider.extract import selectors as sel
+
+_PATH_WIDTH = re.compile(sel.IMAGE_PATH_WIDTH)
+_PLACEHOLDER_NAME = re.compile(sel.IMAGE_PLACEHOLDER_NAME, re.IGNORECASE)
+_WIDTH_DESCRIPTOR = re.compile(r"(?:^|\s)(\d+)w(?:\s|$)")
+
+
+class Candidate(NamedTuple):
+    """An address offered for a picture, with the width it is known to have (0: unknown)."""
+
+    url: str
+    width: int
+    rank: int  # at equal width, lower first: <img src>, <img srcset>, <source srcset>
+
+
+def is_placeholder(url: str) -> bool:
+    """A ``data:`` URL or a placeholder file (blank.gif, pixel.png...): never a picture."""
+    value = url.strip()
+    if not value or value.lower().startswith(("data:", "about:", "javascript:")):
+        return True
+    return bool(_PLACEHOLDER_NAME.search(urlsplit(value).path))
+
+
+def parse_srcset(value: str | None) -> list[tuple[str, int]]:
+    """``srcset`` entries as (url, width), as the HTML standard splits them.
+
+    A URL is a run of non-space characters (commas inside it are kept: the media
+    server's URLs may hold JSON); trailing commas end it, else its descriptors run to
+    the next comma. The width is 0 unless a ``w`` descriptor gives it.
+    """
+    if not value:
+        return []
+    found = []
+    position, length = 0, len(value)
+    while position < length:
+        while position < length and (value[position].isspace() or value[position] == ","):
+            position += 1
+        start = position
+        while position < length and not value[position].isspace():
+            position += 1
+        url = value[start:position]
+        descriptors = ""
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            end = value.find(",", position)
+            end = length if end < 0 else end
+            descriptors, position = value[position:end], end + 1
+        if url:
+            found.append((url, _width_descriptor(descriptors)))
+    return found
+
+
+def _width_descriptor(descriptors: str) -> int:
+    match = _WIDTH_DESCRIPTOR.search(descriptors)
+    return int(match.group(1)) if match else 0
+
+
+def _known_width(url: str, declared: int) -> int:
+    """The width given by a descriptor, else by the media server's ``/w:NNN/`` path."""
+    if declared:
+        return declared
+    match = _PATH_WIDTH.search(url)
+    return int(match.group(1)) if match else 0
+
+
+def _one_pixel(image: HtmlElement) -> bool:
+    return image.get("width", "").strip() in ("0", "1") or image.get("height", "").strip() in (
+        "0",
+        "1",
+    )
+
+
+def candidates(image: HtmlElement) -> Iterator[Candidate]:
+    """Every real address an ``<img>`` and its ``<picture>``'s sources offer."""
+    tiny = _one_pixel(image)
+    for attr in sel.IMAGE_SRC_ATTRS:
+        url = image.get(attr)
+        if url and not is_placeholder(url) and not (tiny and attr == "src"):
+            width = _known_width(url, 0)
+            if not width and attr == "src" and (image.get("width") or "").strip().isdigit():
+                width = int(image.get("width"))
+            yield Candidate(url.strip(), width, 0)
+    for attr in sel.IMAGE_SRCSET_ATTRS:
+        for url, width in parse_srcset(image.get(attr)):
+            if not is_placeholder(url):
+                yield Candidate(url, _known_width(url, width), 1)
+    for source in sel.PICTURE_SOURCES(image):
+        for attr in sel.IMAGE_SRCSET_ATTRS:
+            for url, width in parse_srcset(source.get(attr)):
+                if not is_placeholder(url):
+                    yield Candidate(url, _known_width(url, width), 2)
+
+
+def best_picture(image: HtmlElement | None) -> str | None:
+    """The address of the largest picture offered for ``image`` (None: no real picture)."""
+    if image is None:
+        return None
+    best: Candidate | None = None
+    for candidate in candidates(image):
+        if best is None or (candidate.width, -candidate.rank) > (best.width, -best.rank):
+            best = candidate
+    return best.url if best else None
