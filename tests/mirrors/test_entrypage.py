@@ -26,6 +26,12 @@ SEED_IMAGE = (
 # The parts of the seed's HTML that are feedx's, not the article's.
 NOT_ARTICLE = ("分享", "获取更多RSS", "feedx", "facebook", "whatsapp", "share")
 ARTICLES = [v for v in VARIANTS if RfiCnSpider.missing(parse_fixture(v)[0]) is None]
+# Pages whose RSSHub copy cannot match the page's item: RSSHub builds its HTML with selectors
+# over the whole page and the image's src (decoy blocks' chapo, the lazy placeholder's
+# small picture), and a lead typed as a bold first paragraph is not a chapo to it.
+NOT_AS_RSSHUB_READS = {
+    "container_wrapper_decoys", "container_bare_article", "lazy_lead_image", "lead_without_chapo",
+}  # fmt: skip
 
 
 def seed_html(seed_text: str) -> str:
@@ -102,7 +108,7 @@ def test_reader_gives_back_a_site_items_fields(variant: str) -> None:
     assert back["body_html"] == item["body_html"]
 
 
-@pytest.mark.parametrize("variant", ARTICLES)
+@pytest.mark.parametrize("variant", sorted(set(ARTICLES) - NOT_AS_RSSHUB_READS))
 def test_rsshub_entry_gives_the_pages_fields(variant: str) -> None:
     """An entry built as RSSHub builds it from a page loads as that page does."""
     page_item, _ = parse_fixture(variant)
