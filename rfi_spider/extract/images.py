@@ -10,13 +10,14 @@ offered is a candidate; the one at the largest width wins, the ``<img>``'s own b
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from lxml.etree import _Element as HtmlElement
 
 from rfi_spider.extract import selectors as sel
+from rfi_spider.extract.body import absolute_http_url
 
 _PATH_WIDTH = re.compile(sel.IMAGE_PATH_WIDTH)
 _PLACEHOLDER_NAME = re.compile(sel.IMAGE_PLACEHOLDER_NAME, re.IGNORECASE)
@@ -119,3 +120,13 @@ def best_picture(image: HtmlElement | None) -> str | None:
         if best is None or (candidate.width, -candidate.rank) > (best.width, -best.rank):
             best = candidate
     return best.url if best else None
+
+
+def lead_image_urls(images: Iterable[HtmlElement | None], base_url: str) -> list[str]:
+    """The lead picture of a page or a mirror entry: the best picture of the first of
+    ``images`` that offers a real one, as an absolute http(s) URL (empty: none)."""
+    for image in images:
+        url = absolute_http_url(best_picture(image), base_url)
+        if url:
+            return [url]
+    return []

@@ -21,7 +21,7 @@ from scrapy.http import TextResponse
 
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.body import Body, absolute_http_url, extract_body
-from rfi_spider.extract.images import best_picture
+from rfi_spider.extract.images import lead_image_urls
 from rfi_spider.extract.processors import clean_text, decode_entities, drop_surrogates
 
 logger = logging.getLogger(__name__)
@@ -128,15 +128,7 @@ class ArticleView(Protocol):
     def published(self) -> list[str | None]: ...
     def modified(self) -> list[str | None]: ...
     def date_texts(self) -> list[str | None]: ...
-    def lead_images(self) -> list[str | None]:
-        """The main media's image; else og:image; else JSON-LD's (each only when needed)."""
-        found = self._images([best_picture(first(self.inside("main_media", "img")))])
-        return found or self._images([self.meta.get("og:image")]) or self._images(self.ld("image"))
-
-    def _images(self, candidates: list[str | None]) -> list[str]:
-        """Usable image addresses (no data: placeholders), absolute http(s)."""
-        urls = (absolute_http_url(c, self.url) for c in candidates if _usable_src(c))
-        return [url for url in urls if url]
+    def lead_images(self) -> list[str | None]: ...
 
     def summaries(self) -> list[str | None]: ...
     def sections(self) -> list[str | None]: ...
@@ -327,13 +319,17 @@ class ArticlePage:
         return [text_of(times[0])] if times else []
 
     def lead_images(self) -> list[str | None]:
-        candidates = [best_picture(first(self.inside("main_media", "img")))]
-        for fallback in (lambda: [self.meta.get("og:image")], lambda: self.ld("image")):
-            urls = [absolute_http_url(c, self.url) for c in candidates if _usable_src(c)]
-            if any(urls):  # a later fallback is only looked at when this one gave nothing
+        """The main media's best picture; else og:image; else JSON-LD's (each only when
+        needed)."""
+        found = lead_image_urls([first(self.inside("main_media", "img"))], self.url)
+        if found:
+            return list(found)
+        fallbacks = (lambda: [self.meta.get("og:image")], lambda: self.ld("image"))
+        for fallback in fallbacks:  # JSON-LD is only read when og:image gave nothing
+            urls = [absolute_http_url(c, self.url) for c in fallback() if _usable_src(c)]
+            if any(urls):
                 return urls
-            candidates = fallback()
-        return [absolute_http_url(c, self.url) for c in candidates if _usable_src(c)]
+        return []
 
     def summaries(self) -> list[str | None]:
         return [text_of(first(self.parts["chapo"])), self.body.lead]

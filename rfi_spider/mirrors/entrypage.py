@@ -25,6 +25,7 @@ from lxml.html import HtmlElement, HTMLParser, document_fromstring
 from rfi_spider.archive import seedfile
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.body import Body, absolute_http_url, extract_body
+from rfi_spider.extract.images import lead_image_urls
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import first, text_of
 from rfi_spider.extract.processors import decode_entities
@@ -99,16 +100,9 @@ class EntryPage:
         return [text_of(div) for div in sel.ENTRY_DATE_DIVS(self.root)]
 
     def lead_images(self) -> list[str | None]:
-        candidates: list[str | None] = []
-        for image in (
-            first(sel.ENTRY_LEAD_IMAGE(self.root)),
-            first(sel.MAIN_MEDIA_IMAGE(self.root)),
-        ):
-            if image is not None:
-                candidates += [image.get("src"), image.get("data-src")]
-        return [
-            absolute_http_url(c, self.url) for c in candidates if c and not c.startswith("data:")
-        ]
+        """The entry's lead picture, chosen as a page's is (:func:`lead_image_urls`)."""
+        images = (first(sel.ENTRY_LEAD_IMAGE(self.root)), first(sel.MAIN_MEDIA_IMAGE(self.root)))
+        return list(lead_image_urls(images, self.url))
 
     def summaries(self) -> list[str | None]:
         return [
