@@ -22,6 +22,7 @@ from w3lib.url import safe_url_string
 from rfi_spider.dates import ms_to_iso
 
 RULE = "------"
+_LINE_END = re.compile(r"\r\n?|\n")
 _COMMENT = re.compile(r"^<!--(-?\d+)-->$")
 # JavaScript's String.prototype.trim() white space: the archiver's line stripping.
 _JS_WHITESPACE = (
@@ -49,8 +50,11 @@ class SeedRecord:
 
 
 def join_lines(html: str) -> str:
-    """Strip each line of ``html`` and join them with nothing, as the archiver does."""
-    return "".join(line.strip(_JS_WHITESPACE) for line in html.split("\n"))
+    """Strip each line of ``html`` and join them with nothing, as the archiver does.
+
+    Lines end at LF, CR LF or a lone CR (a mirror's ``&#13;``): no CR is ever written, as
+    a reader with universal newlines would see a line break in it."""
+    return "".join(line.strip(_JS_WHITESPACE) for line in _LINE_END.split(html))
 
 
 def whatwg_url(url: str) -> str:
@@ -60,9 +64,9 @@ def whatwg_url(url: str) -> str:
 
 def render(record: SeedRecord) -> str:
     """The file's text. ``html`` must be one line already (see :func:`join_lines`)."""
-    if "\n" in record.html:
+    if "\n" in record.html or "\r" in record.html:
         raise SeedFormatError("html must be one line: pass it through join_lines()")
-    title = record.title.replace("\n", " ")
+    title = _LINE_END.sub(" ", record.title)
     return f"<!--{record.ms}-->\n[{title}]({record.url})\n{RULE}\n\n{record.html}\n"
 
 

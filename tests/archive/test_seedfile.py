@@ -84,3 +84,24 @@ def test_site_item_html() -> None:
     )
     bare = {**item, "lead_image": None, "summary": None}
     assert seedfile.site_html(bare) == "<div>07/03/2024 - 18:34</div><div><p>x</p></div>"
+
+
+def test_no_carriage_return_is_ever_written() -> None:
+    """A mirror's &#13; (a lone CR, or CR LF) in its title or HTML: the file has no CR, and
+    reads back as the five lines it is, even with universal newlines (issue 14, part 5)."""
+    html = seedfile.join_lines("<p>第一段\r</p>\r<p>第二\r\n段</p>\n<p>三</p>")
+    assert html == "<p>第一段</p><p>第二段</p><p>三</p>"
+    record = SeedRecord(
+        ms=1, title="标题\r第二行\r\n第三", url="https://www.rfi.fr/cn/a", html=html
+    )
+    text = seedfile.render(record)
+    assert "\r" not in text
+    assert seedfile.read(text).title == "标题 第二行 第三"
+    assert len(text.splitlines()) == 5  # what a reader with universal newlines sees
+
+
+def test_render_refuses_html_with_a_carriage_return() -> None:
+    with pytest.raises(SeedFormatError):
+        seedfile.render(
+            SeedRecord(ms=1, title="t", url="https://www.rfi.fr/cn/a", html="<p>a\rb</p>")
+        )
