@@ -63,6 +63,11 @@ RFI_MAX_BACKFILL_DAYS = 3660
 # reads the sample site's own mirror feed instead.
 # Unset (None): the edition's (editions.py): for /cn feedx and RSSHub's /rfi/cn; none for /tw.
 RFI_MIRRORS: list[str] | None = None
+# Entries read per mirror feed (a feed lists the newest first; feedx and RSSHub give 20-50):
+# a huge or hostile feed costs bounded work and queues at most this many requests; the
+# rest are counted (rfi/mirror/entries_capped). Largest mirror feed downloaded, in bytes.
+RFI_MIRROR_MAX_ENTRIES = 300
+RFI_MIRROR_MAX_BYTES = 16 * 1024 * 1024
 
 # --- scheduling and resume -------------------------------------------------------------
 # Article requests handed to Scrapy's scheduler at a time; the other articles found wait

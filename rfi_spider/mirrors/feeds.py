@@ -79,6 +79,7 @@ class Feed:
     entries: list[MirrorEntry] = field(default_factory=list)
     problems: list[EntryProblem] = field(default_factory=list)
     sanitized: list[str] = field(default_factory=list)  # links of entries made safe
+    capped: int = 0  # entries past the cap, not read
 
 
 @dataclass
@@ -115,16 +116,22 @@ def parse_xml(body: bytes) -> etree._Element:
     return root
 
 
-def read_feed(body: bytes, feed_url: str) -> Feed:
-    """Entries and broken entries of an RSS 2.0 or Atom feed fetched from ``feed_url``."""
+def read_feed(body: bytes, feed_url: str, max_entries: int | None = None) -> Feed:
+    """Entries and broken entries of an RSS 2.0 or Atom feed fetched from ``feed_url``.
+
+    Only the first ``max_entries`` entries are read (a feed lists the newest first); the
+    others are counted in :attr:`Feed.capped`, so that a huge or hostile feed costs
+    bounded work and queues a bounded number of requests."""
     root = parse_xml(body)
     if root.tag == "rss":
-        raw = [_rss_fields(node) for node in sel.RSS_ITEMS(root)]
+        nodes, fields_of = sel.RSS_ITEMS(root), _rss_fields
     elif root.tag == sel.ATOM_FEED_TAG:
-        raw = [_atom_fields(node) for node in sel.ATOM_ENTRIES(root)]
+        nodes, fields_of = sel.ATOM_ENTRIES(root), _atom_fields
     else:
         raise BadFeedError(f"neither RSS 2.0 nor Atom (root <{etree.QName(root).localname}>)")
-    feed = Feed()
+    limit = len(nodes) if max_entries is None else max(0, max_entries)
+    raw = [fields_of(node) for node in nodes[:limit]]
+    feed = Feed(capped=max(0, len(nodes) - limit))
     host = mirror_host(feed_url)
     for index, fields in enumerate(raw, start=1):
         result = _entry(fields, index, feed_url, host)

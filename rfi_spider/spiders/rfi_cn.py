@@ -379,7 +379,11 @@ class RfiCnSpider(scrapy.Spider):
                 callback=self.parse_mirror,
                 errback=self.on_mirror_error,
                 # entries live in memory only: read again when a job resumes
-                meta={meta_keys.KIND: "mirror", meta_keys.REFETCH: True},
+                meta={
+                    meta_keys.KIND: "mirror",
+                    meta_keys.REFETCH: True,
+                    "download_maxsize": self.settings.getint("RFI_MIRROR_MAX_BYTES"),
+                },
                 priority=20,
             )
 
@@ -824,11 +828,21 @@ class RfiCnSpider(scrapy.Spider):
         """
         stats = self.crawler.stats
         try:
-            feed = read_feed(response.body, response.url)
+            feed = read_feed(
+                response.body, response.url, self.settings.getint("RFI_MIRROR_MAX_ENTRIES")
+            )
         except BadFeedError as exc:
             stats.inc_value("rfi/mirror/bad_feed")
             logger.warning("mirror feed %s refused: %s", response.url, exc)
             return
+        if feed.capped:
+            stats.inc_value("rfi/mirror/entries_capped", feed.capped)
+            logger.warning(
+                "mirror feed %s: %d entries past RFI_MIRROR_MAX_ENTRIES (%d) not read",
+                response.url,
+                feed.capped,
+                self.settings.getint("RFI_MIRROR_MAX_ENTRIES"),
+            )
         if not feed.entries and not feed.problems:
             stats.inc_value("rfi/mirror/empty")
             logger.warning("mirror feed %s has no entries", response.url)
