@@ -261,7 +261,7 @@ EXTENSIONS = {
 # see (exported, or found already exported: an incremental run with nothing new passes).
 RFI_QA_MIN_ITEMS = 1
 # Lowest share of this run's exported items with each optional field filled (0..1);
-# title, published_at and paragraphs must always be at 100%.
+# the fields the schema always fills (quality.schema.always_filled) must be at 100%.
 RFI_QA_MIN_COVERAGE = {"lead_image": 0.5, "summary": 0.5}
 # Below this many exported items, the optional fields' shares are not judged.
 RFI_QA_COVERAGE_MIN_ITEMS = 5

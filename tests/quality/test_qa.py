@@ -79,7 +79,7 @@ def file_of(archive: Path, line: str) -> Path:
 def test_clean_crawl_passes_its_monitors(crawl: CrawlResult) -> None:
     assert "rfi_cn QA monitors passed: 4 passed, 0 failed" in crawl.log
     block = crawl.log[crawl.log.index("rfi_cn QA monitors") :]
-    assert re.search(r"PASSED\s+field coverage\s+title 100%.*lead_image 83%", block)
+    assert re.search(r"PASSED\s+field coverage\s+url 100%, title 100%.*lead_image 83%", block)
     assert crawl.stat("rfi/monitors/passed") == 4
     assert crawl.stat("rfi/monitors/failed") == 0
     assert crawl.stat("rfi/coverage/title") == len(crawl.items) == 6
