@@ -58,6 +58,29 @@ def iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
+def rfc3339(moment: datetime) -> str:
+    """``2024-03-07T17:34:12Z``: RFC 3339 in UTC, to the second (Atom's dates)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_aware_time(value: Any) -> datetime | None:
+    """An ISO 8601 time with an offset (the exported items' form), as given; None for
+    anything else, a naive time or one beyond UTC's range included."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return None
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00
+        return None
+    return moment
+
+
 def now_iso() -> str:
     """The current time as :func:`iso_utc` writes it (``crawled_at``)."""
     return iso_utc(datetime.now(UTC))

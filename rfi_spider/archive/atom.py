@@ -38,6 +38,7 @@ from lxml_html_clean import Cleaner
 from scrapy.exporters import BaseItemExporter
 
 from rfi_spider.crawl.canonical import SITE_ROOT
+from rfi_spider.dates import parse_aware_time, rfc3339
 from rfi_spider.editions import EDITIONS, Edition, edition_of
 
 logger = logging.getLogger(__name__)
@@ -68,28 +69,6 @@ def xml_text(value: Any) -> str:
 def one_line(value: Any) -> str:
     """:func:`xml_text` with white space runs as one space, stripped (titles, names, terms)."""
     return _SPACE.sub(" ", xml_text(value)).strip()
-
-
-def rfc3339(moment: datetime) -> str:
-    """``2024-03-07T17:34:12Z``: RFC 3339 in UTC, to the second."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 time with an offset (the items' form); None for anything else."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        return None
-    try:
-        moment.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00:00+01:00
-        return None
-    return moment
 
 
 def web_url(value: Any) -> str | None:
@@ -186,7 +165,7 @@ def check_item(item: Mapping[str, Any]) -> tuple[str, datetime]:
     url = web_url(item.get("url"))
     if url is None:
         raise NoEntryError("no_url", f"no http(s) URL ({item.get('url')!r:.80})")
-    published = parse_time(item.get("published_at"))
+    published = parse_aware_time(item.get("published_at"))
     if published is None:
         raise NoEntryError("no_date", f"{url}: no published_at with an offset")
     if not one_line(item.get("title") or ""):
@@ -208,7 +187,7 @@ def entry_of(item: Mapping[str, Any]) -> Entry:
     """The entry of an exported item (a dict of ``docs/item-spec.md``'s fields), or
     :class:`NoEntryError` when it cannot make one."""
     url, published = check_item(item)
-    modified = parse_time(item.get("modified_at"))
+    modified = parse_aware_time(item.get("modified_at"))
     updated = max(published, modified) if modified else published
     lead_image = web_url(item.get("lead_image"))
     body = item.get("body_html") if isinstance(item.get("body_html"), str) else ""

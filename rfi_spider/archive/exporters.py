@@ -25,7 +25,7 @@ from scrapy.exporters import JsonLinesItemExporter
 from scrapy.extensions import feedexport
 
 from rfi_spider.archive import seedfile
-from rfi_spider.dates import PARIS
+from rfi_spider.dates import paris_day
 from rfi_spider.items import FIELDS
 
 logger = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ def iter_lines_from(path: Path, offset: int) -> Iterator[dict[str, Any]]:
 
 def seed_file_name(url: str, published_at: str) -> str:
     """``YYYY/MM/DD/<16 hex of sha256(url)>.txt``: Paris date, never the title."""
-    day = datetime.fromisoformat(published_at).astimezone(PARIS)
+    day = paris_day(published_at)
     digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
     return f"{day:%Y}/{day:%m}/{day:%d}/{digest}.txt"
 

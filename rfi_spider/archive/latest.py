@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rfi_spider.archive import atom
+from rfi_spider.dates import parse_aware_time
 from rfi_spider.quality import qa
 
 
@@ -81,7 +82,7 @@ def newest_items(
             if since is not None and published < since:
                 found.older += 1
                 continue
-            modified = atom.parse_time(value.get("modified_at"))
+            modified = parse_aware_time(value.get("modified_at"))
             slot = _Kept(published, found.lines, url, max(published, modified or published), value)
             before = kept.get(url)
             if before is not None:

@@ -8,6 +8,7 @@ import feedparser
 from lxml import etree
 
 from rfi_spider.archive import atom
+from rfi_spider.dates import parse_aware_time
 from rfi_spider.editions import CN
 
 HOSTILE = {
@@ -30,7 +31,7 @@ HOSTILE = {
 def feed_bytes(*items: dict) -> bytes:
     buffer = io.BytesIO()
     writer = atom.AtomWriter(buffer)
-    writer.start(atom.feed_info(CN), atom.parse_time("2024-03-07T00:00:00+00:00"))
+    writer.start(atom.feed_info(CN), parse_aware_time("2024-03-07T00:00:00+00:00"))
     for item in items:
         writer.entry(atom.entry_of(item))
     writer.finish()
