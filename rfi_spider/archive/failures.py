@@ -19,7 +19,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from rfi_spider.archive.state import SeenStore, utc_now
+from rfi_spider.archive.state import SeenStore
+from rfi_spider.dates import now_iso
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS failures (url TEXT PRIMARY KEY, attempts INTEGER NOT NULL,"
@@ -69,7 +70,7 @@ class FailedArticles:
     def record(self, url: str, cause: str) -> FailureRecord:
         """One more failed attempt of ``url`` for ``cause``; returns its record."""
         cause = short_cause(cause)
-        now = utc_now()
+        now = now_iso()
         with self.store.transaction() as db:
             db.execute(
                 "INSERT INTO failures (url, attempts, cause, failed_at) VALUES (?, 1, ?, ?)"

@@ -15,12 +15,12 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapy.settings import BaseSettings
 
 from rfi_spider.crawl.urlset import UrlSet
+from rfi_spider.dates import now_iso
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS seen ("
@@ -49,10 +49,6 @@ def locked(path: str | os.PathLike[str]) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 class SeenStore:
@@ -123,7 +119,7 @@ class SeenStore:
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO seen (url, source, exported_at) VALUES (?, ?, ?)",
-                (url, source, utc_now()),
+                (url, source, now_iso()),
             )
             for key, value in (meta or {}).items():
                 db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
@@ -139,7 +135,7 @@ class SeenStore:
         ``at_least``: integer meta values raised to at least the given ones, in the same
         transaction (a JSON Lines size only grows, whichever job records it).
         """
-        now = utc_now()
+        now = now_iso()
         rows = list(rows)
         with self.transaction() as db:
             before = db.total_changes
@@ -256,7 +252,7 @@ class PendingArticles:
 
     def add(self, urls: Iterable[str]) -> int:
         """Queue URLs (one transaction); returns how many were new to this run's queue."""
-        rows = [(self.owner, url, utc_now()) for url in urls]
+        rows = [(self.owner, url, now_iso()) for url in urls]
         if not rows:
             return 0
         with self.store.transaction() as db:
