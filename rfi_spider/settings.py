@@ -49,12 +49,27 @@ RFI_HOME: str | None = None
 RFI_SECTIONS: list[str] | None = None
 # RSS feeds of the site.
 RFI_FEEDS: list[str] | None = None
-# Daily archive for backfill (-a since=YYYY-MM-DD -a until=YYYY-MM-DD); str.format
-# fields: year, month, day (ints). The live site's form was not verified.
+# The site's own sitemaps (crawl/sitemaps.py), found through robots.txt (the edition's
+# /sitemaps/<key>/... only; its declared paths when robots.txt names none): a plain run
+# reads the news sitemap, a backfill (-a since=) the index and its monthly children.
+RFI_SITEMAPS = True
+# File names of Google News sitemaps (the last days' articles).
+RFI_SITEMAP_NEWS = ["news.xml", "news.xml.gz"]
+# Children of a sitemap index that list articles by month: a regex with a group "month"
+# (YYYYMM). A child whose name gives no month is dated by its lastmod.
+RFI_SITEMAP_CONTENTS = r"contents_(?P<month>\d{6})\.xml(?:\.gz)?$"
+# Children that are not article lists, by a word of their file name: never fetched.
+RFI_SITEMAP_SKIP = ["tags", "page-builder", "pagebuilder", "shows", "programs", "authors"]
+# Largest sitemap read, in bytes, as downloaded and once gunzipped (the protocol's 50 MB).
+RFI_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+# Daily archive for backfill, off by default (RFI_BACKFILL_ARCHIVE): str.format fields
+# year, month, day (ints). The live site's form was NOT verified; the sitemaps are.
+RFI_BACKFILL_ARCHIVE = False
 RFI_ARCHIVE_URL: str | None = None
 # How far listing pages found on listing pages are followed (0: only the start pages).
 RFI_LISTING_DEPTH = 1
-# Longest backfill accepted, in days (a typo in a year should not queue 10,000 days).
+# Longest backfill through the daily archive (RFI_BACKFILL_ARCHIVE), in days: a typo in a
+# year should not queue 10,000 day pages. Sitemap backfills have no limit (-a since=all).
 RFI_MAX_BACKFILL_DAYS = 3660
 # Full-text mirrors of the site (RSS 2.0 or Atom), read first in every crawl: an
 # entry stands in for its article when the site refuses it (403, 404, 410, 429 or 5xx

@@ -46,6 +46,14 @@ def summary_lines(stats: dict[str, object], reason: str, spider_name: str) -> li
     dropped = by_prefix("rfi/dropped/")
     lines.append(f"  dropped: {sum(v for _, v in dropped)}")
     lines.extend(f"    {key}: {value}" for key, value in dropped)
+    if count("rfi/sitemap/listed"):
+        lines.append(
+            f"  sitemaps: {count('rfi/sitemap/listed')} articles listed in scope,"
+            f" {count('rfi/sitemap/archived')} archived, {count('rfi/sitemap/missing')} missing"
+        )
+    refused = by_prefix("rfi/sitemap/bad/")
+    if refused:
+        lines.append("  sitemaps refused: " + ", ".join(f"{k} {v}" for k, v in refused))
     mirror = by_prefix("rfi/mirror/")
     if mirror:
         lines.append("  feed mirrors:")

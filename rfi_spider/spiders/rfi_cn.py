@@ -7,8 +7,9 @@ requests or exports an article of another edition, even when a page links to one
 Arguments (``-a name=value``):
 
 - ``url=URL``: crawl exactly this one article.
-- ``since=YYYY-MM-DD``, ``until=YYYY-MM-DD``: backfill from the daily archive,
-  keeping only articles published (Paris time) in that range.
+- ``since=YYYY-MM-DD`` (or ``all``), ``until=YYYY-MM-DD``: backfill from the site's
+  sitemap index (the monthly maps that overlap the range; the daily archive too with
+  ``RFI_BACKFILL_ARCHIVE``), keeping only articles published (Paris time) in that range.
 - ``base_url=http://host:port``: fetch every site URL from this root instead of
   https://www.rfi.fr; items keep their canonical https://www.rfi.fr URLs.
 - ``mirrors=URL,URL``: full-text feed mirrors (empty: none); default ``RFI_MIRRORS``.
@@ -18,6 +19,10 @@ Arguments (``-a name=value``):
 - ``from_warc=PATH[,PATH...]``: re-extract from WARC files (or folders of them) with no
   network: every request is answered from the archive (``fetch/warc_replay.py``); the
   fetch root and mirrors are those the archive's ``warcinfo`` names, unless given.
+
+Sources: the home and section listings, the RSS feed, the news sitemap (a plain run)
+or the sitemap index (a backfill), both found through ``robots.txt``
+(``crawl/sitemaps.py``), and the feed mirrors.
 
 The spider holds the sources and the callbacks; two collaborators hold the run's
 state: the article window (``crawl/window.py``: URLs found, the pending queue on
@@ -51,6 +56,7 @@ from twisted.python.failure import Failure
 
 from rfi_spider.archive.failures import FailedArticles, FailureRecord
 from rfi_spider.archive.pipelines import ExportStopped, InvalidItem
+from rfi_spider.archive.sitemap_listing import ListedUrl, SitemapListings
 from rfi_spider.archive.state import PendingArticles, SeenStore, output_dirs
 from rfi_spider.crawl import meta_keys
 from rfi_spider.crawl.arguments import ArgumentError, backfill_range, check_mirrors, http_url
@@ -62,6 +68,18 @@ from rfi_spider.crawl.canonical import (
     is_article_url,
 )
 from rfi_spider.crawl.jobdir import close_job, open_job
+from rfi_spider.crawl.sitemaps import (
+    BadSitemapError,
+    ChildMap,
+    Entry,
+    edition_maps,
+    entries,
+    is_news_map,
+    month_key,
+    parse_lastmod,
+    read_entry,
+    read_sitemap,
+)
 from rfi_spider.crawl.window import ArticleWindow
 from rfi_spider.dates import now_iso, paris_day, today_in_paris
 from rfi_spider.demo.localsite import LocalSite
@@ -219,7 +237,7 @@ class RfiCnSpider(scrapy.Spider):
             args.get("since"),
             args.get("until"),
             today_in_paris(),
-            settings.getint("RFI_MAX_BACKFILL_DAYS"),
+            cls.archive_days_limit(settings),
         )
         base_url = args.get("base_url")
         if base_url is not None:
@@ -230,6 +248,14 @@ class RfiCnSpider(scrapy.Spider):
             check_mirrors(_split_list(args["mirrors"]))
         elif settings.get("RFI_MIRRORS") is not None:
             check_mirrors(_split_list(settings.getlist("RFI_MIRRORS")))
+
+    @staticmethod
+    def archive_days_limit(settings: BaseSettings) -> int:
+        """The longest backfill: ``RFI_MAX_BACKFILL_DAYS`` when it walks the daily archive
+        (one request a day); none through the sitemaps (one map a month)."""
+        if settings.getbool("RFI_BACKFILL_ARCHIVE"):
+            return settings.getint("RFI_MAX_BACKFILL_DAYS")
+        return 0
 
     def edition_setting(self, name: str, default: Any) -> Any:
         """A where-to-start setting, or the edition's own value when it is unset (None)."""
@@ -270,7 +296,7 @@ class RfiCnSpider(scrapy.Spider):
                 spider.since.isoformat(),
                 spider.until.isoformat(),
                 spider.until,
-                settings.getint("RFI_MAX_BACKFILL_DAYS"),
+                spider.archive_days_limit(settings),
             )
         spider.jobdir = job_dir(settings)
         if spider.jobdir:  # before Scrapy opens the job's request queue
@@ -286,6 +312,7 @@ class RfiCnSpider(scrapy.Spider):
         spider.window = ArticleWindow(
             spider.pending, spider.seen, settings.getint("RFI_ARTICLE_WINDOW")
         )
+        spider.listings = SitemapListings(spider.seen, spider.pending.owner)
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
         connect = crawler.signals.connect
         connect(spider.on_closed, signal=signals.spider_closed)
@@ -336,6 +363,9 @@ class RfiCnSpider(scrapy.Spider):
         return (request.meta.get(WARC_DATE_META) if request else None) or now_iso()
 
     def on_closed(self) -> None:
+        """After the pipelines closed (everything exported is in the state): the run's
+        sitemap figure, then the state closed. Before the summary (connected first)."""
+        self.sitemap_coverage()
         if self.jobdir:
             close_job(self.jobdir)
         self.pending.close()
@@ -392,7 +422,11 @@ class RfiCnSpider(scrapy.Spider):
         if self.single_canonical:
             yield from self.article_requests([self.single_canonical])
             return
+        if self.settings.getbool("RFI_SITEMAPS"):
+            yield self.robots_request()
         if self.since and self.until:
+            if not self.settings.getbool("RFI_BACKFILL_ARCHIVE"):
+                return
             day = self.since
             while day <= self.until:
                 archive = self.edition_setting("RFI_ARCHIVE_URL", self.edition.archive_url)
@@ -732,6 +766,178 @@ class RfiCnSpider(scrapy.Spider):
         """The edition's section and column listings (never tag, author, video or podcast
         hubs, never another edition's)."""
         return self.edition.is_listing(site_url, self.sections)
+
+    # --- sitemaps ------------------------------------------------------------
+    def robots_request(self) -> scrapy.Request:
+        """``robots.txt``: it names the edition's sitemaps (read again when a job resumes)."""
+        return scrapy.Request(
+            self.site.to_fetch(SITE_ROOT + "/robots.txt"),
+            callback=self.parse_robots,
+            errback=self.on_robots_error,
+            meta={meta_keys.KIND: "robots", meta_keys.REFETCH: True},
+            priority=15,
+        )
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        """The edition's maps that ``robots.txt`` names; its declared ones if it names none."""
+        maps = edition_maps(response.body, self.edition, self.site)
+        if not maps:
+            self.crawler.stats.inc_value("rfi/sitemap/not_in_robots")
+            logger.info(
+                "robots.txt names no sitemap of %s: reading its usual ones", self.edition.home
+            )
+        yield from self.sitemap_requests(maps)
+
+    def on_robots_error(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """No ``robots.txt``: the edition's declared sitemaps."""
+        self.on_error(failure)
+        yield from self.sitemap_requests([])
+
+    def sitemap_requests(self, maps: list[str]) -> Iterator[scrapy.Request]:
+        """A plain run reads the news sitemap(s); a backfill, the index(es)."""
+        if not maps:
+            maps = [SITE_ROOT + self.edition.news_sitemap, SITE_ROOT + self.edition.sitemap_index]
+        news = self.settings.getlist("RFI_SITEMAP_NEWS")
+        backfill = bool(self.since and self.until)
+        for url in maps:
+            if is_news_map(url, news) != backfill:
+                yield self.sitemap_request(url, month=None)
+
+    def sitemap_request(self, site_url: str, month: date | None) -> scrapy.Request:
+        return scrapy.Request(
+            self.site.to_fetch(site_url),
+            callback=self.parse_sitemap,
+            errback=self.on_error,
+            cb_kwargs={"site_url": site_url, "month": month},
+            meta={
+                meta_keys.KIND: "sitemap",
+                meta_keys.REFETCH: True,  # listings of URLs: read again when a job resumes
+                "download_maxsize": self.settings.getint("RFI_SITEMAP_MAX_BYTES"),
+            },
+            priority=3,
+        )
+
+    def parse_sitemap(
+        self, response: Response, site_url: str, month: date | None
+    ) -> Iterator[scrapy.Request]:
+        """A sitemap index (its children) or an URL set (its articles); a map that is not
+        a sitemap, declares entities or is too large is refused (``rfi/sitemap/bad/...``)."""
+        stats = self.crawler.stats
+        try:
+            sitemap = read_sitemap(response.body, self.settings.getint("RFI_SITEMAP_MAX_BYTES"))
+        except BadSitemapError as error:
+            stats.inc_value(f"rfi/sitemap/bad/{error.reason}")
+            logger.warning("sitemap %s refused: %s", response.url, error)
+            return
+        stats.inc_value("rfi/sitemap/read")
+        if sitemap.type == "sitemapindex":
+            yield from self.sitemap_children(response.url, entries(sitemap))
+        else:
+            yield from self.sitemap_articles(response.url, site_url, month, entries(sitemap))
+
+    def sitemap_children(
+        self, map_url: str, children: Iterable[dict[str, str]]
+    ) -> Iterator[scrapy.Request]:
+        """Request the index's article maps of the edition whose month meets the range."""
+        stats = self.crawler.stats
+        contents = re.compile(self.settings.get("RFI_SITEMAP_CONTENTS"))
+        skip = self.settings.getlist("RFI_SITEMAP_SKIP")
+        folder = f"/sitemaps/{self.edition.key}/"
+        for child in children:
+            loc = (child.get("loc") or "").strip()
+            site_url = self.site.to_site(loc) if loc else None
+            if site_url is None:  # not an URL, or another host's: never fetched
+                stats.inc_value("rfi/sitemap/child/bad_loc")
+                logger.warning(
+                    "sitemap index %s: child %r is not a map of the site: skipped",
+                    map_url,
+                    loc[:200],
+                )
+                continue
+            if not urlsplit(site_url).path.startswith(folder):  # another language's map
+                stats.inc_value("rfi/sitemap/child/other_edition")
+                continue
+            try:
+                lastmod = parse_lastmod(child.get("lastmod"))
+            except ValueError:
+                stats.inc_value("rfi/sitemap/child/bad_lastmod")
+                logger.warning("sitemap index %s: child %s has a bad lastmod", map_url, site_url)
+                continue
+            found = ChildMap.classify(site_url, lastmod, contents, skip)
+            if not found.articles:
+                stats.inc_value("rfi/sitemap/child/not_articles")
+                continue
+            if not found.overlaps(self.since, self.until):
+                stats.inc_value("rfi/sitemap/child/out_of_range")
+                continue
+            if found.month is None:
+                stats.inc_value("rfi/sitemap/child/undated")
+            yield self.sitemap_request(site_url, found.month)
+
+    def sitemap_articles(
+        self,
+        map_url: str,
+        site_url: str,
+        month: date | None,
+        items: Iterable[dict[str, str]],
+        batch: int = 500,
+    ) -> Iterator[scrapy.Request]:
+        """Queue an URL set's articles in scope (edition, range) and record them as listed."""
+        stats = self.crawler.stats
+        listed: list[ListedUrl] = []
+        found: list[str] = []
+        skipped: dict[str, int] = {}
+        for raw in items:
+            entry = read_entry(raw, self.site)
+            if isinstance(entry, str):
+                skipped[entry] = skipped.get(entry, 0) + 1
+                stats.inc_value(f"rfi/sitemap/entry/{entry}")
+                continue
+            if not self.listed_in_scope(entry):
+                continue
+            stats.inc_value("rfi/sitemap/entries")
+            listed.append(ListedUrl(entry.url, month_key(entry.day), entry.lastmod))
+            found.append(entry.url)
+            if len(found) >= batch:
+                yield from self.article_requests(found)
+                found = []
+        if skipped:
+            logger.warning(
+                "sitemap %s: entries skipped: %s",
+                map_url,
+                ", ".join(f"{reason} {count}" for reason, count in sorted(skipped.items())),
+            )
+        self.listings.record(site_url, month_key(month) if month else None, listed)
+        yield from self.article_requests(found)
+
+    def listed_in_scope(self, entry: Entry) -> bool:
+        """An entry this run must archive: its edition's, in the backfill range (counted)."""
+        stats = self.crawler.stats
+        if not self.edition.owns(entry.url):
+            stats.inc_value("rfi/sitemap/entry/other_edition")
+            return False
+        if not self.in_backfill_window(entry.day):
+            stats.inc_value("rfi/sitemap/entry/out_of_range")
+            return False
+        return True
+
+    def sitemap_coverage(self) -> None:
+        """The run's figure (stats, log): articles its sitemaps listed, archived, missing."""
+        coverage = self.listings.run_coverage()
+        if not coverage.listed:
+            return
+        stats = self.crawler.stats
+        stats.set_value("rfi/sitemap/listed", coverage.listed)
+        stats.set_value("rfi/sitemap/archived", coverage.archived)
+        stats.set_value("rfi/sitemap/missing", coverage.missing_count)
+        if coverage.missing_count:
+            logger.warning(
+                "sitemaps listed %d article(s) in scope; %d not in the archive: %s%s",
+                coverage.listed,
+                coverage.missing_count,
+                ", ".join(coverage.missing),
+                " ..." if coverage.missing_count > len(coverage.missing) else "",
+            )
 
     # --- articles ------------------------------------------------------------
     def parse_article(self, response: Response, site_url: str) -> Iterator[ArticleItem]:
