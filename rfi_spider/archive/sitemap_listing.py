@@ -89,6 +89,12 @@ class SitemapListings:
             )
         return len(rows)
 
+    def unlist(self, url: str) -> None:
+        """``url`` is not this run's to archive after all (published outside its range,
+        though its URL's day is in it): its row of this run goes."""
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM sitemap_urls WHERE url = ? AND run = ?", (url, self.run))
+
     def run_coverage(self, limit: int = 20) -> RunCoverage:
         """This run's listed entries against the URLs exported (this run or before)."""
         db = self.store.db

@@ -71,7 +71,6 @@ from rfi_spider.crawl.jobdir import close_job, open_job
 from rfi_spider.crawl.sitemaps import (
     BadSitemapError,
     ChildMap,
-    Entry,
     edition_maps,
     entries,
     is_news_map,
@@ -422,9 +421,10 @@ class RfiCnSpider(scrapy.Spider):
         if self.single_canonical:
             yield from self.article_requests([self.single_canonical])
             return
-        if self.settings.getbool("RFI_SITEMAPS"):
-            yield self.robots_request()
+        sitemaps = self.settings.getbool("RFI_SITEMAPS")
         if self.since and self.until:
+            if sitemaps:
+                yield self.robots_request()
             if not self.settings.getbool("RFI_BACKFILL_ARCHIVE"):
                 return
             day = self.since
@@ -449,6 +449,8 @@ class RfiCnSpider(scrapy.Spider):
                 meta={meta_keys.KIND: "feed", meta_keys.REFETCH: True},
                 priority=10,
             )
+        if sitemaps:
+            yield self.robots_request()
 
     @property
     def max_depth(self) -> int:
@@ -893,10 +895,17 @@ class RfiCnSpider(scrapy.Spider):
                 skipped[entry] = skipped.get(entry, 0) + 1
                 stats.inc_value(f"rfi/sitemap/entry/{entry}")
                 continue
-            if not self.listed_in_scope(entry):
+            if not self.edition.owns(entry.url):
+                stats.inc_value("rfi/sitemap/entry/other_edition")
+                continue
+            # Fetched a day either side, like every source (a URL's day and the Paris day
+            # of publication may differ); listed as the run's to archive within the range.
+            if not self.in_backfill_window(entry.day, slack=1):
+                stats.inc_value("rfi/sitemap/entry/out_of_range")
                 continue
             stats.inc_value("rfi/sitemap/entries")
-            listed.append(ListedUrl(entry.url, month_key(entry.day), entry.lastmod))
+            if self.in_backfill_window(entry.day):
+                listed.append(ListedUrl(entry.url, month_key(entry.day), entry.lastmod))
             found.append(entry.url)
             if len(found) >= batch:
                 yield from self.article_requests(found)
@@ -909,17 +918,6 @@ class RfiCnSpider(scrapy.Spider):
             )
         self.listings.record(site_url, month_key(month) if month else None, listed)
         yield from self.article_requests(found)
-
-    def listed_in_scope(self, entry: Entry) -> bool:
-        """An entry this run must archive: its edition's, in the backfill range (counted)."""
-        stats = self.crawler.stats
-        if not self.edition.owns(entry.url):
-            stats.inc_value("rfi/sitemap/entry/other_edition")
-            return False
-        if not self.in_backfill_window(entry.day):
-            stats.inc_value("rfi/sitemap/entry/out_of_range")
-            return False
-        return True
 
     def sitemap_coverage(self) -> None:
         """The run's figure (stats, log): articles its sitemaps listed, archived, missing."""
@@ -980,6 +978,7 @@ class RfiCnSpider(scrapy.Spider):
             return True
         self.crawler.stats.inc_value("rfi/skipped/out_of_range")
         logger.info("%s published %s, outside the backfill range", item["url"], published_day)
+        self.listings.unlist(item["url"])  # a sitemap may list it by its URL's day
         return False
 
     @staticmethod

@@ -15,7 +15,16 @@ from pathlib import Path
 import pytest
 from conftest import CrawlResult, run_crawl
 from feeds import Entry, feedx_html, rss
-from minisite import ROBOTS_ALLOW_ALL, article_page, key, listing_page, requested, url
+from minisite import (
+    ROBOTS_ALLOW_ALL,
+    article_page,
+    key,
+    listing_page,
+    requested,
+    sitemap_index,
+    url,
+    urlset,
+)
 
 from rfi_spider.dates import PARIS
 from rfi_spider.demo.localsite import LocalSite
@@ -27,7 +36,6 @@ SITE_MIDNIGHT = "/cn/国际/20240307-巴黎午夜发表的文章"
 SITE_NOON = "/cn/国际/20240306-六日中午的文章"
 MIRROR_MIDNIGHT = "/cn/中国/20240307-只在镜像里的午夜文章"  # the site answers 404
 MIRROR_NOON = "/cn/中国/20240306-只在镜像里的六日文章"  # the site answers 404
-ARCHIVE = "/cn/档案资料库/2024/03/{day:02d}"  # RFI_ARCHIVE_URL's default
 
 
 def mirror_entry(path: str, published: datetime) -> Entry:
@@ -40,9 +48,10 @@ def mirror_entry(path: str, published: datetime) -> Entry:
 @pytest.fixture(scope="module")
 def backfill_site() -> Iterator[LocalSite]:
     site = LocalSite()
-    site.add("/robots.txt", ROBOTS_ALLOW_ALL, content_type="text/plain")
-    for day in (6, 7):  # each day's archive lists both site articles
-        site.add(ARCHIVE.format(day=day), listing_page(SITE_MIDNIGHT, SITE_NOON))
+    robots = ROBOTS_ALLOW_ALL + "Sitemap: https://www.rfi.fr/sitemaps/cn/index.xml\n"
+    site.add("/robots.txt", robots, content_type="text/plain")
+    site.add("/sitemaps/cn/index.xml", sitemap_index("/sitemaps/cn/contents_202403.xml"))
+    site.add("/sitemaps/cn/contents_202403.xml", urlset(SITE_MIDNIGHT, SITE_NOON))
     site.add(SITE_MIDNIGHT, article_page(url(SITE_MIDNIGHT), MIDNIGHT))
     site.add(SITE_NOON, article_page(url(SITE_NOON), NOON_6TH))
     feed = rss([mirror_entry(MIRROR_MIDNIGHT, MIDNIGHT), mirror_entry(MIRROR_NOON, NOON_6TH)])

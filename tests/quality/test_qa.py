@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, SEED_COPY, CrawlResult, run_crawl
+from conftest import LISTINGS_ONLY, ROOT, SEED_COPY, CrawlResult, run_crawl
 
 from rfi_spider.archive.exporters import seed_file_name
 from rfi_spider.archive.state import SeenStore
@@ -40,7 +40,9 @@ def site() -> LocalSite:
 
 @pytest.fixture(scope="module")
 def crawl(site: LocalSite, tmp_path_factory: pytest.TempPathFactory) -> CrawlResult:
-    result = run_crawl(tmp_path_factory.mktemp("qa") / "out", f"base_url={site.url}")
+    result = run_crawl(
+        tmp_path_factory.mktemp("qa") / "out", f"base_url={site.url}", settings=LISTINGS_ONLY
+    )
     assert result.returncode == 0, result.log[-3000:]
     return result
 
