@@ -1,0 +1,169 @@
+"""WARC end to end: what a loopback crawl writes, judged by warcio's own command-line tools.
+
+The loopback copy of the sample site is crawled with its mirror feed reached through a
+301 (``/mirror/old.xml`` -> ``/mirror/rfi.xml``), so that the run fetches every kind of
+response the archive must keep: ``robots.txt``, the home page, listings, the site's RSS
+feed, articles, a 200 error page, a 404 (the article only the mirror has), a redirect and
+the mirror feed. ``warcio check`` and ``warcio index`` (the venv's, as a user runs them)
+read the files the crawl wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import CrawlResult, run_crawl
+from warcio.archiveiterator import ArchiveIterator
+
+from rfi_spider import __version__
+from rfi_spider.demo.localsite import LocalSite, route_key
+from rfi_spider.demo.sample_site import MIRROR_FEED, SECTIONS
+
+BIN = Path(sys.executable).parent
+WARCIO = str(BIN / "warcio")
+OLD_MIRROR = "/mirror/old.xml"  # moved: answers 301 to MIRROR_FEED
+# The article the site answers 404 (the seed's; only the mirror feed has it).
+MISSING = route_key("/cn/国际/20240307-巴黎牵头支持乌克兰后续会议-近30国出席-马克龙拼了")
+INDEX_FIELDS = (
+    "warc-type,warc-target-uri,warc-record-id,warc-concurrent-to,warc-date,"
+    "warc-ip-address,warc-payload-digest,http:status,http:location,offset,filename"
+)
+
+
+def sample_site() -> LocalSite:
+    """The sample site, its mirror feed also at an old address that redirects to it."""
+    site = LocalSite.sample()
+    site.add(OLD_MIRROR, b"", status=301, headers={"Location": MIRROR_FEED})
+    return site
+
+
+def crawl_args(site: LocalSite) -> list[str]:
+    return [f"base_url={site.url}", f"mirrors={site.url}{OLD_MIRROR}"]
+
+
+# The sample site's listings only (the others would be 404s too, and slower).
+SAMPLE = {"RFI_SECTIONS": ",".join(SECTIONS)}
+
+
+@dataclass
+class LiveRun:
+    """The live crawl, what the server answered, and the WARC files it wrote."""
+
+    result: CrawlResult
+    base_url: str
+    served: list[str]  # the paths the server answered, in order
+
+    @property
+    def warc_files(self) -> list[Path]:
+        return sorted((self.result.output / "warc").glob("*.warc.gz"))
+
+
+def warcio(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([WARCIO, *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def index(paths: list[Path]) -> list[dict[str, Any]]:
+    """``warcio index`` of the files: one dict per record."""
+    done = warcio("index", "-f", INDEX_FIELDS, *map(str, paths))
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return route_key(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRun]:
+    site = sample_site()
+    with site:
+        result = run_crawl(
+            tmp_path_factory.mktemp("live") / "out", *crawl_args(site), settings=SAMPLE
+        )
+        assert result.returncode == 0, result.log[-3000:]
+        yield LiveRun(result, site.url, [path for _, path, _ in site.requests])
+
+
+@pytest.fixture(scope="module")
+def records(live: LiveRun) -> list[dict[str, Any]]:
+    return index(live.warc_files)
+
+
+def test_the_crawl_writes_warc_files_that_warcio_check_passes(live: LiveRun) -> None:
+    files = live.warc_files
+    assert files, "no WARC file written"
+    assert not list((live.result.output / "warc").glob("*.open"))  # all closed
+    done = warcio("check", "-v", *map(str, files))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "digest pass" in done.stdout
+    assert "fail" not in done.stdout
+    assert live.result.stat("rfi/warc/records") == sum(
+        1 for r in index(files) if r["warc-type"] != "warcinfo"
+    )
+
+
+def test_every_response_the_server_sent_has_a_request_and_a_response_record(
+    live: LiveRun, records: list[dict[str, Any]]
+) -> None:
+    responses = [r for r in records if r["warc-type"] == "response"]
+    requests = [r for r in records if r["warc-type"] == "request"]
+    # One pair per exchange: each response as often as the server answered its URL.
+    assert Counter(path_of(r["warc-target-uri"]) for r in responses) == Counter(live.served)
+    assert len(requests) == len(responses)
+    by_id = {r["warc-record-id"]: r for r in responses}
+    for request in requests:
+        response = by_id[request["warc-concurrent-to"]]
+        assert request["warc-target-uri"] == response["warc-target-uri"]
+
+
+def test_every_kind_of_response_is_there(live: LiveRun, records: list[dict[str, Any]]) -> None:
+    status = {
+        path_of(r["warc-target-uri"]): r["http:status"]
+        for r in records
+        if r["warc-type"] == "response"
+    }
+    articles = {path_of(i["url"]) for i in live.result.items if i["source"] == "rfi.fr"}
+    assert articles and all(status[path] == "200" for path in articles)
+    assert status[route_key("/robots.txt")] == "200"
+    assert status[route_key("/cn/")] == "200"
+    assert status[route_key(f"/cn/{SECTIONS[0]}/")] == "200"
+    assert status[route_key("/cn/rss")] == "200"
+    assert status[OLD_MIRROR] == "301"
+    assert status[MIRROR_FEED] == "200"
+    assert status[MISSING] == "404"
+    (moved,) = [r for r in records if r.get("http:status") == "301"]
+    assert moved["http:location"] == MIRROR_FEED
+
+
+def test_records_name_the_url_fetched_its_ip_and_payload_digest(
+    live: LiveRun, records: list[dict[str, Any]]
+) -> None:
+    for record in records:
+        if record["warc-type"] == "warcinfo":
+            continue
+        # The URL actually fetched (the loopback site), not the canonical rfi.fr one.
+        assert record["warc-target-uri"].startswith(live.base_url + "/")
+        assert record["warc-ip-address"] == "127.0.0.1"
+        assert record["warc-payload-digest"].startswith("sha1:")
+        assert record["warc-date"].endswith("Z")
+
+
+def test_warcinfo_names_the_project_and_its_version(live: LiveRun) -> None:
+    for path in live.warc_files:
+        with path.open("rb") as stream:
+            first = next(iter(ArchiveIterator(stream)))
+            assert first.rec_type == "warcinfo"
+            fields = first.content_stream().read().decode()
+        assert f"software: rfi-spider/{__version__} " in fields
+        assert "isPartOf: rfi_cn" in fields
+        assert f"rfi-base-url: {live.base_url}" in fields
