@@ -6,6 +6,10 @@ response the archive must keep: ``robots.txt``, the home page, listings, the sit
 feed, articles, a 200 error page, a 404 (the article only the mirror has), a redirect and
 the mirror feed. ``warcio check`` and ``warcio index`` (the venv's, as a user runs them)
 read the files the crawl wrote.
+
+Then ``-a from_warc=`` rebuilds the archive from those files into a new folder: once with
+the site still up (it must not be asked for anything), once with it stopped; both give the
+live run's items and seed-style files, ``crawled_at`` aside (the record's date there).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +30,7 @@ from conftest import CrawlResult, run_crawl
 from warcio.archiveiterator import ArchiveIterator
 
 from rfi_spider import __version__
+from rfi_spider.dates import iso_utc
 from rfi_spider.demo.localsite import LocalSite, route_key
 from rfi_spider.demo.sample_site import MIRROR_FEED, SECTIONS
 
@@ -84,14 +90,17 @@ def path_of(url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRun]:
-    site = sample_site()
-    with site:
-        result = run_crawl(
-            tmp_path_factory.mktemp("live") / "out", *crawl_args(site), settings=SAMPLE
-        )
-        assert result.returncode == 0, result.log[-3000:]
-        yield LiveRun(result, site.url, [path for _, path, _ in site.requests])
+def site() -> Iterator[LocalSite]:
+    with sample_site() as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def live(site: LocalSite, tmp_path_factory: pytest.TempPathFactory) -> LiveRun:
+    site.requests.clear()
+    result = run_crawl(tmp_path_factory.mktemp("live") / "out", *crawl_args(site), settings=SAMPLE)
+    assert result.returncode == 0, result.log[-3000:]
+    return LiveRun(result, site.url, [path for _, path, _ in site.requests])
 
 
 @pytest.fixture(scope="module")
@@ -167,3 +176,96 @@ def test_warcinfo_names_the_project_and_its_version(live: LiveRun) -> None:
         assert f"software: rfi-spider/{__version__} " in fields
         assert "isPartOf: rfi_cn" in fields
         assert f"rfi-base-url: {live.base_url}" in fields
+
+
+# --- re-extraction: -a from_warc= ------------------------------------------------
+def replay(warc: Path, output: Path) -> CrawlResult:
+    """``scrapy crawl rfi_cn -a from_warc=<warc> -s RFI_OUTPUT_DIR=<output>``, nothing else."""
+    result = run_crawl(output, f"from_warc={warc}")
+    assert result.returncode == 0, result.log[-3000:]
+    return result
+
+
+@dataclass
+class Replayed:
+    result: CrawlResult
+    asked: list[str]  # what the site server was asked meanwhile
+
+
+@pytest.fixture(scope="module")
+def replay_site_up(
+    live: LiveRun, site: LocalSite, tmp_path_factory: pytest.TempPathFactory
+) -> Replayed:
+    """Re-extraction while the site that was crawled still answers on the same port."""
+    site.requests.clear()
+    result = replay(live.result.output / "warc", tmp_path_factory.mktemp("up") / "out")
+    return Replayed(result, [path for _, path, _ in site.requests])
+
+
+@pytest.fixture(scope="module")
+def replay_site_down(
+    live: LiveRun,
+    site: LocalSite,
+    replay_site_up: Replayed,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> CrawlResult:
+    """Re-extraction with the site stopped: its port refuses every connection."""
+    site.stop()
+    return replay(live.result.output / "warc", tmp_path_factory.mktemp("down") / "out")
+
+
+def without_crawled_at(result: CrawlResult) -> list[dict[str, Any]]:
+    items = [{k: v for k, v in i.items() if k != "crawled_at"} for i in result.items]
+    return sorted(items, key=lambda item: item["url"])
+
+
+def seed_files(result: CrawlResult) -> dict[str, bytes]:
+    folder = result.output / "articles"
+    return {str(p.relative_to(folder)): p.read_bytes() for p in result.article_files}
+
+
+def test_from_warc_with_the_site_down_gives_the_live_runs_items_and_files(
+    live: LiveRun, replay_site_down: CrawlResult
+) -> None:
+    assert live.result.items
+    assert without_crawled_at(replay_site_down) == without_crawled_at(live.result)
+    assert seed_files(replay_site_down) == seed_files(live.result)
+    assert replay_site_down.stat("log_count/ERROR") == 0
+    assert replay_site_down.stat("rfi/warc/not_archived") == 0
+    assert not (replay_site_down.output / "warc").exists()  # nothing captured again
+
+
+def test_from_warc_crawled_at_is_the_records_date(
+    live: LiveRun, replay_site_down: CrawlResult, records: list[dict[str, Any]]
+) -> None:
+    dates = {
+        path_of(r["warc-target-uri"]): iso_utc(datetime.fromisoformat(r["warc-date"]))
+        for r in records
+        if r["warc-type"] == "response" and r["http:status"] == "200"
+    }
+    for item in replay_site_down.items:
+        # A site article: its page's record; an entry only the mirror has: the feed's.
+        fetched = path_of(item["url"]) if item["source"] == "rfi.fr" else MIRROR_FEED
+        assert item["crawled_at"] == dates[fetched], item["url"]
+
+
+def test_from_warc_asks_the_site_for_nothing_even_when_it_is_up(
+    live: LiveRun, replay_site_up: Replayed
+) -> None:
+    assert replay_site_up.asked == []
+    assert without_crawled_at(replay_site_up.result) == without_crawled_at(live.result)
+    assert seed_files(replay_site_up.result) == seed_files(live.result)
+
+
+def test_the_demo_as_a_new_user_runs_it(tmp_path: Path) -> None:
+    """The demo writes WARC files next to its JSON Lines; ``warcio check`` passes on them;
+    ``from_warc`` of them (the demo's server is gone with its crawl) gives the same items."""
+    demo = run_crawl(tmp_path / "output", "demo=1", fast=False)
+    assert demo.returncode == 0, demo.log[-3000:]
+    files = sorted((tmp_path / "output" / "warc").glob("*.warc.gz"))
+    assert files and (tmp_path / "output" / "items.jsonl").exists()
+    done = warcio("check", *map(str, files))
+    assert done.returncode == 0, done.stdout + done.stderr
+    again = replay(tmp_path / "output" / "warc", tmp_path / "output-new")
+    assert demo.items and without_crawled_at(again) == without_crawled_at(demo)
+    assert seed_files(again) == seed_files(demo)
