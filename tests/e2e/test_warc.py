@@ -10,6 +10,10 @@ read the files the crawl wrote.
 Then ``-a from_warc=`` rebuilds the archive from those files into a new folder: once with
 the site still up (it must not be asked for anything), once with it stopped; both give the
 live run's items and seed-style files, ``crawled_at`` aside (the record's date there).
+
+A page only the browser fallback gets (behind a JavaScript challenge; Debian's Chromium)
+is kept as the HTML the browser got, in a ``resource`` record marked ``RFI-Fetched-By:
+browser``, and re-extracts to the same item.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from rfi_spider import __version__
 from rfi_spider.dates import iso_utc
-from rfi_spider.demo.localsite import LocalSite, route_key
+from rfi_spider.demo.localsite import ChallengeHook, LocalSite, route_key
 from rfi_spider.demo.sample_site import MIRROR_FEED, SECTIONS
 
 BIN = Path(sys.executable).parent
@@ -39,9 +43,12 @@ WARCIO = str(BIN / "warcio")
 OLD_MIRROR = "/mirror/old.xml"  # moved: answers 301 to MIRROR_FEED
 # The article the site answers 404 (the seed's; only the mirror feed has it).
 MISSING = route_key("/cn/国际/20240307-巴黎牵头支持乌克兰后续会议-近30国出席-马克龙拼了")
+# An article behind a JavaScript challenge (403): only a real browser gets it.
+CHALLENGED = route_key("/cn/国际/20240307-瑞典正式加入北约-成为第32个成员国")
 INDEX_FIELDS = (
     "warc-type,warc-target-uri,warc-record-id,warc-concurrent-to,warc-date,"
-    "warc-ip-address,warc-payload-digest,http:status,http:location,offset,filename"
+    "warc-ip-address,warc-payload-digest,http:status,http:location,offset,filename,"
+    "content-type,rfi-fetched-by"
 )
 
 
@@ -269,3 +276,50 @@ def test_the_demo_as_a_new_user_runs_it(tmp_path: Path) -> None:
     again = replay(tmp_path / "output" / "warc", tmp_path / "output-new")
     assert demo.items and without_crawled_at(again) == without_crawled_at(demo)
     assert seed_files(again) == seed_files(demo)
+
+
+# --- a page the browser fallback fetched ---------------------------------------
+def record_body(path: Path, offset: int | str) -> bytes:
+    with path.open("rb") as stream:
+        stream.seek(int(offset))
+        return next(iter(ArchiveIterator(stream))).content_stream().read()
+
+
+def test_a_browser_page_is_kept_as_the_html_the_browser_got_and_re_extracts(
+    tmp_path: Path,
+) -> None:
+    site = sample_site()
+    site.hook = ChallengeHook(site.pages, {CHALLENGED: 403}.get)
+    with site:
+        live = run_crawl(
+            tmp_path / "live", *crawl_args(site), settings={**SAMPLE, "RFI_BACKOFF_START": "0.05"}
+        )
+    assert live.returncode == 0, live.log[-3000:]
+    assert live.stat("rfi/browser/succeeded") == 1
+    files = sorted((tmp_path / "live" / "warc").glob("*.warc.gz"))
+    assert warcio("check", *map(str, files)).returncode == 0
+    records = index(files)
+    # The plain attempt, as the server answered it: the challenge, a 403.
+    plain = [
+        r
+        for r in records
+        if r["warc-type"] == "response" and path_of(r["warc-target-uri"]) == CHALLENGED
+    ]
+    assert [r["http:status"] for r in plain] == ["403"]
+    assert b"Just a moment" in record_body(
+        tmp_path / "live" / "warc" / plain[0]["filename"], plain[0]["offset"]
+    )
+    # The browser's: a resource record of the page's HTML, marked as the browser's.
+    (browser,) = [r for r in records if r["warc-type"] == "resource"]
+    assert path_of(browser["warc-target-uri"]) == CHALLENGED
+    assert browser["rfi-fetched-by"] == "browser"
+    assert browser["content-type"].startswith("text/html")
+    assert browser["warc-payload-digest"].startswith("sha1:")
+    body = record_body(tmp_path / "live" / "warc" / browser["filename"], browser["offset"])
+    assert body == site.pages[CHALLENGED].body
+
+    again = replay(tmp_path / "live" / "warc", tmp_path / "again")
+    assert without_crawled_at(again) == without_crawled_at(live)
+    assert seed_files(again) == seed_files(live)
+    (item,) = [i for i in again.items if path_of(i["url"]) == CHALLENGED]
+    assert item["crawled_at"] == iso_utc(datetime.fromisoformat(browser["warc-date"]))
