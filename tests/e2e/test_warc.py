@@ -14,10 +14,17 @@ live run's items and seed-style files, ``crawled_at`` aside (the record's date t
 A page only the browser fallback gets (behind a JavaScript challenge; Debian's Chromium)
 is kept as the HTML the browser got, in a ``resource`` record marked ``RFI-Fetched-By:
 browser``, and re-extracts to the same item.
+
+Replay with a real tool: pywb 2.10 cannot be installed beside this project (it pins
+``redis==2.10.6`` and ``pyOpenSSL<26.2``, which would break scrapy-redis and downgrade
+Scrapy's TLS stack), so the archive is indexed with ``cdxj-indexer`` (pywb's own
+indexer) and an article looked up in the sorted CDXJ index, as a wayback server does,
+then read at its offset with warcio.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import subprocess
 import sys
@@ -25,12 +32,14 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from conftest import CrawlResult, run_crawl
+from surt import surt
 from warcio.archiveiterator import ArchiveIterator
 
 from rfi_spider import __version__
@@ -40,6 +49,7 @@ from rfi_spider.demo.sample_site import MIRROR_FEED, SECTIONS
 
 BIN = Path(sys.executable).parent
 WARCIO = str(BIN / "warcio")
+CDXJ_INDEXER = str(BIN / "cdxj-indexer")
 OLD_MIRROR = "/mirror/old.xml"  # moved: answers 301 to MIRROR_FEED
 # The article the site answers 404 (the seed's; only the mirror feed has it).
 MISSING = route_key("/cn/国际/20240307-巴黎牵头支持乌克兰后续会议-近30国出席-马克龙拼了")
@@ -323,3 +333,51 @@ def test_a_browser_page_is_kept_as_the_html_the_browser_got_and_re_extracts(
     assert seed_files(again) == seed_files(live)
     (item,) = [i for i in again.items if path_of(i["url"]) == CHALLENGED]
     assert item["crawled_at"] == iso_utc(datetime.fromisoformat(browser["warc-date"]))
+
+
+# --- replay with a real tool: cdxj-indexer and a lookup ---------------------------
+def lookup(index_lines: list[str], url: str) -> list[dict[str, Any]]:
+    """The captures of ``url`` in a sorted CDXJ index: its SURT key, found by bisection."""
+    key = surt(url) + " "
+    at = bisect.bisect_left(index_lines, key)
+    found = []
+    while at < len(index_lines) and index_lines[at].startswith(key):
+        found.append(json.loads(index_lines[at].split(" ", 2)[2]))
+        at += 1
+    return found
+
+
+def test_an_article_is_found_with_cdxj_indexer_and_read_back(live: LiveRun, tmp_path: Path) -> None:
+    cdxj = tmp_path / "index.cdxj"
+    done = subprocess.run(
+        [CDXJ_INDEXER, "--sort", "-o", str(cdxj), *map(str, live.warc_files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = cdxj.read_text(encoding="utf-8").splitlines()
+    assert lines == sorted(lines)
+    assert len(lines) == len(live.served)  # one capture per response (requests aside)
+
+    item = next(i for i in live.result.items if i["source"] == "rfi.fr")
+    fetched = live.base_url + path_of(item["url"])
+    (capture,) = lookup(lines, fetched)
+    assert capture["url"] == fetched
+    assert capture["status"] == "200"
+    assert capture["mime"] == "text/html"
+    folder = live.result.output / "warc"
+    with (folder / capture["filename"]).open("rb") as stream:
+        stream.seek(int(capture["offset"]))
+        raw = stream.read(int(capture["length"]))
+    record = next(iter(ArchiveIterator(BytesIO(raw))))
+    assert record.rec_type == "response"
+    assert record.rec_headers.get_header("WARC-Target-URI") == fetched
+    assert record.rec_headers.get_header("WARC-Payload-Digest") == capture["digest"]
+    served = LocalSite.sample().pages[path_of(item["url"])].body
+    assert record.content_stream().read() == served
+
+    (moved,) = lookup(lines, live.base_url + OLD_MIRROR)
+    assert moved["status"] == "301"
+    assert lookup(lines, live.base_url + "/cn/never-fetched") == []
