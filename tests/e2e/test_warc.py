@@ -20,14 +20,19 @@ Replay with a real tool: pywb 2.10 cannot be installed beside this project (it p
 Scrapy's TLS stack), so the archive is indexed with ``cdxj-indexer`` (pywb's own
 indexer) and an article looked up in the sorted CDXJ index, as a wayback server does,
 then read at its offset with warcio.
+
+``scrapy wacz`` packs a run's WARC files as a WACZ file; ``wacz validate`` (py-wacz's
+command) passes on it, and its page list names the run's articles.
 """
 
 from __future__ import annotations
 
 import bisect
 import json
+import os
 import subprocess
 import sys
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,7 +43,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import CrawlResult, run_crawl
+from conftest import ROOT, CrawlResult, run_crawl
 from surt import surt
 from warcio.archiveiterator import ArchiveIterator
 
@@ -50,6 +55,7 @@ from rfi_spider.demo.sample_site import MIRROR_FEED, SECTIONS
 BIN = Path(sys.executable).parent
 WARCIO = str(BIN / "warcio")
 CDXJ_INDEXER = str(BIN / "cdxj-indexer")
+WACZ = str(BIN / "wacz")
 OLD_MIRROR = "/mirror/old.xml"  # moved: answers 301 to MIRROR_FEED
 # The article the site answers 404 (the seed's; only the mirror feed has it).
 MISSING = route_key("/cn/国际/20240307-巴黎牵头支持乌克兰后续会议-近30国出席-马克龙拼了")
@@ -381,3 +387,80 @@ def test_an_article_is_found_with_cdxj_indexer_and_read_back(live: LiveRun, tmp_
     (moved,) = lookup(lines, live.base_url + OLD_MIRROR)
     assert moved["status"] == "301"
     assert lookup(lines, live.base_url + "/cn/never-fetched") == []
+
+
+# --- a WACZ package of a run: scrapy wacz ------------------------------------------
+def scrapy_wacz(*args: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "wacz", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_scrapy_wacz_packs_a_run_that_wacz_validate_passes(live: LiveRun, tmp_path: Path) -> None:
+    target = tmp_path / "packages" / "run.wacz"
+    done = scrapy_wacz(str(live.result.output), "-o", str(target))
+    assert done.returncode == 0, done.stdout + done.stderr
+    site_articles = [i for i in live.result.items if i["source"] == "rfi.fr"]
+    assert f"{len(site_articles)} article page(s)" in done.stdout
+    assert "1 article(s) from mirror feeds only" in done.stdout
+    assert [p.name for p in target.parent.iterdir()] == ["run.wacz"]  # no temporary left
+
+    validated = subprocess.run(
+        [WACZ, "validate", "-f", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert "Validation succeeded" in validated.stdout
+
+    with zipfile.ZipFile(target) as package:
+        names = package.namelist()
+        assert {f"archive/{p.name}" for p in live.warc_files} <= set(names)
+        assert "indexes/index.cdx.gz" in names and "datapackage.json" in names
+        lines = package.read("pages/pages.jsonl").decode("utf-8").splitlines()
+    header, *pages = map(json.loads, lines)
+    assert header["format"] == "json-pages-1.0"
+    expected = {live.base_url + path_of(i["url"]): i["title"] for i in site_articles}
+    assert {page["url"]: page["title"] for page in pages} == expected
+
+
+def test_scrapy_wacz_says_what_is_wrong_and_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    done = scrapy_wacz(str(tmp_path / "empty"), "-o", str(tmp_path / "x.wacz"))
+    assert done.returncode == 2
+    assert "no .warc.gz file in" in done.stderr
+    done = scrapy_wacz(str(tmp_path / "empty"))
+    assert done.returncode == 2
+    assert "-o FILE is required" in done.stderr
+    assert not (tmp_path / "x.wacz").exists()
+    (tmp_path / "empty" / "warc").mkdir()
+    garbage = tmp_path / "empty" / "warc" / "rfi-x-20260301000000000-00000.warc.gz"
+    garbage.write_bytes(b"this is no WARC at all\n" * 10)
+    done = scrapy_wacz(str(tmp_path / "empty"), "-o", str(tmp_path / "x.wacz"))
+    assert done.returncode == 2
+    assert "could not be read to its end: left out" in done.stderr
+    assert "no WARC file that can be read to its end" in done.stderr
+    assert not (tmp_path / "x.wacz").exists()
+
+
+def test_scrapy_wacz_leaves_a_file_it_cannot_read_out(live: LiveRun, tmp_path: Path) -> None:
+    (tmp_path / "run" / "warc").mkdir(parents=True)
+    (good,) = live.warc_files
+    (tmp_path / "run" / "warc" / good.name).write_bytes(good.read_bytes())
+    torn = tmp_path / "run" / "warc" / "rfi-torn-20260301000000000-00000.warc.gz"
+    torn.write_bytes(good.read_bytes()[:-100])
+    done = scrapy_wacz(str(tmp_path / "run"), "-o", str(tmp_path / "run.wacz"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{torn} could not be read to its end: left out" in done.stderr
+    with zipfile.ZipFile(tmp_path / "run.wacz") as package:
+        archived = [n for n in package.namelist() if n.startswith("archive/")]
+    assert archived == [f"archive/{good.name}"]
