@@ -135,7 +135,8 @@ def _compare(
     has_seen = "seen" in tables
     for listing in listings:
         month = str(listing.month)
-        keys = {_key(url) for url in listing.urls}
+        # A crawl records canonical URLs: one found as it is needs no canonicalisation.
+        keys = {url if url in archived else _key(url) for url in listing.urls}
         lacking = sorted(keys.difference(archived))
         coverage.months.append(MonthCoverage(month, len(keys), len(keys) - len(lacking)))
         for key in lacking:
