@@ -47,6 +47,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings, get_settings_priority
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.job import job_dir
+from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
 from rfi_spider.archive.failures import FailedArticles, FailureRecord
@@ -73,6 +74,7 @@ from rfi_spider.extract.listing import read_links
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage
 from rfi_spider.extract.processors import unique
+from rfi_spider.fetch.middlewares import BLOCK_STATUSES, ChallengePage
 from rfi_spider.fetch.warc_replay import (
     WARC_DATE_META,
     WarcReplayHandler,
@@ -133,6 +135,23 @@ def failure_cause(failure: Failure) -> str:
         if "max redirections" in message:
             return "too_many_redirects"
     return type(failure.value).__name__
+
+
+def attempt_cause(failure: Failure, settings: BaseSettings) -> str | None:
+    """What an article request's failure is recorded with (``HTTP 404``, ``too_large``);
+    None when it says nothing about the article: no answer (an exception of
+    ``RETRY_EXCEPTIONS``: DNS, refused, timeout, connection lost), a block (403, 429, 503,
+    a challenge page) or a 408. Such a failure is no attempt: fetched again next run."""
+    network = tuple(
+        load_object(name) if isinstance(name, str) else name
+        for name in settings.getlist("RETRY_EXCEPTIONS")
+    )
+    if failure.check(ChallengePage, *network):
+        return None
+    cause = failure_cause(failure)
+    if cause.isdigit():
+        return None if int(cause) in BLOCK_STATUSES | {408} else f"HTTP {cause}"
+    return cause
 
 
 class RfiCnSpider(scrapy.Spider):
@@ -544,6 +563,7 @@ class RfiCnSpider(scrapy.Spider):
         for url in self.item_done(item):
             self.failures.cleared(url)
             self.failed_now.pop(url, None)
+            self.given_up_now.pop(url, None)  # a mirror's copy came after all
 
     def on_item_dropped(self, item: Any, exception: BaseException) -> None:
         """An item a pipeline dropped: a duplicate is done; an invalid one failed. One a
@@ -647,6 +667,9 @@ class RfiCnSpider(scrapy.Spider):
         self.on_error(failure)
         request = failure.request  # type: ignore[attr-defined]
         site_url = request.cb_kwargs["site_url"]
+        cause = attempt_cause(failure, self.settings)
+        if cause and not self.fallbacks.is_waiting(site_url):  # no mirror copy: it failed
+            self.article_failed(site_url, f"could not fetch: {cause}")
         produced = False
         for item in self.site_refused(site_url, failure_cause(failure)):
             produced = True
