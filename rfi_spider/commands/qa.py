@@ -1,9 +1,10 @@
 """``scrapy qa [DIR] [--html FILE] [--compare OTHER] [--all]``: check an archive, report.
 
 Exit status 0 when nothing is wrong in DIR, 1 when anything is (a comparison
-and a warning only inform), 2 when QA could not check: a usage error, no such
-folder, a file that cannot be read, a report that cannot be written. The checks
-live in ``rfi_spider.quality.qa``; the web page in ``rfi_spider.quality.qa_html``.
+and a warning only inform: mirrors supplying most items, articles the crawl gave up),
+2 when QA could not check: a usage error, no such folder, a file that cannot be read,
+a report that cannot be written. The checks live in ``rfi_spider.quality.qa``; the
+web page in ``rfi_spider.quality.qa_html``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS
+from rfi_spider.archive.state import output_dirs
 from rfi_spider.quality import qa, qa_html
 
 
@@ -37,7 +40,8 @@ class Command(ScrapyCommand):
             "and the seed-style files under DIR/articles/ against their items. Without "
             "items.jsonl, checks the seed-style files (*.txt, *.md) found under DIR, as "
             "other tools write them. DIR defaults to RFI_OUTPUT_DIR. --compare lists the "
-            "articles only one of two archives has. Exits 0 when nothing is wrong in DIR, "
+            "articles only one of two archives has. Lists, as a warning, the articles the "
+            "crawl gave up (DIR/.state). Exits 0 when nothing is wrong in DIR, "
             "1 when anything is, 2 when QA could not check (no such folder, unreadable file)."
         )
 
@@ -69,8 +73,10 @@ class Command(ScrapyCommand):
         for folder in (directory, Path(opts.compare) if opts.compare else directory):
             if not folder.is_dir():
                 raise UsageError(f"{qa.visible(str(folder))} is not a folder", print_help=False)
+        # The given-up articles: in DIR/.state; without DIR, where the crawl keeps its state.
+        state_dir = directory / qa.STATE_DIR if args else output_dirs(self.settings)[1]
         try:
-            self._report(directory, opts, max_line)
+            self._report(directory, opts, max_line, state_dir)
         except qa.CannotCheckError as error:
             self._cannot_check(str(error))
         except Exception as error:  # a fault of QA itself: not "problems found"
@@ -81,8 +87,15 @@ class Command(ScrapyCommand):
         print(f"QA could not check: {qa.visible(message)}", file=sys.stderr)
         self.exitcode = 2
 
-    def _report(self, directory: Path, opts: argparse.Namespace, max_line: int) -> None:
-        report = qa.check_archive(directory, max_line_bytes=max_line)
+    def _report(
+        self, directory: Path, opts: argparse.Namespace, max_line: int, state_dir: Path
+    ) -> None:
+        report = qa.check_archive(
+            directory,
+            max_line_bytes=max_line,
+            state_dir=state_dir,
+            max_attempts=self.settings.getint("RFI_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS),
+        )
         comparison = None
         if opts.compare:
             other = qa.check_archive(opts.compare, report.checked_at, max_line)

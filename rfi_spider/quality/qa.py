@@ -28,6 +28,7 @@ from urllib.parse import unquote
 
 from rfi_spider.archive import seedfile
 from rfi_spider.archive.exporters import seed_file_name
+from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS, FailureRecord, read_failures
 from rfi_spider.crawl.canonical import canonical_url
 from rfi_spider.dates import PARIS, checked_ms, checked_paris_day, checked_time, iso_utc
 from rfi_spider.extract.loaders import SITE_SOURCE
@@ -37,6 +38,7 @@ from rfi_spider.mirrors.entrypage import seed_item
 from rfi_spider.quality.schema import field_errors, value_errors
 
 ITEMS_FILE = "items.jsonl"
+STATE_DIR = ".state"  # the crawl's state folder in an archive (RFI_STATE_DIR's default)
 ARTICLES_DIR = "articles"
 SEED_SUFFIXES = (".txt", ".md")
 EARLIEST_YEAR = 2000
@@ -134,6 +136,10 @@ class Report:
     # Canonical URL -> (title, publication time) of each article, to compare archives.
     articles: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     fields: tuple[str, ...] = FIELDS
+    # The articles the crawl gave up (failed RFI_MAX_ATTEMPTS times), from the state folder;
+    # ``retrying``: failed articles the next crawl tries again. A warning, not a finding.
+    given_up: list[FailureRecord] = field(default_factory=list)
+    retrying: int = 0
 
     @property
     def ok(self) -> bool:
@@ -202,6 +208,16 @@ class Report:
         return (
             f"Warning: mirrors supplied {mirrored} of {total} items "
             f"({mirrored / total:.0%}), not {SITE_SOURCE}; per source: {counts}"
+        )
+
+    def given_up_warning(self) -> str | None:
+        """A warning when the crawl gave up articles: gaps the archive will not fill."""
+        if not self.given_up:
+            return None
+        count = len(self.given_up)
+        return (
+            f"Warning: {count} article{'s' * (count != 1)} given up (failed RFI_MAX_ATTEMPTS"
+            " times): not in the archive, and not requested again"
         )
 
 
@@ -549,20 +565,40 @@ def check_items_file(
 
 
 def check_archive(
-    directory: str | Path, now: datetime | None = None, max_line_bytes: int = MAX_LINE_BYTES
+    directory: str | Path,
+    now: datetime | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    state_dir: str | Path | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> Report:
     """Check an archive folder: ``items.jsonl`` and the seed-style files under ``articles/``.
 
     Without ``items.jsonl`` and ``articles/``, the seed-style files anywhere under
     the folder are read (an archive of another tool). ``now`` is the clock for
-    "in the future"; longer lines than ``max_line_bytes`` are not read. Raises
+    "in the future"; longer lines than ``max_line_bytes`` are not read. The articles
+    the last crawl gave up are read from ``state_dir`` (default ``<directory>/.state``),
+    if it holds a state (``max_attempts`` judges a state older than that record). Raises
     :class:`CannotCheckError` when a file or folder cannot be read.
     """
     try:
-        return _check_archive(Path(directory), now, max_line_bytes)
+        report = _check_archive(Path(directory), now, max_line_bytes)
     except OSError as error:
         where = error.filename or directory
         raise CannotCheckError(f"cannot read {where}: {error.strerror or error}") from error
+    read_given_up(report, Path(state_dir) if state_dir else report.root / STATE_DIR, max_attempts)
+    return report
+
+
+def read_given_up(report: Report, state_dir: Path, max_attempts: int) -> None:
+    """The state's failed articles into ``report``: those the last crawl gave up, and how
+    many it did not (``max_attempts`` judges a state from before the crawls recorded it)."""
+    records = [  # a state written by hand may hold anything: rows of other types are skipped
+        r
+        for r in read_failures(state_dir, max_attempts) or []
+        if isinstance(r.url, str) and type(r.attempts) is int and isinstance(r.cause, str)
+    ]
+    report.given_up = [r for r in records if r.given_up]
+    report.retrying = len(records) - len(report.given_up)
 
 
 def _check_archive(root: Path, now: datetime | None, max_line_bytes: int) -> Report:
@@ -719,6 +755,7 @@ def render_text(report: Report, limit: int | None = 20) -> str:
     if warning:
         out.append(visible(warning))
     out.append("")
+    out.extend(given_up_lines(report, limit))
     groups = report.by_kind()
     if not groups:
         out.append("Problems: none")
@@ -731,6 +768,32 @@ def render_text(report: Report, limit: int | None = 20) -> str:
     out.append("")
     out.append(verdict(report))
     return "\n".join(out) + "\n"
+
+
+def given_up_lines(report: Report, limit: int | None) -> list[str]:
+    """The given-up articles (URL, attempts, last cause), a blank line after; none: no lines."""
+    out: list[str] = []
+    warning = report.given_up_warning()
+    if warning:
+        out.append(warning)
+        shown = report.given_up if limit is None else report.given_up[:limit]
+        width = max(len(str(r.attempts)) for r in shown)
+        out.extend(
+            f"  {visible(readable(r.url))}  {r.attempts:>{width}} attempt{'s' * (r.attempts != 1)}"
+            f"  {visible(r.cause)}"
+            for r in shown
+        )
+        if len(report.given_up) > len(shown):
+            more = len(report.given_up) - len(shown)
+            out.append(f"  ... and {more} more (--all shows every one)")
+    if report.retrying:
+        out.append(
+            f"{report.retrying} other failed article{'s' * (report.retrying != 1)}"
+            " will be tried again by the next crawl"
+        )
+    if out:
+        out.append("")
+    return out
 
 
 def verdict(report: Report) -> str:
