@@ -54,11 +54,21 @@ class FailureRecord:
 
 
 class FailedArticles:
-    """The ``failures`` table of a state store; ``max_attempts``: when to give up."""
+    """The ``failures`` table of a state store; ``max_attempts``: when to give up.
+
+    It also keeps this run's account, for the summary and the end of the run: the
+    articles that failed (``failed_now``, their record after this run), those given up
+    (``given_up_now``: in this run, or found again after an earlier one; URL -> last
+    cause), and those a write error kept from being exported (``kept_pending``: pending
+    for the next run, not failed).
+    """
 
     def __init__(self, store: SeenStore, max_attempts: int) -> None:
         self.store = store
         self.max_attempts = max(1, max_attempts)
+        self.failed_now: dict[str, FailureRecord] = {}
+        self.given_up_now: dict[str, str] = {}
+        self.kept_pending: set[str] = set()
         with store.transaction() as db:
             db.execute(_SCHEMA)
             columns = {row[1] for row in db.execute("PRAGMA table_info(failures)")}
@@ -96,15 +106,34 @@ class FailedArticles:
             )
             row = db.execute("SELECT attempts FROM failures WHERE url = ?", (url,)).fetchone()
         failure = FailureRecord(url, row[0], cause, now, row[0] >= self.max_attempts)
+        self.failed_now[url] = failure
         if failure.given_up:
             self._given_up.add(url)
+            self.given_up_now[url] = failure.cause
         return failure
+
+    def skipped(self, url: str) -> str:
+        """A given-up article found again in this run (not requested): its last cause."""
+        failure = self.get(url)
+        cause = failure.cause if failure else "?"
+        self.given_up_now[url] = cause
+        return cause
 
     def cleared(self, url: str) -> None:
         """``url`` was exported: its failures are history."""
         with self.store.transaction() as db:
             db.execute("DELETE FROM failures WHERE url = ?", (url,))
         self._given_up.discard(url)
+        self.failed_now.pop(url, None)
+        self.given_up_now.pop(url, None)  # e.g. a mirror's copy came after all
+
+    def keep_pending(self, *urls: str | None) -> None:
+        """A write error kept these articles from being exported: pending, not failed."""
+        self.kept_pending.update(url for url in urls if url)
+
+    def accounted_for(self, url: str) -> bool:
+        """True when this run already failed ``url`` or kept it pending."""
+        return url in self.failed_now or url in self.kept_pending
 
     def get(self, url: str) -> FailureRecord | None:
         row = self.store.db.execute(

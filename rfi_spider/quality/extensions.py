@@ -11,6 +11,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.items import FIELDS
 from rfi_spider.quality import monitors
 from rfi_spider.quality.qa import visible
@@ -132,7 +133,8 @@ class CrawlSummary:
         peak = peak_rss_mb()
         if peak is not None:
             self.stats.set_value("rfi/memory/peak_rss_mb", peak)
-        given_up = getattr(spider, "given_up_now", None)  # RfiCnSpider's, URL -> last cause
+        failures = getattr(spider, "failures", None)  # RfiCnSpider's
+        given_up = failures.given_up_now if isinstance(failures, FailedArticles) else None
         lines = summary_lines(self.stats.get_stats(), reason, spider.name, given_up)
         logger.info("\n".join(lines))
 

@@ -50,7 +50,7 @@ from scrapy.utils.job import job_dir
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
-from rfi_spider.archive.failures import FailedArticles, FailureRecord
+from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.pipelines import ExportStopped, InvalidItem
 from rfi_spider.archive.state import PendingArticles, SeenStore, output_dirs
 from rfi_spider.crawl import meta_keys
@@ -206,12 +206,6 @@ class RfiCnSpider(scrapy.Spider):
         self.fallbacks = MirrorFallbacks()  # mirror entries standing in for refused articles
         self.jobdir: str | None = None
         self.jobdir_queue_aside: Path | None = None
-        # Articles that failed in this run (their record after it), and those given up
-        # (failed RFI_MAX_ATTEMPTS times, in this run or before): for the summary.
-        self.failed_now: dict[str, FailureRecord] = {}
-        self.given_up_now: dict[str, str] = {}
-        # Articles a write error kept from being exported: pending, not failed.
-        self.kept_pending: set[str | None] = set()
 
     def single_article(self, url: str) -> str:
         """The canonical URL of ``-a url=`` (see :meth:`article_argument`)."""
@@ -527,20 +521,16 @@ class RfiCnSpider(scrapy.Spider):
     def skip_given_up(self, url: str) -> None:
         """Not requested: the article failed ``RFI_MAX_ATTEMPTS`` times (``rfi/gave_up``)."""
         self.crawler.stats.inc_value("rfi/gave_up")
-        failure = self.failures.get(url)
-        cause = failure.cause if failure else "?"
-        self.given_up_now[url] = cause
+        cause = self.failures.skipped(url)
         logger.info("%s not requested: given up after failing (last: %s)", url, cause)
 
     def article_failed(self, url: str, cause: str) -> None:
         """Record one failed attempt of an article, with its cause; a warning says what
         comes next: another try next run, or none (given up, ``rfi/gave_up``)."""
         failure = self.failures.record(url, cause)
-        self.failed_now[url] = failure
         limit = self.failures.max_attempts
         if failure.attempts >= limit:
             self.crawler.stats.inc_value("rfi/gave_up")
-            self.given_up_now[url] = failure.cause
             logger.warning(
                 "%s failed (%s), attempt %d of %d (RFI_MAX_ATTEMPTS): given up, not requested"
                 " again",
@@ -562,8 +552,6 @@ class RfiCnSpider(scrapy.Spider):
         """An item was exported: its article is done, and its failures are history."""
         for url in self.item_done(item):
             self.failures.cleared(url)
-            self.failed_now.pop(url, None)
-            self.given_up_now.pop(url, None)  # a mirror's copy came after all
 
     def on_item_dropped(self, item: Any, exception: BaseException) -> None:
         """An item a pipeline dropped: a duplicate is done; an invalid one failed. One a
@@ -571,7 +559,7 @@ class RfiCnSpider(scrapy.Spider):
         if isinstance(exception, ExportStopped):
             if isinstance(item, ArticleItem):
                 url = item.get("url")
-                self.kept_pending.update((url, self.window.aliases.get(url)))
+                self.failures.keep_pending(url, self.window.aliases.get(url))
             return
         urls = self.item_done(item)
         if isinstance(exception, InvalidItem) and urls:
@@ -625,7 +613,7 @@ class RfiCnSpider(scrapy.Spider):
             raise DontCloseSpider
         unanswered = self.window.settle()
         for url in self.pending.unanswered():  # each such request is one failed attempt
-            if url in self.failed_now or url in self.kept_pending:
+            if self.failures.accounted_for(url):
                 continue
             self.article_failed(url, "no answer (no response, no error)")
             if self.failures.gave_up(url):

@@ -64,3 +64,25 @@ def test_the_record_says_what_the_last_crawl_gave_up(tmp_path: Path) -> None:
     store.close()
     (record,) = read_failures(tmp_path, max_attempts=1) or []  # the state's say, not the reader's
     assert (record.attempts, record.given_up) == (2, False)
+
+
+def test_the_runs_account(tmp_path: Path) -> None:
+    store = SeenStore(tmp_path / "seen.sqlite3")
+    FailedArticles(store, max_attempts=1).record(URL, "HTTP 404")  # an earlier run
+    failures = FailedArticles(store, max_attempts=2)
+    other = URL + "-2"
+    assert failures.record(other, "extraction error: X").attempts == 1
+    assert list(failures.failed_now) == [other] and failures.given_up_now == {}
+    assert failures.record(URL, "HTTP 410").given_up  # attempt 2 of 2
+    assert failures.given_up_now == {URL: "HTTP 410"}
+    failures.cleared(URL)  # exported after all
+    assert failures.given_up_now == {} and list(failures.failed_now) == [other]
+    store.close()
+
+    store = SeenStore(tmp_path / "seen.sqlite3")
+    failures = FailedArticles(store, max_attempts=1)
+    assert failures.gave_up(other) and failures.skipped(other) == "extraction error: X"
+    assert failures.given_up_now == {other: "extraction error: X"} and not failures.failed_now
+    failures.keep_pending(URL, None)
+    assert failures.accounted_for(URL) and not failures.accounted_for(other)
+    store.close()

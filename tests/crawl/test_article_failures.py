@@ -78,7 +78,7 @@ def test_a_404_article_is_recorded_and_given_up(spider: RfiCnSpider) -> None:
     record = spider.failures.get(URL)
     assert record is not None and record.cause == "could not fetch: HTTP 404"
     assert spider.failures.gave_up(URL)  # RFI_MAX_ATTEMPTS = 1
-    assert spider.given_up_now == {URL: "could not fetch: HTTP 404"}
+    assert spider.failures.given_up_now == {URL: "could not fetch: HTTP 404"}
     assert spider.crawler.stats.get_value("rfi/gave_up") == 1
     assert list(spider.article_requests([URL])) == []  # found again: not requested
 
@@ -86,7 +86,7 @@ def test_a_404_article_is_recorded_and_given_up(spider: RfiCnSpider) -> None:
 def test_a_network_failure_is_no_attempt(spider: RfiCnSpider) -> None:
     list(spider.on_article_error(failed(spider, CannotResolveHostError("no such host"))))
     list(spider.on_article_error(failed(spider, status=503)))
-    assert spider.failures.get(URL) is None and not spider.given_up_now
+    assert spider.failures.get(URL) is None and not spider.failures.given_up_now
 
 
 def copy() -> ArticleItem:
@@ -101,13 +101,13 @@ def test_a_404_with_a_mirror_copy_is_no_failure(spider: RfiCnSpider) -> None:
     requests = list(spider.use_entry(item))
     assert [type(r) for r in requests] == [scrapy.Request]
     assert item in list(spider.on_article_error(failed(spider)))  # the copy stands in
-    assert spider.failures.get(URL) is None and not spider.given_up_now
+    assert spider.failures.get(URL) is None and not spider.failures.given_up_now
 
 
 def test_a_mirror_copy_after_the_404_clears_the_record(spider: RfiCnSpider) -> None:
     list(spider.on_article_error(failed(spider)))
-    assert spider.given_up_now  # RFI_MAX_ATTEMPTS = 1
+    assert spider.failures.given_up_now  # RFI_MAX_ATTEMPTS = 1
     item = copy()
     assert list(spider.use_entry(item)) == [item]  # the site refused it before: used at once
     spider.on_item_scraped(item)  # exported
-    assert spider.failures.get(URL) is None and not spider.given_up_now
+    assert spider.failures.get(URL) is None and not spider.failures.given_up_now

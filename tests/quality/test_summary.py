@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
+from rfi_spider.archive.failures import FailedArticles
+from rfi_spider.archive.state import SeenStore
 from rfi_spider.quality.extensions import GIVEN_UP_SHOWN, CrawlSummary, summary_lines
 
 
@@ -64,12 +67,15 @@ def test_summary_lists_at_most_so_many_given_up_articles() -> None:
 
 
 def test_crawl_summary_reads_the_spiders_given_up_articles(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     crawler = get_crawler(Spider)
     summary = CrawlSummary(crawler.stats)
     spider = Spider("rfi_cn")
-    spider.given_up_now = {GONE: "could not fetch: HTTP 404"}  # type: ignore[attr-defined]
+    store = SeenStore(tmp_path / "seen.sqlite3")
+    spider.failures = FailedArticles(store, max_attempts=1)  # type: ignore[attr-defined]
+    spider.failures.record(GONE, "could not fetch: HTTP 404")  # type: ignore[attr-defined]
+    store.close()  # the spider closes its state first: the account is in memory
     with caplog.at_level(logging.INFO, logger="rfi_spider.quality.extensions"):
         summary.spider_closed(spider, "finished")
     assert f"    {GONE}  (last: could not fetch: HTTP 404)" in caplog.text
