@@ -35,6 +35,7 @@ from benchmarks.crawl import (
 )
 from benchmarks.extraction import bench_extraction
 from benchmarks.pages import BenchSite
+from benchmarks.sitemaps import bench_sitemaps
 from benchmarks.store import bench_store
 from rfi_spider import settings as project_settings
 
@@ -45,6 +46,8 @@ QUICK = {
     "extract_pages": 20,
     "rounds": 1,
     "crawl_rounds": 1,
+    "sitemap_urls": 2_000,
+    "big_sitemap_urls": 20_000,
 }
 FULL = {
     "pages": 1000,
@@ -53,6 +56,8 @@ FULL = {
     "extract_pages": 100,
     "rounds": 3,
     "crawl_rounds": 2,
+    "sitemap_urls": 20_000,
+    "big_sitemap_urls": 200_000,
 }
 RSS_LIMIT_MB = 300
 
@@ -105,6 +110,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         help="CONCURRENT_REQUESTS and _PER_DOMAIN of both spiders (default: the project's)",
     )
+    parser.add_argument(
+        "--sitemap-urls", type=int, help="URLs of the small sitemap walk (20000; 0 skips both)"
+    )
+    parser.add_argument("--big-sitemap-urls", type=int, help="URLs of the big one (200000)")
     parser.add_argument("--workdir", type=Path, help="keep crawl outputs and logs here")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
@@ -381,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
                 "",
             ],
         ]
+        if args.sitemap_urls:
+            log(f"sitemap walks: {args.sitemap_urls:,} and {args.big_sitemap_urls:,} URLs")
+            rows += bench_sitemaps(args.sitemap_urls, args.big_sitemap_urls, workdir)
     finally:
         if args.json:
             args.json.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
