@@ -35,16 +35,20 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
 from spidermon.contrib.actions.email import SendEmail
 from spidermon.core.actions import Action
+from spidermon.core.factories import ActionFactory
 
 logger = logging.getLogger(__name__)
 
 # The finish reason of a crawl the blocking watch closed.
 BLOCKED = "blocked"
+# Names each failed check: "rfi-spider rfi_cn: failed items/enough articles seen".
 DEFAULT_SUBJECT = (
-    "rfi-spider {{ data.spider.name }}: {{ result.monitors_failed_results|length }}"
-    " monitor checks failed"
+    "rfi-spider {{ data.spider.name }}: failed"
+    " {{ result.monitors_failed_results|map(attribute='item.name')|join(', ') }}"
 )
 DEFAULT_SENDER = "rfi-spider@localhost"
+# The body: alert_text() (SPIDERMON_BODY_TEXT may use {{ alert_text }} in its own).
+DEFAULT_BODY = "{{ alert_text }}"
 
 
 class AlertError(Exception):
@@ -152,6 +156,9 @@ class SendSmtpEmail(SendEmail):
         kwargs = super().from_crawler_kwargs(crawler)
         kwargs["subject"] = kwargs.get("subject") or DEFAULT_SUBJECT
         kwargs["sender"] = kwargs.get("sender") or DEFAULT_SENDER
+        bodies = ("body_text", "body_text_template", "body_html", "body_html_template")
+        if not any(kwargs.get(name) for name in bodies):
+            kwargs["body_text"] = DEFAULT_BODY
         kwargs.update(
             smtp_host=settings.get("SPIDERMON_SMTP_HOST") or "localhost",
             smtp_port=settings.getint("SPIDERMON_SMTP_PORT"),
@@ -163,10 +170,8 @@ class SendSmtpEmail(SendEmail):
         )
         return kwargs
 
-    def get_body_text(self) -> str:
-        if self.body_text or self.body_text_template:
-            return super().get_body_text()
-        return alert_text(self.result, self.data)
+    def get_template_context(self) -> dict[str, Any]:
+        return {**super().get_template_context(), "alert_text": alert_text(self.result, self.data)}
 
     def run_action(self) -> None:
         try:
@@ -242,19 +247,37 @@ class SendWebhook(_Notification):
             raise AlertError(f"webhook at {host} answered HTTP {status}")
 
 
-def configured_notifications(settings: Any) -> list[type[Action]]:
-    """The notifications the settings ask for, in order: email, webhook, others."""
-    actions: list[type[Action]] = []
+def configured_notifications(crawler: Any) -> list[Action]:
+    """The notifications the crawler's settings ask for, in order: email, webhook, others.
+
+    One that is misconfigured (a bad URL, an action that is not there or says it lacks a
+    setting) is left out with an error line and ``rfi/alerts/not_configured``: the crawl
+    goes on, with the others."""
+    settings = crawler.settings
+    wanted: list[Any] = []
     if settings.getlist("SPIDERMON_EMAIL_TO"):
-        actions.append(SendSmtpEmail)
+        wanted.append(SendSmtpEmail)
     url = settings.get("RFI_ALERT_WEBHOOK_URL")
     if url:
         if urlsplit(str(url)).scheme in ("http", "https"):
-            actions.append(SendWebhook)
+            wanted.append(SendWebhook)
         else:
-            logger.error("RFI_ALERT_WEBHOOK_URL is not an http(s) URL: no webhook notification")
-    actions += [load_object(path) for path in settings.getlist("RFI_ALERT_ACTIONS")]
+            _not_configured(crawler, "webhook", "RFI_ALERT_WEBHOOK_URL is not an http(s) URL")
+    wanted += settings.getlist("RFI_ALERT_ACTIONS")
+    actions = []
+    for action in wanted:
+        try:
+            action_class = load_object(action) if isinstance(action, str) else action
+            actions.append(ActionFactory.load_action(action_class, crawler=crawler))
+        except Exception as error:  # a missing module, a missing setting: say which
+            _not_configured(crawler, str(getattr(action, "__name__", action)), str(error))
     return actions
+
+
+def _not_configured(crawler: Any, name: str, why: str) -> None:
+    logger.error("notification %s not configured, left out: %s", name, why)
+    if crawler.stats is not None:
+        crawler.stats.inc_value("rfi/alerts/not_configured")
 
 
 class RecordResults(Action):

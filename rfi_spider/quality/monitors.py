@@ -237,7 +237,7 @@ class CloseSuite(MonitorSuite):
     monitors_finished_actions: ClassVar[list[Any]] = [alerts.RecordResults]
 
     def __init__(self, *args: Any, crawler: Any = None, **kwargs: Any) -> None:
-        failed = alerts.configured_notifications(crawler.settings) if crawler else []
+        failed = alerts.configured_notifications(crawler) if crawler else []
         kwargs["monitors_failed_actions"] = [*kwargs.get("monitors_failed_actions", []), *failed]
         super().__init__(*args, crawler=crawler, **kwargs)
 

@@ -364,3 +364,57 @@ def test_a_crawl_that_exports_an_article_twice_is_flagged(tmp_path: Path) -> Non
     assert "'rfi/exported/twice': 1" in log
     assert "[Spidermon] items/no article exported twice... FAIL" in log
     assert "'rfi/monitors/items': 'failed'" in log
+
+
+# --- notifications: which ones the settings give, and what they say ------------------------
+def test_no_notification_by_default() -> None:
+    crawler = fake_crawler(good_stats())
+    assert alerts.configured_notifications(crawler) == []
+    assert CloseSuite(crawler=crawler).monitors_failed_actions == []
+
+
+def test_notifications_come_from_the_settings() -> None:
+    crawler = fake_crawler(
+        good_stats(),
+        SPIDERMON_EMAIL_TO="ops@example.org",
+        RFI_ALERT_WEBHOOK_URL="https://hooks.example.org/T0/B0/x",
+    )
+    actions = CloseSuite(crawler=crawler).monitors_failed_actions
+    assert [type(a) for a in actions] == [alerts.SendSmtpEmail, alerts.SendWebhook]
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"RFI_ALERT_WEBHOOK_URL": "file:///etc/passwd"},
+        {"RFI_ALERT_ACTIONS": "rfi_spider.no_such_module.Action"},
+        # Spidermon's own action, lacking its setting (SPIDERMON_DISCORD_WEBHOOK_URL)
+        {"RFI_ALERT_ACTIONS": "spidermon.contrib.actions.discord.SendDiscordMessage"},
+    ],
+)
+def test_a_misconfigured_notification_is_left_out_and_said(
+    setting: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    crawler = fake_crawler(good_stats(), **setting)
+    assert alerts.configured_notifications(crawler) == []
+    assert crawler.stats.get_value("rfi/alerts/not_configured") == 1
+    assert "not configured, left out" in caplog.text
+
+
+def test_alert_text_names_each_failed_check_and_the_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRAPY_JOB", "6487ec79")
+    stats = good_stats(finish_reason="shutdown", **{"rfi/blocked/403": 15})
+    crawler = fake_crawler(stats)
+    result = run(CloseSuite, crawler)
+    text = alerts.alert_text(result, {"spider": Spider("rfi_tw"), "stats": stats})
+    lines = text.splitlines()
+    assert (
+        lines[0]
+        == "rfi-spider rfi_tw job 6487ec79: 2 of 5 monitors failed (finish reason shutdown)"
+    )
+    assert lines[1:3] == [
+        "FAILED finish reason / expected finish reason:"
+        " finished with 'shutdown', expected finished",
+        "FAILED blocked share / blocked answers under the limit:"
+        " 15 of 20 responses blocked (75% > 50%)",
+    ]
