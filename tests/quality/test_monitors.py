@@ -12,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
+import alertsinks
 import pytest
 from conftest import FIXTURES, ROOT, run_crawl
 from minisite import ROBOTS_ALLOW_ALL, article_page, key, listing_page, url
@@ -418,3 +419,20 @@ def test_alert_text_names_each_failed_check_and_the_job(monkeypatch: pytest.Monk
         "FAILED blocked share / blocked answers under the limit:"
         " 15 of 20 responses blocked (75% > 50%)",
     ]
+
+
+def test_an_email_that_cannot_be_sent_costs_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """No SMTP server on the port: the suite still runs to its end, the failure is counted."""
+    crawler = fake_crawler(
+        good_stats(finish_reason="shutdown"),
+        SPIDERMON_EMAIL_TO="ops@example.org",
+        SPIDERMON_SMTP_HOST="127.0.0.1",
+        SPIDERMON_SMTP_PORT=alertsinks.free_port(),  # nothing listens there
+        RFI_ALERT_TIMEOUT=5,
+    )
+    result = run(CloseSuite, crawler)
+    assert alerts.monitor_statuses(result)["finish reason"] == "failed"
+    assert crawler.stats.get_value("rfi/alerts/failed/email") == 1
+    assert crawler.stats.get_value("rfi/alerts/sent/email") is None
+    assert crawler.stats.get_value("rfi/monitors/failed") == 1  # recorded all the same
+    assert "email notification to ops@example.org via 127.0.0.1:" in caplog.text
