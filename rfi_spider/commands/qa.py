@@ -2,9 +2,10 @@
 archive, report.
 
 Exit status 0 when nothing is wrong in DIR, 1 when anything is (a comparison
-and a warning only inform), 2 when QA could not check: a usage error, no such
-folder, a file that cannot be read, a report that cannot be written. The checks
-live in ``rfi_spider.quality.qa``; the web page in ``rfi_spider.quality.qa_html``.
+and a warning only inform: mirrors supplying most items, articles the crawl gave up),
+2 when QA could not check: a usage error, no such folder, a file that cannot be read,
+a report that cannot be written. The checks live in ``rfi_spider.quality.qa``; the
+web page in ``rfi_spider.quality.qa_html``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS
 from rfi_spider.archive.state import output_dirs
 from rfi_spider.quality import qa, qa_html
 
@@ -43,7 +45,8 @@ class Command(ScrapyCommand):
             "against the archive: a listed article the archive lacks is a problem. "
             "--compare lists the articles only one of two archives has. Exits 0 when "
             "nothing is wrong in DIR, 1 when anything is, 2 when QA could not check (no "
-            "such folder, unreadable file)."
+            "such folder, unreadable file). Lists, as a warning, the articles the crawl "
+            "gave up (DIR/.state)."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -77,7 +80,7 @@ class Command(ScrapyCommand):
         if opts.state:
             state = Path(opts.state)
         try:
-            max_attempts = self.settings.getint("RFI_MAX_ATTEMPTS", 3)
+            max_attempts = self.settings.getint("RFI_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
         except ValueError:
             raise UsageError("RFI_MAX_ATTEMPTS must be a whole number") from None
         try:

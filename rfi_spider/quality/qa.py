@@ -28,6 +28,7 @@ from urllib.parse import unquote
 
 from rfi_spider.archive import seedfile
 from rfi_spider.archive.exporters import seed_file_name
+from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS, FailureRecord, read_failures
 from rfi_spider.crawl.canonical import canonical_url
 from rfi_spider.dates import PARIS, checked_ms, checked_paris_day, checked_time, iso_utc
 from rfi_spider.extract.loaders import SITE_SOURCE
@@ -144,6 +145,10 @@ class Report:
     fields: tuple[str, ...] = FIELDS
     # The archive against the site's sitemaps its state recorded; None: not checked.
     sitemaps: SitemapCoverage | None = None
+    # The articles the crawl gave up (failed RFI_MAX_ATTEMPTS times), from the state folder;
+    # ``retrying``: failed articles the next crawl tries again. A warning, not a finding.
+    given_up: list[FailureRecord] = field(default_factory=list)
+    retrying: int = 0
 
     @property
     def ok(self) -> bool:
@@ -212,6 +217,16 @@ class Report:
         return (
             f"Warning: mirrors supplied {mirrored} of {total} items "
             f"({mirrored / total:.0%}), not {SITE_SOURCE}; per source: {counts}"
+        )
+
+    def given_up_warning(self) -> str | None:
+        """A warning when the crawl gave up articles: gaps the archive will not fill."""
+        if not self.given_up:
+            return None
+        count = len(self.given_up)
+        return (
+            f"Warning: {count} article{'s' * (count != 1)} given up (failed RFI_MAX_ATTEMPTS"
+            " times): not in the archive, and not requested again"
         )
 
 
@@ -563,7 +578,7 @@ def check_archive(
     now: datetime | None = None,
     max_line_bytes: int = MAX_LINE_BYTES,
     state_dir: str | Path | None = None,
-    max_attempts: int = 3,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     busy_timeout: float = BUSY_TIMEOUT,
 ) -> Report:
     """Check an archive folder: ``items.jsonl`` and the seed-style files under ``articles/``,
@@ -574,7 +589,9 @@ def check_archive(
     the folder are read (an archive of another tool). ``now`` is the clock for
     "in the future"; longer lines than ``max_line_bytes`` are not read;
     ``max_attempts`` (``RFI_MAX_ATTEMPTS``) tells a failure given up from one tried
-    again; ``busy_timeout``: seconds to wait for a state a crawl holds locked. Raises
+    again in a state older than that record; ``busy_timeout``: seconds to wait for a
+    state a crawl holds locked. The articles the last crawl gave up are read from the
+    state too. Raises
     :class:`CannotCheckError` when a file or folder cannot be read.
     """
     root = Path(directory)
@@ -585,11 +602,15 @@ def check_archive(
         raise CannotCheckError(f"cannot read {where}: {error.strerror or error}") from error
     state = Path(state_dir) if state_dir is not None else root / STATE_DIR
     check_sitemap_coverage(report, state, max_attempts, busy_timeout)
+    read_given_up(report, state, max_attempts)
     return report
 
 
 def check_sitemap_coverage(
-    report: Report, state_dir: Path, max_attempts: int = 3, busy_timeout: float = BUSY_TIMEOUT
+    report: Report,
+    state_dir: Path,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    busy_timeout: float = BUSY_TIMEOUT,
 ) -> None:
     """Each article the sitemaps listed that the report's archive lacks is a finding
     (``sitemap-missing``); a state that cannot be read is one too (``state``)."""
@@ -599,6 +620,18 @@ def check_sitemap_coverage(
         report.add("state", str(state_dir), coverage.error)
     for missing in coverage.missing:
         report.add("sitemap-missing", missing.month, f"{readable(missing.url)}: {missing.cause}")
+
+
+def read_given_up(report: Report, state_dir: Path, max_attempts: int) -> None:
+    """The state's failed articles into ``report``: those the last crawl gave up, and how
+    many it did not (``max_attempts`` judges a state from before the crawls recorded it)."""
+    records = [  # a state written by hand may hold anything: rows of other types are skipped
+        r
+        for r in read_failures(state_dir, max_attempts) or []
+        if isinstance(r.url, str) and type(r.attempts) is int and isinstance(r.cause, str)
+    ]
+    report.given_up = [r for r in records if r.given_up]
+    report.retrying = len(records) - len(report.given_up)
 
 
 def _check_archive(root: Path, now: datetime | None, max_line_bytes: int) -> Report:
@@ -755,6 +788,7 @@ def render_text(report: Report, limit: int | None = 20) -> str:
     if warning:
         out.append(visible(warning))
     out.append("")
+    out.extend(given_up_lines(report, limit))
     if report.sitemaps is not None:
         out.extend(render_sitemaps(report.sitemaps, limit))
         out.append("")
@@ -806,6 +840,32 @@ def render_sitemaps(coverage: SitemapCoverage, limit: int | None = 20) -> list[s
         )
         if len(missing) > len(shown):
             out.append(f"    ... and {len(missing) - len(shown)} more (--all shows every one)")
+    return out
+
+
+def given_up_lines(report: Report, limit: int | None) -> list[str]:
+    """The given-up articles (URL, attempts, last cause), a blank line after; none: no lines."""
+    out: list[str] = []
+    warning = report.given_up_warning()
+    if warning:
+        out.append(warning)
+        shown = report.given_up if limit is None else report.given_up[:limit]
+        width = max(len(str(r.attempts)) for r in shown)
+        out.extend(
+            f"  {visible(readable(r.url))}  {r.attempts:>{width}} attempt{'s' * (r.attempts != 1)}"
+            f"  {visible(r.cause)}"
+            for r in shown
+        )
+        if len(report.given_up) > len(shown):
+            more = len(report.given_up) - len(shown)
+            out.append(f"  ... and {more} more (--all shows every one)")
+    if report.retrying:
+        out.append(
+            f"{report.retrying} other failed article{'s' * (report.retrying != 1)}"
+            " will be tried again by the next crawl"
+        )
+    if out:
+        out.append("")
     return out
 
 

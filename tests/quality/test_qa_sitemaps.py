@@ -238,7 +238,7 @@ def test_hostile_rows_are_shown_escaped_not_a_crash(archive: Path, tmp_path: Pat
             (SITE + "中国/20240601-x\u202e",),
         )
         db.execute(
-            "INSERT INTO failures VALUES (?, 'many', 'a cause \x1b]0;owned\x07', 'now')",
+            "INSERT INTO failures VALUES (?, 'many', 'a cause \x1b]0;owned\x07', 'now', 0)",
             (canonical_url(NEVER_FETCHED),),
         )
     db.close()
