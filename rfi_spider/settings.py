@@ -301,6 +301,9 @@ RFI_QA_MIN_COVERAGE = {"lead_image": 0.5, "summary": 0.5}
 RFI_QA_COVERAGE_MIN_ITEMS = 5
 # Highest share of responses that may be blocked answers (403, 429, 503, challenges).
 RFI_QA_MAX_BLOCKED_SHARE = 0.5
+# Highest share of the articles the sitemaps listed in a run's scope that may be missing
+# from the archive at its end (a listed article the site answers with 404, say).
+RFI_QA_MAX_SITEMAP_MISSING = 0.1
 # Notifications when a monitor fails (quality/alerts.py); none by default.
 # Email: SPIDERMON_EMAIL_TO (a list) turns it on; SPIDERMON_EMAIL_SENDER,
 # SPIDERMON_EMAIL_SUBJECT, SPIDERMON_SMTP_HOST (localhost), SPIDERMON_SMTP_PORT (25),

@@ -6,7 +6,8 @@ Two suites, named in the settings:
   items seen and none exported twice, item validation (``spidermon/validation/...``,
   fed by :class:`~rfi_spider.archive.pipelines.ValidationPipeline`), field coverage
   (Spidermon's ``spidermon_field_coverage/...``: the schema's always-filled fields at
-  100%, ``RFI_QA_MIN_COVERAGE`` for the others), finish reason, and the blocked share.
+  100%, ``RFI_QA_MIN_COVERAGE`` for the others), finish reason, the blocked share, and the
+  sitemap coverage (articles the sitemaps listed that the archive lacks).
 - :class:`BlockedSuite` (``SPIDERMON_PERIODIC_MONITORS``, every N seconds) closes the
   spider (finish reason ``blocked``) once the site has answered nothing but blocks for
   ``RFI_BLOCKED_CLOSE_MINUTES``.
@@ -194,6 +195,27 @@ class BlockedShareMonitor(RfiMonitor):
         )
 
 
+@monitors.name("sitemap coverage")
+class SitemapCoverageMonitor(RfiMonitor):
+    """Of the articles the site's sitemaps listed in the run's scope (``rfi/sitemap/listed``),
+    at most ``RFI_QA_MAX_SITEMAP_MISSING`` (a share) are missing from the archive."""
+
+    @monitors.name("listed articles archived")
+    def test_listed_articles_archived(self) -> None:
+        listed = count(self.stats, "rfi/sitemap/listed")
+        if not listed:
+            self.skipTest("no sitemap listed an article in scope")
+        missing = count(self.stats, "rfi/sitemap/missing")
+        limit = self.settings.getfloat("RFI_QA_MAX_SITEMAP_MISSING")
+        share = missing / listed
+        self.assertLessEqual(
+            share,
+            limit,
+            f"{missing} of the {listed} articles the sitemaps list are not in the archive"
+            f" ({share:.0%} > {limit:.0%})",
+        )
+
+
 @monitors.name("site blocking")
 class BlockingWatchMonitor(RfiMonitor):
     """Run every few minutes: fails once the site has given nothing but blocked answers
@@ -233,6 +255,7 @@ class CloseSuite(MonitorSuite):
         FieldCoverageMonitor,
         FinishReasonMonitor,
         BlockedShareMonitor,
+        SitemapCoverageMonitor,
     ]
     monitors_finished_actions: ClassVar[list[Any]] = [alerts.RecordResults]
 

@@ -42,7 +42,7 @@ def test_a_failing_monitor_notifies_the_webhook_and_by_email(
             tmp_path / "out", f"base_url={site.url}", settings=settings, env=NO_PROXY
         )
     assert result.returncode == 0, result.log[-3000:]  # a failed monitor is no failed crawl
-    assert len(result.items) == 6
+    assert len(result.items) == 7  # the listings' six and the news sitemap's
     assert "FAIL: items/enough articles seen" in result.log
 
     # The webhook: one JSON POST, Slack style, with the extra keys.
@@ -50,8 +50,8 @@ def test_a_failing_monitor_notifies_the_webhook_and_by_email(
     assert hook.paths == ["/hooks/secret-token"]
     assert post["chat_id"] == "-100123"
     text = post["text"]
-    assert text.startswith("rfi-spider rfi_cn: 1 of 5 monitors failed (finish reason finished)")
-    assert f"FAILED {FAILING_CHECK}: 6 articles (6 exported, 0 already exported)," in text
+    assert text.startswith("rfi-spider rfi_cn: 1 of 6 monitors failed (finish reason finished)")
+    assert f"FAILED {FAILING_CHECK}: 7 articles (7 exported, 0 already exported)," in text
     assert "need at least 1000" in text
 
     # The email: one message to both recipients, the failing check in subject and body.

@@ -104,6 +104,7 @@ def test_a_good_crawl_passes_every_monitor_and_records_it() -> None:
         "field coverage": "passed",
         "finish reason": "passed",
         "blocked share": "passed",
+        "sitemap coverage": "skipped",  # no sitemap read: nothing to judge
     }
     recorded = crawler.stats.get_stats()
     assert recorded["rfi/monitors/passed"] == 5
@@ -191,6 +192,21 @@ def test_a_crawl_stopped_by_a_write_error_fails_and_says_why() -> None:
         "(1 write error: exports stopped at the first"
         in why["finish reason/expected finish reason"]
     )
+
+
+def test_articles_the_sitemaps_list_missing_from_the_archive_fail() -> None:
+    listed = {"rfi/sitemap/listed": 20, "rfi/sitemap/archived": 17, "rfi/sitemap/missing": 3}
+    why = reasons(good_stats(**listed))
+    assert why == {
+        "sitemap coverage/listed articles archived": (
+            "3 of the 20 articles the sitemaps list are not in the archive (15% > 10%)"
+        )
+    }
+    assert results(good_stats(**listed), RFI_QA_MAX_SITEMAP_MISSING=0.2)["sitemap coverage"] == (
+        "passed"
+    )
+    one_gone = {"rfi/sitemap/listed": 11, "rfi/sitemap/missing": 1}  # the demo's history
+    assert results(good_stats(**one_gone))["sitemap coverage"] == "passed"
 
 
 def test_blocked_share_over_the_limit_fails() -> None:
@@ -411,7 +427,7 @@ def test_alert_text_names_each_failed_check_and_the_job(monkeypatch: pytest.Monk
     lines = text.splitlines()
     assert (
         lines[0]
-        == "rfi-spider rfi_tw job 6487ec79: 2 of 5 monitors failed (finish reason shutdown)"
+        == "rfi-spider rfi_tw job 6487ec79: 2 of 6 monitors failed (finish reason shutdown)"
     )
     assert lines[1:3] == [
         "FAILED finish reason / expected finish reason:"
