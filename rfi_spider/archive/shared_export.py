@@ -1,0 +1,89 @@
+"""The export pipeline of a distributed crawl (``REDIS_URL``): each article exported once
+across every node, each node writing its own folder.
+
+:class:`SharedArchivePipeline` is :class:`~rfi_spider.archive.pipelines.ArchivePipeline`
+(the same files, the same order of writes, the node's own state) inside an export
+protocol in Redis (``archive/redis_state.py``):
+
+1. ``begin_export`` (one Lua script, atomic): the URL is not exported by any node, and
+   no other node holds its claim; the claim becomes ``exporting:<node>``, with no expiry;
+2. the node's own writes (seed-style file, JSON line, its local state);
+3. ``end_export``: the URL is marked exported, off the queue, unclaimed.
+
+A node killed between 1 and 3 leaves the article claimed by ``exporting:<node>``: no
+other node exports it. When the node comes back, its own ``items.jsonl`` (repaired as on
+one machine) says whether the write landed: if it did, the mark is set; if not, the
+claim is dropped and the article is exported again by whichever node takes it.
+At open, every URL of the node's local state is marked exported in Redis (an archive
+made before the crawl went distributed, or a mark a kill kept from being set).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from rfi_spider.archive.pipelines import ArchivePipeline
+from rfi_spider.crawl.distributed import SharedCrawl
+
+logger = logging.getLogger(__name__)
+
+
+class SharedArchivePipeline(ArchivePipeline):
+    """:class:`ArchivePipeline` whose exports are exactly once across the crawl's nodes."""
+
+    shared: SharedCrawl
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedArchivePipeline:
+        pipeline = super().from_crawler(crawler)
+        assert isinstance(pipeline, SharedArchivePipeline)
+        pipeline.shared = SharedCrawl.of(crawler)
+        return pipeline
+
+    def open_spider(self) -> None:
+        super().open_spider()
+        state = self.shared.state
+        with self.lock:
+            self.commit()
+            urls = (row[0] for row in self.store.db.execute("SELECT url FROM seen"))
+            added = state.add_exported(urls)
+            if added:
+                logger.info("marked %d article(s) of this node's state as exported in Redis", added)
+                self.stats.inc_value("rfi/redis/marked_from_local_state", added)
+            for url in state.unsettled_exports():
+                if url in self.store:
+                    state.end_export(url)
+                    self.stats.inc_value("rfi/repaired/redis_export_marked")
+                    logger.warning("%s: exported before a kill, now marked exported", url)
+                else:
+                    state.abort_export(url)
+                    self.stats.inc_value("rfi/repaired/redis_export_released")
+                    logger.warning("%s: a kill stopped its export: free for any node", url)
+
+    def export(self, item: Any, adapter: ItemAdapter, url: str) -> Any:
+        """Begin the export in Redis, write as on one machine, then mark it exported."""
+        state = self.shared.state
+        verdict = state.begin_export(url, self.shared.held.get(url))
+        if verdict < 0:
+            self.stats.inc_value("rfi/duplicates")
+            self.stats.inc_value("rfi/redis/duplicates")
+            raise DropItem(f"already exported (by a node of the crawl): {url}", log_level="DEBUG")
+        if verdict == 0:
+            self.stats.inc_value("rfi/redis/skipped/claimed_elsewhere")
+            raise DropItem(f"another node exports {url}", log_level="DEBUG")
+        try:
+            path = super().export(item, adapter, url)
+        except DropItem:  # in this node's own state already: exported
+            state.end_export(url)
+            raise
+        except BaseException:
+            state.abort_export(url)
+            raise
+        state.end_export(url)
+        self.shared.held.pop(url, None)
+        return path
