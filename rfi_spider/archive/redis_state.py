@@ -13,7 +13,8 @@ Keys (``P`` is ``RFI_REDIS_PREFIX``, ``C`` the crawl id, ``RFI_CRAWL_ID``):
   ``P:C:exporting:<node>``: the exported mark (``P:exported``) is set after the node's
   own write, and a node killed between the two settles it when it comes back (its own
   ``items.jsonl`` says whether the write landed).
-- ``P:C:started``: the node that read the listings, feeds and sitemaps (once per crawl).
+- ``P:C:started``: the node that read the listings, feeds and sitemaps (once per crawl);
+  ``P:C:start_done`` once it queued them all.
 - ``P:C:config``: the crawl's settings fingerprint; a node with other settings is refused.
 - ``P:C:node:<node>``: ``busy`` or ``idle``, with a lease: a node closes only when the
   pending articles are done and every live node is idle.
@@ -115,6 +116,7 @@ class RedisState:
         self.crawl = f"{prefix}:{crawl_id}"
         self.pending_key = f"{self.crawl}:pending"
         self.started_key = f"{self.crawl}:started"
+        self.start_done_key = f"{self.crawl}:start_done"
         self.config_key = f"{self.crawl}:config"
         self.exporting_value = EXPORTING + node
         self._renew = client.register_script(_RENEW)
@@ -154,6 +156,17 @@ class RedisState:
     def start_once(self) -> bool:
         """True for the first node of the crawl: it reads the listings, feeds and sitemaps."""
         return bool(self.client.set(self.started_key, self.node, nx=True))
+
+    def finish_start(self) -> None:
+        """The first node has queued every start request."""
+        self.client.set(self.start_done_key, self.node)
+
+    def start_in_progress(self, live_nodes: set[str]) -> bool:
+        """The first node, alive, is still queueing the start requests."""
+        starter = self.client.get(self.started_key)
+        if starter is None or self.client.exists(self.start_done_key):
+            return False
+        return starter.decode() in live_nodes
 
     # --- exported URLs ----------------------------------------------------------
     def is_exported(self, url: str) -> bool:

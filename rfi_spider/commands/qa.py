@@ -1,4 +1,7 @@
-"""``scrapy qa [DIR] [--html FILE] [--compare OTHER] [--all]``: check an archive, report.
+"""``scrapy qa [DIR ...] [--html FILE] [--compare OTHER] [--all]``: check an archive, report.
+
+Several DIRs (the output folders of a distributed crawl's nodes) are checked as one
+archive: their union, where an article exported in two folders is a duplicate.
 
 Exit status 0 when nothing is wrong in DIR, 1 when anything is (a comparison
 and a warning only inform), 2 when QA could not check: a usage error, no such
@@ -26,7 +29,7 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "[DIR] [--html FILE] [--compare OTHER] [--all]"
+        return "[DIR ...] [--html FILE] [--compare OTHER] [--all]"
 
     def short_desc(self) -> str:
         return "Check exported items and seed-style files; report problems (exit 1) and totals"
@@ -36,7 +39,9 @@ class Command(ScrapyCommand):
             "Check an archive: DIR/items.jsonl against the item schema, duplicates, dates, "
             "and the seed-style files under DIR/articles/ against their items. Without "
             "items.jsonl, checks the seed-style files (*.txt, *.md) found under DIR, as "
-            "other tools write them. DIR defaults to RFI_OUTPUT_DIR. --compare lists the "
+            "other tools write them. DIR defaults to RFI_OUTPUT_DIR; several DIRs (the folders "
+            "of a distributed crawl's nodes) are checked as one archive, an article in two "
+            "of them being a duplicate. --compare lists the "
             "articles only one of two archives has. Exits 0 when nothing is wrong in DIR, "
             "1 when anything is, 2 when QA could not check (no such folder, unreadable file)."
         )
@@ -56,21 +61,21 @@ class Command(ScrapyCommand):
         )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) > 1:
-            raise UsageError("at most one DIR")
         assert self.settings is not None
-        directory = Path(args[0] if args else self.settings.get("RFI_OUTPUT_DIR") or "output")
+        directories = [Path(a) for a in args] or [
+            Path(self.settings.get("RFI_OUTPUT_DIR") or "output")
+        ]
         try:
             max_line = self.settings.getint("RFI_QA_MAX_LINE_BYTES", qa.MAX_LINE_BYTES)
         except ValueError:
             max_line = 0
         if max_line <= 0:
             raise UsageError("RFI_QA_MAX_LINE_BYTES must be a whole number of bytes above 0")
-        for folder in (directory, Path(opts.compare) if opts.compare else directory):
+        for folder in [*directories, *([Path(opts.compare)] if opts.compare else [])]:
             if not folder.is_dir():
                 raise UsageError(f"{qa.visible(str(folder))} is not a folder", print_help=False)
         try:
-            self._report(directory, opts, max_line)
+            self._report(directories, opts, max_line)
         except qa.CannotCheckError as error:
             self._cannot_check(str(error))
         except Exception as error:  # a fault of QA itself: not "problems found"
@@ -81,8 +86,8 @@ class Command(ScrapyCommand):
         print(f"QA could not check: {qa.visible(message)}", file=sys.stderr)
         self.exitcode = 2
 
-    def _report(self, directory: Path, opts: argparse.Namespace, max_line: int) -> None:
-        report = qa.check_archive(directory, max_line_bytes=max_line)
+    def _report(self, directories: list[Path], opts: argparse.Namespace, max_line: int) -> None:
+        report = qa.check_archives(directories, max_line_bytes=max_line)
         comparison = None
         if opts.compare:
             other = qa.check_archive(opts.compare, report.checked_at, max_line)

@@ -29,6 +29,7 @@ import json
 import logging
 import re
 import socket
+import warnings
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from importlib import resources
@@ -37,7 +38,7 @@ from typing import Any, ClassVar
 import redis
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, ScrapyDeprecationWarning
 from scrapy.settings import BaseSettings, get_settings_priority
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
@@ -311,14 +312,17 @@ class SharedCrawl:
                 node,
             )
         others = sorted(n for n, s in nodes.items() if s == "busy" and n != self.state.node)
-        if status.waiting or others:
-            logger.debug(
-                "waiting: %d article(s) unclaimed, %d claimed; busy nodes: %s",
-                len(status.unclaimed),
-                status.claimed,
-                others,
-            )
-            return True
+        starting = self.state.start_in_progress(set(nodes))
+        if not (others or starting or status.waiting):
+            return False
+        logger.debug(
+            "waiting: %d article(s) unclaimed, %d claimed; busy nodes: %s; start queued: %s",
+            len(status.unclaimed),
+            status.claimed,
+            others,
+            not starting,
+        )
+        return True
         return False
 
     def takeovers(self, limit: int) -> list[str]:
@@ -435,14 +439,35 @@ class SharedScheduler(Scheduler):
     def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
         scheduler = super().from_crawler(crawler)
         scheduler.shared = SharedCrawl.of(crawler)
+        # scrapy-redis 0.9.1 passes spider= to the stats and calls Spider.log, both
+        # deprecated in Scrapy 2.19: this class counts and logs instead.
+        scheduler.stats = None
+        scheduler.crawler_stats = crawler.stats
         return scheduler
+
+    def open(self, spider: Any) -> None:
+        queued = self.server.zcard(self.queue_key % {"spider": spider.name})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ScrapyDeprecationWarning)
+            super().open(spider)
+        if queued:
+            logger.info("the crawl's queue in Redis holds %d request(s)", queued)
+
+    def enqueue_request(self, request: Request) -> bool:
+        queued = bool(super().enqueue_request(request))
+        if queued:
+            self.crawler_stats.inc_value("scheduler/enqueued/redis")
+        return queued
 
     def next_request(self) -> Request | None:
         while True:
             request = super().next_request()
             if request is None:
                 return None
-            self.shared.busy = True
+            self.crawler_stats.inc_value("scheduler/dequeued/redis")
+            if not self.shared.busy:  # say so at once: idle nodes wait for busy ones
+                self.shared.busy = True
+                self.shared.renew()
             if request.meta.get(meta_keys.KIND) != "article" or self.shared.take(request):
                 return request
 
@@ -486,6 +511,8 @@ class SharedStart:
                 yield output
             else:
                 skipped += 1
+        if shared.first:
+            shared.state.finish_start()
         if skipped:
             shared.stat("start/skipped", skipped)
 
@@ -512,7 +539,7 @@ class SharedCrawlExtension:
     def opened(self) -> None:
         interval = max(0.05, self.crawler.settings.getfloat("RFI_REDIS_LEASE_SECONDS") / 3)
         self.loop = task.LoopingCall(self.shared.renew)
-        self.loop.start(interval, now=False)
+        self.loop.start(interval, now=True)
 
     def idle(self) -> None:
         if self.shared.should_wait():

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -594,6 +594,46 @@ def _check_archive(root: Path, now: datetime | None, max_line_bytes: int) -> Rep
     report.findings.sort(key=lambda f: order.get(f.kind, len(order)))
     return report
 
+
+def check_archives(
+    directories: Sequence[str | Path],
+    now: datetime | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> Report:
+    """Check several archive folders as one: the output folders of the nodes of a
+    distributed crawl. Each folder is checked as by :func:`check_archive` (its findings
+    name the folder); an article in more than one folder is a ``duplicate``. One folder:
+    the same as :func:`check_archive`."""
+    if len(directories) == 1:
+        return check_archive(directories[0], now, max_line_bytes)
+    now = now or datetime.now(UTC)
+    reports = [check_archive(directory, now, max_line_bytes) for directory in directories]
+    union = Report(root=Path(" + ".join(str(r.root) for r in reports)), checked_at=now)
+    union.has_items_file = any(r.has_items_file for r in reports)
+    union.files_root = " + ".join(f"{r.root}/{r.files_root}" for r in reports)
+    first_folder: dict[str, Path] = {}
+    for report in reports:
+        union.lines += report.lines
+        union.files += report.files
+        union.records.extend(report.records)
+        union.findings.extend(
+            Finding(f.kind, f"{report.root}/{f.where}", f.message) for f in report.findings
+        )
+        for key, article in report.articles.items():
+            if key in first_folder:
+                union.add(
+                    "duplicate",
+                    f"{report.root}/{ITEMS_FILE}",
+                    f"also exported in {first_folder[key]}: {readable(key)}",
+                )
+                continue
+            first_folder[key] = report.root
+            union.articles[key] = article
+    if not all(r.has_items_file for r in reports):
+        union.fields = reports[0].fields
+    order = {kind: index for index, kind in enumerate(KINDS)}
+    union.findings.sort(key=lambda f: order.get(f.kind, len(order)))
+    return union
 
 # --- two archives side by side ---------------------------------------------------
 @dataclass
