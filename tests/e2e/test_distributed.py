@@ -24,6 +24,8 @@ from redisserver import RedisServer, free_port
 
 from benchmarks.crawl import site_settings
 from benchmarks.pages import BenchSite
+from rfi_spider.archive.pipelines import CRASH_EXIT_STATUS
+from rfi_spider.archive.redis_state import digest
 from rfi_spider.crawl.canonical import is_article_url
 from rfi_spider.demo.localsite import LocalSite, Page
 
@@ -147,6 +149,31 @@ def test_two_nodes_one_killed_every_article_once(
     assert len(items(b)) > 0 and len(items(a)) >= held
     checked = qa(a, b)
     assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
+
+
+def test_a_node_killed_between_its_write_and_the_mark_settles_it_when_back(
+    redis_server: RedisServer, site: LocalSite, tmp_path: Path
+) -> None:
+    """Killed right after the JSON line of its 3rd export, before the exported mark: no
+    other node may export that article (its claim stays ``exporting:<node>``); the node,
+    restarted, finds the line in its own folder and sets the mark."""
+    site.hook = HoldNode("nobody", HOLD_FROM)
+    output, settings = tmp_path / "node", node_settings(redis_server, "a")
+    crashed = run_crawl(
+        output, f"base_url={site.url}", settings=settings, env={"RFI_TEST_CRASH_AT": "line:3"}
+    )
+    assert crashed.returncode == CRASH_EXIT_STATUS, crashed.log[-3000:]
+    client = redis_server.client()
+    (exporting,) = client.keys("rfi:test-crawl:exporting:*")
+    (url,) = client.smembers(exporting)
+    assert url.decode() == items(output)[2]["url"]  # its line is written ...
+    assert not client.sismember("rfi:exported", digest(url.decode()))  # ... not yet marked
+    resumed = run_crawl(output, f"base_url={site.url}", settings=settings)
+    assert resumed.returncode == 0, resumed.log[-3000:]
+    assert resumed.stat("rfi/repaired/redis_export_marked") == 1
+    assert sorted(item["url"] for item in items(output)) == URLS
+    assert client.scard("rfi:exported") == ARTICLES
+    assert not client.smembers(exporting)
 
 
 def test_an_unreachable_redis_is_one_line_and_exit_1(tmp_path: Path) -> None:
