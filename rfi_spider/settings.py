@@ -298,7 +298,13 @@ RFI_QA_MAX_LINE_BYTES = 16 * 1024 * 1024
 # stopped the exports; closespider_errorcount: CLOSESPIDER_ERRORCOUNT errors were reached;
 # memusage_exceeded: MEMUSAGE_LIMIT_MB was reached. (shutdown, a Ctrl-C or Scrapyd's cancel,
 # is a pause that the next run resumes: not a failure.)
-RFI_FAILED_FINISH_REASONS = ["write_error", "closespider_errorcount", "memusage_exceeded"]
+# redis_lost: a distributed crawl's node lost Redis mid-crawl (crawl/distributed.py).
+RFI_FAILED_FINISH_REASONS = [
+    "write_error",
+    "closespider_errorcount",
+    "memusage_exceeded",
+    "redis_lost",
+]
 # First in, first out: articles are fetched roughly in the order they were found, so a
 # crawl stopped early has the oldest finds (Scrapy's default LIFO starved the first ones).
 # Priorities still come first (mirrors, the resumed articles, feeds, listings).

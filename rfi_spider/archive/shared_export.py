@@ -23,11 +23,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from rfi_spider.archive.pipelines import ArchivePipeline
+from rfi_spider.archive.pipelines import ArchivePipeline, ExportStopped
 from rfi_spider.crawl.distributed import SharedCrawl
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,15 @@ class SharedArchivePipeline(ArchivePipeline):
     def export(self, item: Any, adapter: ItemAdapter, url: str) -> Any:
         """Begin the export in Redis, write as on one machine, then mark it exported."""
         state = self.shared.state
-        verdict = state.begin_export(url, self.shared.held.get(url))
+        if self.shared.stopped:
+            self.stats.inc_value("rfi/dropped/redis_lost")
+            raise ExportStopped(f"not exported (Redis lost): {url}", log_level="DEBUG")
+        try:
+            verdict = state.begin_export(url, self.shared.held.get(url))
+        except redis.RedisError as error:
+            self.shared.lost(error)
+            self.stats.inc_value("rfi/dropped/redis_lost")
+            raise ExportStopped(f"not exported (Redis lost): {url}", log_level="DEBUG") from error
         if verdict < 0:
             self.stats.inc_value("rfi/duplicates")
             self.stats.inc_value("rfi/redis/duplicates")
@@ -79,11 +88,22 @@ class SharedArchivePipeline(ArchivePipeline):
         try:
             path = super().export(item, adapter, url)
         except DropItem:  # in this node's own state already: exported
-            state.end_export(url)
+            self.settle(url, written=True)
             raise
         except BaseException:
-            state.abort_export(url)
+            self.settle(url, written=False)
             raise
-        state.end_export(url)
+        self.settle(url, written=True)
         self.shared.held.pop(url, None)
         return path
+
+    def settle(self, url: str, written: bool) -> None:
+        """Mark the URL exported (written) or free it again; Redis lost meanwhile: the
+        claim stays ``exporting:<node>`` and this node settles it when run again."""
+        try:
+            if written:
+                self.shared.state.end_export(url)
+            else:
+                self.shared.state.abort_export(url)
+        except redis.RedisError as error:
+            self.shared.lost(error)

@@ -40,6 +40,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, ScrapyDeprecationWarning
 from scrapy.settings import BaseSettings, get_settings_priority
+from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
@@ -53,6 +54,8 @@ from rfi_spider.items import FIELDS
 
 logger = logging.getLogger(__name__)
 
+# The finish reason of a node that lost Redis mid-crawl (RFI_FAILED_FINISH_REASONS: exit 1).
+REDIS_LOST = "redis_lost"
 # The request meta key holding the claim token of an article request (kept by its retries
 # and redirects, so that the node popping them keeps the claim).
 CLAIM = "rfi_claim"
@@ -209,6 +212,7 @@ class SharedCrawl:
         self.held: dict[str, str] = {}  # url -> claim token, articles this node works on
         self.busy = True
         self.first: bool | None = None  # whether this node read the listings
+        self.stopped = False  # Redis failed: the node stops (REDIS_LOST)
 
     @classmethod
     def of(cls, crawler: Crawler) -> SharedCrawl:
@@ -245,6 +249,27 @@ class SharedCrawl:
     def stat(self, name: str, count: int = 1) -> None:
         self.crawler.stats.inc_value(f"rfi/redis/{name}", count)
 
+    def lost(self, error: BaseException) -> None:
+        """Redis failed: this node stops cleanly, once (finish reason ``redis_lost``).
+
+        Nothing is marked exported that was not written (the mark comes after the write);
+        the articles in flight stay pending in Redis, and their claims expire.
+        """
+        self.stat("errors")
+        if self.stopped:
+            return
+        self.stopped = True
+        logger.error(
+            "Redis lost, crawl stopped: %s. Nothing unwritten is marked exported; run this"
+            " node again when Redis is back: the crawl goes on from its queue there",
+            str(error).rstrip("."),
+        )
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # no engine yet (the spider is being built)
+            return
+        deferred_from_coro(engine.close_spider_async(reason=REDIS_LOST))
+
     # --- what the spider uses -------------------------------------------------------
     def seen(self, local: SeenStore) -> SharedSeen:
         return SharedSeen(local, self)
@@ -261,10 +286,15 @@ class SharedCrawl:
         """Whether this node fetches an article request it popped: not exported, and
         claimed by this node (or still claimed by the request's own token)."""
         url = request.cb_kwargs.get("site_url") or request.url
-        if self.state.is_exported(url):
+        try:
+            exported = self.state.is_exported(url)
+            token = None if exported else self.state.claim(url, request.meta.get(CLAIM))
+        except redis.RedisError as error:
+            self.lost(error)
+            return False
+        if exported:
             self.stat("skipped/exported")
             return False
-        token = self.state.claim(url, request.meta.get(CLAIM))
         if token is None:
             self.stat("skipped/claimed_elsewhere")
             logger.debug("%s: another node works on it", url)
@@ -276,9 +306,13 @@ class SharedCrawl:
     def done(self, url: str) -> None:
         """An article this node worked on is finished (exported, dropped or failed)."""
         token = self.held.pop(url, None)
-        if token is not None:
+        if token is None or self.stopped:
+            return
+        try:
             self.state.release(url, token)
             self.state.remove_pending(url)
+        except redis.RedisError as error:
+            self.lost(error)
 
     def release_all(self) -> None:
         """Give up every claim: the articles go to whichever node takes them."""
@@ -288,17 +322,27 @@ class SharedCrawl:
 
     def renew(self) -> None:
         """Renew this node's claims and heartbeat (every third of a lease)."""
+        if self.stopped:
+            return
         try:
             for url in self.state.renew(self.held):
                 self.held.pop(url, None)  # another node holds it now (a retry it popped)
             self.state.heartbeat(self.busy)
         except redis.RedisError as error:
-            self.stat("errors")
-            logger.warning("could not renew this node's claims in Redis: %s", error)
+            self.lost(error)
 
     # --- idle ---------------------------------------------------------------------------
     def should_wait(self) -> bool:
         """At idle: whether this node stays open (articles wait, other nodes work)."""
+        if self.stopped:
+            return False
+        try:
+            return self._should_wait()
+        except redis.RedisError as error:
+            self.lost(error)
+            return False
+
+    def _should_wait(self) -> bool:
         self.busy = False
         self.release_all()
         self.state.heartbeat(busy=False)
@@ -327,13 +371,22 @@ class SharedCrawl:
 
     def takeovers(self, limit: int) -> list[str]:
         """Pending articles no node works on (a killed node's, once its claims expired)."""
-        unclaimed = self.state.pending_status(set(self.state.nodes()), limit).unclaimed
+        if self.stopped:
+            return []
+        try:
+            unclaimed = self.state.pending_status(set(self.state.nodes()), limit).unclaimed
+        except redis.RedisError as error:
+            self.lost(error)
+            return []
         if unclaimed:
             self.stat("takeovers", len(unclaimed))
             logger.info("taking over %d article(s) no node works on", len(unclaimed))
         return unclaimed
 
     def close(self) -> None:
+        if self.stopped:  # Redis was lost: the claims expire there on their own
+            self.state.client.close()
+            return
         try:
             self.release_all()
             self.state.leave()
@@ -350,7 +403,17 @@ class SharedSeen:
         self._shared = shared
 
     def probably_known(self, url: str) -> bool:
-        return self._local.probably_known(url) or self._shared.state.is_exported(url)
+        """In this node's state, or marked exported in Redis (Redis lost: known, so
+        that nothing more is requested)."""
+        if self._local.probably_known(url):
+            return True
+        if self._shared.stopped:
+            return True
+        try:
+            return self._shared.state.is_exported(url)
+        except redis.RedisError as error:
+            self._shared.lost(error)
+            return True
 
     def __contains__(self, url: object) -> bool:
         return url in self._local
@@ -368,7 +431,13 @@ class SharedPending:
         self.shared = shared
 
     def add(self, urls: Iterable[str]) -> list[str]:
-        return self.shared.state.add_pending(urls)
+        if self.shared.stopped:
+            return []
+        try:
+            return self.shared.state.add_pending(urls)
+        except redis.RedisError as error:
+            self.shared.lost(error)
+            return []
 
     def done(self, url: str) -> None:
         self.shared.done(url)
@@ -454,14 +523,24 @@ class SharedScheduler(Scheduler):
             logger.info("the crawl's queue in Redis holds %d request(s)", queued)
 
     def enqueue_request(self, request: Request) -> bool:
-        queued = bool(super().enqueue_request(request))
+        if self.shared.stopped:
+            return False
+        try:
+            queued = bool(super().enqueue_request(request))
+        except redis.RedisError as error:
+            self.shared.lost(error)
+            return False
         if queued:
             self.crawler_stats.inc_value("scheduler/enqueued/redis")
         return queued
 
     def next_request(self) -> Request | None:
-        while True:
-            request = super().next_request()
+        while not self.shared.stopped:
+            try:
+                request = super().next_request()
+            except redis.RedisError as error:
+                self.shared.lost(error)
+                return None
             if request is None:
                 return None
             self.crawler_stats.inc_value("scheduler/dequeued/redis")
@@ -470,6 +549,16 @@ class SharedScheduler(Scheduler):
                 self.shared.renew()
             if request.meta.get(meta_keys.KIND) != "article" or self.shared.take(request):
                 return request
+        return None
+
+    def has_pending_requests(self) -> bool:
+        if self.shared.stopped:
+            return False
+        try:
+            return bool(super().has_pending_requests())
+        except redis.RedisError as error:
+            self.shared.lost(error)
+            return False
 
 
 class SharedDupeFilter(RFPDupeFilter):

@@ -176,6 +176,45 @@ def test_a_node_killed_between_its_write_and_the_mark_settles_it_when_back(
     assert not client.smembers(exporting)
 
 
+def test_a_node_that_loses_redis_stops_cleanly_and_resumes_when_it_is_back(
+    redis_server: RedisServer, site: LocalSite, tmp_path: Path
+) -> None:
+    """Redis stops while the node has articles in flight: the node stops (exit 1, one
+    error line, no traceback), marks nothing it did not write; with Redis back (its
+    AOF), the node runs again and the crawl ends with every article once."""
+    gate = HoldNode("rfi-spider-test (a)", HOLD_FROM)
+    site.hook = gate
+    output, log = tmp_path / "node", tmp_path / "lost.log"
+    settings = node_settings(redis_server, "a")
+    process = start_crawl(output, f"base_url={site.url}", settings=settings, log=log)
+    try:
+        while not gate.reached.wait(0.1):
+            assert process.poll() is None, log.read_text()[-3000:]
+        redis_server.stop()  # a clean shutdown: the AOF holds every write
+        gate.open()
+        lost = wait(process, log)
+    finally:
+        gate.open()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert lost.returncode == 1, lost.log[-3000:]
+    assert "Traceback" not in lost.log, lost.log[-3000:]
+    assert "'finish_reason': 'redis_lost'" in lost.log
+    assert "Redis lost, crawl stopped:" in lost.log
+    written = [item["url"] for item in items(output)]
+    assert 0 < len(written) < ARTICLES
+    redis_server.start()  # same port, same folder: the AOF is read back
+    client = redis_server.client()
+    assert all(client.sismember("rfi:exported", digest(url)) for url in written)
+    assert client.scard("rfi:exported") == len(written)  # nothing unwritten marked
+    resumed = run_crawl(output, f"base_url={site.url}", settings=settings)
+    assert resumed.returncode == 0, resumed.log[-3000:]
+    assert sorted(item["url"] for item in items(output)) == URLS
+    checked = qa(output)
+    assert checked.returncode == 0, checked.stdout[-3000:]
+
+
 def test_an_unreachable_redis_is_one_line_and_exit_1(tmp_path: Path) -> None:
     url = f"redis://127.0.0.1:{free_port()}/0"  # nobody listens there
     result = run_crawl(tmp_path / "out", f"url={URLS[0]}", settings={"REDIS_URL": url})
