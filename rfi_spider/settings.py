@@ -85,7 +85,8 @@ DUPEFILTER_CLASS = "rfi_spider.crawl.dupefilter.ResumableDupeFilter"
 # shared in Redis by every process of the crawl; each writes its own RFI_OUTPUT_DIR.
 REDIS_URL: str | None = None
 # The crawl the process joins: the processes with the same id share one crawl (its
-# listings read once). Unset: "<spider>-<Paris date>", one crawl a day per spider.
+# listings read once). Unset: the spider's name. A complete crawl is cleared, so the
+# next run with the same id starts a new one; an unfinished one is joined and finished.
 RFI_CRAWL_ID: str | None = None
 # This process's name in the crawl; unset: "<host>:<absolute RFI_OUTPUT_DIR>", so that a
 # restarted node is the same node (and settles an export a kill interrupted).

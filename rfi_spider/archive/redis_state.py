@@ -16,6 +16,10 @@ Keys (``P`` is ``RFI_REDIS_PREFIX``, ``C`` the crawl id, ``RFI_CRAWL_ID``):
 - ``P:C:started``: the node that read the listings, feeds and sitemaps (once per crawl);
   ``P:C:start_done`` once it queued them all.
 - ``P:C:config``: the crawl's settings fingerprint; a node with other settings is refused.
+- ``P:C:requests``, ``P:C:dupefilter``: scrapy-redis's request queue and fingerprints.
+  When a node finds the crawl complete (nothing pending, no node busy), the crawl's keys
+  go: the next run with the same crawl id starts a new crawl; a run that finds an
+  unfinished crawl (every node was killed) joins it and finishes it.
 - ``P:C:node:<node>``: ``busy`` or ``idle``, with a lease: a node closes only when the
   pending articles are done and every live node is idle.
 """
@@ -167,6 +171,12 @@ class RedisState:
         if starter is None or self.client.exists(self.start_done_key):
             return False
         return starter.decode() in live_nodes
+
+    def finish_crawl(self) -> None:
+        """The crawl is complete: its queue, fingerprints, start and settings go, so that
+        the next run with this crawl id starts a new crawl (the exported URLs stay)."""
+        keys = ("requests", "dupefilter", "started", "start_done", "config", "pending")
+        self.client.delete(*(f"{self.crawl}:{key}" for key in keys))
 
     # --- exported URLs ----------------------------------------------------------
     def is_exported(self, url: str) -> bool:

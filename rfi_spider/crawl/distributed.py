@@ -49,7 +49,6 @@ from rfi_spider.archive.redis_state import RedisState, SharedCrawlError
 from rfi_spider.archive.state import SeenStore, output_dirs
 from rfi_spider.crawl import meta_keys
 from rfi_spider.crawl.window import ArticleWindow
-from rfi_spider.dates import today_in_paris
 from rfi_spider.items import FIELDS
 
 logger = logging.getLogger(__name__)
@@ -98,10 +97,9 @@ def crawl_config(
 
 
 def crawl_id(settings: BaseSettings, spider_name: str) -> str:
-    """``RFI_CRAWL_ID`` (the spider's name in place of ``%(spider)s``); unset, one crawl
-    a day per spider: ``<spider>-<Paris date>``."""
-    given = settings.get("RFI_CRAWL_ID") or f"{spider_name}-{today_in_paris()}"
-    return str(given).replace("%(spider)s", spider_name)
+    """``RFI_CRAWL_ID`` (the spider's name in place of ``%(spider)s``); unset, the
+    spider's name."""
+    return str(settings.get("RFI_CRAWL_ID") or spider_name).replace("%(spider)s", spider_name)
 
 
 def node_id(settings: BaseSettings) -> str:
@@ -167,8 +165,8 @@ class SharedCrawlAddon:
     def update_settings(self, settings: BaseSettings) -> None:
         if not enabled(settings):
             return
-        if not settings.get("RFI_CRAWL_ID"):  # one crawl a day (Paris), per spider
-            settings.set("RFI_CRAWL_ID", f"%(spider)s-{today_in_paris()}", priority="addon")
+        if not settings.get("RFI_CRAWL_ID"):  # the spider's name
+            settings.set("RFI_CRAWL_ID", "%(spider)s", priority="addon")
         check_names(settings)
         crawl = f"{settings.get('RFI_REDIS_PREFIX')}:{settings.get('RFI_CRAWL_ID')}"
         for name, value in {
@@ -229,10 +227,6 @@ class SharedCrawl:
     def open(cls, crawler: Crawler, args: Mapping[str, Any]) -> SharedCrawl:
         """Join the crawl: its settings must be this node's (:class:`SharedCrawlError`)."""
         spidercls = crawler.spidercls
-        if not crawler.settings.get("RFI_CRAWL_ID"):  # one crawl a day (Paris), per spider
-            crawler.settings.set(
-                "RFI_CRAWL_ID", f"{spidercls.name}-{today_in_paris()}", priority="spider"
-            )
         shared = cls.of(crawler)
         edition = str(getattr(getattr(spidercls, "edition", None), "key", ""))
         config = crawl_config(spidercls.name, edition, args, crawler.settings)
@@ -358,6 +352,8 @@ class SharedCrawl:
         others = sorted(n for n, s in nodes.items() if s == "busy" and n != self.state.node)
         starting = self.state.start_in_progress(set(nodes))
         if not (others or starting or status.waiting):
+            self.state.finish_crawl()  # the next run with this crawl id starts afresh
+            logger.info("crawl %s is complete: no article waits, no node works", self.state.crawl)
             return False
         logger.debug(
             "waiting: %d article(s) unclaimed, %d claimed; busy nodes: %s; start queued: %s",

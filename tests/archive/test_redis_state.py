@@ -122,3 +122,18 @@ def test_nodes_say_whether_they_are_busy(redis_server: RedisServer) -> None:
     assert b.nodes() == {"a": "busy", "b": "idle"}
     a.leave()
     assert b.nodes() == {"b": "idle"}
+
+
+def test_a_complete_crawl_is_cleared_and_the_exported_urls_stay(
+    redis_server: RedisServer,
+) -> None:
+    a = node(redis_server, "a")
+    a.check_config({"edition": "cn"})
+    assert a.start_once()
+    a.finish_start()
+    a.add_exported([URL])
+    a.finish_crawl()
+    b = node(redis_server, "b")
+    assert b.start_once()  # a new crawl under the same id
+    b.check_config({"edition": "tw"})  # whose settings are its own
+    assert b.is_exported(URL)

@@ -149,6 +149,10 @@ def test_two_nodes_one_killed_every_article_once(
     assert len(items(b)) > 0 and len(items(a)) >= held
     checked = qa(a, b)
     assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
+    # The crawl is complete: cleared, so that the next run with its id starts a new one.
+    client = redis_server.client()
+    assert client.scard("rfi:exported") == ARTICLES
+    assert not client.exists("rfi:test-crawl:started", "rfi:test-crawl:requests")
 
 
 def test_a_node_killed_between_its_write_and_the_mark_settles_it_when_back(
@@ -227,13 +231,30 @@ def test_an_unreachable_redis_is_one_line_and_exit_1(tmp_path: Path) -> None:
 def test_a_node_of_another_edition_is_refused(
     redis_server: RedisServer, site: LocalSite, tmp_path: Path
 ) -> None:
-    site.hook = HoldNode("nobody", HOLD_FROM)
+    """While an rfi_cn node works on the crawl, an rfi_tw node given the same crawl id is
+    refused before it starts: one line, exit 1, nothing written."""
+    gate = HoldNode("rfi-spider-test (cn)", 1)
+    site.hook = gate
     shared = {"REDIS_URL": redis_server.url, "RFI_CRAWL_ID": "shared", "RFI_WARC": "False"}
-    first = run_crawl(tmp_path / "cn", f"base_url={site.url}", f"url={URLS[0]}", settings=shared)
-    assert first.returncode == 0, first.log[-3000:]
-    other = run_crawl(tmp_path / "tw", f"base_url={site.url}", settings=shared, spider="rfi_tw")
+    cn_settings = {**shared, "USER_AGENT": "rfi-spider-test (cn)"}
+    log = tmp_path / "cn.log"
+    first = start_crawl(
+        tmp_path / "cn", f"base_url={site.url}", f"url={URLS[0]}", settings=cn_settings, log=log
+    )
+    try:
+        while not gate.reached.wait(0.1):  # the cn node holds its article: it is working
+            assert first.poll() is None, log.read_text()[-3000:]
+        other = run_crawl(tmp_path / "tw", f"base_url={site.url}", settings=shared, spider="rfi_tw")
+        gate.open()
+        result = wait(first, log)
+    finally:
+        gate.open()
+        if first.poll() is None:
+            first.kill()
+            first.wait()
     assert other.returncode == 1
     assert "runs with other settings" in other.log and "edition='cn' there" in other.log
     assert len(other.log.strip().splitlines()) == 1, other.log
     assert not (tmp_path / "tw" / "items.jsonl").exists()
-
+    assert result.returncode == 0, result.log[-3000:]
+    assert [item["url"] for item in items(tmp_path / "cn")] == [URLS[0]]
