@@ -83,7 +83,9 @@ DUPEFILTER_CLASS = "rfi_spider.crawl.dupefilter.ResumableDupeFilter"
 # Unset: one process, as always. Set (scrapy-redis's own setting, redis://host:port/db):
 # the request queue, the dupefilter, the pending articles and the "exported" state are
 # shared in Redis by every process of the crawl; each writes its own RFI_OUTPUT_DIR.
-REDIS_URL: str | None = None
+# Also read from the environment variable REDIS_URL (Scrapyd's, from a mode-600 file:
+# a password in it then shows on no command line).
+REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
 # The crawl the process joins: the processes with the same id share one crawl (its
 # listings read once). Unset: the spider's name. A complete crawl is cleared, so the
 # next run with the same id starts a new one; an unfinished one is joined and finished.

@@ -83,6 +83,7 @@ def crawl_command(
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     environment.pop("RFI_OUTPUT_DIR", None)
     environment.pop("RFI_STATE_DIR", None)
+    environment.pop("REDIS_URL", None)  # a distributed crawl only where a test asks for one
     return command, environment
 
 

@@ -34,6 +34,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from importlib import resources
 from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from scrapy import Request, signals
@@ -111,6 +112,16 @@ def node_id(settings: BaseSettings) -> str:
     return f"{socket.gethostname()}:{output.resolve()}"
 
 
+def redacted(url: str) -> str:
+    """``url`` without its password (``redis://:***@host:6379/0``), for logs and errors."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
 def connect(settings: BaseSettings) -> redis.Redis:
     """A client for ``REDIS_URL`` that answered PING, or :class:`SharedCrawlError`."""
     url = str(settings.get("REDIS_URL"))
@@ -121,7 +132,8 @@ def connect(settings: BaseSettings) -> redis.Redis:
         )
         client.ping()
     except (redis.RedisError, ValueError) as error:
-        raise SharedCrawlError(f"cannot reach Redis at {url}: {error}") from None
+        message = str(error).rstrip(".")
+        raise SharedCrawlError(f"cannot reach Redis at {redacted(url)}: {message}") from None
     return client
 
 
@@ -235,7 +247,7 @@ class SharedCrawl:
         logger.info(
             "distributed crawl %s in Redis (%s) as node %s",
             shared.state.crawl,
-            crawler.settings.get("REDIS_URL"),
+            redacted(str(crawler.settings.get("REDIS_URL"))),
             shared.state.node,
         )
         return shared

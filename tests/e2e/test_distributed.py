@@ -220,12 +220,15 @@ def test_a_node_that_loses_redis_stops_cleanly_and_resumes_when_it_is_back(
 
 
 def test_an_unreachable_redis_is_one_line_and_exit_1(tmp_path: Path) -> None:
-    url = f"redis://127.0.0.1:{free_port()}/0"  # nobody listens there
+    port = free_port()  # nobody listens there
+    url = f"redis://:secret@127.0.0.1:{port}/0"
     result = run_crawl(tmp_path / "out", f"url={URLS[0]}", settings={"REDIS_URL": url})
     assert result.returncode == 1
     lines = result.log.strip().splitlines()
     assert len(lines) == 1, result.log
-    assert lines[0].startswith(f"scrapy crawl rfi_cn: cannot reach Redis at {url}")
+    redacted = f"redis://:***@127.0.0.1:{port}/0"
+    assert lines[0].startswith(f"scrapy crawl rfi_cn: cannot reach Redis at {redacted}: ")
+    assert "secret" not in result.log
 
 
 def test_a_node_of_another_edition_is_refused(
