@@ -2,8 +2,11 @@
 
 Keys (``P`` is ``RFI_REDIS_PREFIX``, ``C`` the crawl id, ``RFI_CRAWL_ID``):
 
-- ``P:exported``: the archive's exported URLs, as 8-byte digests (``crawl/urlset.py``'s
-  :func:`~rfi_spider.crawl.urlset.url_key`), across crawls: a Redis set.
+- ``P:exported:<4 hex>``: the archive's exported URLs, across crawls, as the 64-bit digest
+  of ``crawl/urlset.py`` (:func:`~rfi_spider.crawl.urlset.url_key`): its first 16 bits
+  name one of 65,536 sets, its other 48 bits are the member, an integer. Small sets of
+  integers are Redis "intsets", 8 bytes a member (up to 512 a set: 33 million URLs);
+  one set of 8-byte strings costs 64 bytes a URL (``BENCHMARKS.md``).
 - ``P:C:pending``: article URLs this crawl found and no node finished (a sorted set,
   scored by the time found, so takeovers go oldest first).
 - ``P:C:claim:<16 hex>``: which node works on an article: a random token with a lease
@@ -89,9 +92,19 @@ class SharedCrawlError(Exception):
     """The shared crawl cannot go on: Redis unreachable, or another crawl's settings."""
 
 
+BUCKET_BITS = 16
+_MEMBER_MASK = (1 << (64 - BUCKET_BITS)) - 1
+
+
 def digest(url: str) -> bytes:
-    """The 8 bytes a URL is known by in Redis (the local state's 64-bit digest)."""
+    """The 8 bytes a URL is known by (the local state's 64-bit digest)."""
     return url_key(url).to_bytes(8, "big")
+
+
+def exported_slot(prefix: str, url: str) -> tuple[str, int]:
+    """The set and the integer member that hold ``url`` among the exported URLs."""
+    key = url_key(url)
+    return f"{prefix}:exported:{key >> (64 - BUCKET_BITS):04x}", key & _MEMBER_MASK
 
 
 @dataclass
@@ -116,7 +129,7 @@ class RedisState:
         self.client = client
         self.node = node
         self.lease_ms = max(1, int(lease_ms))
-        self.exported_key = f"{prefix}:exported"
+        self.prefix = prefix
         self.crawl = f"{prefix}:{crawl_id}"
         self.pending_key = f"{self.crawl}:pending"
         self.started_key = f"{self.crawl}:started"
@@ -179,18 +192,38 @@ class RedisState:
         self.client.delete(*(f"{self.crawl}:{key}" for key in keys))
 
     # --- exported URLs ----------------------------------------------------------
+    def slot(self, url: str) -> tuple[str, int]:
+        return exported_slot(self.prefix, url)
+
     def is_exported(self, url: str) -> bool:
-        return bool(self.client.sismember(self.exported_key, digest(url)))
+        return bool(self.client.sismember(*self.slot(url)))
+
+    def exported_many(self, urls: list[str]) -> list[bool]:
+        pipe = self.client.pipeline(transaction=False)
+        for url in urls:
+            pipe.sismember(*self.slot(url))
+        return [bool(found) for found in pipe.execute()]
 
     def add_exported(self, urls: Iterable[str]) -> int:
         """Record URLs as exported (in chunks); returns how many were new."""
         added = 0
         for chunk in _chunks(urls, CHUNK):
-            added += int(self.client.sadd(self.exported_key, *(digest(u) for u in chunk)))
+            pipe = self.client.pipeline(transaction=False)
+            for url in chunk:
+                pipe.sadd(*self.slot(url))
+            added += sum(int(n) for n in pipe.execute())
         return added
 
+    def exported_keys(self) -> list[str]:
+        return [k.decode() for k in self.client.scan_iter(match=f"{self.prefix}:exported:*")]
+
     def exported_count(self) -> int:
-        return int(self.client.scard(self.exported_key))
+        """How many URLs are marked exported (reads every set: for checks and tests)."""
+        keys = self.exported_keys()
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.scard(key)
+        return sum(int(n) for n in pipe.execute()) if keys else 0
 
     # --- pending articles ---------------------------------------------------------
     def add_pending(self, urls: Iterable[str]) -> list[str]:
@@ -223,7 +256,7 @@ class RedisState:
             if not urls:
                 return status
             start += len(urls)
-            exported = self.client.smismember(self.exported_key, [digest(u) for u in urls])
+            exported = self.exported_many(urls)
             claims = self.client.mget([self.claim_key(u) for u in urls])
             done = []
             for url, is_exported, claim in zip(urls, exported, claims, strict=True):
@@ -273,14 +306,15 @@ class RedisState:
     def begin_export(self, url: str, token: str | None) -> int:
         """Before the node writes an article: -1 already exported, 0 claimed by another
         node, 1 go (the claim is ``exporting:<node>`` until :meth:`end_export`)."""
-        keys = [self.exported_key, self.claim_key(url), self.exporting_key(self.node)]
-        args = [digest(url), token or "", self.exporting_value, url]
+        exported, member = self.slot(url)
+        keys = [exported, self.claim_key(url), self.exporting_key(self.node)]
+        args = [member, token or "", self.exporting_value, url]
         return int(self._begin_export(keys=keys, args=args))
 
     def end_export(self, url: str) -> None:
         """After the node's own write: the URL is exported, off the queue, unclaimed."""
         pipe = self.client.pipeline(transaction=True)
-        pipe.sadd(self.exported_key, digest(url))
+        pipe.sadd(*self.slot(url))
         pipe.zrem(self.pending_key, url)
         pipe.delete(self.claim_key(url))
         pipe.srem(self.exporting_key(self.node), url)

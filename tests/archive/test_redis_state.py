@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from redisserver import RedisServer
 
-from rfi_spider.archive.redis_state import RedisState, SharedCrawlError, digest
+from rfi_spider.archive.redis_state import RedisState, SharedCrawlError, digest, exported_slot
 
 URL = "https://www.rfi.fr/cn/国际/20240307-瑞典正式加入北约"
 OTHER = "https://www.rfi.fr/cn/中国/20240308-两会"
@@ -67,8 +67,10 @@ def test_an_article_is_exported_once_and_marked_only_after_the_write(
     assert a.is_exported(URL) and b.is_exported(URL)
     assert a.holder(URL) is None and a.pending_count() == 0
     assert b.begin_export(URL, None) == -1  # exported already
-    assert redis_server.client().smembers("rfi:exported") == {digest(URL)}
-    assert len(digest(URL)) == 8
+    key, member = exported_slot("rfi", URL)  # 16 bits name the set, 48 are the member
+    assert redis_server.client().smembers(key) == {str(member).encode()}
+    assert redis_server.client().object("encoding", key) == b"intset"  # 8 bytes a member
+    assert a.exported_count() == 1 and int.from_bytes(digest(URL)) >> 48 == int(key[-4:], 16)
 
 
 def test_an_export_a_kill_interrupted_waits_for_its_node(redis_server: RedisServer) -> None:

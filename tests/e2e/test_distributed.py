@@ -19,13 +19,14 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+import redis
 from conftest import ROOT, CrawlResult, run_crawl, start_crawl
 from redisserver import RedisServer, free_port
 
 from benchmarks.crawl import site_settings
 from benchmarks.pages import BenchSite
 from rfi_spider.archive.pipelines import CRASH_EXIT_STATUS
-from rfi_spider.archive.redis_state import digest
+from rfi_spider.archive.redis_state import RedisState, exported_slot
 from rfi_spider.crawl.canonical import is_article_url
 from rfi_spider.demo.localsite import LocalSite, Page
 
@@ -104,6 +105,10 @@ def wait(process: subprocess.Popen[bytes], log: Path) -> CrawlResult:
     return CrawlResult(process.returncode, log.read_text(errors="replace"), log.parent)
 
 
+def exported_count(client: redis.Redis) -> int:
+    return RedisState(client, "rfi", "-", "-", 1).exported_count()
+
+
 def qa(*folders: Path) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "scrapy", "qa", *map(str, folders)]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE)
@@ -151,7 +156,7 @@ def test_two_nodes_one_killed_every_article_once(
     assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
     # The crawl is complete: cleared, so that the next run with its id starts a new one.
     client = redis_server.client()
-    assert client.scard("rfi:exported") == ARTICLES
+    assert exported_count(client) == ARTICLES
     assert not client.exists("rfi:test-crawl:started", "rfi:test-crawl:requests")
 
 
@@ -171,12 +176,12 @@ def test_a_node_killed_between_its_write_and_the_mark_settles_it_when_back(
     (exporting,) = client.keys("rfi:test-crawl:exporting:*")
     (url,) = client.smembers(exporting)
     assert url.decode() == items(output)[2]["url"]  # its line is written ...
-    assert not client.sismember("rfi:exported", digest(url.decode()))  # ... not yet marked
+    assert not client.sismember(*exported_slot("rfi", url.decode()))  # ... not yet marked
     resumed = run_crawl(output, f"base_url={site.url}", settings=settings)
     assert resumed.returncode == 0, resumed.log[-3000:]
     assert resumed.stat("rfi/repaired/redis_export_marked") == 1
     assert sorted(item["url"] for item in items(output)) == URLS
-    assert client.scard("rfi:exported") == ARTICLES
+    assert exported_count(client) == ARTICLES
     assert not client.smembers(exporting)
 
 
@@ -210,8 +215,8 @@ def test_a_node_that_loses_redis_stops_cleanly_and_resumes_when_it_is_back(
     assert 0 < len(written) < ARTICLES
     redis_server.start()  # same port, same folder: the AOF is read back
     client = redis_server.client()
-    assert all(client.sismember("rfi:exported", digest(url)) for url in written)
-    assert client.scard("rfi:exported") == len(written)  # nothing unwritten marked
+    assert all(client.sismember(*exported_slot("rfi", url)) for url in written)
+    assert exported_count(client) == len(written)  # nothing unwritten marked
     resumed = run_crawl(output, f"base_url={site.url}", settings=settings)
     assert resumed.returncode == 0, resumed.log[-3000:]
     assert sorted(item["url"] for item in items(output)) == URLS
