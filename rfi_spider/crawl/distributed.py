@@ -153,6 +153,7 @@ def preflight(spidercls: type, args: Mapping[str, Any], settings: BaseSettings) 
     if not enabled(settings):
         return
     check_names(settings)
+    check_arguments(args)
     client = connect(settings)
     try:
         name = str(spidercls.name)  # type: ignore[attr-defined]
@@ -161,6 +162,15 @@ def preflight(spidercls: type, args: Mapping[str, Any], settings: BaseSettings) 
         state_for(settings, name, client).check_config(config, record=False)
     finally:
         client.close()
+
+
+def check_arguments(args: Mapping[str, Any]) -> None:
+    """``-a demo=1`` serves a sample site from each process (its own port): not shareable."""
+    if str(args.get("demo") or "").lower() in {"1", "true", "yes"}:
+        raise SharedCrawlError(
+            "-a demo=1 serves its own sample site: it does not share a crawl; leave REDIS_URL"
+            " unset, or crawl a site every process reaches (-a base_url=...)"
+        )
 
 
 def check_names(settings: BaseSettings) -> None:
@@ -177,10 +187,10 @@ class SharedCrawlAddon:
     def update_settings(self, settings: BaseSettings) -> None:
         if not enabled(settings):
             return
-        if not settings.get("RFI_CRAWL_ID"):  # the spider's name
-            settings.set("RFI_CRAWL_ID", "%(spider)s", priority="addon")
         check_names(settings)
-        crawl = f"{settings.get('RFI_REDIS_PREFIX')}:{settings.get('RFI_CRAWL_ID')}"
+        # Unset: the spider's name, which scrapy-redis puts in place of %(spider)s.
+        crawl_id = settings.get("RFI_CRAWL_ID") or "%(spider)s"
+        crawl = f"{settings.get('RFI_REDIS_PREFIX')}:{crawl_id}"
         for name, value in {
             "SCHEDULER": "rfi_spider.crawl.distributed.SharedScheduler",
             "DUPEFILTER_CLASS": "rfi_spider.crawl.distributed.SharedDupeFilter",
@@ -239,6 +249,7 @@ class SharedCrawl:
     def open(cls, crawler: Crawler, args: Mapping[str, Any]) -> SharedCrawl:
         """Join the crawl: its settings must be this node's (:class:`SharedCrawlError`)."""
         spidercls = crawler.spidercls
+        check_arguments(args)
         shared = cls.of(crawler)
         edition = str(getattr(getattr(spidercls, "edition", None), "key", ""))
         config = crawl_config(spidercls.name, edition, args, crawler.settings)

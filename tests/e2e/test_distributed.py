@@ -80,7 +80,6 @@ def node_settings(redis: RedisServer, node: str, **extra: str) -> dict[str, str]
     return {
         **site_settings(BENCH),
         "REDIS_URL": redis.url,
-        "RFI_CRAWL_ID": "test-crawl",
         "RFI_REDIS_LEASE_SECONDS": "2",
         "RFI_WARC": "False",
         "USER_AGENT": f"rfi-spider-test ({node})",
@@ -157,7 +156,9 @@ def test_two_nodes_one_killed_every_article_once(
     # The crawl is complete: cleared, so that the next run with its id starts a new one.
     client = redis_server.client()
     assert exported_count(client) == ARTICLES
-    assert not client.exists("rfi:test-crawl:started", "rfi:test-crawl:requests")
+    assert not client.exists("rfi:rfi_cn:started", "rfi:rfi_cn:requests")
+    left = [key for key in client.keys("rfi:*") if not key.startswith(b"rfi:exported:")]
+    assert left == []  # no queue, claim, node or crawl key stays: only the exported URLs
 
 
 def test_a_node_killed_between_its_write_and_the_mark_settles_it_when_back(
@@ -173,7 +174,7 @@ def test_a_node_killed_between_its_write_and_the_mark_settles_it_when_back(
     )
     assert crashed.returncode == CRASH_EXIT_STATUS, crashed.log[-3000:]
     client = redis_server.client()
-    (exporting,) = client.keys("rfi:test-crawl:exporting:*")
+    (exporting,) = client.keys("rfi:rfi_cn:exporting:*")
     (url,) = client.smembers(exporting)
     assert url.decode() == items(output)[2]["url"]  # its line is written ...
     assert not client.sismember(*exported_slot("rfi", url.decode()))  # ... not yet marked
