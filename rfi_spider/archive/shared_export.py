@@ -14,13 +14,15 @@ A node killed between 1 and 3 leaves the article claimed by ``exporting:<node>``
 other node exports it. When the node comes back, its own ``items.jsonl`` (repaired as on
 one machine) says whether the write landed: if it did, the mark is set; if not, the
 claim is dropped and the article is exported again by whichever node takes it.
-At open, every URL of the node's local state is marked exported in Redis (an archive
-made before the crawl went distributed, or a mark a kill kept from being set).
+At open, the URLs of the node's local state are marked exported in Redis (an archive made
+before the crawl went distributed, or a mark a kill kept from being set): all of them the
+first time with a Redis, then those of the JSON lines written since the last open.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import redis
@@ -29,7 +31,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from rfi_spider.archive.pipelines import ArchivePipeline, ExportStopped
-from rfi_spider.crawl.distributed import SharedCrawl
+from rfi_spider.crawl.distributed import SharedCrawl, redacted
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +53,8 @@ class SharedArchivePipeline(ArchivePipeline):
         state = self.shared.state
         with self.lock:
             self.commit()
-            urls = (row[0] for row in self.store.db.execute("SELECT url FROM seen"))
-            added = state.add_exported(urls)
+            added = state.add_exported(self.unmarked_urls())
+            self.store.set_meta(self.marked_key, str(self.known_size))
             if added:
                 logger.info("marked %d article(s) of this node's state as exported in Redis", added)
                 self.stats.inc_value("rfi/redis/marked_from_local_state", added)
@@ -65,6 +67,20 @@ class SharedArchivePipeline(ArchivePipeline):
                     state.abort_export(url)
                     self.stats.inc_value("rfi/repaired/redis_export_released")
                     logger.warning("%s: a kill stopped its export: free for any node", url)
+
+    @property
+    def marked_key(self) -> str:
+        """The local state's record of how much of items.jsonl Redis knows, per Redis."""
+        where = redacted(str(self.shared.crawler.settings.get("REDIS_URL")))
+        return f"redis_marked:{where}:{self.shared.state.prefix}:{self.offset_key}"
+
+    def unmarked_urls(self) -> Iterable[str]:
+        """URLs of this folder Redis may not know: all of the state the first time with this
+        Redis, then those of the JSON lines written since the last start."""
+        marked = self.store.get_meta(self.marked_key)
+        if marked is None or int(marked) > self.known_size:  # first time, or file replaced
+            return (row[0] for row in self.store.db.execute("SELECT url FROM seen"))
+        return [url for url, _ in self.exported_rows(int(marked))]
 
     def export(self, item: Any, adapter: ItemAdapter, url: str) -> Any:
         """Begin the export in Redis, write as on one machine, then mark it exported."""
