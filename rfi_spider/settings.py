@@ -224,10 +224,11 @@ RFI_STATE_BATCH_SECONDS = 2.0
 
 # --- failed articles ----------------------------------------------------------------------
 # Failed articles (archive/failures.py): an article whose extraction raised, whose page
-# was not the article, whose item a pipeline refused or broke on, or whose request got no
-# answer, is recorded in the state with its cause; after this many failed attempts
-# (across runs) it is given up: never requested again (rfi/gave_up, and a warning that
-# names it and its cause). Raise it to give those articles more tries.
+# was not the article, whose item a pipeline refused or broke on, whose request got no
+# answer, or that the site answered with an HTTP error (not a block, not a network error),
+# is recorded in the state with its cause; after this many failed attempts (across runs)
+# it is given up: never requested again (rfi/gave_up, a warning that names it and its
+# cause, the crawl summary and `scrapy qa` list it). Raise it to give those articles more tries.
 RFI_MAX_ATTEMPTS = 3
 
 # --- WARC: the responses as the site sent them ------------------------

@@ -1,12 +1,14 @@
-"""``scrapy qa [DIR ...] [--html FILE] [--compare OTHER] [--all]``: check an archive, report.
+"""``scrapy qa [DIR ...] [--html FILE] [--compare OTHER] [--state STATE] [--all]``: check
+an archive, report.
 
 Several DIRs (the output folders of a distributed crawl's nodes) are checked as one
 archive: their union, where an article exported in two folders is a duplicate.
 
 Exit status 0 when nothing is wrong in DIR, 1 when anything is (a comparison
-and a warning only inform), 2 when QA could not check: a usage error, no such
-folder, a file that cannot be read, a report that cannot be written. The checks
-live in ``rfi_spider.quality.qa``; the web page in ``rfi_spider.quality.qa_html``.
+and a warning only inform: mirrors supplying most items, articles the crawl gave up),
+2 when QA could not check: a usage error, no such folder, a file that cannot be read,
+a report that cannot be written. The checks live in ``rfi_spider.quality.qa``; the
+web page in ``rfi_spider.quality.qa_html``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS
+from rfi_spider.archive.state import output_dirs
 from rfi_spider.quality import qa, qa_html
 
 
@@ -29,7 +33,7 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "[DIR ...] [--html FILE] [--compare OTHER] [--all]"
+        return "[DIR ...] [--html FILE] [--compare OTHER] [--state STATE] [--all]"
 
     def short_desc(self) -> str:
         return "Check exported items and seed-style files; report problems (exit 1) and totals"
@@ -41,9 +45,13 @@ class Command(ScrapyCommand):
             "items.jsonl, checks the seed-style files (*.txt, *.md) found under DIR, as "
             "other tools write them. DIR defaults to RFI_OUTPUT_DIR; several DIRs (the folders "
             "of a distributed crawl's nodes) are checked as one archive, an article in two "
-            "of them being a duplicate. --compare lists the "
-            "articles only one of two archives has. Exits 0 when nothing is wrong in DIR, "
-            "1 when anything is, 2 when QA could not check (no such folder, unreadable file)."
+            "of them being a duplicate. Then the article URLs "
+            "the site's sitemaps listed (recorded in the state, DIR/.state or --state) "
+            "against the archive: a listed article the archive lacks is a problem. "
+            "--compare lists the articles only one of two archives has. Exits 0 when "
+            "nothing is wrong in DIR, 1 when anything is, 2 when QA could not check (no "
+            "such folder, unreadable file). Lists, as a warning, the articles the crawl "
+            "gave up (DIR/.state)."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -57,25 +65,41 @@ class Command(ScrapyCommand):
             help="also compare with another archive (ours or seed-style files of another tool)",
         )
         parser.add_argument(
+            "--state",
+            metavar="STATE",
+            help="the crawl's state folder, for the coverage against the site's sitemaps "
+            "(default: DIR/.state; without DIR, RFI_STATE_DIR)",
+        )
+        parser.add_argument(
             "--all", action="store_true", help="list every problem (default: 20 of each kind)"
         )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        directories = [Path(a) for a in args] or [
-            Path(self.settings.get("RFI_OUTPUT_DIR") or "output")
-        ]
+        if len(args) > 1 and opts.state:
+            raise UsageError("--state goes with one DIR (several: each DIR/.state is read)")
+        if args:
+            directory, state = Path(args[0]), Path(args[0]) / qa.STATE_DIR
+        else:
+            directory, state = output_dirs(self.settings)
+        if opts.state:
+            state = Path(opts.state)
+        try:
+            max_attempts = self.settings.getint("RFI_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
+        except ValueError:
+            raise UsageError("RFI_MAX_ATTEMPTS must be a whole number") from None
         try:
             max_line = self.settings.getint("RFI_QA_MAX_LINE_BYTES", qa.MAX_LINE_BYTES)
         except ValueError:
             max_line = 0
         if max_line <= 0:
             raise UsageError("RFI_QA_MAX_LINE_BYTES must be a whole number of bytes above 0")
+        directories = [Path(a) for a in args] or [directory]
         for folder in [*directories, *([Path(opts.compare)] if opts.compare else [])]:
             if not folder.is_dir():
                 raise UsageError(f"{qa.visible(str(folder))} is not a folder", print_help=False)
         try:
-            self._report(directories, opts, max_line)
+            self._report(directories, opts, max_line, state, max_attempts)
         except qa.CannotCheckError as error:
             self._cannot_check(str(error))
         except Exception as error:  # a fault of QA itself: not "problems found"
@@ -86,8 +110,22 @@ class Command(ScrapyCommand):
         print(f"QA could not check: {qa.visible(message)}", file=sys.stderr)
         self.exitcode = 2
 
-    def _report(self, directories: list[Path], opts: argparse.Namespace, max_line: int) -> None:
-        report = qa.check_archives(directories, max_line_bytes=max_line)
+    def _report(
+        self,
+        directories: list[Path],
+        opts: argparse.Namespace,
+        max_line: int,
+        state: Path,
+        max_attempts: int,
+    ) -> None:
+        if len(directories) > 1:
+            report = qa.check_archives(
+                directories, max_line_bytes=max_line, max_attempts=max_attempts
+            )
+        else:
+            report = qa.check_archive(
+                directories[0], max_line_bytes=max_line, state_dir=state, max_attempts=max_attempts
+            )
         comparison = None
         if opts.compare:
             other = qa.check_archive(opts.compare, report.checked_at, max_line)

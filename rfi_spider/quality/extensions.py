@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -10,14 +11,27 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.items import FIELDS
 from rfi_spider.quality import monitors
+from rfi_spider.quality.qa import visible
 
 logger = logging.getLogger(__name__)
 
 
-def summary_lines(stats: dict[str, object], reason: str, spider_name: str) -> list[str]:
-    """The summary as lines: found, exported, duplicates, skipped and dropped by reason."""
+# The summary names this many given-up articles, then says how many more there are.
+GIVEN_UP_SHOWN = 20
+
+
+def summary_lines(
+    stats: dict[str, object],
+    reason: str,
+    spider_name: str,
+    given_up: Mapping[str, str] | None = None,
+) -> list[str]:
+    """The summary as lines: found, exported, duplicates, skipped and dropped by reason;
+    ``given_up``: the articles given up in this run or found given up (URL -> last cause),
+    named with their cause, at most :data:`GIVEN_UP_SHOWN` of them."""
 
     def count(key: str) -> int:
         value = stats.get(key, 0)
@@ -65,6 +79,14 @@ def summary_lines(stats: dict[str, object], reason: str, spider_name: str) -> li
     if failed:
         lines.append(f"  requests failed: {sum(v for _, v in failed)}")
         lines.extend(f"    {key}: {value}" for key, value in failed)
+    if given_up:
+        lines.append(
+            f"  given up (failed RFI_MAX_ATTEMPTS times, not requested again): {len(given_up)}"
+        )
+        shown = sorted(given_up.items())[:GIVEN_UP_SHOWN]
+        lines.extend(f"    {visible(url)}  (last: {visible(cause)})" for url, cause in shown)
+        if len(given_up) > len(shown):
+            lines.append(f"    ... and {len(given_up) - len(shown)} more")
     errors = count("log_count/ERROR")
     if errors:
         lines.append(f"  errors logged: {errors}")
@@ -111,7 +133,10 @@ class CrawlSummary:
         peak = peak_rss_mb()
         if peak is not None:
             self.stats.set_value("rfi/memory/peak_rss_mb", peak)
-        logger.info("\n".join(summary_lines(self.stats.get_stats(), reason, spider.name)))
+        failures = getattr(spider, "failures", None)  # RfiCnSpider's
+        given_up = failures.given_up_now if isinstance(failures, FailedArticles) else None
+        lines = summary_lines(self.stats.get_stats(), reason, spider.name, given_up)
+        logger.info("\n".join(lines))
 
 
 class QualityMonitors:

@@ -28,6 +28,7 @@ from urllib.parse import unquote
 
 from rfi_spider.archive import seedfile
 from rfi_spider.archive.exporters import seed_file_name
+from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS, FailureRecord, read_failures
 from rfi_spider.crawl.canonical import canonical_url
 from rfi_spider.dates import PARIS, checked_ms, checked_paris_day, checked_time, iso_utc
 from rfi_spider.extract.loaders import SITE_SOURCE
@@ -35,6 +36,12 @@ from rfi_spider.extract.processors import clean_text, decode_entities
 from rfi_spider.items import FIELDS
 from rfi_spider.mirrors.entrypage import seed_item
 from rfi_spider.quality.schema import field_errors, value_errors
+from rfi_spider.quality.sitemap_coverage import (
+    BUSY_TIMEOUT,
+    STATE_DIR,
+    SitemapCoverage,
+    check_sitemaps,
+)
 
 ITEMS_FILE = "items.jsonl"
 ARTICLES_DIR = "articles"
@@ -67,6 +74,8 @@ KINDS = {
     "no-item": "files without an item",
     "bad-file": "files that are not valid seed-style files",
     "mismatch": "files that do not match their item",
+    "sitemap-missing": "articles the site's sitemaps list that the archive lacks",
+    "state": "a state that cannot be read",
 }
 
 # What must not reach a terminal (or the page) as itself: C0 and C1 controls (ESC, CSI
@@ -134,6 +143,12 @@ class Report:
     # Canonical URL -> (title, publication time) of each article, to compare archives.
     articles: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     fields: tuple[str, ...] = FIELDS
+    # The archive against the site's sitemaps its state recorded; None: not checked.
+    sitemaps: SitemapCoverage | None = None
+    # The articles the crawl gave up (failed RFI_MAX_ATTEMPTS times), from the state folder;
+    # ``retrying``: failed articles the next crawl tries again. A warning, not a finding.
+    given_up: list[FailureRecord] = field(default_factory=list)
+    retrying: int = 0
 
     @property
     def ok(self) -> bool:
@@ -202,6 +217,16 @@ class Report:
         return (
             f"Warning: mirrors supplied {mirrored} of {total} items "
             f"({mirrored / total:.0%}), not {SITE_SOURCE}; per source: {counts}"
+        )
+
+    def given_up_warning(self) -> str | None:
+        """A warning when the crawl gave up articles: gaps the archive will not fill."""
+        if not self.given_up:
+            return None
+        count = len(self.given_up)
+        return (
+            f"Warning: {count} article{'s' * (count != 1)} given up (failed RFI_MAX_ATTEMPTS"
+            " times): not in the archive, and not requested again"
         )
 
 
@@ -549,20 +574,64 @@ def check_items_file(
 
 
 def check_archive(
-    directory: str | Path, now: datetime | None = None, max_line_bytes: int = MAX_LINE_BYTES
+    directory: str | Path,
+    now: datetime | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    state_dir: str | Path | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    busy_timeout: float = BUSY_TIMEOUT,
 ) -> Report:
-    """Check an archive folder: ``items.jsonl`` and the seed-style files under ``articles/``.
+    """Check an archive folder: ``items.jsonl`` and the seed-style files under ``articles/``,
+    then its articles against the sitemaps its state (``state_dir``, by default
+    ``<directory>/.state``) recorded.
 
     Without ``items.jsonl`` and ``articles/``, the seed-style files anywhere under
     the folder are read (an archive of another tool). ``now`` is the clock for
-    "in the future"; longer lines than ``max_line_bytes`` are not read. Raises
+    "in the future"; longer lines than ``max_line_bytes`` are not read;
+    ``max_attempts`` (``RFI_MAX_ATTEMPTS``) tells a failure given up from one tried
+    again in a state older than that record; ``busy_timeout``: seconds to wait for a
+    state a crawl holds locked. The articles the last crawl gave up are read from the
+    state too. Raises
     :class:`CannotCheckError` when a file or folder cannot be read.
     """
+    root = Path(directory)
     try:
-        return _check_archive(Path(directory), now, max_line_bytes)
+        report = _check_archive(root, now, max_line_bytes)
     except OSError as error:
         where = error.filename or directory
         raise CannotCheckError(f"cannot read {where}: {error.strerror or error}") from error
+    state = Path(state_dir) if state_dir is not None else root / STATE_DIR
+    check_sitemap_coverage(report, state, max_attempts, busy_timeout)
+    read_given_up(report, state, max_attempts)
+    return report
+
+
+def check_sitemap_coverage(
+    report: Report,
+    state_dir: Path,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    busy_timeout: float = BUSY_TIMEOUT,
+) -> None:
+    """Each article the sitemaps listed that the report's archive lacks is a finding
+    (``sitemap-missing``); a state that cannot be read is one too (``state``)."""
+    coverage = check_sitemaps(state_dir, report.articles.keys(), max_attempts, busy_timeout)
+    report.sitemaps = coverage
+    if coverage.error:
+        report.add("state", str(state_dir), coverage.error)
+    for missing in coverage.missing:
+        report.add("sitemap-missing", missing.month, f"{readable(missing.url)}: {missing.cause}")
+
+
+def read_given_up(report: Report, state_dir: Path, max_attempts: int) -> None:
+    """The state's failed articles into ``report``: those the last crawl gave up, and how
+    many it did not (``max_attempts`` judges a state from before the crawls recorded it)."""
+    records = [  # a state written by hand may hold anything: rows of other types are skipped
+        r
+        for r in read_failures(state_dir, max_attempts) or []
+        if isinstance(r.url, str) and type(r.attempts) is int and isinstance(r.cause, str)
+    ]
+    report.given_up = [r for r in records if r.given_up]
+    report.retrying = len(records) - len(report.given_up)
 
 
 def _check_archive(root: Path, now: datetime | None, max_line_bytes: int) -> Report:
@@ -599,15 +668,25 @@ def check_archives(
     directories: Sequence[str | Path],
     now: datetime | None = None,
     max_line_bytes: int = MAX_LINE_BYTES,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    busy_timeout: float = BUSY_TIMEOUT,
 ) -> Report:
     """Check several archive folders as one: the output folders of the nodes of a
     distributed crawl. Each folder is checked as by :func:`check_archive` (its findings
-    name the folder); an article in more than one folder is a ``duplicate``. One folder:
-    the same as :func:`check_archive`."""
+    name the folder); an article in more than one folder is a ``duplicate``; the sitemaps
+    each folder's state recorded are checked against the union, and the articles each
+    gave up are listed. One folder: the same as :func:`check_archive`."""
     if len(directories) == 1:
-        return check_archive(directories[0], now, max_line_bytes)
+        only = directories[0]
+        return check_archive(only, now, max_line_bytes, None, max_attempts, busy_timeout)
     now = now or datetime.now(UTC)
-    reports = [check_archive(directory, now, max_line_bytes) for directory in directories]
+    reports = []
+    for directory in directories:
+        try:
+            reports.append(_check_archive(Path(directory), now, max_line_bytes))
+        except OSError as error:
+            where = error.filename or directory
+            raise CannotCheckError(f"cannot read {where}: {error.strerror or error}") from error
     union = Report(root=Path(" + ".join(str(r.root) for r in reports)), checked_at=now)
     union.has_items_file = any(r.has_items_file for r in reports)
     union.files_root = " + ".join(f"{r.root}/{r.files_root}" for r in reports)
@@ -631,6 +710,17 @@ def check_archives(
             union.articles[key] = article
     if not all(r.has_items_file for r in reports):
         union.fields = reports[0].fields
+    coverage: SitemapCoverage | None = None
+    for report in reports:  # one node read the sitemaps: its state has them
+        check_sitemap_coverage(union, report.root / STATE_DIR, max_attempts, busy_timeout)
+        found = union.sitemaps
+        if coverage is None or (coverage.note and found is not None and not found.note):
+            coverage = found
+        gave_up = Report(root=report.root, checked_at=now)
+        read_given_up(gave_up, report.root / STATE_DIR, max_attempts)
+        union.given_up.extend(gave_up.given_up)
+        union.retrying += gave_up.retrying
+    union.sitemaps = coverage
     order = {kind: index for index, kind in enumerate(KINDS)}
     union.findings.sort(key=lambda f: order.get(f.kind, len(order)))
     return union
@@ -759,6 +849,10 @@ def render_text(report: Report, limit: int | None = 20) -> str:
     if warning:
         out.append(visible(warning))
     out.append("")
+    out.extend(given_up_lines(report, limit))
+    if report.sitemaps is not None:
+        out.extend(render_sitemaps(report.sitemaps, limit))
+        out.append("")
     groups = report.by_kind()
     if not groups:
         out.append("Problems: none")
@@ -771,6 +865,69 @@ def render_text(report: Report, limit: int | None = 20) -> str:
     out.append("")
     out.append(verdict(report))
     return "\n".join(out) + "\n"
+
+
+SITEMAPS_HEADING = "Coverage against the site's sitemaps"
+# Over this many months, the terminal shows only the months with articles missing.
+TEXT_MAX_MONTHS = 24
+
+
+def render_sitemaps(coverage: SitemapCoverage, limit: int | None = 20) -> list[str]:
+    """The coverage section's lines: one line when nothing was compared, else listed,
+    archived and missing per month, then the missing URLs with their causes."""
+    if coverage.note or coverage.error:
+        return [f"{SITEMAPS_HEADING}: {visible(coverage.note or coverage.error or '')}"]
+    out = [f"{SITEMAPS_HEADING} (state: {visible(str(coverage.state_dir))})"]
+    out.append(f"  {'month':<10}  {'listed':>7}  {'archived':>8}  {'missing':>7}")
+    months = coverage.months
+    if limit is not None and len(months) > TEXT_MAX_MONTHS:
+        months = [m for m in months if m.missing]
+    for month in [*months, coverage.totals()]:
+        mark = "  <" if month.missing and month.month != "total" else ""
+        out.append(
+            f"  {visible(month.month):<10}  {month.listed:>7}  {month.archived:>8}"
+            f"  {month.missing:>7}{mark}"
+        )
+    if len(months) < len(coverage.months):
+        hidden = len(coverage.months) - len(months)
+        out.append(f"  ({hidden} months with nothing missing not shown; --all shows them)")
+    missing = coverage.missing
+    if missing:
+        out.append(f"  Missing from the archive ({len(missing)})")
+        shown = missing if limit is None else missing[:limit]
+        out.extend(
+            f"    {visible(m.month):<10}  {visible(readable(m.url))}  {visible(m.cause)}"
+            for m in shown
+        )
+        if len(missing) > len(shown):
+            out.append(f"    ... and {len(missing) - len(shown)} more (--all shows every one)")
+    return out
+
+
+def given_up_lines(report: Report, limit: int | None) -> list[str]:
+    """The given-up articles (URL, attempts, last cause), a blank line after; none: no lines."""
+    out: list[str] = []
+    warning = report.given_up_warning()
+    if warning:
+        out.append(warning)
+        shown = report.given_up if limit is None else report.given_up[:limit]
+        width = max(len(str(r.attempts)) for r in shown)
+        out.extend(
+            f"  {visible(readable(r.url))}  {r.attempts:>{width}} attempt{'s' * (r.attempts != 1)}"
+            f"  {visible(r.cause)}"
+            for r in shown
+        )
+        if len(report.given_up) > len(shown):
+            more = len(report.given_up) - len(shown)
+            out.append(f"  ... and {more} more (--all shows every one)")
+    if report.retrying:
+        out.append(
+            f"{report.retrying} other failed article{'s' * (report.retrying != 1)}"
+            " will be tried again by the next crawl"
+        )
+    if out:
+        out.append("")
+    return out
 
 
 def verdict(report: Report) -> str:

@@ -47,9 +47,10 @@ from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings, get_settings_priority
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.job import job_dir
+from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
-from rfi_spider.archive.failures import FailedArticles, FailureRecord
+from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.pipelines import ExportStopped, InvalidItem
 from rfi_spider.archive.state import PendingArticles, SeenStore, output_dirs
 from rfi_spider.crawl import meta_keys
@@ -75,6 +76,7 @@ from rfi_spider.extract.listing import read_links
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage
 from rfi_spider.extract.processors import unique
+from rfi_spider.fetch.middlewares import BLOCK_STATUSES, ChallengePage
 from rfi_spider.fetch.warc_replay import (
     WARC_DATE_META,
     WarcReplayHandler,
@@ -137,6 +139,23 @@ def failure_cause(failure: Failure) -> str:
     return type(failure.value).__name__
 
 
+def attempt_cause(failure: Failure, settings: BaseSettings) -> str | None:
+    """What an article request's failure is recorded with (``HTTP 404``, ``too_large``);
+    None when it says nothing about the article: no answer (an exception of
+    ``RETRY_EXCEPTIONS``: DNS, refused, timeout, connection lost), a block (403, 429, 503,
+    a challenge page) or a 408. Such a failure is no attempt: fetched again next run."""
+    network = tuple(
+        load_object(name) if isinstance(name, str) else name
+        for name in settings.getlist("RETRY_EXCEPTIONS")
+    )
+    if failure.check(ChallengePage, *network):
+        return None
+    cause = failure_cause(failure)
+    if cause.isdigit():
+        return None if int(cause) in BLOCK_STATUSES | {408} else f"HTTP {cause}"
+    return cause
+
+
 class RfiCnSpider(scrapy.Spider):
     """Walks an edition's listings, feeds and (for backfill) the daily archive; parses
     its articles. ``edition``: /cn here; a subclass sets another (``RfiTwSpider``)."""
@@ -189,12 +208,6 @@ class RfiCnSpider(scrapy.Spider):
         self.fallbacks = MirrorFallbacks()  # mirror entries standing in for refused articles
         self.jobdir: str | None = None
         self.jobdir_queue_aside: Path | None = None
-        # Articles that failed in this run (their record after it), and those given up
-        # (failed RFI_MAX_ATTEMPTS times, in this run or before): for the summary.
-        self.failed_now: dict[str, FailureRecord] = {}
-        self.given_up_now: dict[str, str] = {}
-        # Articles a write error kept from being exported: pending, not failed.
-        self.kept_pending: set[str | None] = set()
 
     def single_article(self, url: str) -> str:
         """The canonical URL of ``-a url=`` (see :meth:`article_argument`)."""
@@ -514,20 +527,16 @@ class RfiCnSpider(scrapy.Spider):
     def skip_given_up(self, url: str) -> None:
         """Not requested: the article failed ``RFI_MAX_ATTEMPTS`` times (``rfi/gave_up``)."""
         self.crawler.stats.inc_value("rfi/gave_up")
-        failure = self.failures.get(url)
-        cause = failure.cause if failure else "?"
-        self.given_up_now[url] = cause
+        cause = self.failures.skipped(url)
         logger.info("%s not requested: given up after failing (last: %s)", url, cause)
 
     def article_failed(self, url: str, cause: str) -> None:
         """Record one failed attempt of an article, with its cause; a warning says what
         comes next: another try next run, or none (given up, ``rfi/gave_up``)."""
         failure = self.failures.record(url, cause)
-        self.failed_now[url] = failure
         limit = self.failures.max_attempts
         if failure.attempts >= limit:
             self.crawler.stats.inc_value("rfi/gave_up")
-            self.given_up_now[url] = failure.cause
             logger.warning(
                 "%s failed (%s), attempt %d of %d (RFI_MAX_ATTEMPTS): given up, not requested"
                 " again",
@@ -549,7 +558,6 @@ class RfiCnSpider(scrapy.Spider):
         """An item was exported: its article is done, and its failures are history."""
         for url in self.item_done(item):
             self.failures.cleared(url)
-            self.failed_now.pop(url, None)
 
     def on_item_dropped(self, item: Any, exception: BaseException) -> None:
         """An item a pipeline dropped: a duplicate is done; an invalid one failed. One a
@@ -557,7 +565,7 @@ class RfiCnSpider(scrapy.Spider):
         if isinstance(exception, ExportStopped):
             if isinstance(item, ArticleItem):
                 url = item.get("url")
-                self.kept_pending.update((url, self.window.aliases.get(url)))
+                self.failures.keep_pending(url, self.window.aliases.get(url))
             return
         urls = self.item_done(item)
         if isinstance(exception, InvalidItem) and urls:
@@ -611,7 +619,7 @@ class RfiCnSpider(scrapy.Spider):
             raise DontCloseSpider
         unanswered = self.window.settle()
         for url in self.pending.unanswered():  # each such request is one failed attempt
-            if url in self.failed_now or url in self.kept_pending:
+            if self.failures.accounted_for(url):
                 continue
             self.article_failed(url, "no answer (no response, no error)")
             if self.failures.gave_up(url):
@@ -653,6 +661,9 @@ class RfiCnSpider(scrapy.Spider):
         self.on_error(failure)
         request = failure.request  # type: ignore[attr-defined]
         site_url = request.cb_kwargs["site_url"]
+        cause = attempt_cause(failure, self.settings)
+        if cause and not self.fallbacks.is_waiting(site_url):  # no mirror copy: it failed
+            self.article_failed(site_url, f"could not fetch: {cause}")
         produced = False
         for item in self.site_refused(site_url, failure_cause(failure)):
             produced = True
