@@ -331,6 +331,16 @@ class SharedCrawl:
         except redis.RedisError as error:
             self.lost(error)
 
+    def forget(self, url: str) -> None:
+        """Take an article off the crawl's queue that this node will not fetch (given up
+        after ``RFI_MAX_ATTEMPTS`` failures): otherwise every node would wait for it."""
+        if self.stopped:
+            return
+        try:
+            self.state.remove_pending(url)
+        except redis.RedisError as error:
+            self.lost(error)
+
     def release_all(self) -> None:
         """Give up every claim: the articles go to whichever node takes them."""
         for url, token in list(self.held.items()):
@@ -502,6 +512,7 @@ class SharedArticleWindow(ArticleWindow):
         self.look_for_takeovers = False
         for url in self.shared.takeovers(self.size):
             if not in_scope(url) or (drop is not None and drop(url)):
+                self.shared.forget(url)  # given up here: no node waits for it any more
                 continue
             self.found.add(url)
             yield url, True

@@ -1,0 +1,47 @@
+"""The article window of a distributed crawl: takeovers at idle, and what a node gives up."""
+
+from __future__ import annotations
+
+from redisserver import RedisServer
+from scrapy.utils.test import get_crawler
+
+from rfi_spider.archive.redis_state import RedisState
+from rfi_spider.crawl.distributed import SharedArticleWindow, SharedCrawl, SharedPending
+from rfi_spider.spiders.rfi_cn import RfiCnSpider
+
+URL = "https://www.rfi.fr/cn/国际/20240307-瑞典正式加入北约"
+OTHER = "https://www.rfi.fr/cn/中国/20240308-两会"
+
+
+def window(server: RedisServer, node: str = "b") -> tuple[SharedArticleWindow, RedisState]:
+    state = RedisState(server.client(), "rfi", "crawl", node, 60_000)
+    shared = SharedCrawl(get_crawler(RfiCnSpider), state)
+    return SharedArticleWindow(shared, SharedPending(shared), None, 10), state
+
+
+def test_at_idle_articles_nobody_works_on_are_taken_over(redis_server: RedisServer) -> None:
+    articles, state = window(redis_server)
+    other = RedisState(redis_server.client(), "rfi", "crawl", "a", 60_000)
+    state.add_pending([URL, OTHER])
+    other.claim(OTHER)  # a live node works on it
+    articles.idle()
+    handed = list(articles.hand_out(lambda url: True, lambda: None, lambda url: False))
+    assert handed == [(URL, True)]  # a takeover: past the dupefilter (REFETCH)
+    assert list(articles.hand_out(lambda url: True, lambda: None)) == []  # once per idle
+
+
+def test_an_article_this_node_gave_up_leaves_the_queue(redis_server: RedisServer) -> None:
+    """Otherwise every node, having given it up, would wait for it forever."""
+    articles, state = window(redis_server)
+    state.add_pending([URL])
+    articles.idle()
+    assert list(articles.hand_out(lambda url: True, lambda: None, lambda url: True)) == []
+    assert state.pending_count() == 0
+
+
+def test_urls_found_first_here_are_requested_at_once(redis_server: RedisServer) -> None:
+    articles, state = window(redis_server)
+    RedisState(redis_server.client(), "rfi", "crawl", "a", 60_000).add_pending([OTHER])
+    articles.queue([URL, OTHER])  # OTHER: node a found it first, its request is queued
+    assert list(articles.hand_out(lambda url: True, lambda: None)) == [(URL, False)]
+    assert state.pending_count() == 2
