@@ -295,8 +295,9 @@ class RedisState:
         results = pipe.execute()
         return [url for url, ok in zip(claims, results, strict=True) if not ok]
 
-    def release(self, url: str, token: str) -> None:
-        self._release(keys=[self.claim_key(url)], args=[token])
+    def release(self, url: str, token: str) -> bool:
+        """Drop a claim if it is still ``token``'s; True when it was."""
+        return bool(self._release(keys=[self.claim_key(url)], args=[token]))
 
     def holder(self, url: str) -> str | None:
         value = self.client.get(self.claim_key(url))

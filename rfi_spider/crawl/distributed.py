@@ -325,9 +325,9 @@ class SharedCrawl:
         token = self.held.pop(url, None)
         if token is None or self.stopped:
             return
-        try:
-            self.state.release(url, token)
-            self.state.remove_pending(url)
+        try:  # off the queue, unless another node has taken it over meanwhile
+            if self.state.release(url, token) or self.state.holder(url) is None:
+                self.state.remove_pending(url)
         except redis.RedisError as error:
             self.lost(error)
 

@@ -35,9 +35,9 @@ def test_one_node_claims_an_article_and_its_retries_keep_the_claim(
     assert b.claim(URL) is None  # another node works on it
     assert b.claim(URL, token) == token  # a retry of a's request, popped by b: same claim
     assert a.renew({URL: token}) == []
-    a.release(URL, "not-the-token")
+    assert not a.release(URL, "not-the-token")
     assert a.holder(URL) == token
-    a.release(URL, token)
+    assert a.release(URL, token)
     assert a.holder(URL) is None
     assert b.claim(URL) is not None
 

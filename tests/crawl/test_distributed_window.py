@@ -45,3 +45,19 @@ def test_urls_found_first_here_are_requested_at_once(redis_server: RedisServer) 
     articles.queue([URL, OTHER])  # OTHER: node a found it first, its request is queued
     assert list(articles.hand_out(lambda url: True, lambda: None)) == [(URL, False)]
     assert state.pending_count() == 2
+
+
+def test_a_node_whose_claim_was_taken_over_leaves_the_article_queued(
+    redis_server: RedisServer,
+) -> None:
+    """Its lease ran out and another node took the article: that node's work, not done."""
+    articles, state = window(redis_server)
+    state.add_pending([URL])
+    articles.shared.held[URL] = "b:expired"  # this node's claim, long gone
+    RedisState(redis_server.client(), "rfi", "crawl", "a", 60_000).claim(URL)
+    articles.finished(URL, produced_item=False)
+    assert state.pending_count() == 1
+    articles.shared.held[OTHER] = state.claim(OTHER) or ""
+    state.add_pending([OTHER])
+    articles.finished(OTHER, produced_item=False)  # its own claim: done
+    assert state.pending_count() == 1 and state.holder(OTHER) is None
