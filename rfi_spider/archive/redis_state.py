@@ -19,6 +19,9 @@ Keys (``P`` is ``RFI_REDIS_PREFIX``, ``C`` the crawl id, ``RFI_CRAWL_ID``):
 - ``P:C:started``: the node that read the listings, feeds and sitemaps (once per crawl);
   ``P:C:start_done`` once it queued them all.
 - ``P:C:config``: the crawl's settings fingerprint; a node with other settings is refused.
+- ``P:C:pages``: the listings, feeds and mirrors queued and not read yet (a hash of their
+  requests): a page a killed node took from the queue is claimed like an article, and
+  taken over the same way.
 - ``P:C:requests``, ``P:C:dupefilter``: scrapy-redis's request queue and fingerprints.
   When a node finds the crawl complete (nothing pending, no node busy), the crawl's keys
   go: the next run with the same crawl id starts a new crawl; a run that finds an
@@ -135,6 +138,7 @@ class RedisState:
         self.started_key = f"{self.crawl}:started"
         self.start_done_key = f"{self.crawl}:start_done"
         self.config_key = f"{self.crawl}:config"
+        self.pages_key = f"{self.crawl}:pages"
         self.exporting_value = EXPORTING + node
         self._renew = client.register_script(_RENEW)
         self._claim = client.register_script(_CLAIM)
@@ -188,7 +192,7 @@ class RedisState:
     def finish_crawl(self) -> None:
         """The crawl is complete: its queue, fingerprints, start and settings go, so that
         the next run with this crawl id starts a new crawl (the exported URLs stay)."""
-        keys = ("requests", "dupefilter", "started", "start_done", "config", "pending")
+        keys = ("requests", "dupefilter", "started", "start_done", "config", "pending", "pages")
         self.client.delete(*(f"{self.crawl}:{key}" for key in keys))
 
     # --- exported URLs ----------------------------------------------------------
@@ -276,6 +280,36 @@ class RedisState:
             if done:
                 self.client.zrem(self.pending_key, *done)
                 start -= len(done)
+
+    # --- pages: listings, feeds, mirrors taken from the queue and not read yet ----------
+    def add_page(self, page: str, request: bytes) -> None:
+        """Record a page request (serialized) until a node has read it."""
+        self.client.hsetnx(self.pages_key, page, request)
+
+    def page_pending(self, page: str) -> bool:
+        return bool(self.client.hexists(self.pages_key, page))
+
+    def page_done(self, page: str) -> None:
+        self.client.hdel(self.pages_key, page)
+
+    def pages_status(self, limit: int = 100) -> tuple[list[tuple[str, bytes]], int]:
+        """Pages no node works on (at most ``limit``, with their request), and how many a
+        live claim holds."""
+        unclaimed: list[tuple[str, bytes]] = []
+        claimed = 0
+        batch: list[tuple[bytes, bytes]] = []
+        for entry in self.client.hscan_iter(self.pages_key, count=CHUNK):
+            batch.append(entry)
+        for start in range(0, len(batch), CHUNK):
+            chunk = batch[start : start + CHUNK]
+            pages = [page.decode() for page, _ in chunk]
+            claims = self.client.mget([self.claim_key(f"page:{page}") for page in pages])
+            for page, (_, request), claim in zip(pages, chunk, claims, strict=True):
+                if claim is not None:
+                    claimed += 1
+                elif len(unclaimed) < limit:
+                    unclaimed.append((page, request))
+        return unclaimed, claimed
 
     # --- claims ---------------------------------------------------------------------
     def claim(self, url: str, token: str | None = None) -> str | None:

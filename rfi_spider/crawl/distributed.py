@@ -40,8 +40,11 @@ import redis
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, ScrapyDeprecationWarning
+from scrapy.http import Response
 from scrapy.settings import BaseSettings, get_settings_priority
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.request import request_from_dict
+from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
@@ -56,6 +59,10 @@ logger = logging.getLogger(__name__)
 
 # The finish reason of a node that lost Redis mid-crawl (RFI_FAILED_FINISH_REASONS: exit 1).
 REDIS_LOST = "redis_lost"
+# The request meta key naming a page request (listing, feed, mirror) in the crawl's
+# pages, until a node has read it; and the flag of a page a node takes over.
+PAGE = "rfi_page"
+TAKEOVER = "rfi_takeover"
 # The request meta key holding the claim token of an article request (kept by its retries
 # and redirects, so that the node popping them keeps the claim).
 CLAIM = "rfi_claim"
@@ -208,6 +215,9 @@ class SharedCrawlAddon:
         middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
         middlewares["rfi_spider.crawl.distributed.SharedStart"] = 50
         _override(settings, "SPIDER_MIDDLEWARES", middlewares)
+        downloader = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+        downloader["rfi_spider.crawl.distributed.SharedPagesMiddleware"] = 40
+        _override(settings, "DOWNLOADER_MIDDLEWARES", downloader)
         extensions = dict(settings.getdict("EXTENSIONS"))
         extensions["rfi_spider.crawl.distributed.SharedCrawlExtension"] = 500
         _override(settings, "EXTENSIONS", extensions)
@@ -331,6 +341,63 @@ class SharedCrawl:
         except redis.RedisError as error:
             self.lost(error)
 
+    # --- pages (listings, feeds, mirrors) -----------------------------------------
+    def record_page(self, request: Request, spider: Any) -> None:
+        """A page request queued for the first time: kept in Redis until a node reads it
+        (its id, the request's fingerprint, goes in its meta and its copies')."""
+        kind = request.meta.get(meta_keys.KIND)
+        if kind is None or kind == "article" or PAGE in request.meta:
+            return
+        page = self.crawler.request_fingerprinter.fingerprint(request)[:8].hex()
+        request.meta[PAGE] = page
+        self.state.add_page(page, picklecompat.dumps(request.to_dict(spider=spider)))
+
+    def take_page(self, request: Request) -> bool:
+        """Whether this node reads a page request it popped: still unread, and claimed by
+        this node (or still claimed by the request's own token: a retry, a redirect)."""
+        page = request.meta[PAGE]
+        try:
+            pending = self.state.page_pending(page)
+            token = self.state.claim(f"page:{page}", request.meta.get(CLAIM)) if pending else None
+        except redis.RedisError as error:
+            self.lost(error)
+            return False
+        if not pending:
+            self.stat("skipped/page_read")
+            return False
+        if token is None:
+            self.stat("skipped/claimed_elsewhere")
+            return False
+        request.meta[CLAIM] = token
+        self.held[f"page:{page}"] = token
+        return True
+
+    def page_done(self, request: Request) -> None:
+        """A page was read (or failed for good): off the crawl's pages, unclaimed."""
+        page = request.meta.get(PAGE)
+        if page is None or self.stopped:
+            return
+        token = self.held.pop(f"page:{page}", None)
+        try:
+            if token is not None:
+                self.state.release(f"page:{page}", token)
+            self.state.page_done(page)
+        except redis.RedisError as error:
+            self.lost(error)
+
+    def page_takeovers(self, spider: Any) -> int:
+        """At idle: queue again the pages no node reads (a killed node's, once its claims
+        expired), past the dupefilter; returns how many pages wait (these and claimed)."""
+        unclaimed, claimed = self.state.pages_status()
+        for _page, data in unclaimed:
+            request = request_from_dict(picklecompat.loads(data), spider=spider)
+            request.meta[TAKEOVER] = True
+            self.crawler.engine.crawl(request)
+        if unclaimed:
+            self.stat("takeovers/pages", len(unclaimed))
+            logger.info("taking over %d page(s) (listings, feeds) no node reads", len(unclaimed))
+        return len(unclaimed) + claimed
+
     def forget(self, url: str) -> None:
         """Take an article off the crawl's queue that this node will not fetch (given up
         after ``RFI_MAX_ATTEMPTS`` failures): otherwise every node would wait for it."""
@@ -384,14 +451,17 @@ class SharedCrawl:
             )
         others = sorted(n for n, s in nodes.items() if s == "busy" and n != self.state.node)
         starting = self.state.start_in_progress(set(nodes))
-        if not (others or starting or status.waiting):
+        pages = self.page_takeovers(self.crawler.spider)
+        if not (others or starting or status.waiting or pages):
             self.state.finish_crawl()  # the next run with this crawl id starts afresh
             logger.info("crawl %s is complete: no article waits, no node works", self.state.crawl)
             return False
         logger.debug(
-            "waiting: %d article(s) unclaimed, %d claimed; busy nodes: %s; start queued: %s",
+            "waiting: %d article(s) unclaimed, %d claimed; %d page(s); busy nodes: %s;"
+            " start queued: %s",
             len(status.unclaimed),
             status.claimed,
+            pages,
             others,
             not starting,
         )
@@ -553,16 +623,21 @@ class SharedScheduler(Scheduler):
             logger.info("the crawl's queue in Redis holds %d request(s)", queued)
 
     def enqueue_request(self, request: Request) -> bool:
+        """scrapy-redis's enqueue, with a page request recorded in the crawl's pages
+        before it can be popped (``SharedCrawl.record_page``)."""
         if self.shared.stopped:
             return False
         try:
-            queued = bool(super().enqueue_request(request))
+            if not request.dont_filter and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                return False
+            self.shared.record_page(request, self.spider)
+            self.queue.push(request)
         except redis.RedisError as error:
             self.shared.lost(error)
             return False
-        if queued:
-            self.crawler_stats.inc_value("scheduler/enqueued/redis")
-        return queued
+        self.crawler_stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     def next_request(self) -> Request | None:
         while not self.shared.stopped:
@@ -577,7 +652,10 @@ class SharedScheduler(Scheduler):
             if not self.shared.busy:  # say so at once: idle nodes wait for busy ones
                 self.shared.busy = True
                 self.shared.renew()
-            if request.meta.get(meta_keys.KIND) != "article" or self.shared.take(request):
+            if PAGE in request.meta:
+                if self.shared.take_page(request):
+                    return request
+            elif request.meta.get(meta_keys.KIND) != "article" or self.shared.take(request):
                 return request
         return None
 
@@ -596,6 +674,8 @@ class SharedDupeFilter(RFPDupeFilter):
     :data:`meta_keys.REFETCH` (a takeover of a killed node's article) gets past it."""
 
     def request_seen(self, request: Request) -> bool:
+        if request.meta.get(TAKEOVER):  # a page a killed node had taken from the queue
+            return False
         if request.meta.get(meta_keys.REFETCH) and request.meta.get(meta_keys.KIND) == "article":
             return False
         return bool(super().request_seen(request))
@@ -635,6 +715,39 @@ class SharedStart:
         if skipped:
             shared.stat("start/skipped", skipped)
 
+    def process_spider_output(
+        self, response: Response, result: Iterable[Any]
+    ) -> Iterator[Any]:
+        """A page's output: once it is all out (its links queued), the page is read."""
+        try:
+            yield from result
+        finally:
+            SharedCrawl.of(self.crawler).page_done(response.request or Request(response.url))
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        try:
+            async for output in result:
+                yield output
+        finally:
+            SharedCrawl.of(self.crawler).page_done(response.request or Request(response.url))
+
+
+class SharedPagesMiddleware:
+    """Downloader middleware: a page request that failed for good (no retry left, or
+    ignored) is read, as far as the crawl's pages go: no node takes it over."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedPagesMiddleware:
+        return cls(crawler)
+
+    def process_exception(self, request: Request, exception: BaseException) -> None:
+        SharedCrawl.of(self.crawler).page_done(request)
+
 
 class SharedCrawlExtension:
     """Renews the node's claims and heartbeat; keeps an idle node open while the crawl
@@ -646,6 +759,7 @@ class SharedCrawlExtension:
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.idle, signal=signals.spider_idle)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.dropped, signal=signals.request_dropped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedCrawlExtension:
@@ -663,6 +777,10 @@ class SharedCrawlExtension:
     def idle(self) -> None:
         if self.shared.should_wait():
             raise DontCloseSpider
+
+    def dropped(self, request: Request) -> None:
+        """A page's redirect to a page already queued: the page is read."""
+        self.shared.page_done(request)
 
     def closed(self) -> None:
         if self.loop is not None and self.loop.running:

@@ -139,3 +139,16 @@ def test_a_complete_crawl_is_cleared_and_the_exported_urls_stay(
     assert b.start_once()  # a new crawl under the same id
     b.check_config({"edition": "tw"})  # whose settings are its own
     assert b.is_exported(URL)
+
+
+def test_a_page_a_killed_node_was_reading_is_taken_over(redis_server: RedisServer) -> None:
+    a, b = node(redis_server, "a", lease_ms=50), node(redis_server, "b")
+    a.add_page("p1", b"request 1")
+    a.add_page("p2", b"request 2")
+    assert a.claim("page:p1") is not None  # a reads p1, then is killed
+    unclaimed, claimed = b.pages_status()
+    assert (unclaimed, claimed) == ([("p2", b"request 2")], 1)
+    wait_until(lambda: a.holder("page:p1") is None)
+    assert sorted(b.pages_status()[0]) == [("p1", b"request 1"), ("p2", b"request 2")]
+    b.page_done("p1")
+    assert not b.page_pending("p1") and b.page_pending("p2")

@@ -161,6 +161,52 @@ def test_two_nodes_one_killed_every_article_once(
     assert left == []  # no queue, claim, node or crawl key stays: only the exported URLs
 
 
+class HoldPages(HoldNode):
+    """:class:`HoldNode` for the listings and feeds of node ``agent`` (robots.txt passes)."""
+
+    def __call__(self, handler: BaseHTTPRequestHandler, key: str) -> Page | None:
+        path = key.split("?")[0]
+        page = not is_article_url("https://www.rfi.fr" + path) and path != "/robots.txt"
+        if page and handler.headers.get("User-Agent") == self.agent:
+            self.reached.set()
+            self.opened.wait(DEADLINE)
+        found = BENCH.route(key)
+        if found is None:
+            return None
+        body, content_type = found
+        return Page(body, content_type=content_type)
+
+
+def test_the_first_node_killed_with_listings_in_flight_loses_no_article(
+    redis_server: RedisServer, site: LocalSite, tmp_path: Path
+) -> None:
+    """Node A reads the start pages and is killed while it fetches listings (taken from the
+    queue, in flight or waiting in its downloader): node B, started after, takes those
+    listings over once A's claims expire, and the crawl still finds every article."""
+    a, b = tmp_path / "node-a", tmp_path / "node-b"
+    gate = HoldPages("rfi-spider-test (a)", 1)
+    site.hook = gate
+    base = f"base_url={site.url}"
+    node_a = start_crawl(a, base, settings=node_settings(redis_server, "a"), log=tmp_path / "a.log")
+    try:
+        while not gate.reached.wait(0.1):  # A has listings claimed and in flight
+            assert node_a.poll() is None, (tmp_path / "a.log").read_text()[-3000:]
+        node_a.kill()
+        node_a.wait(DEADLINE)
+        gate.open()
+        result = run_crawl(b, base, settings=node_settings(redis_server, "b"))
+    finally:
+        gate.open()
+        if node_a.poll() is None:
+            node_a.kill()
+            node_a.wait()
+    assert result.returncode == 0, result.log[-3000:]
+    assert "joining crawl" in result.log
+    assert result.stat("rfi/redis/takeovers/pages") > 0
+    assert items(a) == []
+    assert sorted(item["url"] for item in items(b)) == URLS
+
+
 def test_a_node_killed_between_its_write_and_the_mark_settles_it_when_back(
     redis_server: RedisServer, site: LocalSite, tmp_path: Path
 ) -> None:
