@@ -139,6 +139,7 @@ class RedisState:
         self.start_done_key = f"{self.crawl}:start_done"
         self.config_key = f"{self.crawl}:config"
         self.pages_key = f"{self.crawl}:pages"
+        self.page_takeovers_key = f"{self.crawl}:page_takeovers"
         self.exporting_value = EXPORTING + node
         self._renew = client.register_script(_RENEW)
         self._claim = client.register_script(_CLAIM)
@@ -193,6 +194,7 @@ class RedisState:
         """The crawl is complete: its queue, fingerprints, start and settings go, so that
         the next run with this crawl id starts a new crawl (the exported URLs stay)."""
         keys = ("requests", "dupefilter", "started", "start_done", "config", "pending", "pages")
+        keys += ("page_takeovers",)
         self.client.delete(*(f"{self.crawl}:{key}" for key in keys))
 
     # --- exported URLs ----------------------------------------------------------
@@ -291,6 +293,10 @@ class RedisState:
 
     def page_done(self, page: str) -> None:
         self.client.hdel(self.pages_key, page)
+
+    def count_takeover(self, page: str) -> int:
+        """One more takeover of a page; returns how many it had."""
+        return int(self.client.hincrby(self.page_takeovers_key, page, 1))
 
     def pages_status(self, limit: int = 100) -> tuple[list[tuple[str, bytes]], int]:
         """Pages no node works on (at most ``limit``, with their request), and how many a

@@ -63,6 +63,9 @@ REDIS_LOST = "redis_lost"
 # pages, until a node has read it; and the flag of a page a node takes over.
 PAGE = "rfi_page"
 TAKEOVER = "rfi_takeover"
+# A page taken over more often than this was never read (a fault of this code): given up,
+# so that no node waits for it forever.
+MAX_PAGE_TAKEOVERS = 3
 # The request meta key holding the claim token of an article request (kept by its retries
 # and redirects, so that the node popping them keeps the claim).
 CLAIM = "rfi_claim"
@@ -389,14 +392,25 @@ class SharedCrawl:
         """At idle: queue again the pages no node reads (a killed node's, once its claims
         expired), past the dupefilter; returns how many pages wait (these and claimed)."""
         unclaimed, claimed = self.state.pages_status()
-        for _page, data in unclaimed:
+        taken = 0
+        for page, data in unclaimed:
+            if self.state.count_takeover(page) > MAX_PAGE_TAKEOVERS:  # never read: give up
+                self.state.page_done(page)
+                self.stat("pages_given_up")
+                logger.warning(
+                    "page %s was taken over %d times, never read: given up",
+                    page,
+                    MAX_PAGE_TAKEOVERS,
+                )
+                continue
+            taken += 1
             request = request_from_dict(picklecompat.loads(data), spider=spider)
             request.meta[TAKEOVER] = True
             self.crawler.engine.crawl(request)
-        if unclaimed:
-            self.stat("takeovers/pages", len(unclaimed))
-            logger.info("taking over %d page(s) (listings, feeds) no node reads", len(unclaimed))
-        return len(unclaimed) + claimed
+        if taken:
+            self.stat("takeovers/pages", taken)
+            logger.info("taking over %d page(s) (listings, feeds) no node reads", taken)
+        return taken + claimed
 
     def forget(self, url: str) -> None:
         """Take an article off the crawl's queue that this node will not fetch (given up

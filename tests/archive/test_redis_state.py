@@ -152,3 +152,10 @@ def test_a_page_a_killed_node_was_reading_is_taken_over(redis_server: RedisServe
     assert sorted(b.pages_status()[0]) == [("p1", b"request 1"), ("p2", b"request 2")]
     b.page_done("p1")
     assert not b.page_pending("p1") and b.page_pending("p2")
+
+
+def test_takeovers_of_a_page_are_counted(redis_server: RedisServer) -> None:
+    a = node(redis_server, "a")
+    assert [a.count_takeover("p1") for _ in range(3)] == [1, 2, 3]
+    a.finish_crawl()
+    assert a.count_takeover("p1") == 1

@@ -61,3 +61,14 @@ def test_a_node_whose_claim_was_taken_over_leaves_the_article_queued(
     state.add_pending([OTHER])
     articles.finished(OTHER, produced_item=False)  # its own claim: done
     assert state.pending_count() == 1 and state.holder(OTHER) is None
+
+
+def test_a_page_never_read_is_given_up_after_three_takeovers(redis_server: RedisServer) -> None:
+    """A page whose reading never ends (no answer, no error) must not keep nodes waiting."""
+    articles, state = window(redis_server)
+    state.add_page("p1", b"never decoded: given up first")
+    for _ in range(3):
+        state.count_takeover("p1")
+    assert articles.shared.page_takeovers(spider=None) == 0
+    assert not state.page_pending("p1")
+    assert articles.shared.crawler.stats.get_value("rfi/redis/pages_given_up") == 1
