@@ -277,21 +277,55 @@ RFI_ATOM_ID: str | None = None
 # scrapy feed: how many articles (the newest) when --latest is not given.
 RFI_ATOM_LATEST = 50
 
-# --- quality checks -------------------------------------------------------------------------
+# --- quality checks and alerts (Spidermon) ---------------------------------------------------
 EXTENSIONS = {
     "rfi_spider.quality.extensions.CrawlSummary": 900,
-    "rfi_spider.quality.extensions.QualityMonitors": 910,
+    # rfi/exported/twice, for the "items" monitor
+    "rfi_spider.quality.extensions.ExportedOnce": 905,
+    # Spidermon runs the monitor suites below (after the summary is logged)
+    "spidermon.contrib.scrapy.extensions.Spidermon": 910,
     # WARC capture (RFI_WARC)
     "rfi_spider.archive.warc_capture.WarcCapture": 100,
 }
-# Monitors at the end of a crawl (quality/monitors.py). Fewest articles a run must
-# see (exported, or found already exported: an incremental run with nothing new passes).
+SPIDERMON_ENABLED = True
+# The end-of-crawl checks (quality/monitors.py): items seen and none exported twice,
+# validation, field coverage, finish reason, blocked share. A failing check sends the
+# notifications configured below.
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["rfi_spider.quality.monitors.CloseSuite"]
+# The blocking watch, every 300 s: closes the spider (finish reason "blocked") once the
+# site has answered nothing but blocks for RFI_BLOCKED_CLOSE_MINUTES.
+SPIDERMON_PERIODIC_MONITORS = {"rfi_spider.quality.monitors.BlockedSuite": 300}
+RFI_BLOCKED_CLOSE_MINUTES = 30
+# Spidermon's field coverage (spidermon_field_coverage/ArticleItem/<field>): a field
+# counts as filled unless it is None, empty, [] or {}.
+SPIDERMON_ADD_FIELD_COVERAGE = True
+SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True
+# The "finish reason" monitor passes for these.
+SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
+# Fewest articles a run must see (exported, or found already exported: an incremental
+# run with nothing new passes).
 RFI_QA_MIN_ITEMS = 1
 # Lowest share of this run's exported items with each optional field filled (0..1);
 # the fields the schema always fills (quality.schema.always_filled) must be at 100%.
 RFI_QA_MIN_COVERAGE = {"lead_image": 0.5, "summary": 0.5}
 # Below this many exported items, the optional fields' shares are not judged.
 RFI_QA_COVERAGE_MIN_ITEMS = 5
+# Highest share of responses that may be blocked answers (403, 429, 503, challenges).
+RFI_QA_MAX_BLOCKED_SHARE = 0.5
+# Notifications when a monitor fails (quality/alerts.py); none by default.
+# Email: SPIDERMON_EMAIL_TO (a list) turns it on; SPIDERMON_EMAIL_SENDER,
+# SPIDERMON_EMAIL_SUBJECT, SPIDERMON_SMTP_HOST (localhost), SPIDERMON_SMTP_PORT (25),
+# SPIDERMON_SMTP_USER and SPIDERMON_SMTP_PASSWORD (no login without a user),
+# SPIDERMON_SMTP_ENFORCE_TLS (STARTTLS), SPIDERMON_SMTP_ENFORCE_SSL.
+SPIDERMON_EMAIL_TO: list[str] = []
+# Webhook: a JSON POST {"text": message} (Slack, Mattermost), plus these keys (a
+# Telegram bot's sendMessage: {"chat_id": "..."}).
+RFI_ALERT_WEBHOOK_URL: str | None = None
+RFI_ALERT_WEBHOOK_EXTRA: dict[str, str] = {}
+# Any other Spidermon action, by dotted path, run when a monitor fails.
+RFI_ALERT_ACTIONS: list[str] = []
+# Seconds a notification may take (SMTP, webhook).
+RFI_ALERT_TIMEOUT = 10.0
 # scrapy qa: longest line of items.jsonl (and largest seed-style file) read, in bytes;
 # longer ones are findings, read past without being held (bounded memory).
 RFI_QA_MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -300,13 +334,15 @@ RFI_QA_MAX_LINE_BYTES = 16 * 1024 * 1024
 # scrapy crawl (rfi_spider/commands/crawl.py) exits 1 when the crawl ends with one of these
 # finish reasons, 2 for a bad -a argument, 0 otherwise. write_error: a full or broken disk
 # stopped the exports; closespider_errorcount: CLOSESPIDER_ERRORCOUNT errors were reached;
-# memusage_exceeded: MEMUSAGE_LIMIT_MB was reached. (shutdown, a Ctrl-C or Scrapyd's cancel,
+# memusage_exceeded: MEMUSAGE_LIMIT_MB was reached; blocked: the blocking watch closed it
+# (RFI_BLOCKED_CLOSE_MINUTES). (shutdown, a Ctrl-C or Scrapyd's cancel,
 # is a pause that the next run resumes: not a failure.)
 # redis_lost: a distributed crawl's node lost Redis mid-crawl (crawl/distributed.py).
 RFI_FAILED_FINISH_REASONS = [
     "write_error",
     "closespider_errorcount",
     "memusage_exceeded",
+    "blocked",
     "redis_lost",
 ]
 # First in, first out: articles are fetched roughly in the order they were found, so a

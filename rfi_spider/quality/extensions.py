@@ -1,4 +1,5 @@
-"""End-of-crawl extensions: the crawl summary and the QA monitors, each one block in the log."""
+"""Extensions: the end-of-crawl summary (one block in the log), and a count of articles
+exported twice for the monitors (``monitors.py``, run by Spidermon)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from rfi_spider.archive.failures import FailedArticles
-from rfi_spider.items import FIELDS
-from rfi_spider.quality import monitors
+from rfi_spider.crawl.urlset import UrlSet
 from rfi_spider.quality.qa import visible
 
 logger = logging.getLogger(__name__)
@@ -139,36 +139,27 @@ class CrawlSummary:
         logger.info("\n".join(lines))
 
 
-class QualityMonitors:
-    """Counts field coverage of exported items; runs the monitor suite at the end.
+class ExportedOnce:
+    """Counts, in ``rfi/exported/twice``, the items of this run whose canonical URL an
+    earlier item of the run already had (exported means scraped: past every pipeline),
+    for the "items" monitor. It keeps 8 to 16 bytes a URL (:class:`UrlSet`)."""
 
-    ``rfi/coverage/<field>`` counts the items of this run that were exported
-    (passed every pipeline) with that field filled. At close, the results of
-    :data:`monitors.SUITE` go to the log as one block (a warning when one
-    failed) and to the stats (``rfi/monitors/...``).
-    """
-
-    def __init__(self, stats: StatsCollector, thresholds: monitors.Thresholds) -> None:
+    def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
-        self.thresholds = thresholds
+        self.urls = UrlSet()
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> QualityMonitors:
-        extension = cls(crawler.stats, monitors.Thresholds.from_settings(crawler.settings))
+    def from_crawler(cls, crawler: Crawler) -> ExportedOnce:
+        extension = cls(crawler.stats)
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def item_scraped(self, item: Any) -> None:
-        adapter = ItemAdapter(item)
-        for name in FIELDS:
-            if adapter.get(name) not in (None, "", [], {}):
-                self.stats.inc_value(f"{monitors.COVERAGE_PREFIX}{name}")
-
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        facts = monitors.CrawlFacts(self.stats.get_stats(), reason, self.thresholds)
-        results = monitors.run_suite(facts)
-        monitors.record(self.stats, results)
-        failed = any(r.status == monitors.FAILED for r in results)
-        block = "\n".join(monitors.report_lines(results, spider.name))
-        logger.log(logging.WARNING if failed else logging.INFO, block)
+        url = ItemAdapter(item).get("url")
+        if not isinstance(url, str):
+            return
+        if url in self.urls:
+            self.stats.inc_value("rfi/exported/twice")
+            logger.error("%s exported a second time in this run", url)
+            return
+        self.urls.add(url)

@@ -1,4 +1,5 @@
-"""QA end to end: validation and monitors in a crawl, then ``scrapy qa`` on what it wrote.
+"""QA end to end: validation and Spidermon's monitors in a crawl, then ``scrapy qa`` on
+what it wrote.
 
 ``scrapy qa`` runs in a subprocess, as a user runs it, on a copy of a real
 crawl's output in which each test plants one fault.
@@ -77,12 +78,12 @@ def file_of(archive: Path, line: str) -> Path:
 
 # --- in the crawl ----------------------------------------------------------------
 def test_clean_crawl_passes_its_monitors(crawl: CrawlResult) -> None:
-    assert "rfi_cn QA monitors passed: 4 passed, 0 failed" in crawl.log
-    block = crawl.log[crawl.log.index("rfi_cn QA monitors") :]
-    assert re.search(r"PASSED\s+field coverage\s+url 100%, title 100%.*lead_image 83%", block)
-    assert crawl.stat("rfi/monitors/passed") == 4
+    assert "[Spidermon] field coverage/always-filled fields at 100%... OK" in crawl.log
+    assert crawl.stat("rfi/monitors/passed") == 5
     assert crawl.stat("rfi/monitors/failed") == 0
-    assert crawl.stat("rfi/coverage/title") == len(crawl.items) == 6
+    assert crawl.stat("spidermon_item_scraped_count/ArticleItem/title") == len(crawl.items) == 6
+    assert crawl.stat("spidermon/validation/items") == 6
+    assert crawl.stat("spidermon/validation/items/errors") == 0
     assert crawl.stat("rfi/dropped/invalid") == 0
 
 
@@ -97,13 +98,19 @@ def test_invalid_item_is_not_exported_and_fails_the_monitors(tmp_path: Path) -> 
     assert result.items == []
     assert result.article_files == []
     assert result.stat("rfi/dropped/invalid") == 1
-    assert result.stat("rfi/validation/errors/lead_image") == 1
+    # Spidermon's validation stats: one item with errors, dropped; the error by field.
+    assert result.stat("spidermon/validation/items/errors") == 1
+    assert result.stat("spidermon/validation/items/dropped") == 1
+    assert result.stat("spidermon/validation/fields/errors/invalid_value/lead_image") == 1
     assert f"invalid item {url} not exported: lead_image: expected an absolute https URL" in (
         result.log
     )
-    assert "rfi_cn QA monitors FAILED: 1 passed, 2 failed" in result.log
-    assert "invalid items not exported; errors by field: lead_image 1" in result.log
+    assert "FAIL: validation/no invalid items" in result.log
+    assert "1 invalid items not exported; errors by field: lead_image 1" in result.log
+    assert "'rfi/monitors/validation': 'failed'" in result.log
+    assert "'rfi/monitors/items': 'failed'" in result.log  # nothing exported
     assert result.stat("rfi/monitors/failed") == 2
+    assert "Traceback" not in result.log
     # Not recorded as exported: the next run fetches it again.
     store = SeenStore(result.output / ".state" / "seen.sqlite3")
     assert url not in store
