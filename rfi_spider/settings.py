@@ -94,6 +94,28 @@ RFI_ARTICLE_WINDOW = 64
 # past the fingerprints that run left: a request in flight at a kill is not lost.
 DUPEFILTER_CLASS = "rfi_spider.crawl.dupefilter.ResumableDupeFilter"
 
+# --- several machines: one crawl, one Redis (crawl/distributed.py) ---------------------
+# Unset: one process, as always. Set (scrapy-redis's own setting, redis://host:port/db):
+# the request queue, the dupefilter, the pending articles and the "exported" state are
+# shared in Redis by every process of the crawl; each writes its own RFI_OUTPUT_DIR.
+# Also read from the environment variable REDIS_URL (Scrapyd's, from a mode-600 file:
+# a password in it then shows on no command line).
+REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
+# The crawl the process joins: the processes with the same id share one crawl (its
+# listings read once). Unset: the spider's name. A complete crawl is cleared, so the
+# next run with the same id starts a new one; an unfinished one is joined and finished.
+RFI_CRAWL_ID: str | None = None
+# This process's name in the crawl; unset: "<host>:<absolute RFI_OUTPUT_DIR>", so that a
+# restarted node is the same node (and settles an export a kill interrupted).
+RFI_NODE_ID: str | None = None
+# Redis keys start with this (letters, digits, . _ - :).
+RFI_REDIS_PREFIX = "rfi"
+# An article claim's lease: a killed node's articles are taken over this long after it
+# died (a live node renews its claims every third of it).
+RFI_REDIS_LEASE_SECONDS = 60.0
+# Seconds to connect to Redis, and for any answer of it.
+RFI_REDIS_TIMEOUT = 10.0
+
 # --- politeness ------------------------------------------------------------------------
 RFI_CONTACT_URL = "https://github.com/rfi-spider/rfi-spider"
 # An honest, non-browser User-Agent: a Chrome-like one is what got plain clients blocked.
@@ -108,7 +130,11 @@ AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # A DOWNLOAD_DELAY of 0 runs as 1 ms: without a delay, Scrapy 2.19 (asyncio reactor)
 # lets more than CONCURRENT_REQUESTS_PER_DOMAIN requests out at once (fetch/politeness.py).
-ADDONS = {"rfi_spider.fetch.politeness.DelayFloor": 0}
+ADDONS = {
+    "rfi_spider.fetch.politeness.DelayFloor": 0,
+    # -s REDIS_URL=...: several crawler processes on one crawl (crawl/distributed.py)
+    "rfi_spider.crawl.distributed.SharedCrawlAddon": 0,
+}
 COOKIES_ENABLED = False
 
 # --- the downloader ----------------------------------------------------------------------
@@ -329,11 +355,13 @@ RFI_QA_MAX_LINE_BYTES = 16 * 1024 * 1024
 # memusage_exceeded: MEMUSAGE_LIMIT_MB was reached; blocked: the blocking watch closed it
 # (RFI_BLOCKED_CLOSE_MINUTES). (shutdown, a Ctrl-C or Scrapyd's cancel,
 # is a pause that the next run resumes: not a failure.)
+# redis_lost: a distributed crawl's node lost Redis mid-crawl (crawl/distributed.py).
 RFI_FAILED_FINISH_REASONS = [
     "write_error",
     "closespider_errorcount",
     "memusage_exceeded",
     "blocked",
+    "redis_lost",
 ]
 # First in, first out: articles are fetched roughly in the order they were found, so a
 # crawl stopped early has the oldest finds (Scrapy's default LIFO starved the first ones).

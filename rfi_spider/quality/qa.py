@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -663,6 +663,67 @@ def _check_archive(root: Path, now: datetime | None, max_line_bytes: int) -> Rep
     report.findings.sort(key=lambda f: order.get(f.kind, len(order)))
     return report
 
+
+def check_archives(
+    directories: Sequence[str | Path],
+    now: datetime | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    busy_timeout: float = BUSY_TIMEOUT,
+) -> Report:
+    """Check several archive folders as one: the output folders of the nodes of a
+    distributed crawl. Each folder is checked as by :func:`check_archive` (its findings
+    name the folder); an article in more than one folder is a ``duplicate``; the sitemaps
+    each folder's state recorded are checked against the union, and the articles each
+    gave up are listed. One folder: the same as :func:`check_archive`."""
+    if len(directories) == 1:
+        only = directories[0]
+        return check_archive(only, now, max_line_bytes, None, max_attempts, busy_timeout)
+    now = now or datetime.now(UTC)
+    reports = []
+    for directory in directories:
+        try:
+            reports.append(_check_archive(Path(directory), now, max_line_bytes))
+        except OSError as error:
+            where = error.filename or directory
+            raise CannotCheckError(f"cannot read {where}: {error.strerror or error}") from error
+    union = Report(root=Path(" + ".join(str(r.root) for r in reports)), checked_at=now)
+    union.has_items_file = any(r.has_items_file for r in reports)
+    union.files_root = " + ".join(f"{r.root}/{r.files_root}" for r in reports)
+    first_folder: dict[str, Path] = {}
+    for report in reports:
+        union.lines += report.lines
+        union.files += report.files
+        union.records.extend(report.records)
+        union.findings.extend(
+            Finding(f.kind, f"{report.root}/{f.where}", f.message) for f in report.findings
+        )
+        for key, article in report.articles.items():
+            if key in first_folder:
+                union.add(
+                    "duplicate",
+                    f"{report.root}/{ITEMS_FILE}",
+                    f"also exported in {first_folder[key]}: {readable(key)}",
+                )
+                continue
+            first_folder[key] = report.root
+            union.articles[key] = article
+    if not all(r.has_items_file for r in reports):
+        union.fields = reports[0].fields
+    coverage: SitemapCoverage | None = None
+    for report in reports:  # one node read the sitemaps: its state has them
+        check_sitemap_coverage(union, report.root / STATE_DIR, max_attempts, busy_timeout)
+        found = union.sitemaps
+        if coverage is None or (coverage.note and found is not None and not found.note):
+            coverage = found
+        gave_up = Report(root=report.root, checked_at=now)
+        read_given_up(gave_up, report.root / STATE_DIR, max_attempts)
+        union.given_up.extend(gave_up.given_up)
+        union.retrying += gave_up.retrying
+    union.sitemaps = coverage
+    order = {kind: index for index, kind in enumerate(KINDS)}
+    union.findings.sort(key=lambda f: order.get(f.kind, len(order)))
+    return union
 
 # --- two archives side by side ---------------------------------------------------
 @dataclass

@@ -68,6 +68,8 @@ from rfi_spider.crawl.canonical import (
     canonical_url,
     is_article_url,
 )
+from rfi_spider.crawl.distributed import SharedCrawl
+from rfi_spider.crawl.distributed import enabled as distributed
 from rfi_spider.crawl.jobdir import close_job, open_job
 from rfi_spider.crawl.sitemaps import (
     BadSitemapError,
@@ -319,9 +321,13 @@ class RfiCnSpider(scrapy.Spider):
             cache_kib=settings.getint("RFI_STATE_CACHE_KIB") or None,
             mmap_mib=settings.getint("RFI_STATE_MMAP_MIB"),
         )
-        spider.pending = PendingArticles(spider.seen, state_dir)
+        # -s REDIS_URL=...: the queue and the "exported" state are the crawl's, in Redis.
+        shared = SharedCrawl.open(crawler, kwargs) if distributed(settings) else None
+        if shared is not None:
+            spider.seen = shared.seen(spider.seen)  # type: ignore[assignment]
+        spider.pending = shared.pending if shared else PendingArticles(spider.seen, state_dir)
         spider.failures = FailedArticles(spider.seen, settings.getint("RFI_MAX_ATTEMPTS"))
-        spider.window = ArticleWindow(
+        spider.window = (shared.window if shared else ArticleWindow)(
             spider.pending, spider.seen, settings.getint("RFI_ARTICLE_WINDOW")
         )
         spider.listings = SitemapListings(spider.seen, spider.pending.owner)

@@ -387,3 +387,45 @@ def test_problem_lists_are_cut_unless_all_are_asked_for(tmp_path: Path) -> None:
     assert "... and 5 more (--all shows every one)" in qa.render_text(report, limit=20)
     assert "items.jsonl:25: empty line" in qa.render_text(report, limit=None)
     assert qa.verdict(report) == "QA FAILED: 25 problems (25 not-json)."
+
+
+# --- several folders: the nodes of a distributed crawl ------------------------------
+def split_archive(crawl: CrawlResult, tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """The crawl's archive split in two node folders: the first two items in one."""
+    whole = copy_output(crawl, tmp_path)
+    lines = jsonl_lines(whole)
+    node_a, node_b = tmp_path / "node-a", tmp_path / "node-b"
+    for folder, part in ((node_a, lines[:2]), (node_b, lines[2:])):
+        folder.mkdir()
+        write_lines(folder, part)
+        for line in part:
+            source = file_of(whole, line)
+            target = file_of(folder, line)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+    return node_a, node_b, lines
+
+
+def test_qa_over_several_folders_checks_their_union(crawl: CrawlResult, tmp_path: Path) -> None:
+    node_a, node_b, lines = split_archive(crawl, tmp_path)
+    result = run_qa(str(node_a), str(node_b))
+    assert result.returncode == 0, result.stdout
+    assert f"QA passed: {len(lines)} items, no problems." in result.stdout
+    assert f"QA of {node_a} + {node_b}" in result.stdout
+
+
+def test_an_article_exported_in_two_folders_is_a_duplicate(
+    crawl: CrawlResult, tmp_path: Path
+) -> None:
+    node_a, node_b, lines = split_archive(crawl, tmp_path)
+    write_lines(node_b, [*jsonl_lines(node_b), lines[0]])  # node B exported it too
+    target = file_of(node_b, lines[0])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(file_of(node_a, lines[0]), target)
+    result = run_qa(str(node_a), str(node_b))
+    assert result.returncode == 1, result.stdout
+    assert f"[duplicate] {node_b}/items.jsonl: also exported in {node_a}: " in result.stdout
+    assert "QA FAILED: 1 problem (1 duplicate)." in result.stdout
+    report = qa.check_archives([node_a, node_b])
+    assert [f.kind for f in report.findings] == ["duplicate"]
+    assert len(report.articles) == len(lines)
