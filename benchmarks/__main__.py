@@ -35,8 +35,8 @@ from benchmarks.crawl import (
 )
 from benchmarks.extraction import bench_extraction
 from benchmarks.pages import BenchSite
-from benchmarks.sitemaps import bench_sitemaps
 from benchmarks.redis_memory import RedisMemory, bench_redis
+from benchmarks.sitemaps import bench_sitemaps
 from benchmarks.store import bench_store
 from rfi_spider import settings as project_settings
 

@@ -137,9 +137,7 @@ def connect(settings: BaseSettings) -> redis.Redis:
     url = str(settings.get("REDIS_URL"))
     timeout = settings.getfloat("RFI_REDIS_TIMEOUT")
     try:
-        client = redis.Redis.from_url(
-            url, socket_connect_timeout=timeout, socket_timeout=timeout
-        )
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
         client.ping()
     except (redis.RedisError, ValueError) as error:
         message = str(error).rstrip(".")
@@ -235,9 +233,7 @@ def _override(settings: BaseSettings, name: str, value: Any) -> None:
 class SharedCrawl:
     """This node's part of a shared crawl: the Redis state, the claims it holds, its status."""
 
-    _of: ClassVar[weakref.WeakKeyDictionary[Crawler, SharedCrawl]] = (
-        weakref.WeakKeyDictionary()
-    )
+    _of: ClassVar[weakref.WeakKeyDictionary[Crawler, SharedCrawl]] = weakref.WeakKeyDictionary()
 
     def __init__(self, crawler: Crawler, state: RedisState) -> None:
         self.crawler = crawler
@@ -729,9 +725,7 @@ class SharedStart:
         if skipped:
             shared.stat("start/skipped", skipped)
 
-    def process_spider_output(
-        self, response: Response, result: Iterable[Any]
-    ) -> Iterator[Any]:
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
         """A page's output: once it is all out (its links queued), the page is read."""
         try:
             yield from result
@@ -800,4 +794,3 @@ class SharedCrawlExtension:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         self.shared.close()
-

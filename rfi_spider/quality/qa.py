@@ -725,6 +725,7 @@ def check_archives(
     union.findings.sort(key=lambda f: order.get(f.kind, len(order)))
     return union
 
+
 # --- two archives side by side ---------------------------------------------------
 @dataclass
 class Comparison:

@@ -51,9 +51,10 @@ class HoldNode:
 
     def __call__(self, handler: BaseHTTPRequestHandler, key: str) -> Page | None:
         path = key.split("?")[0]
-        if is_article_url("https://www.rfi.fr" + path) and handler.headers.get(
-            "User-Agent"
-        ) == self.agent:
+        if (
+            is_article_url("https://www.rfi.fr" + path)
+            and handler.headers.get("User-Agent") == self.agent
+        ):
             with self.lock:
                 self.count += 1
                 number = self.count
