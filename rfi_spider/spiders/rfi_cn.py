@@ -74,6 +74,7 @@ from rfi_spider.crawl.jobdir import close_job, open_job
 from rfi_spider.crawl.sitemaps import (
     BadSitemapError,
     ChildMap,
+    Entry,
     edition_maps,
     entries,
     is_news_map,
@@ -107,6 +108,8 @@ from rfi_spider.mirrors.feeds import BadFeedError, read_feed
 from rfi_spider.runtime import default_output_dir
 
 logger = logging.getLogger(__name__)
+# How many days back a Google News sitemap lists articles (two, by Google's rules).
+NEWS_DAYS = 3
 
 
 def _split_list(value: str | list[str] | None) -> list[str]:
@@ -818,8 +821,11 @@ class RfiCnSpider(scrapy.Spider):
             maps = [SITE_ROOT + self.edition.news_sitemap, SITE_ROOT + self.edition.sitemap_index]
         news = self.settings.getlist("RFI_SITEMAP_NEWS")
         backfill = bool(self.since and self.until)
+        # The news map lists the last days, which a month's map may not list yet: a
+        # backfill reaching them reads it too.
+        recent = backfill and self.until >= today_in_paris() - timedelta(days=NEWS_DAYS)
         for url in maps:
-            if is_news_map(url, news) != backfill:
+            if is_news_map(url, news) != backfill or (recent and is_news_map(url, news)):
                 yield self.sitemap_request(url, month=None)
 
     def sitemap_request(self, site_url: str, month: date | None) -> scrapy.Request:
@@ -915,14 +921,11 @@ class RfiCnSpider(scrapy.Spider):
             if not self.edition.owns(entry.url):
                 stats.inc_value("rfi/sitemap/entry/other_edition")
                 continue
-            # Fetched a day either side, like every source (a URL's day and the Paris day
-            # of publication may differ); listed as the run's to archive within the range.
-            if not self.in_backfill_window(entry.day, slack=1):
+            if not self.may_be_in_range(entry):
                 stats.inc_value("rfi/sitemap/entry/out_of_range")
                 continue
             stats.inc_value("rfi/sitemap/entries")
-            if self.in_backfill_window(entry.day):
-                listed.append(ListedUrl(entry.url, month_key(entry.day), entry.lastmod))
+            listed.append(ListedUrl(entry.url, month_key(entry.day), entry.lastmod))
             found.append(entry.url)
             if len(found) >= batch:
                 yield from self.article_requests(found)
@@ -935,6 +938,23 @@ class RfiCnSpider(scrapy.Spider):
             )
         self.listings.record(site_url, month_key(month) if month else None, listed)
         yield from self.article_requests(found)
+
+    def may_be_in_range(self, entry: Entry) -> bool:
+        """Whether a listed article may have been published (Paris time) in the backfill
+        range, so that it is fetched (and then judged on its page's date).
+
+        An article is published on its URL's day or later (the URL's day is its creation
+        day, in Paris or in UTC, never after the Paris day of publication): one dated after
+        the range is out of it. One dated before it is fetched only when its ``lastmod``
+        (never before publication) falls in or after the range: modified since, it may have
+        been published since.
+        """
+        if not (self.since and self.until) or self.since <= entry.day <= self.until:
+            return True
+        if entry.day > self.until or not entry.lastmod:
+            return False
+        modified = parse_lastmod(entry.lastmod)
+        return modified is not None and paris_day(modified) >= self.since
 
     def sitemap_coverage(self) -> None:
         """The run's figure (stats, log): articles its sitemaps listed, archived, missing."""

@@ -6,9 +6,13 @@ from __future__ import annotations
 import gzip
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from scrapy.utils.test import get_crawler
 
+from rfi_spider import settings as project_settings
 from rfi_spider.crawl.canonical import FetchRoot
 from rfi_spider.crawl.sitemaps import (
     BadSitemapError,
@@ -23,6 +27,7 @@ from rfi_spider.crawl.sitemaps import (
 )
 from rfi_spider.editions import CN, TW
 from rfi_spider.settings import RFI_SITEMAP_CONTENTS, RFI_SITEMAP_SKIP
+from rfi_spider.spiders.rfi_cn import RfiCnSpider
 
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 A1 = "https://www.rfi.fr/cn/%E5%9B%BD%E9%99%85/20240307-%E7%91%9E%E5%85%B8"
@@ -209,3 +214,37 @@ def test_hostile_sitemaps_are_refused_with_a_reason(body: bytes, reason: str) ->
     with pytest.raises(BadSitemapError) as refused:
         read_sitemap(body, 1 << 20)
     assert refused.value.reason == reason
+
+
+# --- which maps a run reads ----------------------------------------------------------------
+MAPS = ["https://www.rfi.fr/sitemaps/cn/index.xml", "https://www.rfi.fr/sitemaps/cn/news.xml"]
+
+
+def spider_for(tmp_path: Path, **args: str) -> RfiCnSpider:
+    settings = {
+        **{k: v for k, v in vars(project_settings).items() if k.isupper()},
+        "RFI_OUTPUT_DIR": str(tmp_path),
+    }
+    crawler = get_crawler(RfiCnSpider, settings)
+    return RfiCnSpider.from_crawler(crawler, base_url="http://127.0.0.1:9", mirrors="", **args)
+
+
+@pytest.mark.parametrize(
+    ("args", "read"),
+    [
+        ({}, ["/sitemaps/cn/news.xml"]),  # a plain run: the last days
+        ({"since": "2024-01-01", "until": "2024-03-31"}, ["/sitemaps/cn/index.xml"]),
+        ({"since": "all"}, ["/sitemaps/cn/index.xml", "/sitemaps/cn/news.xml"]),  # to today
+    ],
+)
+def test_a_run_reads_the_news_map_the_index_or_both(
+    tmp_path: Path, args: dict[str, str], read: list[str]
+) -> None:
+    spider = spider_for(tmp_path, **args)
+    try:
+        paths = [urlsplit(r.url).path for r in spider.sitemap_requests(MAPS)]
+        assert paths == read
+        fallback = [urlsplit(r.url).path for r in spider.sitemap_requests([])]
+        assert sorted(fallback) == read  # robots.txt named none: the edition's own paths
+    finally:
+        spider.on_closed()
