@@ -37,6 +37,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date, timedelta
 from functools import cached_property
@@ -324,6 +325,7 @@ class RfiCnSpider(scrapy.Spider):
             cache_kib=settings.getint("RFI_STATE_CACHE_KIB") or None,
             mmap_mib=settings.getint("RFI_STATE_MMAP_MIB"),
         )
+        local_seen = spider.seen
         # -s REDIS_URL=...: the queue and the "exported" state are the crawl's, in Redis.
         shared = SharedCrawl.open(crawler, kwargs) if distributed(settings) else None
         if shared is not None:
@@ -333,7 +335,9 @@ class RfiCnSpider(scrapy.Spider):
         spider.window = (shared.window if shared else ArticleWindow)(
             spider.pending, spider.seen, settings.getint("RFI_ARTICLE_WINDOW")
         )
-        spider.listings = SitemapListings(spider.seen, spider.pending.owner)
+        # What the sitemaps list is recorded in this node's own state, under this run's id.
+        spider.listings = SitemapListings(local_seen, uuid.uuid4().hex)
+        spider.distributed = shared is not None
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
         connect = crawler.signals.connect
         connect(spider.on_closed, signal=signals.spider_closed)
@@ -957,7 +961,16 @@ class RfiCnSpider(scrapy.Spider):
         return modified is not None and paris_day(modified) >= self.since
 
     def sitemap_coverage(self) -> None:
-        """The run's figure (stats, log): articles its sitemaps listed, archived, missing."""
+        """The run's figure (stats, log): articles its sitemaps listed, archived, missing.
+
+        Not in a distributed crawl: the other nodes export part of what this one listed,
+        and ``scrapy qa`` over every node's folder gives the figure of the union.
+        """
+        if self.distributed:
+            logger.info(
+                "sitemap coverage of a distributed crawl: scrapy qa over every node's folder"
+            )
+            return
         coverage = self.listings.run_coverage()
         if not coverage.listed:
             return
