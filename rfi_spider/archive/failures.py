@@ -15,12 +15,11 @@ exported URLs and the pending queue.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from rfi_spider.archive.state import SeenStore
+from rfi_spider.archive.state import SeenStore, read_only
 from rfi_spider.dates import now_iso
 
 # given_up: attempts reached RFI_MAX_ATTEMPTS as the last crawl set it (what QA reports).
@@ -149,14 +148,9 @@ def read_failures(
     """Every record of a state folder, most attempts first, read only; None when the
     folder has no state (or it cannot be read). Whether an article is given up is what
     the last crawl judged; ``max_attempts`` judges for a state from before that."""
-    path = Path(state_dir) / "seen.sqlite3"
-    if not path.is_file():
-        return None
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return None
-    with contextlib.closing(db):
+    with read_only(state_dir) as db:
+        if db is None:
+            return None
         try:
             columns = {row[1] for row in db.execute("PRAGMA table_info(failures)")}
             judged = "given_up" if "given_up" in columns else "attempts >= ?"

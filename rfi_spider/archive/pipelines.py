@@ -37,7 +37,7 @@ from rfi_spider.archive.exporters import (
     seed_file_name,
     serialize_line,
 )
-from rfi_spider.archive.state import ExportLock, SeenStore, output_dirs
+from rfi_spider.archive.state import STATE_FILE, ExportLock, SeenStore, output_dirs
 from rfi_spider.dates import to_ms
 from rfi_spider.quality.schema import field_errors
 from rfi_spider.runtime import from_egg
@@ -257,7 +257,7 @@ class ArchivePipeline:
     def open_spider(self) -> None:
         self.log_where()
         self.store = SeenStore(
-            self.state_dir / "seen.sqlite3", cache_kib=self.cache_kib, mmap_mib=self.mmap_mib
+            self.state_dir / STATE_FILE, cache_kib=self.cache_kib, mmap_mib=self.mmap_mib
         )
         self.lock = ExportLock(self.state_dir / "export.lock")
         self.files = SeedFiles(self.output_dir / "articles", fsync=self.fsync)

@@ -23,10 +23,10 @@ from pathlib import Path
 
 from rfi_spider.archive.failures import FailureRecord, read_failures
 from rfi_spider.archive.sitemap_listing import read_listings
+from rfi_spider.archive.state import STATE_FILE
 from rfi_spider.crawl.canonical import canonical_url
 
 STATE_DIR = ".state"
-STATE_FILE = "seen.sqlite3"
 # How long QA waits for a state a crawl is writing before it gives up (seconds).
 BUSY_TIMEOUT = 5.0
 # SQLite's answers for "another connection holds the lock".

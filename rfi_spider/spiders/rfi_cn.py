@@ -59,7 +59,7 @@ from twisted.python.failure import Failure
 from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.pipelines import ExportStopped, InvalidItem
 from rfi_spider.archive.sitemap_listing import ListedUrl, SitemapListings
-from rfi_spider.archive.state import PendingArticles, SeenStore, output_dirs
+from rfi_spider.archive.state import STATE_FILE, PendingArticles, SeenStore, output_dirs
 from rfi_spider.crawl import meta_keys
 from rfi_spider.crawl.arguments import ArgumentError, backfill_range, check_mirrors, http_url
 from rfi_spider.crawl.canonical import (
@@ -321,7 +321,7 @@ class RfiCnSpider(scrapy.Spider):
             spider.jobdir_queue_aside = open_job(spider.jobdir)
         _, state_dir = output_dirs(settings)
         spider.seen = SeenStore(
-            state_dir / "seen.sqlite3",
+            state_dir / STATE_FILE,
             cache_kib=settings.getint("RFI_STATE_CACHE_KIB") or None,
             mmap_mib=settings.getint("RFI_STATE_MMAP_MIB"),
         )
