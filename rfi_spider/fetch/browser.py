@@ -336,3 +336,8 @@ class ContextRecycler:
             await guard(page, request)
 
         return init
+
+
+# The handler's name before it used only scrapy-playwright's public API: a
+# DOWNLOAD_HANDLERS setting (or a Scrapyd job's) that names it keeps working.
+LazyPlaywrightDownloadHandler = BrowserDownloadHandler
