@@ -201,7 +201,7 @@ class LazyChromiumProvider(PlaywrightBrowserProvider):
 
     async def launch_browser(self) -> Browser:
         if self.failure is not None:
-            raise self.failure
+            raise BrowserUnavailableError(str(self.failure))
         path = self.config.launch_options.get("executable_path")
         if not self.started:
             logger.info("starting the browser fallback: Playwright driver, then %s", path)
@@ -211,13 +211,17 @@ class LazyChromiumProvider(PlaywrightBrowserProvider):
                 self.started = True
             if self.config.cdp_url or self.config.connect_url:
                 return await super().launch_browser()
-            assert self.browser_type is not None  # set by start()
+            if self.browser_type is None:
+                raise RuntimeError(f"no browser type {self.config.browser_type_name!r}")
             self.refusing = self.refusing or RefusingPort()
             options = {**self.config.launch_options, "proxy": {"server": self.refusing.proxy}}
             return await self.browser_type.launch(**options)
         except Exception as error:
             self.failure = BrowserUnavailableError(f"{type(error).__name__}: {error}")
-            await self.close()
+            try:
+                await self.close()  # no driver left running for nothing
+            except Exception as closing:
+                logger.debug("stopping the Playwright driver: %s", closing)
             raise self.failure from error
 
     async def close(self) -> None:
@@ -238,9 +242,10 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
     keys ``playwright_context`` (``rfi-<n>``), ``playwright_context_kwargs`` (the
     sandbox's proxy for the page's origin, service workers blocked) and
     ``playwright_page_init_callback`` (:class:`~rfi_spider.fetch.sandbox.PageGuard`,
-    which also hands over the page's ``BrowserContext``). A context is closed with
-    ``BrowserContext.close()`` before the page after its last one; scrapy-playwright
-    forgets a closed context (and frees its ``PLAYWRIGHT_MAX_CONTEXTS`` place).
+    behind :meth:`ContextRecycler.watching`, which notes the page's ``BrowserContext``).
+    A context is closed with ``BrowserContext.close()`` before the page after its
+    last one; scrapy-playwright forgets a closed context (and frees its
+    ``PLAYWRIGHT_MAX_CONTEXTS`` place).
     Pages go one at a time anyway (``PLAYWRIGHT_MAX_CONTEXTS`` and
     ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` at 1); the lock keeps the count and the
     closing in step with them. A challenge's cookies go with the old context: the
