@@ -220,6 +220,9 @@ def test_chromium_is_launched_once_from_the_path_set_with_s(walled) -> None:
     result, _, browser = walled
     (launch,) = launches(browser)
     assert "--no-sandbox" in launch and "--headless" in launch
+    # The sandbox's browser-wide proxy refuses everything, loopback included.
+    assert "--proxy-server=http://127.0.0.1:" in launch
+    assert "--proxy-bypass-list=<-loopback>" in launch
     assert len(driver_starts(browser.parent)) == 1  # one Playwright driver
     assert result.stat("playwright/page_count/max_concurrent") == 1
 
