@@ -134,6 +134,8 @@ ADDONS = {
     "rfi_spider.fetch.politeness.DelayFloor": 0,
     # -s REDIS_URL=...: several crawler processes on one crawl (crawl/distributed.py)
     "rfi_spider.crawl.distributed.SharedCrawlAddon": 0,
+    # scrapy-playwright's launch options and navigation timeout from RFI_BROWSER_*
+    "rfi_spider.fetch.browser.BrowserSettings": 0,
 }
 COOKIES_ENABLED = False
 
@@ -195,15 +197,17 @@ RFI_BROWSER_TIMEOUT = 30.0
 # Pages per browser context: then it is closed and a fresh one started, as long-lived
 # Playwright contexts leak memory; 0: one context for the whole crawl.
 RFI_BROWSER_CONTEXT_PAGES = 100
-# scrapy-playwright's handler, started only at the first browser request; every
-# other request goes through Scrapy's own HTTP stack.
+# scrapy-playwright's handler (pages one at a time, contexts recycled); every other
+# request goes through Scrapy's own HTTP stack.
 DOWNLOAD_HANDLERS = {
-    "http": "rfi_spider.fetch.browser.LazyPlaywrightDownloadHandler",
-    "https": "rfi_spider.fetch.browser.LazyPlaywrightDownloadHandler",
+    "http": "rfi_spider.fetch.browser.BrowserDownloadHandler",
+    "https": "rfi_spider.fetch.browser.BrowserDownloadHandler",
 }
+# The Playwright driver and Chromium start at the first browser page, not with the crawl.
+PLAYWRIGHT_BROWSER_PROVIDER = "rfi_spider.fetch.browser.LazyChromiumProvider"
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
-# Launch options are built at start from RFI_BROWSER_PATH and RFI_BROWSER_ARGS
-# (rfi_spider.fetch.browser.launch_options); entries set here override them.
+# Launch options are built at start from RFI_BROWSER_PATH, RFI_BROWSER_ARGS and
+# RFI_BROWSER_TIMEOUT (the BrowserSettings add-on); entries set here override them.
 PLAYWRIGHT_LAUNCH_OPTIONS: dict[str, object] = {}
 # One browser context, one page at a time; scrapy-playwright closes each page after use.
 PLAYWRIGHT_MAX_CONTEXTS = 1
