@@ -37,7 +37,7 @@ ARTICLES = 300
 BENCH = BenchSite(ARTICLES)
 URLS = sorted(a.url for a in BENCH.articles())
 HOLD_FROM = 20  # node A's article requests from this one on wait at the site
-B_ALONE = 5  # node B's article requests, from the 5th after A's death on, wait at the site
+B_ALONE = 5  # node B's article requests wait while A lives, and from the 5th after its death
 DEADLINE = 120  # seconds any one wait of this file may take
 
 
@@ -61,10 +61,11 @@ class HoldNode:
         ):
             with self.lock:
                 self.count += 1
-                number = self.count
-            if number >= self.hold_from:
-                self.reached.set()
-                self.opened.wait(DEADLINE)
+                held = self.count >= self.hold_from
+                reached, opened = self.reached, self.opened
+            if held:
+                reached.set()
+                opened.wait(DEADLINE)
         found = BENCH.route(key)
         if found is None:
             return None
@@ -75,9 +76,11 @@ class HoldNode:
         self.opened.set()
 
     def hold_after(self, more: int) -> None:
-        """Hold the node's article requests from the ``more``-th from now on."""
+        """Let the held requests go; hold again from the ``more``-th one from now on."""
         with self.lock:
             self.hold_from = self.count + more
+            self.reached, self.opened, opened = threading.Event(), threading.Event(), self.opened
+        opened.set()
 
 
 def by_agent(*gates: HoldNode) -> Callable[[BaseHTTPRequestHandler, str], Page | None]:
@@ -158,7 +161,9 @@ def test_two_nodes_one_killed_every_article_once(
 ) -> None:
     a, b = tmp_path / "node-a", tmp_path / "node-b"
     gate = HoldNode("rfi-spider-test (a)", HOLD_FROM)
-    gate_b = HoldNode("rfi-spider-test (b)", sys.maxsize)  # held once A is dead
+    # B's articles wait while A lives, so that A (maybe idle on its 5-second heartbeat
+    # after it joined) reaches its HOLD_FROM-th article before B has crawled them all.
+    gate_b = HoldNode("rfi-spider-test (b)", 1)
     site.hook = by_agent(gate, gate_b)
     base = f"base_url={site.url}"
     node_a = start_crawl(a, base, settings=node_settings(redis_server, "a"), log=tmp_path / "a.log")
@@ -172,8 +177,8 @@ def test_two_nodes_one_killed_every_article_once(
         gate.open()
         held = len(items(a))
         assert held < HOLD_FROM
-        # A is dead: B alone goes on. Its requests from the B_ALONE-th on wait, so that
-        # the crawl is not over when A comes back; the ones before are exported.
+        # A is dead: B alone goes on. Its requests from the B_ALONE-th on wait again, so
+        # that the crawl is not over when A comes back; the ones before are exported.
         before = exported_lines(b)
         gate_b.hold_after(B_ALONE)
 
