@@ -78,6 +78,10 @@ RFI_ARTICLE_WINDOW = 64
 # spider asks again (the articles an interrupted run left, the listings, the mirrors) gets
 # past the fingerprints that run left: a request in flight at a kill is not lost.
 DUPEFILTER_CLASS = "rfi_spider.crawl.dupefilter.ResumableDupeFilter"
+# Worker processes that parse and extract article pages (extract/workers.py), so that
+# the crawl's process is left with Scrapy's own work. Unset: one per CPU, at most 4;
+# 0: in the crawl's process (one process: for debugging, pdb, profilers).
+RFI_EXTRACT_WORKERS: int | None = None
 
 # --- politeness ------------------------------------------------------------------------
 RFI_CONTACT_URL = "https://github.com/rfi-spider/rfi-spider"

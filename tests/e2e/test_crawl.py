@@ -75,6 +75,21 @@ def test_one_seed_style_file_per_article(first_crawl: CrawlResult) -> None:
     assert not any((first_crawl.output / "articles" / ".tmp").iterdir())
 
 
+def test_workers_on_by_default_and_one_process_gives_the_same(
+    site: LocalSite, first_crawl: CrawlResult, tmp_path: Path
+) -> None:
+    assert "a pool of" in first_crawl.log and "worker process(es)" in first_crawl.log
+    single = run_crawl(
+        tmp_path / "out", f"base_url={site.url}", settings={"RFI_EXTRACT_WORKERS": "0"}
+    )
+    assert single.returncode == 0, single.log[-3000:]
+    assert "worker process(es)" not in single.log
+    by_url = {i["url"]: comparable(i) for i in first_crawl.items}
+    assert {i["url"]: comparable(i) for i in single.items} == by_url
+    for kind in ("rfi/exported", "rfi/dropped/no_title", "rfi/articles/fetched"):
+        assert single.stat(kind) == first_crawl.stat(kind)
+
+
 def test_decoys_are_not_followed(first_crawl: CrawlResult) -> None:
     exported = {i["url"] for i in first_crawl.items}
     assert not exported & set(EXPECTED["must_not_export"])
