@@ -90,6 +90,16 @@ def test_workers_on_by_default_and_one_process_gives_the_same(
         assert single.stat(kind) == first_crawl.stat(kind)
 
 
+def test_re_extraction_from_the_warc_runs_in_the_workers_too(
+    first_crawl: CrawlResult, tmp_path: Path
+) -> None:
+    again = run_crawl(tmp_path / "out", f"from_warc={first_crawl.output / 'warc'}")
+    assert again.returncode == 0, again.log[-3000:]
+    assert "worker process(es)" in again.log
+    by_url = {i["url"]: comparable(i) for i in first_crawl.items}
+    assert {i["url"]: comparable(i) for i in again.items} == by_url
+
+
 def test_decoys_are_not_followed(first_crawl: CrawlResult) -> None:
     exported = {i["url"] for i in first_crawl.items}
     assert not exported & set(EXPECTED["must_not_export"])
