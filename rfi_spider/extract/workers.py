@@ -10,13 +10,20 @@ to a pool of worker processes and awaits the result (``RfiCnSpider.on_article``)
   claims, its JSON-LD errors, or why there is no page). The spider's decisions
   (``missing``, ``check_claims``, the mirror fallbacks, the article window) stay in
   the crawl's process.
-- :class:`PageExtractor` runs it in a ``ProcessPoolExecutor`` of
-  ``RFI_EXTRACT_WORKERS`` processes, or in the crawl's process when that is 0 (the
-  single-process mode, for debugging). A worker's exception is raised again in the
-  crawl's process, as it would have been in-process. A worker that dies (a crash, a
-  kill: ``BrokenProcessPool``) breaks the pool: a new pool is started, and each page
-  that was in it is tried once more there; a second crash is raised as the page's
-  failure. The pool is shut down when the spider closes.
+- :class:`PageExtractor` runs it in ``RFI_EXTRACT_WORKERS`` worker processes, or in
+  the crawl's process when that is 0 (the single-process mode, for debugging). A
+  worker's exception is raised again in the crawl's process, as it would have been
+  in-process. A worker that dies (a crash in a C extension, a kill) fails the one page
+  it held (``BrokenProcessPool``) and is replaced; the others go on. The workers are
+  stopped when the spider closes.
+
+Why not ``concurrent.futures.ProcessPoolExecutor``: it was tried first, and it saved
+the crawl's process about 1 ms of the 4 ms an extraction costs (BENCHMARKS.md). Its
+feeder and manager threads pickle the 200 KB pages and wake each other in the crawl's
+process, where they contend for the GIL with the event loop. Here the event loop
+itself writes a page's bytes to an idle worker's pipe and reads the result when the
+pipe is readable (``loop.add_reader``): no thread, no pickling of the body, one page
+at a time per worker.
 """
 
 from __future__ import annotations
@@ -25,10 +32,13 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import pickle
+import signal
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 from rfi_spider.extract.loaders import load_article
@@ -105,11 +115,89 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-class PageExtractor:
-    """Runs :func:`extract_page` in a pool of ``workers`` processes (0: in-process).
+# A pipe that holds a whole ordinary page: the crawl's process writes it without waiting.
+PIPE_BYTES = 1024 * 1024
 
-    ``function`` is the worker's function (tests give another one); ``on_restart`` is
-    called with the cause each time a broken pool is replaced.
+
+def _widen(connection: Connection) -> None:
+    """Give a pipe :data:`PIPE_BYTES` of buffer where the system allows it (Linux)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass  # the default buffer: a large page is written while the worker reads it
+
+
+def worker_main(jobs: Connection, results: Connection, function: Callable[[Any], Any]) -> None:
+    """A worker process: read a job (its fields, then the body's bytes), send back
+    ``(True, result)`` or ``(False, exception)``, until the crawl closes the pipe."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle
+    while True:
+        try:
+            fields = jobs.recv()
+            body = jobs.recv_bytes()
+        except (EOFError, OSError):
+            return
+        try:
+            outcome: tuple[bool, Any] = (True, function(PageJob(body, *fields)))
+        except Exception as error:
+            outcome = (False, error)
+        try:
+            message = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+        except Exception as error:  # an exception that does not pickle: its text does
+            message = pickle.dumps((False, RuntimeError(f"{type(error).__name__}: {error}")))
+        results.send_bytes(message)
+
+
+class _Worker:
+    """One worker process and its two pipes (jobs in, results out)."""
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        context = _context()
+        jobs_out, self.jobs = context.Pipe(duplex=False)
+        self.results, results_in = context.Pipe(duplex=False)
+        _widen(self.jobs)
+        _widen(results_in)
+        self.process = context.Process(
+            target=worker_main,
+            args=(jobs_out, results_in, function),
+            name="rfi-extract",
+            daemon=True,
+        )
+        self.process.start()
+        jobs_out.close()  # the worker's ends: theirs alone, so that EOF means a dead end
+        results_in.close()
+        self.future: asyncio.Future[Any] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def send(self, job: PageJob) -> None:
+        """Hand the worker a job (OSError if it is dead)."""
+        self.jobs.send((job.encoding, job.url, job.crawled_at))
+        self.jobs.send_bytes(job.body)
+
+    def died(self) -> str:
+        """Why the worker is gone (its exit code), after it closed its pipe."""
+        self.process.join(timeout=5)
+        return f"an extraction worker died (exit code {self.process.exitcode})"
+
+    def stop(self) -> None:
+        """Close the worker's pipe (it exits at the end of its page); kill it if it does not."""
+        for end in (self.jobs, self.results):
+            end.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+
+
+class PageExtractor:
+    """Runs :func:`extract_page` in ``workers`` processes (0: in the crawl's process).
+
+    ``function`` is the worker's function (tests give another one; it must be
+    importable by name); ``on_restart`` is called with the cause each time a dead
+    worker is replaced. Jobs wait in the crawl's process until a worker is free: a
+    worker holds one page at a time.
     """
 
     def __init__(
@@ -122,56 +210,98 @@ class PageExtractor:
         self.function = function
         self.on_restart = on_restart
         self.restarts = 0
-        self._pool: Executor | None = None
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._waiting: deque[tuple[PageJob, asyncio.Future[Any]]] = deque()
         self._closed = False
 
     @property
     def running(self) -> bool:
-        """Whether a pool of workers is up."""
-        return self._pool is not None
+        """Whether worker processes are up."""
+        return bool(self._idle or self._busy)
 
-    def pool(self) -> Executor:
-        """The running pool, started at the first page (and again after a crash)."""
-        if self._closed:
-            raise RuntimeError("the extraction pool is shut down")
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
-            logger.info("article extraction: a pool of %d worker process(es)", self.workers)
-        return self._pool
-
-    async def extract(self, job: Any) -> Any:
-        """The function's result for ``job``; its exception if it raised.
-
-        In a pool: a pool broken while the job was in it (a worker died) is replaced
-        and the job tried once more; ``BrokenProcessPool`` if the new one breaks too.
-        """
+    async def extract(self, job: PageJob) -> Any:
+        """The function's result for ``job``; its exception if it raised;
+        ``BrokenProcessPool`` if its worker died on it."""
         if self.workers <= 0:
             return self.function(job)
-        for attempt in (1, 2):
-            pool = self.pool()
-            try:
-                return await asyncio.wrap_future(pool.submit(self.function, job))
-            except BrokenProcessPool as error:
-                self._replace(pool, error)
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        if self._closed:
+            raise RuntimeError("the extraction workers are stopped")
+        if not self.running:
+            self._idle = [self._start() for _ in range(self.workers)]
+            logger.info("article extraction: %d worker process(es)", self.workers)
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((job, future))
+        self._dispatch()
+        return await future
 
-    def _replace(self, pool: Executor, error: BaseException) -> None:
-        """Drop a broken pool (once, whichever of its jobs notices first)."""
-        if self._pool is not pool:
-            return  # another job already replaced it
-        self._pool = None
+    def _start(self) -> _Worker:
+        return _Worker(self.function)
+
+    def _dispatch(self) -> None:
+        """Give waiting jobs to idle workers."""
+        while self._waiting and self._idle:
+            job, future = self._waiting.popleft()
+            if future.done():  # its callback was cancelled
+                continue
+            worker = self._idle.pop()
+            try:
+                worker.send(job)
+            except OSError:  # it died while idle: not this page's fault
+                self._replace(worker, worker.died())
+                self._waiting.appendleft((job, future))
+                continue
+            worker.future = future
+            worker.loop = future.get_loop()
+            worker.loop.add_reader(worker.results.fileno(), self._finished, worker)
+            self._busy.add(worker)
+
+    def _finished(self, worker: _Worker) -> None:
+        """A worker's pipe is readable: its result, or its death."""
+        assert worker.loop is not None and worker.future is not None
+        worker.loop.remove_reader(worker.results.fileno())
+        future, worker.future = worker.future, None
+        self._busy.discard(worker)
+        try:
+            ok, value = pickle.loads(worker.results.recv_bytes())
+        except (EOFError, OSError, pickle.UnpicklingError) as error:
+            cause = worker.died()
+            self._replace(worker, cause)
+            if not future.done():
+                future.set_exception(BrokenProcessPool(f"{cause} ({type(error).__name__})"))
+        else:
+            self._idle.append(worker)
+            if not future.done():
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+        self._dispatch()
+
+    def _replace(self, worker: _Worker, cause: str) -> None:
+        """A new worker for a dead one."""
+        worker.stop()
         self.restarts += 1
-        pool.shutdown(wait=False, cancel_futures=True)
-        cause = f"{type(error).__name__}: {error}"
-        logger.warning("an extraction worker died (%s): a new pool of workers is started", cause)
+        logger.warning("%s: a new one is started", cause)
         if self.on_restart is not None:
             self.on_restart(cause)
+        if not self._closed:
+            self._idle.append(self._start())
 
     def close(self) -> None:
-        """Shut the pool down (jobs not started are cancelled); no new job afterwards."""
+        """Stop the workers; jobs still waiting fail. No new job afterwards."""
         self._closed = True
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        while self._waiting:
+            _, future = self._waiting.popleft()
+            if not future.done():
+                future.set_exception(RuntimeError("the extraction workers are stopped"))
+        for worker in self._busy:
+            if worker.loop is None or worker.loop.is_closed():
+                continue
+            worker.loop.remove_reader(worker.results.fileno())
+            if worker.future is not None and not worker.future.done():
+                worker.future.set_exception(RuntimeError("the extraction workers are stopped"))
+        workers = [*self._idle, *self._busy]
+        self._idle, self._busy = [], set()
+        for worker in workers:
+            worker.stop()

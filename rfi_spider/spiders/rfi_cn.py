@@ -288,7 +288,7 @@ class RfiCnSpider(scrapy.Spider):
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
         spider.extractor = PageExtractor(
             worker_count(settings.get("RFI_EXTRACT_WORKERS")),
-            on_restart=lambda _: crawler.stats.inc_value("rfi/extract/pool_restarts"),
+            on_restart=lambda _: crawler.stats.inc_value("rfi/extract/worker_restarts"),
         )
         connect = crawler.signals.connect
         connect(spider.on_closed, signal=signals.spider_closed)

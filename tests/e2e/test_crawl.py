@@ -78,7 +78,7 @@ def test_one_seed_style_file_per_article(first_crawl: CrawlResult) -> None:
 def test_workers_on_by_default_and_one_process_gives_the_same(
     site: LocalSite, first_crawl: CrawlResult, tmp_path: Path
 ) -> None:
-    assert "a pool of" in first_crawl.log and "worker process(es)" in first_crawl.log
+    assert "article extraction: " in first_crawl.log and "worker process(es)" in first_crawl.log
     single = run_crawl(
         tmp_path / "out", f"base_url={site.url}", settings={"RFI_EXTRACT_WORKERS": "0"}
     )

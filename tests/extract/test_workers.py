@@ -96,21 +96,38 @@ def test_in_process_mode_raises_the_same() -> None:
     assert run(extractor.extract(job(1))) == extract_page(job(1))
 
 
-def test_a_dead_worker_is_tried_once_more_then_fails_and_the_pool_restarts(
-    pool: PageExtractor,
-) -> None:
-    async def crash_then_page() -> tuple[BaseException | None, PageFacts]:
+def test_a_dead_worker_fails_its_page_only_and_is_replaced(pool: PageExtractor) -> None:
+    async def crash_then_pages() -> tuple[BaseException | None, list[PageFacts]]:
         error = None
         try:
             await pool.extract(job(marker=CRASH))
         except Exception as caught:
             error = caught
-        return error, await pool.extract(job(2))
+        return error, [await pool.extract(job(index)) for index in (2, 3)]
 
-    error, facts = run(crash_then_page())
+    error, facts = run(crash_then_pages())
     assert type(error).__name__ == "BrokenProcessPool"
-    assert pool.restarts == 2  # the page was tried in two pools, and broke both
-    assert facts == extract_page(job(2))
+    assert "exit code 3" in str(error)
+    assert pool.restarts == 1
+    assert facts == [extract_page(job(2)), extract_page(job(3))]
+
+
+def test_pages_wait_for_a_free_worker_and_each_gets_its_own_result() -> None:
+    extractor = PageExtractor(2, function=poisoned_extract)
+
+    async def many() -> list[Any]:
+        jobs = [job(i % len(ARTICLES), RAISE if i == 4 else b"") for i in range(12)]
+        return await asyncio.gather(*(extractor.extract(j) for j in jobs), return_exceptions=True)
+
+    try:
+        results = run(many())
+    finally:
+        extractor.close()
+    assert isinstance(results[4], RecursionError)
+    for i, result in enumerate(results):
+        if i != 4:
+            assert result == extract_page(job(i % len(ARTICLES)))
+    assert not extractor.running
 
 
 def test_worker_count_setting() -> None:
@@ -164,8 +181,10 @@ def test_the_spider_records_a_failed_extraction_and_goes_on(tmp_path: Path, work
         "extraction error: RecursionError: maximum recursion depth exceeded"
     )
     if workers:
-        assert spider.failed_now[crashed].cause.startswith("extraction error: BrokenProcessPool")
-        assert stats.get_value("rfi/extract/pool_restarts") == 2
+        assert spider.failed_now[crashed].cause.startswith(
+            "extraction error: BrokenProcessPool: an extraction worker died (exit code 3)"
+        )
+        assert stats.get_value("rfi/extract/worker_restarts") == 1
     (item,) = results[-1]
     assert item["url"] == response(2)[1] and item["paragraphs"]
     assert not spider.extractor.running  # shut down on close
