@@ -29,16 +29,19 @@ at a time per worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import logging
-import multiprocessing
 import os
 import pickle
 import signal
+import struct
+import subprocess
+import sys
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from typing import Any
 
 from rfi_spider.extract.loaders import load_article
@@ -105,90 +108,122 @@ def worker_count(value: Any) -> int:
     return count
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    """Workers come from a fork server that imported only the extraction: never a fork of
-    the crawl's process itself (its reactor, its threads and their locks)."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
 # A pipe that holds a whole ordinary page: the crawl's process writes it without waiting.
 PIPE_BYTES = 1024 * 1024
+_SIZE = struct.Struct("!Q")  # each message: its length, then a pickle
 
 
-def _widen(connection: Connection) -> None:
-    """Give a pipe :data:`PIPE_BYTES` of buffer where the system allows it (Linux)."""
+def _pipe() -> tuple[int, int]:
+    """A pipe (read end, write end) of :data:`PIPE_BYTES` where the system allows it."""
+    read, write = os.pipe()
     try:
         import fcntl
 
-        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     except (ImportError, AttributeError, OSError):
         pass  # the default buffer: a large page is written while the worker reads it
+    return read, write
 
 
-def worker_main(jobs: Connection, results: Connection, function: Callable[[Any], Any]) -> None:
-    """A worker process: read a job (its fields, then the body's bytes), send back
-    ``(True, result)`` or ``(False, exception)``, until the crawl closes the pipe."""
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(_SIZE.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read(fd: int, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = os.read(fd, min(size, PIPE_BYTES))
+        if not chunk:
+            raise EOFError("the other end of the pipe is closed")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _receive(fd: int) -> Any:
+    (size,) = _SIZE.unpack(_read(fd, _SIZE.size))
+    return pickle.loads(_read(fd, size))
+
+
+def serve(jobs: int, results: int, function_name: str) -> None:
+    """A worker process: read a job, write back ``(True, result)`` or ``(False,
+    exception)``, until the crawl's end of the pipe closes (the crawl stopped or died)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle
+    module, _, name = function_name.partition(":")
+    function = getattr(importlib.import_module(module), name)
     while True:
         try:
-            fields = jobs.recv()
-            body = jobs.recv_bytes()
-        except (EOFError, OSError):
+            job = _receive(jobs)
+        except EOFError:
             return
         try:
-            outcome: tuple[bool, Any] = (True, function(PageJob(body, *fields)))
+            outcome: tuple[bool, Any] = (True, function(job))
         except Exception as error:
             outcome = (False, error)
         try:
             message = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
         except Exception as error:  # an exception that does not pickle: its text does
             message = pickle.dumps((False, RuntimeError(f"{type(error).__name__}: {error}")))
-        results.send_bytes(message)
+        _write(results, message)
+
+
+# The worker's command: this module's serve(), with the crawl's import path.
+_BOOT = (
+    "import sys; sys.path[:0] = sys.argv[4:]; "
+    "from rfi_spider.extract.workers import serve; "
+    "serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])"
+)
 
 
 class _Worker:
-    """One worker process and its two pipes (jobs in, results out)."""
+    """One worker process and its two pipes (jobs in, results out).
+
+    A new interpreter (``python -c``, the crawl's ``sys.path``), never a fork of the
+    crawl's process (its reactor, its threads and their locks) nor a re-run of its main
+    script (what multiprocessing's spawn and forkserver do)."""
 
     def __init__(self, function: Callable[[Any], Any]) -> None:
-        context = _context()
-        jobs_out, self.jobs = context.Pipe(duplex=False)
-        self.results, results_in = context.Pipe(duplex=False)
-        _widen(self.jobs)
-        _widen(results_in)
-        self.process = context.Process(
-            target=worker_main,
-            args=(jobs_out, results_in, function),
-            name="rfi-extract",
-            daemon=True,
-        )
-        self.process.start()
-        jobs_out.close()  # the worker's ends: theirs alone, so that EOF means a dead end
-        results_in.close()
+        jobs_out, self.jobs = _pipe()
+        self.results, results_in = _pipe()
+        name = f"{function.__module__}:{function.__qualname__}"
+        path = [entry for entry in sys.path if entry]
+        command = [sys.executable, "-c", _BOOT, str(jobs_out), str(results_in), name, *path]
+        try:
+            self.process = subprocess.Popen(command, pass_fds=(jobs_out, results_in))
+        finally:
+            os.close(jobs_out)  # the worker's ends: theirs alone, so that EOF means death
+            os.close(results_in)
         self.future: asyncio.Future[Any] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def send(self, job: PageJob) -> None:
         """Hand the worker a job (OSError if it is dead)."""
-        self.jobs.send((job.encoding, job.url, job.crawled_at))
-        self.jobs.send_bytes(job.body)
+        _write(self.jobs, pickle.dumps(job, pickle.HIGHEST_PROTOCOL))
+
+    def receive(self) -> Any:
+        """The worker's answer (EOFError if it died)."""
+        return _receive(self.results)
 
     def died(self) -> str:
         """Why the worker is gone (its exit code), after it closed its pipe."""
-        self.process.join(timeout=5)
-        return f"an extraction worker died (exit code {self.process.exitcode})"
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        return f"an extraction worker died (exit code {code})"
 
     def stop(self) -> None:
-        """Close the worker's pipe (it exits at the end of its page); kill it if it does not."""
-        for end in (self.jobs, self.results):
-            end.close()
-        self.process.join(timeout=5)
-        if self.process.is_alive():
+        """Close the worker's pipes (it exits after its page); kill it if it does not."""
+        for fd in (self.jobs, self.results):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.join(timeout=5)
+            self.process.wait(timeout=5)
 
 
 class PageExtractor:
@@ -253,17 +288,17 @@ class PageExtractor:
                 continue
             worker.future = future
             worker.loop = future.get_loop()
-            worker.loop.add_reader(worker.results.fileno(), self._finished, worker)
+            worker.loop.add_reader(worker.results, self._finished, worker)
             self._busy.add(worker)
 
     def _finished(self, worker: _Worker) -> None:
         """A worker's pipe is readable: its result, or its death."""
         assert worker.loop is not None and worker.future is not None
-        worker.loop.remove_reader(worker.results.fileno())
+        worker.loop.remove_reader(worker.results)
         future, worker.future = worker.future, None
         self._busy.discard(worker)
         try:
-            ok, value = pickle.loads(worker.results.recv_bytes())
+            ok, value = worker.receive()
         except (EOFError, OSError, pickle.UnpicklingError) as error:
             cause = worker.died()
             self._replace(worker, cause)
@@ -298,7 +333,7 @@ class PageExtractor:
         for worker in self._busy:
             if worker.loop is None or worker.loop.is_closed():
                 continue
-            worker.loop.remove_reader(worker.results.fileno())
+            worker.loop.remove_reader(worker.results)
             if worker.future is not None and not worker.future.done():
                 worker.future.set_exception(RuntimeError("the extraction workers are stopped"))
         workers = [*self._idle, *self._busy]
