@@ -1,4 +1,5 @@
-"""``scrapy qa [DIR] [--html FILE] [--compare OTHER] [--all]``: check an archive, report.
+"""``scrapy qa [DIR] [--html FILE] [--compare OTHER] [--state STATE] [--all]``: check an
+archive, report.
 
 Exit status 0 when nothing is wrong in DIR, 1 when anything is (a comparison
 and a warning only inform), 2 when QA could not check: a usage error, no such
@@ -17,6 +18,7 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from rfi_spider.archive.state import output_dirs
 from rfi_spider.quality import qa, qa_html
 
 
@@ -26,7 +28,7 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "[DIR] [--html FILE] [--compare OTHER] [--all]"
+        return "[DIR] [--html FILE] [--compare OTHER] [--state STATE] [--all]"
 
     def short_desc(self) -> str:
         return "Check exported items and seed-style files; report problems (exit 1) and totals"
@@ -36,9 +38,12 @@ class Command(ScrapyCommand):
             "Check an archive: DIR/items.jsonl against the item schema, duplicates, dates, "
             "and the seed-style files under DIR/articles/ against their items. Without "
             "items.jsonl, checks the seed-style files (*.txt, *.md) found under DIR, as "
-            "other tools write them. DIR defaults to RFI_OUTPUT_DIR. --compare lists the "
-            "articles only one of two archives has. Exits 0 when nothing is wrong in DIR, "
-            "1 when anything is, 2 when QA could not check (no such folder, unreadable file)."
+            "other tools write them. DIR defaults to RFI_OUTPUT_DIR. Then the article URLs "
+            "the site's sitemaps listed (recorded in the state, DIR/.state or --state) "
+            "against the archive: a listed article the archive lacks is a problem. "
+            "--compare lists the articles only one of two archives has. Exits 0 when "
+            "nothing is wrong in DIR, 1 when anything is, 2 when QA could not check (no "
+            "such folder, unreadable file)."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -52,6 +57,12 @@ class Command(ScrapyCommand):
             help="also compare with another archive (ours or seed-style files of another tool)",
         )
         parser.add_argument(
+            "--state",
+            metavar="STATE",
+            help="the crawl's state folder, for the coverage against the site's sitemaps "
+            "(default: DIR/.state; without DIR, RFI_STATE_DIR)",
+        )
+        parser.add_argument(
             "--all", action="store_true", help="list every problem (default: 20 of each kind)"
         )
 
@@ -59,7 +70,16 @@ class Command(ScrapyCommand):
         if len(args) > 1:
             raise UsageError("at most one DIR")
         assert self.settings is not None
-        directory = Path(args[0] if args else self.settings.get("RFI_OUTPUT_DIR") or "output")
+        if args:
+            directory, state = Path(args[0]), Path(args[0]) / qa.STATE_DIR
+        else:
+            directory, state = output_dirs(self.settings)
+        if opts.state:
+            state = Path(opts.state)
+        try:
+            max_attempts = self.settings.getint("RFI_MAX_ATTEMPTS", 3)
+        except ValueError:
+            raise UsageError("RFI_MAX_ATTEMPTS must be a whole number") from None
         try:
             max_line = self.settings.getint("RFI_QA_MAX_LINE_BYTES", qa.MAX_LINE_BYTES)
         except ValueError:
@@ -70,7 +90,7 @@ class Command(ScrapyCommand):
             if not folder.is_dir():
                 raise UsageError(f"{qa.visible(str(folder))} is not a folder", print_help=False)
         try:
-            self._report(directory, opts, max_line)
+            self._report(directory, opts, max_line, state, max_attempts)
         except qa.CannotCheckError as error:
             self._cannot_check(str(error))
         except Exception as error:  # a fault of QA itself: not "problems found"
@@ -81,8 +101,17 @@ class Command(ScrapyCommand):
         print(f"QA could not check: {qa.visible(message)}", file=sys.stderr)
         self.exitcode = 2
 
-    def _report(self, directory: Path, opts: argparse.Namespace, max_line: int) -> None:
-        report = qa.check_archive(directory, max_line_bytes=max_line)
+    def _report(
+        self,
+        directory: Path,
+        opts: argparse.Namespace,
+        max_line: int,
+        state: Path,
+        max_attempts: int,
+    ) -> None:
+        report = qa.check_archive(
+            directory, max_line_bytes=max_line, state_dir=state, max_attempts=max_attempts
+        )
         comparison = None
         if opts.compare:
             other = qa.check_archive(opts.compare, report.checked_at, max_line)

@@ -35,6 +35,12 @@ from rfi_spider.extract.processors import clean_text, decode_entities
 from rfi_spider.items import FIELDS
 from rfi_spider.mirrors.entrypage import seed_item
 from rfi_spider.quality.schema import field_errors, value_errors
+from rfi_spider.quality.sitemap_coverage import (
+    BUSY_TIMEOUT,
+    STATE_DIR,
+    SitemapCoverage,
+    check_sitemaps,
+)
 
 ITEMS_FILE = "items.jsonl"
 ARTICLES_DIR = "articles"
@@ -67,6 +73,8 @@ KINDS = {
     "no-item": "files without an item",
     "bad-file": "files that are not valid seed-style files",
     "mismatch": "files that do not match their item",
+    "sitemap-missing": "articles the site's sitemaps list that the archive lacks",
+    "state": "a state that cannot be read",
 }
 
 # What must not reach a terminal (or the page) as itself: C0 and C1 controls (ESC, CSI
@@ -134,6 +142,8 @@ class Report:
     # Canonical URL -> (title, publication time) of each article, to compare archives.
     articles: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     fields: tuple[str, ...] = FIELDS
+    # The archive against the site's sitemaps its state recorded; None: not checked.
+    sitemaps: SitemapCoverage | None = None
 
     @property
     def ok(self) -> bool:
@@ -549,20 +559,46 @@ def check_items_file(
 
 
 def check_archive(
-    directory: str | Path, now: datetime | None = None, max_line_bytes: int = MAX_LINE_BYTES
+    directory: str | Path,
+    now: datetime | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    state_dir: str | Path | None = None,
+    max_attempts: int = 3,
+    busy_timeout: float = BUSY_TIMEOUT,
 ) -> Report:
-    """Check an archive folder: ``items.jsonl`` and the seed-style files under ``articles/``.
+    """Check an archive folder: ``items.jsonl`` and the seed-style files under ``articles/``,
+    then its articles against the sitemaps its state (``state_dir``, by default
+    ``<directory>/.state``) recorded.
 
     Without ``items.jsonl`` and ``articles/``, the seed-style files anywhere under
     the folder are read (an archive of another tool). ``now`` is the clock for
-    "in the future"; longer lines than ``max_line_bytes`` are not read. Raises
+    "in the future"; longer lines than ``max_line_bytes`` are not read;
+    ``max_attempts`` (``RFI_MAX_ATTEMPTS``) tells a failure given up from one tried
+    again; ``busy_timeout``: seconds to wait for a state a crawl holds locked. Raises
     :class:`CannotCheckError` when a file or folder cannot be read.
     """
+    root = Path(directory)
     try:
-        return _check_archive(Path(directory), now, max_line_bytes)
+        report = _check_archive(root, now, max_line_bytes)
     except OSError as error:
         where = error.filename or directory
         raise CannotCheckError(f"cannot read {where}: {error.strerror or error}") from error
+    state = Path(state_dir) if state_dir is not None else root / STATE_DIR
+    check_sitemap_coverage(report, state, max_attempts, busy_timeout)
+    return report
+
+
+def check_sitemap_coverage(
+    report: Report, state_dir: Path, max_attempts: int = 3, busy_timeout: float = BUSY_TIMEOUT
+) -> None:
+    """Each article the sitemaps listed that the report's archive lacks is a finding
+    (``sitemap-missing``); a state that cannot be read is one too (``state``)."""
+    coverage = check_sitemaps(state_dir, report.articles.keys(), max_attempts, busy_timeout)
+    report.sitemaps = coverage
+    if coverage.error:
+        report.add("state", str(state_dir), coverage.error)
+    for missing in coverage.missing:
+        report.add("sitemap-missing", missing.month, f"{readable(missing.url)}: {missing.cause}")
 
 
 def _check_archive(root: Path, now: datetime | None, max_line_bytes: int) -> Report:
@@ -719,6 +755,9 @@ def render_text(report: Report, limit: int | None = 20) -> str:
     if warning:
         out.append(visible(warning))
     out.append("")
+    if report.sitemaps is not None:
+        out.extend(render_sitemaps(report.sitemaps, limit))
+        out.append("")
     groups = report.by_kind()
     if not groups:
         out.append("Problems: none")
@@ -731,6 +770,43 @@ def render_text(report: Report, limit: int | None = 20) -> str:
     out.append("")
     out.append(verdict(report))
     return "\n".join(out) + "\n"
+
+
+SITEMAPS_HEADING = "Coverage against the site's sitemaps"
+# Over this many months, the terminal shows only the months with articles missing.
+TEXT_MAX_MONTHS = 24
+
+
+def render_sitemaps(coverage: SitemapCoverage, limit: int | None = 20) -> list[str]:
+    """The coverage section's lines: one line when nothing was compared, else listed,
+    archived and missing per month, then the missing URLs with their causes."""
+    if coverage.note or coverage.error:
+        return [f"{SITEMAPS_HEADING}: {visible(coverage.note or coverage.error or '')}"]
+    out = [f"{SITEMAPS_HEADING} (state: {visible(str(coverage.state_dir))})"]
+    out.append(f"  {'month':<10}  {'listed':>7}  {'archived':>8}  {'missing':>7}")
+    months = coverage.months
+    if limit is not None and len(months) > TEXT_MAX_MONTHS:
+        months = [m for m in months if m.missing]
+    for month in [*months, coverage.totals()]:
+        mark = "  <" if month.missing and month.month != "total" else ""
+        out.append(
+            f"  {visible(month.month):<10}  {month.listed:>7}  {month.archived:>8}"
+            f"  {month.missing:>7}{mark}"
+        )
+    if len(months) < len(coverage.months):
+        hidden = len(coverage.months) - len(months)
+        out.append(f"  ({hidden} months with nothing missing not shown; --all shows them)")
+    missing = coverage.missing
+    if missing:
+        out.append(f"  Missing from the archive ({len(missing)})")
+        shown = missing if limit is None else missing[:limit]
+        out.extend(
+            f"    {visible(m.month):<10}  {visible(readable(m.url))}  {visible(m.cause)}"
+            for m in shown
+        )
+        if len(missing) > len(shown):
+            out.append(f"    ... and {len(missing) - len(shown)} more (--all shows every one)")
+    return out
 
 
 def verdict(report: Report) -> str:

@@ -12,8 +12,17 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
-from rfi_spider.quality.qa import KINDS, Comparison, Report, readable, verdict, visible
+from rfi_spider.quality.qa import (
+    KINDS,
+    SITEMAPS_HEADING,
+    Comparison,
+    Report,
+    readable,
+    verdict,
+    visible,
+)
 from rfi_spider.quality.schema import always_filled
+from rfi_spider.quality.sitemap_coverage import MonthCoverage, SitemapCoverage
 
 # Longer spans are charted per month.
 HTML_MAX_DAYS = 731
@@ -40,6 +49,11 @@ svg { max-width: 100%; height: auto; }
 svg .bar { fill: #3b6ea8; }
 svg text { font: 11px system-ui, sans-serif; fill: #4a5361; }
 svg .axis { stroke: #9aa3ae; }
+svg .listed { fill: #e0a3a3; }
+svg .archived { fill: #3b6ea8; }
+.key { display: inline-block; width: .8rem; height: .8rem; vertical-align: middle; }
+.key.listed { background: #e0a3a3; }
+.key.archived { background: #3b6ea8; }
 """
 
 
@@ -106,6 +120,85 @@ def bar_chart(
     )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def sitemap_chart(months: Sequence[MonthCoverage], width: int = 900, height: int = 260) -> str:
+    """An inline SVG chart of listed against archived per month: each month's
+    ``rect.listed`` (the sitemaps' count) with its ``rect.archived`` drawn over it, so
+    that what is missing shows as the red above the blue."""
+    left, right, top, bottom = 40, 10, 18, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    most = max((m.listed for m in months), default=0) or 1
+    step = plot_w / max(len(months), 1)
+    gap = min(2.0, step * 0.2)
+    label_every = max(1, round(len(months) / 12))
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="sitemap-chart" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        "<title>Articles the sitemaps list (red) and the archive holds (blue), per month</title>",
+        f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - right}" '
+        f'y2="{top + plot_h}"/>',
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{most}</text>',
+        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end">0</text>',
+    ]
+    for index, month in enumerate(months):
+        x = left + index * step + gap / 2
+        bar_w = max(step - gap, 0.5)
+        label = _e(month.month)
+        tip = f"{label}: {month.listed} listed, {month.archived} archived, {month.missing} missing"
+        for css, count in (("listed", month.listed), ("archived", month.archived)):
+            bar_h = plot_h * count / most
+            parts.append(
+                f'<rect class="{css}" data-month="{label}" data-count="{count}" x="{x:.2f}" '
+                f'y="{top + plot_h - bar_h:.2f}" width="{bar_w:.2f}" height="{bar_h:.2f}">'
+                f"<title>{tip}</title></rect>"
+            )
+        if step >= 24 and month.missing:
+            y = top + plot_h - plot_h * month.listed / most - 4
+            parts.append(
+                f'<text x="{x + bar_w / 2:.2f}" y="{y:.2f}" text-anchor="middle">'
+                f"-{month.missing}</text>"
+            )
+        if index % label_every == 0:
+            parts.append(
+                f'<text x="{x + bar_w / 2:.2f}" y="{top + plot_h + 16}" '
+                f'text-anchor="middle">{label}</text>'
+            )
+    parts.append(
+        f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">'
+        "month of the article (from its URL)</text>"
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def sitemaps_html(coverage: SitemapCoverage, limit: int | None = 20) -> str:
+    """The coverage section: a line when nothing was compared; else the chart, the
+    months' table and the missing URLs with their causes."""
+    out = [f'<h2 id="sitemaps">{_e(SITEMAPS_HEADING)}</h2>']
+    if coverage.note or coverage.error:
+        out.append(f'<p id="sitemaps-note">{_e(coverage.note or coverage.error)}</p>')
+        return "".join(out)
+    out.append(
+        f'<p class="meta">State: {_e(coverage.state_dir)}. '
+        '<span class="key listed"></span> listed by the sitemaps, '
+        '<span class="key archived"></span> in the archive.</p>'
+    )
+    out.append(sitemap_chart(coverage.months))
+    rows = (
+        (_e(m.month), str(m.listed), str(m.archived), str(m.missing))
+        for m in [*coverage.months, coverage.totals()]
+    )
+    out.append(_table(("month", "listed", "archived", "missing"), rows, ("", "n", "n", "n")))
+    missing = coverage.missing
+    if missing:
+        shown = missing if limit is None else missing[:limit]
+        out.append(f"<h3>Missing from the archive ({len(missing)})</h3>")
+        rows_html = [(_e(m.month), _e(readable(m.url)), _e(m.cause)) for m in shown]
+        out.append(_table(("month", "URL", "cause"), rows_html, ("where", "msg", "msg")))
+        if len(missing) > len(shown):
+            out.append(f"<p>… and {len(missing) - len(shown)} more (run with --all).</p>")
+    return "".join(out)
 
 
 def comparison_html(comparison: Comparison, limit: int | None = 20) -> str:
@@ -186,6 +279,8 @@ def render_html(
     body.append(
         _table(("source", "articles"), ((_e(s), str(n)) for s, n in report.sources()), ("", "n"))
     )
+    if report.sitemaps is not None:
+        body.append(sitemaps_html(report.sitemaps, limit))
     body.append("<h2>Problems</h2>")
     groups = report.by_kind()
     if not groups:

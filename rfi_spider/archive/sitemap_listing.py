@@ -1,0 +1,142 @@
+"""What the site's sitemaps listed: the article URLs a crawl was asked to hold, per month.
+
+As a crawl reads a sitemap (``crawl/sitemaps.py``), it records here each article entry
+in its scope (its edition; in a backfill, its range) with the entry's ``lastmod``, and
+each map it read. ``scrapy qa`` compares these lists with the archive on disk
+("Coverage against the site's sitemaps"), and the crawl summary gives the same figure
+for the run: listed, archived, missing.
+
+Two tables of the state's SQLite database (``seen.sqlite3``): ``sitemap_urls`` (one
+row per URL, its month ``YYYY-MM`` from the URL's date, the map that listed it and
+the run that last saw it) and ``sitemap_maps`` (one row per map read). Rows are
+written a map at a time, in one transaction: nothing is held in memory beyond the
+entries of the map being read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rfi_spider.archive.state import SeenStore
+from rfi_spider.dates import now_iso
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS sitemap_urls (url TEXT PRIMARY KEY, month TEXT NOT NULL,"
+    " lastmod TEXT, sitemap TEXT NOT NULL, run TEXT NOT NULL, listed_at TEXT NOT NULL)"
+    " WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS sitemap_urls_run ON sitemap_urls (run)",
+    "CREATE TABLE IF NOT EXISTS sitemap_maps (url TEXT PRIMARY KEY, month TEXT,"
+    " entries INTEGER NOT NULL, run TEXT NOT NULL, read_at TEXT NOT NULL) WITHOUT ROWID",
+)
+
+
+@dataclass(frozen=True)
+class ListedUrl:
+    """One article entry of a sitemap: its canonical URL, month (``YYYY-MM``), lastmod."""
+
+    url: str
+    month: str
+    lastmod: str | None = None
+
+
+@dataclass
+class RunCoverage:
+    """One run's figure: entries listed in its scope, how many are archived, the missing."""
+
+    listed: int = 0
+    archived: int = 0
+    missing: list[str] = field(default_factory=list)  # at most ``limit`` URLs
+
+    @property
+    def missing_count(self) -> int:
+        return self.listed - self.archived
+
+
+class SitemapListings:
+    """The sitemap tables of a state store, written by one run (``run``: its id)."""
+
+    def __init__(self, store: SeenStore, run: str) -> None:
+        self.store = store
+        self.run = run
+        with store.transaction() as db:
+            for statement in _SCHEMA:
+                db.execute(statement)
+
+    def record(self, sitemap: str, month: str | None, entries: Iterable[ListedUrl]) -> int:
+        """Record one map read and its article entries in scope; returns how many entries.
+
+        A URL listed again (by another map, or another run) keeps one row: the latest
+        map, lastmod and run.
+        """
+        now = now_iso()
+        rows = [(e.url, e.month, e.lastmod, sitemap, self.run, now) for e in entries]
+        with self.store.transaction() as db:
+            db.executemany(
+                "INSERT INTO sitemap_urls (url, month, lastmod, sitemap, run, listed_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET"
+                " month = excluded.month, lastmod = excluded.lastmod,"
+                " sitemap = excluded.sitemap, run = excluded.run, listed_at = excluded.listed_at",
+                rows,
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO sitemap_maps (url, month, entries, run, read_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (sitemap, month, len(rows), self.run, now),
+            )
+        return len(rows)
+
+    def run_coverage(self, limit: int = 20) -> RunCoverage:
+        """This run's listed entries against the URLs exported (this run or before)."""
+        db = self.store.db
+        listed = db.execute(
+            "SELECT COUNT(*) FROM sitemap_urls WHERE run = ?", (self.run,)
+        ).fetchone()[0]
+        missing_query = (
+            " FROM sitemap_urls l WHERE l.run = ?"
+            " AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.url = l.url)"
+        )
+        missing_count = db.execute("SELECT COUNT(*)" + missing_query, (self.run,)).fetchone()[0]
+        missing = [
+            row[0]
+            for row in db.execute(
+                "SELECT l.url" + missing_query + " ORDER BY l.month, l.url LIMIT ?",
+                (self.run, limit),
+            )
+        ]
+        return RunCoverage(listed=listed, archived=listed - missing_count, missing=missing)
+
+
+@dataclass
+class MonthListing:
+    """The article URLs the sitemaps listed for one month (``YYYY-MM``), with lastmod."""
+
+    month: str
+    urls: dict[str, str | None] = field(default_factory=dict)  # url -> lastmod
+
+
+def read_listings(state_dir: str | Path) -> list[MonthListing] | None:
+    """Every listed URL of a state folder, by month (oldest first), read only; None when
+    the folder has no state or no sitemap was ever read."""
+    path = Path(state_dir) / "seen.sqlite3"
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    months: dict[str, MonthListing] = {}
+    with contextlib.closing(db):
+        try:
+            rows = db.execute("SELECT url, month, lastmod FROM sitemap_urls ORDER BY month, url")
+            for url, month, lastmod in rows:
+                months.setdefault(month, MonthListing(month)).urls[url] = lastmod
+            maps = db.execute("SELECT COUNT(*) FROM sitemap_maps").fetchone()[0]
+        except sqlite3.Error:  # no such table: no sitemap read with this state
+            return None
+    if not maps:
+        return None
+    return list(months.values())
