@@ -128,7 +128,8 @@ def verdict(ok: bool) -> str:
 def cpu_split(run: CrawlRun, pages: int) -> str:
     """CPU ms a page of the crawl's process, then with its workers'."""
     pages = max(pages, 1)
-    return f"{run.cpu_seconds / pages * 1000:.1f} / {run.total_cpu_seconds / pages * 1000:.1f}"
+    main, total = run.main_cpu_seconds, run.total_cpu_seconds
+    return f"{main / pages * 1000:.1f} / {total / pages * 1000:.1f}"
 
 
 def crawl_rows(

@@ -82,12 +82,13 @@ class CrawlRun:
     returncode: int
     wall_seconds: float
     peak_rss_mb: float  # ru_maxrss of the child (VmHWM)
-    cpu_seconds: float  # user + system time of the child
+    cpu_seconds: float  # user + system time of the child and of the children it reaped
     rss_samples_mb: list[tuple[float, float]] = field(default_factory=list)  # (s, VmRSS)
     # (s, PSS of all the crawl's child processes: the browser, the extraction workers),
     # when asked for; and their CPU time (user + system, as last seen in /proc).
     children_samples_mb: list[tuple[float, float]] = field(default_factory=list)
     children_cpu_seconds: float = 0.0
+    own_cpu_seconds: float = 0.0  # the crawl's process alone, as last seen in /proc
     stats: dict[str, object] = field(default_factory=dict)
     log: Path | None = None
     output: Path | None = None
@@ -108,9 +109,15 @@ class CrawlRun:
         return max((mb for _, mb in self.children_samples_mb), default=0.0)
 
     @property
+    def main_cpu_seconds(self) -> float:
+        """The CPU time of the crawl's process alone (its workers' not included)."""
+        return self.own_cpu_seconds or self.cpu_seconds
+
+    @property
     def total_cpu_seconds(self) -> float:
-        """The crawl's CPU time with its child processes' (sampled: see ``children``)."""
-        return self.cpu_seconds + self.children_cpu_seconds
+        """The crawl's CPU time with its child processes': ``os.wait4`` counts the children
+        the crawl reaped (its extraction workers), the samples those it did not."""
+        return max(self.cpu_seconds, self.own_cpu_seconds + self.children_cpu_seconds)
 
     def rss_at(self, fraction: float) -> float:
         """Sampled VmRSS (MB) at a fraction of the run's duration."""
@@ -204,6 +211,7 @@ def run_scrapy(
     samples: list[tuple[float, float]] = []
     children_samples: list[tuple[float, float]] = []
     children_cpu: dict[int, float] = {}  # the last CPU time seen of each child process
+    own_cpu = 0.0
     start = time.perf_counter()
     launcher = subprocess.Popen(
         [sys.executable, "-S", str(LAUNCHER), str(log), *command],
@@ -219,6 +227,7 @@ def run_scrapy(
         rss = _vm_rss_mb(pid)
         if rss is not None:
             samples.append((now, rss))
+        own_cpu = cpu_seconds(pid) or own_cpu
         if children:
             kids = descendants(pid)
             children_samples.append((now, sum(pss_mb(c) for c in kids)))
@@ -241,6 +250,7 @@ def run_scrapy(
         rss_samples_mb=samples,
         children_samples_mb=children_samples,
         children_cpu_seconds=sum(children_cpu.values()),
+        own_cpu_seconds=own_cpu,
         stats=stats,
         log=log,
         output=folder / "output",
