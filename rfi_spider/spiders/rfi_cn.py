@@ -52,6 +52,7 @@ from twisted.python.failure import Failure
 from rfi_spider.archive.failures import FailedArticles, FailureRecord
 from rfi_spider.archive.pipelines import ExportStopped, InvalidItem
 from rfi_spider.archive.state import PendingArticles, SeenStore, output_dirs
+from rfi_spider.archive.warc_capture import WarcCapture
 from rfi_spider.crawl import meta_keys
 from rfi_spider.crawl.arguments import ArgumentError, backfill_range, check_mirrors, http_url
 from rfi_spider.crawl.canonical import (
@@ -502,6 +503,9 @@ class RfiCnSpider(scrapy.Spider):
         try:
             facts = None
             if isinstance(response, TextResponse):
+                capture = WarcCapture.of(self.crawler)
+                if capture is not None:  # hold downloads back while the WARC writer catches up
+                    await capture.room()
                 facts = await self.extractor.extract(self.page_job(response, site_url))
             for output in self.parse_article(response, site_url, facts):
                 produced = True
