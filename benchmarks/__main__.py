@@ -2,7 +2,7 @@
 
     python -m benchmarks                 # full sizes: 1,000 + 20,000 pages, 1M store rows
     python -m benchmarks --quick         # small sizes, a smoke run (about a minute)
-    python -m benchmarks --pages 1000 --big-pages 20000 --store 1000000
+    python -m benchmarks --pages 1000 --big-pages 20000 --store 1000000 --redis 1000000
 
 See BENCHMARKS.md for what each row measures and the recorded results.
 """
@@ -36,6 +36,8 @@ from benchmarks.crawl import (
 )
 from benchmarks.extraction import bench_extraction
 from benchmarks.pages import BenchSite
+from benchmarks.redis_memory import RedisMemory, bench_redis
+from benchmarks.sitemaps import bench_sitemaps
 from benchmarks.store import bench_store
 from rfi_spider import settings as project_settings
 
@@ -43,17 +45,23 @@ QUICK = {
     "pages": 100,
     "big_pages": 300,
     "store": 20_000,
+    "redis": 20_000,
     "extract_pages": 20,
     "rounds": 1,
     "crawl_rounds": 1,
+    "sitemap_urls": 2_000,
+    "big_sitemap_urls": 20_000,
 }
 FULL = {
     "pages": 1000,
     "big_pages": 20_000,
     "store": 1_000_000,
+    "redis": 1_000_000,
     "extract_pages": 100,
     "rounds": 3,
     "crawl_rounds": 2,
+    "sitemap_urls": 20_000,
+    "big_sitemap_urls": 200_000,
 }
 RSS_LIMIT_MB = 300
 # The crawl's process alone, the single-process mode (the "before" of the workers).
@@ -98,6 +106,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--big-pages", type=int, help="pages of the large crawl, for RSS (20000; 0 skips it)"
     )
     parser.add_argument("--store", type=int, help="rows of the dedupe store (1000000)")
+    parser.add_argument(
+        "--redis", type=int, help="URLs known to Redis, distributed crawl (1000000; 0 skips it)"
+    )
     parser.add_argument("--extract-pages", type=int, help="pages timed for extraction (100)")
     parser.add_argument("--rounds", type=int, help="extraction rounds, best kept (3)")
     parser.add_argument(
@@ -108,6 +119,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         help="CONCURRENT_REQUESTS and _PER_DOMAIN of both spiders (default: the project's)",
     )
+    parser.add_argument(
+        "--sitemap-urls", type=int, help="URLs of the small sitemap walk (20000; 0 skips both)"
+    )
+    parser.add_argument("--big-sitemap-urls", type=int, help="URLs of the big one (200000)")
     parser.add_argument("--workdir", type=Path, help="keep crawl outputs and logs here")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
@@ -289,6 +304,45 @@ def reextraction_rows(multi: CrawlRun, single: CrawlRun) -> list[list[str]]:
             "",
             "same",
             verdict(pages == single.count("rfi/exported") > 0),
+        ],
+    ]
+
+
+def redis_rows(mem: RedisMemory) -> list[list[str]]:
+    """Redis memory per URL of a distributed crawl (``benchmarks/redis_memory.py``)."""
+    at_scale = mem.urls >= 1_000_000
+    return [
+        [
+            f"redis: exported URLs, {mem.urls:,} known (bytes/URL)",
+            f"{mem.digest_bytes:.1f}",
+            f"one set, 8-byte strings {mem.string_bytes:.1f}",
+            fmt_ratio(mem.digest_bytes / mem.string_bytes),
+            "< 32 at 1M",
+            verdict(mem.digest_bytes < 32) if at_scale else "",
+        ],
+        [
+            "  the URLs as text in one set (bytes/URL)",
+            f"{mem.text_bytes:.1f}",
+            "",
+            "",
+            "(not kept)",
+            "",
+        ],
+        [
+            f"  pending articles, {mem.pending:,} queued (bytes/URL)",
+            f"{mem.pending_bytes:.1f}",
+            "",
+            "",
+            "(while a crawl runs)",
+            "",
+        ],
+        [
+            f"  marking {mem.urls:,} URLs exported (s)",
+            f"{mem.insert_seconds:.1f}",
+            f"redis-server {mem.version}",
+            "",
+            "",
+            "",
         ],
     ]
 
@@ -493,6 +547,17 @@ def main(argv: list[str] | None = None) -> int:
                 "",
             ],
         ]
+        if args.sitemap_urls:
+            log(f"sitemap walks: {args.sitemap_urls:,} and {args.big_sitemap_urls:,} URLs")
+            rows += bench_sitemaps(args.sitemap_urls, args.big_sitemap_urls, workdir)
+        if args.redis:
+            log(f"redis: {args.redis:,} exported URLs")
+            mem = bench_redis(args.redis, max(1, args.redis // 10))
+            if mem is None:
+                log("redis: no redis-server (apt-get install redis-server): skipped")
+            else:
+                results["redis"] = asdict(mem)
+                rows += redis_rows(mem)
     finally:
         if args.json:
             args.json.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
@@ -502,6 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     print(" · ".join(f"{k}: {v}" for k, v in info.items()))
     print(
         f"pages: {args.pages:,} (+{args.big_pages:,}) · store: {args.store:,} rows · "
+        f"redis: {args.redis:,} URLs · "
         f"concurrency: {concurrency} · times are absolute on this machine; ratios are the figures"
     )
     print(render(rows))

@@ -49,12 +49,27 @@ RFI_HOME: str | None = None
 RFI_SECTIONS: list[str] | None = None
 # RSS feeds of the site.
 RFI_FEEDS: list[str] | None = None
-# Daily archive for backfill (-a since=YYYY-MM-DD -a until=YYYY-MM-DD); str.format
-# fields: year, month, day (ints). The live site's form was not verified.
+# The site's own sitemaps (crawl/sitemaps.py), found through robots.txt (the edition's
+# /sitemaps/<key>/... only; its declared paths when robots.txt names none): a plain run
+# reads the news sitemap, a backfill (-a since=) the index and its monthly children.
+RFI_SITEMAPS = True
+# File names of Google News sitemaps (the last days' articles).
+RFI_SITEMAP_NEWS = ["news.xml", "news.xml.gz"]
+# Children of a sitemap index that list articles by month: a regex with a group "month"
+# (YYYYMM). A child whose name gives no month is dated by its lastmod.
+RFI_SITEMAP_CONTENTS = r"contents_(?P<month>\d{6})\.xml(?:\.gz)?$"
+# Children that are not article lists, by a word of their file name: never fetched.
+RFI_SITEMAP_SKIP = ["tags", "page-builder", "pagebuilder", "shows", "programs", "authors"]
+# Largest sitemap read, in bytes, as downloaded and once gunzipped (the protocol's 50 MB).
+RFI_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+# Daily archive for backfill, off by default (RFI_BACKFILL_ARCHIVE): str.format fields
+# year, month, day (ints). The live site's form was NOT verified; the sitemaps are.
+RFI_BACKFILL_ARCHIVE = False
 RFI_ARCHIVE_URL: str | None = None
 # How far listing pages found on listing pages are followed (0: only the start pages).
 RFI_LISTING_DEPTH = 1
-# Longest backfill accepted, in days (a typo in a year should not queue 10,000 days).
+# Longest backfill through the daily archive (RFI_BACKFILL_ARCHIVE), in days: a typo in a
+# year should not queue 10,000 day pages. Sitemap backfills have no limit (-a since=all).
 RFI_MAX_BACKFILL_DAYS = 3660
 # Full-text mirrors of the site (RSS 2.0 or Atom), read first in every crawl: an
 # entry stands in for its article when the site refuses it (403, 404, 410, 429 or 5xx
@@ -83,6 +98,28 @@ DUPEFILTER_CLASS = "rfi_spider.crawl.dupefilter.ResumableDupeFilter"
 # 0: in the crawl's process (one process: for debugging, pdb, profilers).
 RFI_EXTRACT_WORKERS: int | None = None
 
+# --- several machines: one crawl, one Redis (crawl/distributed.py) ---------------------
+# Unset: one process, as always. Set (scrapy-redis's own setting, redis://host:port/db):
+# the request queue, the dupefilter, the pending articles and the "exported" state are
+# shared in Redis by every process of the crawl; each writes its own RFI_OUTPUT_DIR.
+# Also read from the environment variable REDIS_URL (Scrapyd's, from a mode-600 file:
+# a password in it then shows on no command line).
+REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
+# The crawl the process joins: the processes with the same id share one crawl (its
+# listings read once). Unset: the spider's name. A complete crawl is cleared, so the
+# next run with the same id starts a new one; an unfinished one is joined and finished.
+RFI_CRAWL_ID: str | None = None
+# This process's name in the crawl; unset: "<host>:<absolute RFI_OUTPUT_DIR>", so that a
+# restarted node is the same node (and settles an export a kill interrupted).
+RFI_NODE_ID: str | None = None
+# Redis keys start with this (letters, digits, . _ - :).
+RFI_REDIS_PREFIX = "rfi"
+# An article claim's lease: a killed node's articles are taken over this long after it
+# died (a live node renews its claims every third of it).
+RFI_REDIS_LEASE_SECONDS = 60.0
+# Seconds to connect to Redis, and for any answer of it.
+RFI_REDIS_TIMEOUT = 10.0
+
 # --- politeness ------------------------------------------------------------------------
 RFI_CONTACT_URL = "https://github.com/rfi-spider/rfi-spider"
 # An honest, non-browser User-Agent: a Chrome-like one is what got plain clients blocked.
@@ -97,7 +134,13 @@ AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # A DOWNLOAD_DELAY of 0 runs as 1 ms: without a delay, Scrapy 2.19 (asyncio reactor)
 # lets more than CONCURRENT_REQUESTS_PER_DOMAIN requests out at once (fetch/politeness.py).
-ADDONS = {"rfi_spider.fetch.politeness.DelayFloor": 0}
+ADDONS = {
+    "rfi_spider.fetch.politeness.DelayFloor": 0,
+    # -s REDIS_URL=...: several crawler processes on one crawl (crawl/distributed.py)
+    "rfi_spider.crawl.distributed.SharedCrawlAddon": 0,
+    # scrapy-playwright's launch options and navigation timeout from RFI_BROWSER_*
+    "rfi_spider.fetch.browser.BrowserSettings": 0,
+}
 COOKIES_ENABLED = False
 
 # --- the downloader ----------------------------------------------------------------------
@@ -158,15 +201,17 @@ RFI_BROWSER_TIMEOUT = 30.0
 # Pages per browser context: then it is closed and a fresh one started, as long-lived
 # Playwright contexts leak memory; 0: one context for the whole crawl.
 RFI_BROWSER_CONTEXT_PAGES = 100
-# scrapy-playwright's handler, started only at the first browser request; every
-# other request goes through Scrapy's own HTTP stack.
+# scrapy-playwright's handler (pages one at a time, contexts recycled); every other
+# request goes through Scrapy's own HTTP stack.
 DOWNLOAD_HANDLERS = {
-    "http": "rfi_spider.fetch.browser.LazyPlaywrightDownloadHandler",
-    "https": "rfi_spider.fetch.browser.LazyPlaywrightDownloadHandler",
+    "http": "rfi_spider.fetch.browser.BrowserDownloadHandler",
+    "https": "rfi_spider.fetch.browser.BrowserDownloadHandler",
 }
+# The Playwright driver and Chromium start at the first browser page, not with the crawl.
+PLAYWRIGHT_BROWSER_PROVIDER = "rfi_spider.fetch.browser.LazyChromiumProvider"
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
-# Launch options are built at start from RFI_BROWSER_PATH and RFI_BROWSER_ARGS
-# (rfi_spider.fetch.browser.launch_options); entries set here override them.
+# Launch options are built at start from RFI_BROWSER_PATH, RFI_BROWSER_ARGS and
+# RFI_BROWSER_TIMEOUT (the BrowserSettings add-on); entries set here override them.
 PLAYWRIGHT_LAUNCH_OPTIONS: dict[str, object] = {}
 # One browser context, one page at a time; scrapy-playwright closes each page after use.
 PLAYWRIGHT_MAX_CONTEXTS = 1
@@ -202,10 +247,11 @@ RFI_STATE_BATCH_SECONDS = 2.0
 
 # --- failed articles ----------------------------------------------------------------------
 # Failed articles (archive/failures.py): an article whose extraction raised, whose page
-# was not the article, whose item a pipeline refused or broke on, or whose request got no
-# answer, is recorded in the state with its cause; after this many failed attempts
-# (across runs) it is given up: never requested again (rfi/gave_up, and a warning that
-# names it and its cause). Raise it to give those articles more tries.
+# was not the article, whose item a pipeline refused or broke on, whose request got no
+# answer, or that the site answered with an HTTP error (not a block, not a network error),
+# is recorded in the state with its cause; after this many failed attempts (across runs)
+# it is given up: never requested again (rfi/gave_up, a warning that names it and its
+# cause, the crawl summary and `scrapy qa` list it). Raise it to give those articles more tries.
 RFI_MAX_ATTEMPTS = 3
 
 # --- WARC: the responses as the site sent them ------------------------
@@ -254,21 +300,58 @@ RFI_ATOM_ID: str | None = None
 # scrapy feed: how many articles (the newest) when --latest is not given.
 RFI_ATOM_LATEST = 50
 
-# --- quality checks -------------------------------------------------------------------------
+# --- quality checks and alerts (Spidermon) ---------------------------------------------------
 EXTENSIONS = {
     "rfi_spider.quality.extensions.CrawlSummary": 900,
-    "rfi_spider.quality.extensions.QualityMonitors": 910,
+    # rfi/exported/twice, for the "items" monitor
+    "rfi_spider.quality.extensions.ExportedOnce": 905,
+    # Spidermon runs the monitor suites below (after the summary is logged)
+    "spidermon.contrib.scrapy.extensions.Spidermon": 910,
     # WARC capture (RFI_WARC)
     "rfi_spider.archive.warc_capture.WarcCapture": 100,
 }
-# Monitors at the end of a crawl (quality/monitors.py). Fewest articles a run must
-# see (exported, or found already exported: an incremental run with nothing new passes).
+SPIDERMON_ENABLED = True
+# The end-of-crawl checks (quality/monitors.py): items seen and none exported twice,
+# validation, field coverage, finish reason, blocked share. A failing check sends the
+# notifications configured below.
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["rfi_spider.quality.monitors.CloseSuite"]
+# The blocking watch, every 300 s: closes the spider (finish reason "blocked") once the
+# site has answered nothing but blocks for RFI_BLOCKED_CLOSE_MINUTES.
+SPIDERMON_PERIODIC_MONITORS = {"rfi_spider.quality.monitors.BlockedSuite": 300}
+RFI_BLOCKED_CLOSE_MINUTES = 30
+# Spidermon's field coverage (spidermon_field_coverage/ArticleItem/<field>): a field
+# counts as filled unless it is None, empty, [] or {}.
+SPIDERMON_ADD_FIELD_COVERAGE = True
+SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True
+# The "finish reason" monitor passes for these.
+SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
+# Fewest articles a run must see (exported, or found already exported: an incremental
+# run with nothing new passes).
 RFI_QA_MIN_ITEMS = 1
 # Lowest share of this run's exported items with each optional field filled (0..1);
 # the fields the schema always fills (quality.schema.always_filled) must be at 100%.
 RFI_QA_MIN_COVERAGE = {"lead_image": 0.5, "summary": 0.5}
 # Below this many exported items, the optional fields' shares are not judged.
 RFI_QA_COVERAGE_MIN_ITEMS = 5
+# Highest share of responses that may be blocked answers (403, 429, 503, challenges).
+RFI_QA_MAX_BLOCKED_SHARE = 0.5
+# Highest share of the articles the sitemaps listed in a run's scope that may be missing
+# from the archive at its end (a listed article the site answers with 404, say).
+RFI_QA_MAX_SITEMAP_MISSING = 0.1
+# Notifications when a monitor fails (quality/alerts.py); none by default.
+# Email: SPIDERMON_EMAIL_TO (a list) turns it on; SPIDERMON_EMAIL_SENDER,
+# SPIDERMON_EMAIL_SUBJECT, SPIDERMON_SMTP_HOST (localhost), SPIDERMON_SMTP_PORT (25),
+# SPIDERMON_SMTP_USER and SPIDERMON_SMTP_PASSWORD (no login without a user),
+# SPIDERMON_SMTP_ENFORCE_TLS (STARTTLS), SPIDERMON_SMTP_ENFORCE_SSL.
+SPIDERMON_EMAIL_TO: list[str] = []
+# Webhook: a JSON POST {"text": message} (Slack, Mattermost), plus these keys (a
+# Telegram bot's sendMessage: {"chat_id": "..."}).
+RFI_ALERT_WEBHOOK_URL: str | None = None
+RFI_ALERT_WEBHOOK_EXTRA: dict[str, str] = {}
+# Any other Spidermon action, by dotted path, run when a monitor fails.
+RFI_ALERT_ACTIONS: list[str] = []
+# Seconds a notification may take (SMTP, webhook).
+RFI_ALERT_TIMEOUT = 10.0
 # scrapy qa: longest line of items.jsonl (and largest seed-style file) read, in bytes;
 # longer ones are findings, read past without being held (bounded memory).
 RFI_QA_MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -277,9 +360,17 @@ RFI_QA_MAX_LINE_BYTES = 16 * 1024 * 1024
 # scrapy crawl (rfi_spider/commands/crawl.py) exits 1 when the crawl ends with one of these
 # finish reasons, 2 for a bad -a argument, 0 otherwise. write_error: a full or broken disk
 # stopped the exports; closespider_errorcount: CLOSESPIDER_ERRORCOUNT errors were reached;
-# memusage_exceeded: MEMUSAGE_LIMIT_MB was reached. (shutdown, a Ctrl-C or Scrapyd's cancel,
+# memusage_exceeded: MEMUSAGE_LIMIT_MB was reached; blocked: the blocking watch closed it
+# (RFI_BLOCKED_CLOSE_MINUTES). (shutdown, a Ctrl-C or Scrapyd's cancel,
 # is a pause that the next run resumes: not a failure.)
-RFI_FAILED_FINISH_REASONS = ["write_error", "closespider_errorcount", "memusage_exceeded"]
+# redis_lost: a distributed crawl's node lost Redis mid-crawl (crawl/distributed.py).
+RFI_FAILED_FINISH_REASONS = [
+    "write_error",
+    "closespider_errorcount",
+    "memusage_exceeded",
+    "blocked",
+    "redis_lost",
+]
 # First in, first out: articles are fetched roughly in the order they were found, so a
 # crawl stopped early has the oldest finds (Scrapy's default LIFO starved the first ones).
 # Priorities still come first (mirrors, the resumed articles, feeds, listings).

@@ -65,3 +65,22 @@ def listing_page(*paths: str) -> str:
 def requested(site: LocalSite) -> list[str]:
     """The paths the site was asked for, in order (percent-encoded)."""
     return [path for _, path, _ in site.requests]
+
+
+def urlset(*paths: str, lastmod: str | None = None) -> str:
+    """A sitemap URL set listing ``paths`` (site paths, as https://www.rfi.fr URLs)."""
+    stamp = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
+    entries = "".join(f"<url><loc>{escape(url(path))}</loc>{stamp}</url>" for path in paths)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+    )
+
+
+def sitemap_index(*paths: str) -> str:
+    """A sitemap index whose children are ``paths`` (site paths of maps)."""
+    children = "".join(f"<sitemap><loc>{SITE}{escape(path)}</loc></sitemap>" for path in paths)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{children}</sitemapindex>'
+    )

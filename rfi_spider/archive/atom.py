@@ -32,7 +32,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import XMLGenerator
 
-from lxml import etree
+from lxml import etree, html
 from lxml.html import HTMLParser, fragment_fromstring
 from lxml_html_clean import Cleaner
 from scrapy.exporters import BaseItemExporter
@@ -111,7 +111,8 @@ _CLEANER = Cleaner(
 def safe_html(body_html: str, lead_image: str | None = None, paragraphs: Iterable[str] = ()) -> str:
     """The entry's content: the lead image, then the body (or, without one, the paragraphs
     as ``<p>``), cleaned of anything active. Empty when there is no text at all."""
-    container = etree.Element("div")
+    # HTML elements (lxml.html), not plain XML ones: the cleaner rewrites their links.
+    container = html.Element("div")
     body = xml_text(body_html).strip()
     if body:
         try:
@@ -121,11 +122,13 @@ def safe_html(body_html: str, lead_image: str | None = None, paragraphs: Iterabl
     if not body:
         for text in paragraphs:
             if isinstance(text, str) and xml_text(text).strip():
-                etree.SubElement(container, "p").text = xml_text(text)
+                paragraph = html.Element("p")
+                paragraph.text = xml_text(text)
+                container.append(paragraph)
     if not len(container) and not (container.text or "").strip():
         return ""
     if lead_image:
-        image = etree.Element("img", src=lead_image, alt="")
+        image = html.Element("img", src=lead_image, alt="")
         image.tail, container.text = container.text, None
         container.insert(0, image)
     _CLEANER(container)

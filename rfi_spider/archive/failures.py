@@ -2,8 +2,9 @@
 
 An article whose page could not be turned into an item (an exception in the
 extraction, a page that is not the article), whose item a pipeline refused or
-broke on, or whose request never got an answer, is recorded here with its
-cause. Each run that fails it again adds one attempt; once an article has
+broke on, whose request never got an answer, or that the site answered with an
+HTTP error (a 404, not a block: see ``attempt_cause`` in the spider), is recorded
+here with its cause. Each run that fails it again adds one attempt; once an article has
 failed ``RFI_MAX_ATTEMPTS`` times, it is *given up*: never requested again, and
 listed by the end-of-crawl summary and by ``scrapy qa``. An export clears its
 record. Raising ``RFI_MAX_ATTEMPTS`` gives the articles given up more tries.
@@ -14,18 +15,21 @@ exported URLs and the pending queue.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from rfi_spider.archive.state import SeenStore
+from rfi_spider.archive.state import SeenStore, read_only
 from rfi_spider.dates import now_iso
 
+# given_up: attempts reached RFI_MAX_ATTEMPTS as the last crawl set it (what QA reports).
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS failures (url TEXT PRIMARY KEY, attempts INTEGER NOT NULL,"
-    " cause TEXT NOT NULL, failed_at TEXT NOT NULL) WITHOUT ROWID"
+    " cause TEXT NOT NULL, failed_at TEXT NOT NULL, given_up INTEGER NOT NULL DEFAULT 0)"
+    " WITHOUT ROWID"
 )
+# RFI_MAX_ATTEMPTS's default (settings.py): for readers of a state without the settings.
+DEFAULT_MAX_ATTEMPTS = 3
 # A cause is one line of at most this many characters (an exception's message may be long).
 MAX_CAUSE = 300
 
@@ -45,16 +49,35 @@ class FailureRecord:
     attempts: int
     cause: str
     failed_at: str
+    given_up: bool = False  # as the last crawl judged it (its RFI_MAX_ATTEMPTS)
 
 
 class FailedArticles:
-    """The ``failures`` table of a state store; ``max_attempts``: when to give up."""
+    """The ``failures`` table of a state store; ``max_attempts``: when to give up.
+
+    It also keeps this run's account, for the summary and the end of the run: the
+    articles that failed (``failed_now``, their record after this run), those given up
+    (``given_up_now``: in this run, or found again after an earlier one; URL -> last
+    cause), and those a write error kept from being exported (``kept_pending``: pending
+    for the next run, not failed).
+    """
 
     def __init__(self, store: SeenStore, max_attempts: int) -> None:
         self.store = store
         self.max_attempts = max(1, max_attempts)
+        self.failed_now: dict[str, FailureRecord] = {}
+        self.given_up_now: dict[str, str] = {}
+        self.kept_pending: set[str] = set()
         with store.transaction() as db:
             db.execute(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(failures)")}
+            if "given_up" not in columns:  # a state from before the column
+                db.execute("ALTER TABLE failures ADD COLUMN given_up INTEGER NOT NULL DEFAULT 0")
+            # This crawl's RFI_MAX_ATTEMPTS decides: raising it gives articles more tries.
+            db.execute(
+                "UPDATE failures SET given_up = (attempts >= ?) WHERE given_up != (attempts >= ?)",
+                (self.max_attempts, self.max_attempts),
+            )
         # Read once: the articles given up (a few), checked before every article request.
         self._given_up = {
             row[0]
@@ -73,46 +96,69 @@ class FailedArticles:
         now = now_iso()
         with self.store.transaction() as db:
             db.execute(
-                "INSERT INTO failures (url, attempts, cause, failed_at) VALUES (?, 1, ?, ?)"
+                "INSERT INTO failures (url, attempts, cause, failed_at, given_up)"
+                " VALUES (?, 1, ?, ?, 1 >= ?)"
                 " ON CONFLICT (url) DO UPDATE SET attempts = attempts + 1,"
-                " cause = excluded.cause, failed_at = excluded.failed_at",
-                (url, cause, now),
+                " cause = excluded.cause, failed_at = excluded.failed_at,"
+                " given_up = (attempts + 1 >= ?)",
+                (url, cause, now, self.max_attempts, self.max_attempts),
             )
             row = db.execute("SELECT attempts FROM failures WHERE url = ?", (url,)).fetchone()
-        failure = FailureRecord(url, row[0], cause, now)
-        if failure.attempts >= self.max_attempts:
+        failure = FailureRecord(url, row[0], cause, now, row[0] >= self.max_attempts)
+        self.failed_now[url] = failure
+        if failure.given_up:
             self._given_up.add(url)
+            self.given_up_now[url] = failure.cause
         return failure
+
+    def skipped(self, url: str) -> str:
+        """A given-up article found again in this run (not requested): its last cause."""
+        failure = self.get(url)
+        cause = failure.cause if failure else "?"
+        self.given_up_now[url] = cause
+        return cause
 
     def cleared(self, url: str) -> None:
         """``url`` was exported: its failures are history."""
         with self.store.transaction() as db:
             db.execute("DELETE FROM failures WHERE url = ?", (url,))
         self._given_up.discard(url)
+        self.failed_now.pop(url, None)
+        self.given_up_now.pop(url, None)  # e.g. a mirror's copy came after all
+
+    def keep_pending(self, *urls: str | None) -> None:
+        """A write error kept these articles from being exported: pending, not failed."""
+        self.kept_pending.update(url for url in urls if url)
+
+    def accounted_for(self, url: str) -> bool:
+        """True when this run already failed ``url`` or kept it pending."""
+        return url in self.failed_now or url in self.kept_pending
 
     def get(self, url: str) -> FailureRecord | None:
         row = self.store.db.execute(
-            "SELECT url, attempts, cause, failed_at FROM failures WHERE url = ?", (url,)
+            "SELECT url, attempts, cause, failed_at, given_up FROM failures WHERE url = ?",
+            (url,),
         ).fetchone()
-        return FailureRecord(*row) if row else None
+        return FailureRecord(*row[:4], bool(row[4])) if row else None
 
 
-def read_failures(state_dir: str | Path) -> list[FailureRecord] | None:
+def read_failures(
+    state_dir: str | Path, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+) -> list[FailureRecord] | None:
     """Every record of a state folder, most attempts first, read only; None when the
-    folder has no state (or it cannot be read)."""
-    path = Path(state_dir) / "seen.sqlite3"
-    if not path.is_file():
-        return None
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return None
-    with contextlib.closing(db):
+    folder has no state (or it cannot be read). Whether an article is given up is what
+    the last crawl judged; ``max_attempts`` judges for a state from before that."""
+    with read_only(state_dir) as db:
+        if db is None:
+            return None
         try:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(failures)")}
+            judged = "given_up" if "given_up" in columns else "attempts >= ?"
             rows = db.execute(
-                "SELECT url, attempts, cause, failed_at FROM failures"
-                " ORDER BY attempts DESC, failed_at, url"
+                f"SELECT url, attempts, cause, failed_at, {judged} FROM failures"
+                " ORDER BY attempts DESC, failed_at, url",
+                () if "given_up" in columns else (max(1, max_attempts),),
             ).fetchall()
         except sqlite3.Error:  # no such table: a state from before this one
             return []
-    return [FailureRecord(*row) for row in rows]
+    return [FailureRecord(*row[:4], bool(row[4])) for row in rows]

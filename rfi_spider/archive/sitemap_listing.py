@@ -15,13 +15,12 @@ entries of the map being read.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rfi_spider.archive.state import SeenStore
+from rfi_spider.archive.state import SeenStore, read_only
 from rfi_spider.dates import now_iso
 
 _SCHEMA = (
@@ -89,6 +88,12 @@ class SitemapListings:
             )
         return len(rows)
 
+    def unlist(self, url: str) -> None:
+        """``url`` is not this run's to archive after all (published outside its range,
+        though its URL's day is in it): its row of this run goes."""
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM sitemap_urls WHERE url = ? AND run = ?", (url, self.run))
+
     def run_coverage(self, limit: int = 20) -> RunCoverage:
         """This run's listed entries against the URLs exported (this run or before)."""
         db = self.store.db
@@ -121,15 +126,10 @@ class MonthListing:
 def read_listings(state_dir: str | Path) -> list[MonthListing] | None:
     """Every listed URL of a state folder, by month (oldest first), read only; None when
     the folder has no state or no sitemap was ever read."""
-    path = Path(state_dir) / "seen.sqlite3"
-    if not path.is_file():
-        return None
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return None
     months: dict[str, MonthListing] = {}
-    with contextlib.closing(db):
+    with read_only(state_dir) as db:
+        if db is None:
+            return None
         try:
             rows = db.execute("SELECT url, month, lastmod FROM sitemap_urls ORDER BY month, url")
             for url, month, lastmod in rows:

@@ -33,6 +33,27 @@ _SCHEMA = (
 )
 
 
+# The state's database in its folder (RFI_STATE_DIR).
+STATE_FILE = "seen.sqlite3"
+
+
+@contextmanager
+def read_only(state_dir: str | os.PathLike[str]) -> Iterator[sqlite3.Connection | None]:
+    """The state database of a folder opened read only, closed after the block; None when
+    the folder has none or it cannot be opened (for tools: QA, the failure list)."""
+    path = Path(state_dir) / STATE_FILE
+    if not path.is_file():
+        yield None
+        return
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        yield None
+        return
+    with contextlib.closing(db):
+        yield db
+
+
 def output_dirs(settings: BaseSettings) -> tuple[Path, Path]:
     """``(RFI_OUTPUT_DIR, RFI_STATE_DIR)``; the state defaults to ``<output>/.state``."""
     output = Path(settings.get("RFI_OUTPUT_DIR") or "output")

@@ -5,7 +5,8 @@ so also what Scrapyd runs) exits:
 
 - 2 when a spider argument is wrong (``-a base_url=ftp://...``, ``-a since=07/03/2024``):
   one line on stderr, no traceback, and not a single request sent;
-- 1 when the crawl could not start, or ended with a finish reason listed in
+- 1 when the crawl could not start (with ``REDIS_URL``: Redis unreachable, or a shared
+  crawl that runs with other settings: one line on stderr), or ended with a finish reason listed in
   ``RFI_FAILED_FINISH_REASONS`` (``write_error``: a full or broken disk stopped it);
 - 0 otherwise.
 """
@@ -21,7 +22,9 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
+from rfi_spider.archive.redis_state import SharedCrawlError
 from rfi_spider.crawl.arguments import ArgumentError
+from rfi_spider.crawl.distributed import preflight
 
 BAD_ARGUMENTS = 2
 FAILED = 1
@@ -54,6 +57,12 @@ class Command(ScrapyCrawlCommand):
         except ArgumentError as error:
             print(f"scrapy crawl {args[0]}: bad argument: {error}", file=sys.stderr)
             self.exitcode = BAD_ARGUMENTS
+            raise SystemExit(self.exitcode) from None
+        try:  # -s REDIS_URL=...: Redis answers, and the crawl there has these settings
+            preflight(spidercls, opts.spargs, self.settings)
+        except SharedCrawlError as error:
+            print(f"scrapy crawl {args[0]}: {error}", file=sys.stderr)
+            self.exitcode = FAILED
             raise SystemExit(self.exitcode) from None
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:

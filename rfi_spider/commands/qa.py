@@ -1,10 +1,14 @@
-"""``scrapy qa [DIR] [--html FILE] [--compare OTHER] [--state STATE] [--all]``: check an
-archive, report.
+"""``scrapy qa [DIR ...] [--html FILE] [--compare OTHER] [--state STATE] [--all]``: check
+an archive, report.
+
+Several DIRs (the output folders of a distributed crawl's nodes) are checked as one
+archive: their union, where an article exported in two folders is a duplicate.
 
 Exit status 0 when nothing is wrong in DIR, 1 when anything is (a comparison
-and a warning only inform), 2 when QA could not check: a usage error, no such
-folder, a file that cannot be read, a report that cannot be written. The checks
-live in ``rfi_spider.quality.qa``; the web page in ``rfi_spider.quality.qa_html``.
+and a warning only inform: mirrors supplying most items, articles the crawl gave up),
+2 when QA could not check: a usage error, no such folder, a file that cannot be read,
+a report that cannot be written. The checks live in ``rfi_spider.quality.qa``; the
+web page in ``rfi_spider.quality.qa_html``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS
 from rfi_spider.archive.state import output_dirs
 from rfi_spider.quality import qa, qa_html
 
@@ -28,7 +33,7 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "[DIR] [--html FILE] [--compare OTHER] [--state STATE] [--all]"
+        return "[DIR ...] [--html FILE] [--compare OTHER] [--state STATE] [--all]"
 
     def short_desc(self) -> str:
         return "Check exported items and seed-style files; report problems (exit 1) and totals"
@@ -38,12 +43,15 @@ class Command(ScrapyCommand):
             "Check an archive: DIR/items.jsonl against the item schema, duplicates, dates, "
             "and the seed-style files under DIR/articles/ against their items. Without "
             "items.jsonl, checks the seed-style files (*.txt, *.md) found under DIR, as "
-            "other tools write them. DIR defaults to RFI_OUTPUT_DIR. Then the article URLs "
+            "other tools write them. DIR defaults to RFI_OUTPUT_DIR; several DIRs (the folders "
+            "of a distributed crawl's nodes) are checked as one archive, an article in two "
+            "of them being a duplicate. Then the article URLs "
             "the site's sitemaps listed (recorded in the state, DIR/.state or --state) "
             "against the archive: a listed article the archive lacks is a problem. "
             "--compare lists the articles only one of two archives has. Exits 0 when "
             "nothing is wrong in DIR, 1 when anything is, 2 when QA could not check (no "
-            "such folder, unreadable file)."
+            "such folder, unreadable file). Lists, as a warning, the articles the crawl "
+            "gave up (DIR/.state)."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -67,9 +75,9 @@ class Command(ScrapyCommand):
         )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) > 1:
-            raise UsageError("at most one DIR")
         assert self.settings is not None
+        if len(args) > 1 and opts.state:
+            raise UsageError("--state goes with one DIR (several: each DIR/.state is read)")
         if args:
             directory, state = Path(args[0]), Path(args[0]) / qa.STATE_DIR
         else:
@@ -77,7 +85,7 @@ class Command(ScrapyCommand):
         if opts.state:
             state = Path(opts.state)
         try:
-            max_attempts = self.settings.getint("RFI_MAX_ATTEMPTS", 3)
+            max_attempts = self.settings.getint("RFI_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
         except ValueError:
             raise UsageError("RFI_MAX_ATTEMPTS must be a whole number") from None
         try:
@@ -86,11 +94,12 @@ class Command(ScrapyCommand):
             max_line = 0
         if max_line <= 0:
             raise UsageError("RFI_QA_MAX_LINE_BYTES must be a whole number of bytes above 0")
-        for folder in (directory, Path(opts.compare) if opts.compare else directory):
+        directories = [Path(a) for a in args] or [directory]
+        for folder in [*directories, *([Path(opts.compare)] if opts.compare else [])]:
             if not folder.is_dir():
                 raise UsageError(f"{qa.visible(str(folder))} is not a folder", print_help=False)
         try:
-            self._report(directory, opts, max_line, state, max_attempts)
+            self._report(directories, opts, max_line, state, max_attempts)
         except qa.CannotCheckError as error:
             self._cannot_check(str(error))
         except Exception as error:  # a fault of QA itself: not "problems found"
@@ -103,15 +112,20 @@ class Command(ScrapyCommand):
 
     def _report(
         self,
-        directory: Path,
+        directories: list[Path],
         opts: argparse.Namespace,
         max_line: int,
         state: Path,
         max_attempts: int,
     ) -> None:
-        report = qa.check_archive(
-            directory, max_line_bytes=max_line, state_dir=state, max_attempts=max_attempts
-        )
+        if len(directories) > 1:
+            report = qa.check_archives(
+                directories, max_line_bytes=max_line, max_attempts=max_attempts
+            )
+        else:
+            report = qa.check_archive(
+                directories[0], max_line_bytes=max_line, state_dir=state, max_attempts=max_attempts
+            )
         comparison = None
         if opts.compare:
             other = qa.check_archive(opts.compare, report.checked_at, max_line)

@@ -13,6 +13,8 @@ from datetime import date
 from urllib.parse import urlsplit
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# ``-a since=all``: the whole history (RFI's web archive starts later than this).
+ALL_HISTORY = date(1990, 1, 1)
 
 
 class ArgumentError(ValueError):
@@ -51,13 +53,19 @@ def parse_day(name: str, value: str | None) -> date | None:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ArgumentError(f"-a {name}= takes a date as YYYY-MM-DD, not {value!r}")
+    suffix = " or all" if name == "since" else ""
+    raise ArgumentError(f"-a {name}= takes a date as YYYY-MM-DD{suffix}, not {value!r}")
 
 
 def backfill_range(
     since: str | None, until: str | None, today: date, max_days: int
 ) -> tuple[date | None, date | None]:
-    """``(since, until)`` of a backfill (``until`` defaults to ``today``), or ``(None, None)``."""
+    """``(since, until)`` of a backfill (``until`` defaults to ``today``), or ``(None, None)``.
+
+    ``since=all`` starts at :data:`ALL_HISTORY`. ``max_days`` (0: none) bounds the range.
+    """
+    if since is not None and since.strip().lower() == "all":
+        since = ALL_HISTORY.isoformat()
     first = parse_day("since", since)
     last = parse_day("until", until)
     if last and not first:

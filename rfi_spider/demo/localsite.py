@@ -32,6 +32,7 @@ CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".xml": "application/rss+xml; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
+    ".gz": "application/x-gzip",  # a gzipped sitemap, served as a file (no Content-Encoding)
 }
 
 

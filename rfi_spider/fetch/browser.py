@@ -1,10 +1,35 @@
 """The real browser behind the fallback: Debian's Chromium driven by scrapy-playwright.
 
 Only requests whose meta says ``playwright`` go to the browser (see
-``middlewares.BlockedPagesMiddleware``); every other request takes Scrapy's
-own HTTP stack through the same handler. Nothing browser-related starts with the
-crawl: the Playwright driver and Chromium start at the first fallback, so a
-crawl that is never blocked never runs a browser.
+``middlewares.BlockedPagesMiddleware``); every other request takes Scrapy's own
+HTTP stack through the same handler. Everything here goes through
+scrapy-playwright's documented API (0.0.48): settings, request meta keys, and a
+``PLAYWRIGHT_BROWSER_PROVIDER``; and through Playwright's public objects.
+
+**Nothing starts with the crawl.** scrapy-playwright's handler must be installed
+for ``http``/``https`` when the engine starts: it launches its browser provider on
+``engine_started`` and a handler built later (Scrapy's lazy download handlers, or
+one registered for a scheme of its own) would never be launched, and a scheme of
+its own would send its URLs to ``page.goto``. So the handler is installed as usual
+and :class:`LazyChromiumProvider`, the configured provider, starts nothing at that
+point: the Playwright driver (a Node.js process) and then Chromium start when the
+first page asks for a browser. A crawl that is never blocked runs neither. A
+Chromium that does not start raises :class:`BrowserUnavailableError`, which the
+fallback middleware reports; the crawl goes on without the browser.
+
+**Settings from settings.** :class:`BrowserSettings`, an add-on, turns
+``RFI_BROWSER_PATH``, ``RFI_BROWSER_ARGS`` and ``RFI_BROWSER_TIMEOUT`` (``-s`` values
+included) into ``PLAYWRIGHT_LAUNCH_OPTIONS`` and
+``PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT`` before the crawl starts.
+
+**One page at a time, contexts recycled.** :class:`BrowserDownloadHandler`
+(scrapy-playwright's handler, ``download_request`` extended) sends pages one at a
+time, each in a browser context of its page's origin (``playwright_context``,
+``playwright_context_kwargs``): the sandbox's proxy lets that origin through
+(:mod:`rfi_spider.fetch.sandbox`), so a page of another origin gets a context of
+its own. Every ``RFI_BROWSER_CONTEXT_PAGES`` pages the context is closed
+(``BrowserContext.close()``, seen by the sandbox's ``playwright_page_init_callback``)
+and the next page opens a fresh one: a long-lived context keeps growing.
 """
 
 from __future__ import annotations
@@ -16,16 +41,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from playwright.async_api import Browser, BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page
 from playwright.async_api import Request as PlaywrightRequest
 from playwright.async_api import Response as PlaywrightResponse
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
-from scrapy.settings import BaseSettings
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
+from scrapy_playwright.handler import Config, ScrapyPlaywrightDownloadHandler
+from scrapy_playwright.provider import PlaywrightBrowserProvider
 
 from rfi_spider.fetch.sandbox import (
     CONTEXT_OPTIONS,
@@ -33,7 +59,8 @@ from rfi_spider.fetch.sandbox import (
     PageGuard,
     RefusingPort,
     allowed_hosts,
-    sandbox_launch_options,
+    context_proxy,
+    sandbox_args,
 )
 
 logger = logging.getLogger(__name__)
@@ -56,10 +83,12 @@ def browser_path(settings: BaseSettings) -> Path | None:
 
 
 def launch_options(settings: BaseSettings) -> dict[str, Any]:
-    """Playwright launch options from ``RFI_BROWSER_PATH`` and ``RFI_BROWSER_ARGS``.
+    """Playwright launch options from ``RFI_BROWSER_PATH``, ``RFI_BROWSER_ARGS`` and
+    ``RFI_BROWSER_TIMEOUT``.
 
-    Computed when the crawl starts, so ``-s RFI_BROWSER_PATH=...`` is followed;
-    ``PLAYWRIGHT_LAUNCH_OPTIONS`` entries, when set, win over these.
+    ``PLAYWRIGHT_LAUNCH_OPTIONS`` entries, when set, win over these, but the
+    flags are always the sandbox's (:func:`~rfi_spider.fetch.sandbox.sandbox_args`):
+    no proxy flag, WebRTC through the proxy only.
     """
     options: dict[str, Any] = {
         "executable_path": settings.get("RFI_BROWSER_PATH"),
@@ -68,7 +97,27 @@ def launch_options(settings: BaseSettings) -> dict[str, Any]:
         "timeout": settings.getfloat("RFI_BROWSER_TIMEOUT") * 1000,
     }
     options.update(settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
+    options["args"] = sandbox_args(options.get("args") or [])
     return options
+
+
+class BrowserSettings:
+    """Add-on: scrapy-playwright's settings derived from the ``RFI_BROWSER_*`` ones.
+
+    ``PLAYWRIGHT_LAUNCH_OPTIONS`` becomes :func:`launch_options`, and
+    ``PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT``, unless set, ``RFI_BROWSER_TIMEOUT``;
+    each at the priority it was set with, so that a ``-s`` value is followed.
+    Nothing starts here: these are only settings.
+    """
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        name = "PLAYWRIGHT_LAUNCH_OPTIONS"
+        priority = max(settings.getpriority(name) or 0, SETTINGS_PRIORITIES["addon"])
+        settings.set(name, launch_options(settings), priority=priority)
+        name = "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT"
+        if settings.get(name) is None:
+            timeout_ms = settings.getfloat("RFI_BROWSER_TIMEOUT") * 1000
+            settings.set(name, timeout_ms, priority=SETTINGS_PRIORITIES["addon"])
 
 
 def skip_heavy_resources(request: PlaywrightRequest) -> bool:
@@ -128,42 +177,89 @@ async def wait_for_markup(
     return True
 
 
-class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright's handler, started at the first browser request, not with the crawl.
+class LazyChromiumProvider(PlaywrightBrowserProvider):
+    """``PLAYWRIGHT_BROWSER_PROVIDER``: the Playwright driver and Chromium start at the
+    first page, not with the crawl.
 
-    scrapy-playwright 0.0.48 starts its Playwright driver (a Node.js process) when
-    the engine starts, once per scheme, and Chromium at the first page. Here both
-    wait for the first request that asks for the browser. A Chromium that does not
-    start raises :class:`BrowserUnavailableError`, which the fallback middleware reports.
+    scrapy-playwright awaits :meth:`start` when the engine starts: nothing starts
+    then. :meth:`launch_browser`, awaited (under scrapy-playwright's lock) when the
+    first browser context is needed, starts the driver, then Chromium with
+    ``PLAYWRIGHT_LAUNCH_OPTIONS`` and the sandbox's browser-wide proxy, a port that
+    refuses every connection (each context has its own proxy letting its page's
+    origin through). A driver or a Chromium that does not start raises
+    :class:`BrowserUnavailableError`, at once for every later page.
+    """
 
-    Browser pages go one at a time (as ``PLAYWRIGHT_MAX_CONTEXTS`` and
-    ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` at 1 say), each closed by scrapy-playwright
-    after use, and the browser context is closed and a fresh one started every
-    ``RFI_BROWSER_CONTEXT_PAGES`` pages: a long-lived context keeps growing (its
-    caches, its history), a new one starts from nothing. A challenge's cookies
-    go with the old context: the next page passes the challenge again.
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self.started = False
+        self.failure: BrowserUnavailableError | None = None
+        self.refusing: RefusingPort | None = None
+
+    async def start(self) -> None:
+        """Awaited when the engine starts: nothing starts yet."""
+
+    async def launch_browser(self) -> Browser:
+        if self.failure is not None:
+            raise BrowserUnavailableError(str(self.failure))
+        path = self.config.launch_options.get("executable_path")
+        if not self.started:
+            logger.info("starting the browser fallback: Playwright driver, then %s", path)
+        try:
+            if not self.started:
+                await super().start()
+                self.started = True
+            if self.config.cdp_url or self.config.connect_url:
+                return await super().launch_browser()
+            if self.browser_type is None:
+                raise RuntimeError(f"no browser type {self.config.browser_type_name!r}")
+            self.refusing = self.refusing or RefusingPort()
+            options = {**self.config.launch_options, "proxy": {"server": self.refusing.proxy}}
+            return await self.browser_type.launch(**options)
+        except Exception as error:
+            self.failure = BrowserUnavailableError(f"{type(error).__name__}: {error}")
+            try:
+                await self.close()  # no driver left running for nothing
+            except Exception as closing:
+                logger.debug("stopping the Playwright driver: %s", closing)
+            raise self.failure from error
+
+    async def close(self) -> None:
+        """Awaited when the handler closes: the driver stops, if it ever started."""
+        if self.refusing is not None:
+            self.refusing.close()
+            self.refusing = None
+        if self.started:
+            self.started = False
+            await super().close()
+
+
+class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright's handler; browser pages one at a time, in contexts of their
+    origin, recycled every ``RFI_BROWSER_CONTEXT_PAGES`` pages.
+
+    Only the public ``download_request`` is extended: it sets the documented meta
+    keys ``playwright_context`` (``rfi-<n>``), ``playwright_context_kwargs`` (the
+    sandbox's proxy for the page's origin, service workers blocked) and
+    ``playwright_page_init_callback`` (:class:`~rfi_spider.fetch.sandbox.PageGuard`,
+    behind :meth:`ContextRecycler.watching`, which notes the page's ``BrowserContext``).
+    A context is closed with ``BrowserContext.close()`` before the page after its
+    last one; scrapy-playwright forgets a closed context (and frees its
+    ``PLAYWRIGHT_MAX_CONTEXTS`` place).
+    Pages go one at a time anyway (``PLAYWRIGHT_MAX_CONTEXTS`` and
+    ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` at 1); the lock keeps the count and the
+    closing in step with them. A challenge's cookies go with the old context: the
+    next page passes the challenge again.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.stats = crawler.stats
         self.context_pages = crawler.settings.getint("RFI_BROWSER_CONTEXT_PAGES")
-        self._context_number = 1
-        self._pages_in_context = 0
-        self._one_page_at_a_time = asyncio.Lock()
-        self.config.launch_options = launch_options(crawler.settings)
-        if self.config.navigation_timeout_ms is None:
-            self.config.navigation_timeout_ms = (
-                crawler.settings.getfloat("RFI_BROWSER_TIMEOUT") * 1000
-            )
-        self._launched = False
-        self._launch_lock = asyncio.Lock()
         self.allowed_hosts = allowed_hosts(crawler.settings.getlist("RFI_BROWSER_ALLOWED_HOSTS"))
-        self._refusing: RefusingPort | None = None
-        crawler.signals.connect(self._close_refusing_port, signal=signals.engine_stopped)
-
-    async def _maybe_launch_in_thread(self) -> None:
-        """Connected to ``engine_started`` by the parent: start nothing yet."""
+        self.contexts = ContextRecycler(self.context_pages, crawler.stats)
+        self.refusing: RefusingPort | None = None
+        self._one_page_at_a_time = asyncio.Lock()
+        crawler.signals.connect(self.close_refusing_port, signal=signals.engine_stopped)
 
     async def download_request(self, request: Request) -> Response:
         if not request.meta.get("playwright"):
@@ -171,67 +267,82 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         origin = Origin.of(request.url)
         if origin is None:  # only http(s) requests come here
             raise ValueError(f"no web origin for the browser: {request.url}")
-        if not self._launched:
-            await self._launch_once(origin)
+        self.refusing = self.refusing or RefusingPort()
         async with self._one_page_at_a_time:
-            await self._recycle_context()
-            request.meta["playwright_context"] = f"rfi-{self._context_number}"
+            name = await self.contexts.context_for(origin)
+            guard = PageGuard(origin, self.allowed_hosts, self.stats)
+            request.meta["playwright_context"] = name
             request.meta["playwright_context_kwargs"] = {
                 **request.meta.get("playwright_context_kwargs", {}),
                 **CONTEXT_OPTIONS,
+                "proxy": context_proxy(origin, self.allowed_hosts, self.refusing.proxy),
             }
-            request.meta["playwright_page_init_callback"] = PageGuard(
-                origin, self.allowed_hosts, self.stats
-            )
-            self._pages_in_context += 1
+            request.meta["playwright_page_init_callback"] = self.contexts.watching(guard)
             return await super().download_request(request)
 
-    async def _recycle_context(self) -> None:
-        """Close the context after ``RFI_BROWSER_CONTEXT_PAGES`` pages; the next page opens
-        a new one. No page is open here: they go one at a time and each is closed."""
-        if self.context_pages <= 0 or self._pages_in_context < self.context_pages:
-            return
-        name = f"rfi-{self._context_number}"
-        self._context_number += 1
-        self._pages_in_context = 0
-        wrapper = self.context_wrappers.get(name)
-        if wrapper is None:
-            return
+    def close_refusing_port(self) -> None:
+        if self.refusing is not None:
+            self.refusing.close()
+            self.refusing = None
+
+
+class ContextRecycler:
+    """Which browser context the next page goes to, and closing the one it replaces.
+
+    A context serves one origin (its proxy lets that origin through) and at most
+    ``limit`` pages (0: no limit). The context itself is only known from its pages
+    (:meth:`watching`); a context never seen (its first page failed before the
+    page existed) is kept rather than replaced, so that a second one never waits
+    for the first's ``PLAYWRIGHT_MAX_CONTEXTS`` place.
+    """
+
+    def __init__(self, limit: int, stats: Any) -> None:
+        self.limit = limit
+        self.stats = stats
+        self.number = 1
+        self.pages = 0
+        self.origin: Origin | None = None
+        self.context: BrowserContext | None = None
+
+    @property
+    def name(self) -> str:
+        return f"rfi-{self.number}"
+
+    async def context_for(self, origin: Origin) -> str:
+        """The context name of the next page, of ``origin``; one page counted."""
+        full = 0 < self.limit <= self.pages
+        moved = self.origin is not None and origin != self.origin
+        if (full or moved) and self.context is not None:
+            await self.close(recycled=full and not moved)
+        self.origin = origin
+        self.pages += 1
+        return self.name
+
+    async def close(self, recycled: bool) -> None:
+        context, self.context = self.context, None
+        name = self.name
+        self.number += 1
+        self.pages = 0
         try:
-            await wrapper.context.close()  # scrapy-playwright forgets it on its close event
+            await context.close()  # scrapy-playwright forgets it on its close event
         except PlaywrightError as error:
             logger.debug("closing browser context %s: %s", name, error)
-        self.stats.inc_value("rfi/browser/contexts_recycled")
-        logger.debug("browser context %s closed after %d pages", name, self.context_pages)
+        if recycled:
+            self.stats.inc_value("rfi/browser/contexts_recycled")
+            logger.debug("browser context %s closed after %d pages", name, self.limit)
+        else:
+            logger.debug("browser context %s closed: the next page is of another origin", name)
 
-    async def _launch_once(self, origin: Origin) -> None:
-        async with self._launch_lock:
-            if self._launched:
-                return
-            self._refusing = self._refusing or RefusingPort()
-            self.config.launch_options.update(
-                sandbox_launch_options(
-                    origin,
-                    self.allowed_hosts,
-                    self._refusing.proxy,
-                    self.config.launch_options.get("args") or [],
-                )
-            )
-            path = self.config.launch_options.get("executable_path")
-            logger.info("starting the browser fallback: Playwright driver, then %s", path)
-            try:
-                await self._launch()
-            except Exception as error:
-                raise BrowserUnavailableError(f"{type(error).__name__}: {error}") from error
-            self._launched = True
+    def watching(self, guard: PageGuard) -> Any:
+        """``playwright_page_init_callback``: note the page's context, then ``guard``."""
 
-    def _close_refusing_port(self) -> None:
-        if self._refusing is not None:
-            self._refusing.close()
-            self._refusing = None
+        async def init(page: Page, request: Request) -> None:
+            self.context = page.context
+            await guard(page, request)
 
-    async def _maybe_launch_browser(self) -> None:
-        try:
-            await super()._maybe_launch_browser()
-        except Exception as error:
-            raise BrowserUnavailableError(f"{type(error).__name__}: {error}") from error
+        return init
+
+
+# The handler's name before it used only scrapy-playwright's public API: a
+# DOWNLOAD_HANDLERS setting (or a Scrapyd job's) that names it keeps working.
+LazyPlaywrightDownloadHandler = BrowserDownloadHandler

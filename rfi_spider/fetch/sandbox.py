@@ -10,11 +10,15 @@ page it was sent to (the site's, or ``-a base_url=``'s), plus the hosts of
    ``context.route`` abort every other request (navigations of the page and its
    frames, subresources, ``fetch``/XHR, beacons, event streams, popups), and
    ``route_web_socket`` closes every other WebSocket before it connects.
-2. Launch options (:func:`sandbox_launch_options`): everything Playwright does
-   not route (redirect hops, preconnects, service workers, worker requests) goes
-   to a proxy that refuses every connection (:class:`RefusingPort`); only the
-   allowed hosts bypass it, loopback included (``<-loopback>``). WebRTC may not
-   send UDP outside the proxy, which means not at all.
+2. A proxy that refuses every connection (:class:`RefusingPort`): everything
+   Playwright does not route (redirect hops, preconnects, service workers, worker
+   requests) goes to it. Each browser context, made for one origin, has its own
+   (:func:`context_proxy`) that only that origin and the allowed hosts bypass,
+   loopback included (``<-loopback>``); so a crawl whose pages change origin keeps
+   each page on its own. Chromium itself is launched with such a proxy that
+   nothing bypasses (``browser.LazyChromiumProvider``), and its flags
+   (:func:`sandbox_args`) let WebRTC send no UDP outside the proxy, which means
+   not at all.
 3. The browser context blocks service workers (``service_workers="block"``).
 
 A page whose main frame tried to leave the origin, or whose final document is of
@@ -151,27 +155,28 @@ class RefusingPort:
         self._socket.close()
 
 
-def sandbox_launch_options(
-    origin: Origin, extra: Iterable[HostRule], proxy: str, args: Iterable[str]
-) -> dict[str, Any]:
-    """Launch options: the refusing proxy, its bypass list (the allowed hosts only), and the
-    Chromium flags ``args`` without proxy flags, plus :data:`WEBRTC_ARGS`.
+def sandbox_args(args: Iterable[str]) -> list[str]:
+    """Chromium flags ``args`` without proxy flags (the sandbox sets the proxy), plus
+    :data:`WEBRTC_ARGS`."""
+    kept = []
+    for arg in args:
+        if arg.split("=", 1)[0] in PROXY_ARGS:
+            logger.warning("RFI_BROWSER_ARGS: %s ignored (the sandbox sets the proxy)", arg)
+        elif arg not in WEBRTC_ARGS:
+            kept.append(arg)
+    return [*kept, *WEBRTC_ARGS]
+
+
+def context_proxy(origin: Origin, extra: Iterable[HostRule], proxy: str) -> dict[str, str]:
+    """A browser context's ``proxy`` option: the refusing ``proxy`` for everything but
+    ``origin`` and the allowed hosts.
 
     ``<-loopback>`` comes first: in Chromium's bypass list the last matching rule
     wins, so the allowed hosts (a loopback ``base_url`` too) still bypass the proxy
     while any other loopback or private address goes to it.
     """
-    kept = []
-    for arg in args:
-        if arg.split("=", 1)[0] in PROXY_ARGS:
-            logger.warning("RFI_BROWSER_ARGS: %s ignored (the sandbox sets the proxy)", arg)
-        else:
-            kept.append(arg)
     bypass = ["<-loopback>", origin.netloc, *(rule.bypass for rule in extra)]
-    return {
-        "proxy": {"server": proxy, "bypass": ",".join(bypass)},
-        "args": [*kept, *WEBRTC_ARGS],
-    }
+    return {"server": proxy, "bypass": ",".join(bypass)}
 
 
 class PageGuard:

@@ -1,8 +1,10 @@
-"""End-of-crawl extensions: the crawl summary and the QA monitors, each one block in the log."""
+"""Extensions: the end-of-crawl summary (one block in the log), and a count of articles
+exported twice for the monitors (``monitors.py``, run by Spidermon)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -10,14 +12,26 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from rfi_spider.items import FIELDS
-from rfi_spider.quality import monitors
+from rfi_spider.archive.failures import FailedArticles
+from rfi_spider.crawl.urlset import UrlSet
+from rfi_spider.quality.qa import visible
 
 logger = logging.getLogger(__name__)
 
 
-def summary_lines(stats: dict[str, object], reason: str, spider_name: str) -> list[str]:
-    """The summary as lines: found, exported, duplicates, skipped and dropped by reason."""
+# The summary names this many given-up articles, then says how many more there are.
+GIVEN_UP_SHOWN = 20
+
+
+def summary_lines(
+    stats: dict[str, object],
+    reason: str,
+    spider_name: str,
+    given_up: Mapping[str, str] | None = None,
+) -> list[str]:
+    """The summary as lines: found, exported, duplicates, skipped and dropped by reason;
+    ``given_up``: the articles given up in this run or found given up (URL -> last cause),
+    named with their cause, at most :data:`GIVEN_UP_SHOWN` of them."""
 
     def count(key: str) -> int:
         value = stats.get(key, 0)
@@ -46,6 +60,14 @@ def summary_lines(stats: dict[str, object], reason: str, spider_name: str) -> li
     dropped = by_prefix("rfi/dropped/")
     lines.append(f"  dropped: {sum(v for _, v in dropped)}")
     lines.extend(f"    {key}: {value}" for key, value in dropped)
+    if count("rfi/sitemap/listed"):
+        lines.append(
+            f"  sitemaps: {count('rfi/sitemap/listed')} articles listed in scope,"
+            f" {count('rfi/sitemap/archived')} archived, {count('rfi/sitemap/missing')} missing"
+        )
+    refused = by_prefix("rfi/sitemap/bad/")
+    if refused:
+        lines.append("  sitemaps refused: " + ", ".join(f"{k} {v}" for k, v in refused))
     mirror = by_prefix("rfi/mirror/")
     if mirror:
         lines.append("  feed mirrors:")
@@ -65,6 +87,14 @@ def summary_lines(stats: dict[str, object], reason: str, spider_name: str) -> li
     if failed:
         lines.append(f"  requests failed: {sum(v for _, v in failed)}")
         lines.extend(f"    {key}: {value}" for key, value in failed)
+    if given_up:
+        lines.append(
+            f"  given up (failed RFI_MAX_ATTEMPTS times, not requested again): {len(given_up)}"
+        )
+        shown = sorted(given_up.items())[:GIVEN_UP_SHOWN]
+        lines.extend(f"    {visible(url)}  (last: {visible(cause)})" for url, cause in shown)
+        if len(given_up) > len(shown):
+            lines.append(f"    ... and {len(given_up) - len(shown)} more")
     errors = count("log_count/ERROR")
     if errors:
         lines.append(f"  errors logged: {errors}")
@@ -111,39 +141,33 @@ class CrawlSummary:
         peak = peak_rss_mb()
         if peak is not None:
             self.stats.set_value("rfi/memory/peak_rss_mb", peak)
-        logger.info("\n".join(summary_lines(self.stats.get_stats(), reason, spider.name)))
+        failures = getattr(spider, "failures", None)  # RfiCnSpider's
+        given_up = failures.given_up_now if isinstance(failures, FailedArticles) else None
+        lines = summary_lines(self.stats.get_stats(), reason, spider.name, given_up)
+        logger.info("\n".join(lines))
 
 
-class QualityMonitors:
-    """Counts field coverage of exported items; runs the monitor suite at the end.
+class ExportedOnce:
+    """Counts, in ``rfi/exported/twice``, the items of this run whose canonical URL an
+    earlier item of the run already had (exported means scraped: past every pipeline),
+    for the "items" monitor. It keeps 8 to 16 bytes a URL (:class:`UrlSet`)."""
 
-    ``rfi/coverage/<field>`` counts the items of this run that were exported
-    (passed every pipeline) with that field filled. At close, the results of
-    :data:`monitors.SUITE` go to the log as one block (a warning when one
-    failed) and to the stats (``rfi/monitors/...``).
-    """
-
-    def __init__(self, stats: StatsCollector, thresholds: monitors.Thresholds) -> None:
+    def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
-        self.thresholds = thresholds
+        self.urls = UrlSet()
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> QualityMonitors:
-        extension = cls(crawler.stats, monitors.Thresholds.from_settings(crawler.settings))
+    def from_crawler(cls, crawler: Crawler) -> ExportedOnce:
+        extension = cls(crawler.stats)
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def item_scraped(self, item: Any) -> None:
-        adapter = ItemAdapter(item)
-        for name in FIELDS:
-            if adapter.get(name) not in (None, "", [], {}):
-                self.stats.inc_value(f"{monitors.COVERAGE_PREFIX}{name}")
-
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        facts = monitors.CrawlFacts(self.stats.get_stats(), reason, self.thresholds)
-        results = monitors.run_suite(facts)
-        monitors.record(self.stats, results)
-        failed = any(r.status == monitors.FAILED for r in results)
-        block = "\n".join(monitors.report_lines(results, spider.name))
-        logger.log(logging.WARNING if failed else logging.INFO, block)
+        url = ItemAdapter(item).get("url")
+        if not isinstance(url, str):
+            return
+        if url in self.urls:
+            self.stats.inc_value("rfi/exported/twice")
+            logger.error("%s exported a second time in this run", url)
+            return
+        self.urls.add(url)

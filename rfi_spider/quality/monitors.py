@@ -1,206 +1,273 @@
-"""End-of-crawl monitors: small checks over the crawl's stats, grouped in one suite.
+"""Spidermon monitors: what a finished crawl must satisfy, and a watch on long crawls.
 
-Spidermon's shape without its machinery: each monitor states one expectation
-and returns a :class:`MonitorResult`; :func:`run_suite` runs them all, and
-:func:`report_lines` turns the results into one readable block. The
-``QualityMonitors`` extension (``extensions.py``) runs the suite when the spider
-closes, logs the block and records the results in the stats.
+Two suites, named in the settings:
+
+- :class:`CloseSuite` (``SPIDERMON_SPIDER_CLOSE_MONITORS``) runs when the spider closes:
+  items seen and none exported twice, item validation (``spidermon/validation/...``,
+  fed by :class:`~rfi_spider.archive.pipelines.ValidationPipeline`), field coverage
+  (Spidermon's ``spidermon_field_coverage/...``: the schema's always-filled fields at
+  100%, ``RFI_QA_MIN_COVERAGE`` for the others), finish reason, the blocked share, and the
+  sitemap coverage (articles the sitemaps listed that the archive lacks).
+- :class:`BlockedSuite` (``SPIDERMON_PERIODIC_MONITORS``, every N seconds) closes the
+  spider (finish reason ``blocked``) once the site has answered nothing but blocks for
+  ``RFI_BLOCKED_CLOSE_MINUTES``.
+
+Each monitor's name is what a notification and the stats (``rfi/monitors/<name>``) show.
+The notifications a failing suite sends are configured by settings only (``alerts.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import time
+import warnings
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from scrapy.settings import BaseSettings
+from scrapy.exceptions import ScrapyDeprecationWarning
+from spidermon import MonitorSuite, monitors
+from spidermon.contrib.scrapy.monitors.base import BaseScrapyMonitor
 
+from rfi_spider.quality import alerts
 from rfi_spider.quality.schema import always_filled
 
-PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
-# Fields every exported item has, by the schema: a coverage below 100% is a bug.
-FULL_COVERAGE = always_filled()
-COVERAGE_PREFIX = "rfi/coverage/"
+# A failed check is reported by its message alone: unittest leaves the frames of modules
+# that set __unittest out of a failure's traceback, as it does for its own assert methods.
+__unittest = True
 
-
-@dataclass(frozen=True)
-class Thresholds:
-    """What the monitors expect; from the ``RFI_QA_*`` settings."""
-
-    min_items: int = 1
-    min_coverage: Mapping[str, float] = field(
-        default_factory=lambda: {"lead_image": 0.5, "summary": 0.5}
-    )
-    coverage_min_items: int = 5
-
-    @classmethod
-    def from_settings(cls, settings: BaseSettings) -> Thresholds:
-        return cls(
-            min_items=settings.getint("RFI_QA_MIN_ITEMS"),
-            min_coverage={
-                str(k): float(v) for k, v in settings.getdict("RFI_QA_MIN_COVERAGE").items()
-            },
-            coverage_min_items=settings.getint("RFI_QA_COVERAGE_MIN_ITEMS"),
-        )
-
-
-@dataclass(frozen=True)
-class CrawlFacts:
-    """What a monitor looks at: the final stats and the finish reason."""
-
-    stats: Mapping[str, Any]
-    reason: str
-    thresholds: Thresholds = field(default_factory=Thresholds)
-
-    def count(self, key: str) -> int:
-        value = self.stats.get(key, 0)
-        return value if isinstance(value, int) else 0
-
-    def by_prefix(self, prefix: str) -> dict[str, int]:
-        return {
-            key[len(prefix) :]: value
-            for key, value in sorted(self.stats.items())
-            if key.startswith(prefix) and isinstance(value, int)
-        }
-
-
-@dataclass(frozen=True)
-class MonitorResult:
-    name: str
-    status: str  # PASSED, FAILED or SKIPPED
-    detail: str
-
-
-class Monitor:
-    """One expectation about a finished crawl."""
-
-    name: ClassVar[str]
-
-    def check(self, facts: CrawlFacts) -> MonitorResult:
-        raise NotImplementedError
-
-    def result(self, passed: bool | None, detail: str) -> MonitorResult:
-        status = SKIPPED if passed is None else PASSED if passed else FAILED
-        return MonitorResult(self.name, status, detail)
-
-
-class ItemCountMonitor(Monitor):
-    """The run saw at least ``RFI_QA_MIN_ITEMS`` good articles.
-
-    An incremental run that finds nothing new is normal, so articles skipped
-    or dropped as already exported count as seen too.
-    """
-
-    name = "items"
-
-    def check(self, facts: CrawlFacts) -> MonitorResult:
-        exported = facts.count("rfi/exported")
-        known = facts.count("rfi/skipped/already_exported") + facts.count("rfi/duplicates")
-        seen = exported + known
-        minimum = facts.thresholds.min_items
-        detail = (
-            f"{seen} articles ({exported} exported, {known} already exported), "
-            f"need at least {minimum}"
-        )
-        return self.result(seen >= minimum, detail)
-
-
-class ValidationMonitor(Monitor):
-    """No item broke the schema."""
-
-    name = "validation"
-
-    def check(self, facts: CrawlFacts) -> MonitorResult:
-        invalid = facts.count("rfi/dropped/invalid")
-        if not invalid:
-            return self.result(True, "no invalid items")
-        fields = facts.by_prefix("rfi/validation/errors/")
-        by_field = ", ".join(f"{name} {count}" for name, count in fields.items())
-        detail = f"{invalid} invalid items not exported; errors by field: {by_field}"
-        return self.result(False, detail)
-
-
-class FieldCoverageMonitor(Monitor):
-    """Every exported item has the fields the schema always fills (title, date, paragraphs,
-    ...); optional fields often enough."""
-
-    name = "field coverage"
-
-    def check(self, facts: CrawlFacts) -> MonitorResult:
-        exported = facts.count("rfi/exported")
-        if not exported:
-            return self.result(None, "no items exported in this run")
-        filled = facts.by_prefix(COVERAGE_PREFIX)
-        wanted = dict.fromkeys(FULL_COVERAGE, 1.0)
-        optional = facts.thresholds.min_coverage
-        few = exported < facts.thresholds.coverage_min_items
-        if not few:
-            wanted.update({k: v for k, v in optional.items() if k not in wanted})
-        parts, low = [], []
-        for name, minimum in wanted.items():
-            share = filled.get(name, 0) / exported
-            parts.append(f"{name} {share:.0%}")
-            if share < minimum:
-                low.append(f"{name} {share:.0%} < {minimum:.0%}")
-        detail = ", ".join(parts) + f" of {exported}"
-        if few and optional:
-            under = facts.thresholds.coverage_min_items
-            detail += f" ({', '.join(optional)} not judged under {under} items)"
-        if low:
-            detail = "too low: " + "; ".join(low) + " | " + detail
-        return self.result(not low, detail)
-
-
-class FinishReasonMonitor(Monitor):
-    """The crawl ran to its end (finish reason ``finished``); ``write_error`` says why not."""
-
-    name = "finish reason"
-
-    def check(self, facts: CrawlFacts) -> MonitorResult:
-        detail = facts.reason
-        if facts.reason == "write_error":
-            detail += (
-                f" ({facts.count('rfi/write_error')} write error: exports stopped at the first;"
-                " free space or fix the disk, then run again)"
-            )
-        return self.result(facts.reason == "finished", detail)
-
-
-SUITE: tuple[type[Monitor], ...] = (
-    ItemCountMonitor,
-    ValidationMonitor,
-    FieldCoverageMonitor,
-    FinishReasonMonitor,
+# Spidermon 1.27 logs its reports through Spider.log(), which Scrapy 2.19 deprecates: a
+# warning in every crawl's log that no operator can act on.
+warnings.filterwarnings(
+    "ignore", message=r"Spider\.log\(\) is deprecated", category=ScrapyDeprecationWarning
 )
 
-
-def run_suite(facts: CrawlFacts, suite: Sequence[type[Monitor]] = SUITE) -> list[MonitorResult]:
-    """Run every monitor of ``suite`` on ``facts``; a monitor that raises counts as failed."""
-    results = []
-    for monitor_class in suite:
-        monitor = monitor_class()
-        try:
-            results.append(monitor.check(facts))
-        except Exception as error:  # a broken monitor must not hide the others
-            results.append(MonitorResult(monitor.name, FAILED, f"monitor error: {error!r}"))
-    return results
+# Spidermon's field coverage of the project's item class.
+COVERAGE_PREFIX = "spidermon_field_coverage/ArticleItem/"
+SCRAPED_PREFIX = "spidermon_item_scraped_count/ArticleItem"
+VALIDATION_ERRORS = "spidermon/validation/fields/errors/"
+# What the blocking watch remembers between two runs of its suite (a new suite each time).
+WATCH_PREFIX = "rfi/blocked_watch/"
 
 
-def report_lines(results: Sequence[MonitorResult], spider_name: str) -> list[str]:
-    """The results as one block: a headline, then one line per monitor."""
-    failed = sum(r.status == FAILED for r in results)
-    passed = sum(r.status == PASSED for r in results)
-    verdict = "FAILED" if failed else "passed"
-    lines = [f"{spider_name} QA monitors {verdict}: {passed} passed, {failed} failed"]
-    width = max((len(r.name) for r in results), default=0)
-    for r in results:
-        lines.append(f"  {r.status.upper():<7} {r.name:<{width}}  {r.detail}")
-    return lines
+def count(stats: Mapping[str, Any], key: str) -> int:
+    value = stats.get(key, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def record(stats: Any, results: Sequence[MonitorResult]) -> None:
-    """Store the results in the stats: counts and one status per monitor."""
-    for status in (PASSED, FAILED):
-        stats.set_value(f"rfi/monitors/{status}", sum(r.status == status for r in results))
-    for r in results:
-        stats.set_value(f"rfi/monitors/{r.name.replace(' ', '_')}", r.status)
+def by_prefix(stats: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    return {
+        key[len(prefix) :]: value for key, value in sorted(stats.items()) if key.startswith(prefix)
+    }
+
+
+def blocked_answers(stats: Mapping[str, Any]) -> int:
+    """Answers the site's protection gave: 403, 429, 503 and challenge pages."""
+    return sum(v for v in by_prefix(stats, "rfi/blocked/").values() if isinstance(v, int))
+
+
+class RfiMonitor(BaseScrapyMonitor):
+    """A monitor that reads the crawl's stats and the project's settings."""
+
+    @property
+    def settings(self) -> Any:
+        return self.crawler.settings
+
+
+@monitors.name("items")
+class ItemsMonitor(RfiMonitor):
+    """Articles found against articles exported."""
+
+    @monitors.name("enough articles seen")
+    def test_enough_articles_seen(self) -> None:
+        """At least ``RFI_QA_MIN_ITEMS`` articles, exported or already exported (skipped
+        unrequested, or dropped by the pipeline as duplicates): an incremental run with
+        nothing new passes."""
+        exported = count(self.stats, "rfi/exported")
+        known = count(self.stats, "rfi/skipped/already_exported") + count(
+            self.stats, "rfi/duplicates"
+        )
+        minimum = self.settings.getint("RFI_QA_MIN_ITEMS")
+        self.assertGreaterEqual(
+            exported + known,
+            minimum,
+            f"{exported + known} articles ({exported} exported, {known} already exported), "
+            f"need at least {minimum}; {count(self.stats, 'rfi/articles/found')} found",
+        )
+
+    @monitors.name("no article exported twice")
+    def test_no_article_exported_twice(self) -> None:
+        """Each canonical URL reaches the exports once per run (``rfi/exported/twice``)."""
+        twice = count(self.stats, "rfi/exported/twice")
+        self.assertEqual(twice, 0, f"{twice} articles exported a second time in this run")
+
+
+@monitors.name("validation")
+class ValidationMonitor(RfiMonitor):
+    """No item broke the schema (Spidermon's validation stats)."""
+
+    @monitors.name("no invalid items")
+    def test_no_invalid_items(self) -> None:
+        invalid = count(self.stats, "spidermon/validation/items/errors")
+        by_field: dict[str, int] = {}
+        for key, value in by_prefix(self.stats, VALIDATION_ERRORS).items():
+            if "/" in key and isinstance(value, int):  # <error>/<field>
+                field = key.split("/", 1)[1]
+                by_field[field] = by_field.get(field, 0) + value
+        fields = ", ".join(f"{name} {n}" for name, n in sorted(by_field.items()))
+        self.assertEqual(
+            invalid, 0, f"{invalid} invalid items not exported; errors by field: {fields}"
+        )
+
+
+@monitors.name("field coverage")
+class FieldCoverageMonitor(RfiMonitor):
+    """Every exported item has the fields the schema always fills; optional ones often
+    enough (``RFI_QA_MIN_COVERAGE``, judged from ``RFI_QA_COVERAGE_MIN_ITEMS`` items)."""
+
+    def _coverage(self) -> tuple[int, dict[str, float]]:
+        exported = count(self.stats, SCRAPED_PREFIX)
+        if not exported:
+            self.skipTest("no items exported in this run")
+        shares = {k: float(v) for k, v in by_prefix(self.stats, COVERAGE_PREFIX).items()}
+        return exported, shares
+
+    @monitors.name("always-filled fields at 100%")
+    def test_always_filled_fields(self) -> None:
+        exported, shares = self._coverage()
+        low = [
+            f"{name} {shares.get(name, 0):.0%}"
+            for name in always_filled()
+            if shares.get(name, 0) < 1
+        ]
+        self.assertFalse(low, f"too low (100% wanted) of {exported}: {', '.join(low)}")
+
+    @monitors.name("optional fields at their minimum")
+    def test_optional_fields(self) -> None:
+        exported, shares = self._coverage()
+        wanted = {str(k): float(v) for k, v in self.settings.getdict("RFI_QA_MIN_COVERAGE").items()}
+        under = self.settings.getint("RFI_QA_COVERAGE_MIN_ITEMS")
+        if exported < under:
+            self.skipTest(f"{', '.join(wanted)} not judged under {under} items")
+        low = [
+            f"{name} {shares.get(name, 0):.0%} < {minimum:.0%}"
+            for name, minimum in wanted.items()
+            if shares.get(name, 0) < minimum
+        ]
+        self.assertFalse(low, f"too low of {exported}: {'; '.join(low)}")
+
+
+@monitors.name("finish reason")
+class FinishReasonMonitor(RfiMonitor):
+    """The crawl ran to its end (``SPIDERMON_EXPECTED_FINISH_REASONS``, default ``finished``)."""
+
+    @monitors.name("expected finish reason")
+    def test_finish_reason(self) -> None:
+        expected = self.settings.getlist("SPIDERMON_EXPECTED_FINISH_REASONS", ["finished"])
+        reason = self.stats.get("finish_reason")
+        detail = f"finished with {reason!r}, expected {' or '.join(expected)}"
+        if reason == "write_error":
+            detail += (
+                f" ({count(self.stats, 'rfi/write_error')} write error: exports stopped at the"
+                " first; free space or fix the disk, then run again)"
+            )
+        elif reason == alerts.BLOCKED:
+            minutes = self.settings.getfloat("RFI_BLOCKED_CLOSE_MINUTES")
+            detail += f" (the site answered only blocks for {minutes:g} minutes)"
+        self.assertIn(reason, expected, detail)
+
+
+@monitors.name("blocked share")
+class BlockedShareMonitor(RfiMonitor):
+    """Blocked answers (``rfi/blocked/*``) are at most ``RFI_QA_MAX_BLOCKED_SHARE`` of
+    the responses."""
+
+    @monitors.name("blocked answers under the limit")
+    def test_blocked_share(self) -> None:
+        responses = count(self.stats, "downloader/response_count")
+        if not responses:
+            self.skipTest("no responses")
+        blocked = blocked_answers(self.stats)
+        limit = self.settings.getfloat("RFI_QA_MAX_BLOCKED_SHARE")
+        share = blocked / responses
+        self.assertLessEqual(
+            share,
+            limit,
+            f"{blocked} of {responses} responses blocked ({share:.0%} > {limit:.0%})",
+        )
+
+
+@monitors.name("sitemap coverage")
+class SitemapCoverageMonitor(RfiMonitor):
+    """Of the articles the site's sitemaps listed in the run's scope (``rfi/sitemap/listed``),
+    at most ``RFI_QA_MAX_SITEMAP_MISSING`` (a share) are missing from the archive."""
+
+    @monitors.name("listed articles archived")
+    def test_listed_articles_archived(self) -> None:
+        listed = count(self.stats, "rfi/sitemap/listed")
+        if not listed:
+            self.skipTest("no sitemap listed an article in scope")
+        missing = count(self.stats, "rfi/sitemap/missing")
+        limit = self.settings.getfloat("RFI_QA_MAX_SITEMAP_MISSING")
+        share = missing / listed
+        self.assertLessEqual(
+            share,
+            limit,
+            f"{missing} of the {listed} articles the sitemaps list are not in the archive"
+            f" ({share:.0%} > {limit:.0%})",
+        )
+
+
+@monitors.name("site blocking")
+class BlockingWatchMonitor(RfiMonitor):
+    """Run every few minutes: fails once the site has given nothing but blocked answers
+    for ``RFI_BLOCKED_CLOSE_MINUTES`` (and at least one block in that time)."""
+
+    # The clock (seconds); a test sets its own.
+    clock: ClassVar[Callable[[], float]] = staticmethod(time.monotonic)
+
+    @monitors.name("not blocked for too long")
+    def test_not_blocked_for_too_long(self) -> None:
+        stats = self.crawler.stats
+        now = type(self).clock()
+        blocked = blocked_answers(self.stats)
+        good = count(self.stats, "downloader/response_count") - blocked
+        last_good_at = stats.get_value(f"{WATCH_PREFIX}last_good_at")
+        if last_good_at is None or good > stats.get_value(f"{WATCH_PREFIX}good", 0):
+            # A good answer since the last check (or the first check): the clock restarts.
+            stats.set_value(f"{WATCH_PREFIX}last_good_at", now)
+            stats.set_value(f"{WATCH_PREFIX}good", good)
+            stats.set_value(f"{WATCH_PREFIX}blocked", blocked)
+            return
+        new_blocks = blocked - stats.get_value(f"{WATCH_PREFIX}blocked", 0)
+        limit = self.settings.getfloat("RFI_BLOCKED_CLOSE_MINUTES") * 60
+        self.assertFalse(
+            new_blocks > 0 and now - last_good_at >= limit,
+            f"the site blocked everything for {(now - last_good_at) / 60:.0f} minutes"
+            f" ({new_blocks} blocked answers, nothing else): closing the spider",
+        )
+
+
+class CloseSuite(MonitorSuite):
+    """The end-of-crawl checks; the notifications of ``alerts.py`` when one fails."""
+
+    monitors: ClassVar[list[Any]] = [
+        ItemsMonitor,
+        ValidationMonitor,
+        FieldCoverageMonitor,
+        FinishReasonMonitor,
+        BlockedShareMonitor,
+        SitemapCoverageMonitor,
+    ]
+    monitors_finished_actions: ClassVar[list[Any]] = [alerts.RecordResults]
+
+    def __init__(self, *args: Any, crawler: Any = None, **kwargs: Any) -> None:
+        failed = alerts.configured_notifications(crawler) if crawler else []
+        kwargs["monitors_failed_actions"] = [*kwargs.get("monitors_failed_actions", []), *failed]
+        super().__init__(*args, crawler=crawler, **kwargs)
+
+
+class BlockedSuite(MonitorSuite):
+    """The periodic watch: a spider the site blocks for too long is closed (``blocked``);
+    :class:`CloseSuite` then fails its finish reason and notifies."""
+
+    monitors: ClassVar[list[Any]] = [BlockingWatchMonitor]
+    monitors_failed_actions: ClassVar[list[Any]] = [alerts.CloseSpiderBlocked]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from urllib.parse import unquote
 
 from rfi_spider.archive import seedfile
 from rfi_spider.archive.exporters import seed_file_name
+from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS, FailureRecord, read_failures
 from rfi_spider.crawl.canonical import canonical_url
 from rfi_spider.dates import PARIS, checked_ms, checked_paris_day, checked_time, iso_utc
 from rfi_spider.extract.loaders import SITE_SOURCE
@@ -144,6 +145,10 @@ class Report:
     fields: tuple[str, ...] = FIELDS
     # The archive against the site's sitemaps its state recorded; None: not checked.
     sitemaps: SitemapCoverage | None = None
+    # The articles the crawl gave up (failed RFI_MAX_ATTEMPTS times), from the state folder;
+    # ``retrying``: failed articles the next crawl tries again. A warning, not a finding.
+    given_up: list[FailureRecord] = field(default_factory=list)
+    retrying: int = 0
 
     @property
     def ok(self) -> bool:
@@ -212,6 +217,16 @@ class Report:
         return (
             f"Warning: mirrors supplied {mirrored} of {total} items "
             f"({mirrored / total:.0%}), not {SITE_SOURCE}; per source: {counts}"
+        )
+
+    def given_up_warning(self) -> str | None:
+        """A warning when the crawl gave up articles: gaps the archive will not fill."""
+        if not self.given_up:
+            return None
+        count = len(self.given_up)
+        return (
+            f"Warning: {count} article{'s' * (count != 1)} given up (failed RFI_MAX_ATTEMPTS"
+            " times): not in the archive, and not requested again"
         )
 
 
@@ -563,7 +578,7 @@ def check_archive(
     now: datetime | None = None,
     max_line_bytes: int = MAX_LINE_BYTES,
     state_dir: str | Path | None = None,
-    max_attempts: int = 3,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     busy_timeout: float = BUSY_TIMEOUT,
 ) -> Report:
     """Check an archive folder: ``items.jsonl`` and the seed-style files under ``articles/``,
@@ -574,7 +589,9 @@ def check_archive(
     the folder are read (an archive of another tool). ``now`` is the clock for
     "in the future"; longer lines than ``max_line_bytes`` are not read;
     ``max_attempts`` (``RFI_MAX_ATTEMPTS``) tells a failure given up from one tried
-    again; ``busy_timeout``: seconds to wait for a state a crawl holds locked. Raises
+    again in a state older than that record; ``busy_timeout``: seconds to wait for a
+    state a crawl holds locked. The articles the last crawl gave up are read from the
+    state too. Raises
     :class:`CannotCheckError` when a file or folder cannot be read.
     """
     root = Path(directory)
@@ -585,11 +602,15 @@ def check_archive(
         raise CannotCheckError(f"cannot read {where}: {error.strerror or error}") from error
     state = Path(state_dir) if state_dir is not None else root / STATE_DIR
     check_sitemap_coverage(report, state, max_attempts, busy_timeout)
+    read_given_up(report, state, max_attempts)
     return report
 
 
 def check_sitemap_coverage(
-    report: Report, state_dir: Path, max_attempts: int = 3, busy_timeout: float = BUSY_TIMEOUT
+    report: Report,
+    state_dir: Path,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    busy_timeout: float = BUSY_TIMEOUT,
 ) -> None:
     """Each article the sitemaps listed that the report's archive lacks is a finding
     (``sitemap-missing``); a state that cannot be read is one too (``state``)."""
@@ -599,6 +620,18 @@ def check_sitemap_coverage(
         report.add("state", str(state_dir), coverage.error)
     for missing in coverage.missing:
         report.add("sitemap-missing", missing.month, f"{readable(missing.url)}: {missing.cause}")
+
+
+def read_given_up(report: Report, state_dir: Path, max_attempts: int) -> None:
+    """The state's failed articles into ``report``: those the last crawl gave up, and how
+    many it did not (``max_attempts`` judges a state from before the crawls recorded it)."""
+    records = [  # a state written by hand may hold anything: rows of other types are skipped
+        r
+        for r in read_failures(state_dir, max_attempts) or []
+        if isinstance(r.url, str) and type(r.attempts) is int and isinstance(r.cause, str)
+    ]
+    report.given_up = [r for r in records if r.given_up]
+    report.retrying = len(records) - len(report.given_up)
 
 
 def _check_archive(root: Path, now: datetime | None, max_line_bytes: int) -> Report:
@@ -629,6 +662,68 @@ def _check_archive(root: Path, now: datetime | None, max_line_bytes: int) -> Rep
     order = {kind: index for index, kind in enumerate(KINDS)}
     report.findings.sort(key=lambda f: order.get(f.kind, len(order)))
     return report
+
+
+def check_archives(
+    directories: Sequence[str | Path],
+    now: datetime | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    busy_timeout: float = BUSY_TIMEOUT,
+) -> Report:
+    """Check several archive folders as one: the output folders of the nodes of a
+    distributed crawl. Each folder is checked as by :func:`check_archive` (its findings
+    name the folder); an article in more than one folder is a ``duplicate``; the sitemaps
+    each folder's state recorded are checked against the union, and the articles each
+    gave up are listed. One folder: the same as :func:`check_archive`."""
+    if len(directories) == 1:
+        only = directories[0]
+        return check_archive(only, now, max_line_bytes, None, max_attempts, busy_timeout)
+    now = now or datetime.now(UTC)
+    reports = []
+    for directory in directories:
+        try:
+            reports.append(_check_archive(Path(directory), now, max_line_bytes))
+        except OSError as error:
+            where = error.filename or directory
+            raise CannotCheckError(f"cannot read {where}: {error.strerror or error}") from error
+    union = Report(root=Path(" + ".join(str(r.root) for r in reports)), checked_at=now)
+    union.has_items_file = any(r.has_items_file for r in reports)
+    union.files_root = " + ".join(f"{r.root}/{r.files_root}" for r in reports)
+    first_folder: dict[str, Path] = {}
+    for report in reports:
+        union.lines += report.lines
+        union.files += report.files
+        union.records.extend(report.records)
+        union.findings.extend(
+            Finding(f.kind, f"{report.root}/{f.where}", f.message) for f in report.findings
+        )
+        for key, article in report.articles.items():
+            if key in first_folder:
+                union.add(
+                    "duplicate",
+                    f"{report.root}/{ITEMS_FILE}",
+                    f"also exported in {first_folder[key]}: {readable(key)}",
+                )
+                continue
+            first_folder[key] = report.root
+            union.articles[key] = article
+    if not all(r.has_items_file for r in reports):
+        union.fields = reports[0].fields
+    coverage: SitemapCoverage | None = None
+    for report in reports:  # one node read the sitemaps: its state has them
+        check_sitemap_coverage(union, report.root / STATE_DIR, max_attempts, busy_timeout)
+        found = union.sitemaps
+        if coverage is None or (coverage.note and found is not None and not found.note):
+            coverage = found
+        gave_up = Report(root=report.root, checked_at=now)
+        read_given_up(gave_up, report.root / STATE_DIR, max_attempts)
+        union.given_up.extend(gave_up.given_up)
+        union.retrying += gave_up.retrying
+    union.sitemaps = coverage
+    order = {kind: index for index, kind in enumerate(KINDS)}
+    union.findings.sort(key=lambda f: order.get(f.kind, len(order)))
+    return union
 
 
 # --- two archives side by side ---------------------------------------------------
@@ -755,6 +850,7 @@ def render_text(report: Report, limit: int | None = 20) -> str:
     if warning:
         out.append(visible(warning))
     out.append("")
+    out.extend(given_up_lines(report, limit))
     if report.sitemaps is not None:
         out.extend(render_sitemaps(report.sitemaps, limit))
         out.append("")
@@ -806,6 +902,32 @@ def render_sitemaps(coverage: SitemapCoverage, limit: int | None = 20) -> list[s
         )
         if len(missing) > len(shown):
             out.append(f"    ... and {len(missing) - len(shown)} more (--all shows every one)")
+    return out
+
+
+def given_up_lines(report: Report, limit: int | None) -> list[str]:
+    """The given-up articles (URL, attempts, last cause), a blank line after; none: no lines."""
+    out: list[str] = []
+    warning = report.given_up_warning()
+    if warning:
+        out.append(warning)
+        shown = report.given_up if limit is None else report.given_up[:limit]
+        width = max(len(str(r.attempts)) for r in shown)
+        out.extend(
+            f"  {visible(readable(r.url))}  {r.attempts:>{width}} attempt{'s' * (r.attempts != 1)}"
+            f"  {visible(r.cause)}"
+            for r in shown
+        )
+        if len(report.given_up) > len(shown):
+            more = len(report.given_up) - len(shown)
+            out.append(f"  ... and {more} more (--all shows every one)")
+    if report.retrying:
+        out.append(
+            f"{report.retrying} other failed article{'s' * (report.retrying != 1)}"
+            " will be tried again by the next crawl"
+        )
+    if out:
+        out.append("")
     return out
 
 

@@ -244,6 +244,26 @@ def comparison_html(comparison: Comparison, limit: int | None = 20) -> str:
     return "".join(out)
 
 
+def given_up_html(report: Report, limit: int | None = 20) -> str:
+    """The articles the crawl gave up, as a warning and a table; none: nothing."""
+    out = []
+    warning = report.given_up_warning()
+    if warning:
+        shown = report.given_up if limit is None else report.given_up[:limit]
+        rows = [(_e(readable(r.url)), str(r.attempts), _e(r.cause), _e(r.failed_at)) for r in shown]
+        out += [
+            f'<h2 id="given-up">Given-up articles ({len(report.given_up)})</h2>',
+            f'<p class="warning">{_e(warning)}</p>',
+            _table(("URL", "attempts", "last cause", "last failed"), rows, ("msg", "n", "msg", "")),
+        ]
+        if len(report.given_up) > len(shown):
+            out.append(f"<p>… and {len(report.given_up) - len(shown)} more (run with --all).</p>")
+    if report.retrying:
+        retrying = f"{report.retrying} other failed article{'s' * (report.retrying != 1)}"
+        out.append(f'<p id="retrying">{retrying} will be tried again by the next crawl.</p>')
+    return "".join(out)
+
+
 def render_html(
     report: Report, limit: int | None = 20, comparison: Comparison | None = None
 ) -> str:
@@ -264,6 +284,7 @@ def render_html(
     warning = report.mirror_warning()
     if warning:
         body.append(f'<p class="warning" id="mirror-warning">{_e(warning)}</p>')
+    body.append(given_up_html(report, limit))
     unit, timeline = report.timeline(HTML_MAX_DAYS)
     body += [f"<h2>Articles per {unit}</h2>", bar_chart(timeline, unit)]
     body.append(f"<h2>Field coverage ({len(report.records)} {_e(report.counted)})</h2>")

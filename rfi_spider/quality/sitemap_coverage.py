@@ -23,10 +23,10 @@ from pathlib import Path
 
 from rfi_spider.archive.failures import FailureRecord, read_failures
 from rfi_spider.archive.sitemap_listing import read_listings
+from rfi_spider.archive.state import STATE_FILE
 from rfi_spider.crawl.canonical import canonical_url
 
 STATE_DIR = ".state"
-STATE_FILE = "seen.sqlite3"
 # How long QA waits for a state a crawl is writing before it gives up (seconds).
 BUSY_TIMEOUT = 5.0
 # SQLite's answers for "another connection holds the lock".
@@ -131,7 +131,9 @@ def _compare(
     if not listings:
         coverage.note = f"the sitemaps read listed no article (state {coverage.state_dir})"
         return
-    failures = {_key(record.url): record for record in read_failures(coverage.state_dir) or []}
+    failures = {
+        _key(record.url): record for record in read_failures(coverage.state_dir, attempts) or []
+    }
     has_seen = "seen" in tables
     for listing in listings:
         month = str(listing.month)
@@ -157,9 +159,12 @@ def _key(url: object) -> str:
 
 
 def _cause(failure: FailureRecord | None, max_attempts: int) -> str | None:
+    """The failure's cause, attempts, and whether the crawl gave it up (as it judged, or
+    by ``max_attempts`` for a state from before it recorded that)."""
     if failure is None:
         return None
     attempts = failure.attempts if isinstance(failure.attempts, int) else 0  # a hostile row
     times = f"{attempts} time{'s' * (attempts != 1)}"
-    later = "given up" if attempts >= max_attempts else "tried again next run"
+    given_up = failure.given_up or attempts >= max_attempts
+    later = "given up" if given_up else "tried again next run"
     return f"{failure.cause} (failed {times}, {later})"

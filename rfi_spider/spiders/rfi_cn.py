@@ -7,8 +7,9 @@ requests or exports an article of another edition, even when a page links to one
 Arguments (``-a name=value``):
 
 - ``url=URL``: crawl exactly this one article.
-- ``since=YYYY-MM-DD``, ``until=YYYY-MM-DD``: backfill from the daily archive,
-  keeping only articles published (Paris time) in that range.
+- ``since=YYYY-MM-DD`` (or ``all``), ``until=YYYY-MM-DD``: backfill from the site's
+  sitemap index (the monthly maps that overlap the range; the daily archive too with
+  ``RFI_BACKFILL_ARCHIVE``), keeping only articles published (Paris time) in that range.
 - ``base_url=http://host:port``: fetch every site URL from this root instead of
   https://www.rfi.fr; items keep their canonical https://www.rfi.fr URLs.
 - ``mirrors=URL,URL``: full-text feed mirrors (empty: none); default ``RFI_MIRRORS``.
@@ -18,6 +19,10 @@ Arguments (``-a name=value``):
 - ``from_warc=PATH[,PATH...]``: re-extract from WARC files (or folders of them) with no
   network: every request is answered from the archive (``fetch/warc_replay.py``); the
   fetch root and mirrors are those the archive's ``warcinfo`` names, unless given.
+
+Sources: the home and section listings, the RSS feed, the news sitemap (a plain run)
+or the sitemap index (a backfill), both found through ``robots.txt``
+(``crawl/sitemaps.py``), and the feed mirrors.
 
 The spider holds the sources and the callbacks; two collaborators hold the run's
 state: the article window (``crawl/window.py``: URLs found, the pending queue on
@@ -32,6 +37,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date, timedelta
 from functools import cached_property
@@ -47,11 +53,13 @@ from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings, get_settings_priority
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.job import job_dir
+from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
-from rfi_spider.archive.failures import FailedArticles, FailureRecord
+from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.pipelines import ExportStopped, InvalidItem
-from rfi_spider.archive.state import PendingArticles, SeenStore, output_dirs
+from rfi_spider.archive.sitemap_listing import ListedUrl, SitemapListings
+from rfi_spider.archive.state import STATE_FILE, PendingArticles, SeenStore, output_dirs
 from rfi_spider.archive.warc_capture import WarcCapture
 from rfi_spider.crawl import meta_keys
 from rfi_spider.crawl.arguments import ArgumentError, backfill_range, check_mirrors, http_url
@@ -62,7 +70,21 @@ from rfi_spider.crawl.canonical import (
     canonical_url,
     is_article_url,
 )
+from rfi_spider.crawl.distributed import SharedCrawl
+from rfi_spider.crawl.distributed import enabled as distributed
 from rfi_spider.crawl.jobdir import close_job, open_job
+from rfi_spider.crawl.sitemaps import (
+    BadSitemapError,
+    ChildMap,
+    Entry,
+    edition_maps,
+    entries,
+    is_news_map,
+    month_key,
+    parse_lastmod,
+    read_entry,
+    read_sitemap,
+)
 from rfi_spider.crawl.window import ArticleWindow
 from rfi_spider.dates import now_iso, paris_day, today_in_paris
 from rfi_spider.demo.localsite import LocalSite
@@ -73,6 +95,7 @@ from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.listing import read_links
 from rfi_spider.extract.processors import unique
 from rfi_spider.extract.workers import PageExtractor, PageFacts, PageJob, extract_page, worker_count
+from rfi_spider.fetch.middlewares import BLOCK_STATUSES, ChallengePage
 from rfi_spider.fetch.warc_replay import (
     WARC_DATE_META,
     WarcReplayHandler,
@@ -86,6 +109,8 @@ from rfi_spider.mirrors.feeds import BadFeedError, read_feed
 from rfi_spider.runtime import default_output_dir
 
 logger = logging.getLogger(__name__)
+# How many days back a Google News sitemap lists articles (two, by Google's rules).
+NEWS_DAYS = 3
 
 
 def _split_list(value: str | list[str] | None) -> list[str]:
@@ -133,6 +158,23 @@ def failure_cause(failure: Failure) -> str:
         if "max redirections" in message:
             return "too_many_redirects"
     return type(failure.value).__name__
+
+
+def attempt_cause(failure: Failure, settings: BaseSettings) -> str | None:
+    """What an article request's failure is recorded with (``HTTP 404``, ``too_large``);
+    None when it says nothing about the article: no answer (an exception of
+    ``RETRY_EXCEPTIONS``: DNS, refused, timeout, connection lost), a block (403, 429, 503,
+    a challenge page) or a 408. Such a failure is no attempt: fetched again next run."""
+    network = tuple(
+        load_object(name) if isinstance(name, str) else name
+        for name in settings.getlist("RETRY_EXCEPTIONS")
+    )
+    if failure.check(ChallengePage, *network):
+        return None
+    cause = failure_cause(failure)
+    if cause.isdigit():
+        return None if int(cause) in BLOCK_STATUSES | {408} else f"HTTP {cause}"
+    return cause
 
 
 class RfiCnSpider(scrapy.Spider):
@@ -187,12 +229,6 @@ class RfiCnSpider(scrapy.Spider):
         self.fallbacks = MirrorFallbacks()  # mirror entries standing in for refused articles
         self.jobdir: str | None = None
         self.jobdir_queue_aside: Path | None = None
-        # Articles that failed in this run (their record after it), and those given up
-        # (failed RFI_MAX_ATTEMPTS times, in this run or before): for the summary.
-        self.failed_now: dict[str, FailureRecord] = {}
-        self.given_up_now: dict[str, str] = {}
-        # Articles a write error kept from being exported: pending, not failed.
-        self.kept_pending: set[str | None] = set()
 
     def single_article(self, url: str) -> str:
         """The canonical URL of ``-a url=`` (see :meth:`article_argument`)."""
@@ -219,7 +255,7 @@ class RfiCnSpider(scrapy.Spider):
             args.get("since"),
             args.get("until"),
             today_in_paris(),
-            settings.getint("RFI_MAX_BACKFILL_DAYS"),
+            cls.archive_days_limit(settings),
         )
         base_url = args.get("base_url")
         if base_url is not None:
@@ -230,6 +266,14 @@ class RfiCnSpider(scrapy.Spider):
             check_mirrors(_split_list(args["mirrors"]))
         elif settings.get("RFI_MIRRORS") is not None:
             check_mirrors(_split_list(settings.getlist("RFI_MIRRORS")))
+
+    @staticmethod
+    def archive_days_limit(settings: BaseSettings) -> int:
+        """The longest backfill: ``RFI_MAX_BACKFILL_DAYS`` when it walks the daily archive
+        (one request a day); none through the sitemaps (one map a month)."""
+        if settings.getbool("RFI_BACKFILL_ARCHIVE"):
+            return settings.getint("RFI_MAX_BACKFILL_DAYS")
+        return 0
 
     def edition_setting(self, name: str, default: Any) -> Any:
         """A where-to-start setting, or the edition's own value when it is unset (None)."""
@@ -270,22 +314,30 @@ class RfiCnSpider(scrapy.Spider):
                 spider.since.isoformat(),
                 spider.until.isoformat(),
                 spider.until,
-                settings.getint("RFI_MAX_BACKFILL_DAYS"),
+                spider.archive_days_limit(settings),
             )
         spider.jobdir = job_dir(settings)
         if spider.jobdir:  # before Scrapy opens the job's request queue
             spider.jobdir_queue_aside = open_job(spider.jobdir)
         _, state_dir = output_dirs(settings)
         spider.seen = SeenStore(
-            state_dir / "seen.sqlite3",
+            state_dir / STATE_FILE,
             cache_kib=settings.getint("RFI_STATE_CACHE_KIB") or None,
             mmap_mib=settings.getint("RFI_STATE_MMAP_MIB"),
         )
-        spider.pending = PendingArticles(spider.seen, state_dir)
+        local_seen = spider.seen
+        # -s REDIS_URL=...: the queue and the "exported" state are the crawl's, in Redis.
+        shared = SharedCrawl.open(crawler, kwargs) if distributed(settings) else None
+        if shared is not None:
+            spider.seen = shared.seen(spider.seen)  # type: ignore[assignment]
+        spider.pending = shared.pending if shared else PendingArticles(spider.seen, state_dir)
         spider.failures = FailedArticles(spider.seen, settings.getint("RFI_MAX_ATTEMPTS"))
-        spider.window = ArticleWindow(
+        spider.window = (shared.window if shared else ArticleWindow)(
             spider.pending, spider.seen, settings.getint("RFI_ARTICLE_WINDOW")
         )
+        # What the sitemaps list is recorded in this node's own state, under this run's id.
+        spider.listings = SitemapListings(local_seen, uuid.uuid4().hex)
+        spider.distributed = shared is not None
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
         spider.extractor = PageExtractor(
             worker_count(settings.get("RFI_EXTRACT_WORKERS")),
@@ -340,6 +392,9 @@ class RfiCnSpider(scrapy.Spider):
         return (request.meta.get(WARC_DATE_META) if request else None) or now_iso()
 
     def on_closed(self) -> None:
+        """After the pipelines closed (everything exported is in the state): the run's
+        sitemap figure, then the state closed. Before the summary (connected first)."""
+        self.sitemap_coverage()
         self.extractor.close()
         if self.jobdir:
             close_job(self.jobdir)
@@ -397,7 +452,12 @@ class RfiCnSpider(scrapy.Spider):
         if self.single_canonical:
             yield from self.article_requests([self.single_canonical])
             return
+        sitemaps = self.settings.getbool("RFI_SITEMAPS")
         if self.since and self.until:
+            if sitemaps:
+                yield self.robots_request()
+            if not self.settings.getbool("RFI_BACKFILL_ARCHIVE"):
+                return
             day = self.since
             while day <= self.until:
                 archive = self.edition_setting("RFI_ARCHIVE_URL", self.edition.archive_url)
@@ -420,6 +480,8 @@ class RfiCnSpider(scrapy.Spider):
                 meta={meta_keys.KIND: "feed", meta_keys.REFETCH: True},
                 priority=10,
             )
+        if sitemaps:
+            yield self.robots_request()
 
     @property
     def max_depth(self) -> int:
@@ -521,20 +583,16 @@ class RfiCnSpider(scrapy.Spider):
     def skip_given_up(self, url: str) -> None:
         """Not requested: the article failed ``RFI_MAX_ATTEMPTS`` times (``rfi/gave_up``)."""
         self.crawler.stats.inc_value("rfi/gave_up")
-        failure = self.failures.get(url)
-        cause = failure.cause if failure else "?"
-        self.given_up_now[url] = cause
+        cause = self.failures.skipped(url)
         logger.info("%s not requested: given up after failing (last: %s)", url, cause)
 
     def article_failed(self, url: str, cause: str) -> None:
         """Record one failed attempt of an article, with its cause; a warning says what
         comes next: another try next run, or none (given up, ``rfi/gave_up``)."""
         failure = self.failures.record(url, cause)
-        self.failed_now[url] = failure
         limit = self.failures.max_attempts
         if failure.attempts >= limit:
             self.crawler.stats.inc_value("rfi/gave_up")
-            self.given_up_now[url] = failure.cause
             logger.warning(
                 "%s failed (%s), attempt %d of %d (RFI_MAX_ATTEMPTS): given up, not requested"
                 " again",
@@ -556,7 +614,6 @@ class RfiCnSpider(scrapy.Spider):
         """An item was exported: its article is done, and its failures are history."""
         for url in self.item_done(item):
             self.failures.cleared(url)
-            self.failed_now.pop(url, None)
 
     def on_item_dropped(self, item: Any, exception: BaseException) -> None:
         """An item a pipeline dropped: a duplicate is done; an invalid one failed. One a
@@ -564,7 +621,7 @@ class RfiCnSpider(scrapy.Spider):
         if isinstance(exception, ExportStopped):
             if isinstance(item, ArticleItem):
                 url = item.get("url")
-                self.kept_pending.update((url, self.window.aliases.get(url)))
+                self.failures.keep_pending(url, self.window.aliases.get(url))
             return
         urls = self.item_done(item)
         if isinstance(exception, InvalidItem) and urls:
@@ -618,7 +675,7 @@ class RfiCnSpider(scrapy.Spider):
             raise DontCloseSpider
         unanswered = self.window.settle()
         for url in self.pending.unanswered():  # each such request is one failed attempt
-            if url in self.failed_now or url in self.kept_pending:
+            if self.failures.accounted_for(url):
                 continue
             self.article_failed(url, "no answer (no response, no error)")
             if self.failures.gave_up(url):
@@ -660,6 +717,9 @@ class RfiCnSpider(scrapy.Spider):
         self.on_error(failure)
         request = failure.request  # type: ignore[attr-defined]
         site_url = request.cb_kwargs["site_url"]
+        cause = attempt_cause(failure, self.settings)
+        if cause and not self.fallbacks.is_waiting(site_url):  # no mirror copy: it failed
+            self.article_failed(site_url, f"could not fetch: {cause}")
         produced = False
         for item in self.site_refused(site_url, failure_cause(failure)):
             produced = True
@@ -746,6 +806,200 @@ class RfiCnSpider(scrapy.Spider):
         hubs, never another edition's)."""
         return self.edition.is_listing(site_url, self.sections)
 
+    # --- sitemaps ------------------------------------------------------------
+    def robots_request(self) -> scrapy.Request:
+        """``robots.txt``: it names the edition's sitemaps (read again when a job resumes)."""
+        return scrapy.Request(
+            self.site.to_fetch(SITE_ROOT + "/robots.txt"),
+            callback=self.parse_robots,
+            errback=self.on_robots_error,
+            meta={meta_keys.KIND: "robots", meta_keys.REFETCH: True},
+            priority=15,
+        )
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        """The edition's maps that ``robots.txt`` names; its declared ones if it names none."""
+        maps = edition_maps(response.body, self.edition, self.site)
+        if not maps:
+            self.crawler.stats.inc_value("rfi/sitemap/not_in_robots")
+            logger.info(
+                "robots.txt names no sitemap of %s: reading its usual ones", self.edition.home
+            )
+        yield from self.sitemap_requests(maps)
+
+    def on_robots_error(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """No ``robots.txt``: the edition's declared sitemaps."""
+        self.on_error(failure)
+        yield from self.sitemap_requests([])
+
+    def sitemap_requests(self, maps: list[str]) -> Iterator[scrapy.Request]:
+        """A plain run reads the news sitemap(s); a backfill, the index(es)."""
+        if not maps:
+            maps = [SITE_ROOT + self.edition.news_sitemap, SITE_ROOT + self.edition.sitemap_index]
+        news = self.settings.getlist("RFI_SITEMAP_NEWS")
+        backfill = bool(self.since and self.until)
+        # The news map lists the last days, which a month's map may not list yet: a
+        # backfill reaching them reads it too.
+        recent = backfill and self.until >= today_in_paris() - timedelta(days=NEWS_DAYS)
+        for url in maps:
+            if is_news_map(url, news) != backfill or (recent and is_news_map(url, news)):
+                yield self.sitemap_request(url, month=None)
+
+    def sitemap_request(self, site_url: str, month: date | None) -> scrapy.Request:
+        return scrapy.Request(
+            self.site.to_fetch(site_url),
+            callback=self.parse_sitemap,
+            errback=self.on_error,
+            cb_kwargs={"site_url": site_url, "month": month},
+            meta={
+                meta_keys.KIND: "sitemap",
+                meta_keys.REFETCH: True,  # listings of URLs: read again when a job resumes
+                "download_maxsize": self.settings.getint("RFI_SITEMAP_MAX_BYTES"),
+            },
+            priority=3,
+        )
+
+    def parse_sitemap(
+        self, response: Response, site_url: str, month: date | None
+    ) -> Iterator[scrapy.Request]:
+        """A sitemap index (its children) or an URL set (its articles); a map that is not
+        a sitemap, declares entities or is too large is refused (``rfi/sitemap/bad/...``)."""
+        stats = self.crawler.stats
+        try:
+            sitemap = read_sitemap(response.body, self.settings.getint("RFI_SITEMAP_MAX_BYTES"))
+        except BadSitemapError as error:
+            stats.inc_value(f"rfi/sitemap/bad/{error.reason}")
+            logger.warning("sitemap %s refused: %s", response.url, error)
+            return
+        stats.inc_value("rfi/sitemap/read")
+        if sitemap.type == "sitemapindex":
+            yield from self.sitemap_children(response.url, entries(sitemap))
+        else:
+            yield from self.sitemap_articles(response.url, site_url, month, entries(sitemap))
+
+    def sitemap_children(
+        self, map_url: str, children: Iterable[dict[str, str]]
+    ) -> Iterator[scrapy.Request]:
+        """Request the index's article maps of the edition whose month meets the range."""
+        stats = self.crawler.stats
+        contents = re.compile(self.settings.get("RFI_SITEMAP_CONTENTS"))
+        skip = self.settings.getlist("RFI_SITEMAP_SKIP")
+        folder = f"/sitemaps/{self.edition.key}/"
+        for child in children:
+            loc = (child.get("loc") or "").strip()
+            site_url = self.site.to_site(loc) if loc else None
+            if site_url is None:  # not an URL, or another host's: never fetched
+                stats.inc_value("rfi/sitemap/child/bad_loc")
+                logger.warning(
+                    "sitemap index %s: child %r is not a map of the site: skipped",
+                    map_url,
+                    loc[:200],
+                )
+                continue
+            if not urlsplit(site_url).path.startswith(folder):  # another language's map
+                stats.inc_value("rfi/sitemap/child/other_edition")
+                continue
+            try:
+                lastmod = parse_lastmod(child.get("lastmod"))
+            except ValueError:
+                stats.inc_value("rfi/sitemap/child/bad_lastmod")
+                logger.warning("sitemap index %s: child %s has a bad lastmod", map_url, site_url)
+                continue
+            found = ChildMap.classify(site_url, lastmod, contents, skip)
+            if not found.articles:
+                stats.inc_value("rfi/sitemap/child/not_articles")
+                continue
+            if not found.overlaps(self.since, self.until):
+                stats.inc_value("rfi/sitemap/child/out_of_range")
+                continue
+            if found.month is None:
+                stats.inc_value("rfi/sitemap/child/undated")
+            yield self.sitemap_request(site_url, found.month)
+
+    def sitemap_articles(
+        self,
+        map_url: str,
+        site_url: str,
+        month: date | None,
+        items: Iterable[dict[str, str]],
+        batch: int = 500,
+    ) -> Iterator[scrapy.Request]:
+        """Queue an URL set's articles in scope (edition, range) and record them as listed."""
+        stats = self.crawler.stats
+        listed: list[ListedUrl] = []
+        found: list[str] = []
+        skipped: dict[str, int] = {}
+        for raw in items:
+            entry = read_entry(raw, self.site)
+            if isinstance(entry, str):
+                skipped[entry] = skipped.get(entry, 0) + 1
+                stats.inc_value(f"rfi/sitemap/entry/{entry}")
+                continue
+            if not self.edition.owns(entry.url):
+                stats.inc_value("rfi/sitemap/entry/other_edition")
+                continue
+            if not self.may_be_in_range(entry):
+                stats.inc_value("rfi/sitemap/entry/out_of_range")
+                continue
+            stats.inc_value("rfi/sitemap/entries")
+            listed.append(ListedUrl(entry.url, month_key(entry.day), entry.lastmod))
+            found.append(entry.url)
+            if len(found) >= batch:
+                yield from self.article_requests(found)
+                found = []
+        if skipped:
+            logger.warning(
+                "sitemap %s: entries skipped: %s",
+                map_url,
+                ", ".join(f"{reason} {count}" for reason, count in sorted(skipped.items())),
+            )
+        self.listings.record(site_url, month_key(month) if month else None, listed)
+        yield from self.article_requests(found)
+
+    def may_be_in_range(self, entry: Entry) -> bool:
+        """Whether a listed article may have been published (Paris time) in the backfill
+        range, so that it is fetched (and then judged on its page's date).
+
+        An article is published on its URL's day or later (the URL's day is its creation
+        day, in Paris or in UTC, never after the Paris day of publication): one dated after
+        the range is out of it. One dated before it is fetched only when its ``lastmod``
+        (never before publication) falls in or after the range: modified since, it may have
+        been published since.
+        """
+        if not (self.since and self.until) or self.since <= entry.day <= self.until:
+            return True
+        if entry.day > self.until or not entry.lastmod:
+            return False
+        modified = parse_lastmod(entry.lastmod)
+        return modified is not None and paris_day(modified) >= self.since
+
+    def sitemap_coverage(self) -> None:
+        """The run's figure (stats, log): articles its sitemaps listed, archived, missing.
+
+        Not in a distributed crawl: the other nodes export part of what this one listed,
+        and ``scrapy qa`` over every node's folder gives the figure of the union.
+        """
+        if self.distributed:
+            logger.info(
+                "sitemap coverage of a distributed crawl: scrapy qa over every node's folder"
+            )
+            return
+        coverage = self.listings.run_coverage()
+        if not coverage.listed:
+            return
+        stats = self.crawler.stats
+        stats.set_value("rfi/sitemap/listed", coverage.listed)
+        stats.set_value("rfi/sitemap/archived", coverage.archived)
+        stats.set_value("rfi/sitemap/missing", coverage.missing_count)
+        if coverage.missing_count:
+            logger.warning(
+                "sitemaps listed %d article(s) in scope; %d not in the archive: %s%s",
+                coverage.listed,
+                coverage.missing_count,
+                ", ".join(coverage.missing),
+                " ..." if coverage.missing_count > len(coverage.missing) else "",
+            )
+
     # --- articles ------------------------------------------------------------
     def page_job(self, response: TextResponse, site_url: str) -> PageJob:
         """What the extraction of an article page needs; the item's URL is the one fetched
@@ -796,6 +1050,7 @@ class RfiCnSpider(scrapy.Spider):
             return True
         self.crawler.stats.inc_value("rfi/skipped/out_of_range")
         logger.info("%s published %s, outside the backfill range", item["url"], published_day)
+        self.listings.unlist(item["url"])  # a sitemap may list it by its URL's day
         return False
 
     @staticmethod

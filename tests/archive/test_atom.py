@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 
+import atomcheck
 import feedparser
-from lxml import etree
+import pytest
+from conftest import FIXTURES
+from lxml import etree, html
 
 from rfi_spider.archive import atom
 from rfi_spider.dates import parse_aware_time
@@ -64,3 +68,96 @@ def test_item_without_title_makes_no_entry() -> None:
         assert skip.reason == "no_title"
     else:
         raise AssertionError("an entry without a title")
+
+
+# --- an Atom validator's offline rules (tests/atomcheck.py) ------------------------------
+SAMPLE = json.loads((FIXTURES / "sample_site_expected.json").read_text(encoding="utf-8"))
+ARTICLES = SAMPLE["articles"]
+
+
+def exported(*items: dict) -> bytes:
+    """``items`` through the feed exporter, as ``-O feed.atom`` writes them."""
+    buffer = io.BytesIO()
+    exporter = atom.AtomItemExporter(buffer, info=atom.feed_info(CN))
+    exporter.start_exporting()
+    for item in items:
+        exporter.export_item(item)
+    exporter.finish_exporting()
+    return buffer.getvalue()
+
+
+def test_feed_of_the_sample_articles_passes_the_validator_rules() -> None:
+    data = exported(*ARTICLES)
+    assert atomcheck.rule_violations(data) == []
+    ids = atomcheck.check_feed_against_items(data, ARTICLES)
+    assert ids == [item["url"] for item in ARTICLES]  # the order the crawl exported them
+
+
+def test_the_validator_rules_catch_what_they_check() -> None:
+    """The checker itself: each rule fails on a feed that breaks it."""
+    good = exported(ARTICLES[0]).decode("utf-8")
+    url = ARTICLES[0]["url"]
+    entry = good[good.index("<entry") : good.index("</entry>") + len("</entry>")]
+    broken = {
+        "not well-formed": good.replace("</feed>", ""),
+        "used by 2 entries": good.replace(entry, entry + entry),
+        "not RFC 3339": good.replace("2024-03-06T08:15:00Z", "2024-03-06 08:15:00"),
+        "exactly one wanted": good.replace(f"<id>{url}</id>", ""),
+        "<script> in the HTML": good.replace(
+            "</content>", "&lt;script&gt;x()&lt;/script&gt;</content>"
+        ),
+        "event handler onload=": good.replace(
+            "</content>", "&lt;p onload=x()&gt;y&lt;/p&gt;</content>"
+        ),
+        "not escaped": good.replace("</content>", "<b>x</b></content>"),
+        "control character": good.replace("</title>", "\x7f</title>", 1),
+    }
+    for expected, text in broken.items():
+        problems = atomcheck.rule_violations(text.encode("utf-8"))
+        assert any(expected in problem for problem in problems), (expected, problems)
+
+
+BAD_TEXT = {
+    "C0 controls": "\x00\x01\x08\x0b\x0c\x1b",
+    "DEL and C1": "\x7f\x85\x9f",
+    "lone surrogates": "\ud800\udfff",
+    "non-characters": "\ufffe\uffff\U0001fffe\ufdd0",
+    "CDATA terminator": "]]>",
+    "CDATA section": "<![CDATA[x]]>",
+    "character references": "&#0; &#x1; &#xD800;",
+}
+FIELDS_HIT = ("title", "summary", "body_html", "paragraphs", "authors", "tags", "section")
+
+
+@pytest.mark.parametrize("name", FIELDS_HIT)
+@pytest.mark.parametrize("kind", BAD_TEXT)
+def test_bad_characters_in_any_field_still_give_a_well_formed_feed(name: str, kind: str) -> None:
+    bad = f"前{BAD_TEXT[kind]}后"
+    item = dict(ARTICLES[0])
+    if name == "paragraphs":  # the content built from the paragraphs, with no body HTML
+        item.update(body_html="", paragraphs=[bad, "次段"])
+    elif name in ("authors", "tags"):
+        item[name] = [bad]
+    elif name == "body_html":
+        item[name] = f"<p>{bad}</p><p>{bad.replace('<', '&lt;')}</p>"
+    else:
+        item[name] = bad
+    data = exported(item)
+    assert atomcheck.rule_violations(data) == []
+    (entry,) = atomcheck.parse(data).entries
+    assert entry.id == item["url"]
+    if name == "title":
+        assert entry.title.startswith("前") and entry.title.endswith("后")
+        if kind == "CDATA terminator":
+            assert entry.title == "前]]>后"  # escaped text, kept as it is
+    if name in ("body_html", "paragraphs"):
+        assert "前" in entry.content[0].value and "后" in entry.content[0].value
+
+
+def test_item_without_body_html_gets_its_paragraphs_as_content() -> None:
+    """The paragraphs stand in for a missing body: this once crashed in the HTML cleaner
+    (``'lxml.etree._Element' object has no attribute 'rewrite_links'``)."""
+    item = {**ARTICLES[0], "body_html": "", "lead_image": "https://s.rfi.fr/a.jpg"}
+    content = atom.entry_of(item).content
+    assert content.startswith('<img src="https://s.rfi.fr/a.jpg" alt="">')
+    assert [p.text for p in html.fragments_fromstring(content)[1:]] == item["paragraphs"]

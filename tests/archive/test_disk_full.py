@@ -128,7 +128,8 @@ def test_a_full_disk_stops_the_crawl_and_the_next_run_loses_nothing(
         (error,) = [line for line in log.splitlines() if "write error, crawl stopped" in line]
         assert " ERROR: " in error and "[Errno 28] No space left on device" in error, error
         assert f"'{output}/" in error  # names the file
-        assert re.search(r"FAILED\s+finish reason\s+write_error", log)
+        assert "FAIL: finish reason/expected finish reason" in log
+        assert "finished with 'write_error', expected finished (1 write error" in log
         assert "'rfi/monitors/finish_reason': 'failed'" in log
         assert "Traceback" not in log, log[-3000:]
         # Nothing recorded that was not written, no side file, no file without its line.

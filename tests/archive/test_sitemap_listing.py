@@ -49,3 +49,16 @@ def test_a_runs_coverage_counts_what_it_listed_against_what_is_exported(tmp_path
     assert (coverage.listed, coverage.archived, coverage.missing) == (2, 1, [B])
     assert coverage.missing_count == 1
     store.close()
+
+
+def test_an_article_published_outside_the_range_is_unlisted_for_that_run(tmp_path: Path) -> None:
+    store = SeenStore(tmp_path / "seen.sqlite3")
+    SitemapListings(store, "old").record("m0", "2024-03", [ListedUrl(A, "2024-03")])
+    listings = SitemapListings(store, "new")
+    listings.record("m1", "2024-03", [ListedUrl(B, "2024-03")])
+    listings.unlist(A)  # another run's row stays
+    listings.unlist(B)
+    assert listings.run_coverage().listed == 0
+    store.close()
+    months = read_listings(tmp_path)
+    assert months is not None and list(months[0].urls) == [A]

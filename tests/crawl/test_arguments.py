@@ -8,7 +8,13 @@ import pytest
 from scrapy.settings import Settings
 
 from rfi_spider import settings as project_settings
-from rfi_spider.crawl.arguments import ArgumentError, backfill_range, http_url, parse_day
+from rfi_spider.crawl.arguments import (
+    ALL_HISTORY,
+    ArgumentError,
+    backfill_range,
+    http_url,
+    parse_day,
+)
 from rfi_spider.spiders.rfi_cn import RfiCnSpider
 from rfi_spider.spiders.rfi_tw import RfiTwSpider
 
@@ -74,6 +80,24 @@ def test_a_backfill_range_is_checked() -> None:
         backfill_range("2024-03-01", "2024-03-11", TODAY, 10)
 
 
+def test_since_all_is_the_whole_history() -> None:
+    assert backfill_range("all", None, TODAY, 0) == (ALL_HISTORY, TODAY)
+    assert backfill_range(" ALL ", "2024-03-01", TODAY, 0) == (ALL_HISTORY, date(2024, 3, 1))
+    with pytest.raises(ArgumentError, match="takes a date as YYYY-MM-DD or all"):
+        backfill_range("everything", None, TODAY, 0)
+
+
+def test_only_the_daily_archive_walk_has_a_longest_backfill() -> None:
+    """One request a day for the archive pages; one map a month through the sitemaps."""
+    args = {"since": "1900-01-01", "until": "2024-03-07"}
+    RfiCnSpider.check_arguments(args, project())  # sitemaps: no limit
+    RfiCnSpider.check_arguments({"since": "all"}, project())
+    settings = project()
+    settings.set("RFI_BACKFILL_ARCHIVE", True)
+    with pytest.raises(ArgumentError, match="over RFI_MAX_BACKFILL_DAYS"):
+        RfiCnSpider.check_arguments(args, settings)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -84,7 +108,6 @@ def test_a_backfill_range_is_checked() -> None:
         ({"url": "https://www.rfi.fr/fr/monde/20240307-x"}, "not an RFI /cn article URL"),
         ({"since": "2024-03-08", "until": "2024-03-07"}, "is after"),
         ({"until": "2024-03-07"}, "needs -a since="),
-        ({"since": "1900-01-01", "until": "2024-03-07"}, "over RFI_MAX_BACKFILL_DAYS"),
         ({"mirrors": "feedx.net/rfi.xml"}, "a feed mirror must be an http"),
     ],
 )

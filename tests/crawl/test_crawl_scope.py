@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 from conftest import CrawlResult, run_crawl
 from feeds import Entry, feedx_html, rss
-from minisite import ROBOTS_ALLOW_ALL, article_page, key, listing_page, requested, url
+from minisite import (
+    ROBOTS_ALLOW_ALL,
+    article_page,
+    key,
+    listing_page,
+    requested,
+    sitemap_index,
+    url,
+)
 
 from rfi_spider.dates import PARIS
 from rfi_spider.demo.localsite import LocalSite
@@ -25,9 +33,22 @@ MIDNIGHT = datetime(2024, 3, 6, 23, 30, tzinfo=UTC)  # 2024-03-07 00:30 in Paris
 NOON_6TH = datetime(2024, 3, 6, 12, 0, tzinfo=UTC)  # 2024-03-06 13:00 in Paris: both days agree
 SITE_MIDNIGHT = "/cn/国际/20240307-巴黎午夜发表的文章"
 SITE_NOON = "/cn/国际/20240306-六日中午的文章"
+SITE_5TH = "/cn/国际/20240305-五日的文章"  # never fetched by a backfill of the 6th or 7th
+FIFTH = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
 MIRROR_MIDNIGHT = "/cn/中国/20240307-只在镜像里的午夜文章"  # the site answers 404
 MIRROR_NOON = "/cn/中国/20240306-只在镜像里的六日文章"  # the site answers 404
-ARCHIVE = "/cn/档案资料库/2024/03/{day:02d}"  # RFI_ARCHIVE_URL's default
+
+
+# The March map: each article's lastmod is its publication, except the noon article of the
+# 6th, modified the next morning (so a backfill of the 7th must look at it).
+MARCH_MAP = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    f"<url><loc>{url(SITE_MIDNIGHT)}</loc><lastmod>2024-03-06T23:30:00Z</lastmod></url>"
+    f"<url><loc>{url(SITE_NOON)}</loc><lastmod>2024-03-07T09:00:00+00:00</lastmod></url>"
+    f"<url><loc>{url(SITE_5TH)}</loc><lastmod>2024-03-05T09:00:00Z</lastmod></url>"
+    "</urlset>"
+)
 
 
 def mirror_entry(path: str, published: datetime) -> Entry:
@@ -40,9 +61,11 @@ def mirror_entry(path: str, published: datetime) -> Entry:
 @pytest.fixture(scope="module")
 def backfill_site() -> Iterator[LocalSite]:
     site = LocalSite()
-    site.add("/robots.txt", ROBOTS_ALLOW_ALL, content_type="text/plain")
-    for day in (6, 7):  # each day's archive lists both site articles
-        site.add(ARCHIVE.format(day=day), listing_page(SITE_MIDNIGHT, SITE_NOON))
+    robots = ROBOTS_ALLOW_ALL + "Sitemap: https://www.rfi.fr/sitemaps/cn/index.xml\n"
+    site.add("/robots.txt", robots, content_type="text/plain")
+    site.add("/sitemaps/cn/index.xml", sitemap_index("/sitemaps/cn/contents_202403.xml"))
+    site.add("/sitemaps/cn/contents_202403.xml", MARCH_MAP)
+    site.add(SITE_5TH, article_page(url(SITE_5TH), FIFTH))
     site.add(SITE_MIDNIGHT, article_page(url(SITE_MIDNIGHT), MIDNIGHT))
     site.add(SITE_NOON, article_page(url(SITE_NOON), NOON_6TH))
     feed = rss([mirror_entry(MIRROR_MIDNIGHT, MIDNIGHT), mirror_entry(MIRROR_NOON, NOON_6TH)])
@@ -71,22 +94,32 @@ def sources(result: CrawlResult) -> dict[str, str]:
 def test_backfill_keeps_an_article_of_the_paris_day(backfill_site: LocalSite, tmp_path: Path):
     """since=until=2024-03-07 keeps what was published at 00:30 on the 7th in Paris
     (23:30 on the 6th in UTC), from the site and from the mirror alike."""
+    backfill_site.requests.clear()
     result = backfill(backfill_site, tmp_path / "out", "2024-03-07", "2024-03-07")
     assert sources(result) == {url(SITE_MIDNIGHT): "rfi.fr", url(MIRROR_MIDNIGHT): "127.0.0.1"}
-    assert result.stat("rfi/skipped/out_of_range") == 2  # the two of the 6th (13:00 in Paris)
+    # The two of the 6th (13:00 in Paris): the site's fetched, as its sitemap lastmod is of
+    # the 7th, and judged on its page's date; the mirror's judged on the entry's.
+    assert result.stat("rfi/skipped/out_of_range") == 2
     assert result.stat("rfi/mirror/fallback/404") == 1
+    # The 5th's, last modified on the 5th, cannot have been published on the 7th.
+    assert key(SITE_5TH) not in requested(backfill_site)
+    assert result.stat("rfi/sitemap/entry/out_of_range") == 1
 
 
 def test_backfill_drops_an_article_of_the_next_paris_day(backfill_site: LocalSite, tmp_path: Path):
     """since=until=2024-03-06 drops the same two articles (the 7th in Paris), and keeps
     those published on the 6th in Paris."""
+    backfill_site.requests.clear()
     result = backfill(backfill_site, tmp_path / "out", "2024-03-06", "2024-03-06")
     assert sources(result) == {url(SITE_NOON): "rfi.fr", url(MIRROR_NOON): "127.0.0.1"}
-    assert result.stat("rfi/skipped/out_of_range") == 2  # the two of 00:30 on the 7th
-    # Both were fetched and judged on their publication time, not left out by their URL.
-    asked = requested(backfill_site)
-    assert key(SITE_MIDNIGHT) in asked and key(MIRROR_MIDNIGHT) in asked
+    # The mirror's entry of 00:30 on the 7th is judged on its time, not on its URL's day...
+    assert result.stat("rfi/skipped/out_of_range") == 1
+    assert key(MIRROR_MIDNIGHT) in requested(backfill_site)
     assert "outside the backfill range" in result.log
+    # ...and the site's is not even fetched: dated the 7th, it was not published on the 6th.
+    assert key(SITE_MIDNIGHT) not in requested(backfill_site)
+    assert key(SITE_5TH) not in requested(backfill_site)  # modified on the 5th: before
+    assert result.stat("rfi/sitemap/entry/out_of_range") == 2
 
 
 # --- RFI_LISTING_DEPTH --------------------------------------------------------------

@@ -167,6 +167,7 @@ def test_a_third_edition_takes_one_block(third_edition: Edition, tmp_path: Path)
             BASE + "/xx/%E4%B8%96%E7%95%8C/",
             BASE + "/xx/%E4%B8%93%E6%A0%8F/%E4%B8%80%E6%A0%8F/",
             BASE + "/xx/rss",
+            BASE + "/robots.txt",  # it names the edition's sitemaps
         ]
         assert spider.is_listing("https://www.rfi.fr/xx/世界/")
     finally:
@@ -185,7 +186,7 @@ def test_rfi_tw_starts_from_its_own_pages(tw_spider: RfiCnSpider) -> None:
     requests = asyncio.run(collect(tw_spider))
     urls = [r.url for r in requests]
     assert urls[0] == BASE + "/tw/"
-    assert urls[-1] == BASE + "/tw/rss"
+    assert urls[-2:] == [BASE + "/tw/rss", BASE + "/robots.txt"]
     assert BASE + "/tw/%E4%B8%AD%E5%9C%8B/" in urls
     assert BASE + quote("/tw/專欄檢索/環保天地/") in urls
     assert not [u for u in urls if "/cn/" in u]
@@ -194,7 +195,12 @@ def test_rfi_tw_starts_from_its_own_pages(tw_spider: RfiCnSpider) -> None:
 
 def test_start_settings_override_the_edition(tmp_path: Path) -> None:
     spider = make_spider(
-        RfiTwSpider, tmp_path, RFI_HOME="", RFI_SECTIONS="國際", RFI_FEEDS="/tw/國際/rss"
+        RfiTwSpider,
+        tmp_path,
+        RFI_HOME="",
+        RFI_SECTIONS="國際",
+        RFI_FEEDS="/tw/國際/rss",
+        RFI_SITEMAPS=False,
     )
     try:
         urls = [r.url for r in asyncio.run(collect(spider))]

@@ -29,12 +29,15 @@ ROWS = (
     "store: first 2,000 inserts, 1 txn each (s)",
     "store: spider's lookup (known) at 2,000 rows",
     "exact lookup (url in store, SQL) at 2,000 rows",
+    "redis: exported URLs, 2,000 known (bytes/URL)",
+    "pending articles, 200 queued (bytes/URL)",
 )
 
 
 def test_benchmark_command_runs_and_prints_the_table() -> None:
     command = [sys.executable, "-m", "benchmarks", "--quick"]
     command += ["--pages", "20", "--big-pages", "40", "--store", "2000", "--extract-pages", "5"]
+    command += ["--redis", "2000"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]

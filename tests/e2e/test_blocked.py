@@ -19,6 +19,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import lxml.html
+import playwright
 import pytest
 from conftest import FIXTURES, CrawlResult, run_crawl
 
@@ -128,6 +129,21 @@ def launches(browser: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
+def driver_wrapper(folder: Path) -> dict[str, str]:
+    """The environment of a crawl whose Playwright driver (Node.js) notes each start in
+    ``driver.txt`` (Playwright runs ``PLAYWRIGHT_NODEJS_PATH`` when it is set)."""
+    node = Path(playwright.__file__).parent / "driver" / "node"
+    script = folder / "node"
+    script.write_text(f'#!/bin/sh\necho "$@" >> "{folder / "driver.txt"}"\nexec "{node}" "$@"\n')
+    script.chmod(0o755)
+    return {"PLAYWRIGHT_NODEJS_PATH": str(script)}
+
+
+def driver_starts(folder: Path) -> list[str]:
+    log = folder / "driver.txt"
+    return log.read_text().splitlines() if log.exists() else []
+
+
 # --- every article and listing behind the challenge -------------------------
 @pytest.fixture(scope="module")
 def walled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CrawlResult, Log, Path]]:
@@ -147,6 +163,7 @@ def walled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CrawlResu
             folder / "out",
             f"base_url={site.url}",
             settings={**BROWSER, "RFI_BROWSER_PATH": str(browser)},
+            env=driver_wrapper(folder),
         )
     yield result, log, browser
 
@@ -203,6 +220,10 @@ def test_chromium_is_launched_once_from_the_path_set_with_s(walled) -> None:
     result, _, browser = walled
     (launch,) = launches(browser)
     assert "--no-sandbox" in launch and "--headless" in launch
+    # The sandbox's browser-wide proxy refuses everything, loopback included.
+    assert "--proxy-server=http://127.0.0.1:" in launch
+    assert "--proxy-bypass-list=<-loopback>" in launch
+    assert len(driver_starts(browser.parent)) == 1  # one Playwright driver
     assert result.stat("playwright/page_count/max_concurrent") == 1
 
 
@@ -223,12 +244,13 @@ def test_a_crawl_that_is_never_blocked_starts_no_browser(tmp_path: Path) -> None
             f"base_url={site.url}",
             f"url={next(iter(BY_URL))}",
             settings={"RFI_BROWSER_PATH": str(browser)},
+            env=driver_wrapper(tmp_path),
         )
     assert result.returncode == 0, result.log[-3000:]
     assert len(result.items) == 1
     assert launches(browser) == []
     assert result.stat("playwright/browser_count") == 0
-    assert "Starting download handler" not in result.log  # not even the Playwright driver
+    assert driver_starts(tmp_path) == []  # not even the Playwright driver
     assert "starting the browser fallback" not in result.log
 
 
@@ -256,6 +278,32 @@ def test_without_a_browser_one_warning_and_the_crawl_goes_on(tmp_path: Path) -> 
     exported = {i["url"].removeprefix(SITE) for i in result.items}
     assert exported == set(ARTICLE_PATHS) - set(blocked)
     assert CHALLENGE_TITLE not in (result.output / "items.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_chromium_that_does_not_start_is_reported_and_the_crawl_goes_on(
+    tmp_path: Path,
+) -> None:
+    blocked = {ARTICLE_PATHS[0]: 403, ARTICLE_PATHS[1]: 403}
+    site, _ = challenged_site(blocked.get)
+    broken = tmp_path / "chromium"
+    broken.write_text(f'#!/bin/sh\necho "$@" >> "{tmp_path / "launches.txt"}"\nexit 1\n')
+    broken.chmod(0o755)
+    with site:
+        result = run_crawl(
+            tmp_path / "out",
+            f"base_url={site.url}",
+            settings={**BROWSER, **ONE_AT_A_TIME, "RFI_BROWSER_PATH": str(broken)},
+        )
+    assert result.returncode == 0, result.log[-3000:]
+    assert "Traceback" not in result.log
+    assert result.log.count("browser fallback unavailable") == 1
+    assert f"Chromium (RFI_BROWSER_PATH={broken}) does not start" in result.log
+    assert len(launches(broken)) == 1  # tried once, not again for the second page
+    assert result.stat("rfi/browser/unavailable") >= 1
+    assert result.stat("rfi/browser/failed") == 0
+    assert result.stat("rfi/failed/article/403") == 2
+    exported = {i["url"].removeprefix(SITE) for i in result.items}
+    assert exported == set(ARTICLE_PATHS) - set(blocked)
 
 
 # --- a challenge the browser cannot pass ----------------------------------------

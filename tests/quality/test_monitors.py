@@ -1,158 +1,320 @@
-"""End-of-crawl monitors on stats dicts: each expectation passes and fails when it should."""
+"""The Spidermon monitor suites on crafted stats: each check passes and fails when it
+should; the blocking watch on a fake clock; and crawls judged by what the README
+documents (the stats ``rfi/monitors/...`` and Spidermon's report in the log)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
+import alertsinks
 import pytest
-from conftest import run_crawl
+from conftest import FIXTURES, ROOT, run_crawl
 from minisite import ROBOTS_ALLOW_ALL, article_page, key, listing_page, url
+from scrapy import Spider
 from scrapy.settings import Settings
+from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.misc import load_object
+from spidermon import MonitorSuite, monitors
+from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
+from twisted.internet.defer import Deferred, succeed
 
 from rfi_spider import settings
 from rfi_spider.demo.localsite import LocalSite
-from rfi_spider.quality import monitors
-from rfi_spider.quality.monitors import (
-    CrawlFacts,
-    MonitorResult,
-    Thresholds,
-    report_lines,
-    run_suite,
-)
+from rfi_spider.quality import alerts
+from rfi_spider.quality import monitors as rfi_monitors  # no TestCase names here: pytest
+from rfi_spider.quality.monitors import COVERAGE_PREFIX, SCRAPED_PREFIX, BlockedSuite, CloseSuite
 from rfi_spider.quality.schema import always_filled
 
 FIELD_COUNTS = {**dict.fromkeys(always_filled(), 10), "lead_image": 8, "summary": 7}
 
 
-def good_stats(**changes: int) -> dict[str, Any]:
-    stats: dict[str, Any] = {"rfi/exported": 10, "rfi/skipped/already_exported": 2}
-    stats.update({f"rfi/coverage/{k}": v for k, v in FIELD_COUNTS.items()})
+def good_stats(**changes: Any) -> dict[str, Any]:
+    """The final stats of a good run: 10 exported, 2 already exported."""
+    stats: dict[str, Any] = {
+        "rfi/exported": 10,
+        "rfi/skipped/already_exported": 2,
+        "finish_reason": "finished",
+        "downloader/response_count": 20,
+        SCRAPED_PREFIX: 10,
+    }
+    stats.update({f"{COVERAGE_PREFIX}{k}": v / 10 for k, v in FIELD_COUNTS.items()})
     stats.update(changes)
     return stats
 
 
-def results(stats: dict[str, Any], reason: str = "finished", **thresholds: Any) -> dict:
-    facts = CrawlFacts(stats, reason, Thresholds(**thresholds))
-    return {r.name: r for r in run_suite(facts)}
+def project_settings(**overrides: Any) -> Settings:
+    project = Settings()
+    project.setmodule(settings)
+    project.update(overrides, priority="cmdline")
+    return project
 
 
-def test_a_good_crawl_passes_every_monitor() -> None:
-    found = results(good_stats())
-    assert {name: r.status for name, r in found.items()} == {
+class FakeEngine:
+    """What the blocking watch's action needs of Scrapy's engine: it records the close."""
+
+    def __init__(self) -> None:
+        self.spider = object()
+        self.closed: list[str] = []
+
+    def close_spider_async(self, *, reason: str) -> Deferred[None]:
+        self.closed.append(reason)
+        return succeed(None)  # done at once (a coroutine would need a reactor)
+
+
+def fake_crawler(stats: dict[str, Any], **overrides: Any) -> SimpleNamespace:
+    crawler = SimpleNamespace(settings=project_settings(**overrides), engine=FakeEngine())
+    crawler.stats = MemoryStatsCollector(crawler)
+    crawler.stats.set_stats(dict(stats))
+    return crawler
+
+
+def run(suite_class: type[MonitorSuite], crawler: SimpleNamespace) -> Any:
+    """Spidermon's runner on ``suite_class``, as its extension runs it."""
+    spider = Spider("rfi_cn")
+    suite = suite_class(crawler=crawler)
+    stats = crawler.stats.get_stats()
+    return SpiderMonitorRunner(spider=spider).run(
+        suite, stats=stats, crawler=crawler, spider=spider
+    )
+
+
+def results(stats: dict[str, Any], **overrides: Any) -> dict[str, str]:
+    """Each monitor's status after the end-of-crawl suite."""
+    return alerts.monitor_statuses(run(CloseSuite, fake_crawler(stats, **overrides)))
+
+
+def reasons(stats: dict[str, Any], **overrides: Any) -> dict[str, str]:
+    """Each failed check (``monitor/check``) and why."""
+    result = run(CloseSuite, fake_crawler(stats, **overrides))
+    return {check.item.name: str(check.reason) for check in result.monitors_failed_results}
+
+
+def test_a_good_crawl_passes_every_monitor_and_records_it() -> None:
+    crawler = fake_crawler(good_stats())
+    result = run(CloseSuite, crawler)
+    assert alerts.monitor_statuses(result) == {
         "items": "passed",
         "validation": "passed",
         "field coverage": "passed",
         "finish reason": "passed",
+        "blocked share": "passed",
+        "sitemap coverage": "skipped",  # no sitemap read: nothing to judge
     }
-    assert "12 articles (10 exported, 2 already exported)" in found["items"].detail
+    recorded = crawler.stats.get_stats()
+    assert recorded["rfi/monitors/passed"] == 5
+    assert recorded["rfi/monitors/failed"] == 0
+    assert recorded["rfi/monitors/field_coverage"] == "passed"
 
 
 def test_incremental_run_with_nothing_new_passes_the_item_count() -> None:
-    stats = {"rfi/exported": 0, "rfi/skipped/already_exported": 40}
-    found = results(stats, min_items=20)
-    assert found["items"].status == "passed"
-    assert found["field coverage"].status == "skipped"
+    stats = {"rfi/exported": 0, "rfi/skipped/already_exported": 40, "finish_reason": "finished"}
+    found = results(stats, RFI_QA_MIN_ITEMS=20)
+    assert found["items"] == "passed"
+    assert found["field coverage"] == "skipped"
 
 
 def test_too_few_items_fails() -> None:
-    assert results({}, min_items=1)["items"].status == "failed"
-    assert results(good_stats(), min_items=13)["items"].status == "failed"
+    assert results({"finish_reason": "finished"}, RFI_QA_MIN_ITEMS=1)["items"] == "failed"
+    assert results(good_stats(), RFI_QA_MIN_ITEMS="13")["items"] == "failed"  # as -s gives it
+    why = reasons(good_stats(), RFI_QA_MIN_ITEMS=13)["items/enough articles seen"]
+    assert why.startswith("12 articles (10 exported, 2 already exported), need at least 13")
+
+
+def test_an_article_exported_twice_fails_the_items_monitor() -> None:
+    why = reasons(good_stats(**{"rfi/exported/twice": 1}))
+    assert why == {
+        "items/no article exported twice": "1 articles exported a second time in this run"
+    }
 
 
 def test_validation_errors_fail_and_are_named_by_field() -> None:
     stats = good_stats(
         **{
-            "rfi/dropped/invalid": 3,
-            "rfi/validation/errors/lead_image": 2,
-            "rfi/validation/errors/url": 1,
+            "spidermon/validation/items": 13,
+            "spidermon/validation/items/errors": 3,
+            "spidermon/validation/fields/errors": 4,
+            "spidermon/validation/fields/errors/invalid_value": 3,
+            "spidermon/validation/fields/errors/invalid_value/lead_image": 2,
+            "spidermon/validation/fields/errors/missing_required_field": 1,
+            "spidermon/validation/fields/errors/missing_required_field/url": 1,
+            "spidermon/validation/fields/errors/invalid_value/url": 1,
         }
     )
-    found = results(stats)["validation"]
-    assert found.status == "failed"
-    assert found.detail == "3 invalid items not exported; errors by field: lead_image 2, url 1"
+    why = reasons(stats)
+    assert why == {
+        "validation/no invalid items": (
+            "3 invalid items not exported; errors by field: lead_image 2, url 2"
+        )
+    }
 
 
 @pytest.mark.parametrize("field", always_filled())
 def test_required_fields_must_be_fully_covered(field: str) -> None:
-    found = results(good_stats(**{f"rfi/coverage/{field}": 9}))["field coverage"]
-    assert found.status == "failed"
-    assert f"{field} 90% < 100%" in found.detail
+    why = reasons(good_stats(**{f"{COVERAGE_PREFIX}{field}": 0.9}))
+    assert list(why) == ["field coverage/always-filled fields at 100%"]
+    assert f"{field} 90%" in why["field coverage/always-filled fields at 100%"]
 
 
 def test_optional_fields_have_settable_thresholds() -> None:
-    assert results(good_stats())["field coverage"].status == "passed"
-    low = results(good_stats(), min_coverage={"lead_image": 0.9})["field coverage"]
-    assert low.status == "failed"
-    assert "lead_image 80% < 90%" in low.detail
+    assert results(good_stats())["field coverage"] == "passed"
+    why = reasons(good_stats(), RFI_QA_MIN_COVERAGE='{"lead_image": 0.9}')  # as -s gives it
+    assert "lead_image 80% < 90%" in why["field coverage/optional fields at their minimum"]
     # Too few items for a share to mean much: optional fields are not judged.
-    few = results(good_stats(), min_coverage={"lead_image": 0.9}, coverage_min_items=11)
-    assert few["field coverage"].status == "passed"
-    assert "not judged" in few["field coverage"].detail
+    few = results(
+        good_stats(), RFI_QA_MIN_COVERAGE={"lead_image": 0.9}, RFI_QA_COVERAGE_MIN_ITEMS=11
+    )
+    assert few["field coverage"] == "passed"
+
+
+def test_a_missing_always_filled_field_counts_as_zero() -> None:
+    stats = good_stats()
+    del stats[f"{COVERAGE_PREFIX}title"]
+    assert "title 0%" in reasons(stats)["field coverage/always-filled fields at 100%"]
 
 
 @pytest.mark.parametrize("reason", ["shutdown", "closespider_timeout", "cancelled"])
 def test_an_interrupted_crawl_fails_the_finish_reason(reason: str) -> None:
-    found = results(good_stats(), reason=reason)["finish reason"]
-    assert (found.status, found.detail) == ("failed", reason)
+    why = reasons(good_stats(finish_reason=reason))
+    assert why == {
+        "finish reason/expected finish reason": f"finished with {reason!r}, expected finished"
+    }
+
+
+def test_a_crawl_stopped_by_a_write_error_fails_and_says_why() -> None:
+    why = reasons(good_stats(finish_reason="write_error", **{"rfi/write_error": 1}))
+    assert (
+        "(1 write error: exports stopped at the first"
+        in why["finish reason/expected finish reason"]
+    )
+
+
+def test_articles_the_sitemaps_list_missing_from_the_archive_fail() -> None:
+    listed = {"rfi/sitemap/listed": 20, "rfi/sitemap/archived": 17, "rfi/sitemap/missing": 3}
+    why = reasons(good_stats(**listed))
+    assert why == {
+        "sitemap coverage/listed articles archived": (
+            "3 of the 20 articles the sitemaps list are not in the archive (15% > 10%)"
+        )
+    }
+    assert results(good_stats(**listed), RFI_QA_MAX_SITEMAP_MISSING=0.2)["sitemap coverage"] == (
+        "passed"
+    )
+    one_gone = {"rfi/sitemap/listed": 11, "rfi/sitemap/missing": 1}  # the demo's history
+    assert results(good_stats(**one_gone))["sitemap coverage"] == "passed"
+
+
+def test_blocked_share_over_the_limit_fails() -> None:
+    blocked = {"rfi/blocked/403": 8, "rfi/blocked/challenge": 3}
+    why = reasons(good_stats(**blocked))
+    assert why == {
+        "blocked share/blocked answers under the limit": ("11 of 20 responses blocked (55% > 50%)")
+    }
+    assert results(good_stats(**blocked), RFI_QA_MAX_BLOCKED_SHARE=0.6)["blocked share"] == (
+        "passed"
+    )
 
 
 def test_a_broken_monitor_fails_without_hiding_the_others() -> None:
-    class Broken(monitors.Monitor):
-        name = "broken"
-
-        def check(self, facts: CrawlFacts) -> MonitorResult:
+    @monitors.name("broken")
+    class Broken(rfi_monitors.ItemsMonitor):
+        @monitors.name("raises")
+        def test_raises(self) -> None:
             raise KeyError("oops")
 
-    found = run_suite(CrawlFacts(good_stats(), "finished"), (Broken, monitors.ItemCountMonitor))
-    assert [(r.name, r.status) for r in found] == [("broken", "failed"), ("items", "passed")]
+    class Suite(MonitorSuite):
+        monitors: ClassVar[list[Any]] = [Broken, rfi_monitors.ItemsMonitor]
+
+    statuses = alerts.monitor_statuses(run(Suite, fake_crawler(good_stats())))
+    assert statuses == {"broken": "failed", "items": "passed"}
 
 
-def test_report_is_one_block_and_stats_record_each_result() -> None:
-    found = run_suite(CrawlFacts(good_stats(), "shutdown"))
-    lines = report_lines(found, "rfi_tw")
-    assert lines[0] == "rfi_tw QA monitors FAILED: 3 passed, 1 failed"
-    assert len(lines) == 1 + len(monitors.SUITE)
-    assert any(line.split()[:3] == ["FAILED", "finish", "reason"] for line in lines[1:])
-
-    class Stats(dict):
-        def set_value(self, key: str, value: Any) -> None:
-            self[key] = value
-
-    stats = Stats()
-    monitors.record(stats, found)
-    assert stats["rfi/monitors/passed"] == 3
-    assert stats["rfi/monitors/failed"] == 1
-    assert stats["rfi/monitors/finish_reason"] == "failed"
-    assert stats["rfi/monitors/field_coverage"] == "passed"
+def test_the_suites_are_the_project_settings() -> None:
+    project = project_settings()
+    assert [load_object(s) for s in project.getlist("SPIDERMON_SPIDER_CLOSE_MONITORS")] == [
+        CloseSuite
+    ]
+    assert [load_object(s) for s in project.getdict("SPIDERMON_PERIODIC_MONITORS")] == [
+        BlockedSuite
+    ]
+    assert "spidermon.contrib.scrapy.extensions.Spidermon" in project.getdict("EXTENSIONS")
+    assert project.getbool("SPIDERMON_ENABLED")
+    assert "blocked" in project.getlist("RFI_FAILED_FINISH_REASONS")
 
 
-def test_thresholds_come_from_the_project_settings() -> None:
-    project = Settings()
-    project.setmodule(settings)
-    project.set("RFI_QA_MIN_COVERAGE", '{"summary": 0.25}')  # as -s passes it
-    thresholds = Thresholds.from_settings(project)
-    assert thresholds.min_items == settings.RFI_QA_MIN_ITEMS
-    assert thresholds.min_coverage == {"summary": 0.25}
-    assert thresholds.coverage_min_items == settings.RFI_QA_COVERAGE_MIN_ITEMS
+# --- the blocking watch, on a fake clock ---------------------------------------------------
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def minutes(self, minutes: float) -> None:
+        self.now += minutes * 60
 
 
-def test_a_run_whose_only_articles_were_pipeline_duplicates_passes_the_item_count() -> None:
-    """``rfi/duplicates``: articles the pipeline found already exported (by another job
-    sharing the state, or under another URL of the same article). The run saw them."""
-    stats = {"rfi/exported": 0, "rfi/duplicates": 5}
-    assert results(stats)["items"].status == "passed"
-    assert results(stats, min_items=5)["items"].status == "passed"
-    assert results(stats, min_items=6)["items"].status == "failed"
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(rfi_monitors.BlockingWatchMonitor, "clock", staticmethod(fake))
+    return fake
 
 
+def watch(crawler: SimpleNamespace, **stats: int) -> str:
+    """One periodic run of the watch on the crawl's stats so far; its status."""
+    for name, value in stats.items():
+        crawler.stats.set_value(name.replace("__", "/"), value)
+    return alerts.monitor_statuses(run(BlockedSuite, crawler))["site blocking"]
+
+
+def test_watch_closes_a_spider_blocked_for_the_set_minutes(clock: Clock) -> None:
+    crawler = fake_crawler({"downloader/response_count": 5}, RFI_BLOCKED_CLOSE_MINUTES=30)
+    assert watch(crawler) == "passed"  # the first check starts the clock
+    for minutes, blocked in ((10, 10), (10, 20), (9.5, 30)):
+        clock.minutes(minutes)
+        status = watch(crawler, downloader__response_count=5 + blocked, rfi__blocked__403=blocked)
+        assert status == "passed"
+        assert crawler.engine.closed == []
+    clock.minutes(0.5)  # 30 minutes since the last good answer
+    assert watch(crawler, downloader__response_count=45, rfi__blocked__403=40) == "failed"
+    assert crawler.engine.closed == ["blocked"]
+    assert crawler.stats.get_value("rfi/blocked_watch/closed") == 1
+
+
+def test_watch_restarts_its_clock_at_each_good_answer(clock: Clock) -> None:
+    crawler = fake_crawler({"downloader/response_count": 5}, RFI_BLOCKED_CLOSE_MINUTES=30)
+    watch(crawler)
+    clock.minutes(20)
+    watch(crawler, downloader__response_count=26, rfi__blocked__403=20)  # one good answer
+    clock.minutes(20)
+    assert watch(crawler, downloader__response_count=46, rfi__blocked__403=40) == "passed"
+    clock.minutes(10)
+    assert watch(crawler, downloader__response_count=50, rfi__blocked__429=4) == "failed"
+    assert crawler.engine.closed == ["blocked"]
+
+
+def test_watch_leaves_an_idle_crawl_alone(clock: Clock) -> None:
+    """No answer at all (a long Retry-After, a slow queue) is not a block."""
+    crawler = fake_crawler({"downloader/response_count": 5, "rfi/blocked/403": 2})
+    watch(crawler)
+    clock.minutes(120)
+    assert watch(crawler) == "passed"
+    assert crawler.engine.closed == []
+
+
+# --- crawls ----------------------------------------------------------------------------
 def test_pipeline_duplicates_pass_the_items_monitor_of_a_crawl(tmp_path: Path) -> None:
     """End to end: an earlier run exported an article; this run finds only five other URLs
     of it, which the site redirects to it: the first one's page the pipeline drops as a
     duplicate, the others' redirects Scrapy's duplicate filter drops. (A page that only
     *names* the article as canonical is another article: see test_claims.py.)
-    Judged by what the README documents (the stats and the log block), not by how the
-    monitors are built: this test stays when they move to Spidermon."""
+    Judged by what the README documents (the stats and Spidermon's report in the log)."""
     article = "/cn/国际/20240307-只导出一次的文章"
     aliases = [f"/cn/国际/20240307-同一篇文章的别名{n}" for n in range(5)]
     page = article_page(url(article))
@@ -172,10 +334,121 @@ def test_pipeline_duplicates_pass_the_items_monitor_of_a_crawl(tmp_path: Path) -
     assert (result.stat("rfi/exported"), result.stat("rfi/duplicates")) == (0, 1)
     assert result.stat("rfi/failed/article/redirect_to_known_page") == 4
     assert "'rfi/monitors/items': 'passed'" in result.log
-    assert "rfi_cn QA monitors passed" in result.log
+    assert "[Spidermon] items/enough articles seen... OK" in result.log
+    assert "[Spidermon] items/no article exported twice... OK" in result.log
 
 
-def test_a_crawl_stopped_by_a_write_error_fails_and_says_why() -> None:
-    found = results(good_stats(**{"rfi/write_error": 1}), reason="write_error")["finish reason"]
-    assert found.status == "failed"
-    assert found.detail.startswith("write_error (1 write error: exports stopped at the first")
+TWICE_SPIDER = """
+import json
+
+import scrapy
+
+from rfi_spider.items import ArticleItem
+
+ITEM = json.loads({item!r})
+
+
+class Twice(scrapy.Spider):
+    name = "twice"
+
+    async def start(self):
+        for _ in range(2):
+            yield ArticleItem(**ITEM)
+"""
+
+
+def test_a_crawl_that_exports_an_article_twice_is_flagged(tmp_path: Path) -> None:
+    """Pipelines that let the same canonical URL through twice (here: no ArchivePipeline
+    to dedupe) fail the "items" monitor and say which URL."""
+    item = json.loads((FIXTURES / "sample_site_expected.json").read_text("utf-8"))["articles"][0]
+    item.update(body_html="<p>正文</p>", crawled_at="2024-03-06T10:00:00+00:00")
+    spider = tmp_path / "twice.py"
+    spider.write_text(TWICE_SPIDER.format(item=json.dumps(item)), encoding="utf-8")
+    command = [sys.executable, "-m", "scrapy", "runspider", str(spider)]
+    for name, value in {
+        "ITEM_PIPELINES": '{"rfi_spider.archive.pipelines.ValidationPipeline": 100}',
+        "RFI_OUTPUT_DIR": str(tmp_path / "out"),
+        "RFI_WARC": "False",
+        "RFI_QA_MIN_ITEMS": "0",
+        "LOG_LEVEL": "INFO",
+    }.items():
+        command += ["-s", f"{name}={value}"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    log = done.stdout + done.stderr
+    assert "'item_scraped_count': 2" in log, log[-3000:]
+    assert f"{item['url']} exported a second time in this run" in log
+    assert "'rfi/exported/twice': 1" in log
+    assert "[Spidermon] items/no article exported twice... FAIL" in log
+    assert "'rfi/monitors/items': 'failed'" in log
+
+
+# --- notifications: which ones the settings give, and what they say ------------------------
+def test_no_notification_by_default() -> None:
+    crawler = fake_crawler(good_stats())
+    assert alerts.configured_notifications(crawler) == []
+    assert CloseSuite(crawler=crawler).monitors_failed_actions == []
+
+
+def test_notifications_come_from_the_settings() -> None:
+    crawler = fake_crawler(
+        good_stats(),
+        SPIDERMON_EMAIL_TO="ops@example.org",
+        RFI_ALERT_WEBHOOK_URL="https://hooks.example.org/T0/B0/x",
+    )
+    actions = CloseSuite(crawler=crawler).monitors_failed_actions
+    assert [type(a) for a in actions] == [alerts.SendSmtpEmail, alerts.SendWebhook]
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"RFI_ALERT_WEBHOOK_URL": "file:///etc/passwd"},
+        {"RFI_ALERT_ACTIONS": "rfi_spider.no_such_module.Action"},
+        # Spidermon's own action, lacking its setting (SPIDERMON_DISCORD_WEBHOOK_URL)
+        {"RFI_ALERT_ACTIONS": "spidermon.contrib.actions.discord.SendDiscordMessage"},
+    ],
+)
+def test_a_misconfigured_notification_is_left_out_and_said(
+    setting: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    crawler = fake_crawler(good_stats(), **setting)
+    assert alerts.configured_notifications(crawler) == []
+    assert crawler.stats.get_value("rfi/alerts/not_configured") == 1
+    assert "not configured, left out" in caplog.text
+
+
+def test_alert_text_names_each_failed_check_and_the_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRAPY_JOB", "6487ec79")
+    stats = good_stats(finish_reason="shutdown", **{"rfi/blocked/403": 15})
+    crawler = fake_crawler(stats)
+    result = run(CloseSuite, crawler)
+    text = alerts.alert_text(result, {"spider": Spider("rfi_tw"), "stats": stats})
+    lines = text.splitlines()
+    assert (
+        lines[0]
+        == "rfi-spider rfi_tw job 6487ec79: 2 of 6 monitors failed (finish reason shutdown)"
+    )
+    assert lines[1:3] == [
+        "FAILED finish reason / expected finish reason:"
+        " finished with 'shutdown', expected finished",
+        "FAILED blocked share / blocked answers under the limit:"
+        " 15 of 20 responses blocked (75% > 50%)",
+    ]
+
+
+def test_an_email_that_cannot_be_sent_costs_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """No SMTP server on the port: the suite still runs to its end, the failure is counted."""
+    crawler = fake_crawler(
+        good_stats(finish_reason="shutdown"),
+        SPIDERMON_EMAIL_TO="ops@example.org",
+        SPIDERMON_SMTP_HOST="127.0.0.1",
+        SPIDERMON_SMTP_PORT=alertsinks.free_port(),  # nothing listens there
+        RFI_ALERT_TIMEOUT=5,
+    )
+    result = run(CloseSuite, crawler)
+    assert alerts.monitor_statuses(result)["finish reason"] == "failed"
+    assert crawler.stats.get_value("rfi/alerts/failed/email") == 1
+    assert crawler.stats.get_value("rfi/alerts/sent/email") is None
+    assert crawler.stats.get_value("rfi/monitors/failed") == 1  # recorded all the same
+    assert "email notification to ops@example.org via 127.0.0.1:" in caplog.text

@@ -1,4 +1,5 @@
-"""QA end to end: validation and monitors in a crawl, then ``scrapy qa`` on what it wrote.
+"""QA end to end: validation and Spidermon's monitors in a crawl, then ``scrapy qa`` on
+what it wrote.
 
 ``scrapy qa`` runs in a subprocess, as a user runs it, on a copy of a real
 crawl's output in which each test plants one fault.
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, SEED_COPY, CrawlResult, run_crawl
+from conftest import LISTINGS_ONLY, ROOT, SEED_COPY, CrawlResult, run_crawl
 
 from rfi_spider.archive.exporters import seed_file_name
 from rfi_spider.archive.state import SeenStore
@@ -40,7 +41,9 @@ def site() -> LocalSite:
 
 @pytest.fixture(scope="module")
 def crawl(site: LocalSite, tmp_path_factory: pytest.TempPathFactory) -> CrawlResult:
-    result = run_crawl(tmp_path_factory.mktemp("qa") / "out", f"base_url={site.url}")
+    result = run_crawl(
+        tmp_path_factory.mktemp("qa") / "out", f"base_url={site.url}", settings=LISTINGS_ONLY
+    )
     assert result.returncode == 0, result.log[-3000:]
     return result
 
@@ -77,12 +80,12 @@ def file_of(archive: Path, line: str) -> Path:
 
 # --- in the crawl ----------------------------------------------------------------
 def test_clean_crawl_passes_its_monitors(crawl: CrawlResult) -> None:
-    assert "rfi_cn QA monitors passed: 4 passed, 0 failed" in crawl.log
-    block = crawl.log[crawl.log.index("rfi_cn QA monitors") :]
-    assert re.search(r"PASSED\s+field coverage\s+url 100%, title 100%.*lead_image 83%", block)
-    assert crawl.stat("rfi/monitors/passed") == 4
+    assert "[Spidermon] field coverage/always-filled fields at 100%... OK" in crawl.log
+    assert crawl.stat("rfi/monitors/passed") == 5
     assert crawl.stat("rfi/monitors/failed") == 0
-    assert crawl.stat("rfi/coverage/title") == len(crawl.items) == 6
+    assert crawl.stat("spidermon_item_scraped_count/ArticleItem/title") == len(crawl.items) == 6
+    assert crawl.stat("spidermon/validation/items") == 6
+    assert crawl.stat("spidermon/validation/items/errors") == 0
     assert crawl.stat("rfi/dropped/invalid") == 0
 
 
@@ -97,13 +100,19 @@ def test_invalid_item_is_not_exported_and_fails_the_monitors(tmp_path: Path) -> 
     assert result.items == []
     assert result.article_files == []
     assert result.stat("rfi/dropped/invalid") == 1
-    assert result.stat("rfi/validation/errors/lead_image") == 1
+    # Spidermon's validation stats: one item with errors, dropped; the error by field.
+    assert result.stat("spidermon/validation/items/errors") == 1
+    assert result.stat("spidermon/validation/items/dropped") == 1
+    assert result.stat("spidermon/validation/fields/errors/invalid_value/lead_image") == 1
     assert f"invalid item {url} not exported: lead_image: expected an absolute https URL" in (
         result.log
     )
-    assert "rfi_cn QA monitors FAILED: 1 passed, 2 failed" in result.log
-    assert "invalid items not exported; errors by field: lead_image 1" in result.log
+    assert "FAIL: validation/no invalid items" in result.log
+    assert "1 invalid items not exported; errors by field: lead_image 1" in result.log
+    assert "'rfi/monitors/validation': 'failed'" in result.log
+    assert "'rfi/monitors/items': 'failed'" in result.log  # nothing exported
     assert result.stat("rfi/monitors/failed") == 2
+    assert "Traceback" not in result.log
     # Not recorded as exported: the next run fetches it again.
     store = SeenStore(result.output / ".state" / "seen.sqlite3")
     assert url not in store
@@ -378,3 +387,45 @@ def test_problem_lists_are_cut_unless_all_are_asked_for(tmp_path: Path) -> None:
     assert "... and 5 more (--all shows every one)" in qa.render_text(report, limit=20)
     assert "items.jsonl:25: empty line" in qa.render_text(report, limit=None)
     assert qa.verdict(report) == "QA FAILED: 25 problems (25 not-json)."
+
+
+# --- several folders: the nodes of a distributed crawl ------------------------------
+def split_archive(crawl: CrawlResult, tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """The crawl's archive split in two node folders: the first two items in one."""
+    whole = copy_output(crawl, tmp_path)
+    lines = jsonl_lines(whole)
+    node_a, node_b = tmp_path / "node-a", tmp_path / "node-b"
+    for folder, part in ((node_a, lines[:2]), (node_b, lines[2:])):
+        folder.mkdir()
+        write_lines(folder, part)
+        for line in part:
+            source = file_of(whole, line)
+            target = file_of(folder, line)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+    return node_a, node_b, lines
+
+
+def test_qa_over_several_folders_checks_their_union(crawl: CrawlResult, tmp_path: Path) -> None:
+    node_a, node_b, lines = split_archive(crawl, tmp_path)
+    result = run_qa(str(node_a), str(node_b))
+    assert result.returncode == 0, result.stdout
+    assert f"QA passed: {len(lines)} items, no problems." in result.stdout
+    assert f"QA of {node_a} + {node_b}" in result.stdout
+
+
+def test_an_article_exported_in_two_folders_is_a_duplicate(
+    crawl: CrawlResult, tmp_path: Path
+) -> None:
+    node_a, node_b, lines = split_archive(crawl, tmp_path)
+    write_lines(node_b, [*jsonl_lines(node_b), lines[0]])  # node B exported it too
+    target = file_of(node_b, lines[0])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(file_of(node_a, lines[0]), target)
+    result = run_qa(str(node_a), str(node_b))
+    assert result.returncode == 1, result.stdout
+    assert f"[duplicate] {node_b}/items.jsonl: also exported in {node_a}: " in result.stdout
+    assert "QA FAILED: 1 problem (1 duplicate)." in result.stdout
+    report = qa.check_archives([node_a, node_b])
+    assert [f.kind for f in report.findings] == ["duplicate"]
+    assert len(report.articles) == len(lines)

@@ -19,7 +19,7 @@ from html import escape
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, CrawlResult, run_crawl
+from conftest import LISTINGS_ONLY, ROOT, CrawlResult, run_crawl
 from test_qa import copy_output, jsonl_lines, run_qa, write_lines
 
 from rfi_spider.demo.localsite import LocalSite
@@ -35,7 +35,11 @@ RAW_CONTROL = re.compile(
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> CrawlResult:
     with LocalSite.sample() as site:
-        result = run_crawl(tmp_path_factory.mktemp("qa-hostile") / "out", f"base_url={site.url}")
+        result = run_crawl(
+            tmp_path_factory.mktemp("qa-hostile") / "out",
+            f"base_url={site.url}",
+            settings=LISTINGS_ONLY,
+        )
     assert result.returncode == 0, result.log[-3000:]
     return result
 
