@@ -177,11 +177,11 @@ def test_the_spider_records_a_failed_extraction_and_goes_on(tmp_path: Path, work
     assert results[:-1] == [[]] * (len(markers) - 1)
     failures = 2 if workers else 1
     assert stats.get_value("rfi/failed/article/extraction_error") == failures
-    assert spider.failed_now[raised].cause == (
+    assert spider.failures.failed_now[raised].cause == (
         "extraction error: RecursionError: maximum recursion depth exceeded"
     )
     if workers:
-        assert spider.failed_now[crashed].cause.startswith(
+        assert spider.failures.failed_now[crashed].cause.startswith(
             "extraction error: BrokenProcessPool: an extraction worker died (exit code 3)"
         )
         assert stats.get_value("rfi/extract/worker_restarts") == 1
