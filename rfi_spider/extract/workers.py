@@ -156,7 +156,7 @@ def serve(jobs: int, results: int, function_name: str) -> None:
     while True:
         try:
             job = _receive(jobs)
-        except EOFError:
+        except (EOFError, OSError):
             return
         try:
             outcome: tuple[bool, Any] = (True, function(job))
@@ -166,7 +166,10 @@ def serve(jobs: int, results: int, function_name: str) -> None:
             message = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
         except Exception as error:  # an exception that does not pickle: its text does
             message = pickle.dumps((False, RuntimeError(f"{type(error).__name__}: {error}")))
-        _write(results, message)
+        try:
+            _write(results, message)
+        except OSError:  # the crawl's process is gone (killed, crashed): so is its page
+            return
 
 
 # The worker's command: this module's serve(), with the crawl's import path.

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pickle
+import signal
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -21,8 +23,10 @@ from rfi_spider.extract.workers import (
     PageExtractor,
     PageFacts,
     PageJob,
+    _write,
     default_workers,
     extract_page,
+    serve,
     worker_count,
 )
 from rfi_spider.spiders.rfi_cn import RfiCnSpider
@@ -128,6 +132,23 @@ def test_pages_wait_for_a_free_worker_and_each_gets_its_own_result() -> None:
         if i != 4:
             assert result == extract_page(job(i % len(ARTICLES)))
     assert not extractor.running
+
+
+def test_a_worker_whose_crawl_died_exits_quietly() -> None:
+    """The crawl's process killed while a worker extracts: the worker's answer has nowhere
+    to go; it exits without a traceback (which would land in the crawl's log)."""
+    jobs_read, jobs_write = os.pipe()
+    results_read, results_write = os.pipe()
+    _write(jobs_write, pickle.dumps(job()))
+    os.close(jobs_write)
+    os.close(results_read)  # the crawl is gone
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        serve(jobs_read, results_write, "rfi_spider.extract.workers:extract_page")
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        os.close(jobs_read)
+        os.close(results_write)
 
 
 def test_worker_count_setting() -> None:
