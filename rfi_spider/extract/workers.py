@@ -265,13 +265,19 @@ class PageExtractor:
             return self.function(job)
         if self._closed:
             raise RuntimeError("the extraction workers are stopped")
-        if not self.running:
-            self._idle = [self._start() for _ in range(self.workers)]
-            logger.info("article extraction: %d worker process(es)", self.workers)
+        self.start()
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((job, future))
         self._dispatch()
         return await future
+
+    def start(self) -> None:
+        """Start the workers (at the spider's opening: ready when the first article
+        comes), unless in-process, running or closed."""
+        if self.workers <= 0 or self.running or self._closed:
+            return
+        self._idle = [self._start() for _ in range(self.workers)]
+        logger.info("article extraction: %d worker process(es)", self.workers)
 
     def _start(self) -> _Worker:
         return _Worker(self.function)

@@ -344,6 +344,7 @@ class RfiCnSpider(scrapy.Spider):
             on_restart=lambda _: crawler.stats.inc_value("rfi/extract/worker_restarts"),
         )
         connect = crawler.signals.connect
+        connect(spider.extractor.start, signal=signals.spider_opened)
         connect(spider.on_closed, signal=signals.spider_closed)
         connect(spider.on_idle, signal=signals.spider_idle)
         connect(spider.on_request_dropped, signal=signals.request_dropped)
