@@ -40,6 +40,7 @@ from benchmarks.redis_memory import RedisMemory, bench_redis
 from benchmarks.sitemaps import bench_sitemaps
 from benchmarks.store import bench_store
 from rfi_spider import settings as project_settings
+from rfi_spider.extract.workers import default_workers
 
 QUICK = {
     "pages": 100,
@@ -66,6 +67,8 @@ FULL = {
 RSS_LIMIT_MB = 300
 # The crawl's process alone, the single-process mode (the "before" of the workers).
 ONE_PROCESS = {"RFI_EXTRACT_WORKERS": "0"}
+# The workers, named (a crawl's default is one process): one per CPU, as from_warc's default.
+WORKERS = {"RFI_EXTRACT_WORKERS": str(default_workers())}
 
 
 def machine() -> dict[str, str]:
@@ -432,7 +435,14 @@ def main(argv: list[str] | None = None) -> int:
             for n in range(args.crawl_rounds):  # alternated: a busy moment hits all alike
                 nulls.append(crawl_null(base_url, site, workdir, f"null-{n + 1}", extra))
                 smalls.append(
-                    crawl_project(base_url, site, workdir, f"project-{n + 1}", extra, children=True)
+                    crawl_project(
+                        base_url,
+                        site,
+                        workdir,
+                        f"project-{n + 1}",
+                        {**extra, **WORKERS},
+                        children=True,
+                    )
                 )
                 singles.append(
                     crawl_project(
@@ -449,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
             big_site = BenchSite(args.big_pages)
             with serve(args.big_pages) as base_url:
                 big = crawl_project(
-                    base_url, big_site, workdir, "project-big", extra, children=True
+                    base_url, big_site, workdir, "project-big", {**extra, **WORKERS}, children=True
                 )
             archived, archived_site = big, big_site
         warc = (archived.output or Path()) / "warc"
@@ -457,7 +467,9 @@ def main(argv: list[str] | None = None) -> int:
         redo_single = reextract(
             warc, archived_site, workdir, "from-warc-one-process", {**extra, **ONE_PROCESS}
         )
-        redo_multi = reextract(warc, archived_site, workdir, "from-warc-workers", extra)
+        redo_multi = reextract(
+            warc, archived_site, workdir, "from-warc-workers", {**extra, **WORKERS}
+        )
         runs = [
             *nulls,
             *smalls,

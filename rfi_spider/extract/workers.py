@@ -97,11 +97,16 @@ def default_workers() -> int:
     return max(1, min(cpus, MAX_DEFAULT_WORKERS))
 
 
-def worker_count(value: Any) -> int:
-    """``RFI_EXTRACT_WORKERS``: unset (None or empty) is :func:`default_workers`; 0 is
-    in-process. ValueError for anything else than a whole number ≥ 0."""
+def worker_count(value: Any, re_extracting: bool = False) -> int:
+    """``RFI_EXTRACT_WORKERS``: 0 is in-process; unset (None or empty) is
+    :func:`default_workers` for a re-extraction (``-a from_warc=``), 0 for a crawl.
+    ValueError for anything else than a whole number ≥ 0.
+
+    Measured (BENCHMARKS.md): re-extraction is pure CPU and gains from the workers; a
+    crawl with WARC capture on is held by the capture and ran slower with them.
+    """
     if value is None or value == "":
-        return default_workers()
+        return default_workers() if re_extracting else 0
     count = int(value)
     if count < 0:
         raise ValueError(f"RFI_EXTRACT_WORKERS must be 0 or more, not {value!r}")

@@ -340,7 +340,7 @@ class RfiCnSpider(scrapy.Spider):
         spider.distributed = shared is not None
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
         spider.extractor = PageExtractor(
-            worker_count(settings.get("RFI_EXTRACT_WORKERS")),
+            worker_count(settings.get("RFI_EXTRACT_WORKERS"), re_extracting=bool(spider.from_warc)),
             on_restart=lambda _: crawler.stats.inc_value("rfi/extract/worker_restarts"),
         )
         connect = crawler.signals.connect

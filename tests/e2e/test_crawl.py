@@ -75,19 +75,19 @@ def test_one_seed_style_file_per_article(first_crawl: CrawlResult) -> None:
     assert not any((first_crawl.output / "articles" / ".tmp").iterdir())
 
 
-def test_workers_on_by_default_and_one_process_gives_the_same(
+def test_a_crawl_in_worker_processes_gives_the_same_as_in_one(
     site: LocalSite, first_crawl: CrawlResult, tmp_path: Path
 ) -> None:
-    assert "article extraction: " in first_crawl.log and "worker process(es)" in first_crawl.log
-    single = run_crawl(
-        tmp_path / "out", f"base_url={site.url}", settings={"RFI_EXTRACT_WORKERS": "0"}
+    assert "worker process(es)" not in first_crawl.log  # a crawl's default: one process
+    workers = run_crawl(
+        tmp_path / "out", f"base_url={site.url}", settings={"RFI_EXTRACT_WORKERS": "2"}
     )
-    assert single.returncode == 0, single.log[-3000:]
-    assert "worker process(es)" not in single.log
+    assert workers.returncode == 0, workers.log[-3000:]
+    assert "article extraction: 2 worker process(es)" in workers.log
     by_url = {i["url"]: comparable(i) for i in first_crawl.items}
-    assert {i["url"]: comparable(i) for i in single.items} == by_url
+    assert {i["url"]: comparable(i) for i in workers.items} == by_url
     for kind in ("rfi/exported", "rfi/dropped/no_title", "rfi/articles/fetched"):
-        assert single.stat(kind) == first_crawl.stat(kind)
+        assert workers.stat(kind) == first_crawl.stat(kind)
 
 
 def test_re_extraction_from_the_warc_runs_in_the_workers_too(

@@ -152,7 +152,8 @@ def test_a_worker_whose_crawl_died_exits_quietly() -> None:
 
 
 def test_worker_count_setting() -> None:
-    assert worker_count(None) == worker_count("") == default_workers()
+    assert worker_count(None) == worker_count("") == 0  # a crawl: in its process
+    assert worker_count(None, re_extracting=True) == default_workers()  # -a from_warc=
     assert 1 <= default_workers() <= 4
     assert worker_count("0") == 0
     assert worker_count(3) == 3
