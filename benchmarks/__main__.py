@@ -30,6 +30,7 @@ from benchmarks.crawl import (
     crawl_null,
     crawl_project,
     exported_urls,
+    reextract,
     serve,
     server_alone,
 )
@@ -39,6 +40,7 @@ from benchmarks.redis_memory import RedisMemory, bench_redis
 from benchmarks.sitemaps import bench_sitemaps
 from benchmarks.store import bench_store
 from rfi_spider import settings as project_settings
+from rfi_spider.extract.workers import default_workers
 
 QUICK = {
     "pages": 100,
@@ -63,6 +65,10 @@ FULL = {
     "big_sitemap_urls": 200_000,
 }
 RSS_LIMIT_MB = 300
+# The crawl's process alone, the single-process mode (the "before" of the workers).
+ONE_PROCESS = {"RFI_EXTRACT_WORKERS": "0"}
+# The workers, named (a crawl's default is one process): one per CPU, as from_warc's default.
+WORKERS = {"RFI_EXTRACT_WORKERS": str(default_workers())}
 
 
 def machine() -> dict[str, str]:
@@ -137,8 +143,16 @@ def verdict(ok: bool) -> str:
     return "yes" if ok else "NO"
 
 
+def cpu_split(run: CrawlRun, pages: int) -> str:
+    """CPU ms a page of the crawl's process, then with its workers'."""
+    pages = max(pages, 1)
+    main, total = run.main_cpu_seconds, run.total_cpu_seconds
+    return f"{main / pages * 1000:.1f} / {total / pages * 1000:.1f}"
+
+
 def crawl_rows(
     small: CrawlRun,
+    single: CrawlRun,
     null: CrawlRun,
     big: CrawlRun | None,
     exported: tuple[int, int],
@@ -146,11 +160,12 @@ def crawl_rows(
     rounds: int,
 ) -> list[list[str]]:
     project_rate = pages / small.elapsed
+    single_rate = pages / single.elapsed
     null_rate = null.count("null/articles") / null.elapsed
     ratio = project_rate / null_rate
     rows = [
         [
-            f"crawl, {pages:,} pages (pages/s, best of {rounds})",
+            f"crawl, {pages:,} pages (pages/s, best of {rounds}), workers, WARC on",
             f"{project_rate:.1f}",
             f"null spider {null_rate:.1f}",
             fmt_ratio(ratio),
@@ -158,10 +173,26 @@ def crawl_rows(
             verdict(ratio >= 0.8),
         ],
         [
-            "  CPU per page (ms, whole process)",
-            f"{small.cpu_seconds / pages * 1000:.1f}",
+            "  the same in one process (RFI_EXTRACT_WORKERS=0)",
+            f"{single_rate:.1f}",
+            f"null spider {null_rate:.1f}",
+            fmt_ratio(single_rate / null_rate),
+            "(before)",
+            "",
+        ],
+        [
+            "  CPU per page (ms, crawl's process / + workers)",
+            cpu_split(small, pages),
             f"null spider {null.cpu_seconds / pages * 1000:.1f}",
-            fmt_ratio(small.cpu_seconds / null.cpu_seconds),
+            fmt_ratio(small.total_cpu_seconds / null.cpu_seconds),
+            "",
+            "",
+        ],
+        [
+            "  CPU per page (ms), one process",
+            f"{single.cpu_seconds / pages * 1000:.1f}",
+            f"null spider {null.cpu_seconds / pages * 1000:.1f}",
+            fmt_ratio(single.cpu_seconds / null.cpu_seconds),
             "",
             "",
         ],
@@ -181,6 +212,14 @@ def crawl_rows(
             f"< {RSS_LIMIT_MB}",
             verdict(small.peak_rss_mb < RSS_LIMIT_MB),
         ],
+        [
+            "  extraction workers, peak PSS together (MB)",
+            f"{small.children_peak_mb:.0f}",
+            f"one process {single.peak_rss_mb:.0f}",
+            "",
+            "",
+            "",
+        ],
     ]
     if big is not None:
         big_pages = big.count("rfi/exported")
@@ -193,6 +232,14 @@ def crawl_rows(
                 fmt_ratio(growth),
                 f"< {RSS_LIMIT_MB}, flat",
                 verdict(big.peak_rss_mb < RSS_LIMIT_MB and growth < 1.2),
+            ],
+            [
+                "  extraction workers, peak PSS together (MB)",
+                f"{big.children_peak_mb:.0f}",
+                f"{pages:,} pages {small.children_peak_mb:.0f}",
+                fmt_ratio(big.children_peak_mb / max(small.children_peak_mb, 1.0)),
+                "flat",
+                verdict(big.children_peak_mb < 1.2 * small.children_peak_mb),
             ],
             [
                 "  VmRSS at 25/50/75/100% of run (MB)",
@@ -211,15 +258,57 @@ def crawl_rows(
                 "",
             ],
             [
-                "  CPU per page (ms, whole process)",
-                f"{big.cpu_seconds / big_pages * 1000:.1f}",
-                f"{pages:,} pages {small.cpu_seconds / pages * 1000:.1f}",
-                fmt_ratio(big.cpu_seconds / big_pages / (small.cpu_seconds / pages)),
+                "  CPU per page (ms, crawl's process + workers)",
+                f"{big.total_cpu_seconds / big_pages * 1000:.1f}",
+                f"{pages:,} pages {small.total_cpu_seconds / pages * 1000:.1f}",
+                fmt_ratio(big.total_cpu_seconds / big_pages / (small.total_cpu_seconds / pages)),
                 "",
                 "",
             ],
         ]
     return rows
+
+
+def reextraction_rows(multi: CrawlRun, single: CrawlRun) -> list[list[str]]:
+    """``-a from_warc=`` with the workers against the same in one process."""
+    pages = multi.count("rfi/exported")
+    multi_rate = pages / multi.elapsed
+    single_rate = single.count("rfi/exported") / single.elapsed
+    speedup = multi_rate / single_rate
+    return [
+        [
+            f"re-extraction from WARC, {pages:,} pages (pages/s), workers",
+            f"{multi_rate:.1f}",
+            f"one process {single_rate:.1f}",
+            fmt_ratio(speedup),
+            "≥ 1.6×",
+            verdict(speedup >= 1.6),
+        ],
+        [
+            "  CPU per page (ms, crawl's process / + workers)",
+            cpu_split(multi, pages),
+            f"one process {single.cpu_seconds / max(pages, 1) * 1000:.1f}",
+            "",
+            "",
+            "",
+        ],
+        [
+            "  peak RSS (MB): crawl's process, workers (PSS)",
+            f"{multi.peak_rss_mb:.0f}, {multi.children_peak_mb:.0f}",
+            f"one process {single.peak_rss_mb:.0f}",
+            "",
+            "",
+            "",
+        ],
+        [
+            "  items exported, workers / one process",
+            f"{pages:,} / {single.count('rfi/exported'):,}",
+            "",
+            "",
+            "same",
+            verdict(pages == single.count("rfi/exported") > 0),
+        ],
+    ]
 
 
 def redis_rows(mem: RedisMemory) -> list[list[str]]:
@@ -342,19 +431,53 @@ def main(argv: list[str] | None = None) -> int:
         log(f"crawls: {args.pages:,} pages, concurrency {concurrency} (one host)")
         with serve(args.pages) as base_url:
             alone = server_alone(base_url, site, concurrency)
-            nulls, smalls = [], []
-            for n in range(args.crawl_rounds):  # alternated: a busy moment hits both alike
+            nulls, smalls, singles = [], [], []
+            for n in range(args.crawl_rounds):  # alternated: a busy moment hits all alike
                 nulls.append(crawl_null(base_url, site, workdir, f"null-{n + 1}", extra))
-                smalls.append(crawl_project(base_url, site, workdir, f"project-{n + 1}", extra))
+                smalls.append(
+                    crawl_project(
+                        base_url,
+                        site,
+                        workdir,
+                        f"project-{n + 1}",
+                        {**extra, **WORKERS},
+                        children=True,
+                    )
+                )
+                singles.append(
+                    crawl_project(
+                        base_url, site, workdir, f"one-process-{n + 1}", {**extra, **ONE_PROCESS}
+                    )
+                )
         null = min(nulls, key=lambda run: run.elapsed)
         small = min(smalls, key=lambda run: run.elapsed)
+        single = min(singles, key=lambda run: run.elapsed)
         big = None
+        archived, archived_site = small, site
         if args.big_pages:
             log(f"crawl: {args.big_pages:,} pages (peak RSS)")
             big_site = BenchSite(args.big_pages)
             with serve(args.big_pages) as base_url:
-                big = crawl_project(base_url, big_site, workdir, "project-big", extra)
-        runs = [*nulls, *smalls, *([big] if big else [])]
+                big = crawl_project(
+                    base_url, big_site, workdir, "project-big", {**extra, **WORKERS}, children=True
+                )
+            archived, archived_site = big, big_site
+        warc = (archived.output or Path()) / "warc"
+        log(f"re-extraction from {warc}: one process, then the workers (no server)")
+        redo_single = reextract(
+            warc, archived_site, workdir, "from-warc-one-process", {**extra, **ONE_PROCESS}
+        )
+        redo_multi = reextract(
+            warc, archived_site, workdir, "from-warc-workers", {**extra, **WORKERS}
+        )
+        runs = [
+            *nulls,
+            *smalls,
+            *singles,
+            *([big] if big else []),
+            redo_single,
+            redo_multi,
+        ]
         for run in runs:
             if run.returncode != 0:
                 failed = True
@@ -369,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
             },
         }
         exported = (len(urls), len(set(urls)))
-        crawl = crawl_rows(small, null, big, exported, args.pages, args.crawl_rounds)
+        crawl = crawl_rows(small, single, null, big, exported, args.pages, args.crawl_rounds)
         crawl.insert(
             1,
             [
@@ -382,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
             ],
         )
         rows += crawl
+        rows += reextraction_rows(redo_multi, redo_single)
 
         log(f"dedupe store: {args.store:,} rows")
         store_dir = workdir / "store"

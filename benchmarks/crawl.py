@@ -82,10 +82,13 @@ class CrawlRun:
     returncode: int
     wall_seconds: float
     peak_rss_mb: float  # ru_maxrss of the child (VmHWM)
-    cpu_seconds: float  # user + system time of the child
+    cpu_seconds: float  # user + system time of the child and of the children it reaped
     rss_samples_mb: list[tuple[float, float]] = field(default_factory=list)  # (s, VmRSS)
-    # (s, PSS of all the crawl's child processes: the browser), when asked for.
+    # (s, PSS of all the crawl's child processes: the browser, the extraction workers),
+    # when asked for; and their CPU time (user + system, as last seen in /proc).
     children_samples_mb: list[tuple[float, float]] = field(default_factory=list)
+    children_cpu_seconds: float = 0.0
+    own_cpu_seconds: float = 0.0  # the crawl's process alone, as last seen in /proc
     stats: dict[str, object] = field(default_factory=dict)
     log: Path | None = None
     output: Path | None = None
@@ -99,6 +102,22 @@ class CrawlRun:
     def count(self, key: str) -> int:
         value = self.stats.get(key, 0)
         return value if isinstance(value, int) else 0
+
+    @property
+    def children_peak_mb(self) -> float:
+        """The highest sampled PSS of the crawl's child processes together (MB)."""
+        return max((mb for _, mb in self.children_samples_mb), default=0.0)
+
+    @property
+    def main_cpu_seconds(self) -> float:
+        """The CPU time of the crawl's process alone (its workers' not included)."""
+        return self.own_cpu_seconds or self.cpu_seconds
+
+    @property
+    def total_cpu_seconds(self) -> float:
+        """The crawl's CPU time with its child processes': ``os.wait4`` counts the children
+        the crawl reaped (its extraction workers), the samples those it did not."""
+        return max(self.cpu_seconds, self.own_cpu_seconds + self.children_cpu_seconds)
 
     def rss_at(self, fraction: float) -> float:
         """Sampled VmRSS (MB) at a fraction of the run's duration."""
@@ -141,6 +160,16 @@ def pss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (from ``/proc/<pid>/stat``)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _vm_rss_mb(pid: int) -> float | None:
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as status:
@@ -181,6 +210,8 @@ def run_scrapy(
     log = folder / "crawl.log"
     samples: list[tuple[float, float]] = []
     children_samples: list[tuple[float, float]] = []
+    children_cpu: dict[int, float] = {}  # the last CPU time seen of each child process
+    own_cpu = 0.0
     start = time.perf_counter()
     launcher = subprocess.Popen(
         [sys.executable, "-S", str(LAUNCHER), str(log), *command],
@@ -196,8 +227,14 @@ def run_scrapy(
         rss = _vm_rss_mb(pid)
         if rss is not None:
             samples.append((now, rss))
+        own_cpu = cpu_seconds(pid) or own_cpu
         if children:
-            children_samples.append((now, sum(pss_mb(c) for c in descendants(pid))))
+            kids = descendants(pid)
+            children_samples.append((now, sum(pss_mb(c) for c in kids)))
+            for kid in kids:
+                seen = cpu_seconds(kid)
+                if seen is not None:
+                    children_cpu[kid] = seen
         if now > timeout:
             os.kill(pid, signal.SIGKILL)
         time.sleep(0.2)
@@ -212,6 +249,8 @@ def run_scrapy(
         cpu_seconds=report["cpu_seconds"],
         rss_samples_mb=samples,
         children_samples_mb=children_samples,
+        children_cpu_seconds=sum(children_cpu.values()),
+        own_cpu_seconds=own_cpu,
         stats=stats,
         log=log,
         output=folder / "output",
@@ -231,6 +270,20 @@ def crawl_project(
     args = ["crawl", "rfi_cn", "-a", f"base_url={base_url}"]
     settings = {**site_settings(site), **extra}
     return run_scrapy(name, args, settings, workdir, prefix=prefix, children=children)
+
+
+def reextract(
+    warc: Path,
+    site: BenchSite,
+    workdir: Path,
+    name: str,
+    extra: dict[str, str],
+) -> CrawlRun:
+    """``scrapy crawl rfi_cn -a from_warc=...``: a crawl's archive extracted again, into a
+    fresh folder, with no network (the same start points as the crawl that wrote it)."""
+    args = ["crawl", "rfi_cn", "-a", f"from_warc={warc}"]
+    settings = {**site_settings(site), **extra}
+    return run_scrapy(name, args, settings, workdir, children=True)
 
 
 def crawl_null(

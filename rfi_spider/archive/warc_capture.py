@@ -12,14 +12,20 @@ server sent its document, as the crawl parses it; the DOM when that is no page),
 marked ``RFI-Fetched-By: browser``.
 
 Records are built and written by one writer thread (gzip and digests off the
-reactor); the queue to it is unbounded but a response is in it only for the
-milliseconds a write takes. ``RFI_WARC`` (default on) turns capture on.
+reactor). Its queue is bounded: past :data:`MAX_BACKLOG` responses waiting, the
+spider's article callbacks wait for room (:meth:`WarcCapture.room`), which holds
+Scrapy's downloads back (its scraper's size limit). Without it, a crawl whose
+extraction runs in worker processes outran the writer on two cores and held every
+page still to be written: 2,000 pages took 292 MB instead of 133. ``RFI_WARC``
+(default on) turns capture on.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -106,8 +112,18 @@ def browser_page(request: Request, rendered: Response) -> Response:
     return rendered
 
 
+# Responses that may wait for the writer thread before article callbacks wait for room.
+MAX_BACKLOG = 16
+_CAPTURES: weakref.WeakKeyDictionary[Crawler, WarcCapture] = weakref.WeakKeyDictionary()
+
+
 class WarcCapture:
     """Writes every downloaded response to ``<RFI_OUTPUT_DIR>/warc/`` (see the module doc)."""
+
+    @staticmethod
+    def of(crawler: Crawler) -> WarcCapture | None:
+        """The crawl's capture, or None when it is off."""
+        return _CAPTURES.get(crawler)
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -123,6 +139,11 @@ class WarcCapture:
         self.files: WarcFiles | None = None
         self.executor: ThreadPoolExecutor | None = None
         self.failed = threading.Event()
+        self.backlog = 0  # responses handed to the writer thread and not yet written
+        self.lock = threading.Lock()
+        self.drained: asyncio.Event | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        _CAPTURES[crawler] = self
         connect = crawler.signals.connect
         connect(self.spider_opened, signal=signals.spider_opened)
         connect(self.spider_closed, signal=signals.spider_closed)
@@ -158,7 +179,21 @@ class WarcCapture:
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         if self.executor is None or self.failed.is_set():
             return
-        self.executor.submit(self.write, Exchange.of(request, response))
+        with self.lock:
+            self.backlog += 1
+        self.executor.submit(self.write_one, Exchange.of(request, response))
+
+    async def room(self) -> None:
+        """Return once at most :data:`MAX_BACKLOG` responses wait for the writer."""
+        if self.drained is None:
+            self.loop = asyncio.get_running_loop()
+            self.drained = asyncio.Event()
+        while True:
+            self.drained.clear()
+            with self.lock:
+                if self.backlog <= MAX_BACKLOG:
+                    return
+            await self.drained.wait()
 
     def spider_closed(self, spider: Spider) -> None:
         if self.executor is not None:
@@ -172,6 +207,18 @@ class WarcCapture:
                 logger.info("WARC file written: %s", path)
 
     # --- in the writer thread ------------------------------------------------------
+    def write_one(self, exchange: Exchange) -> None:
+        """Write an exchange; wake the callbacks waiting for room once half of it is free."""
+        try:
+            self.write(exchange)
+        finally:
+            with self.lock:
+                self.backlog -= 1
+                wake = self.backlog <= MAX_BACKLOG // 2
+            loop, drained = self.loop, self.drained
+            if wake and loop is not None and drained is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(drained.set)
+
     def write(self, exchange: Exchange) -> None:
         assert self.files is not None
         try:

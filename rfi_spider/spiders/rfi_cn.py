@@ -60,6 +60,7 @@ from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.pipelines import ExportStopped, InvalidItem
 from rfi_spider.archive.sitemap_listing import ListedUrl, SitemapListings
 from rfi_spider.archive.state import STATE_FILE, PendingArticles, SeenStore, output_dirs
+from rfi_spider.archive.warc_capture import WarcCapture
 from rfi_spider.crawl import meta_keys
 from rfi_spider.crawl.arguments import ArgumentError, backfill_range, check_mirrors, http_url
 from rfi_spider.crawl.canonical import (
@@ -92,9 +93,8 @@ from rfi_spider.demo.sample_site import MIRROR_FEEDS as SAMPLE_MIRROR_FEEDS
 from rfi_spider.editions import CN, EDITIONS, Edition, edition_of
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.listing import read_links
-from rfi_spider.extract.loaders import load_article
-from rfi_spider.extract.page import ArticlePage
 from rfi_spider.extract.processors import unique
+from rfi_spider.extract.workers import PageExtractor, PageFacts, PageJob, extract_page, worker_count
 from rfi_spider.fetch.middlewares import BLOCK_STATUSES, ChallengePage
 from rfi_spider.fetch.warc_replay import (
     WARC_DATE_META,
@@ -339,7 +339,12 @@ class RfiCnSpider(scrapy.Spider):
         spider.listings = SitemapListings(local_seen, uuid.uuid4().hex)
         spider.distributed = shared is not None
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
+        spider.extractor = PageExtractor(
+            worker_count(settings.get("RFI_EXTRACT_WORKERS"), re_extracting=bool(spider.from_warc)),
+            on_restart=lambda _: crawler.stats.inc_value("rfi/extract/worker_restarts"),
+        )
         connect = crawler.signals.connect
+        connect(spider.extractor.start, signal=signals.spider_opened)
         connect(spider.on_closed, signal=signals.spider_closed)
         connect(spider.on_idle, signal=signals.spider_idle)
         connect(spider.on_request_dropped, signal=signals.request_dropped)
@@ -391,6 +396,7 @@ class RfiCnSpider(scrapy.Spider):
         """After the pipelines closed (everything exported is in the state): the run's
         sitemap figure, then the state closed. Before the summary (connected first)."""
         self.sitemap_coverage()
+        self.extractor.close()
         if self.jobdir:
             close_job(self.jobdir)
         self.pending.close()
@@ -548,16 +554,23 @@ class RfiCnSpider(scrapy.Spider):
             priority=6 if resumed else 0,
         )
 
-    def on_article(self, response: Response, site_url: str) -> Iterator[Any]:
-        """:meth:`parse_article`, then the next articles of the queue.
+    async def on_article(self, response: Response, site_url: str) -> AsyncIterator[Any]:
+        """:meth:`parse_article` on the page extracted by a worker process
+        (``RFI_EXTRACT_WORKERS``, ``extract/workers.py``), then the next articles of the queue.
 
-        Whatever the page makes the extraction raise, the article is finished: its
-        failure is recorded with the cause (:meth:`article_failed`), and the crawl
-        goes on.
+        Whatever the page makes the extraction raise (in a worker or not, a worker's
+        death included), the article is finished: its failure is recorded with the cause
+        (:meth:`article_failed`), and the crawl goes on.
         """
         produced = False
         try:
-            for output in self.parse_article(response, site_url):
+            facts = None
+            if isinstance(response, TextResponse):
+                capture = WarcCapture.of(self.crawler)
+                if capture is not None:  # hold downloads back while the WARC writer catches up
+                    await capture.room()
+                facts = await self.extractor.extract(self.page_job(response, site_url))
+            for output in self.parse_article(response, site_url, facts):
                 produced = True
                 yield output
         except Exception as error:  # a page must never stop the crawl
@@ -565,7 +578,8 @@ class RfiCnSpider(scrapy.Spider):
             logger.debug("extraction of %s failed", site_url, exc_info=True)
             self.article_failed(site_url, f"extraction error: {type(error).__name__}: {error}")
         self.window.finished(site_url, produced)
-        yield from self.next_articles()
+        for request in self.next_articles():
+            yield request
 
     def skip_given_up(self, url: str) -> None:
         """Not requested: the article failed ``RFI_MAX_ATTEMPTS`` times (``rfi/gave_up``)."""
@@ -988,30 +1002,39 @@ class RfiCnSpider(scrapy.Spider):
             )
 
     # --- articles ------------------------------------------------------------
-    def parse_article(self, response: Response, site_url: str) -> Iterator[ArticleItem]:
+    def page_job(self, response: TextResponse, site_url: str) -> PageJob:
+        """What the extraction of an article page needs; the item's URL is the one fetched
+        (requested, or the site's redirect target)."""
+        fetched_as = self.site.to_site(response.url) or site_url
+        return PageJob(response.body, response.encoding, fetched_as, self.crawled_at(response))
+
+    def parse_article(
+        self, response: Response, site_url: str, facts: PageFacts | None = None
+    ) -> Iterator[ArticleItem]:
+        """The article of a page, or why there is none; ``facts``: the page extracted
+        already (by a worker), else it is extracted here."""
         stats = self.crawler.stats
         stats.inc_value("rfi/articles/fetched")
         if not isinstance(response, TextResponse):
             yield from self.not_article(response, site_url, "not_html")
             return
-        # The item's URL is the one fetched: requested, or the site's redirect target.
-        fetched_as = self.site.to_site(response.url) or site_url
-        page = ArticlePage.from_response(response, fetched_as)
-        if page is None:
-            yield from self.not_article(response, site_url, "empty_body")
+        if facts is None:
+            facts = extract_page(self.page_job(response, site_url))
+        if facts.fields is None:
+            yield from self.not_article(response, site_url, facts.not_article or "empty_body")
             return
         if is_truncated(response.body):  # half an article is not the article
             yield from self.not_article(response, site_url, "truncated")
             return
-        item = load_article(page, crawled_at=self.crawled_at(response))
-        if page.json_ld_errors:
+        item = ArticleItem(facts.fields)
+        if facts.json_ld_errors:
             stats.inc_value("rfi/page/bad_json_ld")
             logger.warning("%s: JSON-LD that does not parse was ignored", site_url)
         reason = self.missing(item)
         if reason:  # a 200 page that is not the article: the mirror's copy, if any
             yield from self.not_article(response, site_url, reason)
             return
-        self.check_claims(page, item["url"])
+        self.check_claims(facts.claimed_urls, item["url"])
         if edition_of(item["url"]) != self.edition:  # redirected to a twin
             yield from self.refuse(response, site_url, "other_edition")
             return
@@ -1044,11 +1067,11 @@ class RfiCnSpider(scrapy.Spider):
             return "no_url"
         return None
 
-    def check_claims(self, page: ArticlePage, url: str) -> None:
+    def check_claims(self, claimed_urls: Iterable[tuple[str, str]], url: str) -> None:
         """Log and count (``rfi/page/canonical_mismatch``) a canonical link or ``og:url``
         naming another URL than ``url``, the one fetched: a page cannot take another
         article's place. Spellings of the same URL (http, old host, encoding) agree."""
-        for name, claimed in page.claimed_urls():
+        for name, claimed in claimed_urls:
             if canonical_url(urljoin(url, claimed)) == url:
                 continue
             self.crawler.stats.inc_value("rfi/page/canonical_mismatch")

@@ -18,9 +18,13 @@ ROWS = (
     "fields: padded page = unpadded page",
     "crawl, 20 pages (pages/s",
     "server alone, bare aiohttp client",
+    "the same in one process (RFI_EXTRACT_WORKERS=0)",
     "items exported (distinct) / pages",
     "peak RSS, 20 pages (MB)",
     "peak RSS, 40 pages (MB)",
+    "extraction workers, peak PSS together (MB)",
+    "re-extraction from WARC, 40 pages (pages/s), workers",
+    "items exported, workers / one process",
     "store: 2,000 inserts, batches of 1000 as the crawl (s)",
     "store: first 2,000 inserts, 1 txn each (s)",
     "store: spider's lookup (known) at 2,000 rows",
@@ -43,3 +47,5 @@ def test_benchmark_command_runs_and_prints_the_table() -> None:
     # Every page gave its own item, and padding changed no field.
     assert any("20 / 20" in line for line in table if "items exported" in line)
     assert any("yes" in line for line in table if "padded page = unpadded" in line)
+    # The archive of the 40-page crawl gives the same 40 items again, with or without workers.
+    assert any("40 / 40" in line for line in table if "workers / one process" in line)

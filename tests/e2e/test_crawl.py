@@ -75,6 +75,31 @@ def test_one_seed_style_file_per_article(first_crawl: CrawlResult) -> None:
     assert not any((first_crawl.output / "articles" / ".tmp").iterdir())
 
 
+def test_a_crawl_in_worker_processes_gives_the_same_as_in_one(
+    site: LocalSite, first_crawl: CrawlResult, tmp_path: Path
+) -> None:
+    assert "worker process(es)" not in first_crawl.log  # a crawl's default: one process
+    workers = run_crawl(
+        tmp_path / "out", f"base_url={site.url}", settings={"RFI_EXTRACT_WORKERS": "2"}
+    )
+    assert workers.returncode == 0, workers.log[-3000:]
+    assert "article extraction: 2 worker process(es)" in workers.log
+    by_url = {i["url"]: comparable(i) for i in first_crawl.items}
+    assert {i["url"]: comparable(i) for i in workers.items} == by_url
+    for kind in ("rfi/exported", "rfi/dropped/no_title", "rfi/articles/fetched"):
+        assert workers.stat(kind) == first_crawl.stat(kind)
+
+
+def test_re_extraction_from_the_warc_runs_in_the_workers_too(
+    first_crawl: CrawlResult, tmp_path: Path
+) -> None:
+    again = run_crawl(tmp_path / "out", f"from_warc={first_crawl.output / 'warc'}")
+    assert again.returncode == 0, again.log[-3000:]
+    assert "worker process(es)" in again.log
+    by_url = {i["url"]: comparable(i) for i in first_crawl.items}
+    assert {i["url"]: comparable(i) for i in again.items} == by_url
+
+
 def test_decoys_are_not_followed(first_crawl: CrawlResult) -> None:
     exported = {i["url"] for i in first_crawl.items}
     assert not exported & set(EXPECTED["must_not_export"])

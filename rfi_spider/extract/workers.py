@@ -1,0 +1,356 @@
+"""Article extraction in worker processes: the parse and the fields, off the crawl's process.
+
+An article page costs the crawl's one process more CPU than Scrapy itself (the lxml
+parse alone is half the null spider's time a page), so the spider hands each page
+to a pool of worker processes and awaits the result (``RfiCnSpider.on_article``).
+
+- :func:`extract_page` is the worker's function: picklable inputs
+  (:class:`PageJob`: the body's bytes, its encoding, the URL fetched as, the crawl
+  date) in, plain data out (:class:`PageFacts`: the item's fields, the URLs the page
+  claims, its JSON-LD errors, or why there is no page). The spider's decisions
+  (``missing``, ``check_claims``, the mirror fallbacks, the article window) stay in
+  the crawl's process.
+- :class:`PageExtractor` runs it in ``RFI_EXTRACT_WORKERS`` worker processes, or in
+  the crawl's process when that is 0 (the single-process mode, for debugging). A
+  worker's exception is raised again in the crawl's process, as it would have been
+  in-process. A worker that dies (a crash in a C extension, a kill) fails the one page
+  it held (``BrokenProcessPool``) and is replaced; the others go on. The workers are
+  stopped when the spider closes.
+
+Why not ``concurrent.futures.ProcessPoolExecutor``: it was tried first, and it saved
+the crawl's process about 1 ms of the 4 ms an extraction costs (BENCHMARKS.md). Its
+feeder and manager threads pickle the 200 KB pages and wake each other in the crawl's
+process, where they contend for the GIL with the event loop. Here the event loop
+itself writes a page's bytes to an idle worker's pipe and reads the result when the
+pipe is readable (``loop.add_reader``): no thread, no pickling of the body, one page
+at a time per worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any
+
+from rfi_spider.extract.loaders import load_article
+from rfi_spider.extract.page import ArticlePage, parse_html
+
+logger = logging.getLogger(__name__)
+
+# Default worker count: the CPUs this process may run on, at most this many (past the
+# cores a crawl's one main process can feed, more workers only cost memory).
+MAX_DEFAULT_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """What a worker needs to extract one article page (all picklable)."""
+
+    body: bytes
+    encoding: str
+    url: str  # the site URL the page was fetched as: the item's URL
+    crawled_at: str | None
+
+
+@dataclass
+class PageFacts:
+    """What the extraction found: the item's fields, or why there is no page."""
+
+    fields: dict[str, Any] | None  # None: no page (see ``not_article``)
+    not_article: str | None = None  # "empty_body": no markup at all
+    json_ld_errors: int = 0
+    claimed_urls: list[tuple[str, str]] = field(default_factory=list)
+
+
+def extract_page(job: PageJob) -> PageFacts:
+    """Parse one page and load its item; the same function in a worker and in-process."""
+    root = parse_html(job.body, job.encoding)
+    if root is None:
+        return PageFacts(fields=None, not_article="empty_body")
+    page = ArticlePage(root, job.url)
+    item = load_article(page, crawled_at=job.crawled_at)
+    return PageFacts(
+        fields=dict(item),
+        json_ld_errors=page.json_ld_errors,
+        claimed_urls=page.claimed_urls(),
+    )
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may use, at most :data:`MAX_DEFAULT_WORKERS`."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_DEFAULT_WORKERS))
+
+
+def worker_count(value: Any, re_extracting: bool = False) -> int:
+    """``RFI_EXTRACT_WORKERS``: 0 is in-process; unset (None or empty) is
+    :func:`default_workers` for a re-extraction (``-a from_warc=``), 0 for a crawl.
+    ValueError for anything else than a whole number ≥ 0.
+
+    Measured (BENCHMARKS.md): re-extraction is pure CPU and gains from the workers; a
+    crawl with WARC capture on is held by the capture and ran slower with them.
+    """
+    if value is None or value == "":
+        return default_workers() if re_extracting else 0
+    count = int(value)
+    if count < 0:
+        raise ValueError(f"RFI_EXTRACT_WORKERS must be 0 or more, not {value!r}")
+    return count
+
+
+# A pipe that holds a whole ordinary page: the crawl's process writes it without waiting.
+PIPE_BYTES = 1024 * 1024
+_SIZE = struct.Struct("!Q")  # each message: its length, then a pickle
+
+
+def _pipe() -> tuple[int, int]:
+    """A pipe (read end, write end) of :data:`PIPE_BYTES` where the system allows it."""
+    read, write = os.pipe()
+    try:
+        import fcntl
+
+        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass  # the default buffer: a large page is written while the worker reads it
+    return read, write
+
+
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(_SIZE.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read(fd: int, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = os.read(fd, min(size, PIPE_BYTES))
+        if not chunk:
+            raise EOFError("the other end of the pipe is closed")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _receive(fd: int) -> Any:
+    (size,) = _SIZE.unpack(_read(fd, _SIZE.size))
+    return pickle.loads(_read(fd, size))
+
+
+def serve(jobs: int, results: int, function_name: str) -> None:
+    """A worker process: read a job, write back ``(True, result)`` or ``(False,
+    exception)``, until the crawl's end of the pipe closes (the crawl stopped or died)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle
+    module, _, name = function_name.partition(":")
+    function = getattr(importlib.import_module(module), name)
+    while True:
+        try:
+            job = _receive(jobs)
+        except (EOFError, OSError):
+            return
+        try:
+            outcome: tuple[bool, Any] = (True, function(job))
+        except Exception as error:
+            outcome = (False, error)
+        try:
+            message = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+        except Exception as error:  # an exception that does not pickle: its text does
+            message = pickle.dumps((False, RuntimeError(f"{type(error).__name__}: {error}")))
+        try:
+            _write(results, message)
+        except OSError:  # the crawl's process is gone (killed, crashed): so is its page
+            return
+
+
+# The worker's command: this module's serve(), with the crawl's import path.
+_BOOT = (
+    "import sys; sys.path[:0] = sys.argv[4:]; "
+    "from rfi_spider.extract.workers import serve; "
+    "serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])"
+)
+
+
+class _Worker:
+    """One worker process and its two pipes (jobs in, results out).
+
+    A new interpreter (``python -c``, the crawl's ``sys.path``), never a fork of the
+    crawl's process (its reactor, its threads and their locks) nor a re-run of its main
+    script (what multiprocessing's spawn and forkserver do)."""
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        jobs_out, self.jobs = _pipe()
+        self.results, results_in = _pipe()
+        name = f"{function.__module__}:{function.__qualname__}"
+        path = [entry for entry in sys.path if entry]
+        command = [sys.executable, "-c", _BOOT, str(jobs_out), str(results_in), name, *path]
+        try:
+            self.process = subprocess.Popen(command, pass_fds=(jobs_out, results_in))
+        finally:
+            os.close(jobs_out)  # the worker's ends: theirs alone, so that EOF means death
+            os.close(results_in)
+        self.future: asyncio.Future[Any] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def send(self, job: PageJob) -> None:
+        """Hand the worker a job (OSError if it is dead)."""
+        _write(self.jobs, pickle.dumps(job, pickle.HIGHEST_PROTOCOL))
+
+    def receive(self) -> Any:
+        """The worker's answer (EOFError if it died)."""
+        return _receive(self.results)
+
+    def died(self) -> str:
+        """Why the worker is gone (its exit code), after it closed its pipe."""
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        return f"an extraction worker died (exit code {code})"
+
+    def stop(self) -> None:
+        """Close the worker's pipes (it exits after its page); kill it if it does not."""
+        for fd in (self.jobs, self.results):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+class PageExtractor:
+    """Runs :func:`extract_page` in ``workers`` processes (0: in the crawl's process).
+
+    ``function`` is the worker's function (tests give another one; it must be
+    importable by name); ``on_restart`` is called with the cause each time a dead
+    worker is replaced. Jobs wait in the crawl's process until a worker is free: a
+    worker holds one page at a time.
+    """
+
+    def __init__(
+        self,
+        workers: int,
+        function: Callable[[Any], Any] = extract_page,
+        on_restart: Callable[[str], None] | None = None,
+    ) -> None:
+        self.workers = workers
+        self.function = function
+        self.on_restart = on_restart
+        self.restarts = 0
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._waiting: deque[tuple[PageJob, asyncio.Future[Any]]] = deque()
+        self._closed = False
+
+    @property
+    def running(self) -> bool:
+        """Whether worker processes are up."""
+        return bool(self._idle or self._busy)
+
+    async def extract(self, job: PageJob) -> Any:
+        """The function's result for ``job``; its exception if it raised;
+        ``BrokenProcessPool`` if its worker died on it."""
+        if self.workers <= 0:
+            return self.function(job)
+        if self._closed:
+            raise RuntimeError("the extraction workers are stopped")
+        self.start()
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((job, future))
+        self._dispatch()
+        return await future
+
+    def start(self) -> None:
+        """Start the workers (at the spider's opening: ready when the first article
+        comes), unless in-process, running or closed."""
+        if self.workers <= 0 or self.running or self._closed:
+            return
+        self._idle = [self._start() for _ in range(self.workers)]
+        logger.info("article extraction: %d worker process(es)", self.workers)
+
+    def _start(self) -> _Worker:
+        return _Worker(self.function)
+
+    def _dispatch(self) -> None:
+        """Give waiting jobs to idle workers."""
+        while self._waiting and self._idle:
+            job, future = self._waiting.popleft()
+            if future.done():  # its callback was cancelled
+                continue
+            worker = self._idle.pop()
+            try:
+                worker.send(job)
+            except OSError:  # it died while idle: not this page's fault
+                self._replace(worker, worker.died())
+                self._waiting.appendleft((job, future))
+                continue
+            worker.future = future
+            worker.loop = future.get_loop()
+            worker.loop.add_reader(worker.results, self._finished, worker)
+            self._busy.add(worker)
+
+    def _finished(self, worker: _Worker) -> None:
+        """A worker's pipe is readable: its result, or its death."""
+        assert worker.loop is not None and worker.future is not None
+        worker.loop.remove_reader(worker.results)
+        future, worker.future = worker.future, None
+        self._busy.discard(worker)
+        try:
+            ok, value = worker.receive()
+        except (EOFError, OSError, pickle.UnpicklingError) as error:
+            cause = worker.died()
+            self._replace(worker, cause)
+            if not future.done():
+                future.set_exception(BrokenProcessPool(f"{cause} ({type(error).__name__})"))
+        else:
+            self._idle.append(worker)
+            if not future.done():
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+        self._dispatch()
+
+    def _replace(self, worker: _Worker, cause: str) -> None:
+        """A new worker for a dead one."""
+        worker.stop()
+        self.restarts += 1
+        logger.warning("%s: a new one is started", cause)
+        if self.on_restart is not None:
+            self.on_restart(cause)
+        if not self._closed:
+            self._idle.append(self._start())
+
+    def close(self) -> None:
+        """Stop the workers; jobs still waiting fail. No new job afterwards."""
+        self._closed = True
+        while self._waiting:
+            _, future = self._waiting.popleft()
+            if not future.done():
+                future.set_exception(RuntimeError("the extraction workers are stopped"))
+        for worker in self._busy:
+            if worker.loop is None or worker.loop.is_closed():
+                continue
+            worker.loop.remove_reader(worker.results)
+            if worker.future is not None and not worker.future.done():
+                worker.future.set_exception(RuntimeError("the extraction workers are stopped"))
+        workers = [*self._idle, *self._busy]
+        self._idle, self._busy = [], set()
+        for worker in workers:
+            worker.stop()

@@ -1,0 +1,54 @@
+"""The WARC writer's queue is bounded: past MAX_BACKLOG responses waiting, article
+callbacks wait for room (``WarcCapture.room``) instead of the queue holding every page."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import scrapy
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
+
+from rfi_spider.archive.warc_capture import MAX_BACKLOG, WarcCapture
+
+
+def test_callbacks_wait_while_the_writer_is_behind_and_go_on_when_it_catches_up(
+    tmp_path: Path,
+) -> None:
+    crawler = get_crawler(scrapy.Spider, {"RFI_WARC": True, "RFI_OUTPUT_DIR": str(tmp_path)})
+    capture = WarcCapture(crawler)
+    assert WarcCapture.of(crawler) is capture
+    spider = scrapy.Spider(name="backlog")
+    capture.spider_opened(spider)
+    release = threading.Event()
+    written: list[str] = []
+    capture.write = lambda exchange: (release.wait(30), written.append(exchange.url))  # type: ignore[method-assign]
+
+    def download(n: int) -> None:
+        url = f"http://127.0.0.1:9/cn/page-{n}"
+        response = HtmlResponse(url=url, body=b"<html><body>x</body></html>")
+        capture.response_downloaded(response, Request(url), spider)
+
+    async def scenario() -> tuple[bool, bool]:
+        for n in range(MAX_BACKLOG):
+            download(n)
+        await asyncio.wait_for(capture.room(), timeout=10)  # at the limit: room enough
+        download(MAX_BACKLOG)
+        waiting = asyncio.ensure_future(capture.room())
+        done, _ = await asyncio.wait([waiting], timeout=0.3)
+        blocked = not done
+        release.set()
+        await asyncio.wait_for(waiting, timeout=30)
+        return blocked, capture.backlog <= MAX_BACKLOG // 2
+
+    try:
+        blocked, drained = asyncio.run(scenario())
+    finally:
+        release.set()
+        capture.spider_closed(spider)
+    assert blocked  # one response over the limit: the callback waited
+    assert drained  # and went on once the writer had written half of the backlog
+    assert len(written) == MAX_BACKLOG + 1
+    assert capture.backlog == 0
