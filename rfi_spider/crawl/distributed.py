@@ -709,6 +709,7 @@ class SharedStart:
         shared = SharedCrawl.of(self.crawler)
         shared.first = shared.state.start_once()
         if not shared.first:
+            shared.stat("joined")
             logger.info(
                 "joining crawl %s: its listings, feeds and mirrors are read already",
                 shared.state.crawl,

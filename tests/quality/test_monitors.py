@@ -126,6 +126,14 @@ def test_too_few_items_fails() -> None:
     assert why.startswith("12 articles (10 exported, 2 already exported), need at least 13")
 
 
+def test_a_node_that_joined_a_distributed_crawl_done_by_others_is_not_failed() -> None:
+    joined = {"finish_reason": "finished", "rfi/redis/joined": 1}
+    assert results(joined, RFI_QA_MIN_ITEMS=1)["items"] == "passed"  # its count: skipped
+    assert reasons(joined, RFI_QA_MIN_ITEMS=1) == {}
+    assert results({**joined, "rfi/exported": 3}, RFI_QA_MIN_ITEMS=1)["items"] == "passed"
+    assert results({"finish_reason": "finished"}, RFI_QA_MIN_ITEMS=1)["items"] == "failed"
+
+
 def test_an_article_exported_twice_fails_the_items_monitor() -> None:
     why = reasons(good_stats(**{"rfi/exported/twice": 1}))
     assert why == {
