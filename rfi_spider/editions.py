@@ -57,14 +57,19 @@ class Edition:
         return (f"{self.prefix}/rss",)
 
     @property
+    def sitemap_folder(self) -> str:
+        """``/sitemaps/cn/``: where the edition's maps are (never another language's)."""
+        return f"/sitemaps/{self.key}/"
+
+    @property
     def sitemap_index(self) -> str:
         """``/sitemaps/cn/index.xml``: monthly children ``contents_YYYYMM.xml``."""
-        return f"/sitemaps/{self.key}/index.xml"
+        return f"{self.sitemap_folder}index.xml"
 
     @property
     def news_sitemap(self) -> str:
         """``/sitemaps/cn/news.xml``: the Google News sitemap."""
-        return f"/sitemaps/{self.key}/news.xml"
+        return f"{self.sitemap_folder}news.xml"
 
     @property
     def archive_url(self) -> str:

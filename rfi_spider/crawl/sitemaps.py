@@ -88,7 +88,7 @@ def entries(sitemap: Sitemap) -> Iterator[dict[str, str]]:
 def edition_maps(robots: bytes, edition: Edition, site: FetchRoot) -> list[str]:
     """The site URLs of ``edition``'s maps that ``robots.txt`` names (``/sitemaps/cn/...``),
     in its order; other languages' maps and other hosts' are left out."""
-    folder = f"/sitemaps/{edition.key}/"
+    folder = edition.sitemap_folder
     maps: list[str] = []
     for url in sitemap_urls_from_robots(robots, base_url=site.base_url or SITE_ROOT):
         site_form = site.to_site(url)
@@ -109,8 +109,9 @@ def parse_lastmod(text: str | None) -> datetime | None:
     if not text:
         return None
     value = text.strip()
-    if re.fullmatch(r"\d{4}(?:-\d{2})?", value):
-        year, month = _YEAR_MONTH.fullmatch(value).groups()  # type: ignore[union-attr]
+    reduced = _YEAR_MONTH.fullmatch(value)
+    if reduced:
+        year, month = reduced.groups()
         return datetime(int(year), int(month or 1), 1, tzinfo=UTC)
     when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if when.tzinfo is None:
@@ -162,11 +163,13 @@ class ChildMap:
 
 @dataclass(frozen=True)
 class Entry:
-    """One article entry of an URL set: canonical URL, its day, lastmod as given."""
+    """One article entry of an URL set: canonical URL, its day, lastmod as given (kept
+    with the listing) and as parsed."""
 
     url: str
     day: date
     lastmod: str | None
+    modified: datetime | None
 
 
 def read_entry(entry: dict[str, str], site: FetchRoot) -> Entry | str:
@@ -182,7 +185,7 @@ def read_entry(entry: dict[str, str], site: FetchRoot) -> Entry | str:
     except ValueError:
         return "bad_loc"
     try:
-        parse_lastmod(entry.get("lastmod"))
+        modified = parse_lastmod(entry.get("lastmod"))
     except ValueError:
         return "bad_lastmod"
     located = site.to_site(loc)
@@ -194,4 +197,4 @@ def read_entry(entry: dict[str, str], site: FetchRoot) -> Entry | str:
     day = article_date(canonical)
     if day is None:
         return "not_article"
-    return Entry(canonical, day, (entry.get("lastmod") or "").strip() or None)
+    return Entry(canonical, day, (entry.get("lastmod") or "").strip() or None, modified)

@@ -40,7 +40,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -160,15 +160,18 @@ def failure_cause(failure: Failure) -> str:
     return type(failure.value).__name__
 
 
+@lru_cache(maxsize=8)
+def exception_classes(names: tuple[str | type, ...]) -> tuple[type, ...]:
+    """``RETRY_EXCEPTIONS``' classes, imported once (not at every failed request)."""
+    return tuple(load_object(name) if isinstance(name, str) else name for name in names)
+
+
 def attempt_cause(failure: Failure, settings: BaseSettings) -> str | None:
     """What an article request's failure is recorded with (``HTTP 404``, ``too_large``);
     None when it says nothing about the article: no answer (an exception of
     ``RETRY_EXCEPTIONS``: DNS, refused, timeout, connection lost), a block (403, 429, 503,
     a challenge page) or a 408. Such a failure is no attempt: fetched again next run."""
-    network = tuple(
-        load_object(name) if isinstance(name, str) else name
-        for name in settings.getlist("RETRY_EXCEPTIONS")
-    )
+    network = exception_classes(tuple(settings.getlist("RETRY_EXCEPTIONS")))
     if failure.check(ChallengePage, *network):
         return None
     cause = failure_cause(failure)
@@ -838,13 +841,15 @@ class RfiCnSpider(scrapy.Spider):
         if not maps:
             maps = [SITE_ROOT + self.edition.news_sitemap, SITE_ROOT + self.edition.sitemap_index]
         news = self.settings.getlist("RFI_SITEMAP_NEWS")
-        backfill = bool(self.since and self.until)
-        # The news map lists the last days, which a month's map may not list yet: a
-        # backfill reaching them reads it too.
-        recent = backfill and self.until >= today_in_paris() - timedelta(days=NEWS_DAYS)
-        for url in maps:
-            if is_news_map(url, news) != backfill or (recent and is_news_map(url, news)):
-                yield self.sitemap_request(url, month=None)
+        if self.since and self.until:
+            # The news map lists the last days, which a month's map may not list yet: a
+            # backfill reaching them reads it too.
+            recent = self.until >= today_in_paris() - timedelta(days=NEWS_DAYS)
+            wanted = [url for url in maps if recent or not is_news_map(url, news)]
+        else:
+            wanted = [url for url in maps if is_news_map(url, news)]
+        for url in wanted:
+            yield self.sitemap_request(url, month=None)
 
     def sitemap_request(self, site_url: str, month: date | None) -> scrapy.Request:
         return scrapy.Request(
@@ -885,7 +890,7 @@ class RfiCnSpider(scrapy.Spider):
         stats = self.crawler.stats
         contents = re.compile(self.settings.get("RFI_SITEMAP_CONTENTS"))
         skip = self.settings.getlist("RFI_SITEMAP_SKIP")
-        folder = f"/sitemaps/{self.edition.key}/"
+        folder = self.edition.sitemap_folder
         for child in children:
             loc = (child.get("loc") or "").strip()
             site_url = self.site.to_site(loc) if loc else None
@@ -969,10 +974,9 @@ class RfiCnSpider(scrapy.Spider):
         """
         if not (self.since and self.until) or self.since <= entry.day <= self.until:
             return True
-        if entry.day > self.until or not entry.lastmod:
+        if entry.day > self.until or entry.modified is None:
             return False
-        modified = parse_lastmod(entry.lastmod)
-        return modified is not None and paris_day(modified) >= self.since
+        return paris_day(entry.modified) >= self.since
 
     def sitemap_coverage(self) -> None:
         """The run's figure (stats, log): articles its sitemaps listed, archived, missing.

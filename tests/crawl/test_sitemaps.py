@@ -131,7 +131,7 @@ def test_a_child_is_read_when_its_month_meets_the_range(
 )
 def test_every_spelling_of_an_article_is_one_canonical_entry(loc: str) -> None:
     entry = read_entry({"loc": f"  {loc}\n", "lastmod": "2024-03-07"}, LOOPBACK)
-    assert entry == Entry(A1, date(2024, 3, 7), "2024-03-07")
+    assert entry == Entry(A1, date(2024, 3, 7), "2024-03-07", datetime(2024, 3, 7, tzinfo=UTC))
 
 
 @pytest.mark.parametrize(
