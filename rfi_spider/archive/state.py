@@ -33,7 +33,8 @@ _SCHEMA = (
 )
 
 
-# The state's database in its folder (RFI_STATE_DIR).
+# The state's folder in an output folder (RFI_STATE_DIR's default), and its database.
+STATE_DIR = ".state"
 STATE_FILE = "seen.sqlite3"
 
 
@@ -58,7 +59,7 @@ def output_dirs(settings: BaseSettings) -> tuple[Path, Path]:
     """``(RFI_OUTPUT_DIR, RFI_STATE_DIR)``; the state defaults to ``<output>/.state``."""
     output = Path(settings.get("RFI_OUTPUT_DIR") or "output")
     state = settings.get("RFI_STATE_DIR")
-    return output, Path(state) if state else output / ".state"
+    return output, Path(state) if state else output / STATE_DIR
 
 
 @contextmanager

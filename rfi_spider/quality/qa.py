@@ -29,6 +29,7 @@ from urllib.parse import unquote
 from rfi_spider.archive import seedfile
 from rfi_spider.archive.exporters import seed_file_name
 from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS, FailureRecord, read_failures
+from rfi_spider.archive.state import STATE_DIR
 from rfi_spider.crawl.canonical import canonical_url
 from rfi_spider.dates import PARIS, checked_ms, checked_paris_day, checked_time, iso_utc
 from rfi_spider.extract.loaders import SITE_SOURCE
@@ -36,12 +37,7 @@ from rfi_spider.extract.processors import clean_text, decode_entities
 from rfi_spider.items import FIELDS
 from rfi_spider.mirrors.entrypage import seed_item
 from rfi_spider.quality.schema import field_errors, value_errors
-from rfi_spider.quality.sitemap_coverage import (
-    BUSY_TIMEOUT,
-    STATE_DIR,
-    SitemapCoverage,
-    check_sitemaps,
-)
+from rfi_spider.quality.sitemap_coverage import BUSY_TIMEOUT, SitemapCoverage, check_sitemaps
 
 ITEMS_FILE = "items.jsonl"
 ARTICLES_DIR = "articles"

@@ -21,12 +21,11 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rfi_spider.archive.failures import FailureRecord, read_failures
+from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS, FailureRecord, read_failures
 from rfi_spider.archive.sitemap_listing import read_listings
 from rfi_spider.archive.state import STATE_FILE
 from rfi_spider.crawl.canonical import canonical_url
 
-STATE_DIR = ".state"
 # How long QA waits for a state a crawl is writing before it gives up (seconds).
 BUSY_TIMEOUT = 5.0
 # SQLite's answers for "another connection holds the lock".
@@ -83,7 +82,7 @@ class SitemapCoverage:
 def check_sitemaps(
     state_dir: str | Path,
     archived: Collection[str],
-    max_attempts: int = 3,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     timeout: float = BUSY_TIMEOUT,
 ) -> SitemapCoverage:
     """The sitemaps' listings in ``state_dir`` against ``archived`` (canonical URLs).
