@@ -19,6 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from rfi_spider import settings as project_settings
 from rfi_spider.archive.state import SeenStore, read_only
 from rfi_spider.dates import now_iso
 
@@ -28,8 +29,8 @@ _SCHEMA = (
     " cause TEXT NOT NULL, failed_at TEXT NOT NULL, given_up INTEGER NOT NULL DEFAULT 0)"
     " WITHOUT ROWID"
 )
-# RFI_MAX_ATTEMPTS's default (settings.py): for readers of a state without the settings.
-DEFAULT_MAX_ATTEMPTS = 3
+# RFI_MAX_ATTEMPTS's default: for readers of a state without the crawl's settings.
+DEFAULT_MAX_ATTEMPTS: int = project_settings.RFI_MAX_ATTEMPTS
 # A cause is one line of at most this many characters (an exception's message may be long).
 MAX_CAUSE = 300
 
