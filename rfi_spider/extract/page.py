@@ -150,7 +150,12 @@ class ArticlePage:
     @classmethod
     def from_response(cls, response: TextResponse, url: str) -> ArticlePage | None:
         """The page of a response (parsed once, from its bytes); None when it is empty."""
-        root = parse_html(response.body, response.encoding)
+        return cls.from_bytes(response.body, response.encoding, url)
+
+    @classmethod
+    def from_bytes(cls, body: bytes, encoding: str, url: str) -> ArticlePage | None:
+        """The page of an HTML document's bytes; None when it is empty."""
+        root = parse_html(body, encoding)
         return None if root is None else cls(root, url)
 
     # --- shared views -------------------------------------------------------

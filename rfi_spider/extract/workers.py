@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rfi_spider.extract.loaders import load_article
-from rfi_spider.extract.page import ArticlePage, parse_html
+from rfi_spider.extract.page import ArticlePage
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +76,9 @@ class PageFacts:
 
 def extract_page(job: PageJob) -> PageFacts:
     """Parse one page and load its item; the same function in a worker and in-process."""
-    root = parse_html(job.body, job.encoding)
-    if root is None:
+    page = ArticlePage.from_bytes(job.body, job.encoding, job.url)
+    if page is None:
         return PageFacts(fields=None, not_article="empty_body")
-    page = ArticlePage(root, job.url)
     item = load_article(page, crawled_at=job.crawled_at)
     return PageFacts(
         fields=dict(item),
