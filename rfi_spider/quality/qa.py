@@ -591,11 +591,7 @@ def check_archive(
     :class:`CannotCheckError` when a file or folder cannot be read.
     """
     root = Path(directory)
-    try:
-        report = _check_archive(root, now, max_line_bytes)
-    except OSError as error:
-        where = error.filename or directory
-        raise CannotCheckError(f"cannot read {where}: {error.strerror or error}") from error
+    report = _read_archive(root, now, max_line_bytes)
     state = Path(state_dir) if state_dir is not None else root / STATE_DIR
     check_sitemap_coverage(report, state, max_attempts, busy_timeout)
     read_given_up(report, state, max_attempts)
@@ -655,9 +651,23 @@ def _check_archive(root: Path, now: datetime | None, max_line_bytes: int) -> Rep
             check_file_alone(seed, first, now, report)
     else:
         report.add("empty", str(root), f"no {ITEMS_FILE} and no seed-style files")
+    _sort_findings(report)
+    return report
+
+
+def _read_archive(root: Path, now: datetime | None, max_line_bytes: int) -> Report:
+    """:func:`_check_archive`; :class:`CannotCheckError` when a file cannot be read."""
+    try:
+        return _check_archive(root, now, max_line_bytes)
+    except OSError as error:
+        where = error.filename or root
+        raise CannotCheckError(f"cannot read {where}: {error.strerror or error}") from error
+
+
+def _sort_findings(report: Report) -> None:
+    """Findings in the order of :data:`KINDS`, the report's sections."""
     order = {kind: index for index, kind in enumerate(KINDS)}
     report.findings.sort(key=lambda f: order.get(f.kind, len(order)))
-    return report
 
 
 def check_archives(
@@ -676,13 +686,7 @@ def check_archives(
         only = directories[0]
         return check_archive(only, now, max_line_bytes, None, max_attempts, busy_timeout)
     now = now or datetime.now(UTC)
-    reports = []
-    for directory in directories:
-        try:
-            reports.append(_check_archive(Path(directory), now, max_line_bytes))
-        except OSError as error:
-            where = error.filename or directory
-            raise CannotCheckError(f"cannot read {where}: {error.strerror or error}") from error
+    reports = [_read_archive(Path(directory), now, max_line_bytes) for directory in directories]
     union = Report(root=Path(" + ".join(str(r.root) for r in reports)), checked_at=now)
     union.has_items_file = any(r.has_items_file for r in reports)
     union.files_root = " + ".join(f"{r.root}/{r.files_root}" for r in reports)
@@ -717,8 +721,7 @@ def check_archives(
         union.given_up.extend(gave_up.given_up)
         union.retrying += gave_up.retrying
     union.sitemaps = coverage
-    order = {kind: index for index, kind in enumerate(KINDS)}
-    union.findings.sort(key=lambda f: order.get(f.kind, len(order)))
+    _sort_findings(union)
     return union
 
 
