@@ -21,7 +21,6 @@ no publication time, a URL already in the feed) is left out with a warning and t
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import uuid
@@ -38,6 +37,7 @@ from lxml_html_clean import Cleaner
 from scrapy.exporters import BaseItemExporter
 
 from rfi_spider.crawl.canonical import SITE_ROOT
+from rfi_spider.crawl.urlset import UrlSet
 from rfi_spider.dates import parse_aware_time, rfc3339
 from rfi_spider.editions import EDITIONS, Edition, edition_of
 
@@ -325,11 +325,6 @@ class AtomWriter:
         self._xml.endDocument()
 
 
-def url_digest(url: str) -> bytes:
-    """8 bytes of SHA-256: an entry's id, remembered to keep ids unique in a feed."""
-    return hashlib.sha256(url.encode("utf-8")).digest()[:8]
-
-
 class AtomItemExporter(BaseItemExporter):
     """Scrapy's feed exporter of format ``atom`` (``FEED_EXPORTERS``): ``-O feed.atom``.
 
@@ -352,7 +347,7 @@ class AtomItemExporter(BaseItemExporter):
         self.info = info or feed_info(None)
         self.stats = stats
         self.writer = AtomWriter(file)
-        self._ids: set[bytes] = set()
+        self._ids = UrlSet()  # the entries' ids so far, as 64-bit digests: one entry an id
 
     @classmethod
     def from_crawler(cls, crawler: Any, file: IO[bytes], **kwargs: Any) -> AtomItemExporter:
@@ -368,15 +363,14 @@ class AtomItemExporter(BaseItemExporter):
         values = dict(item.items()) if hasattr(item, "items") else {}
         try:
             entry = entry_of(values)
-            digest = url_digest(entry.id)
-            if digest in self._ids:
+            if entry.id in self._ids:
                 raise NoEntryError("duplicate", f"{entry.id}: already in the feed")
         except NoEntryError as skip:
             logger.warning("Atom feed: item left out (%s): %s", skip.reason, skip)
             if self.stats is not None:
                 self.stats.inc_value(f"{SKIPPED}/{skip.reason}")
             return
-        self._ids.add(digest)
+        self._ids.add(entry.id)
         if not entry.content:
             logger.warning("Atom feed: %s has no body text: entry without content", entry.id)
             if self.stats is not None:
