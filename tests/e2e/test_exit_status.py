@@ -35,6 +35,10 @@ def site() -> LocalSite:
         (["since=2024-03-08", "until=2024-03-07"], "-a since=2024-03-08 is after until="),
         (["until=2024-03-07"], "-a until= needs -a since="),
         (["mirrors=feedx.net/rfi.xml"], "a feed mirror must be an http(s) URL"),
+        # An empty from_warc (a script's unset variable) is no live crawl (issue 24, item 7).
+        (["from_warc="], "-a from_warc= names no WARC file or folder"),
+        (["from_warc=,"], "-a from_warc= names no WARC file or folder"),
+        (["from_warc=/nonexistent/x.warc.gz"], "no such file or folder"),
     ],
 )
 def test_a_bad_argument_is_one_line_and_exit_2_before_any_request(
