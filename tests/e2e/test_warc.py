@@ -28,6 +28,7 @@ command) passes on it, and its page list names the run's articles.
 from __future__ import annotations
 
 import bisect
+import gzip
 import json
 import os
 import subprocess
@@ -451,6 +452,14 @@ def test_scrapy_wacz_says_what_is_wrong_and_exits_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "could not be read to its end: left out" in done.stderr
     assert "no WARC file that can be read to its end" in done.stderr
+    assert not (tmp_path / "x.wacz").exists()
+    # A valid gzip that is no WARC: refused, naming it (it used to be left out silently).
+    garbage.write_bytes(gzip.compress(b"<html>not a WARC</html>"))
+    done = scrapy_wacz(str(tmp_path / "empty"), "-o", str(tmp_path / "x.wacz"))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"scrapy wacz: error: {garbage} is not a WARC file (a gzip of something else)"
+    ]
     assert not (tmp_path / "x.wacz").exists()
 
 
