@@ -8,7 +8,14 @@ from collections.abc import Callable
 import pytest
 from redisserver import RedisServer
 
-from rfi_spider.archive.redis_state import RedisState, SharedCrawlError, digest, exported_slot
+from rfi_spider.archive.redis_state import (
+    CHUNK,
+    KeyTypeError,
+    RedisState,
+    SharedCrawlError,
+    digest,
+    exported_slot,
+)
 
 URL = "https://www.rfi.fr/cn/国际/20240307-瑞典正式加入北约"
 OTHER = "https://www.rfi.fr/cn/中国/20240308-两会"
@@ -159,3 +166,21 @@ def test_takeovers_of_a_page_are_counted(redis_server: RedisServer) -> None:
     assert [a.count_takeover("p1") for _ in range(3)] == [1, 2, 3]
     a.finish_crawl()
     assert a.count_takeover("p1") == 1
+
+
+def test_more_than_a_chunk_of_exported_articles_hides_no_waiting_one(
+    redis_server: RedisServer,
+) -> None:
+    """The pending queue is read a chunk (1,000) at a time and exported articles leave it
+    as it is read: the next chunk starts that many earlier, or the articles behind them
+    would be skipped, the crawl found complete and its queue deleted while they wait."""
+    a = node(redis_server, "a")
+    exported = [f"{URL}-a{n:04d}" for n in range(CHUNK + 50)]
+    waiting = [f"{URL}-z{n}" for n in range(5)]
+    a.add_pending(exported)
+    a.add_pending(waiting)  # found after: behind the exported ones in the queue
+    a.add_exported(exported)
+    status = a.pending_status(live_nodes={"a"}, limit=100)
+    assert sorted(status.unclaimed) == waiting
+    assert status.waiting
+    assert a.pending_count() == len(waiting)
