@@ -159,13 +159,11 @@ def redacted(url: str) -> str:
 def _secrets(url: str) -> list[str]:
     """The credentials ``url`` holds, as written and decoded (to scrub them from messages)."""
     try:
-        parts = urlsplit(url)
-        found = [parts.password or ""]
-        for name, value in parse_qsl(parts.query, keep_blank_values=True):
-            if _secret_param(name):
-                found.append(value)
-    except ValueError:
-        return [url]
+        found = [urlsplit(url).password or ""]
+    except ValueError:  # not a URL urlsplit takes: its query may still be read
+        found = []
+    query = url.partition("?")[2].partition("#")[0]
+    found += [v for n, v in parse_qsl(query, keep_blank_values=True) if _secret_param(n)]
     found += [quote(value, safe="") for value in found]
     return sorted({value for value in found if len(value) >= 3}, key=len, reverse=True)
 
@@ -367,7 +365,8 @@ class SharedCrawl:
     def wrong_type(self, error: BaseException) -> str | None:
         """For Redis's WRONGTYPE answer (a key of the crawl that another program wrote):
         which key, and its type; None for any other error."""
-        if not (isinstance(error, redis.ResponseError) and str(error).startswith("WRONGTYPE")):
+        # A pipeline's error says "Command # 1 (...) of pipeline caused error: WRONGTYPE ..."
+        if not (isinstance(error, redis.ResponseError) and "WRONGTYPE" in str(error)):
             return None
         try:
             self.state.check_types()

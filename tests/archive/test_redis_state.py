@@ -184,3 +184,35 @@ def test_more_than_a_chunk_of_exported_articles_hides_no_waiting_one(
     assert sorted(status.unclaimed) == waiting
     assert status.waiting
     assert a.pending_count() == len(waiting)
+
+
+@pytest.mark.parametrize(
+    ("key", "make", "found", "wanted"),
+    [
+        ("rfi:crawl-1:requests", lambda c, k: c.set(k, "x"), "string", "zset"),
+        ("rfi:crawl-1:pages", lambda c, k: c.rpush(k, "x"), "list", "hash"),
+        ("rfi:crawl-1:config", lambda c, k: c.sadd(k, "x"), "set", "string"),
+        ("rfi:crawl-1:exporting:a", lambda c, k: c.set(k, "x"), "string", "set"),
+    ],
+)
+def test_a_key_of_another_type_is_named_with_its_type(
+    redis_server: RedisServer, key: str, make: Callable[..., object], found: str, wanted: str
+) -> None:
+    a = node(redis_server, "a")
+    a.check_types()  # no key yet: fine
+    make(redis_server.client(), key)
+    with pytest.raises(KeyTypeError) as error:
+        a.check_types()
+    message = str(error.value)
+    assert f"Redis key {key!r} is a {found}, not the {wanted}" in message
+    assert "RFI_REDIS_PREFIX" in message and "\n" not in message
+
+
+def test_settings_in_redis_that_are_not_json_are_refused_in_one_line(
+    redis_server: RedisServer,
+) -> None:
+    a = node(redis_server, "a")
+    redis_server.client().set("rfi:crawl-1:config", b"\x80\x04planted")
+    with pytest.raises(SharedCrawlError, match="not this project's JSON") as error:
+        a.check_config({"edition": "cn"})
+    assert not isinstance(error.value, KeyTypeError)

@@ -106,9 +106,7 @@ def test_a_request_holding_live_objects_is_not_encoded(spider: CodecSpider) -> N
         b"[" * 100_000 + b"]" * 100_000,  # json's RecursionError
     ],
 )
-def test_a_value_that_is_not_a_request_of_ours_is_refused(
-    data: bytes, spider: CodecSpider
-) -> None:
+def test_a_value_that_is_not_a_request_of_ours_is_refused(data: bytes, spider: CodecSpider) -> None:
     with pytest.raises(BadValueError):
         decode_request(data, spider)
 
