@@ -5,9 +5,11 @@ Packs ``OUTPUT/warc/*.warc.gz`` (default ``RFI_OUTPUT_DIR``; closed files only, 
 the ``wacz`` tool (Webrecorder's py-wacz, by its command line: the package has no other
 public interface), with a page list of the exported articles
 (``rfi_spider.archive.wacz_pages``): ReplayWeb.page opens the file and lists them by
-title. FILE is written under a temporary name and renamed into place. Exit status 0 when
-the package is written, 2 when it is not (no WARC file, no ``wacz`` tool, the tool
-failed, a write error), each said in one line.
+title. FILE is written under a temporary name and renamed into place; it may not be one
+of the archive's own files (``archive/outputs.py``: ``OUTPUT/warc/x.warc.gz``), nor a
+device, a FIFO or a symbolic link. Exit status 0 when the package is written, 2 when it
+is not (a bad setting, no WARC file, no ``wacz`` tool, the tool failed, an output
+refused, a write error), each said in one line.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 
 from rfi_spider.archive import exporters, wacz_pages
+from rfi_spider.archive.outputs import Archive, OutputError, check_output
 from rfi_spider.archive.warc_files import SUFFIX
+from rfi_spider.config import ConfigError, RfiSettings
 from rfi_spider.quality import qa
 
 # How long the tool may take, at most (it reads every record twice: index and digest).
@@ -129,16 +133,22 @@ class Command(ScrapyCommand):
 
     def _run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
+        try:
+            config = RfiSettings.from_settings(self.settings)
+        except ConfigError as error:
+            raise WaczError(f"bad setting: {error}") from None
         if len(args) > 1:
             raise WaczError(f"one OUTPUT folder at most, not {len(args)}")
         if not opts.output:
             raise WaczError("-o FILE is required: where to write the package")
-        folder = Path(args[0] if args else self.settings.get("RFI_OUTPUT_DIR") or "output")
+        folder = Path(args[0]) if args else config.output_dir
         if not folder.is_dir():
             raise WaczError(f"{qa.visible(str(folder))} is not a folder")
         target = Path(opts.output)
-        if target.is_dir():
-            raise WaczError(f"{qa.visible(str(target))} is a folder, not a WACZ file")
+        try:
+            check_output(target, [Archive.at(folder), Archive.configured(config)])
+        except OutputError as error:
+            raise WaczError(qa.visible(str(error))) from None
         title = opts.title or f"rfi-spider archive: {folder.resolve().name}"
         try:
             files, pages, fetched = package(folder, target, title)
