@@ -91,6 +91,7 @@ def make_archive(root: Path) -> dict[Path, bytes]:
     (root / "warc" / "rfi-rfi_cn-1-00000.warc.gz").write_bytes(b"\x1f\x8b not really")
     (root / "precious.txt").write_text("a file a symbolic link points to")
     (root / "link").symlink_to(root / "precious.txt")
+    os.mkfifo(root / "fifo")
     return {path: path.read_bytes() for path in root.rglob("*") if path.is_file()}
 
 
@@ -151,7 +152,8 @@ def test_a_bad_argument_setting_output_or_folder_is_one_line_exit_2_and_the_arch
 TOOL_REFUSED = {
     "feed-items": (["feed", "{a}", "-o", "{a}/items.jsonl"], "would overwrite the archive's own"),
     "feed-state": (["feed", "{a}", "-o", "{a}/.state/seen.sqlite3"], "would overwrite the"),
-    "feed-dev-null": (["feed", "{a}", "-o", "/dev/null"], "/dev/null is not a regular file"),
+    # Not /dev/null: without the check, as root, the feed's rename would replace the system's.
+    "feed-fifo": (["feed", "{a}", "-o", "{a}/fifo"], "fifo is not a regular file"),
     "feed-bad-setting": (
         ["feed", "{a}", "-o", "{a}/../f.atom", "-s", "RFI_EXTRACT_WORKERS=-1"],
         "scrapy feed: error: bad setting: RFI_EXTRACT_WORKERS",
@@ -182,4 +184,5 @@ def test_feed_wacz_and_qa_refuse_in_one_line_and_keep_the_archive(
     )
     assert_one_line_exit_2(done, message)
     assert {p: p.read_bytes() for p in archive.rglob("*") if p.is_file()} == files
+    assert (archive / "fifo").is_fifo() and (archive / "link").is_symlink()
     assert not (tmp_path / "f.atom").exists()
