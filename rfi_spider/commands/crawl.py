@@ -8,7 +8,9 @@ so also what Scrapyd runs) exits:
   RFI_MAX_ATTEMPTS=0``), an output would overwrite the archive's own files or is not a
   regular file (``-O output/items.jsonl``, ``-o /dev/null``: ``archive/outputs.py``), or
   the output or state folder cannot be used (a file, read-only, a corrupt state): one
-  line on stderr, no traceback, and not a single request sent;
+  line on stderr, no traceback, and not a single request sent; also (with
+  ``REDIS_URL``) when a key of the crawl in Redis holds another type than the crawl's
+  (another program's key), at start or mid-crawl (finish reason ``redis_bad_key``);
 - 1 when the crawl could not start (with ``REDIS_URL``: Redis unreachable, or a shared
   crawl that runs with other settings: one line on stderr), or ended with a finish reason listed in
   ``RFI_FAILED_FINISH_REASONS`` (``write_error``: a full or broken disk stopped it);
@@ -30,10 +32,10 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from rfi_spider.archive.outputs import Archive, OutputError, check_folders, check_output
-from rfi_spider.archive.redis_state import SharedCrawlError
+from rfi_spider.archive.redis_state import KeyTypeError, SharedCrawlError
 from rfi_spider.config import ConfigError, RfiSettings
 from rfi_spider.crawl.arguments import ArgumentError
-from rfi_spider.crawl.distributed import preflight
+from rfi_spider.crawl.distributed import REDIS_BAD_KEY, preflight
 
 BAD_ARGUMENTS = 2
 FAILED = 1
@@ -46,7 +48,7 @@ class Command(ScrapyCrawlCommand):
             "1 when it could not start or its finish reason is in RFI_FAILED_FINISH_REASONS "
             "(write_error, ...), 2 for a bad spider argument (-a) or setting (-s), an output "
             "(-o, -O) in the archive's own files or that is not a regular file, or an output "
-            "or state folder that cannot be used."
+            "or state folder that cannot be used, or a Redis key of the wrong type (REDIS_URL)."
         )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -84,7 +86,7 @@ class Command(ScrapyCrawlCommand):
             preflight(spidercls, opts.spargs, self.settings)
         except SharedCrawlError as error:
             print(f"scrapy crawl {args[0]}: {error}", file=sys.stderr)
-            self.exitcode = FAILED
+            self.exitcode = BAD_ARGUMENTS if isinstance(error, KeyTypeError) else FAILED
             raise SystemExit(self.exitcode) from None
 
     def _refuse(self, spider: str, message: str) -> NoReturn:
@@ -109,6 +111,9 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed or "reason" not in finish:
             self.exitcode = FAILED
+            return
+        if finish["reason"] == REDIS_BAD_KEY:  # a configuration fault, as at start
+            self.exitcode = BAD_ARGUMENTS
             return
         failed = set(crawler.settings.getlist("RFI_FAILED_FINISH_REASONS"))
         self.exitcode = FAILED if finish["reason"] in failed else 0
