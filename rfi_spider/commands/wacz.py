@@ -6,9 +6,11 @@ past ``DOWNLOAD_MAXSIZE`` or with an endless header: a warning) with
 the ``wacz`` tool (Webrecorder's py-wacz, by its command line: the package has no other
 public interface), with a page list of the exported articles
 (``rfi_spider.archive.wacz_pages``): ReplayWeb.page opens the file and lists them by
-title. FILE is written under a temporary name and renamed into place. Exit status 0 when
-the package is written, 2 when it is not (no WARC file, a ``.warc.gz`` that is no WARC,
-no ``wacz`` tool, the tool failed, a write error), each said in one line.
+title. FILE is written under a temporary name and renamed into place; it may not be one
+of the archive's own files (``archive/outputs.py``: ``OUTPUT/warc/x.warc.gz``), nor a
+device, a FIFO or a symbolic link. Exit status 0 when the package is written, 2 when it
+is not (a bad setting, no WARC file, a ``.warc.gz`` that is no WARC, no ``wacz`` tool,
+the tool failed, an output refused, a write error), each said in one line.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 
 from rfi_spider.archive import exporters, wacz_pages
+from rfi_spider.archive.outputs import Archive, OutputError, check_output
 from rfi_spider.archive.warc_files import SUFFIX
+from rfi_spider.config import ConfigError, RfiSettings
 from rfi_spider.fetch.warc_replay import payload_limit
 from rfi_spider.quality import qa
 
@@ -144,16 +148,22 @@ class Command(ScrapyCommand):
 
     def _run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
+        try:
+            config = RfiSettings.from_settings(self.settings)
+        except ConfigError as error:
+            raise WaczError(f"bad setting: {error}") from None
         if len(args) > 1:
             raise WaczError(f"one OUTPUT folder at most, not {len(args)}")
         if not opts.output:
             raise WaczError("-o FILE is required: where to write the package")
-        folder = Path(args[0] if args else self.settings.get("RFI_OUTPUT_DIR") or "output")
+        folder = Path(args[0]) if args else config.output_dir
         if not folder.is_dir():
             raise WaczError(f"{qa.visible(str(folder))} is not a folder")
         target = Path(opts.output)
-        if target.is_dir():
-            raise WaczError(f"{qa.visible(str(target))} is a folder, not a WACZ file")
+        try:
+            check_output(target, [Archive.at(folder), Archive.configured(config)])
+        except OutputError as error:
+            raise WaczError(qa.visible(str(error))) from None
         title = opts.title or f"rfi-spider archive: {folder.resolve().name}"
         try:
             files, pages, fetched = package(folder, target, title, payload_limit(self.settings))
