@@ -131,6 +131,12 @@ def is_centred(element: HtmlElement) -> bool:
     return (element.get("align") or "").strip().lower() == "center"
 
 
+def is_shell(element: HtmlElement) -> bool:
+    """An element with no child and no text but ASCII white space: what the parser leaves
+    of a ``<p>`` whose content it moved out (a ``<p>`` nested in it)."""
+    return len(element) == 0 and not (element.text or "").strip(" \t\r\n\f")
+
+
 def is_caption(element: HtmlElement, centred: bool = False) -> bool:
     """A caption typed by an editor: text all in small print, or all italic and centred
     (``centred``: by an empty centred sibling just before, the remains of a wrapper ``<p>``
@@ -251,12 +257,14 @@ class _Walker:
 
     def is_caption_here(self, element: HtmlElement) -> bool:
         """Is ``element``, met right after an embed, a caption? An empty one is walked (it
-        holds nothing), but remembered when centred: the parser empties a centred ``<p>``
-        that wrapped another ``<p>``, the caption, which follows it."""
+        holds nothing), but remembered when it is a centred shell: the parser empties a
+        centred ``<p>`` that wrapped another ``<p>``, the caption, which follows it. (An
+        editor's empty paragraph holds ``&nbsp;`` or ``<br>``: no shell.)"""
         if element.tag not in sel.CAPTION_TAGS:
             return False
         if not has_text(element):
-            self.centred_blank = self.centred_blank or is_centred(element)
+            if not self.centred_blank and is_shell(element):
+                self.centred_blank = is_centred(element)
             return False
         return is_caption(element, self.centred_blank)
 

@@ -176,6 +176,7 @@ def test_caption_in_the_embeds_own_paragraph_is_dropped() -> None:
     [
         "<p><em>“不居中、不是小字的引语。”</em></p>",
         "<p>&nbsp;</p><p><i>“空段之后的斜体引语。”</i></p>",
+        '<p class="rtecenter">&nbsp;</p><p><em>“编辑留下的居中空段，不是外壳。”</em></p>',
         "<p><strong>记者：</strong>粗体开头的段落。</p>",
         "<h2>小标题</h2>",
         "<blockquote><p><em>“引语”</em></p></blockquote>",
