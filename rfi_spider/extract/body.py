@@ -113,8 +113,9 @@ def is_embed(element: HtmlElement) -> bool:
             name.startswith(sel.EMBED_CLASS_PREFIX) and name not in sel.EMBED_TEXT_CLASSES
         ):
             return True
-    if tag in ("p", "div", "span", "center") and not has_text(element):
-        return any(True for _ in element.iterdescendants(*sel.EMBED_TAGS))
+    if tag in ("p", "div", "span", "center"):  # the cheap test first: most hold no embed
+        holds_embed = any(True for _ in element.iterdescendants(*sel.EMBED_TAGS))
+        return holds_embed and not has_text(element)
     return False
 
 
