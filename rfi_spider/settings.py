@@ -268,6 +268,10 @@ RFI_WARC_PREFIX = "rfi"
 RFI_WARC_MAX_SIZE = 1024**3
 # Set by -a from_warc= (not by hand): the WARC files the replay handler answers from.
 RFI_WARC_REPLAY: list[str] = []
+# Set by -a from_warc= too: the fetch root and the mirrors' hosts whose records may answer
+# (a record of another host, or of a file whose warcinfo names another root, never does).
+RFI_WARC_REPLAY_SITE: str | None = None
+RFI_WARC_REPLAY_HOSTS: list[str] = []
 
 # --- pipelines and exports ----------------------------------------------------------------
 ITEM_PIPELINES = {

@@ -1,13 +1,14 @@
 """``scrapy wacz [OUTPUT] -o FILE``: a run's WARC files as one WACZ package (no crawl).
 
 Packs ``OUTPUT/warc/*.warc.gz`` (default ``RFI_OUTPUT_DIR``; closed files only, not a
-``.open`` one a crawl is writing, nor one that cannot be read to its end: a warning) with
+``.open`` one a crawl is writing, nor one that cannot be read to its end or holds a record
+past ``DOWNLOAD_MAXSIZE`` or with an endless header: a warning) with
 the ``wacz`` tool (Webrecorder's py-wacz, by its command line: the package has no other
 public interface), with a page list of the exported articles
 (``rfi_spider.archive.wacz_pages``): ReplayWeb.page opens the file and lists them by
 title. FILE is written under a temporary name and renamed into place. Exit status 0 when
-the package is written, 2 when it is not (no WARC file, no ``wacz`` tool, the tool
-failed, a write error), each said in one line.
+the package is written, 2 when it is not (no WARC file, a ``.warc.gz`` that is no WARC,
+no ``wacz`` tool, the tool failed, a write error), each said in one line.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from scrapy.commands import ScrapyCommand
 
 from rfi_spider.archive import exporters, wacz_pages
 from rfi_spider.archive.warc_files import SUFFIX
+from rfi_spider.fetch.warc_replay import payload_limit
 from rfi_spider.quality import qa
 
 # How long the tool may take, at most (it reads every record twice: index and digest).
@@ -54,19 +56,32 @@ def warc_files(folder: Path) -> list[Path]:
 
 
 def package(
-    folder: Path, target: Path, title: str
+    folder: Path, target: Path, title: str, max_payload: int = 0
 ) -> tuple[list[Path], wacz_pages.PageList, wacz_pages.Fetched]:
     """Write the WACZ of ``folder``'s WARC files to ``target``; what went in."""
     files = warc_files(folder)
     tool = wacz_tool()
-    fetched = wacz_pages.fetched_pages(files)
-    # A torn or corrupt file (not a WARC at all, or cut short) is left out of the package.
+    fetched = wacz_pages.fetched_pages(files, max_payload)
+    # A gzip file that holds no WARC is not the archive's: refused, not silently left out.
+    if fetched.not_warc:
+        where = qa.visible(str(fetched.not_warc[0]))
+        raise WaczError(f"{where} is not a WARC file (a gzip of something else)")
+    # A torn or corrupt file (cut short, or not gzip) is left out of the package, as is one
+    # with a record past the bounds (the tool would inflate it whole).
     for path in fetched.unreadable:
         where = qa.visible(str(path))
         print(
             f"scrapy wacz: warning: {where} could not be read to its end: left out", file=sys.stderr
         )
-    files = [path for path in files if path not in fetched.unreadable]
+    for path in fetched.too_large:
+        where = qa.visible(str(path))
+        print(
+            f"scrapy wacz: warning: {where} holds a WARC record over DOWNLOAD_MAXSIZE or with a"
+            " header over 256 KiB: left out",
+            file=sys.stderr,
+        )
+    left_out = {*fetched.unreadable, *fetched.too_large}
+    files = [path for path in files if path not in left_out]
     if not files:
         raise WaczError("no WARC file that can be read to its end: nothing to package")
     pages = wacz_pages.page_list(folder / qa.ITEMS_FILE, fetched)
@@ -141,7 +156,7 @@ class Command(ScrapyCommand):
             raise WaczError(f"{qa.visible(str(target))} is a folder, not a WACZ file")
         title = opts.title or f"rfi-spider archive: {folder.resolve().name}"
         try:
-            files, pages, fetched = package(folder, target, title)
+            files, pages, fetched = package(folder, target, title, payload_limit(self.settings))
         except OSError as error:
             reason = error.strerror or str(error)
             raise WaczError(f"cannot write {qa.visible(str(target))}: {reason}") from None

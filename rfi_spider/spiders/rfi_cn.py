@@ -220,7 +220,8 @@ class RfiCnSpider(scrapy.Spider):
             base_url = http_url("base_url", base_url, root=True)
         self.demo = str(demo or "").lower() in {"1", "true", "yes"}
         self.demo_site: LocalSite | None = None
-        self.from_warc = warc_paths(_split_list(from_warc)) if from_warc else []
+        # from_warc= (empty) is an error, never a live crawl: None only means not given.
+        self.from_warc = warc_paths(_split_list(from_warc)) if from_warc is not None else []
         self.base_url_arg = base_url
         if self.demo and not base_url and not self.from_warc:
             self.demo_site = LocalSite.sample()
@@ -265,6 +266,8 @@ class RfiCnSpider(scrapy.Spider):
             base_url = http_url("base_url", base_url, root=True)
         if args.get("url") is not None:
             cls.article_argument(args["url"], FetchRoot(base_url))
+        if args.get("from_warc") is not None:
+            warc_paths(_split_list(args["from_warc"]))
         if args.get("mirrors") is not None:
             check_mirrors(_split_list(args["mirrors"]))
         elif settings.get("RFI_MIRRORS") is not None:
@@ -376,6 +379,9 @@ class RfiCnSpider(scrapy.Spider):
         for name, value in {
             "DOWNLOAD_HANDLERS": handlers,
             "RFI_WARC_REPLAY": [str(p) for p in self.from_warc],
+            # Only the site's records (and the mirrors') answer: see WarcArchive.
+            "RFI_WARC_REPLAY_SITE": self.site.base_url or SITE_ROOT,
+            "RFI_WARC_REPLAY_HOSTS": [urlsplit(m).hostname or "" for m in self.mirrors],
             "RFI_WARC": False,
             "RFI_BROWSER_PATH": "",
             "DOWNLOAD_DELAY": 0,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from pathlib import Path
 
 import pytest
 from scrapy.settings import Settings
@@ -131,3 +133,26 @@ def test_the_constructor_runs_the_same_checks() -> None:
         RfiCnSpider(base_url="example.com")
     with pytest.raises(ArgumentError, match="url= takes an absolute"):
         RfiCnSpider(url="")
+
+
+def test_from_warc_must_name_warc_files_never_nothing(tmp_path: Path) -> None:
+    """``from_warc=`` (an unset variable in a script) and ``from_warc=,`` used to start a
+    live crawl; a missing path, an empty file or a FIFO gave a traceback."""
+    empty = tmp_path / "empty.warc.gz"
+    empty.touch()
+    fifo = tmp_path / "fifo.warc.gz"
+    os.mkfifo(fifo)
+    (tmp_path / "nothing").mkdir()
+    for value, message in [
+        ("", "names no WARC file or folder"),
+        (",", "names no WARC file or folder"),
+        (" , ", "names no WARC file or folder"),
+        (str(tmp_path / "missing.warc.gz"), "no such file or folder"),
+        (str(empty), "is an empty file"),
+        (str(fifo), "is neither a WARC file nor a folder"),
+        (str(tmp_path / "nothing"), r"no \.warc\.gz or \.warc file"),
+    ]:
+        with pytest.raises(ArgumentError, match=message):
+            RfiCnSpider.check_arguments({"from_warc": value}, project())
+        with pytest.raises(ArgumentError, match=message):
+            RfiCnSpider(from_warc=value)

@@ -35,6 +35,10 @@ def site() -> LocalSite:
         (["since=2024-03-08", "until=2024-03-07"], "-a since=2024-03-08 is after until="),
         (["until=2024-03-07"], "-a until= needs -a since="),
         (["mirrors=feedx.net/rfi.xml"], "a feed mirror must be an http(s) URL"),
+        # An empty from_warc (a script's unset variable) is no live crawl (issue 24, item 7).
+        (["from_warc="], "-a from_warc= names no WARC file or folder"),
+        (["from_warc=,"], "-a from_warc= names no WARC file or folder"),
+        (["from_warc=/nonexistent/x.warc.gz"], "no such file or folder"),
     ],
 )
 def test_a_bad_argument_is_one_line_and_exit_2_before_any_request(
@@ -73,3 +77,24 @@ def test_a_failed_finish_reason_exits_1(site: LocalSite, tmp_path: Path) -> None
     done = crawl(tmp_path / "out2", f"base_url={site.url}", settings=settings)
     assert "'finish_reason': 'closespider_pagecount'" in done.stderr, done.stderr[-3000:]
     assert done.returncode == 0
+
+
+def test_a_crawl_that_cannot_write_its_warc_files_fails(site: LocalSite, tmp_path: Path) -> None:
+    """The WARC folder cannot be created (a file stands in its place; a read-only folder
+    would do, but not for root): one error line, nothing fetched, finish reason
+    write_error, exit 1. It used to stop capture only, and exit 0 with passing monitors."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file")
+    site.requests.clear()
+    done = crawl(
+        tmp_path / "out",
+        f"base_url={site.url}",
+        settings={"RFI_WARC_DIR": str(blocker / "warc")},
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    errors = [line for line in done.stderr.splitlines() if "WARC capture stopped" in line]
+    assert len(errors) == 1 and "ERROR" in errors[0], done.stderr[-3000:]
+    assert "'finish_reason': 'write_error'" in done.stderr
+    assert "'rfi/warc/write_error': 1" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not [path for path in site.requests if "/cn/" in path[1]]  # no page fetched
