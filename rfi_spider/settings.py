@@ -101,7 +101,7 @@ DUPEFILTER_CLASS = "rfi_spider.crawl.dupefilter.ResumableDupeFilter"
 # made it slower: BENCHMARKS.md); 0: in the crawl's process (debugging, pdb, profilers).
 RFI_EXTRACT_WORKERS: int | None = None
 
-# --- several machines: one crawl, one Redis (crawl/distributed.py) ---------------------
+# --- several machines: one crawl, one Redis (crawl/distributed/) ---------------------
 # Unset: one process, as always. Set (scrapy-redis's own setting, redis://host:port/db):
 # the request queue, the dupefilter, the pending articles and the "exported" state are
 # shared in Redis by every process of the crawl; each writes its own RFI_OUTPUT_DIR.
@@ -139,8 +139,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # lets more than CONCURRENT_REQUESTS_PER_DOMAIN requests out at once (fetch/politeness.py).
 ADDONS = {
     "rfi_spider.fetch.politeness.DelayFloor": 0,
-    # -s REDIS_URL=...: several crawler processes on one crawl (crawl/distributed.py)
-    "rfi_spider.crawl.distributed.SharedCrawlAddon": 0,
+    # -s REDIS_URL=...: several crawler processes on one crawl (crawl/distributed/)
+    "rfi_spider.crawl.distributed.components.SharedCrawlAddon": 0,
     # scrapy-playwright's launch options and navigation timeout from RFI_BROWSER_*
     "rfi_spider.fetch.browser.BrowserSettings": 0,
 }
@@ -372,7 +372,7 @@ RFI_QA_MAX_LINE_BYTES = 16 * 1024 * 1024
 # memusage_exceeded: MEMUSAGE_LIMIT_MB was reached; blocked: the blocking watch closed it
 # (RFI_BLOCKED_CLOSE_MINUTES). (shutdown, a Ctrl-C or Scrapyd's cancel,
 # is a pause that the next run resumes: not a failure.)
-# redis_lost: a distributed crawl's node lost Redis mid-crawl (crawl/distributed.py).
+# redis_lost: a distributed crawl's node lost Redis mid-crawl (crawl/distributed/).
 RFI_FAILED_FINISH_REASONS = [
     "write_error",
     "closespider_errorcount",

@@ -35,7 +35,7 @@ from rfi_spider.archive.outputs import Archive, OutputError, check_folders, chec
 from rfi_spider.archive.redis_state import KeyTypeError, SharedCrawlError
 from rfi_spider.config import ConfigError, RfiSettings
 from rfi_spider.crawl.arguments import ArgumentError
-from rfi_spider.crawl.distributed import REDIS_BAD_KEY, preflight
+from rfi_spider.crawl.distributed.config import REDIS_BAD_KEY, preflight
 
 BAD_ARGUMENTS = 2
 FAILED = 1

@@ -78,8 +78,8 @@ from rfi_spider.crawl.canonical import (
     canonical_url,
     is_article_url,
 )
-from rfi_spider.crawl.distributed import SharedCrawl
-from rfi_spider.crawl.distributed import enabled as distributed
+from rfi_spider.crawl.distributed.config import enabled as distributed
+from rfi_spider.crawl.distributed.node import SharedCrawl
 from rfi_spider.crawl.jobdir import close_job, open_job
 from rfi_spider.crawl.sitemaps import (
     BadSitemapError,
