@@ -103,7 +103,7 @@ from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.listing import read_links
 from rfi_spider.extract.processors import unique
 from rfi_spider.extract.workers import PageExtractor, PageFacts, PageJob, extract_page, worker_count
-from rfi_spider.fetch.middlewares import BLOCK_STATUSES, ChallengePage
+from rfi_spider.fetch.blocking import BLOCK_STATUSES, ChallengePage
 from rfi_spider.fetch.warc_replay import (
     WARC_DATE_META,
     WarcReplayHandler,

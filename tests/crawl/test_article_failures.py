@@ -17,7 +17,7 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from rfi_spider import settings as project_settings
-from rfi_spider.fetch.middlewares import ChallengePage
+from rfi_spider.fetch.blocking import ChallengePage
 from rfi_spider.items import ArticleItem
 from rfi_spider.mirrors.entrypage import mirror_item
 from rfi_spider.mirrors.feeds import MirrorEntry
