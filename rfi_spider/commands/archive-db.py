@@ -1,3 +1,4 @@
+# ruff: noqa: N999 (Scrapy names a command after its module: scrapy archive-db)
 """``scrapy archive-db [DIR ...] [-o FILE]``: (re)build the archive database from
 ``items.jsonl``.
 
@@ -6,6 +7,8 @@ current, rebuilt from scratch. Several DIRs (the nodes of a distributed crawl, o
 editions' folders): one database of them all, written to ``-o FILE`` (required, as it
 belongs to no one folder). Exit status 0 when built, 2 on bad arguments or a file that
 cannot be read or written. The building lives in ``rfi_spider.archive.database``.
+
+The file's name has a hyphen because Scrapy names a command after its module.
 """
 
 from __future__ import annotations
