@@ -93,6 +93,13 @@ def _query_words(term: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+@functools.lru_cache(maxsize=64)
+def _term_words(query: str) -> tuple[str, ...]:
+    """Every word of the query, longest first (the snippet of each result looks them up)."""
+    found = {word for term in terms(query) for word in term}
+    return tuple(sorted(found, key=len, reverse=True))
+
+
 def terms(query: str) -> list[list[str]]:
     """The query's terms, each a list of words: a quoted part is one term, the rest is
     split on white space. Every other character is text, not syntax."""
@@ -126,6 +133,9 @@ def _char_simplified(text: str) -> str:
     """``text`` simplified one character at a time: the same length as ``text``, so a
     position found in it is the position in ``text``."""
     converter = _converter()
+    whole = converter.convert(text)
+    if len(whole) == len(text):  # nearly always: OpenCC maps characters one to one
+        return whole
     return "".join(
         (converted if len(converted := converter.convert(char)) == 1 else char) for char in text
     )
@@ -138,7 +148,7 @@ def snippet(text: str | None, query: str | None, width: int = 80) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFC", text).replace(MARK_START, "").replace(MARK_END, "")
-    found = sorted({word for term in terms(query or "") for word in term}, key=len, reverse=True)
+    found = _term_words(query or "")
     folded = "".join(
         lower if len(lower := char.lower()) == 1 else char for char in _char_simplified(text)
     )
