@@ -33,13 +33,13 @@ from typing import Any
 import sqlite_utils
 
 from rfi_spider.archive.exporters import seed_file_name
+from rfi_spider.archive.outputs import DB_FILE
 from rfi_spider.archive.state import ExportLock
 from rfi_spider.items import FIELDS
 from rfi_spider.search.chinese import index_text
 
 logger = logging.getLogger(__name__)
 
-DB_FILE = "archive.db"
 # In the state folder: held while the database is written (a crawl's sync, a rebuild).
 LOCK_FILE = "archive-db.lock"
 ITEMS_FILE = "items.jsonl"

@@ -24,27 +24,8 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from rfi_spider.archive import database
+from rfi_spider.archive.outputs import Archive, OutputError, check_output
 from rfi_spider.archive.state import STATE_DIR, output_dirs
-
-
-def own_files(folder: Path) -> list[Path]:
-    """What an archive folder holds that a database must not be written over or into."""
-    parts = [folder / "items.jsonl", folder / "articles", folder / STATE_DIR, folder / "warc"]
-    return [part.resolve() for part in parts]
-
-
-def check_target(target: Path, folders: list[Path]) -> None:
-    """A database may be written at ``target``: not in an archive's own files, not a
-    folder, link or device. :class:`UsageError` otherwise."""
-    path = target.parent.resolve() / target.name
-    if target.is_symlink() or (target.exists() and not target.is_file()):
-        raise UsageError(f"{target} is not a regular file", print_help=False)
-    for folder in folders:
-        for part in own_files(folder):
-            if path == part or part in path.parents or path.name.startswith("items.jsonl"):
-                raise UsageError(
-                    f"{target} would overwrite the archive's own {part}", print_help=False
-                )
 
 
 class Command(ScrapyCommand):
@@ -86,7 +67,11 @@ class Command(ScrapyCommand):
                 "several folders go into one database: give it with -o FILE", print_help=False
             )
         target = Path(opts.output) if opts.output else folders[0] / database.DB_FILE
-        check_target(target, folders)
+        if opts.output:  # a folder's own archive.db is written only by default
+            try:
+                check_output(target, [Archive.at(folder) for folder in folders])
+            except OutputError as error:
+                raise UsageError(str(error), print_help=False) from None
         started = time.monotonic()
         try:
             result = build(target, folders, None if opts.output else lock_dir)

@@ -192,7 +192,8 @@ def test_archive_db_command(tmp_path: Path) -> None:
     assert len(rows(tmp_path / "a" / database.DB_FILE)) == 2
     refused = run_archive_db(str(tmp_path / "a"), str(tmp_path / "b"))
     assert refused.returncode == 2 and "-o FILE" in refused.stderr
-    for own in ("items.jsonl", ".state/x.db", "articles/x.db", "warc/x.db"):
+    own_files = ("items.jsonl", ".state/x.db", "articles/x.db", "warc/x.db", "archive.db")
+    for own in (*own_files, "archive.db-journal"):
         refused = run_archive_db(str(tmp_path / "a"), "-o", str(tmp_path / "a" / own))
         assert refused.returncode == 2 and "archive's own" in refused.stderr, own
         assert "Traceback" not in refused.stderr
