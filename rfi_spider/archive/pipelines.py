@@ -25,6 +25,7 @@ from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
 from spidermon.contrib.validation.messages import MISSING_REQUIRED_FIELD, UNEXPECTED_FIELD
 from spidermon.contrib.validation.validator import Validator
 
+from rfi_spider.archive.database import CrawlDatabase
 from rfi_spider.archive.exporters import (
     serialize_line,
 )
@@ -131,6 +132,8 @@ class ArchivePipeline(ExportJournal):
     """
 
     crawler: Crawler | None = None
+    database: CrawlDatabase | None = None  # archive.db (RFI_ARCHIVE_DB)
+    database_batch = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -147,6 +150,8 @@ class ArchivePipeline(ExportJournal):
             batch_seconds=settings.getfloat("RFI_STATE_BATCH_SECONDS"),
         )
         pipeline.crawler = crawler
+        if settings.getbool("RFI_ARCHIVE_DB"):
+            pipeline.database_batch = settings.getint("RFI_ARCHIVE_DB_BATCH")
         return pipeline
 
     def open_spider(self) -> None:
@@ -161,6 +166,10 @@ class ArchivePipeline(ExportJournal):
                 self.stop(error, close=False)  # the engine is not open yet: CloseSpider
                 raise CloseSpider(WRITE_ERROR) from error
             self.clean_up()
+        if self.database_batch:  # after items.jsonl's repairs: catches up what it lacks
+            self.database = CrawlDatabase(
+                self.output_dir, self.state_dir, self.stats, self.database_batch
+            )
 
     def log_where(self) -> None:
         """Say where this job writes; warn about a relative folder under Scrapyd."""
@@ -198,6 +207,8 @@ class ArchivePipeline(ExportJournal):
         deferred_from_coro(engine.close_spider_async(reason=WRITE_ERROR))
 
     def close_spider(self) -> None:
+        if self.database is not None:
+            self.database.close()
         if not hasattr(self, "jsonl"):  # open_spider stopped on a write error
             self.intents.close()
             self.lock.close()
@@ -257,5 +268,7 @@ class ArchivePipeline(ExportJournal):
                 self.stop(error)
         self.stats.inc_value("rfi/exported")
         self.stats.inc_value(f"rfi/exported/source/{adapter['source']}")
+        if self.database is not None:
+            self.database.exported_one()
         logger.debug("exported %s to %s", url, path)
         return item
