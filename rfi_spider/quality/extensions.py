@@ -14,7 +14,7 @@ from scrapy.statscollectors import StatsCollector
 
 from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.crawl.urlset import UrlSet
-from rfi_spider.quality.qa import visible
+from rfi_spider.quality.qa.report import visible
 
 logger = logging.getLogger(__name__)
 

@@ -12,15 +12,9 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
-from rfi_spider.quality.qa import (
-    KINDS,
-    SITEMAPS_HEADING,
-    Comparison,
-    Report,
-    readable,
-    verdict,
-    visible,
-)
+from rfi_spider.quality.qa.compare import Comparison
+from rfi_spider.quality.qa.report import KINDS, Report, readable, visible
+from rfi_spider.quality.qa.text import SITEMAPS_HEADING, verdict
 from rfi_spider.quality.schema import always_filled
 from rfi_spider.quality.sitemap_coverage import MonthCoverage, SitemapCoverage
 
