@@ -26,6 +26,8 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
+from rfi_spider.runtime import output_dirs
+
 # The smallest RFI_WARC_MAX_SIZE: below it, each WARC file would hold a record or two
 # (an article's response is about 200 KB, gzipped 40 KB), and files would pile up.
 MIN_WARC_MAX_SIZE = 1024 * 1024
@@ -214,9 +216,7 @@ def folder(default: str | None) -> Parser:
 
 
 def state_folder(settings: BaseSettings, name: str) -> Path:
-    """``RFI_STATE_DIR``, unset: ``<RFI_OUTPUT_DIR>/.state`` (``archive.state.output_dirs``)."""
-    from rfi_spider.archive.state import output_dirs
-
+    """``RFI_STATE_DIR``, unset: ``<RFI_OUTPUT_DIR>/.state`` (``runtime.output_dirs``)."""
     if settings.get(name):
         _no_nul(settings, name, str(settings.get(name)))
     return output_dirs(settings)[1]

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from scrapy.settings import BaseSettings
-
-from rfi_spider.crawl.urlset import UrlSet
 from rfi_spider.dates import now_iso
+from rfi_spider.runtime import STATE_DIR as STATE_DIR
+from rfi_spider.runtime import output_dirs as output_dirs
+from rfi_spider.urlset import UrlSet
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS seen ("
@@ -33,8 +33,8 @@ _SCHEMA = (
 )
 
 
-# The state's folder in an output folder (RFI_STATE_DIR's default), and its database.
-STATE_DIR = ".state"
+# The state's database; its folder (STATE_DIR) and output_dirs are the core's (runtime.py:
+# the settings check reads them too), named here as well for the code that reads the state.
 STATE_FILE = "seen.sqlite3"
 
 
@@ -53,13 +53,6 @@ def read_only(state_dir: str | os.PathLike[str]) -> Iterator[sqlite3.Connection 
         return
     with contextlib.closing(db):
         yield db
-
-
-def output_dirs(settings: BaseSettings) -> tuple[Path, Path]:
-    """``(RFI_OUTPUT_DIR, RFI_STATE_DIR)``; the state defaults to ``<output>/.state``."""
-    output = Path(settings.get("RFI_OUTPUT_DIR") or "output")
-    state = settings.get("RFI_STATE_DIR")
-    return output, Path(state) if state else output / STATE_DIR
 
 
 @contextmanager
@@ -122,7 +115,7 @@ class SeenStore:
         """The spider's check before it requests an article: one lookup in memory, the
         same at a million URLs as at ten thousand.
 
-        The 64-bit digests of the URLs in the table (:class:`~rfi_spider.crawl.urlset.UrlSet`,
+        The 64-bit digests of the URLs in the table (:class:`~rfi_spider.urlset.UrlSet`,
         about 16 bytes a URL) are read at the first call, and this connection's own adds
         join them. A URL another connection records later (the pipeline, another job)
         reads as not known: the article is fetched again and the pipeline's exact check

@@ -52,7 +52,7 @@ from rfi_spider import __version__
 from rfi_spider.archive.pipelines import WRITE_ERROR
 from rfi_spider.archive.state import output_dirs
 from rfi_spider.archive.warc_files import WarcFiles, repair_folder
-from rfi_spider.crawl.canonical import SITE_ROOT
+from rfi_spider.canonical import SITE_ROOT
 from rfi_spider.fetch.blocking import has_site_markup, is_challenge, served_page
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from rfi_spider.archive.state import PendingArticles, SeenStore
-from rfi_spider.crawl.urlset import UrlSet
+from rfi_spider.urlset import UrlSet
 
 
 class ArticleWindow:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 
-from rfi_spider.crawl import meta_keys
+from rfi_spider import meta_keys
 from rfi_spider.extract import selectors as sel
 from rfi_spider.fetch.browser import MainDocument
 from rfi_spider.fetch.sandbox import OFFSITE_META, Origin

@@ -34,7 +34,7 @@ from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.response import response_status_message
 from scrapy_playwright.page import PageMethod
 
-from rfi_spider.crawl import meta_keys
+from rfi_spider import meta_keys
 from rfi_spider.extract import selectors as sel
 from rfi_spider.fetch.blocking import (
     BLOCK_STATUSES,

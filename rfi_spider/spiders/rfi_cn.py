@@ -57,13 +57,13 @@ from scrapy.utils.job import job_dir
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
+from rfi_spider import meta_keys
 from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.pipelines import ExportStopped, InvalidItem
 from rfi_spider.archive.sitemap_listing import ListedUrl, SitemapListings
 from rfi_spider.archive.state import STATE_FILE, PendingArticles, SeenStore, output_dirs
 from rfi_spider.archive.warc_capture import WarcCapture
-from rfi_spider.crawl import meta_keys
-from rfi_spider.crawl.arguments import (
+from rfi_spider.arguments import (
     ArgumentError,
     backfill_range,
     check_mirrors,
@@ -71,7 +71,7 @@ from rfi_spider.crawl.arguments import (
     http_url,
     switch,
 )
-from rfi_spider.crawl.canonical import (
+from rfi_spider.canonical import (
     SITE_ROOT,
     FetchRoot,
     article_date,

@@ -54,7 +54,7 @@ def test_redis_url_switches_to_scrapy_redis() -> None:
     assert settings["SCHEDULER_QUEUE_KEY"] == "rfi:c1:requests"
     pipelines = settings.getdict("ITEM_PIPELINES")
     assert "rfi_spider.archive.pipelines.ArchivePipeline" not in pipelines
-    assert pipelines["rfi_spider.archive.shared_export.SharedArchivePipeline"] == 800
+    assert pipelines["rfi_spider.crawl.distributed.export.SharedArchivePipeline"] == 800
 
 
 def test_the_default_crawl_id_is_the_spiders_name() -> None:

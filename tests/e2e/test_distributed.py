@@ -31,7 +31,7 @@ from redisserver import RedisServer, free_port
 from benchmarks.crawl import site_settings
 from benchmarks.pages import BenchSite
 from rfi_spider.archive.redis_state import RedisState, exported_slot
-from rfi_spider.crawl.canonical import is_article_url
+from rfi_spider.canonical import is_article_url
 from rfi_spider.demo.localsite import LocalSite, Page
 
 ARTICLES = 300

@@ -26,13 +26,13 @@ from rfi_spider import settings as project_settings
 from rfi_spider.archive.exporters import IntentLog
 from rfi_spider.archive.state import PendingArticles, SeenStore
 from rfi_spider.crawl.dupefilter import ResumableDupeFilter
-from rfi_spider.crawl.meta_keys import REFETCH
-from rfi_spider.crawl.urlset import FingerprintSet, KeySet, UrlSet
 from rfi_spider.extract.listing import read_links
 from rfi_spider.extract.processors import clean_text
 from rfi_spider.fetch.htmlbytes import HtmlBytesMiddleware, misdeclared_utf8, real_encoding
+from rfi_spider.meta_keys import REFETCH
 from rfi_spider.mirrors.sanitize import safe_html
 from rfi_spider.spiders.rfi_cn import RfiCnSpider, failure_cause, is_truncated
+from rfi_spider.urlset import FingerprintSet, KeySet, UrlSet
 
 URLS = [f"https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/20240307-{n}" for n in range(5)]
 PROJECT = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}

@@ -16,15 +16,17 @@ that a node that finishes leaves the queue to the others), and the components be
 - :class:`SharedCrawlExtension`: renews the node's claims and heartbeat; at idle, keeps the
   node open while other nodes work or articles wait, so that it takes over a killed
   node's articles once their claims expire.
-- ``archive/shared_export.py``'s pipeline: exported exactly once across nodes.
+- :class:`~rfi_spider.crawl.distributed.export.SharedArchivePipeline`: exported exactly
+  once across nodes.
 
 The spider's pending queue and "already exported" checks go to Redis through
 :class:`SharedPending`, :class:`SharedSeen` and :class:`SharedArticleWindow`.
 
 One job a module: ``config`` (on or off, crawl and node ids, what the nodes agree on, the
 checks before a crawl), ``node`` (:class:`SharedCrawl`: this node's claims, idle and
-takeovers), ``spider_state`` (the stand-ins for the spider's local state, and the
-protocols they keep) and ``components`` (the add-on and the Scrapy components above).
+takeovers), ``export`` (the export pipeline), ``spider_state`` (the stand-ins for the
+spider's local state, and the protocols they keep) and ``components`` (the add-on and
+the Scrapy components above).
 The names are also here, so that dotted paths written before the split
 (``rfi_spider.crawl.distributed.SharedScheduler``) keep working.
 """

@@ -21,7 +21,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
-from rfi_spider.crawl import meta_keys
+from rfi_spider import meta_keys
 from rfi_spider.crawl.distributed.config import check_names, enabled
 from rfi_spider.crawl.distributed.node import PAGE, TAKEOVER, SharedCrawl
 from rfi_spider.crawl.redis_codec import (
@@ -57,7 +57,7 @@ class SharedCrawlAddon:
             _override(settings, name, value)
         pipelines = dict(settings.getdict("ITEM_PIPELINES"))
         order = pipelines.pop("rfi_spider.archive.pipelines.ArchivePipeline", 800)
-        pipelines["rfi_spider.archive.shared_export.SharedArchivePipeline"] = order
+        pipelines["rfi_spider.crawl.distributed.export.SharedArchivePipeline"] = order
         _override(settings, "ITEM_PIPELINES", pipelines)
         middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
         middlewares["rfi_spider.crawl.distributed.components.SharedStart"] = 50

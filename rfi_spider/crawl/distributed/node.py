@@ -13,9 +13,9 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
+from rfi_spider import meta_keys
 from rfi_spider.archive.redis_state import KeyTypeError, RedisState
 from rfi_spider.archive.state import SeenStore
-from rfi_spider.crawl import meta_keys
 from rfi_spider.crawl.distributed.config import (
     REDIS_BAD_KEY,
     REDIS_LOST,

@@ -13,7 +13,7 @@ from rfi_spider.archive import seedfile
 from rfi_spider.archive.exporters import seed_file_name
 from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS, read_failures
 from rfi_spider.archive.state import STATE_DIR
-from rfi_spider.crawl.canonical import canonical_url
+from rfi_spider.canonical import canonical_url
 from rfi_spider.dates import checked_time, iso_utc
 from rfi_spider.extract.loaders import SITE_SOURCE
 from rfi_spider.quality.qa.read import (

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from rfi_spider.archive import seedfile
-from rfi_spider.crawl.canonical import canonical_url
+from rfi_spider.canonical import canonical_url
 from rfi_spider.dates import checked_ms
 from rfi_spider.mirrors.entrypage import seed_item
 from rfi_spider.quality.qa.report import (
