@@ -39,7 +39,7 @@ class VersionsError(Exception):
 def times(line: Line) -> str:
     """A version's times: when it was fetched, when the site says it changed, published."""
     return (
-        f"crawled {line.crawled_at or '-'}  modified {line.modified_at or '-'}  "
+        f"crawled {line.crawled_at or '-'}, modified {line.modified_at or '-'}, "
         f"published {line.published_at or '-'}"
     )
 
@@ -57,8 +57,9 @@ def render(
         item = items[(line.source, line.number)]
         out.append("")
         digest = versions_read.short(line.digest)
-        out.append(f"version {line.version}  {qa.visible(times(line))}  digest {digest}")
-        out.append(f"  ({qa.visible(str(line.source))}:{line.number})")
+        where = qa.visible(f"{line.source}:{line.number}")
+        out.append(f"version {line.version}  digest {digest}  {where}")
+        out.append(f"  {qa.visible(times(line))}")
         if before is None:
             title = item.get("title")
             out.append(f"  title: {qa.visible(title if isinstance(title, str) else '')}")
@@ -162,7 +163,8 @@ class Command(ScrapyCommand):
             raise VersionsError(f"cannot read {where}: {error.strerror or error}") from None
         if key not in found.index:
             archives = ", ".join(qa.visible(str(f)) for f in files)
-            print(f"scrapy versions: no version of {qa.visible(qa.readable(key))} in {archives}")
+            url = qa.visible(qa.readable(key))
+            print(f"scrapy versions: no version of {url} in {archives}", file=sys.stderr)
             return 1
         colour = opts.color == "always" or (opts.color == "auto" and sys.stdout.isatty())
         print(render(found.index.history(key), found.items, colour), end="")
