@@ -37,7 +37,9 @@ Kind = Literal["=", "-", "+"]
 TEXT_FIELDS = ("title", "summary")
 # Above this many token pairs (old tokens x new tokens, after the common prefix and
 # suffix), a text is not aligned: the middle shows as one deletion and one insertion.
-MAX_CELLS = 4_000_000
+# difflib's cost grows faster than the pairs on repetitive text (1 000 x 1 000 tokens of
+# a repeated phrase: 10 s); 500 x 500 is a long paragraph, and at most about a second.
+MAX_CELLS = 250_000
 # Paragraph blocks of more pairs than this are not searched for similar paragraphs.
 MAX_PAIRINGS = 400
 # Two paragraphs at least this similar (difflib's ratio) are one paragraph edited;

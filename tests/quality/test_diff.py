@@ -95,14 +95,9 @@ def test_html_sides_escape_every_piece_and_mark_with_del_and_ins() -> None:
 
 
 def test_a_huge_rewrite_is_not_aligned_but_shown_whole_in_bounded_time() -> None:
-    old = "甲乙" * 20_000
-    new = "丙丁" * 20_000
+    # a repeated phrase is difflib's worst case: 3 000 x 3 000 tokens aligned take minutes
+    old, new = "甲乙丙" * 1000, "丙乙甲" * 1000
     started = time.process_time()
     spans = diff.diff_text("同" + old + "尾", "同" + new + "尾")
-    assert time.process_time() - started < 5  # aligned, 40 000 x 40 000 tokens: hours
-    assert [(s.kind, len(s.text)) for s in spans] == [
-        ("=", 1),
-        ("-", 40_000),
-        ("+", 40_000),
-        ("=", 1),
-    ]
+    assert time.process_time() - started < 5
+    assert [(s.kind, len(s.text)) for s in spans] == [("=", 1), ("-", 3000), ("+", 3000), ("=", 1)]
