@@ -141,7 +141,7 @@ def _compare(
         lacking = sorted(keys.difference(archived))
         coverage.months.append(MonthCoverage(month, len(keys), len(keys) - len(lacking)))
         for key in lacking:
-            cause = _cause(failures.get(key), attempts)
+            cause = _cause(failures.get(key))
             if cause is None:
                 exported = (
                     has_seen and db.execute("SELECT 1 FROM seen WHERE url = ?", (key,)).fetchone()
@@ -157,13 +157,13 @@ def _key(url: object) -> str:
     return canonical_url(str(url)) or str(url)
 
 
-def _cause(failure: FailureRecord | None, max_attempts: int) -> str | None:
-    """The failure's cause, attempts, and whether the crawl gave it up (as it judged, or
-    by ``max_attempts`` for a state from before it recorded that)."""
+def _cause(failure: FailureRecord | None) -> str | None:
+    """The failure's cause, attempts, and whether the crawl gave it up: as it judged with
+    its own ``RFI_MAX_ATTEMPTS`` (:func:`read_failures` judges a state from before it
+    recorded that by QA's), never QA's setting against a crawl's later judgement."""
     if failure is None:
         return None
     attempts = failure.attempts if isinstance(failure.attempts, int) else 0  # a hostile row
     times = f"{attempts} time{'s' * (attempts != 1)}"
-    given_up = failure.given_up or attempts >= max_attempts
-    later = "given up" if given_up else "tried again next run"
+    later = "given up" if failure.given_up else "tried again next run"
     return f"{failure.cause} (failed {times}, {later})"
