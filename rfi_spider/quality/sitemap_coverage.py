@@ -8,9 +8,10 @@ its cause when the state knows it (the ``failures`` table: ``404``, ``not an art
 no_paragraphs``...), else why not (exported by a crawl but not in this archive, or not
 fetched yet).
 
-The state is read only, and a hostile one is no crash: a state another process holds
-locked is a one-line note, one that is not a database (or is corrupt) an ``error`` QA
-reports as a problem.
+The state is read only (a read-only copy of an archive too: see
+:func:`~rfi_spider.archive.state.connect_read_only`), and a hostile one is no crash: a
+state another process holds locked is a one-line note, one that is not a database (or is
+corrupt) an ``error`` QA reports as a problem.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS, FailureRecord, read_failures
 from rfi_spider.archive.sitemap_listing import read_listings
-from rfi_spider.archive.state import STATE_FILE
+from rfi_spider.archive.state import STATE_FILE, connect_read_only
 from rfi_spider.crawl.canonical import canonical_url
 
 # How long QA waits for a state a crawl is writing before it gives up (seconds).
@@ -97,7 +98,7 @@ def check_sitemaps(
         coverage.note = f"no state at {state}: no sitemap read"
         return coverage
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+        db = connect_read_only(path, timeout)
     except sqlite3.Error as error:
         return _unreadable(coverage, path, error)
     with contextlib.closing(db):
