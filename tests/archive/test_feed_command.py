@@ -68,20 +68,29 @@ def test_an_item_published_exactly_at_since_is_in_the_feed(tmp_path: Path) -> No
     assert entry_ids(feed) == [SITE + "after", SITE + "exactly"]
 
 
-def test_one_url_twice_with_one_update_time_the_later_line_wins(tmp_path: Path) -> None:
-    """A URL exported again with the same ``modified_at`` (a re-extraction, a second node):
-    the later line is the one the feed shows, wherever its copy sits among the others."""
-    url = "same"
-    first = article(url, "2024-03-06T09:15:00+01:00", modified_at="2024-03-07T10:00:00+01:00")
+def twice_with_one_update_time(folder: Path) -> tuple[Path, dict[str, Any]]:
+    """An archive with a URL on two lines, one ``modified_at``, another item between them;
+    and the later line's item."""
+    first = article("same", "2024-03-06T09:15:00+01:00", modified_at="2024-03-07T10:00:00+01:00")
     later = {**first, "title": "第二次导出的标题"}
     older = article("older", "2024-03-01T09:00:00+01:00")
-    archive = write_items(tmp_path / "archive", first, older, later)
+    return write_items(folder, first, older, later), later
+
+
+def test_one_url_twice_with_one_update_time_the_later_line_wins(tmp_path: Path) -> None:
+    """A URL exported again with the same ``modified_at`` (a re-extraction, a second node):
+    the later line is the one kept, wherever its copy sits among the others."""
+    archive, later = twice_with_one_update_time(tmp_path / "archive")
     for latest in (1, 2, 5):  # the copy kept alone, and beside others
         found = newest_items(archive / "items.jsonl", latest)
         assert found.skipped == {"duplicate": 1}
-        assert [item["title"] for item in found.items if item["url"] == SITE + url] == [
+        assert [item["title"] for item in found.items if item["url"] == later["url"]] == [
             later["title"]
         ]
+
+
+def test_scrapy_feed_shows_the_later_line_of_a_url_twice(tmp_path: Path) -> None:
+    archive, later = twice_with_one_update_time(tmp_path / "archive")
     feed = tmp_path / "feed.atom"
     done = scrapy_feed(str(archive), "-o", str(feed))
     assert done.returncode == 0, done.stderr
