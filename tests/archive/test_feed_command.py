@@ -133,3 +133,75 @@ def test_a_year_below_1000_gives_a_valid_feed(tmp_path: Path) -> None:
     root = etree.fromstring(feed.read_bytes())
     dates = root.xpath("//a:entry/a:published/text()", namespaces={"a": atom.ATOM_NS})
     assert dates == ["2024-03-06T08:15:00Z", "0999-05-01T12:00:00Z"]
+
+
+def test_the_latest_n_are_the_newest_published_newest_first(tmp_path: Path) -> None:
+    """``--latest N`` keeps the N published last, whatever the lines' order, and a URL seen
+    again after it was dropped is judged anew."""
+    days = [5, 1, 9, 3, 7, 2, 8]
+    items = [article(f"day-{day}", f"2024-03-0{day}T12:00:00+01:00") for day in days]
+    items.append(article("day-1", "2024-03-01T12:00:00+01:00", title="旧文再次导出"))
+    archive = write_items(tmp_path / "archive", *items)
+    found = newest_items(archive / "items.jsonl", 3)
+    assert [item["url"] for item in found.items] == [SITE + f"day-{d}" for d in (9, 8, 7)]
+    assert found.lines == 8 and found.older == 0
+
+
+def test_many_copies_of_one_url_keep_memory_bounded_and_the_last(tmp_path: Path) -> None:
+    """A URL exported again and again, each update later than the one before: the last copy
+    is kept, and the newest items stay right whenever the stale copies were compacted away
+    (every count of copies up to 150, so compaction falls on every position)."""
+
+    def slim(slug: str, published_at: str, **fields: str) -> dict[str, str]:
+        """The fields newest_items reads, no body: the archives below are small."""
+        return {"url": SITE + slug, "title": slug, "published_at": published_at, **fields}
+
+    copies = [
+        slim("busy", "2024-03-06T09:00:00+01:00", modified_at=f"2024-03-07T{h:02d}:{m:02d}:00Z")
+        for h in range(10)
+        for m in range(0, 60, 4)
+    ]
+    newest, newer = (slim(f"other-{d}", f"2024-03-0{d}T08:00:00+01:00") for d in (9, 7))
+    path = tmp_path / "items.jsonl"
+    for count in range(1, len(copies) + 1):
+        write_items(tmp_path, newest, *copies[:count], newer)
+        found = newest_items(path, 2)
+        assert [item["url"] for item in found.items] == [newest["url"], newer["url"]], count
+        assert found.skipped["duplicate"] == count - 1 == found.skipped.total()
+    found = newest_items(path, 3)
+    assert [item["url"] for item in found.items] == [newest["url"], newer["url"], SITE + "busy"]
+    assert found.items[2]["modified_at"] == copies[-1]["modified_at"] == "2024-03-07T09:56:00Z"
+
+
+def test_lines_that_make_no_entry_are_counted_by_reason(tmp_path: Path) -> None:
+    good = article("good", "2024-03-06T09:15:00+01:00")
+    lines = [
+        json.dumps(good).encode() + b"\n",
+        b'{"url": "' + b"x" * 5000 + b'"}\n',  # too long for max_line_bytes
+        b"\xff\xfe not UTF-8\n",
+        b"{not json\n",
+        b"[1, 2]\n",
+        json.dumps({**good, "url": "ftp://x"}).encode() + b"\n",
+        json.dumps({**good, "url": SITE + "b", "published_at": "2024-03-06"}).encode() + b"\n",
+        json.dumps({**good, "url": SITE + "c", "title": " \x01"}).encode() + b"\n",
+        json.dumps({**good, "url": SITE + "d", "published_at": "2024-03-01T00:00:00Z"}).encode()
+        + b"\n",
+        json.dumps({**good, "url": SITE + "torn"}).encode(),  # no newline: still being written
+    ]
+    path = tmp_path / "items.jsonl"
+    path.write_bytes(b"".join(lines))
+    since = atom.parse_aware_time("2024-03-02T00:00:00+00:00")
+    found = newest_items(path, 5, since, max_line_bytes=4096)
+    assert [item["url"] for item in found.items] == [good["url"]]
+    assert found.lines == len(lines)
+    assert found.older == 1
+    assert found.skipped == {
+        "too_long": 1,
+        "not_utf8": 1,
+        "bad_json": 1,
+        "not_an_object": 1,
+        "no_url": 1,
+        "no_date": 1,
+        "no_title": 1,
+        "torn_line": 1,
+    }
