@@ -53,6 +53,28 @@ def test_a_bad_argument_is_one_line_and_exit_2_before_any_request(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        # Without its group "month", a monthly map's name would raise IndexError mid-backfill.
+        ({"RFI_SITEMAP_CONTENTS": r"contents_(\d{6})\.xml$"}, "has no group (?P<month>...)"),
+        ({"RFI_SITEMAP_CONTENTS": "contents_("}, "RFI_SITEMAP_CONTENTS is not a regular"),
+        ({"RFI_SITEMAP_MAX_CHILDREN": "-5"}, "RFI_SITEMAP_MAX_CHILDREN must be a whole number"),
+        ({"RFI_SITEMAP_MAX_CHILDREN": "lots"}, "RFI_SITEMAP_MAX_CHILDREN must be a whole number"),
+    ],
+)
+def test_a_bad_sitemap_setting_is_one_line_and_exit_2_before_any_request(
+    site: LocalSite, tmp_path: Path, settings: dict[str, str], message: str
+) -> None:
+    site.requests.clear()
+    done = crawl(tmp_path / "out", f"base_url={site.url}", "since=all", settings=settings)
+    assert done.returncode == 2, done.stderr[-3000:]
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and message in lines[0], done.stderr[-3000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not site.requests
+
+
 def test_a_crawl_that_finishes_exits_0(site: LocalSite, tmp_path: Path) -> None:
     done = crawl(tmp_path / "out", f"base_url={site.url}", "url=" + site.url + "/nope")
     assert done.returncode == 2  # not an article URL: refused before any request
