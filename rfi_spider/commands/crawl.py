@@ -4,7 +4,9 @@ Scrapy's ``crawl`` exits 0 whatever the crawl's fate. This one (``COMMANDS_MODUL
 so also what Scrapyd runs) exits:
 
 - 2 when a spider argument is wrong (``-a base_url=ftp://...``, ``-a since=07/03/2024``):
-  one line on stderr, no traceback, and not a single request sent;
+  one line on stderr, no traceback, and not a single request sent; also (with
+  ``REDIS_URL``) when a key of the crawl in Redis holds another type than the crawl's
+  (another program's key), at start or mid-crawl (finish reason ``redis_bad_key``);
 - 1 when the crawl could not start (with ``REDIS_URL``: Redis unreachable, or a shared
   crawl that runs with other settings: one line on stderr), or ended with a finish reason listed in
   ``RFI_FAILED_FINISH_REASONS`` (``write_error``: a full or broken disk stopped it);
@@ -22,9 +24,9 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
-from rfi_spider.archive.redis_state import SharedCrawlError
+from rfi_spider.archive.redis_state import KeyTypeError, SharedCrawlError
 from rfi_spider.crawl.arguments import ArgumentError
-from rfi_spider.crawl.distributed import preflight
+from rfi_spider.crawl.distributed import REDIS_BAD_KEY, preflight
 
 BAD_ARGUMENTS = 2
 FAILED = 1
@@ -35,7 +37,8 @@ class Command(ScrapyCrawlCommand):
         return (
             "Run a spider of the project. Exit status: 0 when the crawl ended normally, "
             "1 when it could not start or its finish reason is in RFI_FAILED_FINISH_REASONS "
-            "(write_error, ...), 2 for a bad spider argument (-a)."
+            "(write_error, ...), 2 for a bad spider argument (-a) or a Redis key of the "
+            "wrong type (REDIS_URL)."
         )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -62,7 +65,7 @@ class Command(ScrapyCrawlCommand):
             preflight(spidercls, opts.spargs, self.settings)
         except SharedCrawlError as error:
             print(f"scrapy crawl {args[0]}: {error}", file=sys.stderr)
-            self.exitcode = FAILED
+            self.exitcode = BAD_ARGUMENTS if isinstance(error, KeyTypeError) else FAILED
             raise SystemExit(self.exitcode) from None
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -81,6 +84,9 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed or "reason" not in finish:
             self.exitcode = FAILED
+            return
+        if finish["reason"] == REDIS_BAD_KEY:  # a configuration fault, as at start
+            self.exitcode = BAD_ARGUMENTS
             return
         failed = set(crawler.settings.getlist("RFI_FAILED_FINISH_REASONS"))
         self.exitcode = FAILED if finish["reason"] in failed else 0
