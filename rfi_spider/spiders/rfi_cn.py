@@ -14,7 +14,8 @@ Arguments (``-a name=value``):
   https://www.rfi.fr; items keep their canonical https://www.rfi.fr URLs.
 - ``mirrors=URL,URL``: full-text feed mirrors (empty: none); default ``RFI_MIRRORS``.
   Their entries stand in for the articles the site refuses (see ``parse_mirror``).
-- ``demo=1``: serve the bundled sample site on loopback and crawl it (and read its
+- ``demo=1`` (or ``true``, ``yes``; ``0``, ``false``, ``no``: off; anything else is
+  refused): serve the bundled sample site on loopback and crawl it (and read its
   mirror feed, unless ``mirrors=`` is given).
 - ``from_warc=PATH[,PATH...]``: re-extract from WARC files (or folders of them) with no
   network: every request is answered from the archive (``fetch/warc_replay.py``); the
@@ -62,7 +63,14 @@ from rfi_spider.archive.sitemap_listing import ListedUrl, SitemapListings
 from rfi_spider.archive.state import STATE_FILE, PendingArticles, SeenStore, output_dirs
 from rfi_spider.archive.warc_capture import WarcCapture
 from rfi_spider.crawl import meta_keys
-from rfi_spider.crawl.arguments import ArgumentError, backfill_range, check_mirrors, http_url
+from rfi_spider.crawl.arguments import (
+    ArgumentError,
+    backfill_range,
+    check_mirrors,
+    check_names,
+    http_url,
+    switch,
+)
 from rfi_spider.crawl.canonical import (
     SITE_ROOT,
     FetchRoot,
@@ -189,6 +197,8 @@ class RfiCnSpider(scrapy.Spider):
 
     name = "rfi_cn"
     edition: Edition = CN
+    # The spider arguments (-a name=value) it takes: any other name is refused.
+    ARGUMENTS = ("url", "since", "until", "base_url", "mirrors", "demo", "from_warc")
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -216,14 +226,16 @@ class RfiCnSpider(scrapy.Spider):
         from_warc: str | None = None,
         **kwargs: Any,
     ) -> None:
+        check_names(kwargs, self.ARGUMENTS)
         super().__init__(**kwargs)
         # The backfill's length is checked against RFI_MAX_BACKFILL_DAYS in from_crawler.
         self.since, self.until = backfill_range(since, until, today_in_paris(), 0)
         if base_url is not None:
             base_url = http_url("base_url", base_url, root=True)
-        self.demo = str(demo or "").lower() in {"1", "true", "yes"}
+        self.demo = switch("demo", demo)
         self.demo_site: LocalSite | None = None
-        self.from_warc = warc_paths(_split_list(from_warc)) if from_warc else []
+        # from_warc= (empty) is an error, never a live crawl: None only means not given.
+        self.from_warc = warc_paths(_split_list(from_warc)) if from_warc is not None else []
         self.base_url_arg = base_url
         if self.demo and not base_url and not self.from_warc:
             self.demo_site = LocalSite.sample()
@@ -257,6 +269,8 @@ class RfiCnSpider(scrapy.Spider):
     def check_arguments(cls, args: dict[str, str], settings: BaseSettings) -> None:
         """Raise :class:`ArgumentError` (one line) for a spider argument this spider cannot
         use; the project's ``crawl`` command calls it before the crawl starts."""
+        check_names(args, cls.ARGUMENTS)
+        switch("demo", args.get("demo"))
         backfill_range(
             args.get("since"),
             args.get("until"),
@@ -268,6 +282,8 @@ class RfiCnSpider(scrapy.Spider):
             base_url = http_url("base_url", base_url, root=True)
         if args.get("url") is not None:
             cls.article_argument(args["url"], FetchRoot(base_url))
+        if args.get("from_warc") is not None:
+            warc_paths(_split_list(args["from_warc"]))
         if args.get("mirrors") is not None:
             check_mirrors(_split_list(args["mirrors"]))
         elif settings.get("RFI_MIRRORS") is not None:
@@ -382,6 +398,9 @@ class RfiCnSpider(scrapy.Spider):
         for name, value in {
             "DOWNLOAD_HANDLERS": handlers,
             "RFI_WARC_REPLAY": [str(p) for p in self.from_warc],
+            # Only the site's records (and the mirrors') answer: see WarcArchive.
+            "RFI_WARC_REPLAY_SITE": self.site.base_url or SITE_ROOT,
+            "RFI_WARC_REPLAY_HOSTS": [urlsplit(m).hostname or "" for m in self.mirrors],
             "RFI_WARC": False,
             "RFI_BROWSER_PATH": "",
             "DOWNLOAD_DELAY": 0,

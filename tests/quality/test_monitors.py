@@ -479,6 +479,12 @@ def test_an_email_that_cannot_be_sent_costs_a_warning(caplog: pytest.LogCaptureF
     assert "email notification to ops@example.org via 127.0.0.1:" in caplog.text
 
 
+def test_a_crawl_whose_warc_files_could_not_be_written_fails_and_says_why() -> None:
+    stats = good_stats(finish_reason="write_error", **{"rfi/warc/write_error": 1})
+    why = reasons(stats)["finish reason/expected finish reason"]
+    assert "the WARC files could not be written" in why
+
+
 @pytest.mark.parametrize(
     "url",
     [
