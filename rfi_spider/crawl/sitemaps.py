@@ -26,7 +26,6 @@ from lxml import etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from rfi_spider.crawl.arguments import ArgumentError
 from rfi_spider.crawl.canonical import SITE_ROOT, FetchRoot, article_date, canonical_url
 from rfi_spider.editions import Edition
 
@@ -129,20 +128,6 @@ def parse_lastmod(text: str | None) -> datetime | None:
         raise ValueError(f"{value!r} is beyond the years UTC can express") from None
 
 
-def contents_pattern(pattern: str) -> re.Pattern[str]:
-    """``RFI_SITEMAP_CONTENTS`` compiled; :class:`ArgumentError` (one line) when it is not
-    a regex or has no group ``month``: checked at start, not mid-backfill."""
-    try:
-        compiled = re.compile(pattern)
-    except (re.error, TypeError) as error:
-        raise ArgumentError(f"RFI_SITEMAP_CONTENTS is not a regular expression: {error}") from None
-    if "month" not in compiled.groupindex:
-        raise ArgumentError(
-            f"RFI_SITEMAP_CONTENTS {pattern!r} has no group (?P<month>...) for the map's YYYYMM"
-        )
-    return compiled
-
-
 class MapBudget:
     """The child maps a run may still take from sitemap indexes (``RFI_SITEMAP_MAX_CHILDREN``).
 
@@ -152,23 +137,9 @@ class MapBudget:
     """
 
     def __init__(self, limit: int) -> None:
-        self.limit = limit  # 0: no limit
+        self.limit = max(0, limit)  # 0: no limit (checked at start: config.py)
         self.taken = 0
         self.refused = 0
-
-    @classmethod
-    def from_setting(cls, value: object) -> MapBudget:
-        """The budget of ``RFI_SITEMAP_MAX_CHILDREN``; :class:`ArgumentError` (one line)
-        unless it is a whole number, 0 or more."""
-        try:
-            limit = int(str(value).strip())
-        except ValueError:
-            limit = -1
-        if limit < 0:
-            raise ArgumentError(
-                f"RFI_SITEMAP_MAX_CHILDREN must be a whole number, 0 (no limit) or more: {value!r}"
-            )
-        return cls(limit)
 
     def take(self) -> bool:
         """True while the run may read one more child map (then it is counted taken)."""

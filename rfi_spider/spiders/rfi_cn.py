@@ -87,7 +87,6 @@ from rfi_spider.crawl.sitemaps import (
     ChildMap,
     Entry,
     MapBudget,
-    contents_pattern,
     edition_maps,
     entries,
     is_news_map,
@@ -288,8 +287,6 @@ class RfiCnSpider(scrapy.Spider):
             check_mirrors(_split_list(args["mirrors"]))
         elif settings.get("RFI_MIRRORS") is not None:
             check_mirrors(_split_list(settings.getlist("RFI_MIRRORS")))
-        contents_pattern(settings.get("RFI_SITEMAP_CONTENTS"))
-        MapBudget.from_setting(settings.get("RFI_SITEMAP_MAX_CHILDREN"))
 
     @staticmethod
     def archive_days_limit(settings: BaseSettings) -> int:
@@ -362,7 +359,7 @@ class RfiCnSpider(scrapy.Spider):
         # What the sitemaps list is recorded in this node's own state, under this run's id.
         spider.listings = SitemapListings(local_seen, uuid.uuid4().hex)
         spider.distributed = shared is not None
-        spider.map_budget = MapBudget.from_setting(settings.get("RFI_SITEMAP_MAX_CHILDREN"))
+        spider.map_budget = MapBudget(settings.getint("RFI_SITEMAP_MAX_CHILDREN"))
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
         spider.extractor = PageExtractor(
             worker_count(settings.get("RFI_EXTRACT_WORKERS"), re_extracting=bool(spider.from_warc)),
@@ -925,7 +922,7 @@ class RfiCnSpider(scrapy.Spider):
         """Request the index's article maps of the edition whose month meets the range,
         as many as the run's budget of maps allows (``RFI_SITEMAP_MAX_CHILDREN``)."""
         stats = self.crawler.stats
-        contents = contents_pattern(self.settings.get("RFI_SITEMAP_CONTENTS"))
+        contents = re.compile(self.settings.get("RFI_SITEMAP_CONTENTS"))
         refused = self.map_budget.refused
         skip = self.settings.getlist("RFI_SITEMAP_SKIP")
         folder = self.edition.sitemap_folder
