@@ -14,9 +14,10 @@ cannot be converted are findings, and every value shown is passed through
 :func:`visible`. An archive that cannot be read raises :class:`CannotCheckError`.
 
 One job a module: ``read`` (the lines and files), ``checks`` (items, files, folders),
-``report`` (findings and what the tables count), ``compare`` (two archives), ``text``
-(the terminal's report); ``quality/qa_html.py`` renders the web page. Their public
-names are here too, so that ``from rfi_spider.quality import qa`` reads as before.
+``report`` (findings and what the tables count), ``versions`` (edited articles),
+``compare`` (two archives), ``text`` (the terminal's report); ``quality/qa_html.py``
+renders the web page. Their public names are here too, so that
+``from rfi_spider.quality import qa`` reads as before.
 """
 
 from rfi_spider.archive.state import STATE_DIR
@@ -62,18 +63,23 @@ from rfi_spider.quality.qa.report import (
     visible,
 )
 from rfi_spider.quality.qa.text import (
+    EDITED_HEADING,
     SITEMAPS_HEADING,
     TEXT_MAX_MONTHS,
     bar,
+    edited_lines,
+    edited_summary,
     given_up_lines,
     render_sitemaps,
     render_text,
     verdict,
 )
+from rfi_spider.quality.qa.versions import check_versions, edited_items
 
 __all__ = [
     "ARTICLES_DIR",
     "EARLIEST_YEAR",
+    "EDITED_HEADING",
     "FILE_FIELDS",
     "ITEMS_FILE",
     "KINDS",
@@ -100,7 +106,11 @@ __all__ = [
     "check_item",
     "check_items_file",
     "check_sitemap_coverage",
+    "check_versions",
     "compare",
+    "edited_items",
+    "edited_lines",
+    "edited_summary",
     "file_fields",
     "find_seed_files",
     "given_up_lines",

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rfi_spider.archive import seedfile
+from rfi_spider.archive import seedfile, versions_read
 from rfi_spider.archive.exporters import seed_file_name
 from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS, read_failures
 from rfi_spider.archive.state import STATE_DIR
@@ -38,6 +38,7 @@ from rfi_spider.quality.qa.report import (
     _same_text,
     readable,
 )
+from rfi_spider.quality.qa.versions import check_versions
 from rfi_spider.quality.schema import field_errors, value_errors
 from rfi_spider.quality.sitemap_coverage import BUSY_TIMEOUT, SitemapCoverage, check_sitemaps
 
@@ -72,6 +73,7 @@ def _date_problem(when: datetime, now: datetime) -> str | None:
     return None
 
 
+# --- checks --------------------------------------------------------------------
 def check_item(item: dict[str, Any], where: str, now: datetime, report: Report) -> None:
     """Schema and dates of one item."""
     url = item.get("url")
@@ -141,10 +143,13 @@ class Pairing:
             self.by_url.setdefault(seed.key, []).append(seed)
         self.paired: set[Path] = set()
 
-    def check(self, url: str, item: dict[str, Any], where: str, report: Report) -> None:
+    def check(
+        self, url: str, item: dict[str, Any], where: str, report: Report, version: int = 1
+    ) -> None:
         expected = None
         if checked_time(item.get("published_at")):
-            expected = self.files_root / seed_file_name(url, item["published_at"])
+            name = seed_file_name(url, item["published_at"])
+            expected = self.files_root / versions_read.versioned_name(name, version)
         if expected in self.unreadable:
             self.paired.add(expected)  # already reported as a bad file
             return
@@ -175,28 +180,46 @@ def check_items_file(
     report: Report,
     max_line_bytes: int = MAX_LINE_BYTES,
 ) -> None:
-    """Each line of items.jsonl: JSON, schema, dates, duplicates, its file; then files left."""
-    first_line: dict[str, int] = {}
+    """Each line of items.jsonl: JSON, schema, dates, duplicates, its file; then files left,
+    and the versions of each article (``versions_read``): a broken chain is a finding.
+
+    The tables count each article once, as its latest version says; each version is
+    paired with its own seed-style file (``<hash>.v<N>.txt`` from version 2 on).
+    """
+    index = versions_read.VersionIndex()
+    first_line: dict[tuple[str, int], int] = {}  # (article, version) -> its first line
+    record_at: dict[str, tuple[int, int]] = {}  # article -> (its record, the version)
     for number, item in read_items(path, report, max_line_bytes):
-        report.records.append(slim(item, report.fields))
+        record = slim(item, report.fields)
         where = f"{path.name}:{number}"
         check_item(item, where, now, report)
         url = item.get("url")
         if not isinstance(url, str):
+            report.records.append(record)
             continue
         key = canonical_url(url) or url
-        if key in first_line:
-            message = f"same URL as line {first_line[key]}: {readable(url)}"
-            report.add("duplicate", where, message)
+        line = versions_read.line_of(path, number, key, item)
+        index.add(line)
+        if (key, line.version) in first_line:  # a duplicate: said below, from the history
+            report.records.append(record)
             continue
-        first_line[key] = number
-        title, published = item.get("title"), item.get("published_at")
-        report.articles[key] = (
-            title if isinstance(title, str) else "",
-            published if isinstance(published, str) else None,
-        )
-        pairing.check(url, item, where, report)
+        first_line[key, line.version] = number
+        known = record_at.get(key)
+        if known is None or line.version > known[1]:
+            title, published = item.get("title"), item.get("published_at")
+            report.articles[key] = (
+                title if isinstance(title, str) else "",
+                published if isinstance(published, str) else None,
+            )
+            if known is None:
+                record_at[key] = (len(report.records), line.version)
+                report.records.append(record)
+            else:
+                record_at[key] = (known[0], line.version)
+                report.records[known[0]] = record
+        pairing.check(url, item, where, report, line.version)
     pairing.check_leftovers(report)
+    check_versions(index, report)
 
 
 def check_archive(
@@ -258,7 +281,7 @@ def read_given_up(report: Report, state_dir: Path, max_attempts: int) -> None:
 
 def _check_archive(root: Path, now: datetime | None, max_line_bytes: int) -> Report:
     now = now or datetime.now(UTC)
-    report = Report(root=root, checked_at=now)
+    report = Report(root=root, checked_at=now, max_line_bytes=max_line_bytes)
     items_path = root / ITEMS_FILE
     report.has_items_file = items_path.is_file()
     files_root = root / ARTICLES_DIR
@@ -317,7 +340,11 @@ def check_archives(
         return check_archive(only, now, max_line_bytes, None, max_attempts, busy_timeout)
     now = now or datetime.now(UTC)
     reports = [_read_archive(Path(directory), now, max_line_bytes) for directory in directories]
-    union = Report(root=Path(" + ".join(str(r.root) for r in reports)), checked_at=now)
+    union = Report(
+        root=Path(" + ".join(str(r.root) for r in reports)),
+        checked_at=now,
+        max_line_bytes=max_line_bytes,
+    )
     union.has_items_file = any(r.has_items_file for r in reports)
     union.files_root = " + ".join(f"{r.root}/{r.files_root}" for r in reports)
     first_folder: dict[str, Path] = {}
@@ -325,6 +352,7 @@ def check_archives(
         union.lines += report.lines
         union.files += report.files
         union.records.extend(report.records)
+        union.edited.extend(report.edited)
         union.findings.extend(
             Finding(f.kind, f"{report.root}/{f.where}", f.message) for f in report.findings
         )

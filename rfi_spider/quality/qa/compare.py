@@ -97,6 +97,3 @@ def render_comparison(comparison: Comparison, limit: int | None = 20) -> str:
         if len(keys) > len(shown):
             out.append(f"  ... and {len(keys) - len(shown)} more (--all shows every one)")
     return "\n".join(out) + "\n"
-
-
-# --- text report ---------------------------------------------------------------

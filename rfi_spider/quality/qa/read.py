@@ -197,6 +197,3 @@ def slim(record: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
         for name in fields
         if _filled(record.get(name))
     }
-
-
-# --- checks --------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from rfi_spider.archive.failures import FailureRecord
+from rfi_spider.archive.versions_read import History
 from rfi_spider.dates import PARIS, checked_paris_day
 from rfi_spider.extract.loaders import SITE_SOURCE
 from rfi_spider.extract.processors import clean_text, decode_entities
@@ -21,23 +22,44 @@ from rfi_spider.items import FIELDS
 from rfi_spider.quality.sitemap_coverage import SitemapCoverage
 
 ITEMS_FILE = "items.jsonl"
+
+
 ARTICLES_DIR = "articles"
+
+
 SEED_SUFFIXES = (".txt", ".md")
+
+
 EARLIEST_YEAR = 2000
+
+
 # Longest line of items.jsonl (and largest seed-style file) read, in bytes; longer ones
 # are findings, skipped without being held in memory. RFI_QA_MAX_LINE_BYTES overrides it.
 MAX_LINE_BYTES = 16 * 1024 * 1024
+
+
 # An item is an object of strings and lists of strings: deeper lines, longer integers
 # are refused before anything else reads them.
 MAX_DEPTH = 32
+
+
 MAX_INT_DIGITS = 100
+
+
 # Over this share of the items from mirrors (source other than rfi.fr), the report warns.
 MIRROR_WARN_SHARE = 0.5
+
+
 # Longer spans are tabled per month in the terminal (the web page charts up to two years).
 TEXT_MAX_DAYS = 62
+
+
 TIMESTAMPS = ("published_at", "modified_at", "crawled_at")
+
+
 # Fields a seed-style file holds, for the coverage of an archive without items.jsonl.
 FILE_FIELDS = ("url", "title", "published_at", "date_text", "lead_image", "summary", "paragraphs")
+
 
 # Each kind of problem, in report order, with its heading.
 KINDS = {
@@ -46,6 +68,7 @@ KINDS = {
     "not-json": "lines that are not JSON objects",
     "schema": "items that break the schema",
     "duplicate": "duplicate article URLs",
+    "version-chain": "broken chains of versions",
     "date": "dates in the future, before 2000 or out of range",
     "no-file": "items without a seed-style file",
     "no-item": "files without an item",
@@ -55,12 +78,15 @@ KINDS = {
     "state": "a state that cannot be read",
 }
 
+
 # What must not reach a terminal (or the page) as itself: C0 and C1 controls (ESC, CSI
 # 0x9b, CR, LF...), bidi marks, embeddings, overrides and isolates, line and paragraph
 # separators, and surrogates (which UTF-8 cannot even encode).
 _INVISIBLE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
 )
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -126,6 +152,11 @@ class Report:
     # ``retrying``: failed articles the next crawl tries again. A warning, not a finding.
     given_up: list[FailureRecord] = field(default_factory=list)
     retrying: int = 0
+    # The articles of more than one version (edited after they were first archived), in
+    # the order items.jsonl first names them; not a problem. Their text is read again
+    # (``versions_read.load``, lines up to ``max_line_bytes``) only to show the diffs.
+    edited: list[History] = field(default_factory=list)
+    max_line_bytes: int = MAX_LINE_BYTES
 
     @property
     def ok(self) -> bool:

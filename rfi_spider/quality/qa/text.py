@@ -1,5 +1,6 @@
 """QA's report as text for the terminal (``scrapy qa``): the summary tables, the
-findings by kind, the sitemaps' coverage, the given-up articles and the verdict."""
+findings by kind, the edited articles, the sitemaps' coverage, the given-up articles
+and the verdict."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from rfi_spider.quality.qa.report import ITEMS_FILE, KINDS, TEXT_MAX_DAYS, Repor
 from rfi_spider.quality.sitemap_coverage import SitemapCoverage
 
 
+# --- text report ---------------------------------------------------------------
 def bar(count: int, most: int, width: int = 30) -> str:
     return "#" * max(1 if count else 0, round(width * count / most)) if most else ""
 
@@ -15,7 +17,8 @@ def render_text(report: Report, limit: int | None = 20) -> str:
     """The report for a terminal: source, tables, then the problems and the verdict."""
     out = [f"QA of {visible(str(report.root))}"]
     if report.has_items_file:
-        out.append(f"  {ITEMS_FILE}: {report.lines} lines, {len(report.records)} items")
+        latest = " (each article once: its latest version)" if report.edited else ""
+        out.append(f"  {ITEMS_FILE}: {report.lines} lines, {len(report.records)} items{latest}")
     else:
         out.append(f"  no {ITEMS_FILE}: counting the seed-style files")
     out.append(f"  seed-style files: {report.files} under {visible(report.files_root)}/")
@@ -41,6 +44,9 @@ def render_text(report: Report, limit: int | None = 20) -> str:
     if warning:
         out.append(visible(warning))
     out.append("")
+    if report.has_items_file:
+        out.extend(edited_lines(report, limit))
+        out.append("")
     out.extend(given_up_lines(report, limit))
     if report.sitemaps is not None:
         out.extend(render_sitemaps(report.sitemaps, limit))
@@ -60,6 +66,8 @@ def render_text(report: Report, limit: int | None = 20) -> str:
 
 
 SITEMAPS_HEADING = "Coverage against the site's sitemaps"
+
+
 # Over this many months, the terminal shows only the months with articles missing.
 TEXT_MAX_MONTHS = 24
 
@@ -93,6 +101,31 @@ def render_sitemaps(coverage: SitemapCoverage, limit: int | None = 20) -> list[s
         )
         if len(missing) > len(shown):
             out.append(f"    ... and {len(missing) - len(shown)} more (--all shows every one)")
+    return out
+
+
+EDITED_HEADING = "Edited articles"
+
+
+def edited_summary(report: Report) -> str:
+    """How many articles have more than one version, of how many."""
+    count, total = len(report.edited), len(report.articles)
+    if not count:
+        return f"{EDITED_HEADING}: none (no article has more than one version)"
+    have = "has" if count == 1 else "have"
+    return f"{EDITED_HEADING}: {count} of {total} articles {have} more than one version"
+
+
+def edited_lines(report: Report, limit: int | None) -> list[str]:
+    """The edited-articles section: the count, then each article's URL, versions, title."""
+    out = [edited_summary(report)]
+    shown = report.edited if limit is None else report.edited[:limit]
+    for history in shown:
+        title = visible(report.articles.get(history.key, ("", None))[0])
+        count = len(history.versions)
+        out.append(f"  {visible(readable(history.key))}  {count} versions  {title}")
+    if len(report.edited) > len(shown):
+        out.append(f"  ... and {len(report.edited) - len(shown)} more (--all shows every one)")
     return out
 
 
