@@ -347,6 +347,27 @@ def check_archives(
     )
     union.has_items_file = any(r.has_items_file for r in reports)
     union.files_root = " + ".join(f"{r.root}/{r.files_root}" for r in reports)
+    _add_up(union, reports)
+    if not all(r.has_items_file for r in reports):
+        union.fields = reports[0].fields
+    coverage: SitemapCoverage | None = None
+    for report in reports:  # one node read the sitemaps: its state has them
+        check_sitemap_coverage(union, report.root / STATE_DIR, max_attempts, busy_timeout)
+        found = union.sitemaps
+        if coverage is None or (coverage.note and found is not None and not found.note):
+            coverage = found
+        gave_up = Report(root=report.root, checked_at=now)
+        read_given_up(gave_up, report.root / STATE_DIR, max_attempts)
+        union.given_up.extend(gave_up.given_up)
+        union.retrying += gave_up.retrying
+    union.sitemaps = coverage
+    _sort_findings(union)
+    return union
+
+
+def _add_up(union: Report, reports: Sequence[Report]) -> None:
+    """The folders' counts, records and findings into ``union``; an article in more than
+    one folder is a ``duplicate`` of the first folder's."""
     first_folder: dict[str, Path] = {}
     for report in reports:
         union.lines += report.lines
@@ -366,18 +387,3 @@ def check_archives(
                 continue
             first_folder[key] = report.root
             union.articles[key] = article
-    if not all(r.has_items_file for r in reports):
-        union.fields = reports[0].fields
-    coverage: SitemapCoverage | None = None
-    for report in reports:  # one node read the sitemaps: its state has them
-        check_sitemap_coverage(union, report.root / STATE_DIR, max_attempts, busy_timeout)
-        found = union.sitemaps
-        if coverage is None or (coverage.note and found is not None and not found.note):
-            coverage = found
-        gave_up = Report(root=report.root, checked_at=now)
-        read_given_up(gave_up, report.root / STATE_DIR, max_attempts)
-        union.given_up.extend(gave_up.given_up)
-        union.retrying += gave_up.retrying
-    union.sitemaps = coverage
-    _sort_findings(union)
-    return union
