@@ -5,18 +5,23 @@ than the rest of a page's whole cost (about 12 ms). In a thread of the crawl it 
 hold the interpreter lock that long and halve the crawl's throughput; in a child
 process it runs on the other core. So :class:`CrawlDatabase` (the export pipeline's
 side) starts ``python -m rfi_spider.archive.database_sync FOLDER --state STATE
---warc WARC_DIR`` at start (catching up what a killed run left), after every
-``RFI_ARCHIVE_DB_BATCH`` exports when none is running, and once more at close, and
-waits for that last one at most ``RFI_ARCHIVE_DB_WAIT`` seconds.
+[--warc WARC_DIR]`` when the spider opens. The child syncs at once (catching up what a
+killed run left), then waits on its stdin: the crawl writes a byte there after every
+``RFI_ARCHIVE_DB_BATCH`` exports, and the child syncs again (once for all the bytes
+waiting). One child for the whole crawl: starting one per batch cost about 2 s of CPU
+each (imports, jieba's dictionary), as much as segmenting the batch. When the crawl
+closes its end of the pipe, the child syncs a last time, prints its counts as one JSON
+line and exits; the close waits for it at most ``RFI_ARCHIVE_DB_WAIT`` seconds.
 
-The child takes the database lock (``<state>/archive-db.lock``) and syncs
-(:func:`rfi_spider.archive.database.sync`: complete lines only, each batch of rows
-with the size read in one transaction) until a pass finds nothing new, then prints its
-counts as one JSON line. So a killed crawl leaves no harm behind: a child that outlives
-it finishes its transactions under the lock and exits; one killed mid-transaction has
-its transaction rolled back by SQLite; the next run catches up either way.
+Each sync takes the database lock (``<state>/archive-db.lock``, held only while it
+writes, so ``scrapy archive-db`` and ``scrapy browse`` can run meanwhile) and copies
+complete lines only, each batch of rows with the size read in one transaction
+(:func:`rfi_spider.archive.database.sync`). So a killed crawl leaves no harm behind:
+its child sees the pipe closed, syncs under the lock and exits (no orphan lingers);
+a child killed mid-transaction has it rolled back by SQLite; the next run catches up
+either way.
 
-The database is a copy: a child that cannot be started, fails or is stopped at the
+The database is a copy: a child that cannot be started, fails, or is stopped at the
 close's time limit is one warning and a counter (``rfi/archive_db/error``,
 ``rfi/archive_db/timeout``), never a failed crawl; the next run (or ``scrapy
 archive-db``) brings it up to date from ``items.jsonl``.
@@ -25,6 +30,7 @@ archive-db``) brings it up to date from ``items.jsonl``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -32,7 +38,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
@@ -71,7 +76,7 @@ class CrawlDatabase:
         self.stats = stats
         self.batch = max(1, batch)
         self.wait = wait
-        self.exported = 0  # exports since the running (or last) child started
+        self.exported = 0  # exports since the last request for a sync
         self.failed = False
         self.process: subprocess.Popen[bytes] | None = None
         self.errors: IO[bytes] | None = None
@@ -86,14 +91,14 @@ class CrawlDatabase:
         return command
 
     def start(self) -> None:
-        """A child, unless one is running or a failure stopped them."""
+        """The child, unless a failure stopped it; its stdin is the crawl's signal."""
         if self.failed or self.process is not None:
             return
         try:
             self.errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in _error_tail)
             self.process = subprocess.Popen(
                 self.command_for(self.output_dir, self.state_dir, self.warc_dir),
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self.errors,
                 env=child_env(),
@@ -101,16 +106,33 @@ class CrawlDatabase:
         except OSError as error:
             self.fail(f"cannot start the sync process: {error}")
             return
-        self.exported = 0
+        assert self.process.stdin is not None
+        os.set_blocking(self.process.stdin.fileno(), False)  # the reactor never waits
 
-    def collect(self) -> bool:
-        """Whether no child is running (any that ended: its counts taken)."""
+    def signal(self) -> None:
+        """Ask the child for a sync (a byte on its stdin); one that ended is collected."""
         process = self.process
-        if process is None:
-            return True
-        if process.poll() is None:
-            return False
+        if process is None or process.stdin is None:
+            return
+        if process.poll() is not None:  # it ended before its time: a failure
+            self.collect()
+            return
+        try:
+            os.write(process.stdin.fileno(), b"\n")
+        except BlockingIOError:  # the pipe is full of requests not yet read: enough
+            pass
+        except OSError:  # it ended meanwhile
+            self.collect()
+
+    def collect(self) -> None:
+        """The counts of the child that ended (its failure, if it failed)."""
+        process = self.process
+        if process is None or process.poll() is None:
+            return
         self.process = None
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
         output = process.stdout.read() if process.stdout else b""
         if process.stdout:
             process.stdout.close()
@@ -119,14 +141,11 @@ class CrawlDatabase:
             counts = json.loads(output.decode("utf-8", "replace").strip().splitlines()[-1])
         except (ValueError, IndexError):
             counts = None
-        if process.returncode != 0 or not isinstance(counts, dict):
-            detail = (counts or {}).get("error") if isinstance(counts, dict) else None
-            self.fail(
-                detail
-                or f"the sync process ended with status {process.returncode}"
-                f"{': ' + errors if errors else ''}"
-            )
-            return True
+        if process.returncode != 0 or not isinstance(counts, dict) or "error" in counts:
+            detail = counts.get("error") if isinstance(counts, dict) else None
+            status = f"the sync process ended with status {process.returncode}"
+            self.fail(detail or (f"{status}: {errors}" if errors else status))
+            return
         if counts.get("added"):
             self.stats.inc_value("rfi/archive_db/rows", counts["added"])
         if counts.get("records"):
@@ -134,7 +153,6 @@ class CrawlDatabase:
         if counts.get("rebuilt"):
             self.stats.inc_value("rfi/archive_db/rebuilt")
             logger.warning("archive.db was rebuilt: items.jsonl is shorter than it remembered")
-        return True
 
     def _error_tail(self) -> str:
         if self.errors is None:
@@ -161,28 +179,24 @@ class CrawlDatabase:
         )
 
     def exported_one(self) -> None:
-        """One more export: a child when a batch is complete and none is running."""
+        """One more export: a sync when a batch is complete."""
         self.exported += 1
-        if self.exported >= self.batch and self.collect():
-            self.start()
+        if self.exported >= self.batch:
+            self.exported = 0
+            self.signal()
 
     def close(self) -> None:
-        """A last sync of every line written, waited for at most ``wait`` seconds in all."""
-        deadline = time.monotonic() + self.wait
-        if not self._wait(deadline):
-            return
-        if self.exported:  # lines the last child may not have seen
-            self.start()
-            self._wait(deadline)
-
-    def _wait(self, deadline: float) -> bool:
-        """Wait for the running child until ``deadline``; past it, stop it (its open
-        transaction is rolled back) and say so once."""
+        """The last sync (the child's, once its stdin is closed), waited for at most
+        ``wait`` seconds; past it the child is stopped (its open transaction rolled
+        back) and a warning says so once."""
         process = self.process
         if process is None:
-            return True
+            return
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
         try:
-            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            process.wait(timeout=self.wait)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -196,16 +210,14 @@ class CrawlDatabase:
                 " stopped; the next run (or scrapy archive-db) catches up from items.jsonl",
                 self.wait,
             )
-            return False
+            return
         self.collect()
-        return True
 
 
-def run(folder: Path, state: Path, warc: Path | None) -> dict[str, Any]:
+def sync_all(folder: Path, state: Path, warc: Path | None, totals: Any) -> None:
     """Sync ``folder``'s database under its lock until a pass finds nothing new."""
     from rfi_spider.archive import database
 
-    totals = database.SyncResult()
     with database.locked(state):
         while True:
             warc_dirs = {folder: warc} if warc is not None else None
@@ -216,7 +228,20 @@ def run(folder: Path, state: Path, warc: Path | None) -> dict[str, Any]:
             totals.damaged += result.damaged
             totals.rebuilt = totals.rebuilt or result.rebuilt
             if not (result.added or result.records) or result.rebuilt:
-                return asdict(totals)
+                return
+
+
+def serve(folder: Path, state: Path, warc: Path | None, requests: int) -> dict[str, Any]:
+    """Sync now, then once for each read of the ``requests`` file descriptor (the bytes
+    the crawl wrote since the last), and a last time when it is closed."""
+    from rfi_spider.archive.database import SyncResult
+
+    totals = SyncResult()
+    while True:
+        sync_all(folder, state, warc, totals)
+        if not os.read(requests, 65536):  # the crawl closed its end (or died)
+            sync_all(folder, state, warc, totals)
+            return asdict(totals)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
-        counts = run(args.folder, args.state, args.warc)
+        counts = serve(args.folder, args.state, args.warc, sys.stdin.fileno())
     except (OSError, sqlite3.Error) as error:
         print(json.dumps({"error": f"{type(error).__name__}: {error}"}), flush=True)
         return 1

@@ -34,8 +34,14 @@ def test_the_sync_runs_in_a_child_process(tmp_path: Path) -> None:
     assert first is not None and first.pid != os.getpid()
     for item in items(4):
         pipeline.process_item(item)
+    for _ in range(6000):  # synced at the batch points, before any close
+        if held(output / database.DB_FILE) == 4:
+            break
+        time.sleep(0.01)
+    assert held(output / database.DB_FILE) == 4
+    assert pipeline.database.process is first  # one child, woken, not one per batch
     close(pipeline)
-    assert len(rows(output / database.DB_FILE)) == 4
+    assert first.returncode == 0 and len(rows(output / database.DB_FILE)) == 4
     assert pipeline.stats.get_value("rfi/archive_db/rows") == 4
 
 
@@ -96,7 +102,9 @@ def test_a_sync_killed_midway_leaves_a_database_the_next_completes(tmp_path: Pat
     count = database.CHUNK * 8
     write(folder, small_lines(count))
     command = CrawlDatabase.command_for(folder, folder / ".state", None)
-    child = subprocess.Popen(command, env=child_env(), stdout=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        command, env=child_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+    )
     path = folder / database.DB_FILE
     try:
         for _ in range(6000):  # until a first transaction is committed (or it is done)
