@@ -32,6 +32,10 @@ def test_the_sync_runs_in_a_child_process(tmp_path: Path) -> None:
     pipeline = open_pipeline(output, batch=2)
     first = pipeline.database.process  # the catch-up at start
     assert first is not None and first.pid != os.getpid()
+    for _ in range(6000):  # its first sync (of nothing) done: the next needs a request
+        if database.is_database(output / database.DB_FILE):
+            break
+        time.sleep(0.01)
     for item in items(4):
         pipeline.process_item(item)
     for _ in range(6000):  # synced at the batch points, before any close
