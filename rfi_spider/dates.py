@@ -46,6 +46,8 @@ def parse_feed_date(text: str) -> datetime | None:
         return None
     try:
         parsed = email.utils.parsedate_to_datetime(text)
+    except OverflowError:  # a year, hour or offset of 20 digits: not a date
+        return None
     except (TypeError, ValueError, IndexError):
         return parse_datetime(text)
     if parsed.tzinfo is None:  # "-0000": UTC, origin unknown
