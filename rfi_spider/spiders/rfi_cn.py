@@ -57,7 +57,6 @@ from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
 from rfi_spider.archive.failures import FailedArticles
-from rfi_spider.archive.pipelines import ExportStopped, InvalidItem
 from rfi_spider.archive.sitemap_listing import ListedUrl, SitemapListings
 from rfi_spider.archive.state import STATE_FILE, PendingArticles, SeenStore, output_dirs
 from rfi_spider.archive.warc_capture import WarcCapture
@@ -66,13 +65,15 @@ from rfi_spider.crawl.arguments import ArgumentError, backfill_range, check_mirr
 from rfi_spider.crawl.canonical import (
     SITE_ROOT,
     FetchRoot,
-    article_date,
     canonical_url,
     is_article_url,
 )
 from rfi_spider.crawl.distributed import SharedCrawl
 from rfi_spider.crawl.distributed import enabled as distributed
+from rfi_spider.crawl.failure_book import FailureBook
+from rfi_spider.crawl.frontier import Frontier
 from rfi_spider.crawl.jobdir import close_job, open_job
+from rfi_spider.crawl.scope import Scope
 from rfi_spider.crawl.sitemaps import (
     BadSitemapError,
     ChildMap,
@@ -85,7 +86,6 @@ from rfi_spider.crawl.sitemaps import (
     read_entry,
     read_sitemap,
 )
-from rfi_spider.crawl.window import ArticleWindow
 from rfi_spider.dates import now_iso, paris_day, today_in_paris
 from rfi_spider.demo.localsite import LocalSite
 from rfi_spider.demo.sample_site import EDITION_SECTIONS as SAMPLE_SECTIONS
@@ -334,10 +334,19 @@ class RfiCnSpider(scrapy.Spider):
         if shared is not None:
             spider.seen = shared.seen(spider.seen)  # type: ignore[assignment]
         spider.pending = shared.pending if shared else PendingArticles(spider.seen, state_dir)
-        spider.failures = FailedArticles(spider.seen, settings.getint("RFI_MAX_ATTEMPTS"))
-        spider.window = (shared.window if shared else ArticleWindow)(
-            spider.pending, spider.seen, settings.getint("RFI_ARTICLE_WINDOW")
+        failures = FailedArticles(spider.seen, settings.getint("RFI_MAX_ATTEMPTS"))
+        spider.scope = Scope(spider.edition, spider.single_canonical, spider.since, spider.until)
+        spider.frontier = (shared.frontier if shared else Frontier)(
+            spider.pending,
+            spider.seen,
+            failures,
+            spider.scope,
+            settings.getint("RFI_ARTICLE_WINDOW"),
+            crawler,
         )
+        # Failures and the item signals: an extension, reached through the crawler.
+        spider.book = FailureBook.of(crawler)
+        spider.book.open(failures, spider.frontier)
         # What the sitemaps list is recorded in this node's own state, under this run's id.
         spider.listings = SitemapListings(local_seen, uuid.uuid4().hex)
         spider.distributed = shared is not None
@@ -351,9 +360,6 @@ class RfiCnSpider(scrapy.Spider):
         connect(spider.on_closed, signal=signals.spider_closed)
         connect(spider.on_idle, signal=signals.spider_idle)
         connect(spider.on_request_dropped, signal=signals.request_dropped)
-        connect(spider.on_item_scraped, signal=signals.item_scraped)
-        connect(spider.on_item_dropped, signal=signals.item_dropped)
-        connect(spider.on_item_error, signal=signals.item_error)
         return spider
 
     def replay_from_warc(self, settings: BaseSettings) -> None:
@@ -502,48 +508,15 @@ class RfiCnSpider(scrapy.Spider):
         )
 
     def article_requests(self, urls: Iterable[str]) -> Iterator[scrapy.Request]:
-        """Queue new article URLs (canonical), those already exported skipped; then
-        the next requests of the queue, as many as the window has room for."""
-        stats = self.crawler.stats
-        new: list[str] = []
-        for url in urls:
-            if not self.window.first_sight(url):
-                continue
-            if not self.edition.owns(url):  # a twin in the other edition: never fetched
-                stats.inc_value("rfi/skipped/other_edition")
-                logger.debug("%s is not an article of %s: not followed", url, self.edition.home)
-                continue
-            stats.inc_value("rfi/articles/found")
-            if not self.in_backfill_window(article_date(url), slack=1):
-                stats.inc_value("rfi/skipped/out_of_range")
-                continue
-            if self.seen.probably_known(url):
-                stats.inc_value("rfi/skipped/already_exported")
-                continue
-            if self.failures.gave_up(url):
-                self.skip_given_up(url)
-                continue
-            new.append(url)
-        self.window.queue(new)
+        """Hand new article URLs (canonical) to the frontier; then the next requests of
+        its queue, as many as the window has room for."""
+        self.frontier.add(urls)
         yield from self.next_articles()
 
     def next_articles(self) -> Iterator[scrapy.Request]:
         """Requests for queued articles while fewer than ``RFI_ARTICLE_WINDOW`` are out."""
-        stats = self.crawler.stats
-        for url, resumed in self.window.hand_out(
-            self.in_run_scope,
-            lambda: stats.inc_value("rfi/skipped/already_exported"),
-            drop=self.left_given_up,
-        ):
+        for url, resumed in self.frontier.hand_out():
             yield self.article_request(url, resumed)
-
-    def left_given_up(self, url: str) -> bool:
-        """True (and counted once) for a queued article that failed too often: not requested."""
-        if not self.failures.gave_up(url):
-            return False
-        if self.window.first_sight(url):
-            self.skip_given_up(url)
-        return True
 
     def article_request(self, url: str, resumed: bool = False) -> scrapy.Request:
         """The request of one article; one an interrupted run left goes first, and past
@@ -563,7 +536,7 @@ class RfiCnSpider(scrapy.Spider):
 
         Whatever the page makes the extraction raise (in a worker or not, a worker's
         death included), the article is finished: its failure is recorded with the cause
-        (:meth:`article_failed`), and the crawl goes on.
+        (``FailureBook.failed``), and the crawl goes on.
         """
         produced = False
         try:
@@ -579,84 +552,17 @@ class RfiCnSpider(scrapy.Spider):
         except Exception as error:  # a page must never stop the crawl
             self.crawler.stats.inc_value("rfi/failed/article/extraction_error")
             logger.debug("extraction of %s failed", site_url, exc_info=True)
-            self.article_failed(site_url, f"extraction error: {type(error).__name__}: {error}")
-        self.window.finished(site_url, produced)
+            self.book.failed(site_url, f"extraction error: {type(error).__name__}: {error}")
+        self.frontier.finished(site_url, produced)
         for request in self.next_articles():
             yield request
-
-    def skip_given_up(self, url: str) -> None:
-        """Not requested: the article failed ``RFI_MAX_ATTEMPTS`` times (``rfi/gave_up``)."""
-        self.crawler.stats.inc_value("rfi/gave_up")
-        cause = self.failures.skipped(url)
-        logger.info("%s not requested: given up after failing (last: %s)", url, cause)
-
-    def article_failed(self, url: str, cause: str) -> None:
-        """Record one failed attempt of an article, with its cause; a warning says what
-        comes next: another try next run, or none (given up, ``rfi/gave_up``)."""
-        failure = self.failures.record(url, cause)
-        limit = self.failures.max_attempts
-        if failure.attempts >= limit:
-            self.crawler.stats.inc_value("rfi/gave_up")
-            logger.warning(
-                "%s failed (%s), attempt %d of %d (RFI_MAX_ATTEMPTS): given up, not requested"
-                " again",
-                url,
-                failure.cause,
-                failure.attempts,
-                limit,
-            )
-        else:
-            logger.warning(
-                "%s failed (%s), attempt %d of %d (RFI_MAX_ATTEMPTS): tried again next run",
-                url,
-                failure.cause,
-                failure.attempts,
-                limit,
-            )
-
-    def on_item_scraped(self, item: Any) -> None:
-        """An item was exported: its article is done, and its failures are history."""
-        for url in self.item_done(item):
-            self.failures.cleared(url)
-
-    def on_item_dropped(self, item: Any, exception: BaseException) -> None:
-        """An item a pipeline dropped: a duplicate is done; an invalid one failed. One a
-        write error kept from being exported stays pending, for the next run."""
-        if isinstance(exception, ExportStopped):
-            if isinstance(item, ArticleItem):
-                url = item.get("url")
-                self.failures.keep_pending(url, self.window.aliases.get(url))
-            return
-        urls = self.item_done(item)
-        if isinstance(exception, InvalidItem) and urls:
-            self.article_failed(urls[-1], f"invalid item: {exception.details}")
-
-    def on_item_error(self, item: Any, failure: Failure) -> None:
-        """A pipeline raised on an item (not a drop): the article failed; the crawl goes on."""
-        urls = self.item_done(item)
-        if urls:
-            error = failure.value
-            self.crawler.stats.inc_value("rfi/failed/article/pipeline_error")
-            self.article_failed(urls[-1], f"pipeline error: {type(error).__name__}: {error}")
-
-    def item_done(self, item: Any) -> list[str]:
-        """Take an item's article off the pending queue; returns its URLs (the item's,
-        then the one requested when they differ), none for an item of no article."""
-        if not (isinstance(item, ArticleItem) and item.get("url")):
-            return []
-        urls = [item["url"]]
-        requested = self.window.aliases.get(item["url"])
-        if requested:
-            urls.append(requested)
-        self.window.item_done(item["url"])
-        return urls
 
     def on_request_dropped(self, request: scrapy.Request) -> None:
         """A request the scheduler refused: a redirect back to a page already asked for."""
         kind = request.meta.get(meta_keys.KIND)
         redirects = request.meta.get("redirect_urls")
         if kind == "article":
-            self.window.finished(request.cb_kwargs["site_url"], produced_item=False)
+            self.frontier.finished(request.cb_kwargs["site_url"], produced_item=False)
         if redirects and kind:
             loop = request.url in redirects
             cause = "redirect_loop" if loop else "redirect_to_known_page"
@@ -671,18 +577,15 @@ class RfiCnSpider(scrapy.Spider):
 
     def on_idle(self) -> None:
         """Nothing left in Scrapy: hand out more of the queue, or settle it and close."""
-        self.window.idle()
+        self.frontier.idle()
         requests = list(self.next_articles())
         if requests:
             for request in requests:
                 self.crawler.engine.crawl(request)
             raise DontCloseSpider
-        unanswered = self.window.settle()
-        for url in self.pending.unanswered():  # each such request is one failed attempt
-            if self.failures.accounted_for(url):
-                continue
-            self.article_failed(url, "no answer (no response, no error)")
-            if self.failures.gave_up(url):
+        unanswered = self.frontier.settle()
+        for url in self.frontier.unanswered():  # each such request is one failed attempt
+            if self.book.unanswered(url):  # given up: off the queue
                 self.pending.done(url)
         self.pending.flush()
         if unanswered:
@@ -692,21 +595,6 @@ class RfiCnSpider(scrapy.Spider):
                 " they stay in the pending queue, and the next run fetches them first",
                 unanswered,
             )
-
-    def in_run_scope(self, url: str) -> bool:
-        """What this run fetches: its edition's; with ``-a url=``, that article; in a
-        backfill, its range."""
-        return (
-            self.edition.owns(url)
-            and self.in_scope(url)
-            and self.in_backfill_window(article_date(url), slack=1)
-        )
-
-    def in_backfill_window(self, day: date | None, slack: int = 0) -> bool:
-        if not (self.since and self.until) or day is None:
-            return True
-        margin = timedelta(days=slack)
-        return self.since - margin <= day <= self.until + margin
 
     def on_error(self, failure: Failure) -> None:
         """A request that failed for good (after retries): log it and count it by cause."""
@@ -723,12 +611,12 @@ class RfiCnSpider(scrapy.Spider):
         site_url = request.cb_kwargs["site_url"]
         cause = attempt_cause(failure, self.settings)
         if cause and not self.fallbacks.is_waiting(site_url):  # no mirror copy: it failed
-            self.article_failed(site_url, f"could not fetch: {cause}")
+            self.book.failed(site_url, f"could not fetch: {cause}")
         produced = False
         for item in self.site_refused(site_url, failure_cause(failure)):
             produced = True
             yield item
-        self.window.finished(site_url, produced)
+        self.frontier.finished(site_url, produced)
         yield from self.next_articles()
 
     def on_mirror_error(self, failure: Failure) -> None:
@@ -1045,13 +933,13 @@ class RfiCnSpider(scrapy.Spider):
         self.fallbacks.site_served(site_url)  # the site's version wins
         if self.in_range(item):
             self.fallbacks.deliver(site_url, item["url"])
-            self.window.item_for(site_url, item["url"])  # its queue entry is done with the item
+            self.frontier.item_for(site_url, item["url"])  # its queue entry is done with the item
             yield item
 
     def in_range(self, item: ArticleItem) -> bool:
         """False (counted, logged) for an article published outside the backfill range."""
         published_day = paris_day(item["published_at"])
-        if self.in_backfill_window(published_day):
+        if self.scope.in_range(published_day):
             return True
         self.crawler.stats.inc_value("rfi/skipped/out_of_range")
         logger.info("%s published %s, outside the backfill range", item["url"], published_day)
@@ -1091,7 +979,7 @@ class RfiCnSpider(scrapy.Spider):
         """A page that gives no article (``rfi/dropped/<reason>``): its mirror copy stands
         in if there is one; otherwise the article failed (recorded, tried again later)."""
         if not self.fallbacks.is_waiting(site_url):
-            self.article_failed(site_url, f"not an article: {reason}")
+            self.book.failed(site_url, f"not an article: {reason}")
         yield from self.refuse(response, site_url, reason)
 
     def refuse(self, response: Response, site_url: str, reason: str) -> Iterator[ArticleItem]:
@@ -1138,14 +1026,14 @@ class RfiCnSpider(scrapy.Spider):
         crawled_at = self.crawled_at(response)
         for problem in feed.problems:
             self.bad_entry(response.url, problem.reason, problem.where)
-            if problem.url and self.in_scope(problem.url):  # the link is good: ask the site
+            if problem.url and self.scope.wanted(problem.url):  # the link is good: ask the site
                 yield from self.article_requests([problem.url])
         for entry in feed.entries:
             item = mirror_item(entry, crawled_at)
             reason = self.missing(item)
             if reason:
                 self.bad_entry(response.url, reason, entry.link)
-                if self.in_scope(entry.url):
+                if self.scope.wanted(entry.url):
                     yield from self.article_requests([entry.url])
                 continue
             stats.inc_value("rfi/mirror/entries")
@@ -1155,10 +1043,6 @@ class RfiCnSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"rfi/mirror/bad_entry/{reason}")
         logger.warning("mirror feed %s: entry %s skipped: %s", feed_url, where, reason)
 
-    def in_scope(self, url: str) -> bool:
-        """With ``-a url=``, a mirror only stands in for that one article."""
-        return self.single_canonical is None or url == self.single_canonical
-
     def use_entry(self, item: ArticleItem) -> Iterator[Any]:
         """Keep a mirror item as its article's fallback and ask the site for the article."""
         stats = self.crawler.stats
@@ -1166,7 +1050,7 @@ class RfiCnSpider(scrapy.Spider):
         if not self.edition.owns(url):  # the other edition's copy: never exported here
             stats.inc_value("rfi/mirror/skipped/other_edition")
             return
-        if not self.in_scope(url):
+        if not self.scope.wanted(url):
             stats.inc_value("rfi/mirror/skipped/out_of_scope")
             return
         if self.fallbacks.was_delivered(url) or self.seen.probably_known(url):

@@ -231,7 +231,7 @@ def test_links_to_the_other_edition_are_never_followed(tw_spider: RfiCnSpider) -
     stats = tw_spider.crawler.stats
     assert stats.get_value("rfi/skipped/other_edition") == 2
     assert stats.get_value("rfi/articles/found") == 1
-    assert not tw_spider.in_run_scope(CN_ARTICLE)  # a resumed /cn URL is left for rfi_cn
+    assert not tw_spider.frontier.scope.in_run(CN_ARTICLE)  # a resumed /cn URL is left for rfi_cn
 
 
 def test_a_mirror_entry_of_the_other_edition_is_not_used(tw_spider: RfiCnSpider) -> None:

@@ -19,6 +19,8 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
+from rfi_spider.archive.failures import FailedArticles
+from rfi_spider.crawl.failure_book import FailureBook
 from rfi_spider.extract.workers import (
     PageExtractor,
     PageFacts,
@@ -38,6 +40,13 @@ ARTICLES = sorted((p, n) for p, n in ROUTES.items() if n.startswith("article_"))
 CRASH = b"<!-- crash the worker -->"
 RAISE = b"<!-- raise in the worker -->"
 PROJECT = {n: getattr(project_settings, n) for n in dir(project_settings) if n.isupper()}
+
+
+def failures_of(spider: RfiCnSpider) -> FailedArticles:
+    """The run's failures table, as the failure book (an extension) holds it."""
+    failures = FailureBook.of(spider.crawler).failures
+    assert failures is not None
+    return failures
 
 
 def job(index: int = 0, marker: bytes = b"") -> PageJob:
@@ -199,12 +208,16 @@ def test_the_spider_records_a_failed_extraction_and_goes_on(tmp_path: Path, work
     assert results[:-1] == [[]] * (len(markers) - 1)
     failures = 2 if workers else 1
     assert stats.get_value("rfi/failed/article/extraction_error") == failures
-    assert spider.failures.failed_now[raised].cause == (
+    assert failures_of(spider).failed_now[raised].cause == (
         "extraction error: RecursionError: maximum recursion depth exceeded"
     )
     if workers:
-        assert spider.failures.failed_now[crashed].cause.startswith(
-            "extraction error: BrokenProcessPool: an extraction worker died (exit code 3)"
+        assert (
+            FailureBook.of(spider.crawler)
+            .failures.failed_now[crashed]
+            .cause.startswith(
+                "extraction error: BrokenProcessPool: an extraction worker died (exit code 3)"
+            )
         )
         assert stats.get_value("rfi/extract/worker_restarts") == 1
     (item,) = results[-1]
