@@ -1,7 +1,7 @@
 """Smoke test of ``python -m benchmarks.load_memory`` at a tiny size: it runs, every page is
 exported, the browser's contexts are renewed, and the table comes out.
 
-The figures are the benchmark's business (README, "Crashes, resumes, hostile input and
+The figures are the benchmark's business (docs/reliability.md, "Crashes, resumes, hostile input and
 memory"); nothing here is about memory or time.
 """
 

@@ -5,7 +5,7 @@ port with every folder in a temporary directory, configured by the shipped
 ``deploy/scrapyd/scrapyd.conf`` and with a username and password from an
 environment file in the shape of ``deploy/scrapyd/scrapyd.env.example``; the
 project is deployed with scrapyd-client and jobs are scheduled with
-``scripts/schedule-crawl``, as the README tells operators to do, with the same
+``scripts/schedule-crawl``, as the manual (docs/scrapyd.md) tells operators to do, with the same
 credentials. Scrapyd's ``items_dir`` is set: each job also writes a feed.
 """
 
@@ -192,7 +192,7 @@ class Scrapyd:
         shutil.copy(ROOT / "setup.py", project)
         config = configparser.ConfigParser()
         config.read(ROOT / "scrapy.cfg", encoding="utf-8")
-        # The shipped target: the local Scrapyd of the README, credentials from the environment.
+        # The shipped target: docs/scrapyd.md's local Scrapyd, credentials from the environment.
         assert dict(config["deploy"]) == {
             "url": "http://localhost:6800/",
             "project": PROJECT,

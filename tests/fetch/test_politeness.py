@@ -1,4 +1,4 @@
-"""Politeness, as the README promises it: at most 2 concurrent requests to the site, a 1 s
+"""Politeness, as the manual promises it: at most 2 concurrent requests to the site, a 1 s
 delay, AutoThrottle on, robots.txt obeyed, an honest User-Agent (rfi-spider and a contact
 URL, nothing a browser would send).
 
@@ -29,7 +29,7 @@ from scrapy.utils.test import get_crawler
 from rfi_spider.demo.localsite import LocalSite, Page
 from rfi_spider.fetch.politeness import MIN_DOWNLOAD_DELAY, DelayFloor
 
-PER_DOMAIN = 2  # the README's promise
+PER_DOMAIN = 2  # the manual's promise (docs/crawling.md)
 PROJECT = SETTINGS_PRIORITIES["project"]
 BROWSER_WORDS = re.compile(r"Mozilla|Chrome|Safari|AppleWebKit|Gecko|Firefox|Edg/|OPR/", re.I)
 

@@ -1,5 +1,5 @@
 """The Spidermon monitor suites on crafted stats: each check passes and fails when it
-should; the blocking watch on a fake clock; and crawls judged by what the README
+should; the blocking watch on a fake clock; and crawls judged by what the manual
 documents (the stats ``rfi/monitors/...`` and Spidermon's report in the log)."""
 
 from __future__ import annotations
@@ -322,7 +322,7 @@ def test_pipeline_duplicates_pass_the_items_monitor_of_a_crawl(tmp_path: Path) -
     of it, which the site redirects to it: the first one's page the pipeline drops as a
     duplicate, the others' redirects Scrapy's duplicate filter drops. (A page that only
     *names* the article as canonical is another article: see test_claims.py.)
-    Judged by what the README documents (the stats and Spidermon's report in the log)."""
+    Judged by what the manual documents (the stats and Spidermon's report in the log)."""
     article = "/cn/国际/20240307-只导出一次的文章"
     aliases = [f"/cn/国际/20240307-同一篇文章的别名{n}" for n in range(5)]
     page = article_page(url(article))
