@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import scrapy
 from scrapy import signals
 from scrapy.exceptions import CannotResolveHostError, DownloadCancelledError, DownloadTimeoutError
 from scrapy.http import HtmlResponse
@@ -20,11 +19,12 @@ from twisted.python.failure import Failure
 from rfi_spider import settings as project_settings
 from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.crawl.failure_book import FailureBook
+from rfi_spider.fetch.causes import attempt_cause
 from rfi_spider.fetch.middlewares import ChallengePage
 from rfi_spider.items import ArticleItem
 from rfi_spider.mirrors.entrypage import mirror_item
 from rfi_spider.mirrors.feeds import MirrorEntry
-from rfi_spider.spiders.rfi_cn import RfiCnSpider, attempt_cause
+from rfi_spider.spiders.rfi_cn import RfiCnSpider
 
 BASE = "http://127.0.0.1:9"
 URL = "https://www.rfi.fr/cn/%E5%9B%BD%E9%99%85/20240307-gone"
@@ -52,7 +52,7 @@ def spider(tmp_path: Path) -> Iterator[RfiCnSpider]:
 
 def failed(spider: RfiCnSpider, error: Exception | None = None, status: int = 404) -> Failure:
     """The failure an errback gets for the article request of :data:`URL`."""
-    request = spider.article_request(URL)
+    request = spider.articles.request(URL)
     if error is None:
         response = HtmlResponse(request.url, status=status, body=b"<html></html>", request=request)
         error = HttpError(response, "Ignoring non-200 response")
@@ -108,8 +108,7 @@ def copy() -> ArticleItem:
 
 def test_a_404_with_a_mirror_copy_is_no_failure(spider: RfiCnSpider) -> None:
     item = copy()
-    requests = list(spider.use_entry(item))
-    assert [type(r) for r in requests] == [scrapy.Request]
+    assert list(spider.sources["mirrors"].use_entry(item)) == [URL]  # type: ignore[attr-defined]
     assert item in list(spider.on_article_error(failed(spider)))  # the copy stands in
     assert failures_of(spider).get(URL) is None and not failures_of(spider).given_up_now
 
@@ -118,6 +117,7 @@ def test_a_mirror_copy_after_the_404_clears_the_record(spider: RfiCnSpider) -> N
     list(spider.on_article_error(failed(spider)))
     assert failures_of(spider).given_up_now  # RFI_MAX_ATTEMPTS = 1
     item = copy()
-    assert list(spider.use_entry(item)) == [item]  # the site refused it before: used at once
+    mirrors = spider.sources["mirrors"]
+    assert list(mirrors.use_entry(item)) == [item]  # type: ignore[attr-defined]  # used at once
     spider.crawler.signals.send_catch_log(signals.item_scraped, item=item)  # exported
     assert failures_of(spider).get(URL) is None and not failures_of(spider).given_up_now

@@ -177,8 +177,9 @@ def make_spider(tmp_path: Path, workers: int) -> RfiCnSpider:
     settings = {**PROJECT, "RFI_OUTPUT_DIR": str(tmp_path), "RFI_EXTRACT_WORKERS": workers}
     crawler = get_crawler(RfiCnSpider, settings)
     spider = RfiCnSpider.from_crawler(crawler, base_url=BASE, mirrors="")
-    spider.extractor = PageExtractor(
-        spider.extractor.workers, function=poisoned_extract, on_restart=spider.extractor.on_restart
+    extractor = spider.articles.extractor
+    spider.articles.extractor = PageExtractor(
+        extractor.workers, function=poisoned_extract, on_restart=extractor.on_restart
     )
     return spider
 
@@ -222,4 +223,4 @@ def test_the_spider_records_a_failed_extraction_and_goes_on(tmp_path: Path, work
         assert stats.get_value("rfi/extract/worker_restarts") == 1
     (item,) = results[-1]
     assert item["url"] == response(2)[1] and item["paragraphs"]
-    assert not spider.extractor.running  # shut down on close
+    assert not spider.articles.extractor.running  # shut down on close
