@@ -4,8 +4,10 @@ Reads ``OUTPUT/items.jsonl`` (an archive folder, or the file itself; default
 ``RFI_OUTPUT_DIR``) in one pass, keeps the N newest articles and writes them, newest
 first, as the Atom feed ``-O feed.atom`` writes (``rfi_spider.archive.atom``): no crawl.
 FILE is replaced atomically (a temporary file renamed over it), created ``0644`` less the
-umask. Exit status 0 when the feed is written (a warning says when it has no entry), 2
-when it is not: bad arguments, no archive, a write error, each said in one line.
+umask; it may not be one of the archive's own files (``archive/outputs.py``), nor a
+device, a FIFO or a symbolic link. Exit status 0 when the feed is written (a warning
+says when it has no entry), 2 when it is not: bad arguments or settings, no archive, an
+output refused, a write error, each said in one line.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from scrapy.commands import ScrapyCommand
 
 from rfi_spider.archive import atom, exporters
 from rfi_spider.archive.latest import Newest, newest_items
+from rfi_spider.archive.outputs import Archive, OutputError, check_output
+from rfi_spider.config import ConfigError, RfiSettings
 from rfi_spider.dates import PARIS
 from rfi_spider.editions import EDITIONS
 from rfi_spider.quality import qa
@@ -109,25 +113,28 @@ class Command(ScrapyCommand):
 
     def _run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
+        try:
+            config = RfiSettings.from_settings(self.settings)
+        except ConfigError as error:
+            raise FeedError(f"bad setting: {error}") from None
         if len(args) > 1:
             raise FeedError(f"one OUTPUT folder at most, not {len(args)}")
         if not opts.output:
             raise FeedError("-o FILE is required: where to write the feed")
-        latest = parse_latest(opts.latest or str(self.settings.get("RFI_ATOM_LATEST", 50)))
+        latest = parse_latest(opts.latest or str(config.atom_latest))
         since = parse_since(opts.since) if opts.since is not None else None
-        source = Path(args[0] if args else self.settings.get("RFI_OUTPUT_DIR") or "output")
+        source = Path(args[0]) if args else config.output_dir
         items_file = source / "items.jsonl" if source.is_dir() else source
         if not items_file.is_file():
             raise FeedError(f"no archive at {qa.visible(str(source))}: {items_file.name} not found")
         target = Path(opts.output)
-        if target.is_dir():
-            raise FeedError(f"{qa.visible(str(target))} is a folder, not a feed file")
+        archives = [Archive.at(items_file.parent), Archive.configured(config)]
         try:
-            max_line = self.settings.getint("RFI_QA_MAX_LINE_BYTES", qa.MAX_LINE_BYTES)
-        except ValueError:
-            max_line = qa.MAX_LINE_BYTES
+            check_output(target, archives, inputs=[items_file])
+        except OutputError as error:
+            raise FeedError(qa.visible(str(error))) from None
         try:
-            found = newest_items(items_file, latest, since, max(max_line, 1))
+            found = newest_items(items_file, latest, since, config.qa_max_line_bytes)
         except OSError as error:
             where = qa.visible(str(items_file))
             raise FeedError(f"cannot read {where}: {error.strerror or error}") from None

@@ -14,7 +14,8 @@ Arguments (``-a name=value``):
   https://www.rfi.fr; items keep their canonical https://www.rfi.fr URLs.
 - ``mirrors=URL,URL``: full-text feed mirrors (empty: none); default ``RFI_MIRRORS``.
   Their entries stand in for the articles the site refuses (``sources/mirrors.py``).
-- ``demo=1``: serve the bundled sample site on loopback and crawl it (and read its
+- ``demo=1`` (or ``true``, ``yes``; ``0``, ``false``, ``no``: off; anything else is
+  refused): serve the bundled sample site on loopback and crawl it (and read its
   mirror feed, unless ``mirrors=`` is given).
 - ``from_warc=PATH[,PATH...]``: re-extract from WARC files (or folders of them) with no
   network: every request is answered from the archive (``fetch/warc_replay.py``); the
@@ -57,7 +58,14 @@ from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.sitemap_listing import SitemapListings
 from rfi_spider.archive.state import STATE_FILE, PendingArticles, SeenStore, output_dirs
 from rfi_spider.crawl import meta_keys
-from rfi_spider.crawl.arguments import ArgumentError, backfill_range, check_mirrors, http_url
+from rfi_spider.crawl.arguments import (
+    ArgumentError,
+    backfill_range,
+    check_mirrors,
+    check_names,
+    http_url,
+    switch,
+)
 from rfi_spider.crawl.canonical import (
     SITE_ROOT,
     FetchRoot,
@@ -102,6 +110,8 @@ class RfiCnSpider(scrapy.Spider):
 
     name = "rfi_cn"
     edition: Edition = CN
+    # The spider arguments (-a name=value) it takes: any other name is refused.
+    ARGUMENTS = ("url", "since", "until", "base_url", "mirrors", "demo", "from_warc")
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -129,14 +139,16 @@ class RfiCnSpider(scrapy.Spider):
         from_warc: str | None = None,
         **kwargs: Any,
     ) -> None:
+        check_names(kwargs, self.ARGUMENTS)
         super().__init__(**kwargs)
         # The backfill's length is checked against RFI_MAX_BACKFILL_DAYS in from_crawler.
         self.since, self.until = backfill_range(since, until, today_in_paris(), 0)
         if base_url is not None:
             base_url = http_url("base_url", base_url, root=True)
-        self.demo = str(demo or "").lower() in {"1", "true", "yes"}
+        self.demo = switch("demo", demo)
         self.demo_site: LocalSite | None = None
-        self.from_warc = warc_paths(split_list(from_warc)) if from_warc else []
+        # from_warc= (empty) is an error, never a live crawl: None only means not given.
+        self.from_warc = warc_paths(split_list(from_warc)) if from_warc is not None else []
         self.base_url_arg = base_url
         if self.demo and not base_url and not self.from_warc:
             self.demo_site = LocalSite.sample()
@@ -169,6 +181,8 @@ class RfiCnSpider(scrapy.Spider):
     def check_arguments(cls, args: dict[str, str], settings: BaseSettings) -> None:
         """Raise :class:`ArgumentError` (one line) for a spider argument this spider cannot
         use; the project's ``crawl`` command calls it before the crawl starts."""
+        check_names(args, cls.ARGUMENTS)
+        switch("demo", args.get("demo"))
         backfill_range(
             args.get("since"),
             args.get("until"),
@@ -180,6 +194,8 @@ class RfiCnSpider(scrapy.Spider):
             base_url = http_url("base_url", base_url, root=True)
         if args.get("url") is not None:
             cls.article_argument(args["url"], FetchRoot(base_url))
+        if args.get("from_warc") is not None:
+            warc_paths(split_list(args["from_warc"]))
         if args.get("mirrors") is not None:
             check_mirrors(split_list(args["mirrors"]))
         elif settings.get("RFI_MIRRORS") is not None:
@@ -300,11 +316,17 @@ class RfiCnSpider(scrapy.Spider):
         if self.base_url_arg is None and info.base_url and info.base_url != SITE_ROOT:
             self.site = FetchRoot(info.base_url)
             self.allowed_domains = [self.site.fetch_host]
+        mirrors = split_list(self.mirrors_arg) if self.mirrors_arg is not None else []
+        if self.mirrors_arg is None:
+            mirrors = info.mirrors or []
         replay = "rfi_spider.fetch.warc_replay.WarcReplayHandler"
         handlers = dict.fromkeys(("http", "https", "ftp", "s3", "file", "data"), replay)
         for name, value in {
             "DOWNLOAD_HANDLERS": handlers,
             "RFI_WARC_REPLAY": [str(p) for p in self.from_warc],
+            # Only the site's records (and the mirrors') answer: see WarcArchive.
+            "RFI_WARC_REPLAY_SITE": self.site.base_url or SITE_ROOT,
+            "RFI_WARC_REPLAY_HOSTS": [urlsplit(m).hostname or "" for m in mirrors],
             "RFI_WARC": False,
             "RFI_BROWSER_PATH": "",
             "DOWNLOAD_DELAY": 0,
@@ -318,9 +340,7 @@ class RfiCnSpider(scrapy.Spider):
             len(self.from_warc),
             self.site.base_url,
         )
-        if self.mirrors_arg is not None:
-            return split_list(self.mirrors_arg)
-        return info.mirrors or []
+        return mirrors
 
     def open_sources(self, crawler: Crawler, listings: SitemapListings) -> dict[str, Source]:
         """The edition's sources (its block's ``sources``), one object per kind, in the
