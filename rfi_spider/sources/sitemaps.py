@@ -20,9 +20,11 @@ from rfi_spider.archive.sitemap_listing import ListedUrl
 from rfi_spider.crawl import meta_keys
 from rfi_spider.crawl.canonical import SITE_ROOT
 from rfi_spider.crawl.sitemaps import (
+    INDEX_DEPTH,
     BadSitemapError,
     ChildMap,
     Entry,
+    MapBudget,
     edition_maps,
     entries,
     is_news_map,
@@ -32,7 +34,8 @@ from rfi_spider.crawl.sitemaps import (
     read_sitemap,
 )
 from rfi_spider.dates import paris_day, today_in_paris
-from rfi_spider.sources.base import Found, Source
+from rfi_spider.editions import SourceSpec
+from rfi_spider.sources.base import Context, Found, Source
 
 logger = logging.getLogger(__name__)
 # How many days back a Google News sitemap lists articles (two, by Google's rules).
@@ -45,6 +48,11 @@ class Sitemaps(Source):
     """robots.txt, then the edition's maps it names (or its usual ones)."""
 
     kind = "sitemaps"
+
+    def __init__(self, context: Context, specs: Iterable[SourceSpec]) -> None:
+        super().__init__(context, specs)
+        # The child maps the run may still take from indexes (RFI_SITEMAP_MAX_CHILDREN).
+        self.map_budget = MapBudget(context.settings.getint("RFI_SITEMAP_MAX_CHILDREN"))
 
     def start(self) -> Iterator[scrapy.Request]:
         if not self.context.settings.getbool("RFI_SITEMAPS"):
@@ -89,21 +97,23 @@ class Sitemaps(Source):
         for url in wanted:
             yield self.sitemap_request(url, month=None)
 
-    def sitemap_request(self, site_url: str, month: date | None) -> scrapy.Request:
+    def sitemap_request(self, site_url: str, month: date | None, depth: int = 0) -> scrapy.Request:
+        """A map to read; ``depth``: how many indexes led to it (0: robots.txt named it)."""
         return self.context.request(
             self.context.site.to_fetch(site_url),
             self,
             "sitemap",
             priority=3,
             meta={"download_maxsize": self.context.settings.getint("RFI_SITEMAP_MAX_BYTES")},
-            cb_kwargs={"site_url": site_url, "month": month},
+            cb_kwargs={"site_url": site_url, "month": month, "depth": depth},
         )
 
     def parse_sitemap(
-        self, response: Response, site_url: str, month: date | None
+        self, response: Response, site_url: str, month: date | None, depth: int = 0
     ) -> Iterator[Found]:
         """A sitemap index (its children) or an URL set (its articles); a map that is not
-        a sitemap, declares entities or is too large is refused (``rfi/sitemap/bad/...``)."""
+        a sitemap, declares entities or is too large is refused (``rfi/sitemap/bad/...``),
+        and so is an index listed by an index (``too_deep``: ``INDEX_DEPTH``)."""
         limit = self.context.settings.getint("RFI_SITEMAP_MAX_BYTES")
         try:
             sitemap = read_sitemap(response.body, limit)
@@ -111,18 +121,40 @@ class Sitemaps(Source):
             self.stats.inc_value(f"rfi/sitemap/bad/{error.reason}")
             logger.warning("sitemap %s refused: %s", response.url, error)
             return
+        if sitemap.type == "sitemapindex" and depth >= INDEX_DEPTH:
+            self.stats.inc_value("rfi/sitemap/bad/too_deep")
+            logger.warning(
+                "sitemap %s refused: an index %d level(s) below robots.txt (at most %d)",
+                response.url,
+                depth,
+                INDEX_DEPTH,
+            )
+            return
         self.stats.inc_value("rfi/sitemap/read")
         if sitemap.type == "sitemapindex":
-            yield from self.children(response.url, entries(sitemap))
+            yield from self.children(response.url, entries(sitemap), depth + 1)
         else:
             yield from self.articles(response.url, site_url, month, entries(sitemap))
 
-    def children(self, map_url: str, children: Iterable[dict[str, str]]) -> Iterator[Found]:
-        """Request the index's article maps of the edition whose month meets the range."""
+    def children(
+        self, map_url: str, children: Iterable[dict[str, str]], depth: int = 1
+    ) -> Iterator[Found]:
+        """Request the index's article maps of the edition whose month meets the range,
+        as many as the run's budget of maps allows (``RFI_SITEMAP_MAX_CHILDREN``)."""
+        budget = self.map_budget
+        refused = budget.refused
         for child in children:
             found = self.child(map_url, child)
             if found is not None:
-                yield self.sitemap_request(found.url, found.month)
+                yield self.sitemap_request(found.url, found.month, depth)
+        if budget.refused > refused:
+            logger.warning(
+                "sitemap index %s: %d article map(s) not read: a run reads at most %d"
+                " (RFI_SITEMAP_MAX_CHILDREN)",
+                map_url,
+                budget.refused - refused,
+                budget.limit,
+            )
 
     def child(self, map_url: str, child: dict[str, str]) -> ChildMap | None:
         """An index's child worth reading, or None (counted: why not)."""
@@ -153,6 +185,9 @@ class Sitemaps(Source):
         if not found.overlaps(self.context.scope.since, self.context.scope.until):
             stats.inc_value("rfi/sitemap/child/out_of_range")
             return None
+        if not self.map_budget.take():
+            stats.inc_value("rfi/sitemap/child/over_limit")
+            return None
         if found.month is None:
             stats.inc_value("rfi/sitemap/child/undated")
         return found
@@ -160,7 +195,10 @@ class Sitemaps(Source):
     def articles(
         self, map_url: str, site_url: str, month: date | None, items: Iterable[dict[str, str]]
     ) -> Iterator[Found]:
-        """An URL set's articles in scope (edition, range), recorded as listed."""
+        """An URL set's articles in scope (edition, range), recorded as listed (a batch at
+        a time: a map's entries are never all held)."""
+        listings = self.context.listings
+        recorded = 0
         listed: list[ListedUrl] = []
         skipped: dict[str, int] = {}
         for raw in items:
@@ -177,6 +215,9 @@ class Sitemaps(Source):
                 continue
             self.stats.inc_value("rfi/sitemap/entries")
             listed.append(ListedUrl(entry.url, month_key(entry.day), entry.lastmod))
+            if len(listed) >= BATCH:
+                recorded += listings.add(site_url, listed)
+                listed = []
             yield entry.url
         if skipped:
             logger.warning(
@@ -184,7 +225,8 @@ class Sitemaps(Source):
                 map_url,
                 ", ".join(f"{reason} {count}" for reason, count in sorted(skipped.items())),
             )
-        self.context.listings.record(site_url, month_key(month) if month else None, listed)
+        recorded += listings.add(site_url, listed)
+        listings.map_read(site_url, month_key(month) if month else None, recorded)
 
     def may_be_in_range(self, entry: Entry) -> bool:
         """Whether a listed article may have been published (Paris time) in the backfill
