@@ -326,6 +326,9 @@ RFI_ATOM_LATEST = 50
 
 # --- quality checks and alerts (Spidermon) ---------------------------------------------------
 EXTENSIONS = {
+    # Failed articles and the item signals (crawl/failure_book.py); others reach it with
+    # crawler.get_extension(FailureBook)
+    "rfi_spider.crawl.failure_book.FailureBook": 50,
     "rfi_spider.quality.extensions.CrawlSummary": 900,
     # rfi/exported/twice, for the "items" monitor
     "rfi_spider.quality.extensions.ExportedOnce": 905,

@@ -20,7 +20,7 @@ that a node that finishes leaves the queue to the others), and the components be
   once across nodes.
 
 The spider's pending queue and "already exported" checks go to Redis through
-:class:`SharedPending`, :class:`SharedSeen` and :class:`SharedArticleWindow`.
+:class:`SharedPending`, :class:`SharedSeen` and :class:`SharedFrontier`.
 
 One job a module: ``config`` (on or off, crawl and node ids, what the nodes agree on, the
 checks before a crawl), ``node`` (:class:`SharedCrawl`: this node's claims, idle and
@@ -48,7 +48,7 @@ from rfi_spider.crawl.distributed.config import (
 )
 from rfi_spider.crawl.distributed.node import SharedCrawl
 from rfi_spider.crawl.distributed.spider_state import (
-    SharedArticleWindow,
+    SharedFrontier,
     SharedPending,
     SharedSeen,
 )
@@ -56,11 +56,11 @@ from rfi_spider.crawl.distributed.spider_state import (
 __all__ = [
     "REDIS_BAD_KEY",
     "REDIS_LOST",
-    "SharedArticleWindow",
     "SharedCrawl",
     "SharedCrawlAddon",
     "SharedCrawlExtension",
     "SharedDupeFilter",
+    "SharedFrontier",
     "SharedPagesMiddleware",
     "SharedPending",
     "SharedScheduler",

@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
 from rfi_spider import meta_keys
+from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.redis_state import KeyTypeError, RedisState
 from rfi_spider.archive.state import SeenStore
 from rfi_spider.crawl.distributed.config import (
@@ -28,7 +29,7 @@ from rfi_spider.crawl.distributed.config import (
 )
 from rfi_spider.crawl.distributed.spider_state import (
     ExportedCheck,
-    SharedArticleWindow,
+    SharedFrontier,
     SharedPending,
     SharedSeen,
 )
@@ -38,6 +39,7 @@ from rfi_spider.crawl.redis_codec import (
     decode_request,
     encode_request,
 )
+from rfi_spider.crawl.scope import Scope
 
 logger = logging.getLogger(__name__)
 # The request meta key naming a page request (listing, feed, mirror) in the crawl's
@@ -159,8 +161,17 @@ class SharedCrawl:
     def pending(self) -> SharedPending:
         return SharedPending(self)
 
-    def window(self, pending: SharedPending, seen: ExportedCheck, size: int) -> SharedArticleWindow:
-        return SharedArticleWindow(self, pending, seen, size)
+    def frontier(
+        self,
+        pending: SharedPending,
+        seen: ExportedCheck,
+        failures: FailedArticles,
+        scope: Scope,
+        size: int,
+        crawler: Crawler,
+    ) -> SharedFrontier:
+        """The frontier of this node, on the crawl's queue (``crawler``: this crawl's)."""
+        return SharedFrontier(self, pending, seen, failures, scope, size)
 
     # --- claims -----------------------------------------------------------------------
     def take(self, request: Request) -> bool:

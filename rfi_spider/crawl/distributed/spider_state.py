@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
 import redis
 
+from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.state import SeenStore
-from rfi_spider.crawl.window import ArticleWindow
+from rfi_spider.crawl.frontier import Frontier
+from rfi_spider.crawl.scope import Scope
 
 if TYPE_CHECKING:
     from rfi_spider.crawl.distributed.node import SharedCrawl
@@ -130,31 +132,30 @@ class SharedPending:
         """The extension leaves the crawl when the spider closes."""
 
 
-class SharedArticleWindow(ArticleWindow):
-    """:class:`~rfi_spider.crawl.window.ArticleWindow` on the crawl's queue in Redis: URLs
+class SharedFrontier(Frontier):
+    """:class:`~rfi_spider.crawl.frontier.Frontier` on the crawl's queue in Redis: URLs
     no node had queued are requested at once (the request queue is in Redis, not in this
     process); at idle, the pending articles no node works on are taken over."""
 
     def __init__(
-        self, shared: SharedCrawl, pending: SharedPending, seen: ExportedCheck, size: int
+        self,
+        shared: SharedCrawl,
+        pending: SharedPending,
+        seen: ExportedCheck,
+        failures: FailedArticles,
+        scope: Scope,
+        size: int,
     ) -> None:
-        # ArticleWindow is typed with the local classes; of them it uses what PendingQueue
-        # and ExportedCheck declare, and this class replaces the methods that use the rest.
-        super().__init__(pending, seen, size)  # type: ignore[arg-type]
-        self.pending: SharedPending = pending  # type: ignore[assignment]
+        super().__init__(pending, seen, failures, scope, size, shared.crawler)
+        self.pending: SharedPending = pending
         self.shared = shared
         self.fresh: list[str] = []
         self.look_for_takeovers = False
 
-    def queue(self, urls: Iterable[str]) -> None:
-        self.fresh.extend(self.pending.add(list(urls)))
+    def queue(self, urls: list[str]) -> None:
+        self.fresh.extend(self.pending.add(urls))
 
-    def hand_out(
-        self,
-        in_scope: Callable[[str], bool],
-        on_known: Callable[[], None],
-        drop: Callable[[str], bool] | None = None,
-    ) -> Iterator[tuple[str, bool]]:
+    def hand_out(self) -> Iterator[tuple[str, bool]]:
         fresh, self.fresh = self.fresh, []
         for url in fresh:
             yield url, False
@@ -162,7 +163,7 @@ class SharedArticleWindow(ArticleWindow):
             return
         self.look_for_takeovers = False
         for url in self.shared.takeovers(self.size):
-            if not in_scope(url) or (drop is not None and drop(url)):
+            if not self.scope.in_run(url) or self.given_up_left(url):
                 self.shared.forget(url)  # given up here: no node waits for it any more
                 continue
             self.found.add(url)
