@@ -12,7 +12,8 @@ server sent its document, as the crawl parses it; the DOM when that is no page),
 marked ``RFI-Fetched-By: browser``.
 
 Records are built and written by one writer thread (gzip and digests off the
-reactor). Its queue is bounded: past :data:`MAX_BACKLOG` responses waiting, the
+reactor), each compressed in one call at ``RFI_WARC_GZIP_LEVEL`` (see ``warc_files``).
+Its queue is bounded: past :data:`MAX_BACKLOG` responses waiting, the
 spider's article callbacks wait for room (:meth:`WarcCapture.room`), which holds
 Scrapy's downloads back (its scraper's size limit). Without it, a crawl whose
 extraction runs in worker processes outran the writer on two cores and held every
@@ -44,7 +45,7 @@ from warcio.timeutils import datetime_to_iso_date
 
 from rfi_spider import __version__
 from rfi_spider.archive.state import output_dirs
-from rfi_spider.archive.warc_files import WarcFiles, repair_folder
+from rfi_spider.archive.warc_files import WarcFiles, gzip_level, repair_folder
 from rfi_spider.crawl.canonical import SITE_ROOT
 from rfi_spider.fetch.middlewares import has_site_markup, is_challenge, served_page
 
@@ -136,6 +137,7 @@ class WarcCapture:
         self.prefix = settings.get("RFI_WARC_PREFIX") or "rfi"
         self.max_size = settings.getint("RFI_WARC_MAX_SIZE")
         self.fsync = settings.getbool("RFI_FSYNC")
+        self.level = gzip_level(settings.get("RFI_WARC_GZIP_LEVEL"))
         self.files: WarcFiles | None = None
         self.executor: ThreadPoolExecutor | None = None
         self.failed = threading.Event()
@@ -172,7 +174,9 @@ class WarcCapture:
     def spider_opened(self, spider: Spider) -> None:
         repair_folder(self.folder, self.stats.inc_value)
         prefix = f"{self.prefix}-{spider.name}"
-        self.files = WarcFiles(self.folder, prefix, self.max_size, self.info(spider), self.fsync)
+        self.files = WarcFiles(
+            self.folder, prefix, self.max_size, self.info(spider), self.fsync, self.level
+        )
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
         logger.info("WARC capture on: %s/%s-*.warc.gz", self.folder, prefix)
 

@@ -3,8 +3,9 @@
 Scrapy's ``crawl`` exits 0 whatever the crawl's fate. This one (``COMMANDS_MODULE``,
 so also what Scrapyd runs) exits:
 
-- 2 when a spider argument is wrong (``-a base_url=ftp://...``, ``-a since=07/03/2024``):
-  one line on stderr, no traceback, and not a single request sent;
+- 2 when a spider argument is wrong (``-a base_url=ftp://...``, ``-a since=07/03/2024``)
+  or a setting checked here is (``-s RFI_WARC_GZIP_LEVEL=10``): one line on stderr, no
+  traceback, and not a single request sent;
 - 1 when the crawl could not start (with ``REDIS_URL``: Redis unreachable, or a shared
   crawl that runs with other settings: one line on stderr), or ended with a finish reason listed in
   ``RFI_FAILED_FINISH_REASONS`` (``write_error``: a full or broken disk stopped it);
@@ -23,6 +24,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from rfi_spider.archive.redis_state import SharedCrawlError
+from rfi_spider.archive.warc_files import GzipLevelError, gzip_level
 from rfi_spider.crawl.arguments import ArgumentError
 from rfi_spider.crawl.distributed import preflight
 
@@ -49,6 +51,12 @@ class Command(ScrapyCrawlCommand):
             spidercls = get_spider_loader(self.settings).load(args[0])
         except KeyError:
             raise UsageError(f"no spider named {args[0]!r} (scrapy list names them)") from None
+        try:
+            gzip_level(self.settings.get("RFI_WARC_GZIP_LEVEL"))
+        except GzipLevelError as error:
+            print(f"scrapy crawl {args[0]}: bad setting: {error}", file=sys.stderr)
+            self.exitcode = BAD_ARGUMENTS
+            raise SystemExit(self.exitcode) from None
         check = getattr(spidercls, "check_arguments", None)
         if check is None:
             return
