@@ -30,16 +30,16 @@ from rfi_spider.archive import seedfile
 from rfi_spider.archive.exporters import (
     IntentLog,
     JsonLinesFile,
+    LastLine,
     SeedFiles,
     is_write_error,
     iter_lines_from,
     repair_torn_tail,
     seed_file_name,
-    serialize_line,
 )
 from rfi_spider.archive.state import STATE_FILE, ExportLock, SeenStore, output_dirs
 from rfi_spider.dates import to_ms
-from rfi_spider.quality.schema import field_errors
+from rfi_spider.quality.schema import field_errors, is_valid
 from rfi_spider.runtime import from_egg
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ logger = logging.getLogger(__name__)
 CRASH_AT = os.environ.get("RFI_TEST_CRASH_AT", "")
 CRASH_EXIT_STATUS = 86
 
+# The JSON line of the item in the pipelines: validated, then exported (one serialisation).
+LINES = LastLine()
 # Spidermon's message for a field present but wrong (its own are per kind of check).
 INVALID_VALUE = "Invalid value"
 # The finish reason of a crawl stopped by a write error (a full, broken or read-only disk).
@@ -104,9 +106,16 @@ class ArticleSchemaValidator(Validator):
     def __init__(self) -> None:
         super().__init__(use_default_translator=False)
         self.details = ""
+        # The item being validated, as the pipeline got it: Spidermon hands the validator
+        # a copy (a dict), and the export's line is the item's (kept in LINES).
+        self.item: Any = None
 
     def _validate(self, data: Any, strict: bool = True) -> None:
-        errors = field_errors(json.loads(serialize_line(data)))
+        parsed = json.loads(LINES.of(self.item if self.item is not None else data))
+        if is_valid(parsed):  # the compiled schema: the messages only for an invalid item
+            self.details = ""
+            return
+        errors = field_errors(parsed)
         self.details = "; ".join(str(error) for error in errors)
         for error in errors:
             if error.message == "missing":
@@ -142,7 +151,11 @@ class ValidationPipeline(ItemValidationPipeline):
         return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
-        return super().process_item(item)
+        self.schema.item = item
+        try:
+            return super().process_item(item)
+        finally:
+            self.schema.item = None
 
     def _drop_item(self, item: Any, errors: dict[str, Any]) -> None:
         self.stats.add_dropped_item()
@@ -470,7 +483,8 @@ class ArchivePipeline:
         self.crash_point("intent")
         path = self.files.write(url, published_at, seed_record(adapter))
         self.crash_point("file")
-        line = serialize_line(item)
+        line = LINES.of(item)
+        LINES.forget()
         if CRASH_AT and f"torn:{self.exports_started}" == CRASH_AT:
             self.jsonl.append(line[: len(line) // 2])
             os._exit(CRASH_EXIT_STATUS)
