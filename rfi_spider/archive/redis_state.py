@@ -95,6 +95,33 @@ class SharedCrawlError(Exception):
     """The shared crawl cannot go on: Redis unreachable, or another crawl's settings."""
 
 
+class KeyTypeError(SharedCrawlError):
+    """A key of the crawl holds another Redis type than the crawl's (another program's
+    key under the same prefix, or one written by hand): a configuration fault, not a lost
+    Redis (exit 2)."""
+
+    def __init__(self, key: str, found: str, wanted: str) -> None:
+        super().__init__(
+            f"Redis key {key!r} is a {found}, not the {wanted} this crawl keeps there:"
+            " another program uses these keys; delete it, or use another RFI_REDIS_PREFIX"
+            " or RFI_CRAWL_ID"
+        )
+        self.key = key
+
+
+# The Redis type of each key of a crawl (by its name after "P:C:"), as TYPE reports it.
+KEY_TYPES = {
+    "requests": "zset",
+    "dupefilter": "set",
+    "pending": "zset",
+    "pages": "hash",
+    "page_takeovers": "hash",
+    "config": "string",
+    "started": "string",
+    "start_done": "string",
+}
+
+
 BUCKET_BITS = 16
 _MEMBER_MASK = (1 << (64 - BUCKET_BITS)) - 1
 
@@ -156,6 +183,21 @@ class RedisState:
     def exporting_key(self, node: str) -> str:
         return f"{self.crawl}:exporting:{node}"
 
+    # --- key types ---------------------------------------------------------------
+    def check_types(self) -> None:
+        """:class:`KeyTypeError` for the first key of the crawl (or of this node) that
+        holds another type than the crawl keeps there; missing keys are fine."""
+        wanted = {f"{self.crawl}:{name}": kind for name, kind in KEY_TYPES.items()}
+        wanted[self.node_key(self.node)] = "string"
+        wanted[self.exporting_key(self.node)] = "set"
+        pipe = self.client.pipeline(transaction=False)
+        for key in wanted:
+            pipe.type(key)
+        for (key, kind), found in zip(wanted.items(), pipe.execute(), strict=True):
+            found = found.decode() if isinstance(found, bytes) else str(found)
+            if found not in ("none", kind):
+                raise KeyTypeError(key, found, kind)
+
     # --- the crawl's settings and its start ------------------------------------
     def check_config(self, config: dict[str, str], record: bool = True) -> None:
         """Refuse (:class:`SharedCrawlError`) settings other than those the crawl started
@@ -166,7 +208,15 @@ class RedisState:
         stored = self.client.get(self.config_key)
         if stored is None:
             return
-        theirs = json.loads(stored)
+        try:
+            theirs = json.loads(stored)
+        except (ValueError, RecursionError):
+            theirs = None
+        if not isinstance(theirs, dict):
+            raise SharedCrawlError(
+                f"crawl {self.crawl!r} in Redis: its settings ({self.config_key}) are not"
+                " this project's JSON: refused; delete the key, or use another RFI_CRAWL_ID"
+            )
         differ = sorted(k for k in config.keys() | theirs.keys() if config.get(k) != theirs.get(k))
         if differ:
             what = ", ".join(f"{k}={theirs.get(k)!r} there, {config.get(k)!r} here" for k in differ)

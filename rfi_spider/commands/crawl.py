@@ -5,7 +5,9 @@ so also what Scrapyd runs) exits:
 
 - 2 when a spider argument is wrong (``-a base_url=ftp://...``, ``-a since=07/03/2024``)
   or a setting checked here is (``-s RFI_WARC_GZIP_LEVEL=10``): one line on stderr, no
-  traceback, and not a single request sent;
+  traceback, and not a single request sent; also (with ``REDIS_URL``) when a key of the
+  crawl in Redis holds another type than the crawl's (another program's key), at start or
+  mid-crawl (finish reason ``redis_bad_key``);
 - 1 when the crawl could not start (with ``REDIS_URL``: Redis unreachable, or a shared
   crawl that runs with other settings: one line on stderr), or ended with a finish reason listed in
   ``RFI_FAILED_FINISH_REASONS`` (``write_error``: a full or broken disk stopped it);
@@ -23,10 +25,10 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
-from rfi_spider.archive.redis_state import SharedCrawlError
+from rfi_spider.archive.redis_state import KeyTypeError, SharedCrawlError
 from rfi_spider.archive.warc_files import GzipLevelError, gzip_level
 from rfi_spider.crawl.arguments import ArgumentError
-from rfi_spider.crawl.distributed import preflight
+from rfi_spider.crawl.distributed import REDIS_BAD_KEY, preflight
 
 BAD_ARGUMENTS = 2
 FAILED = 1
@@ -37,7 +39,9 @@ class Command(ScrapyCrawlCommand):
         return (
             "Run a spider of the project. Exit status: 0 when the crawl ended normally, "
             "1 when it could not start or its finish reason is in RFI_FAILED_FINISH_REASONS "
-            "(write_error, ...), 2 for a bad spider argument (-a)."
+            "(write_error, ...), 2 for a bad spider argument (-a), a bad RFI_WARC_GZIP_LEVEL "
+            "or a Redis key of the "
+            "wrong type (REDIS_URL)."
         )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -70,7 +74,7 @@ class Command(ScrapyCrawlCommand):
             preflight(spidercls, opts.spargs, self.settings)
         except SharedCrawlError as error:
             print(f"scrapy crawl {args[0]}: {error}", file=sys.stderr)
-            self.exitcode = FAILED
+            self.exitcode = BAD_ARGUMENTS if isinstance(error, KeyTypeError) else FAILED
             raise SystemExit(self.exitcode) from None
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -89,6 +93,9 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed or "reason" not in finish:
             self.exitcode = FAILED
+            return
+        if finish["reason"] == REDIS_BAD_KEY:  # a configuration fault, as at start
+            self.exitcode = BAD_ARGUMENTS
             return
         failed = set(crawler.settings.getlist("RFI_FAILED_FINISH_REASONS"))
         self.exitcode = FAILED if finish["reason"] in failed else 0

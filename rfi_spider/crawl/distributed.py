@@ -31,10 +31,11 @@ import re
 import socket
 import warnings
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from importlib import resources
 from typing import Any, ClassVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 import redis
 from scrapy import Request, signals
@@ -43,15 +44,19 @@ from scrapy.exceptions import DontCloseSpider, ScrapyDeprecationWarning
 from scrapy.http import Response
 from scrapy.settings import BaseSettings, get_settings_priority
 from scrapy.utils.defer import deferred_from_coro
-from scrapy.utils.request import request_from_dict
-from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
-from rfi_spider.archive.redis_state import RedisState, SharedCrawlError
+from rfi_spider.archive.redis_state import KeyTypeError, RedisState, SharedCrawlError
 from rfi_spider.archive.state import SeenStore, output_dirs
 from rfi_spider.crawl import meta_keys
+from rfi_spider.crawl.redis_codec import (
+    BadValueError,
+    UnencodableError,
+    decode_request,
+    encode_request,
+)
 from rfi_spider.crawl.window import ArticleWindow
 from rfi_spider.items import FIELDS
 
@@ -59,6 +64,9 @@ logger = logging.getLogger(__name__)
 
 # The finish reason of a node that lost Redis mid-crawl (RFI_FAILED_FINISH_REASONS: exit 1).
 REDIS_LOST = "redis_lost"
+# The finish reason of a node that found a key of the crawl holding another Redis type
+# (another program's key): a configuration fault, exit 2 (commands/crawl.py).
+REDIS_BAD_KEY = "redis_bad_key"
 # The request meta key naming a page request (listing, feed, mirror) in the crawl's
 # pages, until a node has read it; and the flag of a page a node takes over.
 PAGE = "rfi_page"
@@ -71,6 +79,8 @@ MAX_PAGE_TAKEOVERS = 3
 CLAIM = "rfi_claim"
 # Crawl ids and prefixes: letters, digits, . _ - : (scrapy-redis formats keys with %).
 _SAFE = re.compile(r"[A-Za-z0-9._:-]+")
+# Names of query parameters of REDIS_URL whose values are never shown.
+_SECRET_PARAM = re.compile(r"pass|user|secret|token|auth|cred|key", re.IGNORECASE)
 # The output layout nodes of one crawl must share: what each writes, and the item schema.
 _SCHEMA = resources.files("rfi_spider.quality").joinpath("schemas/article.schema.json")
 _CONFIG_SETTINGS = (
@@ -122,14 +132,47 @@ def node_id(settings: BaseSettings) -> str:
     return f"{socket.gethostname()}:{output.resolve()}"
 
 
+def _secret_param(name: str) -> bool:
+    """A query parameter that holds a credential (redis-py reads ``?password=``,
+    ``?username=``; TLS and ACL options name keys and passwords too)."""
+    return bool(_SECRET_PARAM.search(unquote(name)))
+
+
 def redacted(url: str) -> str:
-    """``url`` without its password (``redis://:***@host:6379/0``), for logs and errors."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    """``url`` without its credentials, for logs, errors and the state: the password of
+    ``redis://user:pw@host`` and the value of a credential query parameter
+    (``?password=pw``, ``?username=u``) become ``***``."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
+        params = []
+        for param in parts.query.split("&") if parts.query else []:
+            name, sep, _ = param.partition("=")
+            params.append(f"{name}=***" if sep and _secret_param(name) else param)
+        return urlunsplit(parts._replace(netloc=netloc, query="&".join(params)))
+    except ValueError:  # not a URL urlsplit takes: nothing of it but its scheme
+        return f"{url.partition(':')[0][:20]}:*** (not a valid URL)"
+
+
+def _secrets(url: str) -> list[str]:
+    """The credentials ``url`` holds, as written and decoded (to scrub them from messages)."""
+    try:
+        found = [urlsplit(url).password or ""]
+    except ValueError:  # not a URL urlsplit takes: its query may still be read
+        found = []
+    query = url.partition("?")[2].partition("#")[0]
+    found += [v for n, v in parse_qsl(query, keep_blank_values=True) if _secret_param(n)]
+    found += [quote(value, safe="") for value in found]
+    return sorted({value for value in found if len(value) >= 3}, key=len, reverse=True)
+
+
+def scrubbed(message: str, url: str) -> str:
+    """``message`` (a Redis client's error) with no credential of ``url`` in it."""
+    for secret in _secrets(url):
+        message = message.replace(secret, "***")
+    return message
 
 
 def connect(settings: BaseSettings) -> redis.Redis:
@@ -140,7 +183,7 @@ def connect(settings: BaseSettings) -> redis.Redis:
         client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
         client.ping()
     except (redis.RedisError, ValueError) as error:
-        message = str(error).rstrip(".")
+        message = scrubbed(str(error).rstrip("."), url)
         raise SharedCrawlError(f"cannot reach Redis at {redacted(url)}: {message}") from None
     return client
 
@@ -167,7 +210,13 @@ def preflight(spidercls: type, args: Mapping[str, Any], settings: BaseSettings) 
         name = str(spidercls.name)  # type: ignore[attr-defined]
         edition = str(getattr(getattr(spidercls, "edition", None), "key", ""))
         config = crawl_config(name, edition, args, settings)
-        state_for(settings, name, client).check_config(config, record=False)
+        state = state_for(settings, name, client)
+        state.check_types()
+        state.check_config(config, record=False)
+    except redis.RedisError as error:
+        url = str(settings.get("REDIS_URL"))
+        message = scrubbed(str(error).rstrip("."), url)
+        raise SharedCrawlError(f"Redis at {redacted(url)} failed: {message}") from None
     finally:
         client.close()
 
@@ -206,7 +255,9 @@ class SharedCrawlAddon:
             "SCHEDULER_PERSIST": True,
             "SCHEDULER_QUEUE_KEY": f"{crawl}:requests",
             "SCHEDULER_DUPEFILTER_KEY": f"{crawl}:dupefilter",
-            "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+            # JSON, never pickle: a value in Redis is data, not code (crawl/redis_codec.py).
+            "SCHEDULER_QUEUE_CLASS": "rfi_spider.crawl.redis_codec.RequestQueue",
+            "SCHEDULER_SERIALIZER": "rfi_spider.crawl.redis_codec",
         }.items():
             _override(settings, name, value)
         pipelines = dict(settings.getdict("ITEM_PIPELINES"))
@@ -275,6 +326,14 @@ class SharedCrawl:
     def stat(self, name: str, count: int = 1) -> None:
         self.crawler.stats.inc_value(f"rfi/redis/{name}", count)
 
+    def bad_value(self, where: str, error: BadValueError) -> None:
+        """A value in Redis that is not one of ours (another program's, or planted):
+        never run, skipped, counted (``rfi/redis/bad_value``), one warning line."""
+        self.stat("bad_value")
+        logger.warning(
+            "skipped a value in Redis (%s) that is not a request of ours: %s", where, error
+        )
+
     def lost(self, error: BaseException) -> None:
         """Redis failed: this node stops cleanly, once (finish reason ``redis_lost``).
 
@@ -285,16 +344,41 @@ class SharedCrawl:
         if self.stopped:
             return
         self.stopped = True
-        logger.error(
-            "Redis lost, crawl stopped: %s. Nothing unwritten is marked exported; run this"
-            " node again when Redis is back: the crawl goes on from its queue there",
-            str(error).rstrip("."),
-        )
+        reason = REDIS_LOST
+        wrong_type = self.wrong_type(error)
+        if wrong_type is not None:
+            reason = REDIS_BAD_KEY
+            self.stat("wrong_type")
+            logger.error("crawl stopped: %s", wrong_type)
+        else:
+            logger.error(
+                "Redis lost, crawl stopped: %s. Nothing unwritten is marked exported; run"
+                " this node again when Redis is back: the crawl goes on from its queue there",
+                scrubbed(str(error).rstrip("."), str(self.crawler.settings.get("REDIS_URL"))),
+            )
         try:
             engine = self.crawler.engine
         except RuntimeError:  # no engine yet (the spider is being built)
             return
-        deferred_from_coro(engine.close_spider_async(reason=REDIS_LOST))
+        deferred_from_coro(engine.close_spider_async(reason=reason))
+
+    def wrong_type(self, error: BaseException) -> str | None:
+        """For Redis's WRONGTYPE answer (a key of the crawl that another program wrote):
+        which key, and its type; None for any other error."""
+        # A pipeline's error says "Command # 1 (...) of pipeline caused error: WRONGTYPE ..."
+        if not (isinstance(error, redis.ResponseError) and "WRONGTYPE" in str(error)):
+            return None
+        try:
+            self.state.check_types()
+        except KeyTypeError as found:
+            return str(found)
+        except redis.RedisError:
+            pass
+        return (
+            f"a key of crawl {self.state.crawl} (or of {self.state.prefix}:exported:*) is not"
+            " of the type this crawl keeps there (Redis: WRONGTYPE): another program uses"
+            " these keys; use another RFI_REDIS_PREFIX or RFI_CRAWL_ID"
+        )
 
     # --- what the spider uses -------------------------------------------------------
     def seen(self, local: SeenStore) -> SharedSeen:
@@ -349,7 +433,12 @@ class SharedCrawl:
             return
         page = self.crawler.request_fingerprinter.fingerprint(request)[:8].hex()
         request.meta[PAGE] = page
-        self.state.add_page(page, picklecompat.dumps(request.to_dict(spider=spider)))
+        try:
+            encoded = encode_request(request, spider)
+        except UnencodableError:
+            del request.meta[PAGE]  # not recorded: nobody may wait for it
+            raise
+        self.state.add_page(page, encoded)
 
     def take_page(self, request: Request) -> bool:
         """Whether this node reads a page request it popped: still unread, and claimed by
@@ -399,8 +488,13 @@ class SharedCrawl:
                     MAX_PAGE_TAKEOVERS,
                 )
                 continue
+            try:
+                request = decode_request(data, spider)
+            except BadValueError as error:
+                self.state.page_done(page)  # never read by anyone: nobody waits for it
+                self.bad_value(f"{self.state.pages_key} {page}", error)
+                continue
             taken += 1
-            request = request_from_dict(picklecompat.loads(data), spider=spider)
             request.meta[TAKEOVER] = True
             self.crawler.engine.crawl(request)
         if taken:
@@ -613,11 +707,16 @@ class SharedScheduler(Scheduler):
     it (:meth:`SharedCrawl.take`), and never once its article is exported."""
 
     shared: SharedCrawl
+    # Requests that are not data (the browser fallback's, holding live objects): they stay
+    # in this process. Each is a retry of a request this node claimed: killed, its claim
+    # lapses and another node takes the article over.
+    local: deque[Request]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
         scheduler = super().from_crawler(crawler)
         scheduler.shared = SharedCrawl.of(crawler)
+        scheduler.local = deque()
         # scrapy-redis 0.9.1 passes spider= to the stats and calls Spider.log, both
         # deprecated in Scrapy 2.19: this class counts and logs instead.
         scheduler.stats = None
@@ -625,7 +724,11 @@ class SharedScheduler(Scheduler):
         return scheduler
 
     def open(self, spider: Any) -> None:
-        queued = self.server.zcard(self.queue_key % {"spider": spider.name})
+        try:
+            queued = self.server.zcard(self.queue_key % {"spider": spider.name})
+        except redis.RedisError as error:
+            self.shared.lost(error)
+            queued = 0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ScrapyDeprecationWarning)
             super().open(spider)
@@ -641,8 +744,13 @@ class SharedScheduler(Scheduler):
             if not request.dont_filter and self.df.request_seen(request):
                 self.df.log(request, self.spider)
                 return False
-            self.shared.record_page(request, self.spider)
-            self.queue.push(request)
+            try:
+                self.shared.record_page(request, self.spider)
+                self.queue.push(request)
+            except UnencodableError as error:
+                self.local.append(request)
+                self.crawler_stats.inc_value("rfi/redis/kept_local")
+                logger.debug("%s stays in this process (%s)", request, error)
         except redis.RedisError as error:
             self.shared.lost(error)
             return False
@@ -652,7 +760,10 @@ class SharedScheduler(Scheduler):
     def next_request(self) -> Request | None:
         while not self.shared.stopped:
             try:
-                request = super().next_request()
+                request = self.local.popleft() if self.local else super().next_request()
+            except BadValueError as error:  # taken off the queue, never run
+                self.shared.bad_value(self.queue.key, error)
+                continue
             except redis.RedisError as error:
                 self.shared.lost(error)
                 return None
@@ -672,6 +783,8 @@ class SharedScheduler(Scheduler):
     def has_pending_requests(self) -> bool:
         if self.shared.stopped:
             return False
+        if self.local:
+            return True
         try:
             return bool(super().has_pending_requests())
         except redis.RedisError as error:

@@ -20,6 +20,7 @@ a crash; one sent counts ``rfi/alerts/sent/<kind>``.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
@@ -227,7 +228,7 @@ class SendWebhook(_Notification):
 
     def send(self, text: str) -> None:
         # The URL of a Slack or Telegram webhook holds its secret: messages name the host only.
-        host = urlsplit(self.url).hostname
+        host = webhook_host(self.url)
         body = json.dumps({**self.extra, "text": text}, ensure_ascii=False).encode("utf-8")
         request = urllib.request.Request(
             self.url,
@@ -240,11 +241,39 @@ class SendWebhook(_Notification):
                 status = response.status
         except urllib.error.HTTPError as error:
             raise AlertError(f"webhook at {host} answered HTTP {error.code}") from None
-        except (OSError, ValueError) as error:
+        except (ValueError, http.client.HTTPException) as error:
+            # Their message quotes the URL's path, the webhook's secret: the type only.
+            raise AlertError(f"webhook at {host}: URL refused ({type(error).__name__})") from None
+        except OSError as error:
             reason = getattr(error, "reason", error)
             raise AlertError(f"webhook at {host} not reached: {reason}") from None
         if not 200 <= status < 300:
             raise AlertError(f"webhook at {host} answered HTTP {status}")
+
+
+def webhook_host(url: str) -> str:
+    """The host of a webhook URL, the only part of it a message may name."""
+    try:
+        return urlsplit(url).hostname or "(no host)"
+    except ValueError:
+        return "(not a valid URL)"
+
+
+def webhook_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a webhook's (None when it can), naming none of its secret
+    parts: its path, query and user info (a Slack or Telegram token)."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError:
+        return "RFI_ALERT_WEBHOOK_URL is not a valid URL"
+    if parts.scheme not in ("http", "https"):
+        return "RFI_ALERT_WEBHOOK_URL is not an http(s) URL"
+    if not parts.hostname:
+        return "RFI_ALERT_WEBHOOK_URL has no host"
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        return f"RFI_ALERT_WEBHOOK_URL (host {parts.hostname}) holds a space or a control character"
+    return None
 
 
 def configured_notifications(crawler: Any) -> list[Action]:
@@ -259,10 +288,11 @@ def configured_notifications(crawler: Any) -> list[Action]:
         wanted.append(SendSmtpEmail)
     url = settings.get("RFI_ALERT_WEBHOOK_URL")
     if url:
-        if urlsplit(str(url)).scheme in ("http", "https"):
+        problem = webhook_problem(str(url))
+        if problem is None:
             wanted.append(SendWebhook)
         else:
-            _not_configured(crawler, "webhook", "RFI_ALERT_WEBHOOK_URL is not an http(s) URL")
+            _not_configured(crawler, "webhook", problem)
     wanted += settings.getlist("RFI_ALERT_ACTIONS")
     actions = []
     for action in wanted:

@@ -8,7 +8,14 @@ from collections.abc import Callable
 import pytest
 from redisserver import RedisServer
 
-from rfi_spider.archive.redis_state import RedisState, SharedCrawlError, digest, exported_slot
+from rfi_spider.archive.redis_state import (
+    CHUNK,
+    KeyTypeError,
+    RedisState,
+    SharedCrawlError,
+    digest,
+    exported_slot,
+)
 
 URL = "https://www.rfi.fr/cn/国际/20240307-瑞典正式加入北约"
 OTHER = "https://www.rfi.fr/cn/中国/20240308-两会"
@@ -159,3 +166,53 @@ def test_takeovers_of_a_page_are_counted(redis_server: RedisServer) -> None:
     assert [a.count_takeover("p1") for _ in range(3)] == [1, 2, 3]
     a.finish_crawl()
     assert a.count_takeover("p1") == 1
+
+
+def test_more_than_a_chunk_of_exported_articles_hides_no_waiting_one(
+    redis_server: RedisServer,
+) -> None:
+    """The pending queue is read a chunk (1,000) at a time and exported articles leave it
+    as it is read: the next chunk starts that many earlier, or the articles behind them
+    would be skipped, the crawl found complete and its queue deleted while they wait."""
+    a = node(redis_server, "a")
+    exported = [f"{URL}-a{n:04d}" for n in range(CHUNK + 50)]
+    waiting = [f"{URL}-z{n}" for n in range(5)]
+    a.add_pending(exported)
+    a.add_pending(waiting)  # found after: behind the exported ones in the queue
+    a.add_exported(exported)
+    status = a.pending_status(live_nodes={"a"}, limit=100)
+    assert sorted(status.unclaimed) == waiting
+    assert status.waiting
+    assert a.pending_count() == len(waiting)
+
+
+@pytest.mark.parametrize(
+    ("key", "make", "found", "wanted"),
+    [
+        ("rfi:crawl-1:requests", lambda c, k: c.set(k, "x"), "string", "zset"),
+        ("rfi:crawl-1:pages", lambda c, k: c.rpush(k, "x"), "list", "hash"),
+        ("rfi:crawl-1:config", lambda c, k: c.sadd(k, "x"), "set", "string"),
+        ("rfi:crawl-1:exporting:a", lambda c, k: c.set(k, "x"), "string", "set"),
+    ],
+)
+def test_a_key_of_another_type_is_named_with_its_type(
+    redis_server: RedisServer, key: str, make: Callable[..., object], found: str, wanted: str
+) -> None:
+    a = node(redis_server, "a")
+    a.check_types()  # no key yet: fine
+    make(redis_server.client(), key)
+    with pytest.raises(KeyTypeError) as error:
+        a.check_types()
+    message = str(error.value)
+    assert f"Redis key {key!r} is a {found}, not the {wanted}" in message
+    assert "RFI_REDIS_PREFIX" in message and "\n" not in message
+
+
+def test_settings_in_redis_that_are_not_json_are_refused_in_one_line(
+    redis_server: RedisServer,
+) -> None:
+    a = node(redis_server, "a")
+    redis_server.client().set("rfi:crawl-1:config", b"\x80\x04planted")
+    with pytest.raises(SharedCrawlError, match="not this project's JSON") as error:
+        a.check_config({"edition": "cn"})
+    assert not isinstance(error.value, KeyTypeError)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from redisserver import RedisServer
+from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
 from rfi_spider.archive.redis_state import RedisState
-from rfi_spider.crawl.distributed import SharedArticleWindow, SharedCrawl, SharedPending
+from rfi_spider.crawl.distributed import (
+    TAKEOVER,
+    SharedArticleWindow,
+    SharedCrawl,
+    SharedPending,
+)
+from rfi_spider.crawl.redis_codec import encode_request
 from rfi_spider.spiders.rfi_cn import RfiCnSpider
 
 URL = "https://www.rfi.fr/cn/国际/20240307-瑞典正式加入北约"
@@ -72,3 +81,23 @@ def test_a_page_never_read_is_given_up_after_three_takeovers(redis_server: Redis
     assert articles.shared.page_takeovers(spider=None) == 0
     assert not state.page_pending("p1")
     assert articles.shared.crawler.stats.get_value("rfi/redis/pages_given_up") == 1
+
+
+def test_a_page_is_taken_over_three_times_and_given_up_on_the_fourth(
+    redis_server: RedisServer,
+) -> None:
+    """MAX_PAGE_TAKEOVERS: taken over 3 times (each re-queued), given up on the 4th."""
+    articles, state = window(redis_server)
+    shared = articles.shared
+    queued: list[Request] = []
+    shared.crawler.engine = SimpleNamespace(crawl=queued.append)
+    spider = Spider("rfi_cn")
+    state.add_page("p1", encode_request(Request(URL, meta={"rfi_page": "p1"}), spider))
+    assert [shared.page_takeovers(spider) for _ in range(3)] == [1, 1, 1]
+    assert len(queued) == 3 and all(r.meta[TAKEOVER] for r in queued)
+    assert state.page_pending("p1")
+    assert shared.crawler.stats.get_value("rfi/redis/pages_given_up") is None
+    assert shared.page_takeovers(spider) == 0  # the 4th: given up
+    assert len(queued) == 3 and not state.page_pending("p1")
+    assert shared.crawler.stats.get_value("rfi/redis/pages_given_up") == 1
+    assert shared.crawler.stats.get_value("rfi/redis/takeovers/pages") == 3

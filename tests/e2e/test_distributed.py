@@ -13,6 +13,7 @@ time: a node that waits at idle polls the shared queue on Scrapy's 5-second hear
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 import threading
@@ -375,3 +376,74 @@ def test_a_node_of_another_edition_is_refused(
     assert not (tmp_path / "tw" / "items.jsonl").exists()
     assert result.returncode == 0, result.log[-3000:]
     assert [item["url"] for item in items(tmp_path / "cn")] == [URLS[0]]
+
+
+class Planted:
+    """Unpickled, creates the file ``path``: what a value planted in Redis would do."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (open, (str(self.path), "w"))
+
+
+def test_pickles_planted_in_the_crawls_redis_are_never_run(
+    redis_server: RedisServer, site: LocalSite, tmp_path: Path
+) -> None:
+    """Anyone who can write the crawl's Redis keys could plant a pickle in its request
+    queue (popped first: the highest priority) and among its pages (taken over at idle):
+    neither is unpickled; each is skipped, counted, and the crawl ends as usual."""
+    site.hook = HoldNode("nobody", HOLD_FROM)
+    marker = tmp_path / "pwned"
+    client = redis_server.client()
+    client.zadd("rfi:rfi_cn:requests", {pickle.dumps(Planted(marker)): -1000})
+    client.hset("rfi:rfi_cn:pages", "0123456789abcdef", pickle.dumps(Planted(marker)))
+    result = run_crawl(
+        tmp_path / "node",
+        f"base_url={site.url}",
+        f"url={URLS[0]}",
+        settings=node_settings(redis_server, "a"),
+    )
+    assert result.returncode == 0, result.log[-3000:]
+    assert not marker.exists()
+    assert "Traceback" not in result.log, result.log[-3000:]
+    assert result.stat("rfi/redis/bad_value") == 2
+    assert result.log.count("that is not a request of ours") == 2
+    assert [item["url"] for item in items(tmp_path / "node")] == [URLS[0]]
+
+
+def test_a_crawl_key_of_another_type_mid_crawl_is_exit_2_not_redis_lost(
+    redis_server: RedisServer, site: LocalSite, tmp_path: Path
+) -> None:
+    """Another program turns the crawl's pending articles into a list while the node
+    works: one error line naming the key and its type, finish reason redis_bad_key, exit
+    2 (a configuration fault), no traceback; not "Redis lost"."""
+    gate = HoldNode("rfi-spider-test (a)", 1)
+    site.hook = gate
+    log = tmp_path / "node.log"
+    process = start_crawl(
+        tmp_path / "node",
+        f"base_url={site.url}",
+        f"url={URLS[0]}",
+        settings=node_settings(redis_server, "a"),
+        log=log,
+    )
+    try:
+        while not gate.reached.wait(0.1):  # the node fetches its article
+            assert process.poll() is None, log.read_text()[-3000:]
+        client = redis_server.client()
+        client.delete("rfi:rfi_cn:pending")
+        client.rpush("rfi:rfi_cn:pending", "another program's list")
+        gate.open()
+        result = wait(process, log)
+    finally:
+        gate.open()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert result.returncode == 2, result.log[-3000:]
+    assert "Traceback" not in result.log, result.log[-3000:]
+    assert "Redis lost" not in result.log
+    assert "Redis key 'rfi:rfi_cn:pending' is a list, not the zset" in result.log
+    assert "'finish_reason': 'redis_bad_key'" in result.log
