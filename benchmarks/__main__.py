@@ -147,10 +147,13 @@ def verdict(ok: bool) -> str:
 
 
 def cpu_split(run: CrawlRun, pages: int) -> str:
-    """CPU ms a page: the crawl's main thread, its process, then with its workers'."""
+    """CPU ms a page from the spider's opening: the crawl's main thread, its process, then
+    with its workers' (when it has any)."""
     pages = max(pages, 1)
-    main, process, total = run.main_thread_cpu_seconds, run.main_cpu_seconds, run.total_cpu_seconds
-    figures = [main, process] + ([total] if total > process * 1.005 else [])
+    main, process = run.main_thread_cpu_seconds, run.crawl_cpu_seconds
+    figures = [main, process]
+    if run.children_cpu_seconds:
+        figures.append(process + run.children_cpu_seconds)
     return " / ".join(f"{seconds / pages * 1000:.1f}" for seconds in figures)
 
 
@@ -203,7 +206,7 @@ def crawl_rows(
             "  CPU a page (ms, main thread / process), WARC on",
             cpu_split(single, pages),
             f"null spider {cpu_split(null, null_pages)}",
-            fmt_ratio(single.main_cpu_seconds / pages / (null.main_cpu_seconds / null_pages)),
+            fmt_ratio(single.crawl_cpu_seconds / pages / (null.crawl_cpu_seconds / null_pages)),
             "",
             "",
         ],
@@ -211,7 +214,11 @@ def crawl_rows(
             "  CPU a page (ms, main thread / process / + workers)",
             cpu_split(small, pages),
             f"null spider {cpu_split(null, null_pages)}",
-            fmt_ratio(small.total_cpu_seconds / pages / (null.main_cpu_seconds / null_pages)),
+            fmt_ratio(
+                (small.crawl_cpu_seconds + small.children_cpu_seconds)
+                / pages
+                / (null.crawl_cpu_seconds / null_pages)
+            ),
             "",
             "",
         ],
@@ -219,7 +226,7 @@ def crawl_rows(
             "  CPU a page (ms, main thread / process), WARC off",
             cpu_split(dry, pages),
             f"null spider {cpu_split(null, null_pages)}",
-            fmt_ratio(dry.main_cpu_seconds / pages / (null.main_cpu_seconds / null_pages)),
+            fmt_ratio(dry.crawl_cpu_seconds / pages / (null.crawl_cpu_seconds / null_pages)),
             "",
             "",
         ],
