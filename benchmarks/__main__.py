@@ -317,10 +317,14 @@ def warc_gzip_rows(results: list[GzipResult]) -> list[list[str]]:
     nine, default = by_name["9"], by_name[str(project_settings.RFI_WARC_GZIP_LEVEL)]
     rows = []
     for result in results:
-        label = "warcio's writer (9, 16 KB pieces)" if result.name == WARCIO else result.name
+        label = (
+            "warcio's gzip writer (9, 16 KB pieces)"
+            if result.name == WARCIO
+            else f"gzip level {result.name}"
+        )
         rows.append(
             [
-                f"WARC record, gzip level {label} (ms a record; MB)",
+                f"WARC record, {label} (ms a record; MB)",
                 f"{result.ms_per_record:.2f}; {result.size / 1e6:.1f}",
                 f"level 9 {nine.ms_per_record:.2f}; {nine.size / 1e6:.1f}",
                 fmt_ratio(result.ms_per_record / nine.ms_per_record),
