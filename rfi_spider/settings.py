@@ -4,7 +4,9 @@ Override any of them with ``-s NAME=value`` (or ``-d setting=NAME=value`` on
 Scrapyd). ``RFI_OUTPUT_DIR`` and ``RFI_STATE_DIR`` are also read from the
 environment variables of the same names.
 
-Sections, in the order a request travels: project, where things go, sources (what to
+Every RFI_* setting is also declared, typed and bounded in ``rfi_spider/config.py``
+(``RfiSettings``): the commands check them all at start, one line and exit 2 for a bad
+value. Sections, in the order a request travels: project, where things go, sources (what to
 crawl), scheduling and resume, politeness, the downloader, blocked pages and the browser,
 the state store, pipelines and exports, quality checks.
 """
@@ -62,6 +64,11 @@ RFI_SITEMAP_CONTENTS = r"contents_(?P<month>\d{6})\.xml(?:\.gz)?$"
 RFI_SITEMAP_SKIP = ["tags", "page-builder", "pagebuilder", "shows", "programs", "authors"]
 # Largest sitemap read, in bytes, as downloaded and once gunzipped (the protocol's 50 MB).
 RFI_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+# Most child maps a run takes from sitemap indexes (0: no limit). Each is a request held
+# in memory until read; RFI's index has some 300 monthly maps. Children past it are
+# counted (rfi/sitemap/child/over_limit) and logged, not read. An index is followed one
+# level deep only (an index listed by an index: rfi/sitemap/bad/too_deep).
+RFI_SITEMAP_MAX_CHILDREN = 2000
 # Daily archive for backfill, off by default (RFI_BACKFILL_ARCHIVE): str.format fields
 # year, month, day (ints). The live site's form was NOT verified; the sitemaps are.
 RFI_BACKFILL_ARCHIVE = False
@@ -249,6 +256,12 @@ RFI_STATE_MMAP_MIB = 0
 # before the commit loses nothing: the next run records the lines from items.jsonl.
 RFI_STATE_BATCH = 1000
 RFI_STATE_BATCH_SECONDS = 2.0
+# <RFI_OUTPUT_DIR>/archive.db, the archive as a searchable SQLite database (scrapy browse;
+# archive/database.py), brought up to date from items.jsonl in a background thread after
+# every RFI_ARCHIVE_DB_BATCH exports and at the end; False: not kept during the crawl
+# (scrapy archive-db builds it later).
+RFI_ARCHIVE_DB = True
+RFI_ARCHIVE_DB_BATCH = 100
 
 # --- failed articles ----------------------------------------------------------------------
 # Failed articles (archive/failures.py): an article whose extraction raised, whose page
@@ -266,9 +279,11 @@ RFI_MAX_ATTEMPTS = 3
 RFI_WARC = True
 # Another folder for the WARC files (unset: <RFI_OUTPUT_DIR>/warc).
 RFI_WARC_DIR: str | None = None
-# File names: <prefix>-<spider>-<timestamp>-<serial>.warc.gz.
+# File names: <prefix>-<spider>-<timestamp>-<serial>.warc.gz. The prefix is letters,
+# digits, . _ - with no leading dot: a file name's start, never a path.
 RFI_WARC_PREFIX = "rfi"
-# A file is closed and the next one started once it reaches this size (bytes).
+# A file is closed and the next one started once it reaches this size (bytes); at least
+# 1 MiB (config.MIN_WARC_MAX_SIZE).
 RFI_WARC_MAX_SIZE = 1024**3
 # The gzip level of each record, 0 (stored, no compression) to 9 (smallest, slowest); any
 # other value: one line and exit 2. On article pages 6 writes files within 2% of 9's size
@@ -276,6 +291,10 @@ RFI_WARC_MAX_SIZE = 1024**3
 RFI_WARC_GZIP_LEVEL = 6
 # Set by -a from_warc= (not by hand): the WARC files the replay handler answers from.
 RFI_WARC_REPLAY: list[str] = []
+# Set by -a from_warc= too: the fetch root and the mirrors' hosts whose records may answer
+# (a record of another host, or of a file whose warcinfo names another root, never does).
+RFI_WARC_REPLAY_SITE: str | None = None
+RFI_WARC_REPLAY_HOSTS: list[str] = []
 
 # --- pipelines and exports ----------------------------------------------------------------
 ITEM_PIPELINES = {

@@ -21,7 +21,8 @@ DOCS = ROOT / "docs"
 CI = ROOT / ".ci" / "run"
 
 # Settings that are not for a user to set: said so in settings.py.
-NOT_FOR_USERS = {"RFI_WARC_REPLAY"}  # set by -a from_warc=, "not by hand"
+# set by -a from_warc=, "not by hand"
+NOT_FOR_USERS = {"RFI_WARC_REPLAY", "RFI_WARC_REPLAY_SITE", "RFI_WARC_REPLAY_HOSTS"}
 
 
 def shell_blocks(text: str) -> list[list[str]]:

@@ -6,7 +6,8 @@ the WARC files hold as a 2xx response or a browser page: its title, and the URL 
 crawl fetched (``WARC-Target-URI``: through ``base_url`` it is not the canonical one).
 An article that only a mirror feed gave has no page of its own: it is left out, and
 counted. Bad input (a line that is no item, a WARC that cannot be read to its end, a
-record whose digest does not match) is counted, never fatal.
+record whose digest does not match) is counted, never fatal; ``scrapy wacz`` refuses a
+file that is no WARC at all.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from urllib.parse import urlsplit
 from w3lib.url import canonicalize_url
 
 from rfi_spider.archive.warc_files import Damage, gzip_members
-from rfi_spider.fetch.warc_replay import parse_record
+from rfi_spider.archive.warc_records import RecordError, RecordReader
+from rfi_spider.fetch.warc_replay import page_of
 
 # The first line of pages.jsonl (the WACZ 1.1 page list format).
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Articles"}
@@ -35,44 +37,56 @@ def path_key(url: str) -> str:
 @dataclass
 class Fetched:
     """The pages the WARC files hold (path key -> the URL fetched), the files that could
-    not be read to their end, and the records that were unreadable or failed their digest."""
+    not be read to their end, those that are no WARC (a gzip of something else), those
+    with a record past the bounds (``warc_records``: the ``wacz`` tool would inflate it
+    whole), and the records that were unreadable or failed their digest."""
 
     urls: dict[str, str] = field(default_factory=dict)
     unreadable: list[Path] = field(default_factory=list)
+    not_warc: list[Path] = field(default_factory=list)
+    too_large: list[Path] = field(default_factory=list)
     bad_records: int = 0
 
 
-def fetched_pages(paths: Iterable[Path]) -> Fetched:
+def fetched_pages(paths: Iterable[Path], max_payload: int = 0) -> Fetched:
     """The 2xx ``response`` and browser ``resource`` records of gzip WARC ``paths``, by
-    path key; read member by member (as ``from_warc`` reads them), so that a torn or
-    corrupt file keeps the records before the damage."""
+    path key; read member by member, within bounds (as ``from_warc`` reads them:
+    ``max_payload`` is its longest payload), so that a torn or corrupt file keeps the
+    records before the damage."""
     fetched = Fetched()
     for path in paths:
         try:
             with path.open("rb") as stream:
-                for part in gzip_members(stream):
+                members = gzip_members(stream, feed=lambda: RecordReader(max_payload))
+                for number, part in enumerate(members):
                     if isinstance(part, Damage):
                         fetched.unreadable.append(path)
                         break
-                    _add(fetched, part.data)
+                    problem = _add(fetched, part.fed)
+                    if problem == "not_warc" and number == 0:
+                        fetched.not_warc.append(path)  # its first member is no record
+                        break
+                    if problem in ("too_large", "header_too_large"):
+                        fetched.too_large.append(path)
+                        break
         except OSError:
             fetched.unreadable.append(path)
     return fetched
 
 
-def _add(fetched: Fetched, raw: bytes) -> None:
+def _add(fetched: Fetched, reader: RecordReader) -> str | None:
+    """Note the page of one record; the reason it is bad, if it is."""
     try:
-        answer, problem = parse_record(raw)
-    except Exception:  # whatever a broken record raises, it is one bad record
-        answer, problem = None, ("unreadable", "")
-    if problem:
+        answer = page_of(reader.close())
+    except RecordError as problem:
         fetched.bad_records += 1
-        return
+        return problem.reason
     if answer is None:
-        return  # warcinfo, request: no page
+        return None  # warcinfo, request: no page
     url, _, status, browser = answer
     if browser or 200 <= status < 300:
         fetched.urls.setdefault(path_key(url), url)
+    return None
 
 
 @dataclass

@@ -19,12 +19,17 @@ Scrapy's downloads back (its scraper's size limit). Without it, a crawl whose
 extraction runs in worker processes outran the writer on two cores and held every
 page still to be written: 2,000 pages took 292 MB instead of 133. ``RFI_WARC``
 (default on) turns capture on.
+
+A WARC folder that cannot be written (read-only, full, a file in its place) stops the
+crawl: one error line, ``rfi/warc/write_error``, the finish reason ``write_error`` (exit
+status 1, a failed "finish reason" monitor), checked before anything is fetched.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -38,14 +43,16 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.http import Headers, Response
+from scrapy.utils.defer import deferred_from_coro
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 
 from rfi_spider import __version__
+from rfi_spider.archive.pipelines import WRITE_ERROR
 from rfi_spider.archive.state import output_dirs
-from rfi_spider.archive.warc_files import WarcFiles, gzip_level, repair_folder
+from rfi_spider.archive.warc_files import DEFAULT_GZIP_LEVEL, WarcFiles, repair_folder
 from rfi_spider.crawl.canonical import SITE_ROOT
 from rfi_spider.fetch.middlewares import has_site_markup, is_challenge, served_page
 
@@ -137,10 +144,12 @@ class WarcCapture:
         self.prefix = settings.get("RFI_WARC_PREFIX") or "rfi"
         self.max_size = settings.getint("RFI_WARC_MAX_SIZE")
         self.fsync = settings.getbool("RFI_FSYNC")
-        self.level = gzip_level(settings.get("RFI_WARC_GZIP_LEVEL"))
+        # 0-9, checked at start (rfi_spider/config.py)
+        self.level = settings.getint("RFI_WARC_GZIP_LEVEL", DEFAULT_GZIP_LEVEL)
         self.files: WarcFiles | None = None
         self.executor: ThreadPoolExecutor | None = None
         self.failed = threading.Event()
+        self.closing = False
         self.backlog = 0  # responses handed to the writer thread and not yet written
         self.lock = threading.Lock()
         self.drained: asyncio.Event | None = None
@@ -172,11 +181,18 @@ class WarcCapture:
         }
 
     def spider_opened(self, spider: Spider) -> None:
-        repair_folder(self.folder, self.stats.inc_value)
         prefix = f"{self.prefix}-{spider.name}"
         self.files = WarcFiles(
             self.folder, prefix, self.max_size, self.info(spider), self.fsync, self.level
         )
+        try:  # a folder that cannot be written fails the crawl before it fetches anything
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.folder):
+                pass
+            repair_folder(self.folder, self.stats.inc_value)
+        except OSError as exc:
+            self.write_failed(exc, stop=False)
+            raise CloseSpider(WRITE_ERROR) from None  # Scrapy closes it once it is open
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
         logger.info("WARC capture on: %s/%s-*.warc.gz", self.folder, prefix)
 
@@ -200,6 +216,7 @@ class WarcCapture:
             await self.drained.wait()
 
     def spider_closed(self, spider: Spider) -> None:
+        self.closing = True
         if self.executor is not None:
             self.executor.shutdown(wait=True)
         if self.files is not None:
@@ -239,10 +256,33 @@ class WarcCapture:
             return
         self.stats.inc_value("rfi/warc/records", 1 if exchange.browser else 2)
 
-    def write_failed(self, exc: OSError) -> None:
+    def write_failed(self, exc: OSError, stop: bool = True) -> None:
+        """Capture stops, and so does the crawl (finish reason ``write_error``, exit 1): a
+        crawl that promised WARC files must not end well without them, nor go on fetching
+        pages it cannot archive. Called from the writer thread too."""
+        if self.failed.is_set():
+            return
         self.failed.set()
         self.stats.inc_value("rfi/warc/write_error")
-        logger.error("WARC capture stopped: cannot write: %s", exc)
+        logger.error("WARC capture stopped, crawl stopped: cannot write: %s", exc)
+        if not stop:
+            return
+        if threading.current_thread() is threading.main_thread():
+            self.stop_crawl()
+        else:
+            from twisted.internet import reactor  # the crawl's, installed by then
+
+            reactor.callFromThread(self.stop_crawl)
+
+    def stop_crawl(self) -> None:
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # no crawl is running
+            return
+        if engine is None or not engine.running or self.closing:
+            return  # the crawl is ending anyway: the error line and the counter say it
+        self.closing = True
+        deferred_from_coro(engine.close_spider_async(reason=WRITE_ERROR))
 
     def warc_headers(self, exchange: Exchange) -> dict[str, str]:
         """``WARC-Date`` (UTC, microseconds: warcio wants it naive) and the IP address."""

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from warcio.recordbuilder import RecordBuilder
 from warcio.warcwriter import WARCWriter
@@ -37,26 +37,11 @@ OPEN_SUFFIX = SUFFIX + ".open"
 WARC_VERSION = "1.1"
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _CHUNK = 1 << 20
+# The most bytes one inflate step produces.
+INFLATE_STEP = 1 << 20
 # The default gzip level of WARC records (RFI_WARC_GZIP_LEVEL): 6 writes files within 2% of
 # level 9's size in about two thirds of its time (docs/warc.md).
 DEFAULT_GZIP_LEVEL = 6
-
-
-class GzipLevelError(ValueError):
-    """``RFI_WARC_GZIP_LEVEL`` is not a whole number from 0 to 9 (one line)."""
-
-
-def gzip_level(value: object) -> int:
-    """``RFI_WARC_GZIP_LEVEL`` as a zlib level, 0 (stored) to 9 (smallest): else
-    :class:`GzipLevelError`. None (unset) is the default."""
-    if value is None or value == "":
-        return DEFAULT_GZIP_LEVEL
-    level = int(value) if isinstance(value, str) and value.strip().isdigit() else value
-    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 9:
-        raise GzipLevelError(
-            f"RFI_WARC_GZIP_LEVEL must be a whole number from 0 to 9, not {value!r}"
-        )
-    return level
 
 
 def file_name(prefix: str, timestamp: str, serial: int) -> str:
@@ -72,11 +57,13 @@ def utc_stamp(moment: datetime | None = None) -> str:
 
 @dataclass
 class Member:
-    """One complete gzip member: where it is in the file and what it holds."""
+    """One complete gzip member: where it is in the file and what it holds (``data``, or
+    what ``feed`` of :func:`gzip_members` made of it)."""
 
     offset: int
     length: int
     data: bytes
+    fed: Any = None
 
 
 @dataclass
@@ -88,16 +75,27 @@ class Damage:
     reason: str
 
 
-def gzip_members(stream: BinaryIO, keep_data: bool = True) -> Iterator[Member | Damage]:
+class Sink(Protocol):
+    """What takes a member's inflated bytes as they come (a WARC record reader)."""
+
+    def feed(self, data: bytes) -> None: ...
+
+
+def gzip_members(
+    stream: BinaryIO, keep_data: bool = True, feed: Callable[[], Sink] | None = None
+) -> Iterator[Member | Damage]:
     """The members of a multi-member gzip stream, then a :class:`Damage` if it ends badly.
 
-    Reads in 1 MiB chunks; holds one member's uncompressed bytes at a time (none
-    when ``keep_data`` is false). A corrupt member ends the scan: what follows it
-    cannot be told apart from garbage.
+    Reads in 1 MiB chunks and inflates at most :data:`INFLATE_STEP` bytes at a time
+    (1 MiB of gzip can hold 1 GB: it is never inflated at once). Each member's bytes
+    go to a new ``feed()`` sink (``Member.fed``) as they are inflated; else they are
+    held (``Member.data``) when ``keep_data``, for small members only. A corrupt member
+    ends the scan: what follows it cannot be told apart from garbage.
     """
     start = 0  # file offset of the member being read
     fed = 0  # its compressed bytes fed so far
     parts: list[bytes] = []
+    sink = feed() if feed else None
     inflater = zlib.decompressobj(31)
     while chunk := stream.read(_CHUNK):
         data = chunk
@@ -105,23 +103,31 @@ def gzip_members(stream: BinaryIO, keep_data: bool = True) -> Iterator[Member | 
             if fed == 0 and not data.startswith(_GZIP_MAGIC[: len(data)]):
                 yield Damage(start, "corrupt")
                 return
-            try:
-                out = inflater.decompress(data)
-            except zlib.error:
-                yield Damage(start, "corrupt")
-                return
-            if keep_data:
-                parts.append(out)
+            pending = data
+            while True:  # all of data, a step of output at a time
+                try:
+                    out = inflater.decompress(pending, INFLATE_STEP)
+                except zlib.error:
+                    yield Damage(start, "corrupt")
+                    return
+                if sink is not None:
+                    sink.feed(out)
+                elif keep_data:
+                    parts.append(out)
+                pending = inflater.unconsumed_tail
+                if inflater.eof or (not pending and len(out) < INFLATE_STEP):
+                    break
             if not inflater.eof:
                 fed += len(data)
                 break
-            used = len(data) - len(inflater.unused_data)
-            length = fed + used
-            yield Member(start, length, b"".join(parts))
+            unused = inflater.unused_data
+            length = fed + len(data) - len(unused)
+            yield Member(start, length, b"".join(parts), sink)
             start += length
             fed = 0
             parts = []
-            data = inflater.unused_data
+            sink = feed() if feed else None
+            data = unused
             inflater = zlib.decompressobj(31)
     if fed:
         yield Damage(start, "truncated")

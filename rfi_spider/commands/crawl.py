@@ -3,11 +3,14 @@
 Scrapy's ``crawl`` exits 0 whatever the crawl's fate. This one (``COMMANDS_MODULE``,
 so also what Scrapyd runs) exits:
 
-- 2 when a spider argument is wrong (``-a base_url=ftp://...``, ``-a since=07/03/2024``)
-  or a setting checked here is (``-s RFI_WARC_GZIP_LEVEL=10``): one line on stderr, no
-  traceback, and not a single request sent; also (with ``REDIS_URL``) when a key of the
-  crawl in Redis holds another type than the crawl's (another program's key), at start or
-  mid-crawl (finish reason ``redis_bad_key``);
+- 2 when a spider argument is wrong (``-a base_url=ftp://...``, ``-a since=07/03/2024``,
+  ``-a demo=2``, an unknown name), a setting is (``rfi_spider/config.py``: ``-s
+  RFI_MAX_ATTEMPTS=0``), an output would overwrite the archive's own files or is not a
+  regular file (``-O output/items.jsonl``, ``-o /dev/null``: ``archive/outputs.py``), or
+  the output or state folder cannot be used (a file, read-only, a corrupt state): one
+  line on stderr, no traceback, and not a single request sent; also (with
+  ``REDIS_URL``) when a key of the crawl in Redis holds another type than the crawl's
+  (another program's key), at start or mid-crawl (finish reason ``redis_bad_key``);
 - 1 when the crawl could not start (with ``REDIS_URL``: Redis unreachable, or a shared
   crawl that runs with other settings: one line on stderr), or ended with a finish reason listed in
   ``RFI_FAILED_FINISH_REASONS`` (``write_error``: a full or broken disk stopped it);
@@ -17,16 +20,20 @@ so also what Scrapyd runs) exits:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import unquote, urlsplit
 
 from scrapy import Spider, signals
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
+from rfi_spider.archive.outputs import Archive, OutputError, check_folders, check_output
 from rfi_spider.archive.redis_state import KeyTypeError, SharedCrawlError
-from rfi_spider.archive.warc_files import GzipLevelError, gzip_level
+from rfi_spider.config import ConfigError, RfiSettings
 from rfi_spider.crawl.arguments import ArgumentError
 from rfi_spider.crawl.distributed import REDIS_BAD_KEY, preflight
 
@@ -39,9 +46,9 @@ class Command(ScrapyCrawlCommand):
         return (
             "Run a spider of the project. Exit status: 0 when the crawl ended normally, "
             "1 when it could not start or its finish reason is in RFI_FAILED_FINISH_REASONS "
-            "(write_error, ...), 2 for a bad spider argument (-a), a bad RFI_WARC_GZIP_LEVEL "
-            "or a Redis key of the "
-            "wrong type (REDIS_URL)."
+            "(write_error, ...), 2 for a bad spider argument (-a) or setting (-s), an output "
+            "(-o, -O) in the archive's own files or that is not a regular file, or an output "
+            "or state folder that cannot be used, or a Redis key of the wrong type (REDIS_URL)."
         )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -55,27 +62,38 @@ class Command(ScrapyCrawlCommand):
             spidercls = get_spider_loader(self.settings).load(args[0])
         except KeyError:
             raise UsageError(f"no spider named {args[0]!r} (scrapy list names them)") from None
+        # The settings as the crawler will see them: with the spider's own (rfi_tw's folder).
+        settings = self.settings.copy()
+        spidercls.update_settings(settings)
         try:
-            gzip_level(self.settings.get("RFI_WARC_GZIP_LEVEL"))
-        except GzipLevelError as error:
-            print(f"scrapy crawl {args[0]}: bad setting: {error}", file=sys.stderr)
-            self.exitcode = BAD_ARGUMENTS
-            raise SystemExit(self.exitcode) from None
+            config = RfiSettings.from_settings(settings)
+        except ConfigError as error:
+            self._refuse(args[0], f"bad setting: {error}")
         check = getattr(spidercls, "check_arguments", None)
-        if check is None:
-            return
+        if check is not None:
+            try:
+                check(opts.spargs, self.settings)
+            except ArgumentError as error:
+                self._refuse(args[0], f"bad argument: {error}")
         try:
-            check(opts.spargs, self.settings)
-        except ArgumentError as error:
-            print(f"scrapy crawl {args[0]}: bad argument: {error}", file=sys.stderr)
-            self.exitcode = BAD_ARGUMENTS
-            raise SystemExit(self.exitcode) from None
+            archive = Archive.configured(config)
+            for path in local_feeds(settings, spidercls.name):
+                check_output(path, [archive])
+            check_folders(config.output_dir, config.state_dir)
+        except OutputError as error:
+            self._refuse(args[0], str(error))
         try:  # -s REDIS_URL=...: Redis answers, and the crawl there has these settings
             preflight(spidercls, opts.spargs, self.settings)
         except SharedCrawlError as error:
             print(f"scrapy crawl {args[0]}: {error}", file=sys.stderr)
             self.exitcode = BAD_ARGUMENTS if isinstance(error, KeyTypeError) else FAILED
             raise SystemExit(self.exitcode) from None
+
+    def _refuse(self, spider: str, message: str) -> NoReturn:
+        """One line on stderr, exit status 2, before the crawler process starts."""
+        print(f"scrapy crawl {spider}: {message}", file=sys.stderr)
+        self.exitcode = BAD_ARGUMENTS
+        raise SystemExit(self.exitcode) from None
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
@@ -99,3 +117,27 @@ class Command(ScrapyCrawlCommand):
             return
         failed = set(crawler.settings.getlist("RFI_FAILED_FINISH_REASONS"))
         self.exitcode = FAILED if finish["reason"] in failed else 0
+
+
+class _UriParams(dict):
+    """A feed URI's ``%(name)s`` placeholders: the spider's name; any other (``time``,
+    ``batch_id``) a stand-in, enough to tell which folder the feed goes to."""
+
+    def __missing__(self, key: str) -> int:
+        return 1
+
+
+def local_feeds(settings: Any, spider_name: str) -> list[Path]:
+    """The local files of ``FEEDS`` (``-o``, ``-O``, ``-s FEEDS=``, Scrapyd's items_dir):
+    plain paths and ``file://`` URIs, placeholders filled in."""
+    paths = []
+    for uri in settings.getdict("FEEDS"):
+        text = str(uri)
+        with contextlib.suppress(TypeError, ValueError, KeyError):  # else: as written
+            text = text % _UriParams(name=spider_name)
+        parts = urlsplit(text)
+        if parts.scheme == "file":
+            paths.append(Path(unquote(parts.path)))
+        elif not parts.scheme or len(parts.scheme) == 1:  # a path (C:\..., for the record)
+            paths.append(Path(text))
+    return paths

@@ -22,8 +22,8 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS
-from rfi_spider.archive.state import output_dirs
+from rfi_spider.archive.outputs import Archive, OutputError, check_output
+from rfi_spider.config import ConfigError, RfiSettings
 from rfi_spider.quality import qa, qa_html
 
 
@@ -78,26 +78,35 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         if len(args) > 1 and opts.state:
             raise UsageError("--state goes with one DIR (several: each DIR/.state is read)")
+        try:
+            config = RfiSettings.from_settings(self.settings)
+        except ConfigError as error:
+            self._cannot_check(f"bad setting: {error}")
+            return
         if args:
             directory, state = Path(args[0]), Path(args[0]) / qa.STATE_DIR
         else:
-            directory, state = output_dirs(self.settings)
+            directory, state = config.output_dir, config.state_dir
         if opts.state:
             state = Path(opts.state)
-        try:
-            max_attempts = self.settings.getint("RFI_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
-        except ValueError:
-            raise UsageError("RFI_MAX_ATTEMPTS must be a whole number") from None
-        try:
-            max_line = self.settings.getint("RFI_QA_MAX_LINE_BYTES", qa.MAX_LINE_BYTES)
-        except ValueError:
-            max_line = 0
-        if max_line <= 0:
-            raise UsageError("RFI_QA_MAX_LINE_BYTES must be a whole number of bytes above 0")
         directories = [Path(a) for a in args] or [directory]
         for folder in [*directories, *([Path(opts.compare)] if opts.compare else [])]:
             if not folder.is_dir():
                 raise UsageError(f"{qa.visible(str(folder))} is not a folder", print_help=False)
+        if state.exists() and not state.is_dir():
+            self._cannot_check(f"the state {state} is not a folder")
+            return
+        if opts.html:
+            # Not over any archive QA reads, nor over the configured one.
+            read = [*directories, *([Path(opts.compare)] if opts.compare else [])]
+            archives = [Archive.at(d) for d in read]
+            archives += [Archive.at(directory, state), Archive.configured(config)]
+            try:
+                check_output(opts.html, archives)
+            except OutputError as error:
+                self._cannot_check(f"--html {error}")
+                return
+        max_line, max_attempts = config.qa_max_line_bytes, config.max_attempts
         try:
             self._report(directories, opts, max_line, state, max_attempts)
         except qa.CannotCheckError as error:

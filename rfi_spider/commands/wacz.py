@@ -1,13 +1,16 @@
 """``scrapy wacz [OUTPUT] -o FILE``: a run's WARC files as one WACZ package (no crawl).
 
 Packs ``OUTPUT/warc/*.warc.gz`` (default ``RFI_OUTPUT_DIR``; closed files only, not a
-``.open`` one a crawl is writing, nor one that cannot be read to its end: a warning) with
+``.open`` one a crawl is writing, nor one that cannot be read to its end or holds a record
+past ``DOWNLOAD_MAXSIZE`` or with an endless header: a warning) with
 the ``wacz`` tool (Webrecorder's py-wacz, by its command line: the package has no other
 public interface), with a page list of the exported articles
 (``rfi_spider.archive.wacz_pages``): ReplayWeb.page opens the file and lists them by
-title. FILE is written under a temporary name and renamed into place. Exit status 0 when
-the package is written, 2 when it is not (no WARC file, no ``wacz`` tool, the tool
-failed, a write error), each said in one line.
+title. FILE is written under a temporary name and renamed into place; it may not be one
+of the archive's own files (``archive/outputs.py``: ``OUTPUT/warc/x.warc.gz``), nor a
+device, a FIFO or a symbolic link. Exit status 0 when the package is written, 2 when it
+is not (a bad setting, no WARC file, a ``.warc.gz`` that is no WARC, no ``wacz`` tool,
+the tool failed, an output refused, a write error), each said in one line.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 
 from rfi_spider.archive import exporters, wacz_pages
+from rfi_spider.archive.outputs import Archive, OutputError, check_output
 from rfi_spider.archive.warc_files import SUFFIX
+from rfi_spider.config import ConfigError, RfiSettings
+from rfi_spider.fetch.warc_replay import payload_limit
 from rfi_spider.quality import qa
 
 # How long the tool may take, at most (it reads every record twice: index and digest).
@@ -54,19 +60,32 @@ def warc_files(folder: Path) -> list[Path]:
 
 
 def package(
-    folder: Path, target: Path, title: str
+    folder: Path, target: Path, title: str, max_payload: int = 0
 ) -> tuple[list[Path], wacz_pages.PageList, wacz_pages.Fetched]:
     """Write the WACZ of ``folder``'s WARC files to ``target``; what went in."""
     files = warc_files(folder)
     tool = wacz_tool()
-    fetched = wacz_pages.fetched_pages(files)
-    # A torn or corrupt file (not a WARC at all, or cut short) is left out of the package.
+    fetched = wacz_pages.fetched_pages(files, max_payload)
+    # A gzip file that holds no WARC is not the archive's: refused, not silently left out.
+    if fetched.not_warc:
+        where = qa.visible(str(fetched.not_warc[0]))
+        raise WaczError(f"{where} is not a WARC file (a gzip of something else)")
+    # A torn or corrupt file (cut short, or not gzip) is left out of the package, as is one
+    # with a record past the bounds (the tool would inflate it whole).
     for path in fetched.unreadable:
         where = qa.visible(str(path))
         print(
             f"scrapy wacz: warning: {where} could not be read to its end: left out", file=sys.stderr
         )
-    files = [path for path in files if path not in fetched.unreadable]
+    for path in fetched.too_large:
+        where = qa.visible(str(path))
+        print(
+            f"scrapy wacz: warning: {where} holds a WARC record over DOWNLOAD_MAXSIZE or with a"
+            " header over 256 KiB: left out",
+            file=sys.stderr,
+        )
+    left_out = {*fetched.unreadable, *fetched.too_large}
+    files = [path for path in files if path not in left_out]
     if not files:
         raise WaczError("no WARC file that can be read to its end: nothing to package")
     pages = wacz_pages.page_list(folder / qa.ITEMS_FILE, fetched)
@@ -129,19 +148,25 @@ class Command(ScrapyCommand):
 
     def _run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
+        try:
+            config = RfiSettings.from_settings(self.settings)
+        except ConfigError as error:
+            raise WaczError(f"bad setting: {error}") from None
         if len(args) > 1:
             raise WaczError(f"one OUTPUT folder at most, not {len(args)}")
         if not opts.output:
             raise WaczError("-o FILE is required: where to write the package")
-        folder = Path(args[0] if args else self.settings.get("RFI_OUTPUT_DIR") or "output")
+        folder = Path(args[0]) if args else config.output_dir
         if not folder.is_dir():
             raise WaczError(f"{qa.visible(str(folder))} is not a folder")
         target = Path(opts.output)
-        if target.is_dir():
-            raise WaczError(f"{qa.visible(str(target))} is a folder, not a WACZ file")
+        try:
+            check_output(target, [Archive.at(folder), Archive.configured(config)])
+        except OutputError as error:
+            raise WaczError(qa.visible(str(error))) from None
         title = opts.title or f"rfi-spider archive: {folder.resolve().name}"
         try:
-            files, pages, fetched = package(folder, target, title)
+            files, pages, fetched = package(folder, target, title, payload_limit(self.settings))
         except OSError as error:
             reason = error.strerror or str(error)
             raise WaczError(f"cannot write {qa.visible(str(target))}: {reason}") from None

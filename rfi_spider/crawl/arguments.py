@@ -9,10 +9,15 @@ its constructor, so a crawl started another way fails the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from urllib.parse import urlsplit
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# -a demo=: the words for on and off (any case); anything else is refused, not "off":
+# -a demo=2 or -a demo= (an unset variable) must not become a crawl of the live site.
+SWITCH_ON = frozenset({"1", "true", "yes"})
+SWITCH_OFF = frozenset({"0", "false", "no"})
 # ``-a since=all``: the whole history (RFI's web archive starts later than this).
 ALL_HISTORY = date(1990, 1, 1)
 
@@ -45,8 +50,9 @@ def http_url(name: str, value: str, root: bool = False) -> str:
 
 
 def parse_day(name: str, value: str | None) -> date | None:
-    """A ``YYYY-MM-DD`` day, None when not given; :class:`ArgumentError` otherwise."""
-    if value is None or value == "":
+    """A ``YYYY-MM-DD`` day, None when not given; :class:`ArgumentError` otherwise (an
+    empty value too: ``-a since=$UNSET`` is not a plain crawl)."""
+    if value is None:
         return None
     if _DAY.fullmatch(value.strip()):
         try:
@@ -92,3 +98,26 @@ def check_mirrors(urls: list[str]) -> list[str]:
         except ArgumentError:
             raise ArgumentError(f"a feed mirror must be an http(s) URL, not {url!r}") from None
     return urls
+
+
+def switch(name: str, value: str | None) -> bool:
+    """An on/off argument (``-a demo=1``): False when not given; ``1``, ``true``, ``yes``
+    or ``0``, ``false``, ``no`` (any case); :class:`ArgumentError` for anything else."""
+    if value is None:
+        return False
+    word = str(value).strip().lower()
+    if word in SWITCH_ON | SWITCH_OFF:
+        return word in SWITCH_ON
+    raise ArgumentError(f"-a {name}= takes 1, true or yes (0, false or no: off), not {value!r}")
+
+
+def check_names(names: Iterable[str], known: Iterable[str]) -> None:
+    """Every argument name is one the spider knows: a typo (``-a sinse=``) would else be
+    ignored, and the crawl run without it. Names that start with ``_`` are Scrapyd's
+    (``_job``, ``_version``): let through."""
+    allowed = set(known)
+    for name in names:
+        if name not in allowed and not name.startswith("_"):
+            takes = ", ".join(sorted(allowed))
+            shown = repr(name)[1:-1]  # control characters escaped
+            raise ArgumentError(f"-a {shown}= is not an argument of this spider (it takes {takes})")

@@ -4,10 +4,15 @@ One walk of the body element gives both. What is not the article (promos,
 interstitials, ads, figures, scripts, iframes, forms, svg) is skipped whole;
 of the rest, ``body_html`` keeps only the spec's tags, no attribute but an
 absolute http(s) ``href``, on one line, with the spec's white-space rules.
-Skipped too (issue 13): the captions editors type as paragraphs under an
-embed, and the teasers of other articles (a bold paragraph that is only a
-link, or one with a "read more" label). With ``take_lead``, an opening
-all-bold paragraph is the lead: it leaves the body and becomes ``Body.lead``.
+Skipped too (issues 13, 27): the captions editors type under an embed, and
+the teasers of other articles (a paragraph that is one link after a short
+label ending in a colon, or a "read more" label, or a bold paragraph that is
+only a link). Real markup is messy, so "under an embed" is in document order,
+not among siblings: empty paragraphs, line breaks, the empty siblings the
+parser makes of a ``<p>`` nested in a ``<p>`` and other captions may come
+between, and the caption may be a block or an inline wrapper. With
+``take_lead``, an opening all-bold paragraph is the lead: it leaves the body
+and becomes ``Body.lead``.
 """
 
 from __future__ import annotations
@@ -22,7 +27,12 @@ from lxml.html import HtmlElement
 from w3lib.url import safe_url_string
 
 from rfi_spider.extract import selectors as sel
-from rfi_spider.extract.processors import clean_text, collapse_whitespace, strip_invisibles
+from rfi_spider.extract.processors import (
+    clean_text,
+    collapse_whitespace,
+    is_wide,
+    strip_invisibles,
+)
 
 # Tags whose edges are not text: white space next to them is dropped.
 _BLOCK_LEVEL = frozenset({"p", "h2", "h3", "h4", "blockquote", "ul", "ol", "li"})
@@ -36,7 +46,9 @@ _SMALL_STYLE = re.compile(sel.CAPTION_SMALL_STYLE, re.IGNORECASE)
 _ITALIC_STYLE = re.compile(sel.CAPTION_ITALIC_STYLE, re.IGNORECASE)
 _CENTRED_STYLE = re.compile(sel.CAPTION_CENTRED_STYLE, re.IGNORECASE)
 _TEASER_LABEL = re.compile(sel.TEASER_LABEL, re.IGNORECASE)
+_TEASER_COLON_LABEL = re.compile(sel.TEASER_COLON_LABEL)
 _LABEL_PUNCTUATION = ":：|-"
+_LABEL_MARKERS = " >»›》→:：|*•-"
 
 
 def _is_small(element: HtmlElement) -> bool:
@@ -55,8 +67,17 @@ def _is_bold(element: HtmlElement) -> bool:
     return element.tag in sel.BOLD_TAGS
 
 
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\ufeff"))
+
+
 def _has_text(value: str | None) -> bool:
-    return bool(value) and not value.isspace()  # type: ignore[union-attr]
+    """Text that is not white space (nor the zero-width spaces editors leave in "empty"
+    paragraphs)."""
+    if not value or value.isspace():
+        return False
+    if "\u200b" in value or "\ufeff" in value:
+        return bool(value.translate(_ZERO_WIDTH).strip())
+    return True
 
 
 def covered(
@@ -92,48 +113,90 @@ def is_embed(element: HtmlElement) -> bool:
             name.startswith(sel.EMBED_CLASS_PREFIX) and name not in sel.EMBED_TEXT_CLASSES
         ):
             return True
-    if tag in ("p", "div", "span", "center") and not has_text(element):
-        return any(True for _ in element.iterdescendants(*sel.EMBED_TAGS))
+    if tag in ("p", "div", "span", "center"):  # the cheap test first: most hold no embed
+        holds_embed = any(True for _ in element.iterdescendants(*sel.EMBED_TAGS))
+        return holds_embed and not has_text(element)
     return False
 
 
-def is_caption(paragraph: HtmlElement) -> bool:
-    """A caption typed as a paragraph: all in small print, or all italic and centred."""
-    if not has_text(paragraph):
-        return False
-    if covered(paragraph, _is_small):
+def is_centred(element: HtmlElement) -> bool:
+    """Centred by its own markup: <center>, a centring class, style or ``align``."""
+    if element.tag in sel.CAPTION_CENTRED_TAGS:
         return True
-    classes = (paragraph.get("class") or "").split()
-    centred = (
-        not sel.CAPTION_CENTRED_CLASSES.isdisjoint(classes)
-        or bool(_CENTRED_STYLE.search(paragraph.get("style") or ""))
-        or (paragraph.get("align") or "").strip().lower() == "center"
-    )
-    return centred and covered(paragraph, _is_italic)
+    classes = element.get("class")
+    if classes and not sel.CAPTION_CENTRED_CLASSES.isdisjoint(classes.split()):
+        return True
+    style = element.get("style")
+    if style and _CENTRED_STYLE.search(style):
+        return True
+    return (element.get("align") or "").strip().lower() == "center"
 
 
-def _text_outside_links(element: HtmlElement, found: list[str]) -> None:
+def is_shell(element: HtmlElement) -> bool:
+    """An element with no child and no text but ASCII white space: what the parser leaves
+    of a ``<p>`` whose content it moved out (a ``<p>`` nested in it)."""
+    return len(element) == 0 and not (element.text or "").strip(" \t\r\n\f")
+
+
+def is_caption(element: HtmlElement, centred: bool = False) -> bool:
+    """A caption typed by an editor: text all in small print, or all italic and centred
+    (``centred``: by an empty centred sibling just before, the remains of a wrapper ``<p>``
+    the parser split off)."""
+    if not has_text(element):
+        return False
+    if covered(element, _is_small):
+        return True
+    return (centred or is_centred(element)) and covered(element, _is_italic)
+
+
+def _text_around_link(
+    element: HtmlElement, parts: tuple[list[str], list[str], list[str]], at: list[int]
+) -> None:
+    """Sort the text of ``element`` into before the (first) link, in links, after it."""
     if _has_text(element.text):
-        found.append(element.text)  # type: ignore[arg-type]
+        parts[at[0]].append(element.text)  # type: ignore[arg-type]
     for child in element:
-        if isinstance(child.tag, str) and child.tag != "a" and not is_skipped(child):
-            _text_outside_links(child, found)
+        if isinstance(child.tag, str) and not is_skipped(child):
+            if child.tag == "a" and child.get("href"):
+                parts[1].extend(sel.TEXT(child))
+                at[0] = 2
+            else:
+                _text_around_link(child, parts, at)
         if _has_text(child.tail):
-            found.append(child.tail)  # type: ignore[arg-type]
+            parts[at[0]].append(child.tail)  # type: ignore[arg-type]
+
+
+def is_teaser_label(label: str) -> bool:
+    """A teaser's label: a "read more" phrase (">> 延伸阅读", "READ ON"...), or any short
+    label ending in a colon, ASCII or fullwidth (">> READ ON THE OBSERVERS:")."""
+    if _TEASER_LABEL.match(label):
+        return bool(label.strip(_LABEL_PUNCTUATION + _LABEL_MARKERS))
+    match = _TEASER_COLON_LABEL.match(label)
+    if match is None:
+        return False
+    words = match.group("words")
+    return len(words) + sum(map(is_wide, words)) <= sel.TEASER_LABEL_MAX
 
 
 def is_teaser(paragraph: HtmlElement) -> bool:
-    """A paragraph that only points to another article: its text is a link and, at most, a
-    "read more" label (">> 延伸阅读：", "READ ON", "相关报道"...); bold, or so labelled."""
-    links = [a for a in paragraph.iter("a") if a.get("href")]
-    if not links or not any(has_text(a) for a in links):
+    """A paragraph that only points to another article: its text is one link (one address)
+    with a teaser's label before it (:func:`is_teaser_label`) and at most closing
+    punctuation after it; or, all bold, nothing but the link."""
+    hrefs = {a.get("href") for a in paragraph.iter("a")}
+    hrefs.discard(None)
+    hrefs.discard("")
+    if len(hrefs) != 1:
         return False
-    outside: list[str] = []
-    _text_outside_links(paragraph, outside)
-    label = clean_text("".join(outside))
-    if not _TEASER_LABEL.match(label):
-        return False  # there is text of its own besides the link
-    return bool(label.strip(_LABEL_PUNCTUATION + " ")) or covered(paragraph, _is_bold)
+    parts: tuple[list[str], list[str], list[str]] = ([], [], [])
+    _text_around_link(paragraph, parts, [0])
+    if not clean_text("".join(parts[1])):
+        return False
+    if clean_text("".join(parts[2])).strip(sel.TEASER_CLOSING + " "):
+        return False  # the sentence goes on after the link
+    label = clean_text("".join(parts[0])).rstrip(sel.TEASER_OPENING + " ")
+    if is_teaser_label(label):
+        return True
+    return not label.strip(_LABEL_MARKERS) and covered(paragraph, _is_bold)
 
 
 def is_skipped(element: HtmlElement) -> bool:
@@ -171,26 +234,40 @@ class _Walker:
         self.tokens: list[str | _Tag] = []
         self.looking_for_lead = take_lead  # until the first block with text
         self.lead: str | None = None
+        # In document order, the last thing seen was an embed, or a caption under one:
+        # empty elements between change nothing, any text ends it.
+        self.after_embed = False
+        self.centred_blank = False  # ... and, since, an empty centred element was passed
 
     def children(self, element: HtmlElement, text: list[str] | None) -> None:
         self.text(element.text, text)
-        after_embed = False  # the previous sibling is an embed (or a caption under one)
         for child in element:
             if is_skipped(child):
-                after_embed = after_embed or is_embed(child)
+                if is_embed(child):
+                    self.after_embed = True
             elif is_embed(child):
-                after_embed = True
                 self.element(child, text)
-            elif child.tag == "p" and (
-                (after_embed and is_caption(child)) or (text is None and is_teaser(child))
-            ):
-                pass  # a caption typed under an embed, or a teaser of another article
+                self.after_embed = True
+            elif self.after_embed and self.is_caption_here(child):
+                pass  # a caption typed under an embed
+            elif text is None and child.tag == "p" and is_teaser(child):
+                self.after_embed = False  # a teaser of another article
             else:
-                after_embed = False
                 self.element(child, text)
-            if _has_text(child.tail):
-                after_embed = False
             self.text(child.tail, text)
+
+    def is_caption_here(self, element: HtmlElement) -> bool:
+        """Is ``element``, met right after an embed, a caption? An empty one is walked (it
+        holds nothing), but remembered when it is a centred shell: the parser empties a
+        centred ``<p>`` that wrapped another ``<p>``, the caption, which follows it. (An
+        editor's empty paragraph holds ``&nbsp;`` or ``<br>``: no shell.)"""
+        if element.tag not in sel.CAPTION_TAGS:
+            return False
+        if not has_text(element):
+            if not self.centred_blank and is_shell(element):
+                self.centred_blank = is_centred(element)
+            return False
+        return is_caption(element, self.centred_blank)
 
     def take_lead(self, element: HtmlElement, tag: str) -> bool:
         """At the first block with text: take it as the lead if it is an all-bold ``p``."""
@@ -228,6 +305,8 @@ class _Walker:
             if text is not None:
                 text.append(value)
             self.tokens.append(value)
+            if self.after_embed and _has_text(value):
+                self.after_embed = self.centred_blank = False
 
     def open_tag(self, element: HtmlElement, tag: str) -> _Tag | None:
         if tag not in sel.BODY_HTML_TAGS:

@@ -113,25 +113,45 @@ EMBED_TAGS = frozenset({"figure", "iframe", "video", "audio", "picture", "img", 
 EMBED_CLASS_PREFIX = "m-em-"
 EMBED_TEXT_CLASSES = frozenset({"m-em-quote"})
 EMBED_CLASSES = frozenset({"twitter-tweet", "instagram-media", "tiktok-embed"})
-# An editor-typed caption right after an embed: all its text in small print (<small>,
-# font-size smaller/small/x-small/xx-small), or all in italics (<em>, <i>, font-style
-# italic) in a centred paragraph (p.rtecenter, text-align center).
+# An editor-typed caption after an embed (issues 13, 27): all its text in small print
+# (<small>, font-size smaller/small/x-small/xx-small), or all in italics (<em>, <i>,
+# font-style italic) and centred (p.rtecenter, text-align center, align=center, <center>).
+# "After" is in document order: empty paragraphs, line breaks and the empty siblings the
+# parser leaves of a <p> nested in a <p> may come between; other captions too (a run of
+# embeds, a caption each). The caption may be a block or an inline wrapper of these tags;
+# never a subhead, a list or a quote.
+CAPTION_TAGS = frozenset(
+    {"p", "div", "span", "em", "i", "small", "center", "font", "strong", "b", "u", "sub", "sup"}
+)
 CAPTION_SMALL_TAGS = frozenset({"small"})
 CAPTION_ITALIC_TAGS = frozenset({"em", "i"})
 CAPTION_SMALL_STYLE = r"font-size\s*:\s*(?:smaller|small|x-small|xx-small)\b"
 CAPTION_ITALIC_STYLE = r"font-style\s*:\s*italic\b"
+CAPTION_CENTRED_TAGS = frozenset({"center"})
 CAPTION_CENTRED_CLASSES = frozenset({"rtecenter", "text-center", "text-align-center"})
 CAPTION_CENTRED_STYLE = r"text-align\s*:\s*center\b"
 # Bold: what makes a paragraph a teaser (when it is only a link) or the lead (when it opens
 # the body of an article without a chapo).
 BOLD_TAGS = frozenset({"strong", "b"})
-# A teaser's label, outside its link: ">> READ ON:", ">> 延伸阅读：", "阅读更多", "相关报道"...
+# A teaser of another article (issues 13, 27): a paragraph whose text is one link (one
+# address, maybe split over adjacent <a>s) and, before it, a label; after it, at most
+# closing punctuation. The label is either a "read more" phrase (below), or any short
+# label ending in a colon, ASCII or fullwidth (">> READ ON THE OBSERVERS:", "延伸阅读：《"),
+# the wording varying by site and language; or none at all when the paragraph is bold.
+# Bold or not, the link inside the bold or after it: the text decides.
 TEASER_LABEL = (
     r"^[\s>»›》→:：|-]*(?:read on|read more|read also|see also|lire aussi|à lire aussi"
     r"|a lire aussi|lire la suite|leer también|延伸阅读|延伸閱讀|阅读更多|閱讀更多"
     r"|相关报道|相關報導|相关报导|相關報道|相关阅读|相關閱讀|相关新闻|相關新聞|更多报道|更多報導)?"
     r"[\s>»›》→:：|-]*$"
 )
+# The short label: markers, then words of at most TEASER_LABEL_MAX columns (a Chinese
+# character is two) and no clause punctuation (a sentence is no label), then a colon.
+TEASER_LABEL_MAX = 40
+TEASER_COLON_LABEL = r"^[\s>»›→|*•-]*(?P<words>[^:：，。；！？,;!?]+?)\s*[:：]$"
+# Quotes and brackets that open before the link ("《" after the label) and close after it.
+TEASER_OPENING = "《〈「『“‘\"'(（[【«‹"
+TEASER_CLOSING = "》〉」』”’\"')）]】»›.。!！"
 
 # What body_html keeps; every other element is unwrapped.
 BODY_HTML_TAGS = frozenset(

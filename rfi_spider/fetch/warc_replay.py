@@ -8,43 +8,56 @@ every scheme). A request the archive has no record of fails with
 :class:`NotArchivedError`. Each answer carries its record's date in
 ``response.meta[WARC_DATE_META]``: the items' ``crawled_at``.
 
+A record answers only the URL it was captured from, and only records of the site (the
+fetch root) and of the mirrors' hosts answer at all: the archive's other hosts, or a
+file whose ``warcinfo`` names another fetch root, never become site items
+(``rfi/warc/skipped/<why>``, one warning).
+
 Bad input never stops the run: a file that is not a WARC, a truncated record, a
-record whose payload digest does not match, each costs one warning and a counter
-(``rfi/warc/bad/<reason>``), and the rest is read.
+record whose payload digest does not match, a header over ``MAX_HEADER_BYTES``, a
+payload over ``DOWNLOAD_MAXSIZE`` (as for a download: read as a stream and dropped past
+the limit), each costs one warning and a counter (``rfi/warc/bad/<reason>``), and the
+rest is read.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from io import BytesIO
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from weakref import WeakKeyDictionary
 
 from scrapy import Request
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
+from w3lib.url import safe_url_string
 
 from rfi_spider.archive.warc_files import Damage, gzip_members
+from rfi_spider.archive.warc_records import (
+    SERVED_TYPES,
+    Record,
+    RecordError,
+    RecordReader,
+    digest_value_matches,
+    inflate_member,
+    read_plain,
+)
+from rfi_spider.crawl.arguments import ArgumentError
 from rfi_spider.dates import iso_utc
 
 logger = logging.getLogger(__name__)
 
 # The request meta key the record's date (ISO 8601, UTC, seconds) is given in.
 WARC_DATE_META = "rfi_warc_date"
-# Records answered from, by kind.
-_SERVED_TYPES = frozenset({"response", "resource"})
 
 
 class NotArchivedError(Exception):
@@ -52,34 +65,45 @@ class NotArchivedError(Exception):
 
 
 def warc_paths(arguments: Iterable[str]) -> list[Path]:
-    """The WARC files named, a folder standing for the ``*.warc.gz`` and ``*.warc`` in it
-    (recursively); ValueError for a path that does not exist or a folder with none."""
+    """The WARC files of ``-a from_warc=``, a folder standing for the ``*.warc.gz`` and
+    ``*.warc`` in it (recursively).
+
+    :class:`ArgumentError` (one line, exit 2) for no path at all (``from_warc=``, as a
+    script with an unset variable gives, or ``from_warc=,``: a live crawl is never what
+    it means), a path that does not exist, an empty file, one that is no regular file (a
+    FIFO would block the crawl on its first read), or a folder with no WARC file.
+    """
     paths: list[Path] = []
     for argument in arguments:
         path = Path(argument).expanduser()
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.name.endswith((".warc.gz", ".warc"))
-            )
-            if not found:
-                raise ValueError(f"from_warc: no .warc.gz or .warc file in {argument!r}")
-            paths.extend(found)
-        elif path.is_file():
-            paths.append(path)
-        else:
-            raise ValueError(f"from_warc: no such file or folder: {argument!r}")
+        try:
+            if path.is_dir():
+                found = sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and p.name.endswith((".warc.gz", ".warc"))
+                )
+                if not found:
+                    raise ArgumentError(f"-a from_warc=: no .warc.gz or .warc file in {argument!r}")
+                paths.extend(found)
+            elif path.is_file():
+                if path.stat().st_size == 0:
+                    raise ArgumentError(f"-a from_warc=: {argument!r} is an empty file")
+                paths.append(path)
+            elif path.exists():
+                raise ArgumentError(
+                    f"-a from_warc=: {argument!r} is neither a WARC file nor a folder"
+                )
+            else:
+                raise ArgumentError(f"-a from_warc=: no such file or folder: {argument!r}")
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise ArgumentError(f"-a from_warc=: cannot read {argument!r}: {reason}") from None
+    if not paths:
+        raise ArgumentError(
+            "-a from_warc= names no WARC file or folder (an empty value is no live crawl)"
+        )
     return paths
-
-
-def record_date(value: str | None) -> datetime | None:
-    """A ``WARC-Date`` as an aware datetime, or None."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def digest_matches(declared: str, payload: bytes) -> bool:
@@ -89,8 +113,16 @@ def digest_matches(declared: str, payload: bytes) -> bool:
         digest = hashlib.new(algorithm.lower().replace("-", ""), payload).digest()
     except ValueError:
         return True  # an algorithm hashlib does not know: not judged
-    value = value.strip()
-    return base64.b32encode(digest).decode() == value.upper() or digest.hex() == value.lower()
+    return digest_value_matches(digest, value.strip())
+
+
+def url_key(url: str) -> str:
+    """A URL as the index knows it: escaped as Scrapy escapes a request's URL, scheme and
+    host in lower case, no fragment. Nothing else is dropped: a record answers only the
+    URL it was captured from."""
+    parts = urlsplit(safe_url_string(url.strip()))
+    netloc = parts.netloc.lower()
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
 
 
 @dataclass(frozen=True)
@@ -124,24 +156,48 @@ class ArchiveInfo:
     mirrors: list[str] | None = None
 
 
+def first_record(path: Path) -> Record | None:
+    """The first record of a WARC file, read within bounds; None when there is none."""
+    reader = RecordReader()
+    with path.open("rb") as stream:
+        head = stream.read(2)
+        stream.seek(0)
+        if head == b"\x1f\x8b":
+            for part in gzip_members(stream, feed=lambda: reader):
+                if isinstance(part, Damage):
+                    return None
+                break
+        else:
+            read_plain(stream, reader)
+    try:
+        return reader.close()
+    except RecordError:
+        return None
+
+
+def warcinfo_base_url(record: Record | None) -> tuple[str | None, datetime | None, dict[str, str]]:
+    """``rfi-base-url`` of a ``warcinfo`` record rfi-spider wrote, its date, its fields."""
+    if record is None or record.rec_type != "warcinfo":
+        return None, None, {}
+    fields = _warcinfo_fields(record.payload or b"")
+    if "rfi-base-url" not in fields:
+        return None, None, fields
+    return fields["rfi-base-url"].rstrip("/") or None, record.date, fields
+
+
 def read_info(paths: Iterable[Path]) -> ArchiveInfo:
     """The fetch root and mirrors of the latest ``warcinfo`` written by rfi-spider."""
     info = ArchiveInfo()
     latest: datetime | None = None
     for path in paths:
         try:
-            with path.open("rb") as stream:
-                record = next(iter(ArchiveIterator(stream)), None)
-                if record is None or record.rec_type != "warcinfo":
-                    continue
-                fields = _warcinfo_fields(record.content_stream().read())
-                date = record_date(record.rec_headers.get_header("WARC-Date"))
-        except (ArchiveLoadFailed, OSError, ValueError, EOFError, zlib.error):
+            base_url, date, fields = warcinfo_base_url(first_record(path))
+        except (OSError, zlib.error):
             continue  # reported when the archive is read
         if "rfi-base-url" not in fields or (latest and date and date < latest):
             continue
         latest = date
-        info.base_url = fields.get("rfi-base-url") or None
+        info.base_url = base_url
         mirrors = fields.get("rfi-mirrors", "")
         info.mirrors = [m for m in mirrors.split(",") if m]
     return info
@@ -156,20 +212,73 @@ def _warcinfo_fields(block: bytes) -> dict[str, str]:
     return fields
 
 
+def page_of(record: Record) -> tuple[str, datetime, int, bool] | None:
+    """(url, date, status, browser) of a record that answers a request, None for another
+    kind (warcinfo, request...); :class:`RecordError` when it names no URL or date."""
+    if record.rec_type not in SERVED_TYPES:
+        return None
+    url, date = record.url, record.date
+    if not url or date is None:
+        raise RecordError("bad_header", "no WARC-Target-URI or WARC-Date")
+    if record.rec_type == "resource":
+        return url, date, 200, True
+    assert record.http is not None  # the reader refuses a response without them
+    try:
+        status = int(record.http.get_statuscode() or 0)
+    except ValueError:
+        raise RecordError("bad_header", f"{url}: an HTTP status that is no number") from None
+    return url, date, status, False
+
+
+def payload_limit(settings: Any) -> int:
+    """The longest payload a replayed request may get (0: no limit): ``DOWNLOAD_MAXSIZE``,
+    or the larger limits of sitemaps and mirror feeds (their own ``download_maxsize``)."""
+    limits = [
+        settings.getint(name)
+        for name in ("DOWNLOAD_MAXSIZE", "RFI_SITEMAP_MAX_BYTES", "RFI_MIRROR_MAX_BYTES")
+    ]
+    return 0 if any(limit <= 0 for limit in limits) else max(limits)
+
+
 class WarcArchive:
     """An index of the served records of WARC files: URL -> the best record for it.
 
     The best record of a URL is a 2xx response or a browser page before a redirect,
-    before anything else; among equals, the latest. A URL is also found by its path
-    and query alone, whatever the host (a demo's loopback port changes every run).
+    before anything else; among equals, the latest. A record answers only the URL it
+    was captured from (:func:`url_key`), and, when ``site`` (the fetch root) is given,
+    only a record of the site or of ``hosts`` (the mirrors') is indexed: one of another
+    host, or from a file whose ``warcinfo`` names another fetch root, is counted
+    (``rfi/warc/skipped/other_host``, ``…/other_base_url``) and never answers. Records
+    are read within bounds (``warc_records``): a payload over ``max_payload`` or an
+    endless header is one bad record.
     """
 
-    def __init__(self, paths: Iterable[Path], stats: Any = None) -> None:
+    def __init__(
+        self,
+        paths: Iterable[Path],
+        stats: Any = None,
+        site: str | None = None,
+        hosts: Iterable[str] = (),
+        max_payload: int = 0,
+    ) -> None:
         self.stats = stats
+        self.site = url_key(site).rstrip("/") if site else None
+        self.hosts = {host.lower() for host in hosts if host}
+        self.max_payload = max_payload
         self.by_url: dict[str, Entry] = {}
-        self.by_path: dict[str, Entry] = {}
+        self.skipped: dict[str, int] = {}
+        self.skipped_example: dict[str, str] = {}
         for path in paths:
             self._index_file(path)
+        for reason, count in self.skipped.items():
+            logger.warning(
+                "from_warc: %d record(s) skipped (%s): not of %s%s, e.g. %s",
+                count,
+                reason,
+                self.site,
+                f" nor of the mirrors ({', '.join(sorted(self.hosts))})" if self.hosts else "",
+                self.skipped_example[reason],
+            )
 
     def _count(self, name: str) -> None:
         if self.stats is not None:
@@ -183,6 +292,7 @@ class WarcArchive:
 
     def _index_file(self, path: Path) -> None:
         self._count("rfi/warc/files")
+        self.file_base: str | None = None
         try:
             with path.open("rb") as stream:
                 head = stream.read(5)
@@ -196,8 +306,11 @@ class WarcArchive:
         except OSError as exc:
             self.bad(path, None, "unreadable", str(exc))
 
+    def _reader(self) -> RecordReader:
+        return RecordReader(self.max_payload)
+
     def _index_gzip(self, path: Path, stream: Any) -> None:
-        for part in gzip_members(stream):
+        for part in gzip_members(stream, feed=self._reader):
             if isinstance(part, Damage):
                 what = (
                     "the file stops inside a record"
@@ -206,103 +319,111 @@ class WarcArchive:
                 )
                 self.bad(path, part.offset, part.reason, what)
                 return
-            self._index_record(path, part.offset, part.length, True, part.data)
+            self._index_record(path, part.offset, part.length, True, part.fed)
 
     def _index_plain(self, path: Path, stream: Any) -> None:
-        iterator = ArchiveIterator(stream)
-        try:
-            for _record in iterator:
-                _record.content_stream().read()
-                offset = iterator.get_record_offset()
-                length = iterator.get_record_length()
-                stream.seek(offset)
-                raw = stream.read(length)
-                stream.seek(offset + length)
-                self._index_record(path, offset, length, False, raw)
-        except (ArchiveLoadFailed, ValueError, EOFError) as exc:
-            self.bad(path, None, "not_warc", str(exc) or type(exc).__name__)
+        """An uncompressed WARC: each record's header read, its block skipped by its
+        Content-Length (a payload past the limit is not read at all)."""
+        offset = 0
+        while True:
+            stream.seek(offset)
+            reader = self._reader()
+            if not read_plain(stream, reader):
+                return  # the end of the file
+            length = reader.record_length
+            if length is None:  # no header to go by: nothing after it can be found
+                self._index_record(path, offset, 0, False, reader)
+                return
+            self._index_record(path, offset, length, False, reader)
+            stream.seek(offset + length)
+            offset += length + _separator(stream)
 
     def _index_record(
-        self, path: Path, offset: int, length: int, gzipped: bool, raw: bytes
+        self, path: Path, offset: int, length: int, gzipped: bool, reader: RecordReader
     ) -> None:
         try:
-            answer, problem = parse_record(raw)
-        except Exception as exc:  # whatever a broken record raises, it is one bad record
-            answer, problem = None, ("unreadable", f"{type(exc).__name__}: {exc}")
-        if problem:
-            self.bad(path, offset, *problem)
+            record = reader.close()
+            if record.rec_type == "warcinfo" and self.file_base is None:
+                self.file_base = warcinfo_base_url(record)[0]
+            answer = page_of(record)
+        except RecordError as problem:
+            url = reader.headers.get_header("WARC-Target-URI") if reader.headers else None
+            detail = f"{url}: {problem.detail}" if url else problem.detail
+            self.bad(path, offset, problem.reason, detail)
             return
         if answer is None:
             return  # warcinfo, request, metadata...: nothing to answer with
         url, date, status, browser = answer
+        key = url_key(url)
+        skipped = self._not_answerable(key)
+        if skipped:
+            self.skipped[skipped] = self.skipped.get(skipped, 0) + 1
+            self.skipped_example.setdefault(skipped, f"{url} in {path}")
+            self._count(f"rfi/warc/skipped/{skipped}")
+            return
         self._count("rfi/warc/records")
         rank = 2 if browser or 200 <= status < 300 else 1 if 300 <= status < 400 else 0
         entry = Entry(path, offset, length, gzipped, date, rank)
-        for index, key in ((self.by_url, url), (self.by_path, _path_key(url))):
-            known = index.get(key)
-            if known is None or (rank, date) >= (known.rank, known.date):
-                index[key] = entry
+        known = self.by_url.get(key)
+        if known is None or (rank, date) >= (known.rank, known.date):
+            self.by_url[key] = entry
+
+    def _not_answerable(self, key: str) -> str | None:
+        """Why a record of ``key`` may not answer this crawl (None: it may)."""
+        if self.site is None:
+            return None
+        if key == self.site or key.startswith(self.site + "/"):
+            if self.file_base is not None and url_key(self.file_base).rstrip("/") != self.site:
+                return "other_base_url"  # its crawl fetched the site elsewhere
+            return None
+        if (urlsplit(key).hostname or "") in self.hosts:
+            return None
+        return "other_host"
 
     def find(self, url: str) -> Entry | None:
-        return self.by_url.get(url) or self.by_path.get(_path_key(url))
+        return self.by_url.get(url_key(url))
 
     def __len__(self) -> int:
         return len(self.by_url)
 
-    def load(self, entry: Entry) -> Answer:
-        """Read one indexed record back (the archive is read again, not held in memory)."""
+    def load(self, entry: Entry, max_payload: int = 0) -> Answer:
+        """Read one indexed record back (the archive is read again, not held in memory),
+        its payload streamed and never past ``max_payload``: :class:`RecordError`."""
+        reader = RecordReader(max_payload, keep_payload=True)
         with entry.path.open("rb") as stream:
             stream.seek(entry.offset)
-            raw = stream.read(entry.length)
-        if entry.gzipped:
-            raw = zlib.decompress(raw, 31)
-        record = next(iter(ArchiveIterator(BytesIO(raw))))
-        browser = record.rec_type == "resource"
-        if browser:
-            content_type = record.rec_headers.get_header("Content-Type") or "text/html"
+            if entry.gzipped:
+                try:
+                    for data in inflate_member(stream, entry.length):
+                        reader.feed(data)
+                        if reader.done:
+                            break
+                except zlib.error as exc:
+                    raise RecordError("corrupt", str(exc)) from None
+            else:
+                read_plain(stream, reader)
+        record = reader.close()
+        if record.rec_type == "resource":
+            content_type = record.headers.get_header("Content-Type") or "text/html"
             return Answer(
-                200, [("Content-Type", content_type)], record.raw_stream.read(), entry.date, True
+                200, [("Content-Type", content_type)], record.payload or b"", entry.date, True
             )
-        http = record.http_headers
+        assert record.http is not None
         return Answer(
-            int(http.get_statuscode() or 0),
-            list(http.headers),
-            record.raw_stream.read(),
+            int(record.http.get_statuscode() or 0),
+            list(record.http.headers),
+            record.payload or b"",
             entry.date,
             False,
         )
 
 
-def _path_key(url: str) -> str:
-    parts = urlsplit(url)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-
-def parse_record(
-    raw: bytes,
-) -> tuple[tuple[str, datetime, int, bool] | None, tuple[str, str] | None]:
-    """(url, date, status, browser) of a served record, or None; or a problem (reason, detail)."""
-    if not raw.startswith(b"WARC/"):  # warcio would read some other text as a record
-        return None, ("not_warc", "no WARC/ version line")
-    try:
-        record = next(iter(ArchiveIterator(BytesIO(raw))))
-    except (ArchiveLoadFailed, ValueError, EOFError, StopIteration) as exc:
-        return None, ("not_warc", str(exc) or type(exc).__name__)
-    if record.rec_type not in _SERVED_TYPES:
-        return None, None
-    url = record.rec_headers.get_header("WARC-Target-URI")
-    date = record_date(record.rec_headers.get_header("WARC-Date"))
-    if not url or date is None:
-        return None, ("bad_header", "no WARC-Target-URI or WARC-Date")
-    payload = record.raw_stream.read()
-    declared = record.rec_headers.get_header("WARC-Payload-Digest")
-    if declared and not digest_matches(declared, payload):
-        return None, ("bad_digest", f"{url}: the payload does not match {declared}")
-    if record.rec_type == "resource":
-        return (url, date, 200, True), None
-    if record.http_headers is None:
-        return None, ("bad_header", f"{url}: a response record without HTTP headers")
-    return (url, date, int(record.http_headers.get_statuscode() or 0), False), None
+def _separator(stream: Any) -> int:
+    """The blank lines after a record's block (``\\r\\n\\r\\n`` by the standard)."""
+    skipped = 0
+    while stream.read(1) in (b"\r", b"\n"):
+        skipped += 1
+    return skipped
 
 
 _ARCHIVES: WeakKeyDictionary[Crawler, WarcArchive] = WeakKeyDictionary()
@@ -314,14 +435,22 @@ class WarcReplayHandler(BaseDownloadHandler):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.archive = self.shared_archive(crawler)
+        self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
 
     @staticmethod
     def shared_archive(crawler: Crawler) -> WarcArchive:
         """One index per crawl, however many schemes the handler serves."""
         archive = _ARCHIVES.get(crawler)
         if archive is None:
-            paths = [Path(p) for p in crawler.settings.getlist("RFI_WARC_REPLAY")]
-            archive = _ARCHIVES[crawler] = WarcArchive(paths, crawler.stats)
+            settings = crawler.settings
+            paths = [Path(p) for p in settings.getlist("RFI_WARC_REPLAY")]
+            archive = _ARCHIVES[crawler] = WarcArchive(
+                paths,
+                crawler.stats,
+                site=settings.get("RFI_WARC_REPLAY_SITE") or None,
+                hosts=settings.getlist("RFI_WARC_REPLAY_HOSTS"),
+                max_payload=payload_limit(settings),
+            )
             logger.info(
                 "from_warc: %d URL(s) answerable from %d WARC file(s); no network",
                 len(archive),
@@ -334,7 +463,19 @@ class WarcReplayHandler(BaseDownloadHandler):
         if entry is None:
             self.crawler.stats.inc_value("rfi/warc/not_archived")
             raise NotArchivedError(f"no WARC record of {request.url}")
-        answer = self.archive.load(entry)
+        maxsize = request.meta.get("download_maxsize", self.maxsize)
+        try:
+            answer = self.archive.load(entry, maxsize)
+        except RecordError as problem:
+            self.archive.bad(
+                entry.path, entry.offset, problem.reason, f"{request.url}: {problem.detail}"
+            )
+            if problem.reason == "too_large":  # as Scrapy's HTTP handlers cancel it
+                raise DownloadCancelledError(
+                    f"{request.url}: its WARC payload is larger than download max size"
+                    f" ({maxsize}, DOWNLOAD_MAXSIZE)"
+                ) from None
+            raise NotArchivedError(f"no readable WARC record of {request.url}") from None
         request.meta[WARC_DATE_META] = iso_utc(answer.date)
         headers = Headers(answer.headers)
         cls = responsetypes.from_args(headers=headers, url=request.url, body=answer.body)

@@ -167,7 +167,12 @@ class FinishReasonMonitor(RfiMonitor):
         expected = self.settings.getlist("SPIDERMON_EXPECTED_FINISH_REASONS", ["finished"])
         reason = self.stats.get("finish_reason")
         detail = f"finished with {reason!r}, expected {' or '.join(expected)}"
-        if reason == "write_error":
+        if reason == "write_error" and count(self.stats, "rfi/warc/write_error"):
+            detail += (
+                " (the WARC files could not be written: capture and crawl stopped; make the"
+                " WARC folder writable or free space, then run again)"
+            )
+        elif reason == "write_error":
             detail += (
                 f" ({count(self.stats, 'rfi/write_error')} write error: exports stopped at the"
                 " first; free space or fix the disk, then run again)"

@@ -14,7 +14,8 @@ Arguments (``-a name=value``):
   https://www.rfi.fr; items keep their canonical https://www.rfi.fr URLs.
 - ``mirrors=URL,URL``: full-text feed mirrors (empty: none); default ``RFI_MIRRORS``.
   Their entries stand in for the articles the site refuses (see ``parse_mirror``).
-- ``demo=1``: serve the bundled sample site on loopback and crawl it (and read its
+- ``demo=1`` (or ``true``, ``yes``; ``0``, ``false``, ``no``: off; anything else is
+  refused): serve the bundled sample site on loopback and crawl it (and read its
   mirror feed, unless ``mirrors=`` is given).
 - ``from_warc=PATH[,PATH...]``: re-extract from WARC files (or folders of them) with no
   network: every request is answered from the archive (``fetch/warc_replay.py``); the
@@ -62,7 +63,14 @@ from rfi_spider.archive.sitemap_listing import ListedUrl, SitemapListings
 from rfi_spider.archive.state import STATE_FILE, PendingArticles, SeenStore, output_dirs
 from rfi_spider.archive.warc_capture import WarcCapture
 from rfi_spider.crawl import meta_keys
-from rfi_spider.crawl.arguments import ArgumentError, backfill_range, check_mirrors, http_url
+from rfi_spider.crawl.arguments import (
+    ArgumentError,
+    backfill_range,
+    check_mirrors,
+    check_names,
+    http_url,
+    switch,
+)
 from rfi_spider.crawl.canonical import (
     SITE_ROOT,
     FetchRoot,
@@ -74,9 +82,11 @@ from rfi_spider.crawl.distributed import SharedCrawl
 from rfi_spider.crawl.distributed import enabled as distributed
 from rfi_spider.crawl.jobdir import close_job, open_job
 from rfi_spider.crawl.sitemaps import (
+    INDEX_DEPTH,
     BadSitemapError,
     ChildMap,
     Entry,
+    MapBudget,
     edition_maps,
     entries,
     is_news_map,
@@ -186,6 +196,8 @@ class RfiCnSpider(scrapy.Spider):
 
     name = "rfi_cn"
     edition: Edition = CN
+    # The spider arguments (-a name=value) it takes: any other name is refused.
+    ARGUMENTS = ("url", "since", "until", "base_url", "mirrors", "demo", "from_warc")
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -213,14 +225,16 @@ class RfiCnSpider(scrapy.Spider):
         from_warc: str | None = None,
         **kwargs: Any,
     ) -> None:
+        check_names(kwargs, self.ARGUMENTS)
         super().__init__(**kwargs)
         # The backfill's length is checked against RFI_MAX_BACKFILL_DAYS in from_crawler.
         self.since, self.until = backfill_range(since, until, today_in_paris(), 0)
         if base_url is not None:
             base_url = http_url("base_url", base_url, root=True)
-        self.demo = str(demo or "").lower() in {"1", "true", "yes"}
+        self.demo = switch("demo", demo)
         self.demo_site: LocalSite | None = None
-        self.from_warc = warc_paths(_split_list(from_warc)) if from_warc else []
+        # from_warc= (empty) is an error, never a live crawl: None only means not given.
+        self.from_warc = warc_paths(_split_list(from_warc)) if from_warc is not None else []
         self.base_url_arg = base_url
         if self.demo and not base_url and not self.from_warc:
             self.demo_site = LocalSite.sample()
@@ -254,6 +268,8 @@ class RfiCnSpider(scrapy.Spider):
     def check_arguments(cls, args: dict[str, str], settings: BaseSettings) -> None:
         """Raise :class:`ArgumentError` (one line) for a spider argument this spider cannot
         use; the project's ``crawl`` command calls it before the crawl starts."""
+        check_names(args, cls.ARGUMENTS)
+        switch("demo", args.get("demo"))
         backfill_range(
             args.get("since"),
             args.get("until"),
@@ -265,6 +281,8 @@ class RfiCnSpider(scrapy.Spider):
             base_url = http_url("base_url", base_url, root=True)
         if args.get("url") is not None:
             cls.article_argument(args["url"], FetchRoot(base_url))
+        if args.get("from_warc") is not None:
+            warc_paths(_split_list(args["from_warc"]))
         if args.get("mirrors") is not None:
             check_mirrors(_split_list(args["mirrors"]))
         elif settings.get("RFI_MIRRORS") is not None:
@@ -341,6 +359,7 @@ class RfiCnSpider(scrapy.Spider):
         # What the sitemaps list is recorded in this node's own state, under this run's id.
         spider.listings = SitemapListings(local_seen, uuid.uuid4().hex)
         spider.distributed = shared is not None
+        spider.map_budget = MapBudget(settings.getint("RFI_SITEMAP_MAX_CHILDREN"))
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
         spider.extractor = PageExtractor(
             worker_count(settings.get("RFI_EXTRACT_WORKERS"), re_extracting=bool(spider.from_warc)),
@@ -376,6 +395,9 @@ class RfiCnSpider(scrapy.Spider):
         for name, value in {
             "DOWNLOAD_HANDLERS": handlers,
             "RFI_WARC_REPLAY": [str(p) for p in self.from_warc],
+            # Only the site's records (and the mirrors') answer: see WarcArchive.
+            "RFI_WARC_REPLAY_SITE": self.site.base_url or SITE_ROOT,
+            "RFI_WARC_REPLAY_HOSTS": [urlsplit(m).hostname or "" for m in self.mirrors],
             "RFI_WARC": False,
             "RFI_BROWSER_PATH": "",
             "DOWNLOAD_DELAY": 0,
@@ -851,12 +873,13 @@ class RfiCnSpider(scrapy.Spider):
         for url in wanted:
             yield self.sitemap_request(url, month=None)
 
-    def sitemap_request(self, site_url: str, month: date | None) -> scrapy.Request:
+    def sitemap_request(self, site_url: str, month: date | None, depth: int = 0) -> scrapy.Request:
+        """A map to read; ``depth``: how many indexes led to it (0: robots.txt named it)."""
         return scrapy.Request(
             self.site.to_fetch(site_url),
             callback=self.parse_sitemap,
             errback=self.on_error,
-            cb_kwargs={"site_url": site_url, "month": month},
+            cb_kwargs={"site_url": site_url, "month": month, "depth": depth},
             meta={
                 meta_keys.KIND: "sitemap",
                 meta_keys.REFETCH: True,  # listings of URLs: read again when a job resumes
@@ -866,10 +889,11 @@ class RfiCnSpider(scrapy.Spider):
         )
 
     def parse_sitemap(
-        self, response: Response, site_url: str, month: date | None
+        self, response: Response, site_url: str, month: date | None, depth: int = 0
     ) -> Iterator[scrapy.Request]:
         """A sitemap index (its children) or an URL set (its articles); a map that is not
-        a sitemap, declares entities or is too large is refused (``rfi/sitemap/bad/...``)."""
+        a sitemap, declares entities or is too large is refused (``rfi/sitemap/bad/...``),
+        and so is an index listed by an index (``too_deep``: ``INDEX_DEPTH``)."""
         stats = self.crawler.stats
         try:
             sitemap = read_sitemap(response.body, self.settings.getint("RFI_SITEMAP_MAX_BYTES"))
@@ -877,18 +901,29 @@ class RfiCnSpider(scrapy.Spider):
             stats.inc_value(f"rfi/sitemap/bad/{error.reason}")
             logger.warning("sitemap %s refused: %s", response.url, error)
             return
+        if sitemap.type == "sitemapindex" and depth >= INDEX_DEPTH:
+            stats.inc_value("rfi/sitemap/bad/too_deep")
+            logger.warning(
+                "sitemap %s refused: an index %d level(s) below robots.txt (at most %d)",
+                response.url,
+                depth,
+                INDEX_DEPTH,
+            )
+            return
         stats.inc_value("rfi/sitemap/read")
         if sitemap.type == "sitemapindex":
-            yield from self.sitemap_children(response.url, entries(sitemap))
+            yield from self.sitemap_children(response.url, entries(sitemap), depth + 1)
         else:
             yield from self.sitemap_articles(response.url, site_url, month, entries(sitemap))
 
     def sitemap_children(
-        self, map_url: str, children: Iterable[dict[str, str]]
+        self, map_url: str, children: Iterable[dict[str, str]], depth: int = 1
     ) -> Iterator[scrapy.Request]:
-        """Request the index's article maps of the edition whose month meets the range."""
+        """Request the index's article maps of the edition whose month meets the range,
+        as many as the run's budget of maps allows (``RFI_SITEMAP_MAX_CHILDREN``)."""
         stats = self.crawler.stats
         contents = re.compile(self.settings.get("RFI_SITEMAP_CONTENTS"))
+        refused = self.map_budget.refused
         skip = self.settings.getlist("RFI_SITEMAP_SKIP")
         folder = self.edition.sitemap_folder
         for child in children:
@@ -918,9 +953,20 @@ class RfiCnSpider(scrapy.Spider):
             if not found.overlaps(self.since, self.until):
                 stats.inc_value("rfi/sitemap/child/out_of_range")
                 continue
+            if not self.map_budget.take():
+                stats.inc_value("rfi/sitemap/child/over_limit")
+                continue
             if found.month is None:
                 stats.inc_value("rfi/sitemap/child/undated")
-            yield self.sitemap_request(site_url, found.month)
+            yield self.sitemap_request(site_url, found.month, depth)
+        if self.map_budget.refused > refused:
+            logger.warning(
+                "sitemap index %s: %d article map(s) not read: a run reads at most %d"
+                " (RFI_SITEMAP_MAX_CHILDREN)",
+                map_url,
+                self.map_budget.refused - refused,
+                self.map_budget.limit,
+            )
 
     def sitemap_articles(
         self,
@@ -932,6 +978,7 @@ class RfiCnSpider(scrapy.Spider):
     ) -> Iterator[scrapy.Request]:
         """Queue an URL set's articles in scope (edition, range) and record them as listed."""
         stats = self.crawler.stats
+        recorded = 0
         listed: list[ListedUrl] = []
         found: list[str] = []
         skipped: dict[str, int] = {}
@@ -950,7 +997,9 @@ class RfiCnSpider(scrapy.Spider):
             stats.inc_value("rfi/sitemap/entries")
             listed.append(ListedUrl(entry.url, month_key(entry.day), entry.lastmod))
             found.append(entry.url)
-            if len(found) >= batch:
+            if len(found) >= batch:  # a batch at a time: a map's entries are never all held
+                recorded += self.listings.add(site_url, listed)
+                listed = []
                 yield from self.article_requests(found)
                 found = []
         if skipped:
@@ -959,7 +1008,8 @@ class RfiCnSpider(scrapy.Spider):
                 map_url,
                 ", ".join(f"{reason} {count}" for reason, count in sorted(skipped.items())),
             )
-        self.listings.record(site_url, month_key(month) if month else None, listed)
+        recorded += self.listings.add(site_url, listed)
+        self.listings.map_read(site_url, month_key(month) if month else None, recorded)
         yield from self.article_requests(found)
 
     def may_be_in_range(self, entry: Entry) -> bool:

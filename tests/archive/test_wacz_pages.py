@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import datetime
 from io import BytesIO
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
+from warcio.warcwriter import WARCWriter
 
 from rfi_spider.archive.wacz_pages import (
     PAGES_HEADER,
@@ -160,3 +162,33 @@ def test_render_writes_the_header_then_one_page_a_line() -> None:
 def test_path_keys_ignore_the_host_and_the_escapes_case() -> None:
     assert path_key(SITE + A) == path_key(LOOPBACK + A.lower()) == A
     assert path_key("http://h/x?b=2&a=1") == "/x?a=1&b=2"
+
+
+def test_a_gzip_of_something_else_is_no_warc_and_a_huge_record_is_set_aside(
+    tmp_path: Path,
+) -> None:
+    """``scrapy wacz`` used to leave a valid gzip that is no WARC out silently (it now
+    refuses it), and inflated a 200 MB record whole (a file holding one is left out)."""
+    good = warc(tmp_path / "good")
+    other = tmp_path / "other.warc.gz"
+    other.write_bytes(gzip.compress(b"<html>a gzip of something else</html>" * 100))
+    big = tmp_path / "big.warc.gz"
+    body = b"\0" * (4 << 20)
+    with big.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        writer.write_record(
+            writer.create_warc_record(
+                LOOPBACK + A,
+                "response",
+                payload=BytesIO(body),
+                length=len(body),
+                http_headers=StatusAndHeaders(
+                    "200 OK", [("Content-Type", "text/html")], "HTTP/1.1"
+                ),
+            )
+        )
+    fetched = fetched_pages([good, other, big], max_payload=1 << 20)
+    assert fetched.not_warc == [other]
+    assert fetched.too_large == [big]
+    assert fetched.unreadable == []
+    assert path_key(LOOPBACK + A) in fetched.urls  # the good file's pages, still

@@ -10,17 +10,14 @@ from collections import Counter
 from io import BytesIO
 from pathlib import Path
 
-import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
 from rfi_spider.archive.warc_files import (
     OPEN_SUFFIX,
     Damage,
-    GzipLevelError,
     Member,
     WarcFiles,
-    gzip_level,
     gzip_members,
     repair_folder,
 )
@@ -191,16 +188,3 @@ def test_the_gzip_level_is_the_settings(tmp_path: Path) -> None:
         sizes[level] = path.stat().st_size
         assert records(path)[1] == ("response", "http://127.0.0.1/a")
     assert sizes[0] > len(page) > sizes[1] > sizes[9]
-
-
-@pytest.mark.parametrize(
-    ("value", "level"), [(None, 6), ("", 6), ("0", 0), (" 9 ", 9), (1, 1), ("6", 6)]
-)
-def test_gzip_level_setting_values(value: object, level: int) -> None:
-    assert gzip_level(value) == level
-
-
-@pytest.mark.parametrize("value", ["10", "-1", "six", "6.5", 6.0, True, 10, [6]])
-def test_a_gzip_level_out_of_range_is_refused(value: object) -> None:
-    with pytest.raises(GzipLevelError, match="RFI_WARC_GZIP_LEVEL must be a whole number"):
-        gzip_level(value)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from pathlib import Path
 
 import pytest
 from scrapy.settings import Settings
@@ -131,3 +133,63 @@ def test_the_constructor_runs_the_same_checks() -> None:
         RfiCnSpider(base_url="example.com")
     with pytest.raises(ArgumentError, match="url= takes an absolute"):
         RfiCnSpider(url="")
+
+
+def test_from_warc_must_name_warc_files_never_nothing(tmp_path: Path) -> None:
+    """``from_warc=`` (an unset variable in a script) and ``from_warc=,`` used to start a
+    live crawl; a missing path, an empty file or a FIFO gave a traceback."""
+    empty = tmp_path / "empty.warc.gz"
+    empty.touch()
+    fifo = tmp_path / "fifo.warc.gz"
+    os.mkfifo(fifo)
+    (tmp_path / "nothing").mkdir()
+    for value, message in [
+        ("", "names no WARC file or folder"),
+        (",", "names no WARC file or folder"),
+        (" , ", "names no WARC file or folder"),
+        (str(tmp_path / "missing.warc.gz"), "no such file or folder"),
+        (str(empty), "is an empty file"),
+        (str(fifo), "is neither a WARC file nor a folder"),
+        (str(tmp_path / "nothing"), r"no \.warc\.gz or \.warc file"),
+    ]:
+        with pytest.raises(ArgumentError, match=message):
+            RfiCnSpider.check_arguments({"from_warc": value}, project())
+        with pytest.raises(ArgumentError, match=message):
+            RfiCnSpider(from_warc=value)
+
+
+@pytest.mark.parametrize("value", ["2", "", " ", "on", "demo", "yes please", "-1"])
+def test_a_demo_value_not_understood_is_refused_not_a_live_crawl(value: str) -> None:
+    with pytest.raises(ArgumentError, match="-a demo= takes 1, true or yes"):
+        RfiCnSpider.check_arguments({"demo": value}, project())
+    with pytest.raises(ArgumentError, match="-a demo= takes 1, true or yes"):
+        RfiCnSpider(demo=value)
+
+
+@pytest.mark.parametrize(
+    ("value", "on"), [("1", True), ("TRUE", True), (" yes ", True), ("0", False), ("no", False)]
+)
+def test_demo_takes_on_and_off_words(value: str, on: bool) -> None:
+    RfiCnSpider.check_arguments({"demo": value, "base_url": "http://127.0.0.1:9"}, project())
+    spider = RfiCnSpider(demo=value, base_url="http://127.0.0.1:9")  # no sample site served
+    assert spider.demo is on
+
+
+@pytest.mark.parametrize("name", ["sinse", "base-url", "demo ", "name", "start_urls"])
+def test_an_unknown_argument_name_is_refused(name: str) -> None:
+    with pytest.raises(ArgumentError, match="is not an argument of this spider"):
+        RfiCnSpider.check_arguments({name: "x"}, project())
+    with pytest.raises(ArgumentError, match="is not an argument of this spider"):
+        RfiCnSpider(**{name: "x"})
+
+
+def test_scrapyds_own_arguments_pass() -> None:
+    """Scrapyd adds -a _job=<id> to every run it starts."""
+    RfiCnSpider.check_arguments({"_job": "abc", "_version": "1"}, project())
+    RfiCnSpider(_job="abc")
+
+
+@pytest.mark.parametrize("args", [{"since": ""}, {"since": "2024-03-01", "until": ""}])
+def test_an_empty_date_is_refused_not_a_plain_crawl(args: dict[str, str]) -> None:
+    with pytest.raises(ArgumentError, match="takes a date as YYYY-MM-DD"):
+        RfiCnSpider.check_arguments(args, project())

@@ -28,6 +28,7 @@ command) passes on it, and its page list names the run's articles.
 from __future__ import annotations
 
 import bisect
+import gzip
 import json
 import os
 import subprocess
@@ -46,6 +47,8 @@ import pytest
 from conftest import ROOT, CrawlResult, run_crawl
 from surt import surt
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from rfi_spider import __version__
 from rfi_spider.dates import iso_utc
@@ -450,6 +453,14 @@ def test_scrapy_wacz_says_what_is_wrong_and_exits_2(tmp_path: Path) -> None:
     assert "could not be read to its end: left out" in done.stderr
     assert "no WARC file that can be read to its end" in done.stderr
     assert not (tmp_path / "x.wacz").exists()
+    # A valid gzip that is no WARC: refused, naming it (it used to be left out silently).
+    garbage.write_bytes(gzip.compress(b"<html>not a WARC</html>"))
+    done = scrapy_wacz(str(tmp_path / "empty"), "-o", str(tmp_path / "x.wacz"))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"scrapy wacz: error: {garbage} is not a WARC file (a gzip of something else)"
+    ]
+    assert not (tmp_path / "x.wacz").exists()
 
 
 def test_scrapy_wacz_leaves_a_file_it_cannot_read_out(live: LiveRun, tmp_path: Path) -> None:
@@ -464,3 +475,75 @@ def test_scrapy_wacz_leaves_a_file_it_cannot_read_out(live: LiveRun, tmp_path: P
     with zipfile.ZipFile(tmp_path / "run.wacz") as package:
         archived = [n for n in package.namelist() if n.startswith("archive/")]
     assert archived == [f"archive/{good.name}"]
+
+
+# --- an archive of the real site: https --------------------------------------------------
+SITE = "https://www.rfi.fr"
+MIRROR_HOST = "https://mirror.example"  # the mirror feed, on a host of its own
+# Where any connection would go: nothing listens there, so any network use fails loudly.
+NOWHERE = "http://127.0.0.1:9"
+
+
+def https_url(url: str, base_url: str) -> str:
+    """A URL of the live run as a crawl of the real site would have fetched it."""
+    assert url.startswith(base_url + "/")
+    path = url[len(base_url) :]
+    return (MIRROR_HOST if path.startswith("/mirror/") else SITE) + path
+
+
+def as_fetched_from_the_site(files: list[Path], base_url: str, folder: Path) -> Path:
+    """The live run's WARC files as a crawl of https://www.rfi.fr would have written them:
+    every ``WARC-Target-URI``, the warcinfo's fetch root and mirrors, all https."""
+    folder.mkdir()
+    for path in files:
+        with path.open("rb") as stream, (folder / path.name).open("wb") as out:
+            writer = WARCWriter(out, gzip=True)
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "warcinfo":
+                    text = record.content_stream().read().decode()
+                    fields = dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+                    fields["rfi-base-url"] = SITE
+                    fields["rfi-mirrors"] = ",".join(
+                        https_url(m, base_url) for m in fields["rfi-mirrors"].split(",")
+                    )
+                    writer.write_record(writer.create_warcinfo_record(path.name, fields))
+                    # The mirror's host has a robots.txt of its own (loopback shared one).
+                    robots = b"User-agent: *\nAllow: /\n"
+                    writer.write_record(
+                        writer.create_warc_record(
+                            MIRROR_HOST + "/robots.txt",
+                            "response",
+                            payload=BytesIO(robots),
+                            length=len(robots),
+                            warc_headers_dict={"WARC-Date": record.rec_headers["WARC-Date"]},
+                            http_headers=StatusAndHeaders(
+                                "200 OK", [("Content-Type", "text/plain")], "HTTP/1.1"
+                            ),
+                        )
+                    )
+                    continue
+                uri = record.rec_headers.get_header("WARC-Target-URI")
+                record.rec_headers.replace_header("WARC-Target-URI", https_url(uri, base_url))
+                writer.write_record(record)
+    return folder
+
+
+def test_from_warc_of_an_https_site_answers_every_request_from_the_archive(
+    live: LiveRun, tmp_path: Path
+) -> None:
+    """A real archive's records are https://www.rfi.fr URLs: the replay must answer https
+    requests from it too (issue 30, item 5). Any connection goes to a proxy that is not
+    there, so a request that left the archive fails, and items would be missing."""
+    archive = as_fetched_from_the_site(live.warc_files, live.base_url, tmp_path / "warc")
+    proxies = {"http_proxy": NOWHERE, "https_proxy": NOWHERE, "no_proxy": ""}
+    result = run_crawl(tmp_path / "out", f"from_warc={archive}", env=proxies)
+    assert result.returncode == 0, result.log[-3000:]
+    expected = without_crawled_at(live.result)
+    for item in expected:  # the entry only the mirror has names the mirror's host
+        if item["source"] == "127.0.0.1":
+            item["source"] = "mirror.example"
+    assert without_crawled_at(result) == expected
+    assert seed_files(result) == seed_files(live.result)
+    assert result.stat("rfi/warc/not_archived") == 0
+    assert result.stat("downloader/exception_count") == 0
+    assert result.stat("log_count/ERROR") == 0

@@ -139,3 +139,89 @@ def test_lead_is_taken_only_when_asked_and_only_at_the_start() -> None:
     assert body(html).lead is None and body(html).paragraphs == ["导语", "正文", "小标题"]
     late = "<p>正文</p><p><strong>小标题</strong></p>"
     assert extract_body(fragment_fromstring(late, create_parent="div"), BASE, True).lead is None
+
+
+EMBED = '<div class="m-em-image"><figure><img src="a.jpg"></figure></div>'
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        '<p>&nbsp;</p><p><br></p><p><em><span style="font-size:smaller">图说</span></em></p>',
+        '<p><p><span style="font-size:smaller"><em>图说</em></span></p></p>',
+        '<p class="rtecenter"><p><em>图说</em></p></p>',  # the centring left on the empty <p>
+        '<p>\u200b</p><p style="text-align: center"><em>图说</em></p>',
+        '<em><span style="font-size:smaller">图说</span></em>',  # no <p> at all
+        "<div><p></p><p><small>图说</small></p></div>",
+        '<p><em><span style="font-size:smaller">图说一</span></em></p><p> </p>'
+        '<p><span style="font-size:smaller"><em>图说二</em></span></p>',
+    ],
+)
+def test_captions_under_an_embed_in_messy_markup_are_dropped(caption: str) -> None:
+    for embed in (EMBED, '<figure><img src="b.jpg"><figcaption></figcaption></figure>'):
+        result = body(f"<p>前</p>{embed}{caption}<p>后</p>")
+        assert result.paragraphs == ["前", "后"]
+        assert result.html == "<p>前</p><p>后</p>"
+
+
+def test_caption_in_the_embeds_own_paragraph_is_dropped() -> None:
+    result = body(
+        '<p><img src="a.jpg"><br><em><span style="font-size:smaller">图说</span></em></p>'
+    )
+    assert result.paragraphs == [] and result.html == ""
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "<p><em>“不居中、不是小字的引语。”</em></p>",
+        "<p>&nbsp;</p><p><i>“空段之后的斜体引语。”</i></p>",
+        '<p class="rtecenter">&nbsp;</p><p><em>“编辑留下的居中空段，不是外壳。”</em></p>',
+        "<p><strong>记者：</strong>粗体开头的段落。</p>",
+        "<h2>小标题</h2>",
+        "<blockquote><p><em>“引语”</em></p></blockquote>",
+    ],
+)
+def test_text_under_an_embed_that_is_no_caption_stays(kept: str) -> None:
+    result = body(f"{EMBED}{kept}")
+    assert result.paragraphs and "<" not in "".join(result.paragraphs)
+    assert result.html == body(kept).html  # as if no embed were there
+
+
+def test_text_between_embed_and_small_print_ends_the_caption_zone() -> None:
+    result = body(f"{EMBED}<p>正文。</p><p><small>小字注释</small></p>")
+    assert result.paragraphs == ["正文。", "小字注释"]
+
+
+@pytest.mark.parametrize(
+    "teaser",
+    [
+        '<p><strong>&gt;&gt; READ ON THE OBSERVERS: <a href="/en/a">A</a></strong></p>',
+        '<p><strong>&gt;&gt; READ ON THE OBSERVERS:</strong> <a href="/en/a">A</a></p>',
+        '<p><b>» À LIRE SUR LES OBSERVATEURS : </b><a href="/fr/a"><b>A</b></a></p>',
+        '<p><strong>&gt;&gt; 延伸阅读：《<a href="/cn/a">甲</a>》</strong></p>',
+        '<p><strong>&gt;&gt; 延伸阅读：</strong>《<a href="/cn/a">甲</a>》。</p>',
+        '<p>法广专题：<a href="/cn/a">甲</a></p>',  # a label with a colon, bold or not
+        '<p><strong>延伸阅读：<a href="/cn/a">甲</a><a href="/cn/a">乙</a></strong></p>',
+    ],
+)
+def test_teasers_of_real_markup_are_dropped(teaser: str) -> None:
+    assert body(f"<p>前</p>{teaser}<p>后</p>").paragraphs == ["前", "后"]
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        '<p>他说：<a href="/cn/a">这篇报道</a>是假的。</p>',  # the sentence goes on
+        '<p>详见：<a href="/cn/a">甲</a>和<a href="/cn/b">乙</a></p>',  # two articles
+        '<p><strong>READ ON:</strong> <a href="/en/a">A</a> <a href="/en/b">B</a></p>',
+        "<p>这是一个相当长的句子，它以冒号结尾，而后面只有一个链接，但它太长了不像标签："
+        '<a href="/cn/a">甲</a></p>',
+        "<p>一个没有逗号但长得远远超过任何标签应有长度的句子也以冒号结尾："
+        '<a href="/cn/a">甲</a></p>',
+        '<p>据<a href="/cn/a">本台报道</a></p>',
+        '<p><a href="/cn/a">无标签也不加粗的链接</a></p>',
+    ],
+)
+def test_paragraphs_with_links_that_are_no_teasers_stay(paragraph: str) -> None:
+    assert len(body(f"<p>前</p>{paragraph}<p>后</p>").paragraphs) == 3

@@ -1,8 +1,29 @@
-"""Listing links (issue 13): sponsored and highlighted asides marked by class alone."""
+"""Listing links (issue 13): sponsored and highlighted asides marked by class alone; the
+real /cn home page (issue 27): its 48 articles, nothing of other editions or languages."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from conftest import FIXTURES
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
+
+from rfi_spider import settings as project_settings
+from rfi_spider.crawl.canonical import canonical_url
+from rfi_spider.editions import CN, edition_of
 from rfi_spider.extract.listing import read_links
+from rfi_spider.spiders.rfi_cn import RfiCnSpider, listing_links
+
+LISTINGS = FIXTURES / "listings"
+REAL_HOME = "rfi-cn_home_2025-11"  # provenance: listings/SOURCES.md
+TDOME = canonical_url(
+    "https://www.rfi.fr/cn/政治/20251130-台湾增加400亿美元国防开支-加速部署t-dome防空系统"
+)
+PROJECT = {
+    name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()
+}
 
 # The aside markup of france24.com's home page (saved January 2024), trimmed.
 ASIDE = """<section class="t-content__section-pb"><aside {attrs}>
@@ -21,3 +42,26 @@ def test_class_only_asides_are_skipped() -> None:
         + '<a href="/cn/last">l</a></body></html>'
     )
     assert read_links(html.encode(), "utf-8") == ["/cn/keep", "/n", "/cn/last"]
+
+
+def test_real_home_page_gives_its_48_articles_and_nothing_else(tmp_path: Path) -> None:
+    spec = json.loads((LISTINGS / f"{REAL_HOME}.json").read_text(encoding="utf-8"))
+    assert f"`{REAL_HOME}.html`" in (LISTINGS / "SOURCES.md").read_text(encoding="utf-8")
+    expected = spec["articles"]
+    assert len(expected) == len(set(expected)) == 48 and TDOME in expected
+    crawler = get_crawler(RfiCnSpider, {**PROJECT, "RFI_OUTPUT_DIR": str(tmp_path)})
+    spider = RfiCnSpider.from_crawler(crawler, base_url="http://127.0.0.1:9", mirrors="")
+    try:
+        body = (LISTINGS / f"{REAL_HOME}.html").read_bytes()
+        response = HtmlResponse(url="http://127.0.0.1:9/cn/", body=body, encoding="utf-8")
+        articles, listings = spider.classify_links(response, listing_links(response))
+        assert list(dict.fromkeys(articles)) == expected
+        for url in [*articles, *listings]:  # no /tw, /en, /fr...: the /cn edition's only
+            edition = edition_of(url)
+            assert edition is not None and edition.key == CN.key, url
+        list(spider.article_requests(articles))
+        stats = crawler.stats
+        assert stats.get_value("rfi/articles/found") == 48
+        assert stats.get_value("rfi/skipped/other_edition") is None
+    finally:
+        spider.on_closed()

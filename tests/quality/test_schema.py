@@ -10,6 +10,7 @@ from conftest import FIXTURES
 from pages import VARIANTS, parse_fixture
 
 from rfi_spider.archive.exporters import serialize_line
+from rfi_spider.archive.versions_read import VERSION_FIELDS
 from rfi_spider.items import FIELDS, LISTS, NULLABLE
 from rfi_spider.quality.schema import always_filled, is_valid, load_schema, value_errors
 from rfi_spider.quality.schema import field_errors as schema_field_errors
@@ -39,8 +40,8 @@ def good_item() -> dict[str, Any]:
 def test_schema_describes_exactly_the_exported_fields() -> None:
     schema = load_schema()
     assert list(schema["properties"]) == list(FIELDS)
-    # edition: optional, as items exported before editions existed lack it.
-    assert set(FIELDS) - set(schema["required"]) == {"audio_url", "edition"}
+    # edition, the versions: optional, as items exported before them lack them.
+    assert set(FIELDS) - set(schema["required"]) == {"audio_url", "edition", *VERSION_FIELDS}
     assert schema["additionalProperties"] is False
 
 
@@ -139,7 +140,7 @@ def test_planted_bad_value_is_rejected_naming_the_field(field: str, value: Any) 
     assert {e.field for e in errors} == {field}
 
 
-@pytest.mark.parametrize("field", sorted(set(FIELDS) - {"audio_url", "edition"}))
+@pytest.mark.parametrize("field", sorted(set(FIELDS) - {"audio_url", "edition", *VERSION_FIELDS}))
 def test_missing_field_is_rejected(field: str) -> None:
     item = good_item()
     del item[field]
