@@ -315,6 +315,7 @@ class RfiSettings:
     state_batch_seconds: float = setting("RFI_STATE_BATCH_SECONDS", number(0))
     archive_db: bool = setting("RFI_ARCHIVE_DB", boolean)
     archive_db_batch: int = setting("RFI_ARCHIVE_DB_BATCH", whole(1))
+    archive_db_wait: float = setting("RFI_ARCHIVE_DB_WAIT", number(0))
     # failed articles
     max_attempts: int = setting("RFI_MAX_ATTEMPTS", whole(1))
     # WARC

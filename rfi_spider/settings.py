@@ -257,11 +257,15 @@ RFI_STATE_MMAP_MIB = 0
 RFI_STATE_BATCH = 1000
 RFI_STATE_BATCH_SECONDS = 2.0
 # <RFI_OUTPUT_DIR>/archive.db, the archive as a searchable SQLite database (scrapy browse;
-# archive/database.py), brought up to date from items.jsonl in a background thread after
-# every RFI_ARCHIVE_DB_BATCH exports and at the end; False: not kept during the crawl
-# (scrapy archive-db builds it later).
+# archive/database.py), brought up to date from items.jsonl and the WARC files by a child
+# process (archive/database_sync.py: segmenting Chinese is CPU the crawl must not pay)
+# at start, after every RFI_ARCHIVE_DB_BATCH exports when none is running, and at the
+# end; False: not kept during the crawl (scrapy archive-db builds it later).
 RFI_ARCHIVE_DB = True
 RFI_ARCHIVE_DB_BATCH = 100
+# The longest the close waits for the last sync (seconds, about 30 ms an article left):
+# past it the child is stopped (rfi/archive_db/timeout) and the next run catches up.
+RFI_ARCHIVE_DB_WAIT = 60.0
 
 # --- failed articles ----------------------------------------------------------------------
 # Failed articles (archive/failures.py): an article whose extraction raised, whose page
@@ -330,6 +334,9 @@ RFI_ATOM_LATEST = 50
 
 # --- quality checks and alerts (Spidermon) ---------------------------------------------------
 EXTENSIONS = {
+    # Failed articles and the item signals (crawl/failure_book.py); others reach it with
+    # crawler.get_extension(FailureBook)
+    "rfi_spider.crawl.failure_book.FailureBook": 50,
     "rfi_spider.quality.extensions.CrawlSummary": 900,
     # rfi/exported/twice, for the "items" monitor
     "rfi_spider.quality.extensions.ExportedOnce": 905,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.item import Item
@@ -27,7 +28,7 @@ from spidermon.contrib.validation.messages import MISSING_REQUIRED_FIELD, UNEXPE
 from spidermon.contrib.validation.validator import Validator
 
 from rfi_spider.archive import seedfile
-from rfi_spider.archive.database import CrawlDatabase
+from rfi_spider.archive.database_sync import CrawlDatabase
 from rfi_spider.archive.exporters import (
     IntentLog,
     JsonLinesFile,
@@ -252,6 +253,8 @@ class ArchivePipeline:
         self.store_failed = False
         self.database: CrawlDatabase | None = None  # archive.db (RFI_ARCHIVE_DB)
         self.database_batch = 0
+        self.database_wait = 60.0
+        self.warc_dir: Path | None = None  # RFI_WARC_DIR, when not <output>/warc
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -270,6 +273,10 @@ class ArchivePipeline:
         pipeline.crawler = crawler
         if settings.getbool("RFI_ARCHIVE_DB"):
             pipeline.database_batch = settings.getint("RFI_ARCHIVE_DB_BATCH")
+            pipeline.database_wait = settings.getfloat("RFI_ARCHIVE_DB_WAIT", 60.0)
+            if settings.get("RFI_WARC_DIR"):
+                pipeline.warc_dir = Path(settings.get("RFI_WARC_DIR"))
+            crawler.signals.connect(pipeline.close_database, signal=signals.spider_closed)
         return pipeline
 
     def open_spider(self) -> None:
@@ -297,7 +304,12 @@ class ArchivePipeline:
                 self.stats.inc_value("rfi/repaired/temporary_files", removed)
         if self.database_batch:  # after items.jsonl's repairs: catches up what it lacks
             self.database = CrawlDatabase(
-                self.output_dir, self.state_dir, self.stats, self.database_batch
+                self.output_dir,
+                self.state_dir,
+                self.stats,
+                self.database_batch,
+                wait=self.database_wait,
+                warc_dir=self.warc_dir,
             )
 
     def log_where(self) -> None:
@@ -407,9 +419,17 @@ class ArchivePipeline:
             return
         deferred_from_coro(engine.close_spider_async(reason=WRITE_ERROR))
 
-    def close_spider(self) -> None:
+    def close_database(self) -> None:
+        """The last sync of ``archive.db``, waited for (bounded). On ``spider_closed``,
+        after the WARC capture (an extension, connected first) has written its last
+        records, so that they are indexed too; at ``close_spider`` without a crawl."""
         if self.database is not None:
-            self.database.close()
+            database, self.database = self.database, None
+            database.close()
+
+    def close_spider(self) -> None:
+        if self.crawler is None:  # the pipeline used on its own: no spider_closed
+            self.close_database()
         if not hasattr(self, "jsonl"):  # open_spider stopped on a write error
             self.intents.close()
             self.lock.close()

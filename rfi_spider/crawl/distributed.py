@@ -19,7 +19,7 @@ that a node that finishes leaves the queue to the others), and the components be
 - ``archive/shared_export.py``'s pipeline: exported exactly once across nodes.
 
 The spider's pending queue and "already exported" checks go to Redis through
-:class:`SharedPending`, :class:`SharedSeen` and :class:`SharedArticleWindow`.
+:class:`SharedPending`, :class:`SharedSeen` and :class:`SharedFrontier`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import socket
 import warnings
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from importlib import resources
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
@@ -51,13 +51,14 @@ from twisted.internet import task
 from rfi_spider.archive.redis_state import KeyTypeError, RedisState, SharedCrawlError
 from rfi_spider.archive.state import SeenStore, output_dirs
 from rfi_spider.crawl import meta_keys
+from rfi_spider.crawl.frontier import Frontier
 from rfi_spider.crawl.redis_codec import (
     BadValueError,
     UnencodableError,
     decode_request,
     encode_request,
 )
-from rfi_spider.crawl.window import ArticleWindow
+from rfi_spider.crawl.scope import Scope
 from rfi_spider.items import FIELDS
 
 logger = logging.getLogger(__name__)
@@ -388,8 +389,11 @@ class SharedCrawl:
     def pending(self) -> SharedPending:
         return SharedPending(self)
 
-    def window(self, pending: Any, seen: Any, size: int) -> SharedArticleWindow:
-        return SharedArticleWindow(self, pending, seen, size)
+    def frontier(
+        self, pending: Any, seen: Any, failures: Any, scope: Scope, size: int, crawler: Any
+    ) -> SharedFrontier:
+        """The frontier of this node, on the crawl's queue (``crawler``: this crawl's)."""
+        return SharedFrontier(self, pending, seen, failures, scope, size)
 
     # --- claims -----------------------------------------------------------------------
     def take(self, request: Request) -> bool:
@@ -658,26 +662,23 @@ class SharedPending:
         """The extension leaves the crawl when the spider closes."""
 
 
-class SharedArticleWindow(ArticleWindow):
-    """:class:`~rfi_spider.crawl.window.ArticleWindow` on the crawl's queue in Redis: URLs
+class SharedFrontier(Frontier):
+    """:class:`~rfi_spider.crawl.frontier.Frontier` on the crawl's queue in Redis: URLs
     no node had queued are requested at once (the request queue is in Redis, not in this
     process); at idle, the pending articles no node works on are taken over."""
 
-    def __init__(self, shared: SharedCrawl, pending: Any, seen: Any, size: int) -> None:
-        super().__init__(pending, seen, size)
+    def __init__(
+        self, shared: SharedCrawl, pending: Any, seen: Any, failures: Any, scope: Scope, size: int
+    ) -> None:
+        super().__init__(pending, seen, failures, scope, size, shared.crawler)
         self.shared = shared
         self.fresh: list[str] = []
         self.look_for_takeovers = False
 
-    def queue(self, urls: Iterable[str]) -> None:
-        self.fresh.extend(self.pending.add(list(urls)))
+    def queue(self, urls: list[str]) -> None:
+        self.fresh.extend(self.pending.add(urls))
 
-    def hand_out(
-        self,
-        in_scope: Callable[[str], bool],
-        on_known: Callable[[], None],
-        drop: Callable[[str], bool] | None = None,
-    ) -> Iterator[tuple[str, bool]]:
+    def hand_out(self) -> Iterator[tuple[str, bool]]:
         fresh, self.fresh = self.fresh, []
         for url in fresh:
             yield url, False
@@ -685,7 +686,7 @@ class SharedArticleWindow(ArticleWindow):
             return
         self.look_for_takeovers = False
         for url in self.shared.takeovers(self.size):
-            if not in_scope(url) or (drop is not None and drop(url)):
+            if not self.scope.in_run(url) or self.given_up_left(url):
                 self.shared.forget(url)  # given up here: no node waits for it any more
                 continue
             self.found.add(url)

@@ -16,3 +16,6 @@ BROWSER = "rfi_browser"
 DOCUMENT = "rfi_document"
 # Asked again when a job resumes: gets past the fingerprints an interrupted run left.
 REFETCH = "rfi_refetch"
+# The source (rfi_spider/sources) a listing, feed, sitemap or mirror request is for: the
+# spider's parse_source hands its response to that source.
+SOURCE = "rfi_source"

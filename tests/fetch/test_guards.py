@@ -28,11 +28,13 @@ from rfi_spider.archive.state import PendingArticles, SeenStore
 from rfi_spider.crawl.dupefilter import ResumableDupeFilter
 from rfi_spider.crawl.meta_keys import REFETCH
 from rfi_spider.crawl.urlset import FingerprintSet, KeySet, UrlSet
+from rfi_spider.extract.gate import is_truncated
 from rfi_spider.extract.listing import read_links
 from rfi_spider.extract.processors import clean_text
+from rfi_spider.fetch.causes import failure_cause
 from rfi_spider.fetch.htmlbytes import HtmlBytesMiddleware, misdeclared_utf8, real_encoding
 from rfi_spider.mirrors.sanitize import safe_html
-from rfi_spider.spiders.rfi_cn import RfiCnSpider, failure_cause, is_truncated
+from rfi_spider.spiders.rfi_cn import RfiCnSpider
 
 URLS = [f"https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/20240307-{n}" for n in range(5)]
 PROJECT = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
@@ -144,7 +146,7 @@ def test_a_single_article_run_fetches_only_its_own_leftover(tmp_path: Path) -> N
         crawler, url=URLS[0], base_url="http://127.0.0.1:9", mirrors=""
     )
     try:
-        (request,) = spider.next_articles()
+        (request,) = spider.articles.next()
         assert request.url.endswith(URLS[0].removeprefix("https://www.rfi.fr"))
         assert request.meta[REFETCH] and request.priority > 5  # before the listings
     finally:
