@@ -99,6 +99,19 @@ def whole(minimum: int, what: str | None = None) -> Parser:
     return parse
 
 
+def whole_between(minimum: int, maximum: int) -> Parser:
+    """A whole number from ``minimum`` to ``maximum``."""
+    check = whole(minimum, f"a whole number from {minimum} to {maximum}")
+
+    def parse(settings: BaseSettings, name: str) -> int:
+        value = check(settings, name)
+        if value > maximum:
+            raise _bad(name, settings, f"a whole number from {minimum} to {maximum}")
+        return value
+
+    return parse
+
+
 def optional_whole(minimum: int) -> Parser:
     """Unset (None or empty): None; else a whole number of ``minimum`` or more."""
     check = whole(minimum, f"a whole number of {minimum} or more, or unset")
@@ -313,6 +326,7 @@ class RfiSettings:
         "RFI_WARC_MAX_SIZE",
         whole(MIN_WARC_MAX_SIZE, f"a whole number of bytes of {MIN_WARC_MAX_SIZE} (1 MiB) or more"),
     )
+    warc_gzip_level: int = setting("RFI_WARC_GZIP_LEVEL", whole_between(0, 9))
     warc_replay: tuple[str, ...] = setting("RFI_WARC_REPLAY", text_list)
     warc_replay_site: str | None = setting("RFI_WARC_REPLAY_SITE", optional_text)
     warc_replay_hosts: tuple[str, ...] = setting("RFI_WARC_REPLAY_HOSTS", text_list)

@@ -20,17 +20,21 @@ from rfi_spider.archive import seedfile
 from rfi_spider.archive.exporters import (
     IntentLog,
     JsonLinesFile,
+    LastLine,
     SeedFiles,
     is_write_error,
     iter_lines_from,
     repair_torn_tail,
     seed_file_name,
-    serialize_line,
 )
 from rfi_spider.archive.state import STATE_FILE, ExportLock, SeenStore
 from rfi_spider.dates import to_ms
 
 logger = logging.getLogger(__name__)
+
+# The JSON line of the item in the pipelines: validated (pipelines.ArticleSchemaValidator),
+# then exported here (one serialisation).
+LINES = LastLine()
 
 # SQLite's primary result codes that mean the same for the store: full, I/O error, read-only.
 _SQLITE_WRITE_ERRORS = frozenset(
@@ -247,7 +251,8 @@ class ExportJournal:
         published_at = adapter["published_at"]
         self.intents.record(url, seed_file_name(url, published_at))
         path = self.files.write(url, published_at, seed_record(adapter))
-        line = serialize_line(item)
+        line = LINES.of(item)
+        LINES.forget()
         try:
             self.known_size = self.jsonl.append(line)
         except OSError:

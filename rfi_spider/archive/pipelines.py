@@ -27,12 +27,9 @@ from spidermon.contrib.validation.messages import MISSING_REQUIRED_FIELD, UNEXPE
 from spidermon.contrib.validation.validator import Validator
 
 from rfi_spider.archive.database_sync import CrawlDatabase
-from rfi_spider.archive.exporters import (
-    serialize_line,
-)
-from rfi_spider.archive.journal import ExportJournal, describe, stops_exports
+from rfi_spider.archive.journal import LINES, ExportJournal, describe, stops_exports
 from rfi_spider.archive.state import output_dirs
-from rfi_spider.quality.schema import field_errors
+from rfi_spider.quality.schema import field_errors, is_valid
 from rfi_spider.runtime import from_egg
 
 logger = logging.getLogger(__name__)
@@ -70,9 +67,16 @@ class ArticleSchemaValidator(Validator):
     def __init__(self) -> None:
         super().__init__(use_default_translator=False)
         self.details = ""
+        # The item being validated, as the pipeline got it: Spidermon hands the validator
+        # a copy (a dict), and the export's line is the item's (kept in LINES).
+        self.item: Any = None
 
     def _validate(self, data: Any, strict: bool = True) -> None:
-        errors = field_errors(json.loads(serialize_line(data)))
+        parsed = json.loads(LINES.of(self.item if self.item is not None else data))
+        if is_valid(parsed):  # the compiled schema: the messages only for an invalid item
+            self.details = ""
+            return
+        errors = field_errors(parsed)
         self.details = "; ".join(str(error) for error in errors)
         for error in errors:
             if error.message == "missing":
@@ -108,7 +112,11 @@ class ValidationPipeline(ItemValidationPipeline):
         return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
-        return super().process_item(item)
+        self.schema.item = item
+        try:
+            return super().process_item(item)
+        finally:
+            self.schema.item = None
 
     def _drop_item(self, item: Any, errors: dict[str, Any]) -> None:
         self.stats.add_dropped_item()
