@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
-from html import escape
 from pathlib import Path
 
 from rfi_spider.archive.versions_read import History, Line
@@ -18,8 +17,10 @@ from rfi_spider.quality.qa.compare import Comparison
 from rfi_spider.quality.qa.report import KINDS, Report, readable, visible
 from rfi_spider.quality.qa.text import EDITED_HEADING, SITEMAPS_HEADING, edited_summary, verdict
 from rfi_spider.quality.qa.versions import edited_items
+from rfi_spider.quality.qa_charts import bar_chart, sitemap_chart
+from rfi_spider.quality.qa_charts import escape_html as _e
 from rfi_spider.quality.schema import always_filled
-from rfi_spider.quality.sitemap_coverage import MonthCoverage, SitemapCoverage
+from rfi_spider.quality.sitemap_coverage import SitemapCoverage
 
 # Longer spans are charted per month.
 HTML_MAX_DAYS = 731
@@ -59,10 +60,6 @@ ins { background: #e3f4e8; color: #14532d; text-decoration: none; }
 """
 
 
-def _e(value: object) -> str:
-    return escape(visible(str(value)), quote=True)
-
-
 def _table(head: Sequence[str], rows: Iterable[Sequence[str]], css: Sequence[str] = ()) -> str:
     """A table; cells are HTML already (escape them first), ``css`` names each column's class."""
     out = ["<table><thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead><tbody>"]
@@ -74,104 +71,6 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], css: Sequence[str
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
-
-
-def bar_chart(
-    rows: Sequence[tuple[str, int]], unit: str, width: int = 900, height: int = 260
-) -> str:
-    """An inline SVG bar chart of articles per day (or month): one ``rect.bar`` per row."""
-    if not rows:
-        return "<p>No dates to chart.</p>"
-    left, right, top, bottom = 40, 10, 18, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
-    most = max(count for _, count in rows) or 1
-    step = plot_w / len(rows)
-    gap = min(2.0, step * 0.2)
-    label_every = max(1, round(len(rows) / 12))
-    one_year = rows[0][0][:4] == rows[-1][0][:4]  # then days are labelled MM-DD
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" id="timeline-chart" role="img" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
-        f"<title>Articles per {_e(unit)}</title>",
-        f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - right}" '
-        f'y2="{top + plot_h}"/>',
-        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{most}</text>',
-        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end">0</text>',
-    ]
-    for index, (label, count) in enumerate(rows):
-        bar_h = plot_h * count / most
-        x, y = left + index * step, top + plot_h - bar_h
-        parts.append(
-            f'<rect class="bar" data-{_e(unit)}="{_e(label)}" data-count="{count}" '
-            f'x="{x + gap / 2:.2f}" y="{y:.2f}" width="{max(step - gap, 0.5):.2f}" '
-            f'height="{bar_h:.2f}"><title>{_e(label)}: {count}</title></rect>'
-        )
-        if step >= 24 and count:
-            parts.append(
-                f'<text x="{x + step / 2:.2f}" y="{y - 4:.2f}" text-anchor="middle">{count}</text>'
-            )
-        if index % label_every == 0:
-            short = label[5:] if unit == "day" and one_year else label
-            parts.append(
-                f'<text x="{x + step / 2:.2f}" y="{top + plot_h + 16}" '
-                f'text-anchor="middle">{_e(short)}</text>'
-            )
-    span = f"{rows[0][0]} to {rows[-1][0]}, publication date, Paris time"
-    parts.append(
-        f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">{_e(span)}</text>'
-    )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def sitemap_chart(months: Sequence[MonthCoverage], width: int = 900, height: int = 260) -> str:
-    """An inline SVG chart of listed against archived per month: each month's
-    ``rect.listed`` (the sitemaps' count) with its ``rect.archived`` drawn over it, so
-    that what is missing shows as the red above the blue."""
-    left, right, top, bottom = 40, 10, 18, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
-    most = max((m.listed for m in months), default=0) or 1
-    step = plot_w / max(len(months), 1)
-    gap = min(2.0, step * 0.2)
-    label_every = max(1, round(len(months) / 12))
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" id="sitemap-chart" role="img" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
-        "<title>Articles the sitemaps list (red) and the archive holds (blue), per month</title>",
-        f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - right}" '
-        f'y2="{top + plot_h}"/>',
-        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{most}</text>',
-        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end">0</text>',
-    ]
-    for index, month in enumerate(months):
-        x = left + index * step + gap / 2
-        bar_w = max(step - gap, 0.5)
-        label = _e(month.month)
-        tip = f"{label}: {month.listed} listed, {month.archived} archived, {month.missing} missing"
-        for css, count in (("listed", month.listed), ("archived", month.archived)):
-            bar_h = plot_h * count / most
-            parts.append(
-                f'<rect class="{css}" data-month="{label}" data-count="{count}" x="{x:.2f}" '
-                f'y="{top + plot_h - bar_h:.2f}" width="{bar_w:.2f}" height="{bar_h:.2f}">'
-                f"<title>{tip}</title></rect>"
-            )
-        if step >= 24 and month.missing:
-            y = top + plot_h - plot_h * month.listed / most - 4
-            parts.append(
-                f'<text x="{x + bar_w / 2:.2f}" y="{y:.2f}" text-anchor="middle">'
-                f"-{month.missing}</text>"
-            )
-        if index % label_every == 0:
-            parts.append(
-                f'<text x="{x + bar_w / 2:.2f}" y="{top + plot_h + 16}" '
-                f'text-anchor="middle">{label}</text>'
-            )
-    parts.append(
-        f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">'
-        "month of the article (from its URL)</text>"
-    )
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 def sitemaps_html(coverage: SitemapCoverage, limit: int | None = 20) -> str:
@@ -321,17 +220,15 @@ def given_up_html(report: Report, limit: int | None = 20) -> str:
     return "".join(out)
 
 
-def render_html(
-    report: Report, limit: int | None = 20, comparison: Comparison | None = None
-) -> str:
-    """The whole page."""
+def _head_html(report: Report) -> list[str]:
+    """The title, what was read, the verdict and the mirror warning."""
     status = "ok" if report.ok else "failed"
     source = (
         f"{report.lines} lines in items.jsonl, {len(report.records)} items"
         if report.has_items_file
         else "no items.jsonl: the seed-style files are counted"
     )
-    body = [
+    head = [
         f"<h1>QA report: {_e(report.root)}</h1>",
         f'<p class="meta">{_e(source)}; {report.files} seed-style files under '
         f"{_e(report.files_root)}/; checked {_e(report.checked_at.isoformat(timespec='seconds'))}"
@@ -340,11 +237,13 @@ def render_html(
     ]
     warning = report.mirror_warning()
     if warning:
-        body.append(f'<p class="warning" id="mirror-warning">{_e(warning)}</p>')
-    body.append(given_up_html(report, limit))
-    unit, timeline = report.timeline(HTML_MAX_DAYS)
-    body += [f"<h2>Articles per {unit}</h2>", bar_chart(timeline, unit)]
-    body.append(f"<h2>Field coverage ({len(report.records)} {_e(report.counted)})</h2>")
+        head.append(f'<p class="warning" id="mirror-warning">{_e(warning)}</p>')
+    return head
+
+
+def coverage_html(report: Report) -> str:
+    """Each field's share of filled values, a meter each; a field every item must have
+    that some lack shows in red."""
     rows = []
     must_have = always_filled()
     for name, filled, total in report.coverage():
@@ -352,16 +251,14 @@ def render_html(
         low = " low" if name in must_have and filled < total else ""
         meter = f'<span class="meter{low}" style="width:{share * 12:.2f}rem"></span>'
         rows.append((_e(name), str(filled), f"{share:.0%}", meter))
-    body.append(_table(("field", "filled", "share", ""), rows, ("", "n", "n", "")))
-    body.append("<h2>Sources</h2>")
-    body.append(
-        _table(("source", "articles"), ((_e(s), str(n)) for s, n in report.sources()), ("", "n"))
+    return f"<h2>Field coverage ({len(report.records)} {_e(report.counted)})</h2>" + _table(
+        ("field", "filled", "share", ""), rows, ("", "n", "n", "")
     )
-    if report.has_items_file:
-        body.append(edited_html(report, limit))
-    if report.sitemaps is not None:
-        body.append(sitemaps_html(report.sitemaps, limit))
-    body.append("<h2>Problems</h2>")
+
+
+def problems_html(report: Report, limit: int | None = 20) -> str:
+    """The problems found, a table per kind (at most ``limit`` rows each)."""
+    body = ["<h2>Problems</h2>"]
     groups = report.by_kind()
     if not groups:
         body.append("<p>None.</p>")
@@ -373,6 +270,27 @@ def render_html(
         body.append(_table(("where", "problem"), rows, ("where", "msg")))
         if len(found) > len(shown):
             body.append(f"<p>… and {len(found) - len(shown)} more (run with --all).</p>")
+    return "".join(body)
+
+
+def render_html(
+    report: Report, limit: int | None = 20, comparison: Comparison | None = None
+) -> str:
+    """The whole page."""
+    body = _head_html(report)
+    body.append(given_up_html(report, limit))
+    unit, timeline = report.timeline(HTML_MAX_DAYS)
+    body += [f"<h2>Articles per {unit}</h2>", bar_chart(timeline, unit)]
+    body.append(coverage_html(report))
+    body.append("<h2>Sources</h2>")
+    body.append(
+        _table(("source", "articles"), ((_e(s), str(n)) for s, n in report.sources()), ("", "n"))
+    )
+    if report.has_items_file:
+        body.append(edited_html(report, limit))
+    if report.sitemaps is not None:
+        body.append(sitemaps_html(report.sitemaps, limit))
+    body.append(problems_html(report, limit))
     if comparison is not None:
         body.append(comparison_html(comparison, limit))
     body.append(f"<h2>Articles per {unit}, as a table</h2>")
