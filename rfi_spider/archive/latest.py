@@ -59,20 +59,8 @@ def newest_items(
     with path.open("rb") as handle:
         for raw, _size in qa.read_lines(handle, max_line_bytes):
             found.lines += 1
-            if raw is None:
-                found.skipped["too_long"] += 1
-                continue
-            if not raw.endswith(b"\n"):  # a line still being written, or torn
-                found.skipped["torn_line"] += 1
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                found.skipped["not_utf8"] += 1
-                continue
-            value, _problem = qa.parse_line(text)
-            if not isinstance(value, dict):
-                found.skipped["bad_json" if value is None else "not_an_object"] += 1
+            value = _item(raw, found)
+            if value is None:
                 continue
             try:
                 url, published = atom.check_item(value)
@@ -84,22 +72,50 @@ def newest_items(
                 continue
             modified = parse_aware_time(value.get("modified_at"))
             slot = _Kept(published, found.lines, url, max(published, modified or published), value)
-            before = kept.get(url)
-            if before is not None:
-                found.skipped["duplicate"] += 1
-                if slot.updated < before.updated:
-                    continue
-            elif len(kept) >= latest and heap and slot < _oldest_live(heap, kept):
-                continue  # older than everything kept: never pushed
-            kept[url] = slot
-            heapq.heappush(heap, slot)
-            while len(kept) > latest:
-                _drop_oldest(heap, kept)
-            if len(heap) > 2 * latest + 64:
-                heap = list(kept.values())
-                heapq.heapify(heap)
+            _keep(slot, heap, kept, latest, found)
     found.items = [slot.item for slot in sorted(kept.values(), reverse=True)]
     return found
+
+
+def _item(raw: bytes | None, found: Newest) -> dict[str, Any] | None:
+    """The JSON object of a line read whole; None (counted by reason) for any other."""
+    if raw is None:
+        found.skipped["too_long"] += 1
+        return None
+    if not raw.endswith(b"\n"):  # a line still being written, or torn
+        found.skipped["torn_line"] += 1
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        found.skipped["not_utf8"] += 1
+        return None
+    value, _problem = qa.parse_line(text)
+    if not isinstance(value, dict):
+        found.skipped["bad_json" if value is None else "not_an_object"] += 1
+        return None
+    return value
+
+
+def _keep(
+    slot: _Kept, heap: list[_Kept], kept: dict[str, _Kept], latest: int, found: Newest
+) -> None:
+    """Keep ``slot`` if it is among the ``latest`` newest (a URL's later update replaces
+    the copy kept); the heap is compacted in place when its stale slots pile up."""
+    before = kept.get(slot.url)
+    if before is not None:
+        found.skipped["duplicate"] += 1
+        if slot.updated < before.updated:
+            return
+    elif len(kept) >= latest and heap and slot < _oldest_live(heap, kept):
+        return  # older than everything kept: never pushed
+    kept[slot.url] = slot
+    heapq.heappush(heap, slot)
+    while len(kept) > latest:
+        _drop_oldest(heap, kept)
+    if len(heap) > 2 * latest + 64:
+        heap[:] = list(kept.values())
+        heapq.heapify(heap)
 
 
 def _live(slot: _Kept, kept: dict[str, _Kept]) -> bool:
