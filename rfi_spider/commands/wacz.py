@@ -59,13 +59,9 @@ def warc_files(folder: Path) -> list[Path]:
     return files
 
 
-def package(
-    folder: Path, target: Path, title: str, max_payload: int = 0
-) -> tuple[list[Path], wacz_pages.PageList, wacz_pages.Fetched]:
-    """Write the WACZ of ``folder``'s WARC files to ``target``; what went in."""
-    files = warc_files(folder)
-    tool = wacz_tool()
-    fetched = wacz_pages.fetched_pages(files, max_payload)
+def _readable(files: list[Path], fetched: wacz_pages.Fetched) -> list[Path]:
+    """The files that go into the package: a gzip of something else refused, files that
+    cannot be read to their end left out with a warning, none left refused."""
     # A gzip file that holds no WARC is not the archive's: refused, not silently left out.
     if fetched.not_warc:
         where = qa.visible(str(fetched.not_warc[0]))
@@ -88,6 +84,17 @@ def package(
     files = [path for path in files if path not in left_out]
     if not files:
         raise WaczError("no WARC file that can be read to its end: nothing to package")
+    return files
+
+
+def package(
+    folder: Path, target: Path, title: str, max_payload: int = 0
+) -> tuple[list[Path], wacz_pages.PageList, wacz_pages.Fetched]:
+    """Write the WACZ of ``folder``'s WARC files to ``target``; what went in."""
+    files = warc_files(folder)
+    tool = wacz_tool()
+    fetched = wacz_pages.fetched_pages(files, max_payload)
+    files = _readable(files, fetched)
     pages = wacz_pages.page_list(folder / qa.ITEMS_FILE, fetched)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, pages_file = exporters.create_new(target.parent, ".pages-tmp")
