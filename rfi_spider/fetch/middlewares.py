@@ -11,18 +11,13 @@
   of the crawl redirects off the site.
 
 What counts as blocked (statuses, challenge pages, the page the browser got) is
-``fetch/blocking.py``'s.
+``fetch/blocking.py``'s; the back-off and ``Retry-After`` are ``fetch/backoff.py``'s.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
-import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy import signals
@@ -36,6 +31,7 @@ from scrapy_playwright.page import PageMethod
 
 from rfi_spider import meta_keys
 from rfi_spider.extract import selectors as sel
+from rfi_spider.fetch.backoff import SlotBackoff, retry_after_seconds
 from rfi_spider.fetch.blocking import (
     BLOCK_STATUSES,
     CHALLENGE_STATUSES,
@@ -56,118 +52,6 @@ logger = logging.getLogger(__name__)
 
 # Marks a response made up after a browser failure, so that it is not judged twice.
 GAVE_UP_FLAG = "rfi-browser-gave-up"
-
-
-def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
-    """A ``Retry-After`` header in seconds (delta-seconds or an HTTP date); None if unusable."""
-    if value is None:
-        return None
-    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-@dataclass
-class Backoff:
-    """One host's back-off: the delay imposed on its slot, and how we got there."""
-
-    delay: float
-    raised_at: float
-    last_blocked: bool = True
-
-
-class SlotBackoff:
-    """Exponential back-off on a host's download slot while it blocks us.
-
-    A block sets the slot's delay to at least ``RFI_BACKOFF_START`` seconds (and
-    to a 429/503's ``Retry-After``); a block that follows a block multiplies it by
-    ``RFI_BACKOFF_FACTOR``, up to ``RFI_BACKOFF_MAX_DELAY``. Every request to that
-    host waits it. Answers to requests sent before the last raise count once: a
-    burst is one block. Each page obtained divides the back-off by the factor;
-    below the start value the slot returns to ``DOWNLOAD_DELAY``. AutoThrottle
-    keeps adjusting the delay as usual.
-    """
-
-    def __init__(self, crawler: Crawler) -> None:
-        settings = crawler.settings
-        self.crawler = crawler
-        self.stats = crawler.stats
-        self.start = settings.getfloat("RFI_BACKOFF_START")
-        self.factor = max(1.0, settings.getfloat("RFI_BACKOFF_FACTOR"))
-        self.max_delay = max(self.start, settings.getfloat("RFI_BACKOFF_MAX_DELAY"))
-        self.retry_after_max = settings.getfloat("RFI_RETRY_AFTER_MAX")
-        self.floor = settings.getfloat("DOWNLOAD_DELAY")
-        self.hosts: dict[str, Backoff] = {}  # by download slot key
-
-    def _slot(self, request: Request) -> tuple[str | None, Any]:
-        key = request.meta.get("download_slot")
-        if key is None:  # not through the downloader (never in a crawl)
-            return None, None
-        return key, self.crawler.engine.downloader.slots.get(key)
-
-    def block(
-        self, request: Request, response: Response | None, reason: str, escalate: bool = True
-    ) -> None:
-        """A blocked answer; ``escalate=False`` holds the delay at the start value at least."""
-        key, slot = self._slot(request)
-        if key is None:
-            return
-        now = time.monotonic()
-        sent_at = now - float(request.meta.get("download_latency") or 0.0)
-        state = self.hosts.get(key)
-        if state is None:
-            delay = self.start
-        elif escalate and state.last_blocked and sent_at >= state.raised_at:
-            delay = state.delay * self.factor
-        else:
-            delay = max(state.delay, self.start)
-        headers = response.headers if response is not None else {}
-        wait = retry_after_seconds(headers.get("Retry-After"))
-        if wait is not None:
-            delay = max(delay, min(wait, self.retry_after_max))
-        delay = min(delay, self.max_delay)
-        if state is None or delay > state.delay:
-            self.hosts[key] = Backoff(delay, raised_at=now)
-            self.stats.inc_value("rfi/backoff/raised")
-            self.stats.max_value("rfi/backoff/max_delay", math.ceil(delay))
-            logger.info(
-                "%s answered %s: one request every %.1f s to %s for now",
-                request.url,
-                reason,
-                delay,
-                key,
-            )
-        else:
-            state.last_blocked = True
-        if slot is not None and slot.delay < delay:
-            slot.delay = delay
-
-    def recover(self, request: Request) -> None:
-        """A page obtained: the back-off is divided by the factor."""
-        key, slot = self._slot(request)
-        state = self.hosts.get(key) if key is not None else None
-        if state is None:
-            return
-        previous = state.delay
-        state.delay = previous / self.factor
-        state.last_blocked = False
-        if state.delay < self.start or self.factor == 1.0:
-            del self.hosts[key]
-            target = self.floor
-            self.stats.inc_value("rfi/backoff/recovered")
-            logger.info("%s answers again: back to the normal pace", key)
-        else:
-            target = max(state.delay, self.floor)
-        # Lower the delay only if it is ours (AutoThrottle may hold it higher).
-        if slot is not None and target < slot.delay <= previous:
-            slot.delay = target
 
 
 class BlockedPagesMiddleware:
