@@ -58,6 +58,8 @@ def test_srcset_split_is_the_character_loops(value: str) -> None:
     assert parse_srcset(value) == srcset_by_characters(value)
 
 
+_URL_BITS = ("https://", "x.fr", "/", "blank", "Pixel", ".GIF", ".png", ".svg", ".jpg", "?", "#")
+_URL_BITS += (" ", "data:", "1x1", "_", "-", "a")
 _PLACEHOLDER = re.compile(sel.IMAGE_PLACEHOLDER_NAME, re.IGNORECASE)
 
 
@@ -71,10 +73,7 @@ def placeholder_by_split(url: str) -> bool:
 @settings(max_examples=400, deadline=None)
 @given(
     st.lists(
-        st.sampled_from(
-            ["https://", "x.fr", "/", "blank", "Pixel", ".GIF", ".png", ".svg", ".jpg", "?", "#"]
-            + [" ", "data:", "1x1", "_", "-", "a"]
-        ),
+        st.sampled_from(_URL_BITS),
         max_size=8,
     ).map("".join)
 )
