@@ -23,6 +23,24 @@ logger = logging.getLogger(__name__)
 GIVEN_UP_SHOWN = 20
 
 
+class _Counts:
+    """The crawl's stats as the summary reads them: integers only, by key or by prefix."""
+
+    def __init__(self, stats: Mapping[str, object]) -> None:
+        self.stats = stats
+
+    def __call__(self, key: str) -> int:
+        value = self.stats.get(key, 0)
+        return value if isinstance(value, int) else 0
+
+    def by_prefix(self, prefix: str) -> list[tuple[str, int]]:
+        return sorted(
+            (key[len(prefix) :], value)
+            for key, value in self.stats.items()
+            if key.startswith(prefix) and isinstance(value, int)
+        )
+
+
 def summary_lines(
     stats: dict[str, object],
     reason: str,
@@ -32,18 +50,17 @@ def summary_lines(
     """The summary as lines: found, exported, duplicates, skipped and dropped by reason;
     ``given_up``: the articles given up in this run or found given up (URL -> last cause),
     named with their cause, at most :data:`GIVEN_UP_SHOWN` of them."""
+    count = _Counts(stats)
+    return [
+        *_exported_lines(count, reason, spider_name),
+        *_source_lines(count),
+        *_failure_lines(count, given_up),
+    ]
 
-    def count(key: str) -> int:
-        value = stats.get(key, 0)
-        return value if isinstance(value, int) else 0
 
-    def by_prefix(prefix: str) -> list[tuple[str, int]]:
-        return sorted(
-            (key[len(prefix) :], value)
-            for key, value in stats.items()
-            if key.startswith(prefix) and isinstance(value, int)
-        )
-
+def _exported_lines(count: _Counts, reason: str, spider_name: str) -> list[str]:
+    """Found, fetched, exported (by source), duplicates, skipped and dropped by reason."""
+    by_prefix = count.by_prefix
     lines = [
         f"{spider_name} crawl summary ({reason})",
         f"  articles found:            {count('rfi/articles/found')}",
@@ -60,6 +77,14 @@ def summary_lines(
     dropped = by_prefix("rfi/dropped/")
     lines.append(f"  dropped: {sum(v for _, v in dropped)}")
     lines.extend(f"    {key}: {value}" for key, value in dropped)
+    return lines
+
+
+def _source_lines(count: _Counts) -> list[str]:
+    """The sitemaps, the revisits, the feed mirrors, blocked answers and the browser
+    fallback: a line each, when they had anything to count."""
+    by_prefix = count.by_prefix
+    lines: list[str] = []
     if count("rfi/sitemap/listed"):
         lines.append(
             f"  sitemaps: {count('rfi/sitemap/listed')} articles listed in scope,"
@@ -83,6 +108,14 @@ def summary_lines(
             f" {count('rfi/browser/failed')} failed,"
             f" {count('rfi/browser/unavailable')} without a browser"
         )
+    return lines
+
+
+def _failure_lines(count: _Counts, given_up: Mapping[str, str] | None) -> list[str]:
+    """Failed requests, the articles given up, errors logged, a hint when nothing could be
+    fetched at all, and the peak memory."""
+    by_prefix = count.by_prefix
+    lines: list[str] = []
     failed = by_prefix("rfi/failed/")
     if failed:
         lines.append(f"  requests failed: {sum(v for _, v in failed)}")
