@@ -131,6 +131,16 @@ def digest(url: str) -> bytes:
     return url_key(url).to_bytes(8, "big")
 
 
+def _text(value: object) -> str:
+    """A reply as text. The client answers bytes (no ``decode_responses``), which redis-py's
+    annotations cannot tell apart from str (or, for a sorted set, from member-score pairs)."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"a Redis reply of {type(value).__name__}, not text")
+
+
 def exported_slot(prefix: str, url: str) -> tuple[str, int]:
     """The set and the integer member that hold ``url`` among the exported URLs."""
     key = url_key(url)
@@ -238,11 +248,12 @@ class RedisState:
         starter = self.client.get(self.started_key)
         if starter is None or self.client.exists(self.start_done_key):
             return False
-        return starter.decode() in live_nodes
+        return _text(starter) in live_nodes
 
     def finish_crawl(self) -> None:
         """The crawl is complete: its queue, fingerprints, start and settings go, so that
         the next run with this crawl id starts a new crawl (the exported URLs stay)."""
+        keys: tuple[str, ...]
         keys = ("requests", "dupefilter", "started", "start_done", "config", "pending", "pages")
         keys += ("page_takeovers",)
         self.client.delete(*(f"{self.crawl}:{key}" for key in keys))
@@ -252,12 +263,13 @@ class RedisState:
         return exported_slot(self.prefix, url)
 
     def is_exported(self, url: str) -> bool:
-        return bool(self.client.sismember(*self.slot(url)))
+        # redis-py annotates a set member as str; it encodes an int as its digits, as SADD's.
+        return bool(self.client.sismember(*self.slot(url)))  # type: ignore[arg-type]
 
     def exported_many(self, urls: list[str]) -> list[bool]:
         pipe = self.client.pipeline(transaction=False)
         for url in urls:
-            pipe.sismember(*self.slot(url))
+            pipe.sismember(*self.slot(url))  # type: ignore[arg-type]  # an int member: above
         return [bool(found) for found in pipe.execute()]
 
     def add_exported(self, urls: Iterable[str]) -> int:
@@ -271,7 +283,7 @@ class RedisState:
         return added
 
     def exported_keys(self) -> list[str]:
-        return [k.decode() for k in self.client.scan_iter(match=f"{self.prefix}:exported:*")]
+        return [_text(k) for k in self.client.scan_iter(match=f"{self.prefix}:exported:*")]
 
     def exported_count(self) -> int:
         """How many URLs are marked exported (reads every set: for checks and tests)."""
@@ -307,7 +319,7 @@ class RedisState:
         start = 0
         while True:
             urls = [
-                u.decode() for u in self.client.zrange(self.pending_key, start, start + CHUNK - 1)
+                _text(u) for u in self.client.zrange(self.pending_key, start, start + CHUNK - 1)
             ]
             if not urls:
                 return status
@@ -321,8 +333,8 @@ class RedisState:
                 elif claim is None:
                     if len(status.unclaimed) < limit:
                         status.unclaimed.append(url)
-                elif claim.decode().startswith(EXPORTING):
-                    node = claim.decode()[len(EXPORTING) :]
+                elif _text(claim).startswith(EXPORTING):
+                    node = _text(claim)[len(EXPORTING) :]
                     if node in live_nodes:
                         status.claimed += 1
                     else:
@@ -391,7 +403,7 @@ class RedisState:
 
     def holder(self, url: str) -> str | None:
         value = self.client.get(self.claim_key(url))
-        return value.decode() if value is not None else None
+        return _text(value) if value is not None else None
 
     # --- exports -----------------------------------------------------------------------
     def begin_export(self, url: str, token: str | None) -> int:
@@ -399,7 +411,7 @@ class RedisState:
         node, 1 go (the claim is ``exporting:<node>`` until :meth:`end_export`)."""
         exported, member = self.slot(url)
         keys = [exported, self.claim_key(url), self.exporting_key(self.node)]
-        args = [member, token or "", self.exporting_value, url]
+        args: list[str | int] = [member, token or "", self.exporting_value, url]
         return int(self._begin_export(keys=keys, args=args))
 
     def end_export(self, url: str) -> None:
@@ -418,7 +430,7 @@ class RedisState:
 
     def unsettled_exports(self) -> list[str]:
         """URLs this node began exporting and never settled (it was killed meanwhile)."""
-        return sorted(u.decode() for u in self.client.smembers(self.exporting_key(self.node)))
+        return sorted(_text(u) for u in self.client.smembers(self.exporting_key(self.node)))
 
     # --- nodes ---------------------------------------------------------------------------
     def heartbeat(self, busy: bool) -> None:
@@ -434,7 +446,7 @@ class RedisState:
         values = self.client.mget(keys) if keys else []
         prefix = len(self.node_key(""))
         return {
-            key.decode()[prefix:]: value.decode()
+            _text(key)[prefix:]: _text(value)
             for key, value in zip(keys, values, strict=True)
             if value is not None
         }

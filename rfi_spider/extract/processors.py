@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import overload
 
 from w3lib.html import replace_entities
 
@@ -70,6 +71,10 @@ def strip_invisibles(text: str) -> str:
     return unicodedata.normalize("NFC", drop_surrogates(text.translate(_INVISIBLE)))
 
 
+@overload
+def decode_entities(value: str) -> str: ...
+@overload
+def decode_entities(value: None) -> None: ...
 def decode_entities(value: str | None) -> str | None:
     """Decode HTML entities left in text that no HTML parser has read (JSON-LD, feeds)."""
     return replace_entities(value) if value and "&" in value else value

@@ -181,7 +181,7 @@ class SlotBackoff:
         """A page obtained: the back-off is divided by the factor."""
         key, slot = self._slot(request)
         state = self.hosts.get(key) if key is not None else None
-        if state is None:
+        if key is None or state is None:
             return
         previous = state.delay
         state.delay = previous / self.factor
@@ -430,7 +430,11 @@ class RetryAfterMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.retry_after_max = settings.getfloat("RFI_RETRY_AFTER_MAX")
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
+    # A coroutine, where RetryMiddleware's is not: Scrapy awaits either (and this one waits
+    # for Retry-After without blocking the reactor), which the base class's type cannot say.
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         retry = self._retry(request, response_status_message(response.status))

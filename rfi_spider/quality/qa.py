@@ -472,9 +472,9 @@ def check_file_alone(seed: SeedFile, first: dict[str, str], now: datetime, repor
     if not seed.title.strip():
         report.add("bad-file", seed.where, "title: empty")
     when = datetime.fromtimestamp(seed.ms / 1000, tz=UTC)
-    problem = _date_problem(when, now)
-    if problem:
-        report.add("date", seed.where, f"timestamp {iso_utc(when)} {problem}")
+    date_problem = _date_problem(when, now)
+    if date_problem:
+        report.add("date", seed.where, f"timestamp {iso_utc(when)} {date_problem}")
     if seed.key in first:
         report.add("duplicate", seed.where, f"same URL as {first[seed.key]}: {readable(seed.url)}")
     else:

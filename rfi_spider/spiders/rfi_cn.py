@@ -112,6 +112,10 @@ class RfiCnSpider(scrapy.Spider):
     edition: Edition = CN
     # The spider arguments (-a name=value) it takes: any other name is refused.
     ARGUMENTS = ("url", "since", "until", "base_url", "mirrors", "demo", "from_warc")
+    # Set in from_crawler (they need the crawler's settings), not in __init__.
+    mirrors: list[str]
+    sources: dict[str, Source]
+    articles: ArticlePages
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -220,7 +224,10 @@ class RfiCnSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.mirrors = spider.choose_mirrors(settings)
-        mirror_hosts = [urlsplit(mirror).hostname for mirror in check_mirrors(spider.mirrors)]
+        # check_mirrors refuses a URL without a host: the filter only narrows the type.
+        mirror_hosts = [
+            host for mirror in check_mirrors(spider.mirrors) if (host := urlsplit(mirror).hostname)
+        ]
         # Mirrors pass the offsite filter as allowed domains, not with dont_filter.
         spider.allowed_domains = unique([*spider.allowed_domains, *mirror_hosts])
         if spider.demo_site is not None:
