@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import overload
+from typing import TypeVar, overload
 
 from w3lib.html import replace_entities
 
@@ -71,6 +71,9 @@ def strip_invisibles(text: str) -> str:
     return unicodedata.normalize("NFC", drop_surrogates(text.translate(_INVISIBLE)))
 
 
+T = TypeVar("T")
+
+
 @overload
 def decode_entities(value: str) -> str: ...
 @overload
@@ -96,7 +99,7 @@ def drop_empty(value: str | None) -> str | None:
     return value or None
 
 
-def unique(values: Iterable[str]) -> list[str]:
+def unique(values: Iterable[T]) -> list[T]:
     """Remove duplicates, keeping the first occurrence's place."""
     return list(dict.fromkeys(values))
 

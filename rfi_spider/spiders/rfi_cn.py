@@ -224,10 +224,7 @@ class RfiCnSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.mirrors = spider.choose_mirrors(settings)
-        # check_mirrors refuses a URL without a host: the filter only narrows the type.
-        mirror_hosts = [
-            host for mirror in check_mirrors(spider.mirrors) if (host := urlsplit(mirror).hostname)
-        ]
+        mirror_hosts = [urlsplit(mirror).hostname for mirror in check_mirrors(spider.mirrors)]
         # Mirrors pass the offsite filter as allowed domains, not with dont_filter.
         spider.allowed_domains = unique([*spider.allowed_domains, *mirror_hosts])
         if spider.demo_site is not None:
