@@ -1,16 +1,11 @@
-"""Compact sets: what a long crawl remembers per page, in a few bytes per entry.
+"""Moved to :mod:`rfi_spider.urlset` (the core: every layer uses it). This name stays the
+same module for code written against the old path."""
 
-A canonical article URL is about 200 characters, 250 bytes as a Python string,
-and a Python set of ints still costs about 140 bytes an entry. A crawl of
-20,000 pages that kept its URLs (found, delivered) and Scrapy's request
-fingerprints in Python sets held megabytes that grow with every page. Here each
-is a 64-bit digest in an open-addressing table of machine words
-(:class:`KeySet`): 8 to 16 bytes an entry. Two different URLs share a digest
-with a probability of about n²/2⁶⁵: one in 10¹⁰ for a million URLs.
-"""
+import sys
 
-from __future__ import annotations
+from rfi_spider import urlset
 
+<<<<<<< HEAD
 from array import array
 from collections.abc import Iterable
 from hashlib import blake2b
@@ -127,3 +122,6 @@ class FingerprintSet(_DigestSet[bytes]):
 
 def _prefix(fingerprint: bytes) -> int:
     return int.from_bytes(fingerprint[:8], "big")
+=======
+sys.modules[__name__] = urlset
+>>>>>>> main
