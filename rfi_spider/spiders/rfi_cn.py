@@ -74,6 +74,7 @@ from rfi_spider.canonical import (
 )
 from rfi_spider.crawl.distributed.config import enabled as distributed
 from rfi_spider.crawl.distributed.node import SharedCrawl
+from rfi_spider.crawl.distributed.spider_state import PendingQueue, StateStore
 from rfi_spider.crawl.failure_book import FailureBook
 from rfi_spider.crawl.frontier import Frontier
 from rfi_spider.crawl.jobdir import close_job, open_job
@@ -283,26 +284,27 @@ class RfiCnSpider(scrapy.Spider):
         listings are recorded (this node's own state, under this run's id)."""
         settings = crawler.settings
         _, state_dir = output_dirs(settings)
-        self.seen = local_seen = SeenStore(
+        local_seen = SeenStore(
             state_dir / STATE_FILE,
             cache_kib=settings.getint("RFI_STATE_CACHE_KIB") or None,
             mmap_mib=settings.getint("RFI_STATE_MMAP_MIB"),
         )
         shared = SharedCrawl.open(crawler, kwargs) if distributed(settings) else None
-        if shared is not None:
-            self.seen = shared.seen(self.seen)  # type: ignore[assignment]
-        self.pending = shared.pending if shared else PendingArticles(self.seen, state_dir)
+        self.seen: StateStore = shared.seen(local_seen) if shared else local_seen
+        shared_pending = shared.pending if shared else None
+        self.pending: PendingQueue = (
+            shared_pending if shared_pending is not None else PendingArticles(local_seen, state_dir)
+        )
         self.distributed = shared is not None
-        failures = FailedArticles(self.seen, settings.getint("RFI_MAX_ATTEMPTS"))
+        # The failures table is this node's own store's (SharedSeen's is the same).
+        failures = FailedArticles(local_seen, settings.getint("RFI_MAX_ATTEMPTS"))
         self.scope = Scope(self.edition, self.single_canonical, self.since, self.until)
         self.gate = Gate(self.edition.key, self.since, self.until)
-        self.frontier = (shared.frontier if shared else Frontier)(
-            self.pending,
-            self.seen,
-            failures,
-            self.scope,
-            settings.getint("RFI_ARTICLE_WINDOW"),
-            crawler,
+        window = settings.getint("RFI_ARTICLE_WINDOW")
+        self.frontier = (
+            shared.frontier(shared_pending, self.seen, failures, self.scope, window, crawler)
+            if shared is not None and shared_pending is not None
+            else Frontier(self.pending, self.seen, failures, self.scope, window, crawler)
         )
         # Failures and the item signals: an extension, reached through the crawler.
         self.book = FailureBook.of(crawler)

@@ -337,7 +337,9 @@ class SharedCrawl:
             )
         others = sorted(n for n, s in nodes.items() if s == "busy" and n != self.state.node)
         starting = self.state.start_in_progress(set(nodes))
-        pages = self.page_takeovers(self.crawler.spider)
+        spider = self.crawler.spider
+        assert spider is not None  # at idle, the crawl's spider is open
+        pages = self.page_takeovers(spider)
         if not (others or starting or status.waiting or pages):
             self.state.finish_crawl()  # the next run with this crawl id starts afresh
             logger.info("crawl %s is complete: no article waits, no node works", self.state.crawl)
