@@ -19,7 +19,7 @@ from lxml import etree, html
 from scrapy.http import HtmlResponse
 
 from benchmarks.pages import BenchSite, Page
-from rfi_spider.crawl.canonical import FetchRoot, clear_url_caches
+from rfi_spider.canonical import FetchRoot, clear_url_caches
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage, parse_html
 

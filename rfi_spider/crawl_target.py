@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from scrapy.crawler import Crawler
 
-from rfi_spider.crawl.canonical import FetchRoot
+from rfi_spider.canonical import FetchRoot
 from rfi_spider.editions import Edition
 
 _TARGETS: weakref.WeakKeyDictionary[Crawler, CrawlTarget] = weakref.WeakKeyDictionary()

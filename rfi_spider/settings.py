@@ -106,7 +106,7 @@ DUPEFILTER_CLASS = "rfi_spider.crawl.dupefilter.ResumableDupeFilter"
 # made it slower: BENCHMARKS.md); 0: in the crawl's process (debugging, pdb, profilers).
 RFI_EXTRACT_WORKERS: int | None = None
 
-# --- several machines: one crawl, one Redis (crawl/distributed.py) ---------------------
+# --- several machines: one crawl, one Redis (crawl/distributed/) ---------------------
 # Unset: one process, as always. Set (scrapy-redis's own setting, redis://host:port/db):
 # the request queue, the dupefilter, the pending articles and the "exported" state are
 # shared in Redis by every process of the crawl; each writes its own RFI_OUTPUT_DIR.
@@ -144,8 +144,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # lets more than CONCURRENT_REQUESTS_PER_DOMAIN requests out at once (fetch/politeness.py).
 ADDONS = {
     "rfi_spider.fetch.politeness.DelayFloor": 0,
-    # -s REDIS_URL=...: several crawler processes on one crawl (crawl/distributed.py)
-    "rfi_spider.crawl.distributed.SharedCrawlAddon": 0,
+    # -s REDIS_URL=...: several crawler processes on one crawl (crawl/distributed/)
+    "rfi_spider.crawl.distributed.components.SharedCrawlAddon": 0,
     # scrapy-playwright's launch options and navigation timeout from RFI_BROWSER_*
     "rfi_spider.fetch.browser.BrowserSettings": 0,
 }
@@ -175,6 +175,10 @@ DOWNLOADER_MIDDLEWARES = {
     # HTML pages in the charset they really use (one that says UTF-8 and is not), without
     # NUL bytes: after decompression (590), before anything reads the page (585).
     "rfi_spider.fetch.htmlbytes.HtmlBytesMiddleware": 587,
+    # Scrapy's meta refresh, skipped for pages whose head holds no "refresh" (it decoded
+    # every whole page to look at its first 4,096 characters).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "rfi_spider.fetch.metarefresh.MetaRefreshMiddleware": 580,
 }
 
 # --- blocked pages: back-off and the browser fallback -----------------------------------
@@ -285,6 +289,10 @@ RFI_WARC_PREFIX = "rfi"
 # A file is closed and the next one started once it reaches this size (bytes); at least
 # 1 MiB (config.MIN_WARC_MAX_SIZE).
 RFI_WARC_MAX_SIZE = 1024**3
+# The gzip level of each record, 0 (stored, no compression) to 9 (smallest, slowest); any
+# other value: one line and exit 2. On article pages 6 writes files within 2% of 9's size
+# in about two thirds of its CPU time; 1 in a quarter of it, about 35% larger (docs/warc.md).
+RFI_WARC_GZIP_LEVEL = 6
 # Set by -a from_warc= (not by hand): the WARC files the replay handler answers from.
 RFI_WARC_REPLAY: list[str] = []
 # Set by -a from_warc= too: the fetch root and the mirrors' hosts whose records may answer
@@ -390,7 +398,7 @@ RFI_QA_MAX_LINE_BYTES = 16 * 1024 * 1024
 # memusage_exceeded: MEMUSAGE_LIMIT_MB was reached; blocked: the blocking watch closed it
 # (RFI_BLOCKED_CLOSE_MINUTES). (shutdown, a Ctrl-C or Scrapyd's cancel,
 # is a pause that the next run resumes: not a failure.)
-# redis_lost: a distributed crawl's node lost Redis mid-crawl (crawl/distributed.py).
+# redis_lost: a distributed crawl's node lost Redis mid-crawl (crawl/distributed/).
 RFI_FAILED_FINISH_REASONS = [
     "write_error",
     "closespider_errorcount",

@@ -29,10 +29,10 @@ from scrapy.statscollectors import StatsCollector
 
 from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.state import PendingArticles, SeenStore
-from rfi_spider.crawl.canonical import article_date
+from rfi_spider.canonical import article_date
 from rfi_spider.crawl.scope import Scope
-from rfi_spider.crawl.urlset import UrlSet
 from rfi_spider.items import ArticleItem
+from rfi_spider.urlset import UrlSet
 
 logger = logging.getLogger(__name__)
 

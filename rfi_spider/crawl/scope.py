@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from rfi_spider.crawl.canonical import article_date
+from rfi_spider.canonical import article_date
 from rfi_spider.dates import paris_day
 from rfi_spider.editions import Edition
 

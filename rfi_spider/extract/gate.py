@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urljoin
 
-from rfi_spider.crawl.canonical import canonical_url
+from rfi_spider.canonical import canonical_url
 from rfi_spider.dates import paris_day
 from rfi_spider.editions import edition_of
 

@@ -17,8 +17,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
-from rfi_spider.crawl.meta_keys import KIND
-from rfi_spider.fetch.middlewares import BLOCK_STATUSES, ChallengePage
+from rfi_spider.fetch.blocking import BLOCK_STATUSES, ChallengePage
+from rfi_spider.meta_keys import KIND
 
 logger = logging.getLogger(__name__)
 

@@ -52,8 +52,8 @@ from rfi_spider.archive.warc_records import (
     inflate_member,
     read_plain,
 )
-from rfi_spider.crawl.arguments import warc_paths
-from rfi_spider.crawl.canonical import SITE_ROOT, FetchRoot
+from rfi_spider.arguments import warc_paths
+from rfi_spider.canonical import SITE_ROOT, FetchRoot
 from rfi_spider.dates import iso_utc
 
 logger = logging.getLogger(__name__)

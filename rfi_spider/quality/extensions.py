@@ -13,8 +13,8 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from rfi_spider.crawl.failure_book import FailureBook
-from rfi_spider.crawl.urlset import UrlSet
-from rfi_spider.quality.qa import visible
+from rfi_spider.quality.qa.report import visible
+from rfi_spider.urlset import UrlSet
 
 logger = logging.getLogger(__name__)
 

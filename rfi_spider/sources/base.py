@@ -29,10 +29,10 @@ from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 from twisted.python.failure import Failure
 
+from rfi_spider import meta_keys
 from rfi_spider.archive.sitemap_listing import SitemapListings
-from rfi_spider.crawl import meta_keys
-from rfi_spider.crawl.arguments import split_list
-from rfi_spider.crawl.canonical import FetchRoot, canonical_url, is_article_url
+from rfi_spider.arguments import split_list
+from rfi_spider.canonical import FetchRoot, canonical_url, is_article_url
 from rfi_spider.crawl.scope import Scope
 from rfi_spider.dates import now_iso, paris_day
 from rfi_spider.editions import EDITIONS, Edition, SourceSpec

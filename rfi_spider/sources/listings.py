@@ -13,8 +13,8 @@ from typing import Any
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from rfi_spider.crawl import meta_keys
-from rfi_spider.crawl.canonical import SITE_ROOT
+from rfi_spider import meta_keys
+from rfi_spider.canonical import SITE_ROOT
 from rfi_spider.extract.listing import read_links
 from rfi_spider.sources.base import Found, Source
 

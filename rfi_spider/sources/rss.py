@@ -10,7 +10,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from rfi_spider.crawl.canonical import SITE_ROOT
+from rfi_spider.canonical import SITE_ROOT
 from rfi_spider.extract import selectors as sel
 from rfi_spider.sources.base import Found, Source
 

@@ -16,9 +16,9 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from rfi_spider import meta_keys
 from rfi_spider.archive.sitemap_listing import ListedUrl
-from rfi_spider.crawl import meta_keys
-from rfi_spider.crawl.canonical import SITE_ROOT
+from rfi_spider.canonical import SITE_ROOT
 from rfi_spider.crawl.sitemaps import (
     INDEX_DEPTH,
     BadSitemapError,

@@ -19,8 +19,8 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from rfi_spider import meta_keys
 from rfi_spider.archive.warc_capture import WarcCapture
-from rfi_spider.crawl import meta_keys
 from rfi_spider.crawl.failure_book import FailureBook
 from rfi_spider.crawl.frontier import Frontier
 from rfi_spider.extract.gate import OTHER_EDITION, OUT_OF_RANGE, Gate, Verdict

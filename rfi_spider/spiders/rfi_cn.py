@@ -54,11 +54,11 @@ from scrapy.settings import BaseSettings, get_settings_priority
 from scrapy.utils.job import job_dir
 from twisted.python.failure import Failure
 
+from rfi_spider import meta_keys
 from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.sitemap_listing import SitemapListings
 from rfi_spider.archive.state import STATE_FILE, PendingArticles, SeenStore, output_dirs
-from rfi_spider.crawl import meta_keys
-from rfi_spider.crawl.arguments import (
+from rfi_spider.arguments import (
     SPIDER_ARGUMENTS,
     archive_days_limit,
     article_url,
@@ -71,9 +71,9 @@ from rfi_spider.crawl.arguments import (
     switch,
     warc_paths,
 )
-from rfi_spider.crawl.canonical import FetchRoot
-from rfi_spider.crawl.distributed import SharedCrawl
-from rfi_spider.crawl.distributed import enabled as distributed
+from rfi_spider.canonical import FetchRoot
+from rfi_spider.crawl.distributed.config import enabled as distributed
+from rfi_spider.crawl.distributed.node import SharedCrawl
 from rfi_spider.crawl.failure_book import FailureBook
 from rfi_spider.crawl.frontier import Frontier
 from rfi_spider.crawl.jobdir import close_job, open_job

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT
+from crashhooks import CRASH_EXIT_STATUS
 from scrapy.utils.test import get_crawler
 
 from rfi_spider.archive import database
@@ -243,15 +244,16 @@ def test_a_killed_crawl_is_caught_up_by_the_next(tmp_path: Path) -> None:
     paths = [str(ROOT), str(ROOT / "tests"), str(Path(__file__).parent)]
     script = (
         f"import sys\nsys.path[:0] = {paths!r}\nfrom pathlib import Path\n"
+        "import crashhooks\ncrashhooks.install('line:3')\n"
         "from test_database import open_pipeline, items\n"
         f"pipeline = open_pipeline(Path({str(output)!r}), batch=100)\n"
         "for item in items(3):\n    pipeline.process_item(item)\n"
     )
-    env = {"RFI_TEST_CRASH_AT": "line:3", "PATH": "/usr/bin:/bin"}
+    env = {"PATH": "/usr/bin:/bin"}
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, timeout=300
     )
-    assert done.returncode == 86, done.stderr
+    assert done.returncode == CRASH_EXIT_STATUS, done.stderr
     assert len((output / "items.jsonl").read_text().splitlines()) == 3
     kept = output / database.DB_FILE  # at most the first two lines, if synced at all
     assert not database.is_database(kept) or len(rows(kept)) < 3

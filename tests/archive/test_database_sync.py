@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from crashhooks import CRASH_EXIT_STATUS
 from test_database import items, line, open_pipeline, rows, write
 
 from rfi_spider.archive import database
@@ -143,15 +144,16 @@ def test_a_crawl_killed_while_its_sync_runs_leaves_no_harm(tmp_path: Path) -> No
     paths = [str(ROOT), str(ROOT / "tests"), str(Path(__file__).parent)]
     script = (
         f"import sys\nsys.path[:0] = {paths!r}\nfrom pathlib import Path\n"
+        "import crashhooks\ncrashhooks.install('line:6')\n"
         "from test_database import open_pipeline, items\n"
         f"pipeline = open_pipeline(Path({str(output)!r}), batch=1)\n"
         "for item in items(6):\n    pipeline.process_item(item)\n"
     )
-    env = {"RFI_TEST_CRASH_AT": "line:6", "PATH": "/usr/bin:/bin"}
+    env = {"PATH": "/usr/bin:/bin"}
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, timeout=300
     )
-    assert done.returncode == 86, done.stderr
+    assert done.returncode == CRASH_EXIT_STATUS, done.stderr
     pipeline = open_pipeline(output, batch=100)  # its sync waits for any orphan's lock
     close(pipeline)
     kept = output / database.DB_FILE

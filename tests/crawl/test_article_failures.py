@@ -19,8 +19,8 @@ from twisted.python.failure import Failure
 from rfi_spider import settings as project_settings
 from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.crawl.failure_book import FailureBook
+from rfi_spider.fetch.blocking import ChallengePage
 from rfi_spider.fetch.causes import attempt_cause
-from rfi_spider.fetch.middlewares import ChallengePage
 from rfi_spider.items import ArticleItem
 from rfi_spider.mirrors.entrypage import mirror_item
 from rfi_spider.mirrors.feeds import MirrorEntry

@@ -9,12 +9,8 @@ from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
 from rfi_spider.archive.redis_state import RedisState
-from rfi_spider.crawl.distributed import (
-    TAKEOVER,
-    SharedCrawl,
-    SharedFrontier,
-    SharedPending,
-)
+from rfi_spider.crawl.distributed.node import TAKEOVER, SharedCrawl
+from rfi_spider.crawl.distributed.spider_state import SharedFrontier, SharedPending
 from rfi_spider.crawl.redis_codec import encode_request
 from rfi_spider.crawl.scope import Scope
 from rfi_spider.editions import CN

@@ -22,7 +22,7 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
-from rfi_spider.crawl.canonical import FetchRoot, canonical_url, is_article_url, section_of
+from rfi_spider.canonical import FetchRoot, canonical_url, is_article_url, section_of
 from rfi_spider.editions import CN, TW, Edition, edition_of, register, unregister
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage

@@ -16,7 +16,7 @@ from scrapy.http import XmlResponse
 from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
-from rfi_spider.crawl.canonical import FetchRoot
+from rfi_spider.canonical import FetchRoot
 from rfi_spider.crawl.sitemaps import (
     INDEX_DEPTH,
     Entry,

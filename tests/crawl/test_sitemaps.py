@@ -14,7 +14,7 @@ from scrapy.utils import gz as scrapy_gz
 from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
-from rfi_spider.crawl.canonical import FetchRoot
+from rfi_spider.canonical import FetchRoot
 from rfi_spider.crawl.sitemaps import (
     BadSitemapError,
     ChildMap,

@@ -12,7 +12,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
-from rfi_spider.crawl.canonical import canonical_url
+from rfi_spider.canonical import canonical_url
 from rfi_spider.editions import CN, edition_of
 from rfi_spider.extract.listing import read_links
 from rfi_spider.sources import Listings

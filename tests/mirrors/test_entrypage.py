@@ -10,7 +10,8 @@ from itemadapter import ItemAdapter
 from pages import PAGES, VARIANTS, parse_fixture
 
 from rfi_spider.archive import seedfile
-from rfi_spider.archive.pipelines import ValidationPipeline, seed_record
+from rfi_spider.archive.journal import seed_record
+from rfi_spider.archive.pipelines import ValidationPipeline
 from rfi_spider.dates import to_ms
 from rfi_spider.extract.gate import missing
 from rfi_spider.mirrors.entrypage import EntryPage, mirror_item, read_seed_file

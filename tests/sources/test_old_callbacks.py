@@ -24,8 +24,8 @@ from scrapy.utils.test import get_crawler
 from twisted.internet import error as neterror
 from twisted.python.failure import Failure
 
+from rfi_spider import meta_keys
 from rfi_spider import settings as project_settings
-from rfi_spider.crawl import meta_keys
 from rfi_spider.crawl.redis_codec import decode_request, dumps
 from rfi_spider.spiders.rfi_cn import RfiCnSpider
 

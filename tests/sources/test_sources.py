@@ -15,8 +15,8 @@ import scrapy
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
+from rfi_spider import meta_keys
 from rfi_spider import settings as project_settings
-from rfi_spider.crawl import meta_keys
 from rfi_spider.editions import CN, Edition, SourceSpec
 from rfi_spider.sources import KINDS, Listings, RssFeeds, Source
 from rfi_spider.sources.base import Found

@@ -31,7 +31,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from rfi_spider.archive.pipelines import ArchivePipeline, ExportStopped
-from rfi_spider.crawl.distributed import SharedCrawl, redacted
+from rfi_spider.crawl.distributed.config import redacted
+from rfi_spider.crawl.distributed.node import SharedCrawl
 
 logger = logging.getLogger(__name__)
 
