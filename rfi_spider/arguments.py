@@ -2,8 +2,9 @@
 
 Each check raises :class:`ArgumentError` with one line saying which argument is
 wrong and what it takes; the project's ``crawl`` command prints that line and
-exits 2 (``rfi_spider/commands/crawl.py``). The spider runs the same checks in
-its constructor, so a crawl started another way fails the same way.
+exits 2 (``rfi_spider/commands/crawl.py``), through the spider's ``check_arguments``
+(:func:`check_spider_arguments`: every argument of the edition spiders). The spider runs
+the same checks in its constructor, so a crawl started another way fails the same way.
 """
 
 from __future__ import annotations

@@ -33,6 +33,12 @@ JOBDIR and scrapy-redis), the article URLs they find to the frontier
 gate's verdict: the item, or the mirror's copy (``sources/mirrors.py``), or a failed
 attempt for the failure book (``crawl/failure_book.py``, an extension that also handles
 the item signals).
+
+Its arguments are checked by ``arguments.py``, the ``from_warc`` replay set up by
+``fetch/warc_replay.py``, the demo's site by ``demo/crawl.py``; what the run is of (its
+edition, fetch root, mirrors) is registered on the crawler (``crawl_target.py``) for the
+components that need it. Requests queued by a run from before sources were objects keep
+their callbacks' old names (``spiders/old_callbacks.py``).
 """
 
 from __future__ import annotations
