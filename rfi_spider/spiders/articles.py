@@ -181,7 +181,7 @@ class ArticlePages:
     def failed(self, failure: Failure) -> Iterator[Any]:
         """An article the site would not serve: its mirror entry, if any, stands in."""
         count_failure(failure, self.stats)
-        request = failure.request  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errbacks
         site_url = request.cb_kwargs["site_url"]
         cause = attempt_cause(failure, self.crawler.settings)
         if cause and not self.fallbacks.is_waiting(site_url):  # no mirror copy: it failed
