@@ -29,10 +29,19 @@ class ArticleItem(scrapy.Item):
     source = scrapy.Field()  # "rfi.fr" or the mirror's host
     edition = scrapy.Field()  # "cn" or "tw": the edition of the URL (editions.py)
     crawled_at = scrapy.Field()
+    # Versions (archive/versions.py): set by the export, 1 for the first one seen.
+    version = scrapy.Field()
+    content_digest = scrapy.Field()  # sha256 hex of the content fields
+    previous_digest = scrapy.Field(nullable=True)  # the version before's digest; None for 1
     # Internal, never exported: what a mirror sent, kept to write its seed-style file as
     # given. Feeds (-o, -O, FEEDS) export FIELDS only (FEED_EXPORT_FIELDS in settings.py);
     # no ``serializer=None`` here: feed exporters call a serializer key that is present.
     mirror_entry = scrapy.Field(internal=True)
+    # Internal: the item comes from a revisit of an archived article (crawl/revisits.py),
+    # so a change of content is a new version rather than a duplicate.
+    revisit = scrapy.Field(internal=True)
+    # Internal: the page's (ETag, Last-Modified), kept for the next conditional revisit.
+    validators = scrapy.Field(internal=True)
 
 
 # Exported fields, in export order; fields exported as null when empty; list fields.

@@ -261,7 +261,12 @@ class SeedFiles:
 
     def write(self, url: str, published_at: str, record: seedfile.SeedRecord) -> Path:
         """Write one file atomically (temporary file, then rename); returns its path."""
-        target = self.path_for(url, published_at)
+        return self.write_at(seed_file_name(url, published_at), record)
+
+    def write_at(self, name: str, record: seedfile.SeedRecord) -> Path:
+        """Write the file ``name`` (relative to ``articles/``, made by this project from
+        the URL's hash, never from page text) atomically; returns its path."""
+        target = self.root / name
         target.parent.mkdir(parents=True, exist_ok=True)
         data = seedfile.render(record).encode("utf-8")
         fd, tmp = create_new(self.tmp_dir, ".txt")

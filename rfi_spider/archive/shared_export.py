@@ -80,7 +80,7 @@ class SharedArchivePipeline(ArchivePipeline):
         marked = self.store.get_meta(self.marked_key)
         if marked is None or int(marked) > self.known_size:  # first time, or file replaced
             return (row[0] for row in self.store.db.execute("SELECT url FROM seen"))
-        return [url for url, _ in self.exported_rows(int(marked))]
+        return [row.url for row in self.exported_rows(int(marked))]
 
     def export(self, item: Any, adapter: ItemAdapter, url: str) -> Any:
         """Begin the export in Redis, write as on one machine, then mark it exported."""

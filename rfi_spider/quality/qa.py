@@ -30,6 +30,7 @@ from rfi_spider.archive import seedfile
 from rfi_spider.archive.exporters import seed_file_name
 from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS, FailureRecord, read_failures
 from rfi_spider.archive.state import STATE_DIR
+from rfi_spider.archive.versions import version_number, versioned_name
 from rfi_spider.crawl.canonical import canonical_url
 from rfi_spider.dates import PARIS, checked_ms, checked_paris_day, checked_time, iso_utc
 from rfi_spider.extract.loaders import SITE_SOURCE
@@ -138,6 +139,8 @@ class Report:
     records: list[dict[str, Any]] = field(default_factory=list)
     # Canonical URL -> (title, publication time) of each article, to compare archives.
     articles: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    # (canonical URL, version) of each line: two folders holding one are a duplicate.
+    versions: set[tuple[str, int]] = field(default_factory=set)
     fields: tuple[str, ...] = FIELDS
     # The archive against the site's sitemaps its state recorded; None: not checked.
     sitemaps: SitemapCoverage | None = None
@@ -514,7 +517,8 @@ class Pairing:
     def check(self, url: str, item: dict[str, Any], where: str, report: Report) -> None:
         expected = None
         if checked_time(item.get("published_at")):
-            expected = self.files_root / seed_file_name(url, item["published_at"])
+            name = seed_file_name(url, item["published_at"])
+            expected = self.files_root / versioned_name(name, version_number(item))
         if expected in self.unreadable:
             self.paired.add(expected)  # already reported as a bad file
             return
@@ -555,11 +559,15 @@ def check_items_file(
         if not isinstance(url, str):
             continue
         key = canonical_url(url) or url
-        if key in first_line:
-            message = f"same URL as line {first_line[key]}: {readable(url)}"
+        version = version_number(item)  # a later version of an article is no duplicate
+        if (key, version) in first_line:
+            message = f"same URL as line {first_line[key, version]}: {readable(url)}"
+            if version > 1:
+                message += f" (version {version})"
             report.add("duplicate", where, message)
             continue
-        first_line[key] = number
+        first_line[key, version] = number
+        report.versions.add((key, version))
         title, published = item.get("title"), item.get("published_at")
         report.articles[key] = (
             title if isinstance(title, str) else "",
@@ -690,7 +698,7 @@ def check_archives(
     union = Report(root=Path(" + ".join(str(r.root) for r in reports)), checked_at=now)
     union.has_items_file = any(r.has_items_file for r in reports)
     union.files_root = " + ".join(f"{r.root}/{r.files_root}" for r in reports)
-    first_folder: dict[str, Path] = {}
+    first_folder: dict[tuple[str, int], Path] = {}
     for report in reports:
         union.lines += report.lines
         union.files += report.files
@@ -698,16 +706,19 @@ def check_archives(
         union.findings.extend(
             Finding(f.kind, f"{report.root}/{f.where}", f.message) for f in report.findings
         )
-        for key, article in report.articles.items():
-            if key in first_folder:
+        for key, version in sorted(report.versions or {(k, 1) for k in report.articles}):
+            if (key, version) in first_folder:
+                also = f" (version {version})" if version > 1 else ""
                 union.add(
                     "duplicate",
                     f"{report.root}/{ITEMS_FILE}",
-                    f"also exported in {first_folder[key]}: {readable(key)}",
+                    f"also exported in {first_folder[key, version]}: {readable(key)}{also}",
                 )
                 continue
-            first_folder[key] = report.root
-            union.articles[key] = article
+            first_folder[key, version] = report.root
+            union.versions.add((key, version))
+        for key, article in report.articles.items():
+            union.articles.setdefault(key, article)
     if not all(r.has_items_file for r in reports):
         union.fields = reports[0].fields
     coverage: SitemapCoverage | None = None

@@ -81,6 +81,7 @@ from rfi_spider.crawl.canonical import (
 from rfi_spider.crawl.distributed import SharedCrawl
 from rfi_spider.crawl.distributed import enabled as distributed
 from rfi_spider.crawl.jobdir import close_job, open_job
+from rfi_spider.crawl.revisits import Revisits, is_revisit, validators
 from rfi_spider.crawl.sitemaps import (
     BadSitemapError,
     ChildMap,
@@ -356,6 +357,9 @@ class RfiCnSpider(scrapy.Spider):
         )
         # What the sitemaps list is recorded in this node's own state, under this run's id.
         spider.listings = SitemapListings(local_seen, uuid.uuid4().hex)
+        spider.revisits = Revisits(local_seen, settings, lambda: crawler.stats)
+        if shared is not None:
+            shared.revisits(spider.revisits)
         spider.distributed = shared is not None
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
         spider.extractor = PageExtractor(
@@ -449,6 +453,9 @@ class RfiCnSpider(scrapy.Spider):
         if skipped:
             self.crawler.stats.set_value("rfi/warc/start_pages_not_archived", skipped)
             logger.info("from_warc: %d start page(s) not in the archive: skipped", skipped)
+        if not (self.single_canonical or self.from_warc):
+            for request in self.revisits.due(self.article_request):  # after the rest
+                yield request
 
     def archived(self, url: str) -> bool:
         """``from_warc``: whether the archive answers ``url``."""
@@ -587,6 +594,9 @@ class RfiCnSpider(scrapy.Spider):
         produced = False
         try:
             facts = None
+            if is_revisit(response) and self.revisits.fetched(response):  # a 304
+                self.window.finished(site_url, False)
+                return
             if isinstance(response, TextResponse):
                 capture = WarcCapture.of(self.crawler)
                 if capture is not None:  # hold downloads back while the WARC writer catches up
@@ -953,6 +963,7 @@ class RfiCnSpider(scrapy.Spider):
         stats = self.crawler.stats
         listed: list[ListedUrl] = []
         found: list[str] = []
+        edited: list[tuple[str, Any]] = []  # (url, lastmod): revisited if archived before it
         skipped: dict[str, int] = {}
         for raw in items:
             entry = read_entry(raw, self.site)
@@ -969,6 +980,7 @@ class RfiCnSpider(scrapy.Spider):
             stats.inc_value("rfi/sitemap/entries")
             listed.append(ListedUrl(entry.url, month_key(entry.day), entry.lastmod))
             found.append(entry.url)
+            edited.append((entry.url, entry.modified))
             if len(found) >= batch:
                 yield from self.article_requests(found)
                 found = []
@@ -980,6 +992,8 @@ class RfiCnSpider(scrapy.Spider):
             )
         self.listings.record(site_url, month_key(month) if month else None, listed)
         yield from self.article_requests(found)
+        if not self.from_warc:
+            yield from self.revisits.from_sitemap(edited, self.article_request)
 
     def may_be_in_range(self, entry: Entry) -> bool:
         """Whether a listed article may have been published (Paris time) in the backfill
@@ -1050,6 +1064,10 @@ class RfiCnSpider(scrapy.Spider):
             yield from self.not_article(response, site_url, "truncated")
             return
         item = ArticleItem(facts.fields)
+        if is_revisit(response):
+            item["revisit"] = True
+        if any(found := validators(response)):
+            item["validators"] = found
         if facts.json_ld_errors:
             stats.inc_value("rfi/page/bad_json_ld")
             logger.warning("%s: JSON-LD that does not parse was ignored", site_url)
