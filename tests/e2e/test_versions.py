@@ -20,7 +20,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
-from conftest import CrawlResult, run_crawl
+from conftest import CrawlResult, run_crawl, start_crawl
+from redisserver import RedisServer
 
 from benchmarks.crawl import site_settings
 from benchmarks.pages import BenchSite
@@ -220,3 +221,48 @@ def test_a_crash_during_run_two_then_a_rerun_gives_the_same_versions(
     assert result.returncode == 0, result.log[-3000:]
     assert "Traceback" not in result.log
     assert_three_new_versions(output, first)
+
+
+def test_two_nodes_on_one_redis_write_each_new_version_once(
+    site: tuple[LocalSite, EditingSite], tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """Run 1: node a alone. Run 2: nodes a and b at once, on the crawl's Redis: whichever
+    reads the sitemap revisits with what Redis knows of a's versions; the new versions
+    land once in the union of both folders, each after a's version 1."""
+    served, hook = site
+    folder_a, folder_b = tmp_path / "a", tmp_path / "b"
+
+    def node(name: str) -> dict[str, str]:
+        return {
+            **site_settings(BENCH),
+            "REDIS_URL": redis_server.url,
+            "RFI_REDIS_LEASE_SECONDS": "2",
+            "RFI_WARC": "False",
+            "USER_AGENT": f"rfi-spider-test ({name})",
+        }
+
+    first_run = run_crawl(folder_a, f"base_url={served.url}", settings=node("a"))
+    assert first_run.returncode == 0, first_run.log[-3000:]
+    first = lines(folder_a)
+    assert len(first) == ARTICLES
+    hook.edit()
+    processes = []
+    for name, folder in (("a", folder_a), ("b", folder_b)):
+        log = tmp_path / f"{name}.log"
+        processes.append(
+            (start_crawl(folder, f"base_url={served.url}", settings=node(name), log=log), log)
+        )
+    for process, log in processes:
+        process.wait(300)
+        assert process.returncode == 0, log.read_text()[-3000:]
+    new = lines(folder_a)[ARTICLES:] + (
+        lines(folder_b) if (folder_b / "items.jsonl").exists() else []
+    )
+    by_url = {line["url"]: line for line in first}
+    assert sorted(line["url"] for line in new) == sorted(BENCH.article(i).url for i in (0, 1, 2))
+    for line in new:
+        assert line["version"] == 2
+        assert line["previous_digest"] == by_url[line["url"]]["content_digest"]
+    folders = [str(f) for f in (folder_a, folder_b) if (f / "items.jsonl").exists()]
+    report = qa.check_archives(folders)
+    assert report.ok, qa.render_text(report, limit=None)
