@@ -285,6 +285,8 @@ class RfiSettings:
     state_mmap_mib: int = setting("RFI_STATE_MMAP_MIB", whole(0))
     state_batch: int = setting("RFI_STATE_BATCH", whole(1))
     state_batch_seconds: float = setting("RFI_STATE_BATCH_SECONDS", number(0))
+    archive_db: bool = setting("RFI_ARCHIVE_DB", boolean)
+    archive_db_batch: int = setting("RFI_ARCHIVE_DB_BATCH", whole(1))
     # failed articles
     max_attempts: int = setting("RFI_MAX_ATTEMPTS", whole(1))
     # revisits

@@ -247,6 +247,12 @@ RFI_STATE_MMAP_MIB = 0
 # before the commit loses nothing: the next run records the lines from items.jsonl.
 RFI_STATE_BATCH = 1000
 RFI_STATE_BATCH_SECONDS = 2.0
+# <RFI_OUTPUT_DIR>/archive.db, the archive as a searchable SQLite database (scrapy browse;
+# archive/database.py), brought up to date from items.jsonl in a background thread after
+# every RFI_ARCHIVE_DB_BATCH exports and at the end; False: not kept during the crawl
+# (scrapy archive-db builds it later).
+RFI_ARCHIVE_DB = True
+RFI_ARCHIVE_DB_BATCH = 100
 
 # --- failed articles ----------------------------------------------------------------------
 # Failed articles (archive/failures.py): an article whose extraction raised, whose page

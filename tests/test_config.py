@@ -76,6 +76,8 @@ def test_values_as_the_command_line_gives_them() -> None:
         ("RFI_STATE_MMAP_MIB", "-5"),
         ("RFI_STATE_BATCH", "0"),
         ("RFI_STATE_BATCH_SECONDS", "-1"),
+        ("RFI_ARCHIVE_DB_BATCH", "0"),
+        ("RFI_ARCHIVE_DB", "maybe"),
         ("RFI_EXTRACT_WORKERS", "-1"),
         ("RFI_EXTRACT_WORKERS", "two"),
         ("RFI_MAX_ATTEMPTS", "0"),

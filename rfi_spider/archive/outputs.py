@@ -33,6 +33,8 @@ from rfi_spider.config import RfiSettings
 ITEMS_FILE = "items.jsonl"
 ARTICLES_DIR = "articles"
 WARC_DIR = "warc"
+# The archive as a database (archive/database.py), kept by the crawl
+DB_FILE = "archive.db"
 # The first bytes of every SQLite database file (an empty file is a new database too).
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -67,6 +69,7 @@ class Archive:
     def protected(self) -> list[Path]:
         """What no output may be, or be inside: files and whole folders, resolved."""
         parts = [self.output / ARTICLES_DIR, self.state, self.warc, self.output / ITEMS_FILE]
+        parts.append(self.output / DB_FILE)
         return [part.resolve() for part in parts]
 
 
@@ -124,11 +127,12 @@ def check_output(
             raise OutputError(f"{_shown(given)} is not a regular file (a device, a FIFO?)")
     for archive in archives:
         for part in archive.protected():
-            # items.jsonl's siblings too: the torn line moved aside, a temporary copy
+            # items.jsonl's siblings too: the torn line moved aside, a temporary copy;
+            # archive.db's: its journal, the rebuild's temporary file (.archive.db.<pid>.tmp)
             sibling = (
-                part.name == ITEMS_FILE
+                part.name in (ITEMS_FILE, DB_FILE)
                 and path.parent == part.parent
-                and path.name.startswith(ITEMS_FILE)
+                and path.name.lstrip(".").startswith(part.name)
             )
             if sibling or _inside(path, part):
                 own = _shown(part)

@@ -27,6 +27,7 @@ from spidermon.contrib.validation.messages import MISSING_REQUIRED_FIELD, UNEXPE
 from spidermon.contrib.validation.validator import Validator
 
 from rfi_spider.archive import seedfile
+from rfi_spider.archive.database import CrawlDatabase
 from rfi_spider.archive.exporters import (
     IntentLog,
     JsonLinesFile,
@@ -253,6 +254,8 @@ class ArchivePipeline:
         # The write error that stopped the exports, and whether the store raised it.
         self.stopped: BaseException | None = None
         self.store_failed = False
+        self.database: CrawlDatabase | None = None  # archive.db (RFI_ARCHIVE_DB)
+        self.database_batch = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -269,6 +272,8 @@ class ArchivePipeline:
             batch_seconds=settings.getfloat("RFI_STATE_BATCH_SECONDS"),
         )
         pipeline.crawler = crawler
+        if settings.getbool("RFI_ARCHIVE_DB"):
+            pipeline.database_batch = settings.getint("RFI_ARCHIVE_DB_BATCH")
         return pipeline
 
     def open_spider(self) -> None:
@@ -294,6 +299,10 @@ class ArchivePipeline:
             if removed:
                 logger.warning("removed %d temporary file(s) left by a killed run", removed)
                 self.stats.inc_value("rfi/repaired/temporary_files", removed)
+        if self.database_batch:  # after items.jsonl's repairs: catches up what it lacks
+            self.database = CrawlDatabase(
+                self.output_dir, self.state_dir, self.stats, self.database_batch
+            )
 
     def log_where(self) -> None:
         """Say where this job writes; warn about a relative folder under Scrapyd."""
@@ -428,6 +437,8 @@ class ArchivePipeline:
         deferred_from_coro(engine.close_spider_async(reason=WRITE_ERROR))
 
     def close_spider(self) -> None:
+        if self.database is not None:
+            self.database.close()
         if not hasattr(self, "jsonl"):  # open_spider stopped on a write error
             self.intents.close()
             self.lock.close()
@@ -543,6 +554,8 @@ class ArchivePipeline:
             self.crash_point("store")
         self.stats.inc_value("rfi/exported")
         self.stats.inc_value(f"rfi/exported/source/{adapter['source']}")
+        if self.database is not None:
+            self.database.exported_one()
         logger.debug("exported %s to %s", url, path)
         return item
 

@@ -44,6 +44,9 @@ def archive(tmp_path: Path) -> Archive:
         "articles/2024/a.md",
         "warc/../items.jsonl",
         "elsewhere/../items.jsonl",
+        "archive.db",  # the archive as a database (scrapy browse), its journal, a rebuild
+        "archive.db-journal",
+        ".archive.db.123.tmp",
     ],
 )
 def test_an_output_in_the_archives_own_files_is_refused(archive: Archive, relative: str) -> None:

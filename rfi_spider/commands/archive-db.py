@@ -1,0 +1,96 @@
+# ruff: noqa: N999 (Scrapy names a command after its module: scrapy archive-db)
+"""``scrapy archive-db [DIR ...] [-o FILE]``: (re)build the archive database from
+``items.jsonl``.
+
+One DIR (default ``RFI_OUTPUT_DIR``): ``DIR/archive.db``, the file the crawl keeps
+current, rebuilt from scratch. Several DIRs (the nodes of a distributed crawl, or both
+editions' folders): one database of them all, written to ``-o FILE`` (required, as it
+belongs to no one folder). Exit status 0 when built, 2 on bad arguments or a file that
+cannot be read or written. The building lives in ``rfi_spider.archive.database``.
+
+The file's name has a hyphen because Scrapy names a command after its module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from rfi_spider.archive import database
+from rfi_spider.archive.outputs import Archive, OutputError, check_output
+from rfi_spider.archive.state import STATE_DIR, output_dirs
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[DIR ...] [-o FILE]"
+
+    def short_desc(self) -> str:
+        return (
+            "Build the archive's SQLite database (archive.db) from items.jsonl, for scrapy browse"
+        )
+
+    def long_desc(self) -> str:
+        return (
+            "Rebuild DIR/archive.db from DIR/items.jsonl: one row per article version, "
+            "every field, and a Chinese full-text index (segmented words, simplified and "
+            "traditional as one). DIR defaults to RFI_OUTPUT_DIR. Several DIRs (the nodes "
+            "of a distributed crawl, both editions) go into one database: give it with -o "
+            "FILE. The crawl keeps DIR/archive.db current by itself; this rebuilds it."
+        )
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-o", "--output", metavar="FILE", help="the database to write")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        output, state = output_dirs(self.settings)
+        folders = [Path(a) for a in args] or [output]
+        lock_dir = folders[0] / STATE_DIR if args else state
+        for folder in folders:
+            if not folder.is_dir():
+                raise UsageError(f"{folder} is not a folder", print_help=False)
+        if len(folders) > 1 and not opts.output:
+            raise UsageError(
+                "several folders go into one database: give it with -o FILE", print_help=False
+            )
+        target = Path(opts.output) if opts.output else folders[0] / database.DB_FILE
+        if opts.output:  # a folder's own archive.db is written only by default
+            try:
+                check_output(target, [Archive.at(folder) for folder in folders])
+            except OutputError as error:
+                raise UsageError(str(error), print_help=False) from None
+        started = time.monotonic()
+        try:
+            result = build(target, folders, None if opts.output else lock_dir)
+        except (OSError, sqlite3.Error) as error:
+            print(f"archive-db: cannot build {target}: {error}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        size = target.stat().st_size
+        print(
+            f"{target}: {result.added} article version(s) from {len(folders)} folder(s)"
+            f" ({result.skipped} line(s) skipped), {size / 1e6:.1f} MB"
+            f" in {time.monotonic() - started:.1f} s"
+        )
+
+
+def build(target: Path, folders: list[Path], lock_dir: Path | None) -> database.SyncResult:
+    """Rebuild ``target``; a folder's own ``archive.db`` under the database lock in its
+    state folder ``lock_dir``, so that a crawl's sync does not write it meanwhile."""
+    if lock_dir is None:
+        return database.rebuild(target, folders)
+    with database.locked(lock_dir):
+        return database.rebuild(target, folders)
