@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape
 import pytest
 from conftest import CrawlResult, run_crawl, start_crawl
 from redisserver import RedisServer
+from warcio.archiveiterator import ArchiveIterator
 
 from benchmarks.crawl import site_settings
 from benchmarks.pages import BenchSite
@@ -68,6 +69,7 @@ EDITS: dict[int, Callable[[str, int], str]] = {
     4: rerender,
 }
 NOT_MODIFIED = 5  # answered 304 to a conditional request
+SAME_BYTES = 6  # the very same page again (no validators to ask with)
 ETAG = '"v1"'
 
 
@@ -86,7 +88,7 @@ class EditingSite:
     def edit(self) -> None:
         """Edit (or re-render) the articles of :data:`EDITS`, all with a new lastmod."""
         later = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0).isoformat()
-        for index in [*EDITS, NOT_MODIFIED]:
+        for index in [*EDITS, NOT_MODIFIED, SAME_BYTES]:
             self.lastmod[index] = later
         self.edited = True
 
@@ -138,6 +140,22 @@ def crawl(site: LocalSite, output: Path, env: dict[str, str] | None = None) -> C
     return run_crawl(output, f"base_url={site.url}", settings=site_settings(BENCH), env=env or {})
 
 
+def warc_records(output: Path) -> dict[str, list[str]]:
+    """Each URL's response and revisit records, in the order written (status, empty body)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted((output / "warc").glob("*.warc.gz")):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type not in ("response", "revisit"):
+                    continue
+                status = record.http_headers.get_statuscode()
+                body = record.content_stream().read()
+                empty = " (0 bytes)" if record.rec_type == "response" and not body else ""
+                uri = record.rec_headers.get_header("WARC-Target-URI")
+                found.setdefault(uri, []).append(f"{record.rec_type} {status}{empty}")
+    return found
+
+
 def lines(output: Path) -> list[dict]:
     return [json.loads(line) for line in (output / "items.jsonl").read_bytes().splitlines()]
 
@@ -181,14 +199,22 @@ def test_run_two_writes_exactly_the_three_edits(
     assert result.returncode == 0, result.log[-3000:]
     assert "Traceback" not in result.log
     assert_three_new_versions(output, first)
-    # Six revisits (the sitemap's lastmod): three changed, two unchanged, one 304.
-    assert result.stat("rfi/revisits/lastmod") == 6
-    assert result.stat("rfi/revisits/checked") == 6
+    # Seven revisits (the sitemap's lastmod): three changed, three unchanged, one 304.
+    assert result.stat("rfi/revisits/lastmod") == 7
+    assert result.stat("rfi/revisits/checked") == 7
     assert result.stat("rfi/versions/changed") == 3
-    assert result.stat("rfi/versions/unchanged") == 2
+    assert result.stat("rfi/versions/unchanged") == 3
     assert result.stat("rfi/revisits/not_modified") == 1
     assert result.stat("rfi/exported") == 3
-    assert "revisited: 6 checked again, 1 not modified, 2 unchanged, 3 changed" in result.log
+    assert "revisited: 7 checked again, 1 not modified, 3 unchanged, 3 changed" in result.log
+    # The WARC holds every fetch; the same bytes again are a revisit record, the 304 an
+    # empty answer: neither is a second copy of the page.
+    records = warc_records(output)
+    same = served.url + BENCH.article(SAME_BYTES).path
+    assert records[same] == ["response 200", "revisit 200"]
+    not_modified = served.url + BENCH.article(NOT_MODIFIED).path
+    assert records[not_modified] == ["response 200", "response 304 (0 bytes)"]
+    assert records[served.url + BENCH.article(3).path] == ["response 200", "response 200"]
     # Version 1's files are byte for byte what they were; each version 2 sits beside it.
     for path, data in files.items():
         assert path.read_bytes() == data
