@@ -27,11 +27,35 @@ def good_item() -> dict[str, Any]:
     return item
 
 
+OPTIONAL = {"audio_url", "edition", "version", "content_digest", "previous_digest"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "ok"),
+    [
+        ("version", 1, True),
+        ("version", 2, True),
+        ("version", 0, False),
+        ("version", "2", False),
+        ("version", 1.5, False),
+        ("content_digest", "a" * 64, True),
+        ("content_digest", "A" * 64, False),
+        ("content_digest", "a" * 63, False),
+        ("content_digest", None, False),
+        ("previous_digest", None, True),
+        ("previous_digest", "0" * 64, True),
+        ("previous_digest", "", False),
+    ],
+)
+def test_the_version_fields(field: str, value: object, ok: bool) -> None:
+    assert (value_errors(field, value) == []) is ok
+
+
 def test_schema_describes_exactly_the_exported_fields() -> None:
     schema = load_schema()
     assert list(schema["properties"]) == list(FIELDS)
-    # edition: optional, as items exported before editions existed lack it.
-    assert set(FIELDS) - set(schema["required"]) == {"audio_url", "edition"}
+    # edition, the version fields: optional, as items exported before them lack them.
+    assert set(FIELDS) - set(schema["required"]) == OPTIONAL
     assert schema["additionalProperties"] is False
 
 
@@ -126,7 +150,7 @@ def test_planted_bad_value_is_rejected_naming_the_field(field: str, value: Any) 
     assert {e.field for e in errors} == {field}
 
 
-@pytest.mark.parametrize("field", sorted(set(FIELDS) - {"audio_url", "edition"}))
+@pytest.mark.parametrize("field", sorted(set(FIELDS) - OPTIONAL))
 def test_missing_field_is_rejected(field: str) -> None:
     item = good_item()
     del item[field]
