@@ -81,7 +81,7 @@ class EditingSite:
     def __init__(self) -> None:
         long_ago = "2024-03-08T00:00:00+00:00"
         self.lastmod = dict.fromkeys(range(ARTICLES), long_ago)
-        self.edited = False
+        self.edited = 0  # how many times the site edited its articles
         self.lock = threading.Lock()
         self.conditional: list[str] = []  # article paths asked with If-None-Match
 
@@ -90,7 +90,7 @@ class EditingSite:
         later = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0).isoformat()
         for index in [*EDITS, NOT_MODIFIED, SAME_BYTES]:
             self.lastmod[index] = later
-        self.edited = True
+        self.edited += 1
 
     def news(self) -> bytes:
         entries = "".join(
@@ -118,7 +118,7 @@ class EditingSite:
                 if index == NOT_MODIFIED and handler.headers["If-None-Match"] == ETAG:
                     return Page(b"", status=304, headers=headers)
             html = BENCH.page(index, padded=False).body.decode("utf-8")
-            if self.edited and index in EDITS:
+            for _ in range(self.edited if index in EDITS else 0):
                 html = EDITS[index](html, index)
             return Page(html.encode("utf-8"), headers=headers)
         found = BENCH.route(key)
@@ -249,12 +249,20 @@ def test_a_crash_during_run_two_then_a_rerun_gives_the_same_versions(
     assert_three_new_versions(output, first)
 
 
+def assert_versions(new: list[dict], version: int, before: dict[str, dict]) -> None:
+    """Exactly one line of ``version`` for each edited article, after ``before``'s line."""
+    assert sorted(line["url"] for line in new) == sorted(BENCH.article(i).url for i in (0, 1, 2))
+    for line in new:
+        assert line["version"] == version
+        assert line["previous_digest"] == before[line["url"]]["content_digest"]
+
+
 def test_two_nodes_on_one_redis_write_each_new_version_once(
     site: tuple[LocalSite, EditingSite], tmp_path: Path, redis_server: RedisServer
 ) -> None:
-    """Run 1: node a alone. Run 2: nodes a and b at once, on the crawl's Redis: whichever
-    reads the sitemap revisits with what Redis knows of a's versions; the new versions
-    land once in the union of both folders, each after a's version 1."""
+    """Run 1: node a alone. Run 2: node b alone, its own state empty: it revisits with what
+    Redis knows of a's versions, and writes the three versions 2. Run 3, after more edits:
+    nodes a and b at once; the versions 3 land once in the union of both folders."""
     served, hook = site
     folder_a, folder_b = tmp_path / "a", tmp_path / "b"
 
@@ -272,6 +280,14 @@ def test_two_nodes_on_one_redis_write_each_new_version_once(
     first = lines(folder_a)
     assert len(first) == ARTICLES
     hook.edit()
+    second = run_crawl(folder_b, f"base_url={served.url}", settings=node("b"))
+    assert second.returncode == 0, second.log[-3000:]
+    assert second.stat("rfi/revisits/lastmod") == 7
+    assert second.stat("rfi/versions/unchanged") == 4  # b knows no ETag: no 304
+    by_url = {line["url"]: line for line in first}
+    assert_versions(lines(folder_b), 2, by_url)
+    by_url = {line["url"]: line for line in lines(folder_b)}
+    hook.edit()
     processes = []
     for name, folder in (("a", folder_a), ("b", folder_b)):
         log = tmp_path / f"{name}.log"
@@ -281,14 +297,6 @@ def test_two_nodes_on_one_redis_write_each_new_version_once(
     for process, log in processes:
         process.wait(300)
         assert process.returncode == 0, log.read_text()[-3000:]
-    new = lines(folder_a)[ARTICLES:] + (
-        lines(folder_b) if (folder_b / "items.jsonl").exists() else []
-    )
-    by_url = {line["url"]: line for line in first}
-    assert sorted(line["url"] for line in new) == sorted(BENCH.article(i).url for i in (0, 1, 2))
-    for line in new:
-        assert line["version"] == 2
-        assert line["previous_digest"] == by_url[line["url"]]["content_digest"]
-    folders = [str(f) for f in (folder_a, folder_b) if (f / "items.jsonl").exists()]
-    report = qa.check_archives(folders)
+    assert_versions(lines(folder_a)[ARTICLES:] + lines(folder_b)[3:], 3, by_url)
+    report = qa.check_archives([folder_a, folder_b])
     assert report.ok, qa.render_text(report, limit=None)
