@@ -141,3 +141,10 @@ def test_a_state_older_than_versions_reads_them_from_items_jsonl(tmp_path: Path)
     pipeline.close_spider()
     new = lines(output)[1]
     assert (new["version"], new["previous_digest"]) == (2, content_digest(old))
+
+
+def test_the_revisit_benchmark_at_a_small_size(tmp_path: Path) -> None:
+    from benchmarks.revisits import bench_revisits
+
+    result = bench_revisits(50, 0.1, tmp_path)
+    assert (result.changed, result.new_versions, result.unchanged) == (5, 5, 45)
