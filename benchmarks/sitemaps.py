@@ -147,6 +147,61 @@ def walk(urls: int, workdir: Path) -> SitemapRun:
     return SitemapRun(urls, run)
 
 
+def write_news_map(root: Path, urls: int) -> list[str]:
+    """A Google News sitemap of ``urls`` entries (about 400 bytes each, as the live one's:
+    110,000 make 42 MB) under ``root``, named by ``robots.txt``; returns its article URLs."""
+    maps = root / "sitemaps" / "cn"
+    maps.mkdir(parents=True)
+    (root / "robots.txt").write_text(
+        f"User-agent: *\nAllow: /\nSitemap: {SITE}/sitemaps/cn/news.xml\n"
+    )
+    listed: list[str] = []
+    with (maps / "news.xml").open("w", encoding="utf-8") as out:
+        out.write(
+            '<?xml version="1.0" encoding="UTF-8"?><urlset'
+            ' xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+            ' xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+        )
+        for n in range(urls):
+            url = SITE + article_path(2024, 3, n)
+            listed.append(url)
+            out.write(
+                f"<url><loc>{url}</loc><lastmod>2024-03-07T10:00:00+00:00</lastmod>"
+                "<news:news><news:publication><news:name>RFI</news:name>"
+                "<news:language>zh</news:language></news:publication>"
+                "<news:publication_date>2024-03-07T10:00:00+00:00</news:publication_date>"
+                f"<news:title>站点地图基准的标题 {n}</news:title></news:news></url>"
+            )
+        out.write("</urlset>")
+    return listed
+
+
+def news_map(urls: int, workdir: Path) -> SitemapRun:
+    """A plain run whose news map lists ``urls`` articles, all already exported: what
+    reading one big map costs (issue 24: a 42 MB map once took 435 MB)."""
+    folder = workdir / f"news-map-{urls}"
+    listed = write_news_map(folder / "site", urls)
+    state = folder / "state"
+    store = SeenStore(state / "seen.sqlite3")
+    store.add_many((url, "rfi.fr") for url in listed)
+    store.close()
+    del listed
+    with serve_folder(folder / "site") as base_url:
+        run = run_scrapy(
+            f"news-map-run-{urls}",
+            ["crawl", "rfi_cn", "-a", f"base_url={base_url}", "-a", "mirrors="],
+            {
+                "LOG_LEVEL": "INFO",
+                "RFI_STATE_DIR": str(state),
+                "RFI_HOME": "",
+                "RFI_SECTIONS": "",
+                "RFI_FEEDS": "",
+            },
+            workdir,
+        )
+    return SitemapRun(urls, run)
+
+
 def bench_sitemaps(small: int, big: int, workdir: Path) -> list[list[str]]:
     """Rows for the benchmark table: peak RSS and speed of the walk at both sizes."""
     low, high = walk(small, workdir), walk(big, workdir)
@@ -173,9 +228,22 @@ def bench_sitemaps(small: int, big: int, workdir: Path) -> list[list[str]]:
 
 
 def main() -> None:
-    """``python -m benchmarks.sitemaps [SMALL BIG]``: the two rows alone."""
+    """``python -m benchmarks.sitemaps [SMALL BIG]``: the two rows alone;
+    ``python -m benchmarks.sitemaps news N``: peak RSS of a plain run over one news map of
+    N entries (110,000: 42 MB)."""
     import tempfile
 
+    if sys.argv[1:2] == ["news"]:
+        urls = int(sys.argv[2]) if len(sys.argv) > 2 else 110_000
+        with tempfile.TemporaryDirectory(prefix="rfi-news-map-") as workdir:
+            done = news_map(urls, Path(workdir))
+            size = (Path(workdir) / f"news-map-{urls}" / "site/sitemaps/cn/news.xml").stat().st_size
+            print(
+                f"news map, {urls:,} entries ({size / 1e6:.0f} MB): peak RSS"
+                f" {done.run.peak_rss_mb:.0f} MB, listed {done.run.count('rfi/sitemap/listed'):,},"
+                f" {done.run.elapsed:.0f} s, ok {done.ok}"
+            )
+        return
     small, big = (int(a) for a in sys.argv[1:3]) if len(sys.argv) > 2 else (20_000, 200_000)
     with tempfile.TemporaryDirectory(prefix="rfi-sitemaps-") as workdir:
         for row in bench_sitemaps(small, big, Path(workdir)):

@@ -230,6 +230,19 @@ def warc_prefix(settings: BaseSettings, name: str) -> str:
     return value
 
 
+def month_pattern(settings: BaseSettings, name: str) -> str:
+    """A regular expression with a group ``month`` (a monthly sitemap's YYYYMM): without
+    it, the first monthly map of a backfill would raise IndexError mid-crawl."""
+    value = text(settings, name)
+    try:
+        compiled = re.compile(value)
+    except re.error as error:
+        raise _bad(name, settings, f"a regular expression ({error})") from None
+    if "month" not in compiled.groupindex:
+        raise _bad(name, settings, "a regular expression with a group (?P<month>...) for YYYYMM")
+    return value
+
+
 def setting(name: str, parse: Parser, secret: bool = False) -> Any:
     """A field read from the setting ``name`` by ``parse``; ``secret``: not in ``repr``."""
     return field(metadata={"setting": name, "parse": parse}, repr=not secret)
@@ -249,10 +262,12 @@ class RfiSettings:
     feeds: tuple[str, ...] | None = setting("RFI_FEEDS", optional_entries)
     sitemaps: bool = setting("RFI_SITEMAPS", boolean)
     sitemap_news: tuple[str, ...] = setting("RFI_SITEMAP_NEWS", text_list)
-    # Checked where it is compiled (crawl/sitemaps.py): its "month" group.
-    sitemap_contents: str = setting("RFI_SITEMAP_CONTENTS", text)
+    sitemap_contents: str = setting("RFI_SITEMAP_CONTENTS", month_pattern)
     sitemap_skip: tuple[str, ...] = setting("RFI_SITEMAP_SKIP", text_list)
     sitemap_max_bytes: int = setting("RFI_SITEMAP_MAX_BYTES", whole(1))
+    sitemap_max_children: int = setting(
+        "RFI_SITEMAP_MAX_CHILDREN", whole(0, "a whole number, 0 (no limit) or more")
+    )
     backfill_archive: bool = setting("RFI_BACKFILL_ARCHIVE", boolean)
     archive_url: str | None = setting("RFI_ARCHIVE_URL", optional_text)
     listing_depth: int = setting("RFI_LISTING_DEPTH", whole(0))

@@ -46,6 +46,8 @@ def parse_feed_date(text: str) -> datetime | None:
         return None
     try:
         parsed = email.utils.parsedate_to_datetime(text)
+    except OverflowError:  # a year, hour or offset of 20 digits: not a date
+        return None
     except (TypeError, ValueError, IndexError):
         return parse_datetime(text)
     if parsed.tzinfo is None:  # "-0000": UTC, origin unknown
@@ -59,8 +61,12 @@ def iso_utc(value: datetime) -> str:
 
 
 def rfc3339(moment: datetime) -> str:
-    """``2024-03-07T17:34:12Z``: RFC 3339 in UTC, to the second (Atom's dates)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2024-03-07T17:34:12Z``: RFC 3339 in UTC, to the second (Atom's dates).
+
+    ``isoformat``, not ``strftime("%Y")``: glibc writes year 999 as ``999``, while RFC
+    3339's ``date-fullyear`` is always four digits (``0999``)."""
+    utc = moment.astimezone(UTC).replace(microsecond=0, tzinfo=None)
+    return f"{utc.isoformat()}Z"
 
 
 def parse_aware_time(value: Any) -> datetime | None:

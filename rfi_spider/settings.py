@@ -64,6 +64,11 @@ RFI_SITEMAP_CONTENTS = r"contents_(?P<month>\d{6})\.xml(?:\.gz)?$"
 RFI_SITEMAP_SKIP = ["tags", "page-builder", "pagebuilder", "shows", "programs", "authors"]
 # Largest sitemap read, in bytes, as downloaded and once gunzipped (the protocol's 50 MB).
 RFI_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+# Most child maps a run takes from sitemap indexes (0: no limit). Each is a request held
+# in memory until read; RFI's index has some 300 monthly maps. Children past it are
+# counted (rfi/sitemap/child/over_limit) and logged, not read. An index is followed one
+# level deep only (an index listed by an index: rfi/sitemap/bad/too_deep).
+RFI_SITEMAP_MAX_CHILDREN = 2000
 # Daily archive for backfill, off by default (RFI_BACKFILL_ARCHIVE): str.format fields
 # year, month, day (ints). The live site's form was NOT verified; the sitemaps are.
 RFI_BACKFILL_ARCHIVE = False

@@ -90,6 +90,10 @@ def test_values_as_the_command_line_gives_them() -> None:
         ("RFI_WARC_PREFIX", "a\\b"),
         ("RFI_WARC_PREFIX", "a\x00b"),
         ("RFI_SITEMAP_MAX_BYTES", "-1"),
+        ("RFI_SITEMAP_MAX_CHILDREN", "-1"),
+        ("RFI_SITEMAP_MAX_CHILDREN", "many"),
+        ("RFI_SITEMAP_CONTENTS", r"contents_(\d{6})\.xml$"),  # no group "month"
+        ("RFI_SITEMAP_CONTENTS", "contents_("),
         ("RFI_MIRROR_MAX_BYTES", "0"),
         ("RFI_MIRROR_MAX_ENTRIES", "-1"),
         ("RFI_ARTICLE_WINDOW", "0"),

@@ -160,6 +160,7 @@ class Entry:
     categories: list[str] = field(default_factory=list)
     enclosure: str | None = None
     language: str | None = None
+    link: str | None = None  # the page, when ``id`` is not its URL (a change: ``<url>#v2``)
 
 
 def check_item(item: Mapping[str, Any]) -> tuple[str, datetime]:
@@ -302,7 +303,7 @@ class AtomWriter:
         self._element("title", entry.title, type="text")
         self._element("published", rfc3339(entry.published))
         self._element("updated", rfc3339(entry.updated))
-        self._element("link", rel="alternate", type="text/html", href=entry.id)
+        self._element("link", rel="alternate", type="text/html", href=entry.link or entry.id)
         if entry.enclosure:
             self._element("link", rel="enclosure", href=entry.enclosure)
         for name in entry.authors:

@@ -8,9 +8,10 @@ for the run: listed, archived, missing.
 
 Two tables of the state's SQLite database (``seen.sqlite3``): ``sitemap_urls`` (one
 row per URL, its month ``YYYY-MM`` from the URL's date, the map that listed it and
-the run that last saw it) and ``sitemap_maps`` (one row per map read). Rows are
-written a map at a time, in one transaction: nothing is held in memory beyond the
-entries of the map being read.
+the run that last saw it) and ``sitemap_maps`` (one row per map read). A map's rows
+are written a batch at a time as it is read (:meth:`SitemapListings.add`), its
+``sitemap_maps`` row once it is read whole (:meth:`SitemapListings.map_read`): nothing
+is held in memory beyond one batch of entries, whatever the size of the map.
 """
 
 from __future__ import annotations
@@ -66,13 +67,19 @@ class SitemapListings:
                 db.execute(statement)
 
     def record(self, sitemap: str, month: str | None, entries: Iterable[ListedUrl]) -> int:
-        """Record one map read and its article entries in scope; returns how many entries.
+        """Record one map read and its article entries in scope; returns how many entries."""
+        count = self.add(sitemap, entries)
+        self.map_read(sitemap, month, count)
+        return count
 
-        A URL listed again (by another map, or another run) keeps one row: the latest
-        map, lastmod and run.
-        """
+    def add(self, sitemap: str, entries: Iterable[ListedUrl]) -> int:
+        """Record a batch of article entries of ``sitemap`` (one transaction); returns how
+        many. A URL listed again (by another map, or another run) keeps one row: the
+        latest map, lastmod and run."""
         now = now_iso()
         rows = [(e.url, e.month, e.lastmod, sitemap, self.run, now) for e in entries]
+        if not rows:
+            return 0
         with self.store.transaction() as db:
             db.executemany(
                 "INSERT INTO sitemap_urls (url, month, lastmod, sitemap, run, listed_at)"
@@ -81,12 +88,16 @@ class SitemapListings:
                 " sitemap = excluded.sitemap, run = excluded.run, listed_at = excluded.listed_at",
                 rows,
             )
+        return len(rows)
+
+    def map_read(self, sitemap: str, month: str | None, entries: int) -> None:
+        """``sitemap`` was read whole: ``entries`` article entries in scope."""
+        with self.store.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO sitemap_maps (url, month, entries, run, read_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (sitemap, month, len(rows), self.run, now),
+                (sitemap, month, entries, self.run, now_iso()),
             )
-        return len(rows)
 
     def unlist(self, url: str) -> None:
         """``url`` is not this run's to archive after all (published outside its range,

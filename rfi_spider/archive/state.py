@@ -83,12 +83,43 @@ def read_only(state_dir: str | os.PathLike[str]) -> Iterator[sqlite3.Connection 
         yield None
         return
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        db = connect_read_only(path)
     except sqlite3.Error:
         yield None
         return
     with contextlib.closing(db):
         yield db
+
+
+def connect_read_only(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
+    """The state database at ``path`` opened read only; :class:`sqlite3.Error` when it
+    cannot be read (not a database, locked past ``timeout``...).
+
+    Even a reader of a WAL database needs its ``-shm`` file, which SQLite creates beside
+    it: in a read-only copy of an archive (a read-only mount, a folder not writable)
+    that fails, "unable to open database file". Such a database is opened
+    ``immutable`` instead: no crawl can be writing where that file cannot be created.
+    Not when a ``-wal`` file holds changes not yet merged (a copy of a killed crawl's
+    state): ``immutable`` would read the database without them.
+    """
+    uri = path.resolve().as_uri()
+    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout)
+    try:
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # opens it for real
+        return db
+    except sqlite3.OperationalError as error:
+        db.close()
+        if getattr(error, "sqlite_errorname", "") != "SQLITE_CANTOPEN":
+            raise
+        wal = path.with_name(f"{path.name}-wal")
+        if wal.is_file() and wal.stat().st_size:
+            raise sqlite3.OperationalError(
+                f"{error}: it is read only and its {wal.name} holds changes not merged yet"
+            ) from error
+    except BaseException:
+        db.close()
+        raise
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=timeout)
 
 
 def output_dirs(settings: BaseSettings) -> tuple[Path, Path]:

@@ -1,4 +1,9 @@
-"""``scrapy feed [OUTPUT] [--latest N] [--since DATE] -o FILE``: an Atom feed of an archive.
+"""``scrapy feed [OUTPUT] [--latest N] [--since DATE] [--changes] -o FILE``: an Atom feed of
+an archive.
+
+With ``--changes``, the feed lists the N newest changes instead: each new version of an
+article (version 2 and later), the diff against the version before as its content
+(``rfi_spider.archive.changes_feed``), ``--since`` then being the time of the change.
 
 Reads ``OUTPUT/items.jsonl`` (an archive folder, or the file itself; default
 ``RFI_OUTPUT_DIR``) in one pass, keeps the N newest articles and writes them, newest
@@ -23,7 +28,7 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
-from rfi_spider.archive import atom, exporters
+from rfi_spider.archive import atom, changes_feed, exporters
 from rfi_spider.archive.latest import Newest, newest_items
 from rfi_spider.archive.outputs import Archive, OutputError, check_output
 from rfi_spider.config import ConfigError, RfiSettings
@@ -84,7 +89,7 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "[OUTPUT] [--latest N] [--since DATE] -o FILE"
+        return "[OUTPUT] [--latest N] [--since DATE] [--changes] -o FILE"
 
     def short_desc(self) -> str:
         return "Write the newest articles of an archive as a full-text Atom feed (no crawl)"
@@ -94,8 +99,9 @@ class Command(ScrapyCommand):
             "Read OUTPUT/items.jsonl (OUTPUT: an archive folder or its items.jsonl; default "
             "RFI_OUTPUT_DIR) and write its N newest articles (--latest, default "
             "RFI_ATOM_LATEST), published at or after --since (YYYY-MM-DD, Paris time, or an "
-            "ISO 8601 time), as an Atom 1.0 feed to FILE, replaced atomically. Exits 2 "
-            "when the feed cannot be written."
+            "ISO 8601 time), as an Atom 1.0 feed to FILE, replaced atomically. With "
+            "--changes, the N newest new versions of edited articles instead, each with "
+            "what changed as its content. Exits 2 when the feed cannot be written."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -103,6 +109,11 @@ class Command(ScrapyCommand):
         parser.add_argument("-o", "--output", metavar="FILE", help="the feed file to write")
         parser.add_argument("--latest", metavar="N", help="how many articles (the newest)")
         parser.add_argument("--since", metavar="DATE", help="only articles published since")
+        parser.add_argument(
+            "--changes",
+            action="store_true",
+            help="list the new versions of edited articles, with what changed",
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         try:
@@ -133,6 +144,9 @@ class Command(ScrapyCommand):
             check_output(target, archives, inputs=[items_file])
         except OutputError as error:
             raise FeedError(qa.visible(str(error))) from None
+        if opts.changes:
+            self._changes(items_file, target, latest, since, config.qa_max_line_bytes)
+            return
         try:
             found = newest_items(items_file, latest, since, config.qa_max_line_bytes)
         except OSError as error:
@@ -148,6 +162,34 @@ class Command(ScrapyCommand):
             reason = error.strerror or str(error)
             raise FeedError(f"cannot write {qa.visible(str(target))}: {reason}") from None
         self._report(items_file, target, found, entries, skipped, since)
+
+    def _changes(
+        self, items_file: Path, target: Path, latest: int, since: datetime | None, max_line: int
+    ) -> None:
+        """``--changes``: the newest changes as the feed."""
+        try:
+            found = changes_feed.newest_changes([items_file], latest, since, max_line)
+        except OSError as error:
+            where = qa.visible(str(items_file))
+            raise FeedError(f"cannot read {where}: {error.strerror or error}") from None
+        editions = {EDITIONS.get(str(key)) for key in found.editions}
+        edition = editions.pop() if len(editions) == 1 else None
+        info = atom.feed_info_from_settings(self.settings, edition)
+        try:
+            write_atomically(target, info, found.entries)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise FeedError(f"cannot write {qa.visible(str(target))}: {reason}") from None
+        print(
+            f"Atom feed of changes: {len(found.entries)} entries of {found.versions} new "
+            f"versions in {qa.visible(str(items_file))} in {qa.visible(str(target))}"
+        )
+        if found.skipped:
+            counts = ", ".join(f"{atom.SKIPPED}/{r} {n}" for r, n in sorted(found.skipped.items()))
+            print(f"scrapy feed: versions left out: {counts}", file=sys.stderr)
+        if not found.entries:
+            older = f" ({found.older} made before --since)" if since is not None else ""
+            print(f"scrapy feed: warning: the feed has no entry{older}", file=sys.stderr)
 
     @staticmethod
     def _entries(found: Newest) -> tuple[list[atom.Entry], Counter[str]]:

@@ -35,6 +35,10 @@ _DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _GZIP_MAGIC = b"\x1f\x8b"
 # W3C datetime (the sitemap protocol's lastmod): YYYY, YYYY-MM, YYYY-MM-DD, or a full time.
 _YEAR_MONTH = re.compile(r"(\d{4})(?:-(\d{2}))?")
+# How many levels of sitemap index a run follows below robots.txt: RFI's index lists
+# maps, never another index. An index found deeper is refused (rfi/sitemap/bad/too_deep):
+# a chain of indexes, or an index listing itself, would otherwise never end.
+INDEX_DEPTH = 1
 
 
 class BadSitemapError(ValueError):
@@ -105,7 +109,9 @@ def is_news_map(url: str, news_names: Iterable[str]) -> bool:
 
 def parse_lastmod(text: str | None) -> datetime | None:
     """A W3C datetime (``lastmod``, ``news:publication_date``) in UTC; None when absent;
-    ``ValueError`` when it does not parse."""
+    ``ValueError`` when it does not parse, or names a time UTC cannot express
+    (``0001-01-01T00:00:00+01:00``, whose ``OverflowError`` would otherwise end the
+    reading of the whole map)."""
     if not text:
         return None
     value = text.strip()
@@ -116,7 +122,32 @@ def parse_lastmod(text: str | None) -> datetime | None:
     when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value!r} is beyond the years UTC can express") from None
+
+
+class MapBudget:
+    """The child maps a run may still take from sitemap indexes (``RFI_SITEMAP_MAX_CHILDREN``).
+
+    Each child taken is a request held in Scrapy's scheduler until it is read: an index of
+    300,000 children would hold as many (970 MB). Past the budget, children are counted
+    (:attr:`refused`), not requested.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(0, limit)  # 0: no limit (checked at start: config.py)
+        self.taken = 0
+        self.refused = 0
+
+    def take(self) -> bool:
+        """True while the run may read one more child map (then it is counted taken)."""
+        if self.limit and self.taken >= self.limit:
+            self.refused += 1
+            return False
+        self.taken += 1
+        return True
 
 
 def month_key(day: date) -> str:
@@ -143,8 +174,8 @@ class ChildMap:
             return cls(url, False, None)
         match = contents.search(name)
         month = None
-        if match:
-            stamp = match.group("month")
+        stamp = match.group("month") if match else None
+        if stamp:
             try:
                 month = date(int(stamp[:4]), int(stamp[4:6]), 1)
             except ValueError:

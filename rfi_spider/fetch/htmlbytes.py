@@ -11,6 +11,13 @@ are read with the page's own ``<meta>`` charset when that decodes cleanly, else
 GB18030 (the superset of GBK and GB2312), else what charset-normalizer (Scrapy's
 own detector) finds; ``rfi/page/charset_fixed`` counts them.
 
+A page or feed that declares a charset no document is written in (``base64``,
+``punycode``, a name no codec has) would crash whatever decodes it:
+:class:`HtmlBytesMiddleware` reads such a response (HTML, XML, any text) as the
+charset its own markup declares if that one is readable, else UTF-8, GB18030 or
+what charset-normalizer finds, whichever decodes it cleanly first
+(:func:`fallback_encoding`); ``rfi/page/charset_unreadable`` counts them.
+
 **NUL.** A NUL byte is never text: a browser drops it (HTML's parsing rules);
 libxml2 would turn it into U+FFFD. NUL bytes are removed from HTML pages (not
 in UTF-16 or UTF-32, where they belong to characters), and
@@ -26,7 +33,7 @@ from collections.abc import Iterator
 
 from charset_normalizer import from_bytes
 from scrapy.crawler import Crawler
-from scrapy.http import HtmlResponse, Request, Response
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 logger = logging.getLogger(__name__)
@@ -39,6 +46,43 @@ def _normal(encoding: str | None) -> str | None:
         return codecs.lookup(resolve_encoding(encoding) or encoding or "").name
     except LookupError:
         return None
+
+
+_MARKUP = "<?xml version='1.0'?><a href=\"x-1\">z</a>"
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+
+
+def readable_charset(name: str | None) -> str | None:
+    """The codec of a declared charset when a web document can be read in it, else None:
+    one Python has, that turns text into bytes (not ``base64``, ``rot13``), reads markup's
+    ASCII as ASCII (not ``punycode``; UTF-16 and UTF-32 aside) and decodes any byte with
+    a replacement character rather than an error."""
+    encoding = _normal(name) if name else None
+    if encoding is None:
+        return None
+    try:
+        markup = _MARKUP.encode(encoding)
+        _HIGH_BYTES.decode(encoding, errors="replace")
+    except (LookupError, UnicodeError, ValueError):
+        return None
+    if encoding.startswith(("utf-16", "utf-32")) or markup == _MARKUP.encode("ascii"):
+        return encoding
+    return None
+
+
+def fallback_encoding(body: bytes) -> str:
+    """The charset to read a document whose declared one cannot be used: its markup's own
+    declaration (``<meta charset>``, ``<?xml encoding?>``) if readable, else UTF-8, GB18030
+    or charset-normalizer's guess, the first that decodes it without an error; else UTF-8
+    (with replacement characters)."""
+    declared = readable_charset(html_body_declared_encoding(body))
+    if declared and not decode_errors(body, declared):
+        return declared
+    for candidate in ("utf-8", "gb18030"):
+        if not decode_errors(body, candidate):
+            return candidate
+    best = from_bytes(body).best()
+    return readable_charset(best.encoding if best else None) or "utf-8"
 
 
 def decode_errors(body: bytes, encoding: str) -> int:
@@ -94,6 +138,8 @@ class HtmlBytesMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
+        if isinstance(response, TextResponse):
+            response = self.readable(response)
         if not isinstance(response, HtmlResponse):
             return response
         encoding = _normal(response.encoding) or ""
@@ -108,4 +154,20 @@ class HtmlBytesMiddleware:
             return response
         self.stats.inc_value("rfi/page/charset_fixed")
         logger.warning("%s says it is UTF-8 but is not: read as %s", response.url, real.upper())
+        return response.replace(encoding=real)
+
+    def readable(self, response: TextResponse) -> TextResponse:
+        """``response`` read in a charset it can be read in (:func:`fallback_encoding`)
+        when the one it declares cannot be."""
+        declared = response.encoding
+        if readable_charset(declared):
+            return response
+        real = fallback_encoding(response.body)
+        self.stats.inc_value("rfi/page/charset_unreadable")
+        logger.warning(
+            "%s declares the charset %r, which cannot read a document: read as %s",
+            response.url,
+            declared[:40],
+            real.upper(),
+        )
         return response.replace(encoding=real)

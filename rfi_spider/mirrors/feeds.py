@@ -13,6 +13,7 @@ the others.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit
 
@@ -22,13 +23,35 @@ from w3lib.html import remove_tags, replace_entities
 from rfi_spider.crawl.canonical import canonical_url, is_article_url
 from rfi_spider.dates import ms_to_iso, parse_feed_date, to_ms
 from rfi_spider.extract import selectors as sel
+from rfi_spider.fetch.htmlbytes import fallback_encoding, readable_charset
 from rfi_spider.mirrors.sanitize import safe_html
 
 _XHTML_NS = "{http://www.w3.org/1999/xhtml}"
+# The charset an XML declaration names (after a UTF-8 byte order mark, if any).
+_XML_DECLARED = re.compile(
+    rb"""(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*["']([\x21-\x7e]{1,64}?)["']"""
+)
 
 
-def _safe_parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+def _safe_parser(encoding: str | None = None) -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        encoding=encoding,
+    )
+
+
+def _override_encoding(body: bytes) -> str | None:
+    """The charset to read a feed in when its XML declaration names one no document is
+    written in (``base64``, ``punycode``, an unknown name), which libxml2 refuses: as a
+    page declaring it is read (:func:`~rfi_spider.fetch.htmlbytes.fallback_encoding`).
+    None: the feed's own declaration stands."""
+    declared = _XML_DECLARED.match(body)
+    if declared is None or readable_charset(declared.group(1).decode("ascii")):
+        return None
+    return fallback_encoding(body)
 
 
 class BadFeedError(ValueError):
@@ -103,7 +126,7 @@ def mirror_host(feed_url: str) -> str:
 def parse_xml(body: bytes) -> etree._Element:
     """The feed's root element; :class:`BadFeedError` for anything but plain, safe XML."""
     try:
-        root = etree.fromstring(body, _safe_parser())
+        root = etree.fromstring(body, _safe_parser(_override_encoding(body)))
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise BadFeedError(f"not well-formed XML ({exc})") from None
     if root is None:

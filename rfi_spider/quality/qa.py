@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote
 
-from rfi_spider.archive import seedfile
+from rfi_spider.archive import seedfile, versions_read
 from rfi_spider.archive.exporters import seed_file_name
 from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS, FailureRecord, read_failures
 from rfi_spider.archive.state import STATE_DIR
-from rfi_spider.archive.versions import version_number, versioned_name
+from rfi_spider.archive.versions_read import History
 from rfi_spider.crawl.canonical import canonical_url
 from rfi_spider.dates import PARIS, checked_ms, checked_paris_day, checked_time, iso_utc
 from rfi_spider.extract.loaders import SITE_SOURCE
@@ -66,6 +66,7 @@ KINDS = {
     "not-json": "lines that are not JSON objects",
     "schema": "items that break the schema",
     "duplicate": "duplicate article URLs",
+    "version-chain": "broken chains of versions",
     "date": "dates in the future, before 2000 or out of range",
     "no-file": "items without a seed-style file",
     "no-item": "files without an item",
@@ -139,8 +140,6 @@ class Report:
     records: list[dict[str, Any]] = field(default_factory=list)
     # Canonical URL -> (title, publication time) of each article, to compare archives.
     articles: dict[str, tuple[str, str | None]] = field(default_factory=dict)
-    # (canonical URL, version) of each line: two folders holding one are a duplicate.
-    versions: set[tuple[str, int]] = field(default_factory=set)
     fields: tuple[str, ...] = FIELDS
     # The archive against the site's sitemaps its state recorded; None: not checked.
     sitemaps: SitemapCoverage | None = None
@@ -148,6 +147,13 @@ class Report:
     # ``retrying``: failed articles the next crawl tries again. A warning, not a finding.
     given_up: list[FailureRecord] = field(default_factory=list)
     retrying: int = 0
+    # The articles of more than one version (edited after they were first archived), in
+    # the order items.jsonl first names them; not a problem. Their text is read again
+    # (``versions_read.load``, lines up to ``max_line_bytes``) only to show the diffs.
+    edited: list[History] = field(default_factory=list)
+    # Every line's article and version (None: no items.jsonl read), for several folders.
+    version_index: versions_read.VersionIndex | None = None
+    max_line_bytes: int = MAX_LINE_BYTES
 
     @property
     def ok(self) -> bool:
@@ -514,11 +520,13 @@ class Pairing:
             self.by_url.setdefault(seed.key, []).append(seed)
         self.paired: set[Path] = set()
 
-    def check(self, url: str, item: dict[str, Any], where: str, report: Report) -> None:
+    def check(
+        self, url: str, item: dict[str, Any], where: str, report: Report, version: int = 1
+    ) -> None:
         expected = None
         if checked_time(item.get("published_at")):
             name = seed_file_name(url, item["published_at"])
-            expected = self.files_root / versioned_name(name, version_number(item))
+            expected = self.files_root / versions_read.versioned_name(name, version)
         if expected in self.unreadable:
             self.paired.add(expected)  # already reported as a bad file
             return
@@ -549,32 +557,78 @@ def check_items_file(
     report: Report,
     max_line_bytes: int = MAX_LINE_BYTES,
 ) -> None:
-    """Each line of items.jsonl: JSON, schema, dates, duplicates, its file; then files left."""
-    first_line: dict[str, int] = {}
+    """Each line of items.jsonl: JSON, schema, dates, duplicates, its file; then files left,
+    and the versions of each article (``versions_read``): a broken chain is a finding.
+
+    The tables count each article once, as its latest version says; each version is
+    paired with its own seed-style file (``<hash>.v<N>.txt`` from version 2 on).
+    """
+    index = versions_read.VersionIndex()
+    first_line: dict[tuple[str, int], int] = {}  # (article, version) -> its first line
+    record_at: dict[str, tuple[int, int]] = {}  # article -> (its record, the version)
     for number, item in read_items(path, report, max_line_bytes):
-        report.records.append(slim(item, report.fields))
+        record = slim(item, report.fields)
         where = f"{path.name}:{number}"
         check_item(item, where, now, report)
         url = item.get("url")
         if not isinstance(url, str):
+            report.records.append(record)
             continue
         key = canonical_url(url) or url
-        version = version_number(item)  # a later version of an article is no duplicate
-        if (key, version) in first_line:
-            message = f"same URL as line {first_line[key, version]}: {readable(url)}"
-            if version > 1:
-                message += f" (version {version})"
-            report.add("duplicate", where, message)
+        line = versions_read.line_of(path, number, key, item)
+        index.add(line)
+        if (key, line.version) in first_line:  # a duplicate: said below, from the history
+            report.records.append(record)
             continue
-        first_line[key, version] = number
-        report.versions.add((key, version))
-        title, published = item.get("title"), item.get("published_at")
-        report.articles[key] = (
-            title if isinstance(title, str) else "",
-            published if isinstance(published, str) else None,
-        )
-        pairing.check(url, item, where, report)
+        first_line[key, line.version] = number
+        known = record_at.get(key)
+        if known is None or line.version > known[1]:
+            title, published = item.get("title"), item.get("published_at")
+            report.articles[key] = (
+                title if isinstance(title, str) else "",
+                published if isinstance(published, str) else None,
+            )
+            if known is None:
+                record_at[key] = (len(report.records), line.version)
+                report.records.append(record)
+            else:
+                record_at[key] = (known[0], line.version)
+                report.records[known[0]] = record
+        pairing.check(url, item, where, report, line.version)
     pairing.check_leftovers(report)
+    check_versions(index, report)
+    report.version_index = index
+
+
+def check_versions(index: versions_read.VersionIndex, report: Report) -> None:
+    """Each article's versions: lines that repeat one (``duplicate``), chains that break
+    (``version-chain``); the articles edited into :attr:`Report.edited`."""
+    for history in index.histories():
+        label = readable(history.key)
+        for line, first in history.duplicates:
+            if line.legacy and first.legacy:
+                message = f"same URL as line {first.number}: {label}"
+            else:
+                message = f"version {line.version} again, as on line {first.number}: {label}"
+            report.add("duplicate", line.where, message)
+        for line, message in history.problems:
+            report.add("version-chain", line.where, f"{message} ({label})")
+        if history.edited:
+            report.edited.append(history)
+
+
+def edited_items(report: Report, histories: Iterable[History]) -> dict[tuple[Path, int], Any]:
+    """The items of every version of ``histories``, read back from items.jsonl, to diff.
+
+    Raises :class:`CannotCheckError` when the file cannot be read.
+    """
+    lines = [line for history in histories for line in history.versions]
+    try:
+        return versions_read.load(lines, report.max_line_bytes)
+    except OSError as error:
+        raise CannotCheckError(
+            f"cannot read {error.filename}: {error.strerror or error}"
+        ) from error
 
 
 def check_archive(
@@ -636,7 +690,7 @@ def read_given_up(report: Report, state_dir: Path, max_attempts: int) -> None:
 
 def _check_archive(root: Path, now: datetime | None, max_line_bytes: int) -> Report:
     now = now or datetime.now(UTC)
-    report = Report(root=root, checked_at=now)
+    report = Report(root=root, checked_at=now, max_line_bytes=max_line_bytes)
     items_path = root / ITEMS_FILE
     report.has_items_file = items_path.is_file()
     files_root = root / ARTICLES_DIR
@@ -695,18 +749,29 @@ def check_archives(
         return check_archive(only, now, max_line_bytes, None, max_attempts, busy_timeout)
     now = now or datetime.now(UTC)
     reports = [_read_archive(Path(directory), now, max_line_bytes) for directory in directories]
-    union = Report(root=Path(" + ".join(str(r.root) for r in reports)), checked_at=now)
+    union = Report(
+        root=Path(" + ".join(str(r.root) for r in reports)),
+        checked_at=now,
+        max_line_bytes=max_line_bytes,
+    )
     union.has_items_file = any(r.has_items_file for r in reports)
     union.files_root = " + ".join(f"{r.root}/{r.files_root}" for r in reports)
+    # A version in two folders is a duplicate; an article's versions may be in several
+    # (each node exports the versions it fetched): chains and edits are read on the union.
     first_folder: dict[tuple[str, int], Path] = {}
+    union_index = versions_read.VersionIndex()
     for report in reports:
         union.lines += report.lines
         union.files += report.files
         union.records.extend(report.records)
         union.findings.extend(
-            Finding(f.kind, f"{report.root}/{f.where}", f.message) for f in report.findings
+            Finding(f.kind, f"{report.root}/{f.where}", f.message)
+            for f in report.findings
+            if f.kind != "version-chain"
         )
-        for key, version in sorted(report.versions or {(k, 1) for k in report.articles}):
+        index = report.version_index
+        versions = index.versions() if index else {(key, 1) for key in report.articles}
+        for key, version in sorted(versions):
             if (key, version) in first_folder:
                 also = f" (version {version})" if version > 1 else ""
                 union.add(
@@ -716,9 +781,16 @@ def check_archives(
                 )
                 continue
             first_folder[key, version] = report.root
-            union.versions.add((key, version))
         for key, article in report.articles.items():
             union.articles.setdefault(key, article)
+        if index is not None:
+            union_index.extend(index)
+    for history in union_index.histories():
+        for line, message in history.problems:
+            label = readable(history.key)
+            union.add("version-chain", f"{line.source.parent}/{line.where}", f"{message} ({label})")
+        if history.edited:
+            union.edited.append(history)
     if not all(r.has_items_file for r in reports):
         union.fields = reports[0].fields
     coverage: SitemapCoverage | None = None
@@ -834,7 +906,8 @@ def render_text(report: Report, limit: int | None = 20) -> str:
     """The report for a terminal: source, tables, then the problems and the verdict."""
     out = [f"QA of {visible(str(report.root))}"]
     if report.has_items_file:
-        out.append(f"  {ITEMS_FILE}: {report.lines} lines, {len(report.records)} items")
+        latest = " (each article once: its latest version)" if report.edited else ""
+        out.append(f"  {ITEMS_FILE}: {report.lines} lines, {len(report.records)} items{latest}")
     else:
         out.append(f"  no {ITEMS_FILE}: counting the seed-style files")
     out.append(f"  seed-style files: {report.files} under {visible(report.files_root)}/")
@@ -860,6 +933,9 @@ def render_text(report: Report, limit: int | None = 20) -> str:
     if warning:
         out.append(visible(warning))
     out.append("")
+    if report.has_items_file:
+        out.extend(edited_lines(report, limit))
+        out.append("")
     out.extend(given_up_lines(report, limit))
     if report.sitemaps is not None:
         out.extend(render_sitemaps(report.sitemaps, limit))
@@ -912,6 +988,31 @@ def render_sitemaps(coverage: SitemapCoverage, limit: int | None = 20) -> list[s
         )
         if len(missing) > len(shown):
             out.append(f"    ... and {len(missing) - len(shown)} more (--all shows every one)")
+    return out
+
+
+EDITED_HEADING = "Edited articles"
+
+
+def edited_summary(report: Report) -> str:
+    """How many articles have more than one version, of how many."""
+    count, total = len(report.edited), len(report.articles)
+    if not count:
+        return f"{EDITED_HEADING}: none (no article has more than one version)"
+    have = "has" if count == 1 else "have"
+    return f"{EDITED_HEADING}: {count} of {total} articles {have} more than one version"
+
+
+def edited_lines(report: Report, limit: int | None) -> list[str]:
+    """The edited-articles section: the count, then each article's URL, versions, title."""
+    out = [edited_summary(report)]
+    shown = report.edited if limit is None else report.edited[:limit]
+    for history in shown:
+        title = visible(report.articles.get(history.key, ("", None))[0])
+        count = len(history.versions)
+        out.append(f"  {visible(readable(history.key))}  {count} versions  {title}")
+    if len(report.edited) > len(shown):
+        out.append(f"  ... and {len(report.edited) - len(shown)} more (--all shows every one)")
     return out
 
 

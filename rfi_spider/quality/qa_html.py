@@ -12,11 +12,16 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
+from rfi_spider.archive.versions_read import History, Line
+from rfi_spider.quality import diff
 from rfi_spider.quality.qa import (
+    EDITED_HEADING,
     KINDS,
     SITEMAPS_HEADING,
     Comparison,
     Report,
+    edited_items,
+    edited_summary,
     readable,
     verdict,
     visible,
@@ -54,6 +59,11 @@ svg .archived { fill: #3b6ea8; }
 .key { display: inline-block; width: .8rem; height: .8rem; vertical-align: middle; }
 .key.listed { background: #e0a3a3; }
 .key.archived { background: #3b6ea8; }
+table.diff { width: 100%; table-layout: fixed; }
+table.diff td { width: 46%; word-break: break-word; }
+table.diff th.row { width: 8%; white-space: nowrap; }
+del { background: #fde8e8; color: #7f1d1d; }
+ins { background: #e3f4e8; color: #14532d; text-decoration: none; }
 """
 
 
@@ -244,6 +254,61 @@ def comparison_html(comparison: Comparison, limit: int | None = 20) -> str:
     return "".join(out)
 
 
+def _version_head(line: Line) -> str:
+    modified = f", modified {line.modified_at}" if line.modified_at else ""
+    return f"version {line.version} (crawled {line.crawled_at or '-'}{modified})"
+
+
+def diff_table(before: Line, after: Line, changes: diff.ItemDiff) -> str:
+    """Two versions side by side: a row per field and per paragraph that changed, what was
+    there on the left (deletions in ``<del>``), what is there now on the right (``<ins>``)."""
+    rows = []
+    for name, spans in changes.fields.items():
+        rows.append((name, spans))
+    for row in changes.changed_rows:
+        label = f"¶ {row.new if row.new is not None else row.old}"
+        label += {"~": "", "+": " added", "-": " removed"}[row.kind]
+        rows.append((label, row.spans))
+    body = "".join(
+        f'<tr><th class="row">{_e(label)}</th>'
+        f"<td>{diff.marked_html(spans, 'old', visible)}</td>"
+        f"<td>{diff.marked_html(spans, 'new', visible)}</td></tr>"
+        for label, spans in rows
+    )
+    if not rows:
+        body = '<tr><td colspan="3">No change to title, summary or paragraphs.</td></tr>'
+    unchanged = len(changes.paragraphs) - len(changes.changed_rows)
+    return (
+        f'<table class="diff" data-from="{before.version}" data-to="{after.version}">'
+        f'<thead><tr><th class="row"></th><th>{_e(_version_head(before))}</th>'
+        f"<th>{_e(_version_head(after))}</th></tr></thead><tbody>{body}</tbody></table>"
+        f'<p class="meta">{unchanged} paragraph{"s" * (unchanged != 1)} unchanged.</p>'
+    )
+
+
+def edited_html(report: Report, limit: int | None = 20) -> str:
+    """The edited articles: how many; then, for each, every version against the one before,
+    side by side."""
+    out = [f'<h2 id="edited">{_e(EDITED_HEADING)} ({len(report.edited)})</h2>']
+    out.append(f"<p>{_e(edited_summary(report))}.</p>")
+    shown: list[History] = report.edited if limit is None else report.edited[:limit]
+    items = edited_items(report, shown)
+    for history in shown:
+        title = report.articles.get(history.key, ("", None))[0]
+        out.append(
+            f'<section class="edited"><h3>{_e(title)}</h3>'
+            f'<p class="meta">{_e(readable(history.key))}: {len(history.versions)} versions</p>'
+        )
+        for before, after in zip(history.versions, history.versions[1:], strict=False):
+            old = items.get((before.source, before.number), {})
+            new = items.get((after.source, after.number), {})
+            out.append(diff_table(before, after, diff.diff_items(old, new)))
+        out.append("</section>")
+    if len(report.edited) > len(shown):
+        out.append(f"<p>… and {len(report.edited) - len(shown)} more (run with --all).</p>")
+    return "".join(out)
+
+
 def given_up_html(report: Report, limit: int | None = 20) -> str:
     """The articles the crawl gave up, as a warning and a table; none: nothing."""
     out = []
@@ -300,6 +365,8 @@ def render_html(
     body.append(
         _table(("source", "articles"), ((_e(s), str(n)) for s, n in report.sources()), ("", "n"))
     )
+    if report.has_items_file:
+        body.append(edited_html(report, limit))
     if report.sitemaps is not None:
         body.append(sitemaps_html(report.sitemaps, limit))
     body.append("<h2>Problems</h2>")

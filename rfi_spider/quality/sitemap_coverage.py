@@ -8,9 +8,10 @@ its cause when the state knows it (the ``failures`` table: ``404``, ``not an art
 no_paragraphs``...), else why not (exported by a crawl but not in this archive, or not
 fetched yet).
 
-The state is read only, and a hostile one is no crash: a state another process holds
-locked is a one-line note, one that is not a database (or is corrupt) an ``error`` QA
-reports as a problem.
+The state is read only (a read-only copy of an archive too: see
+:func:`~rfi_spider.archive.state.connect_read_only`), and a hostile one is no crash: a
+state another process holds locked is a one-line note, one that is not a database (or is
+corrupt) an ``error`` QA reports as a problem.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS, FailureRecord, read_failures
 from rfi_spider.archive.sitemap_listing import read_listings
-from rfi_spider.archive.state import STATE_FILE
+from rfi_spider.archive.state import STATE_FILE, connect_read_only
 from rfi_spider.crawl.canonical import canonical_url
 
 # How long QA waits for a state a crawl is writing before it gives up (seconds).
@@ -97,7 +98,7 @@ def check_sitemaps(
         coverage.note = f"no state at {state}: no sitemap read"
         return coverage
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+        db = connect_read_only(path, timeout)
     except sqlite3.Error as error:
         return _unreadable(coverage, path, error)
     with contextlib.closing(db):
@@ -141,7 +142,7 @@ def _compare(
         lacking = sorted(keys.difference(archived))
         coverage.months.append(MonthCoverage(month, len(keys), len(keys) - len(lacking)))
         for key in lacking:
-            cause = _cause(failures.get(key), attempts)
+            cause = _cause(failures.get(key))
             if cause is None:
                 exported = (
                     has_seen and db.execute("SELECT 1 FROM seen WHERE url = ?", (key,)).fetchone()
@@ -157,13 +158,13 @@ def _key(url: object) -> str:
     return canonical_url(str(url)) or str(url)
 
 
-def _cause(failure: FailureRecord | None, max_attempts: int) -> str | None:
-    """The failure's cause, attempts, and whether the crawl gave it up (as it judged, or
-    by ``max_attempts`` for a state from before it recorded that)."""
+def _cause(failure: FailureRecord | None) -> str | None:
+    """The failure's cause, attempts, and whether the crawl gave it up: as it judged with
+    its own ``RFI_MAX_ATTEMPTS`` (:func:`read_failures` judges a state from before it
+    recorded that by QA's), never QA's setting against a crawl's later judgement."""
     if failure is None:
         return None
     attempts = failure.attempts if isinstance(failure.attempts, int) else 0  # a hostile row
     times = f"{attempts} time{'s' * (attempts != 1)}"
-    given_up = failure.given_up or attempts >= max_attempts
-    later = "given up" if given_up else "tried again next run"
+    later = "given up" if failure.given_up else "tried again next run"
     return f"{failure.cause} (failed {times}, {later})"

@@ -83,9 +83,11 @@ from rfi_spider.crawl.distributed import enabled as distributed
 from rfi_spider.crawl.jobdir import close_job, open_job
 from rfi_spider.crawl.revisits import Revisits, is_revisit, validators
 from rfi_spider.crawl.sitemaps import (
+    INDEX_DEPTH,
     BadSitemapError,
     ChildMap,
     Entry,
+    MapBudget,
     edition_maps,
     entries,
     is_news_map,
@@ -361,6 +363,7 @@ class RfiCnSpider(scrapy.Spider):
         if shared is not None:
             shared.revisits(spider.revisits)
         spider.distributed = shared is not None
+        spider.map_budget = MapBudget(settings.getint("RFI_SITEMAP_MAX_CHILDREN"))
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")  # 0: no limit
         spider.extractor = PageExtractor(
             worker_count(settings.get("RFI_EXTRACT_WORKERS"), re_extracting=bool(spider.from_warc)),
@@ -880,12 +883,13 @@ class RfiCnSpider(scrapy.Spider):
         for url in wanted:
             yield self.sitemap_request(url, month=None)
 
-    def sitemap_request(self, site_url: str, month: date | None) -> scrapy.Request:
+    def sitemap_request(self, site_url: str, month: date | None, depth: int = 0) -> scrapy.Request:
+        """A map to read; ``depth``: how many indexes led to it (0: robots.txt named it)."""
         return scrapy.Request(
             self.site.to_fetch(site_url),
             callback=self.parse_sitemap,
             errback=self.on_error,
-            cb_kwargs={"site_url": site_url, "month": month},
+            cb_kwargs={"site_url": site_url, "month": month, "depth": depth},
             meta={
                 meta_keys.KIND: "sitemap",
                 meta_keys.REFETCH: True,  # listings of URLs: read again when a job resumes
@@ -895,10 +899,11 @@ class RfiCnSpider(scrapy.Spider):
         )
 
     def parse_sitemap(
-        self, response: Response, site_url: str, month: date | None
+        self, response: Response, site_url: str, month: date | None, depth: int = 0
     ) -> Iterator[scrapy.Request]:
         """A sitemap index (its children) or an URL set (its articles); a map that is not
-        a sitemap, declares entities or is too large is refused (``rfi/sitemap/bad/...``)."""
+        a sitemap, declares entities or is too large is refused (``rfi/sitemap/bad/...``),
+        and so is an index listed by an index (``too_deep``: ``INDEX_DEPTH``)."""
         stats = self.crawler.stats
         try:
             sitemap = read_sitemap(response.body, self.settings.getint("RFI_SITEMAP_MAX_BYTES"))
@@ -906,18 +911,29 @@ class RfiCnSpider(scrapy.Spider):
             stats.inc_value(f"rfi/sitemap/bad/{error.reason}")
             logger.warning("sitemap %s refused: %s", response.url, error)
             return
+        if sitemap.type == "sitemapindex" and depth >= INDEX_DEPTH:
+            stats.inc_value("rfi/sitemap/bad/too_deep")
+            logger.warning(
+                "sitemap %s refused: an index %d level(s) below robots.txt (at most %d)",
+                response.url,
+                depth,
+                INDEX_DEPTH,
+            )
+            return
         stats.inc_value("rfi/sitemap/read")
         if sitemap.type == "sitemapindex":
-            yield from self.sitemap_children(response.url, entries(sitemap))
+            yield from self.sitemap_children(response.url, entries(sitemap), depth + 1)
         else:
             yield from self.sitemap_articles(response.url, site_url, month, entries(sitemap))
 
     def sitemap_children(
-        self, map_url: str, children: Iterable[dict[str, str]]
+        self, map_url: str, children: Iterable[dict[str, str]], depth: int = 1
     ) -> Iterator[scrapy.Request]:
-        """Request the index's article maps of the edition whose month meets the range."""
+        """Request the index's article maps of the edition whose month meets the range,
+        as many as the run's budget of maps allows (``RFI_SITEMAP_MAX_CHILDREN``)."""
         stats = self.crawler.stats
         contents = re.compile(self.settings.get("RFI_SITEMAP_CONTENTS"))
+        refused = self.map_budget.refused
         skip = self.settings.getlist("RFI_SITEMAP_SKIP")
         folder = self.edition.sitemap_folder
         for child in children:
@@ -947,9 +963,20 @@ class RfiCnSpider(scrapy.Spider):
             if not found.overlaps(self.since, self.until):
                 stats.inc_value("rfi/sitemap/child/out_of_range")
                 continue
+            if not self.map_budget.take():
+                stats.inc_value("rfi/sitemap/child/over_limit")
+                continue
             if found.month is None:
                 stats.inc_value("rfi/sitemap/child/undated")
-            yield self.sitemap_request(site_url, found.month)
+            yield self.sitemap_request(site_url, found.month, depth)
+        if self.map_budget.refused > refused:
+            logger.warning(
+                "sitemap index %s: %d article map(s) not read: a run reads at most %d"
+                " (RFI_SITEMAP_MAX_CHILDREN)",
+                map_url,
+                self.map_budget.refused - refused,
+                self.map_budget.limit,
+            )
 
     def sitemap_articles(
         self,
@@ -961,6 +988,7 @@ class RfiCnSpider(scrapy.Spider):
     ) -> Iterator[scrapy.Request]:
         """Queue an URL set's articles in scope (edition, range) and record them as listed."""
         stats = self.crawler.stats
+        recorded = 0
         listed: list[ListedUrl] = []
         found: list[str] = []
         edited: list[tuple[str, Any]] = []  # (url, lastmod): revisited if archived before it
@@ -981,16 +1009,22 @@ class RfiCnSpider(scrapy.Spider):
             listed.append(ListedUrl(entry.url, month_key(entry.day), entry.lastmod))
             found.append(entry.url)
             edited.append((entry.url, entry.modified))
-            if len(found) >= batch:
+            if len(found) >= batch:  # a batch at a time: a map's entries are never all held
+                recorded += self.listings.add(site_url, listed)
+                listed = []
                 yield from self.article_requests(found)
                 found = []
+                if not self.from_warc:
+                    yield from self.revisits.from_sitemap(edited, self.article_request)
+                edited = []
         if skipped:
             logger.warning(
                 "sitemap %s: entries skipped: %s",
                 map_url,
                 ", ".join(f"{reason} {count}" for reason, count in sorted(skipped.items())),
             )
-        self.listings.record(site_url, month_key(month) if month else None, listed)
+        recorded += self.listings.add(site_url, listed)
+        self.listings.map_read(site_url, month_key(month) if month else None, recorded)
         yield from self.article_requests(found)
         if not self.from_warc:
             yield from self.revisits.from_sitemap(edited, self.article_request)

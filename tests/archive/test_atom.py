@@ -161,3 +161,35 @@ def test_item_without_body_html_gets_its_paragraphs_as_content() -> None:
     content = atom.entry_of(item).content
     assert content.startswith('<img src="https://s.rfi.fr/a.jpg" alt="">')
     assert [p.text for p in html.fragments_fromstring(content)[1:]] == item["paragraphs"]
+
+
+class Stats:
+    """The stats collector's ``inc_value``, counted."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def inc_value(self, key: str, count: int = 1) -> None:
+        self.values[key] = self.values.get(key, 0) + count
+
+
+def test_a_second_item_with_the_same_url_is_left_out_and_counted() -> None:
+    """``-O feed.atom``: an article exported twice in a crawl (a re-extraction, a second
+    node) is one entry, the first; an Atom id names one entry (issue 30, 9)."""
+    first, other = ARTICLES[0], ARTICLES[1]
+    again = {**first, "title": "再次导出"}
+    buffer = io.BytesIO()
+    stats = Stats()
+    exporter = atom.AtomItemExporter(buffer, info=atom.feed_info(CN), stats=stats)
+    exporter.start_exporting()
+    for item in (first, other, again):
+        exporter.export_item(item)
+    exporter.finish_exporting()
+    data = buffer.getvalue()
+    assert atomcheck.rule_violations(data) == []  # one id, one entry
+    entries = atomcheck.parse(data).entries
+    assert [(e.id, e.title) for e in entries] == [
+        (first["url"], first["title"]),
+        (other["url"], other["title"]),
+    ]
+    assert stats.values == {f"{atom.SKIPPED}/duplicate": 1}

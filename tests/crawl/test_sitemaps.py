@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy.utils import gz as scrapy_gz
 from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
@@ -214,6 +215,28 @@ def test_hostile_sitemaps_are_refused_with_a_reason(body: bytes, reason: str) ->
     with pytest.raises(BadSitemapError) as refused:
         read_sitemap(body, 1 << 20)
     assert refused.value.reason == reason
+
+
+def test_a_gzip_bomb_is_inflated_no_further_than_the_size_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The refusal's reason alone would not tell a bomb inflated whole (32 MB here, gigabytes
+    on purpose) and then measured: count what the decompression produced."""
+    produced = 0
+
+    class CountingGzipFile(scrapy_gz.GzipFile):
+        def read1(self, size: int = -1) -> bytes:
+            nonlocal produced
+            chunk = super().read1(size)
+            produced += len(chunk)
+            return chunk
+
+    monkeypatch.setattr(scrapy_gz, "GzipFile", CountingGzipFile)
+    limit = 1 << 20
+    with pytest.raises(BadSitemapError) as refused:
+        read_sitemap(gzip.compress(b"\0" * (32 << 20)), limit)
+    assert refused.value.reason == "too_large"
+    assert limit < produced <= limit + (256 << 10)  # stopped one chunk past the limit
 
 
 # --- which maps a run reads ----------------------------------------------------------------

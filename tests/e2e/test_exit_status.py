@@ -137,6 +137,19 @@ CRAWL_REFUSED = {
     "workers-nan": ([], [], {"RFI_EXTRACT_WORKERS": "many"}, "bad setting: RFI_EXTRACT_WORKERS"),
     "coverage-not-json": ([], [], {"RFI_QA_MIN_COVERAGE": "{x"}, "bad setting: RFI_QA_MIN"),
     "warc-prefix-path": ([], [], {"RFI_WARC_PREFIX": "../x"}, "bad setting: RFI_WARC_PREFIX"),
+    # Without its group "month", a backfill's first monthly map raised IndexError mid-crawl.
+    "contents-no-month": (
+        ["since=all"],
+        [],
+        {"RFI_SITEMAP_CONTENTS": r"contents_(\d{6})\.xml$"},
+        "bad setting: RFI_SITEMAP_CONTENTS must be a regular expression with a group (?P<month>",
+    ),
+    "map-budget-negative": (
+        [],
+        [],
+        {"RFI_SITEMAP_MAX_CHILDREN": "-5"},
+        "bad setting: RFI_SITEMAP_MAX_CHILDREN",
+    ),
     "O-items": ([], ["-O", "{a}/items.jsonl"], {}, "would overwrite the archive's own"),
     "o-state": ([], ["-o", "{a}/.state/seen.sqlite3:jsonl"], {}, "would overwrite the archive"),
     "o-warc": ([], ["-o", "file://{a}/warc/x.warc.gz:jsonl"], {}, "would overwrite the archive"),

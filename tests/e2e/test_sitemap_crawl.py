@@ -197,3 +197,37 @@ def test_without_robots_txt_the_editions_own_maps_are_read(tmp_path: Path) -> No
         )
     assert result.returncode == 0, result.log[-3000:]
     assert [i["url"] for i in result.items] == [url(ARTICLE)]
+
+
+@pytest.mark.parametrize("lastmod", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-14:00"])
+def test_one_lastmod_beyond_utc_costs_its_entry_only(lastmod: str, tmp_path: Path) -> None:
+    """``datetime`` raises OverflowError (not ValueError) for such a time: it once ended the
+    reading of the whole news map, with a traceback, and none of its articles was exported."""
+    good = ["/cn/国际/20240307-列表上的文章", "/cn/中国/20240306-另一篇文章"]
+    bad = "/cn/国际/20240305-日期坏了"
+    entries = "".join(
+        f"<url><loc>{url(path)}</loc><lastmod>{stamp}</lastmod></url>"
+        for path, stamp in [(good[0], "2024-03-07"), (bad, lastmod), (good[1], "2024-03-06")]
+    )
+    site = LocalSite()
+    robots = ROBOTS_ALLOW_ALL + "Sitemap: https://www.rfi.fr/sitemaps/cn/news.xml\n"
+    site.add("/robots.txt", robots, content_type="text/plain")
+    site.add(
+        "/sitemaps/cn/news.xml",
+        f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{entries}</urlset>",
+        content_type="application/xml",
+    )
+    for path in [*good, bad]:
+        site.add(path, article_page(url(path)))
+    with site:
+        result = run_crawl(
+            tmp_path / "out",
+            f"base_url={site.url}",
+            "mirrors=",
+            settings={"RFI_HOME": "", "RFI_SECTIONS": "", "RFI_FEEDS": ""},
+        )
+    assert result.returncode == 0, result.log[-3000:]
+    assert sorted(i["url"] for i in result.items) == sorted(url(path) for path in good)
+    assert result.stat("rfi/sitemap/entry/bad_lastmod") == 1
+    assert "Traceback" not in result.log

@@ -217,6 +217,23 @@ def test_articles_the_sitemaps_list_missing_from_the_archive_fail() -> None:
     assert results(good_stats(**one_gone))["sitemap coverage"] == "passed"
 
 
+@pytest.mark.parametrize(
+    ("listed", "missing", "result"),
+    [
+        (10, 1, "passed"),  # exactly RFI_QA_MAX_SITEMAP_MISSING (10%): at the limit, passes
+        (1000, 100, "passed"),
+        (1000, 101, "failed"),  # 10.1%: over it
+        (10, 2, "failed"),
+    ],
+)
+def test_sitemap_coverage_passes_at_exactly_its_limit(
+    listed: int, missing: int, result: str
+) -> None:
+    stats = good_stats(**{"rfi/sitemap/listed": listed, "rfi/sitemap/missing": missing})
+    assert project_settings().getfloat("RFI_QA_MAX_SITEMAP_MISSING") == 0.1
+    assert results(stats)["sitemap coverage"] == result
+
+
 def test_blocked_share_over_the_limit_fails() -> None:
     blocked = {"rfi/blocked/403": 8, "rfi/blocked/challenge": 3}
     why = reasons(good_stats(**blocked))

@@ -254,3 +254,44 @@ def test_hostile_rows_are_shown_escaped_not_a_crash(archive: Path, tmp_path: Pat
         assert "\x1b" not in shown and "\u202e" not in shown and "\x07" not in shown
     assert "a cause \\x1b]0;owned\\x07 (failed 0 times, tried again next run)" in text
     assert "2024-06\\x1b[31m" in text
+
+
+def test_a_state_without_its_seen_table_is_compared_not_an_error(archive: Path) -> None:
+    """A state with the sitemap tables but no ``seen`` table (an old or tampered one): the
+    listed articles are still compared; none is "exported by a crawl" (issue 30, 3)."""
+    with sqlite3.connect(archive / ".state" / "seen.sqlite3") as db:
+        db.execute("DROP TABLE seen")
+    db.close()
+    report = qa.check_archive(archive)
+    coverage = report.sitemaps
+    assert coverage is not None and coverage.error is None and coverage.checked
+    assert coverage.totals() == MonthCoverage("total", 10, 6)
+    causes = {qa.readable(m.url): m.cause for m in coverage.missing}
+    assert causes[EXPORTED_ELSEWHERE] == causes[NEVER_FETCHED] == "not fetched yet"
+    assert [f.kind for f in report.findings] == ["sitemap-missing"] * 4
+
+
+@pytest.mark.parametrize(
+    ("crawl_max", "failed", "judged"),
+    [(1, 1, "failed 1 time, given up"), (5, 3, "failed 3 times, tried again next run")],
+)
+def test_a_missing_articles_cause_is_the_crawls_own_give_up_decision(
+    tmp_path: Path, crawl_max: int, failed: int, judged: str
+) -> None:
+    """The crawl ran with ``RFI_MAX_ATTEMPTS`` 1 or 5, QA with its default (3): whether a
+    failed article is given up is what the crawl decided, as its list of given-up
+    articles says too (issue 30, 4)."""
+    root = tmp_path / "archive"
+    write_archive(root, ARTICLES[:1])
+    store = SeenStore(root / ".state" / "seen.sqlite3")
+    SitemapListings(store, "run-1").record(MARCH_MAP, "2024-03", [ListedUrl(GONE, "2024-03")])
+    failures = FailedArticles(store, max_attempts=crawl_max)
+    for _ in range(failed):
+        failures.record(GONE, "404")
+    store.close()
+    report = qa.check_archive(root)  # QA's own RFI_MAX_ATTEMPTS: the default, 3
+    assert report.sitemaps is not None
+    assert [(qa.readable(m.url), m.cause) for m in report.sitemaps.missing] == [
+        (GONE, f"404 ({judged})")
+    ]
+    assert [qa.readable(r.url) for r in report.given_up] == ([GONE] if crawl_max == 1 else [])
