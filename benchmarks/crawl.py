@@ -3,8 +3,11 @@
 Each crawl is a subprocess started the way a user starts it, with a fresh output
 folder, the project's settings (robots.txt obeyed, the project's concurrency)
 but the politeness delays off, and its final stats written as JSON by
-:class:`benchmarks.stats.JsonStatsCollector`. Peak RSS is the crawl process's
-``ru_maxrss`` from ``os.wait4``, taken by a tiny launcher (``launch.py``: see
+:class:`benchmarks.stats.JsonStatsCollector`. The null spider runs with its own
+minimal settings (``null_settings.py``: no WARC, no project component), the same
+concurrency. A crawl is timed from its engine's start to the end of its process, so
+that what it does after ``spider_closed`` (the WARC writer draining) counts. Peak RSS is
+the crawl process's ``ru_maxrss`` from ``os.wait4``, taken by a tiny launcher (``launch.py``: see
 there why); VmRSS is also sampled from ``/proc`` while it runs, to show whether
 it climbs.
 """
@@ -21,6 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -29,6 +33,8 @@ from benchmarks.pages import BenchSite
 
 ROOT = Path(__file__).resolve().parents[1]
 NULL_SPIDER = Path(__file__).resolve().with_name("null_spider.py")
+# The null spider's settings module: Scrapy's defaults, not the project's.
+NULL_SETTINGS = {"SCRAPY_SETTINGS_MODULE": "benchmarks.null_settings"}
 LAUNCHER = Path(__file__).resolve().with_name("launch.py")
 # What every benchmark crawl sets: offline (no mirrors), no politeness delays on loopback.
 BASE_SETTINGS = {
@@ -92,12 +98,39 @@ class CrawlRun:
     stats: dict[str, object] = field(default_factory=dict)
     log: Path | None = None
     output: Path | None = None
+    ended: float = 0.0  # time.time() when the process ended
 
     @property
     def elapsed(self) -> float:
-        """Scrapy's own ``elapsed_time_seconds`` (engine start to close), else wall time."""
-        value = self.stats.get("elapsed_time_seconds")
-        return float(value) if isinstance(value, int | float) else self.wall_seconds
+        """From the engine's start (Scrapy's ``start_time``) to the end of the process,
+        the WARC writer's drain and the exit included; else the launcher's wall time."""
+        started = self.stats.get("start_time")
+        if not isinstance(started, str) or not self.ended:
+            return self.wall_seconds
+        try:
+            start = datetime.fromisoformat(started)
+        except ValueError:
+            return self.wall_seconds
+        return self.ended - start.timestamp()
+
+    @property
+    def main_thread_cpu_seconds(self) -> float:
+        """The CPU time of the crawl's main thread (the reactor's) from the spider's opening
+        to the stats' close."""
+        value = self.stats.get("bench/cpu_main_thread")
+        return float(value) if isinstance(value, int | float) else 0.0
+
+    @property
+    def crawl_cpu_seconds(self) -> float:
+        """The CPU time of the crawl's process (its threads, not its workers) from the
+        spider's opening to the stats' close (the WARC writer drained); else as sampled."""
+        value = self.stats.get("bench/cpu_process")
+        return float(value) if isinstance(value, int | float) else self.main_cpu_seconds
+
+    def warc_bytes(self) -> int:
+        """The size of the WARC files the crawl wrote."""
+        folder = (self.output or Path()) / "warc"
+        return sum(path.stat().st_size for path in folder.glob("*.warc.gz*"))
 
     def count(self, key: str) -> int:
         value = self.stats.get(key, 0)
@@ -189,11 +222,13 @@ def run_scrapy(
     timeout: float = 7200,
     prefix: tuple[str, ...] = (),
     children: bool = False,
+    env: dict[str, str] | None = None,
 ) -> CrawlRun:
     """Run ``python -m scrapy <args>`` with ``settings`` into ``workdir/name``.
 
     ``prefix`` goes before the command (a profiler: ``py-spy record ... --``);
-    ``children``: also sample the memory of the processes the crawl starts.
+    ``children``: also sample the memory of the processes the crawl starts;
+    ``env``: added to the environment.
     """
     folder = workdir / name
     folder.mkdir(parents=True, exist_ok=False)
@@ -216,7 +251,7 @@ def run_scrapy(
     launcher = subprocess.Popen(
         [sys.executable, "-S", str(LAUNCHER), str(log), *command],
         cwd=ROOT,
-        env=_env(),
+        env={**_env(), **(env or {})},
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -254,6 +289,7 @@ def run_scrapy(
         stats=stats,
         log=log,
         output=folder / "output",
+        ended=float(report.get("ended", 0.0)),
     )
 
 
@@ -289,9 +325,10 @@ def reextract(
 def crawl_null(
     base_url: str, site: BenchSite, workdir: Path, name: str, extra: dict[str, str]
 ) -> CrawlRun:
-    """The null spider, same start points and settings."""
+    """The null spider: same start points and concurrency, its own minimal settings."""
     args = ["runspider", str(NULL_SPIDER), "-a", f"base_url={base_url}"]
-    return run_scrapy(name, args, {**site_settings(site), **extra}, workdir)
+    settings = {**site_settings(site), **extra}
+    return run_scrapy(name, args, settings, workdir, env=NULL_SETTINGS)
 
 
 def exported_urls(run: CrawlRun) -> list[str]:

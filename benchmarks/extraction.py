@@ -2,7 +2,7 @@
 
 Same pages (padded, about 200 KB), same process, each method timed over the
 whole sample, best of ``rounds`` rounds (``timeit``'s rule: the least disturbed
-run). The project's path is exactly ``RfiCnSpider.parse_article``'s:
+run). The project's path is exactly ``ArticlePages.judged`` (``spiders/articles.py``)'s:
 ``HtmlResponse`` → ``ArticlePage.from_response`` → ``load_article``.
 The floor is ``lxml.etree.fromstring`` of the same bytes with the parser parsel
 builds (``lxml.html.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)``).
@@ -19,7 +19,7 @@ from lxml import etree, html
 from scrapy.http import HtmlResponse
 
 from benchmarks.pages import BenchSite, Page
-from rfi_spider.crawl.canonical import FetchRoot, clear_url_caches
+from rfi_spider.canonical import FetchRoot, clear_url_caches
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage, parse_html
 

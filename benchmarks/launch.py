@@ -5,13 +5,14 @@ into its ``ru_maxrss``; a crawl started straight from the benchmark process
 (which holds pages, trafilatura, ...) would report the benchmark's size. This
 launcher is tiny (no imports beyond the standard library, run with ``-S``): it
 forks, execs the command with its output to LOG, prints the child's pid, waits
-for it with ``os.wait4`` and prints ``{"returncode", "maxrss_kb", "cpu_seconds"}``
-as JSON.
+for it with ``os.wait4`` and prints ``{"returncode", "maxrss_kb", "cpu_seconds",
+"ended"}`` as JSON (``ended``: the wall-clock time the process ended, ``time.time()``).
 """
 
 import json
 import os
 import sys
+import time
 
 
 def main() -> None:
@@ -28,10 +29,12 @@ def main() -> None:
     os.close(sink)
     print(pid, flush=True)
     _, status, usage = os.wait4(pid, 0)
+    ended = time.time()
     report = {
         "returncode": os.waitstatus_to_exitcode(status),
         "maxrss_kb": usage.ru_maxrss,
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "ended": ended,
     }
     print(json.dumps(report), flush=True)
 

@@ -1,7 +1,8 @@
 """The null spider: the framework's ceiling on this machine.
 
 ``scrapy runspider benchmarks/null_spider.py -a base_url=http://127.0.0.1:PORT``
-with the same settings as the project's crawl. It starts from the same
+with its own minimal settings (``SCRAPY_SETTINGS_MODULE=benchmarks.null_settings``:
+no WARC, no project component) and the crawl's concurrency. It starts from the same
 requests as ``rfi_cn`` (``RFI_HOME``, ``RFI_SECTIONS``, ``RFI_FEEDS``), takes the
 article links of those listings and of the feed (a few pages: their cost is
 noise), and fetches every article page with a callback that does nothing: no

@@ -26,6 +26,8 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
+from rfi_spider.runtime import output_dirs
+
 # The smallest RFI_WARC_MAX_SIZE: below it, each WARC file would hold a record or two
 # (an article's response is about 200 KB, gzipped 40 KB), and files would pile up.
 MIN_WARC_MAX_SIZE = 1024 * 1024
@@ -93,6 +95,19 @@ def whole(minimum: int, what: str | None = None) -> Parser:
         if value is None or value < minimum:
             raise _bad(name, settings, said)
         return int(value)
+
+    return parse
+
+
+def whole_between(minimum: int, maximum: int) -> Parser:
+    """A whole number from ``minimum`` to ``maximum``."""
+    check = whole(minimum, f"a whole number from {minimum} to {maximum}")
+
+    def parse(settings: BaseSettings, name: str) -> int:
+        value = check(settings, name)
+        if value > maximum:
+            raise _bad(name, settings, f"a whole number from {minimum} to {maximum}")
+        return value
 
     return parse
 
@@ -214,9 +229,7 @@ def folder(default: str | None) -> Parser:
 
 
 def state_folder(settings: BaseSettings, name: str) -> Path:
-    """``RFI_STATE_DIR``, unset: ``<RFI_OUTPUT_DIR>/.state`` (``archive.state.output_dirs``)."""
-    from rfi_spider.archive.state import output_dirs
-
+    """``RFI_STATE_DIR``, unset: ``<RFI_OUTPUT_DIR>/.state`` (``runtime.output_dirs``)."""
     if settings.get(name):
         _no_nul(settings, name, str(settings.get(name)))
     return output_dirs(settings)[1]
@@ -302,6 +315,7 @@ class RfiSettings:
     state_batch_seconds: float = setting("RFI_STATE_BATCH_SECONDS", number(0))
     archive_db: bool = setting("RFI_ARCHIVE_DB", boolean)
     archive_db_batch: int = setting("RFI_ARCHIVE_DB_BATCH", whole(1))
+    archive_db_wait: float = setting("RFI_ARCHIVE_DB_WAIT", number(0))
     # failed articles
     max_attempts: int = setting("RFI_MAX_ATTEMPTS", whole(1))
     # revisits
@@ -316,6 +330,7 @@ class RfiSettings:
         "RFI_WARC_MAX_SIZE",
         whole(MIN_WARC_MAX_SIZE, f"a whole number of bytes of {MIN_WARC_MAX_SIZE} (1 MiB) or more"),
     )
+    warc_gzip_level: int = setting("RFI_WARC_GZIP_LEVEL", whole_between(0, 9))
     warc_replay: tuple[str, ...] = setting("RFI_WARC_REPLAY", text_list)
     warc_replay_site: str | None = setting("RFI_WARC_REPLAY_SITE", optional_text)
     warc_replay_hosts: tuple[str, ...] = setting("RFI_WARC_REPLAY_HOSTS", text_list)

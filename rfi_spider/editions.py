@@ -23,6 +23,30 @@ _COMMON_PUBLISHERS = ("RFI",)
 
 
 @dataclass(frozen=True)
+class SourceSpec:
+    """One source of an edition's article URLs, as data (Fundus's ``sources=[RSSFeed(...)]``).
+
+    ``kind`` names the class of ``rfi_spider/sources`` that reads it: ``listings`` (with no
+    ``path``: the home, sections and columns, ``RFI_LISTING_DEPTH`` deep; with one: one more
+    listing page, a tag page say), ``rss`` (the feed at ``path``), ``sitemaps`` (robots.txt,
+    the news map, the monthly maps in a backfill), ``mirrors`` (the edition's
+    ``mirrors``). ``path`` is under the edition's home (``rss``: ``/cn/rss``).
+    """
+
+    kind: str
+    path: str = ""
+
+
+# Every edition's sources unless its block says otherwise: the order is the start's.
+DEFAULT_SOURCES = (
+    SourceSpec("listings"),
+    SourceSpec("rss", "rss"),
+    SourceSpec("sitemaps"),
+    SourceSpec("mirrors"),
+)
+
+
+@dataclass(frozen=True)
 class Edition:
     """One language edition of the site, as data."""
 
@@ -40,6 +64,7 @@ class Edition:
     old_hosts: tuple[str, ...] = ()  # hosts that served the edition before: "cn.rfi.fr"
     mirrors: tuple[str, ...] = ()  # full-text feed mirrors read by default
     output_dir: str = "output"  # the default RFI_OUTPUT_DIR's folder name
+    sources: tuple[SourceSpec, ...] = DEFAULT_SOURCES  # where its article URLs are found
 
     @property
     def prefix(self) -> str:
@@ -53,8 +78,12 @@ class Edition:
 
     @property
     def feeds(self) -> tuple[str, ...]:
-        """``/cn/rss``."""
-        return (f"{self.prefix}/rss",)
+        """``/cn/rss``: the paths of its ``rss`` sources."""
+        return tuple(self.path_of(spec) for spec in self.sources if spec.kind == "rss")
+
+    def path_of(self, spec: SourceSpec) -> str:
+        """A source's path on the site: ``rss`` is ``/cn/rss``."""
+        return f"{self.home}{spec.path.lstrip('/')}"
 
     @property
     def sitemap_folder(self) -> str:
@@ -146,6 +175,12 @@ CN = Edition(
         "https://rsshub.app/rfi/cn",  # RSSHub's public instance, route /rfi/cn
     ),
     output_dir="output",
+    sources=(
+        SourceSpec("listings"),  # the home, the sections and the columns
+        SourceSpec("rss", "rss"),
+        SourceSpec("sitemaps"),  # through robots.txt
+        SourceSpec("mirrors"),  # the mirrors above
+    ),
 )
 
 TW = Edition(
@@ -163,6 +198,12 @@ TW = Edition(
     old_hosts=("trad.cn.rfi.fr",),
     mirrors=(),  # no full-text mirror of /tw is known
     output_dir="output-tw",
+    sources=(
+        SourceSpec("listings"),  # the home, the sections and the columns
+        SourceSpec("rss", "rss"),
+        SourceSpec("sitemaps"),  # through robots.txt
+        SourceSpec("mirrors"),  # the mirrors above
+    ),
 )
 
 # The registry: key -> edition. The order is the order of the schema's alternatives.

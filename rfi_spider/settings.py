@@ -106,7 +106,7 @@ DUPEFILTER_CLASS = "rfi_spider.crawl.dupefilter.ResumableDupeFilter"
 # made it slower: BENCHMARKS.md); 0: in the crawl's process (debugging, pdb, profilers).
 RFI_EXTRACT_WORKERS: int | None = None
 
-# --- several machines: one crawl, one Redis (crawl/distributed.py) ---------------------
+# --- several machines: one crawl, one Redis (crawl/distributed/) ---------------------
 # Unset: one process, as always. Set (scrapy-redis's own setting, redis://host:port/db):
 # the request queue, the dupefilter, the pending articles and the "exported" state are
 # shared in Redis by every process of the crawl; each writes its own RFI_OUTPUT_DIR.
@@ -144,8 +144,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # lets more than CONCURRENT_REQUESTS_PER_DOMAIN requests out at once (fetch/politeness.py).
 ADDONS = {
     "rfi_spider.fetch.politeness.DelayFloor": 0,
-    # -s REDIS_URL=...: several crawler processes on one crawl (crawl/distributed.py)
-    "rfi_spider.crawl.distributed.SharedCrawlAddon": 0,
+    # -s REDIS_URL=...: several crawler processes on one crawl (crawl/distributed/)
+    "rfi_spider.crawl.distributed.components.SharedCrawlAddon": 0,
     # scrapy-playwright's launch options and navigation timeout from RFI_BROWSER_*
     "rfi_spider.fetch.browser.BrowserSettings": 0,
 }
@@ -175,6 +175,10 @@ DOWNLOADER_MIDDLEWARES = {
     # HTML pages in the charset they really use (one that says UTF-8 and is not), without
     # NUL bytes: after decompression (590), before anything reads the page (585).
     "rfi_spider.fetch.htmlbytes.HtmlBytesMiddleware": 587,
+    # Scrapy's meta refresh, skipped for pages whose head holds no "refresh" (it decoded
+    # every whole page to look at its first 4,096 characters).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "rfi_spider.fetch.metarefresh.MetaRefreshMiddleware": 580,
 }
 
 # --- blocked pages: back-off and the browser fallback -----------------------------------
@@ -253,11 +257,15 @@ RFI_STATE_MMAP_MIB = 0
 RFI_STATE_BATCH = 1000
 RFI_STATE_BATCH_SECONDS = 2.0
 # <RFI_OUTPUT_DIR>/archive.db, the archive as a searchable SQLite database (scrapy browse;
-# archive/database.py), brought up to date from items.jsonl in a background thread after
-# every RFI_ARCHIVE_DB_BATCH exports and at the end; False: not kept during the crawl
-# (scrapy archive-db builds it later).
+# archive/database.py), brought up to date from items.jsonl and the WARC files by a child
+# process (archive/database_sync.py: segmenting Chinese is CPU the crawl must not pay)
+# at start, after every RFI_ARCHIVE_DB_BATCH exports when none is running, and at the
+# end; False: not kept during the crawl (scrapy archive-db builds it later).
 RFI_ARCHIVE_DB = True
 RFI_ARCHIVE_DB_BATCH = 100
+# The longest the close waits for the last sync (seconds, about 30 ms an article left):
+# past it the child is stopped (rfi/archive_db/timeout) and the next run catches up.
+RFI_ARCHIVE_DB_WAIT = 60.0
 
 # --- failed articles ----------------------------------------------------------------------
 # Failed articles (archive/failures.py): an article whose extraction raised, whose page
@@ -293,6 +301,10 @@ RFI_WARC_PREFIX = "rfi"
 # A file is closed and the next one started once it reaches this size (bytes); at least
 # 1 MiB (config.MIN_WARC_MAX_SIZE).
 RFI_WARC_MAX_SIZE = 1024**3
+# The gzip level of each record, 0 (stored, no compression) to 9 (smallest, slowest); any
+# other value: one line and exit 2. On article pages 6 writes files within 2% of 9's size
+# in about two thirds of its CPU time; 1 in a quarter of it, about 35% larger (docs/warc.md).
+RFI_WARC_GZIP_LEVEL = 6
 # Set by -a from_warc= (not by hand): the WARC files the replay handler answers from.
 RFI_WARC_REPLAY: list[str] = []
 # Set by -a from_warc= too: the fetch root and the mirrors' hosts whose records may answer
@@ -334,6 +346,9 @@ RFI_ATOM_LATEST = 50
 
 # --- quality checks and alerts (Spidermon) ---------------------------------------------------
 EXTENSIONS = {
+    # Failed articles and the item signals (crawl/failure_book.py); others reach it with
+    # crawler.get_extension(FailureBook)
+    "rfi_spider.crawl.failure_book.FailureBook": 50,
     "rfi_spider.quality.extensions.CrawlSummary": 900,
     # rfi/exported/twice, for the "items" monitor
     "rfi_spider.quality.extensions.ExportedOnce": 905,
@@ -395,7 +410,7 @@ RFI_QA_MAX_LINE_BYTES = 16 * 1024 * 1024
 # memusage_exceeded: MEMUSAGE_LIMIT_MB was reached; blocked: the blocking watch closed it
 # (RFI_BLOCKED_CLOSE_MINUTES). (shutdown, a Ctrl-C or Scrapyd's cancel,
 # is a pause that the next run resumes: not a failure.)
-# redis_lost: a distributed crawl's node lost Redis mid-crawl (crawl/distributed.py).
+# redis_lost: a distributed crawl's node lost Redis mid-crawl (crawl/distributed/).
 RFI_FAILED_FINISH_REASONS = [
     "write_error",
     "closespider_errorcount",

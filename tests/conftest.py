@@ -16,6 +16,7 @@ from redisserver import RedisServer
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CRASH_HOOKS = Path(__file__).resolve().parent / "crashhooks.py"
 SEED = ROOT.parent / "shared" / "seed" / "000_61a0efc48b56a91e.txt"
 SEED_COPY = FIXTURES / "seed" / "000_61a0efc48b56a91e.txt"
 
@@ -79,7 +80,9 @@ def crawl_command(
     spider: str = "rfi_cn",
 ) -> tuple[list[str], dict[str, str]]:
     """The command line and environment of :func:`run_crawl` (and :func:`start_crawl`)."""
-    command = [sys.executable, "-m", "scrapy", "crawl", spider]
+    # The crash tests' hooks (RFI_TEST_CRASH_AT) run scrapy through tests/crashhooks.py.
+    scrapy = [str(CRASH_HOOKS)] if "RFI_TEST_CRASH_AT" in (env or {}) else ["-m", "scrapy"]
+    command = [sys.executable, *scrapy, "crawl", spider]
     base = {**OFFLINE, **(FAST if fast else {})}
     for name, value in {**base, "RFI_OUTPUT_DIR": str(output), **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]

@@ -12,7 +12,7 @@ from conftest import FIXTURES
 from scrapy.http import HtmlResponse
 from w3lib.url import safe_url_string
 
-from rfi_spider.crawl.canonical import FetchRoot
+from rfi_spider.canonical import FetchRoot
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage
 

@@ -36,6 +36,7 @@ def test_the_project_defaults_pass_typed() -> None:
     assert config.state_dir == Path("output/.state")
     assert config.max_attempts == 3
     assert config.warc_max_size == 1024**3
+    assert config.warc_gzip_level == 6
     assert config.extract_workers is None
     assert config.sections is None  # unset: the edition's own
     assert dict(config.qa_min_coverage) == {"lead_image": 0.5, "summary": 0.5}
@@ -56,6 +57,7 @@ def test_values_as_the_command_line_gives_them() -> None:
             RFI_BACKOFF_START="0.05",
             RFI_WARC_PREFIX="node-1.a",
             RFI_WARC_MAX_SIZE=str(MIN_WARC_MAX_SIZE),
+            RFI_WARC_GZIP_LEVEL="0",
         )
     )
     assert config.state_dir == Path("/tmp/out/.state")
@@ -65,6 +67,7 @@ def test_values_as_the_command_line_gives_them() -> None:
     assert dict(config.qa_min_coverage) == {"summary": 1.0}
     assert config.backoff_start == 0.05
     assert config.warc_prefix == "node-1.a"
+    assert config.warc_gzip_level == 0
 
 
 @pytest.mark.parametrize(
@@ -84,6 +87,10 @@ def test_values_as_the_command_line_gives_them() -> None:
         ("RFI_MAX_ATTEMPTS", "-3"),
         ("RFI_WARC_MAX_SIZE", str(MIN_WARC_MAX_SIZE - 1)),
         ("RFI_WARC_MAX_SIZE", "-1"),
+        ("RFI_WARC_GZIP_LEVEL", "10"),
+        ("RFI_WARC_GZIP_LEVEL", "-1"),
+        ("RFI_WARC_GZIP_LEVEL", "six"),
+        ("RFI_WARC_GZIP_LEVEL", "6.5"),
         ("RFI_WARC_PREFIX", "a/b"),
         ("RFI_WARC_PREFIX", "../x"),
         ("RFI_WARC_PREFIX", ".."),

@@ -36,10 +36,10 @@ from lxml.html import HTMLParser, fragment_fromstring
 from lxml_html_clean import Cleaner
 from scrapy.exporters import BaseItemExporter
 
-from rfi_spider.crawl.canonical import SITE_ROOT
-from rfi_spider.crawl.urlset import UrlSet
+from rfi_spider.canonical import SITE_ROOT
 from rfi_spider.dates import parse_aware_time, rfc3339
 from rfi_spider.editions import EDITIONS, Edition, edition_of
+from rfi_spider.urlset import UrlSet
 
 logger = logging.getLogger(__name__)
 

@@ -8,13 +8,21 @@ objects as JSON text; a field this code does not know yet becomes a column of it
 key is ``(url, version)``; ``id`` is the line's rank in the files read, so a rebuild from
 the same files gives the same ids. ``articles_fts`` (FTS5, contentless) indexes title,
 summary and text as words in simplified characters (:mod:`rfi_spider.search.chinese`).
+``warc_records`` indexes the pages the folder's WARC files hold (each 2xx ``response``
+and browser ``resource`` record: its file, offset, URL and date), read member by member
+within the bounds of :mod:`~rfi_spider.archive.warc_records`; :func:`warc_record` picks
+the one that holds an article version's page.
 
 Kept current by copying lines, never items: :func:`sync` reads each ``items.jsonl``
 after the size it last read (kept in ``archive_meta``) up to its last complete line, and
 writes those rows and the new size in one transaction. So a crash between a JSON line
 and its row is caught up by the next sync, a torn last line waits to be completed or
 moved aside, and the database never holds an article that ``items.jsonl`` lacks. A file
-shorter than the size recorded was replaced: the database is rebuilt.
+shorter than the size recorded was replaced: the database is rebuilt. WARC files are
+read the same way: up to their last complete gzip member (a file being written, or one
+a killed crawl tore), each file's offset kept with its rows.
+
+The crawl keeps it current from a child process: :mod:`rfi_spider.archive.database_sync`.
 """
 
 from __future__ import annotations
@@ -24,17 +32,21 @@ import json
 import logging
 import os
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from rfi_spider.archive.exporters import seed_file_name
-from rfi_spider.archive.outputs import DB_FILE
+from rfi_spider.archive.outputs import DB_FILE as DB_FILE  # the commands' name for it
 from rfi_spider.archive.state import ExportLock
+from rfi_spider.archive.wacz_pages import path_key
+from rfi_spider.archive.warc_files import OPEN_SUFFIX, SUFFIX, Damage, gzip_members
+from rfi_spider.archive.warc_records import RecordError, RecordReader, record_date
+from rfi_spider.fetch.warc_replay import page_of
 from rfi_spider.items import FIELDS
 from rfi_spider.search.chinese import index_text
 
@@ -46,6 +58,11 @@ ITEMS_FILE = "items.jsonl"
 TABLE = "articles"
 FTS_TABLE = "articles_fts"
 META_TABLE = "archive_meta"
+WARC_TABLE = "warc_records"
+WARC_DIR = "warc"
+# crawled_at is written to the second (truncated): a page fetched within the second
+# after it is still the one its item was extracted from.
+CRAWLED_AT_SLACK = timedelta(seconds=1)
 # The columns that are not item fields: the rank, and what browsing derives from a line.
 DERIVED = ("month", "file", "folder")
 # Rows written per transaction when building from scratch (memory stays bounded).
@@ -60,6 +77,8 @@ class SyncResult:
     added: int = 0
     skipped: int = 0
     rebuilt: bool = False
+    records: int = 0  # WARC records indexed
+    damaged: int = 0  # WARC files read up to damage (a corrupt member)
 
 
 def _cell(value: Any) -> Any:
@@ -133,6 +152,22 @@ def _create(db: sqlite_utils.Database) -> None:
         )
     if not db[META_TABLE].exists():
         db[META_TABLE].create({"key": str, "value": str}, pk="key")  # type: ignore[union-attr]
+    if not db[WARC_TABLE].exists():
+        db[WARC_TABLE].create(  # type: ignore[union-attr]
+            {
+                "folder": str,
+                "warc_file": str,
+                "offset": int,
+                "length": int,
+                "url": str,
+                "page": str,
+                "fetched_at": str,
+                "status": int,
+                "browser": int,
+            },
+            pk=("folder", "warc_file", "offset"),
+        )
+        db[WARC_TABLE].create_index(["page", "fetched_at"])  # type: ignore[union-attr]
 
 
 def is_database(path: Path) -> bool:
@@ -224,9 +259,149 @@ def _recorded(db: sqlite_utils.Database, items: Path) -> int:
     return int(found[0]) if found else 0
 
 
-def sync(path: Path, folders: Iterable[Path]) -> SyncResult:
-    """Bring the database at ``path`` up to date with each folder's ``items.jsonl``;
-    rebuild it when one of them is shorter than what it holds (the file was replaced)."""
+def _warc_dir(folder: Path, warc_dirs: Mapping[Path, Path] | None) -> Path:
+    """A folder's WARC folder: as given (``RFI_WARC_DIR``), else ``<folder>/warc``."""
+    return (warc_dirs or {}).get(folder) or folder / WARC_DIR
+
+
+def warc_paths(warc_dir: Path) -> list[Path]:
+    """The WARC files of a folder, closed or being written, by name."""
+    if not warc_dir.is_dir():
+        return []
+    found = [*warc_dir.glob(f"*{SUFFIX}"), *warc_dir.glob(f"*{OPEN_SUFFIX}")]
+    return sorted(p for p in found if p.is_file())
+
+
+def _warc_name(path: Path, folder: Path) -> str:
+    """How a row names a WARC file: its name once closed (a ``.open`` file is renamed
+    when the crawl closes it), under the folder when it is there, else absolute."""
+    final = path.resolve()
+    if final.name.endswith(OPEN_SUFFIX):
+        final = final.with_name(final.name[: -len(".open")])
+    root = folder.resolve()
+    return str(final.relative_to(root)) if final.is_relative_to(root) else str(final)
+
+
+def _fetched_at(moment: datetime) -> str:
+    """A record's date as the rows keep it: UTC, to the microsecond, always the same
+    length (so that text order is time order)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _index_warc(
+    db: sqlite_utils.Database, folder: Path, warc_dir: Path, result: SyncResult
+) -> None:
+    """Rows of the pages in ``warc_dir``'s files after the offset each was read to, in
+    transactions of :data:`CHUNK` rows, each with the offset read so far."""
+    for path in warc_paths(warc_dir):
+        name = _warc_name(path, folder)
+        key = f"warc_size:{folder.resolve()}:{name}"
+        found = db.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (key,)).fetchone()
+        recorded = int(found[0]) if found else 0
+        size = path.stat().st_size
+        if recorded > size:  # not the file read before: read it again
+            with db.conn:
+                db.execute(
+                    f"DELETE FROM {WARC_TABLE} WHERE folder = ? AND warc_file = ?",
+                    (str(folder.resolve()), name),
+                )
+            recorded = 0
+        if recorded < size:
+            _index_file(db, path, recorded, (folder, name, key), result)
+
+
+def _index_file(
+    db: sqlite_utils.Database,
+    path: Path,
+    offset: int,
+    where: tuple[Path, str, str],
+    result: SyncResult,
+) -> None:
+    folder, name, key = where
+    rows: list[dict[str, Any]] = []
+
+    def write(end: int) -> None:
+        with db.conn:
+            if rows:
+                db[WARC_TABLE].insert_all(rows, replace=True)  # type: ignore[union-attr]
+            db[META_TABLE].upsert({"key": key, "value": str(end)}, pk="key")  # type: ignore[union-attr]
+        result.records += len(rows)
+        rows.clear()
+
+    end = offset
+    with path.open("rb") as stream:
+        stream.seek(offset)
+        for part in gzip_members(stream, feed=RecordReader):
+            if isinstance(part, Damage):  # truncated: being written; corrupt: no further
+                result.damaged += part.reason == "corrupt"
+                break
+            end = offset + part.offset + part.length
+            row = _record_row(part.fed, offset + part.offset, part.length)
+            if row is not None:
+                rows.append({"folder": str(folder.resolve()), "warc_file": name, **row})
+            if len(rows) >= CHUNK:
+                write(end)
+    write(end)
+
+
+def _record_row(reader: RecordReader, offset: int, length: int) -> dict[str, Any] | None:
+    """The row of a record that holds a page (a 2xx response, a browser page), else None."""
+    try:
+        answer = page_of(reader.close())
+    except RecordError:  # unreadable, or its digest fails: no page to point to
+        return None
+    if answer is None:
+        return None
+    url, date, status, browser = answer
+    if not (browser or 200 <= status < 300):
+        return None
+    return {
+        "offset": offset,
+        "length": length,
+        "url": url,
+        "page": path_key(url),
+        "fetched_at": _fetched_at(date),
+        "status": status,
+        "browser": int(browser),
+    }
+
+
+def warc_record(
+    conn: sqlite3.Connection, url: str, folder: str, crawled_at: str | None
+) -> dict[str, Any] | None:
+    """The WARC record that holds an article version's page: of the pages its folder's
+    WARC files hold at its URL's path (through ``base_url`` the host differs), the last
+    fetched by the time it was extracted (``crawled_at``); None when there is none (an
+    article a mirror feed gave, a WARC file not read yet, capture off)."""
+    if not crawled_at or not _has_table(conn, WARC_TABLE):
+        return None
+    extracted = record_date(crawled_at)
+    if extracted is None:
+        return None
+    latest = _fetched_at(extracted + CRAWLED_AT_SLACK)
+    found = conn.execute(
+        f"SELECT warc_file, offset, length, url, fetched_at, status FROM {WARC_TABLE}"
+        " WHERE page = ? AND folder = ? AND fetched_at <= ?"
+        " ORDER BY fetched_at DESC, warc_file DESC, offset DESC LIMIT 1",
+        (path_key(url), folder, latest),
+    ).fetchone()
+    if found is None:
+        return None
+    names = ("warc_file", "offset", "length", "url", "fetched_at", "status")
+    return dict(zip(names, found, strict=True))
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return conn.execute(query, (name,)).fetchone() is not None
+
+
+def sync(
+    path: Path, folders: Iterable[Path], warc_dirs: Mapping[Path, Path] | None = None
+) -> SyncResult:
+    """Bring the database at ``path`` up to date with each folder's ``items.jsonl`` and
+    WARC files; rebuild it when an ``items.jsonl`` is shorter than what it holds (the
+    file was replaced)."""
     folders = list(folders)
     result = SyncResult()
     db = sqlite_utils.Database(path)
@@ -244,7 +419,7 @@ def sync(path: Path, folders: Iterable[Path]) -> SyncResult:
             "an items.jsonl is shorter than %s remembers (replaced?): rebuilding the database",
             path,
         )
-        rebuilt = rebuild(path, folders)
+        rebuilt = rebuild(path, folders, warc_dirs)
         rebuilt.rebuilt = True
         return rebuilt
     db = sqlite_utils.Database(path)
@@ -252,12 +427,16 @@ def sync(path: Path, folders: Iterable[Path]) -> SyncResult:
         for folder, recorded, size in states:
             if recorded < size:
                 _add(db, folder, recorded, result)
+            _index_warc(db, folder, _warc_dir(folder, warc_dirs), result)
     return result
 
 
-def rebuild(path: Path, folders: Iterable[Path]) -> SyncResult:
+def rebuild(
+    path: Path, folders: Iterable[Path], warc_dirs: Mapping[Path, Path] | None = None
+) -> SyncResult:
     """A new database at ``path`` from the folders' ``items.jsonl`` (lines in file order,
-    folders in the order given), built beside it and renamed over it when complete."""
+    folders in the order given) and WARC files, built beside it and renamed over it when
+    complete."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.unlink(missing_ok=True)
     try:
@@ -269,6 +448,7 @@ def rebuild(path: Path, folders: Iterable[Path]) -> SyncResult:
             for folder in folders:
                 if (folder / ITEMS_FILE).is_file():
                     _add(db, folder, 0, result)
+                _index_warc(db, folder, _warc_dir(folder, warc_dirs), result)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
@@ -284,74 +464,3 @@ def locked(state_dir: Path) -> Iterator[None]:
             yield
     finally:
         lock.close()
-
-
-class CrawlDatabase:
-    """The crawl's side (``ArchivePipeline``): sync ``archive.db`` after every ``batch``
-    exports and when the spider closes.
-
-    Segmenting Chinese costs tens of milliseconds an article, so syncs run in one
-    background thread, off the reactor and outside the export lock: a sync reads only
-    complete lines, and ``<state>/archive-db.lock`` keeps two jobs on one folder from
-    syncing at once. The database is a copy: a failure to write it (a full disk, a
-    corrupt file) is logged once and counted (``rfi/archive_db/error``), never stops
-    the crawl, and the next run catches up from ``items.jsonl``.
-    """
-
-    def __init__(self, output_dir: Path, state_dir: Path, stats: Any, batch: int = 100) -> None:
-        self.output_dir = output_dir
-        self.path = output_dir / DB_FILE
-        self.state_dir = state_dir
-        self.stats = stats
-        self.batch = max(1, batch)
-        self.exported = 0
-        self.failed = False
-        self.wanted = threading.Event()
-        self.closing = False
-        self.thread = threading.Thread(target=self._run, name="archive-db", daemon=True)
-        self.thread.start()
-        self.wanted.set()  # catch up at start: what a killed run left
-
-    def _run(self) -> None:
-        while True:
-            self.wanted.wait()
-            self.wanted.clear()
-            closing = self.closing
-            self.sync()
-            if closing:
-                return
-
-    def sync(self) -> None:
-        """Copy the lines ``archive.db`` lacks (all of them at a first run)."""
-        if self.failed:
-            return
-        try:
-            with locked(self.state_dir):
-                result = sync(self.path, [self.output_dir])
-        except (OSError, sqlite3.Error) as error:
-            self.failed = True
-            self.stats.inc_value("rfi/archive_db/error")
-            logger.warning(
-                "could not update %s (%s): the crawl goes on; the next run (or scrapy "
-                "archive-db) brings it up to date from items.jsonl",
-                self.path,
-                error,
-            )
-            return
-        if result.added:
-            self.stats.inc_value("rfi/archive_db/rows", result.added)
-        if result.rebuilt:
-            self.stats.inc_value("rfi/archive_db/rebuilt")
-
-    def exported_one(self) -> None:
-        """One more export: a sync when a batch is complete."""
-        self.exported += 1
-        if self.exported >= self.batch:
-            self.exported = 0
-            self.wanted.set()
-
-    def close(self) -> None:
-        """A last sync (every line written by then), waited for."""
-        self.closing = True
-        self.wanted.set()
-        self.thread.join()

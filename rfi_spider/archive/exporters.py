@@ -25,6 +25,7 @@ from scrapy.exporters import JsonLinesItemExporter
 from scrapy.extensions import feedexport
 
 from rfi_spider.archive import seedfile
+from rfi_spider.archive.versions import versioned_name
 from rfi_spider.dates import paris_day
 from rfi_spider.items import FIELDS
 
@@ -87,6 +88,29 @@ def serialize_line(item: Any) -> bytes:
     exporter = JsonLinesItemExporter(buffer, fields_to_export=list(FIELDS), ensure_ascii=False)
     exporter.export_item(item)
     return buffer.getvalue()
+
+
+class LastLine:
+    """The JSON line of the last item serialised, kept for the next pipeline.
+
+    The validation pipeline checks an item's line exactly as it will be exported, and the
+    archive pipeline, next, exports that line: one serialisation serves both (it was half
+    the validation's cost a page). The item is recognised by identity (it is held, so
+    its id is not reused); any other item is serialised afresh.
+    """
+
+    def __init__(self) -> None:
+        self.item: Any = None
+        self.line = b""
+
+    def of(self, item: Any) -> bytes:
+        if item is not self.item:
+            self.line = serialize_line(item)
+            self.item = item
+        return self.line
+
+    def forget(self) -> None:
+        self.item, self.line = None, b""
 
 
 class JsonLinesFile:
@@ -259,9 +283,12 @@ class SeedFiles:
         """The file of an article: :func:`seed_file_name` under ``articles/``."""
         return self.root / seed_file_name(url, published_at)
 
-    def write(self, url: str, published_at: str, record: seedfile.SeedRecord) -> Path:
-        """Write one file atomically (temporary file, then rename); returns its path."""
-        return self.write_at(seed_file_name(url, published_at), record)
+    def write(
+        self, url: str, published_at: str, record: seedfile.SeedRecord, version: int = 1
+    ) -> Path:
+        """Write one file atomically (temporary file, then rename); returns its path.
+        ``version``: 1 at :func:`seed_file_name`, a later one beside it (``.v2.txt``)."""
+        return self.write_at(versioned_name(seed_file_name(url, published_at), version), record)
 
     def write_at(self, name: str, record: seedfile.SeedRecord) -> Path:
         """Write the file ``name`` (relative to ``articles/``, made by this project from

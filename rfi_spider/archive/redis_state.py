@@ -3,7 +3,7 @@
 Keys (``P`` is ``RFI_REDIS_PREFIX``, ``C`` the crawl id, ``RFI_CRAWL_ID``):
 
 - ``P:exported:<4 hex>``: the archive's exported URLs, across crawls, as the 64-bit digest
-  of ``crawl/urlset.py`` (:func:`~rfi_spider.crawl.urlset.url_key`): its first 16 bits
+  of ``urlset.py`` (:func:`~rfi_spider.urlset.url_key`): its first 16 bits
   name one of 65,536 sets, its other 48 bits are the member, an integer. Small sets of
   integers are Redis "intsets", 8 bytes a member (up to 512 a set: 33 million URLs);
   one set of 8-byte strings costs 64 bytes a URL (``BENCHMARKS.md``).
@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from rfi_spider.crawl.urlset import url_key
+from rfi_spider.urlset import url_key
 
 EXPORTING = "exporting:"
 CHUNK = 1000

@@ -13,16 +13,17 @@ import fcntl
 import os
 import sqlite3
 import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from scrapy.settings import BaseSettings
-
 from rfi_spider.archive.versions import Version
-from rfi_spider.crawl.urlset import UrlSet
 from rfi_spider.dates import now_iso
+from rfi_spider.runtime import STATE_DIR as STATE_DIR
+from rfi_spider.runtime import output_dirs as output_dirs
+from rfi_spider.urlset import UrlSet
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS seen ("
@@ -69,8 +70,8 @@ class Checked:
     last_modified: str | None = None
 
 
-# The state's folder in an output folder (RFI_STATE_DIR's default), and its database.
-STATE_DIR = ".state"
+# The state's database; its folder (STATE_DIR) and output_dirs are the core's (runtime.py:
+# the settings check reads them too), named here as well for the code that reads the state.
 STATE_FILE = "seen.sqlite3"
 
 
@@ -120,13 +121,6 @@ def connect_read_only(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
         db.close()
         raise
     return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=timeout)
-
-
-def output_dirs(settings: BaseSettings) -> tuple[Path, Path]:
-    """``(RFI_OUTPUT_DIR, RFI_STATE_DIR)``; the state defaults to ``<output>/.state``."""
-    output = Path(settings.get("RFI_OUTPUT_DIR") or "output")
-    state = settings.get("RFI_STATE_DIR")
-    return output, Path(state) if state else output / STATE_DIR
 
 
 @contextmanager
@@ -189,7 +183,7 @@ class SeenStore:
         """The spider's check before it requests an article: one lookup in memory, the
         same at a million URLs as at ten thousand.
 
-        The 64-bit digests of the URLs in the table (:class:`~rfi_spider.crawl.urlset.UrlSet`,
+        The 64-bit digests of the URLs in the table (:class:`~rfi_spider.urlset.UrlSet`,
         about 16 bytes a URL) are read at the first call, and this connection's own adds
         join them. A URL another connection records later (the pipeline, another job)
         reads as not known: the article is fetched again and the pipeline's exact check
@@ -356,6 +350,9 @@ class PendingArticles:
     """
 
     DONE_BATCH = 100
+    # Rows read ahead by one query of :meth:`take`: the window asks for one URL each time
+    # an article ends, and a query per article was a tenth of the main thread's time.
+    TAKE_BATCH = 100
     # The owner of rows a run adopted but left to a later run (out of its scope).
     NOBODY = "left-for-a-later-run"
 
@@ -369,6 +366,8 @@ class PendingArticles:
         self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         self.cursor = 0  # the last id handed out
+        self._ahead: deque[tuple[int, str]] = deque()  # rows read, not handed out yet
+        self._read_to = 0  # the last id read into _ahead
         self._done: list[str] = []
         self.adopted = self._adopt()
         row = self.db.execute("SELECT MAX(id) FROM pending WHERE owner = ?", (self.owner,))
@@ -421,13 +420,18 @@ class PendingArticles:
         interrupted run had left it (it may have been in flight at the kill)."""
         if limit <= 0:
             return []
-        rows = self.db.execute(
-            "SELECT id, url FROM pending WHERE owner = ? AND id > ? ORDER BY id LIMIT ?",
-            (self.owner, self.cursor, limit),
-        ).fetchall()
-        if rows:
-            self.cursor = rows[-1][0]
-        return [(url, row_id <= self.resumed_until) for row_id, url in rows]
+        if len(self._ahead) < limit:  # rows are only ever added after the last one read
+            rows = self.db.execute(
+                "SELECT id, url FROM pending WHERE owner = ? AND id > ? ORDER BY id LIMIT ?",
+                (self.owner, self._read_to, max(limit - len(self._ahead), self.TAKE_BATCH)),
+            ).fetchall()
+            if rows:
+                self._read_to = rows[-1][0]
+                self._ahead.extend(rows)
+        taken = [self._ahead.popleft() for _ in range(min(limit, len(self._ahead)))]
+        if taken:
+            self.cursor = taken[-1][0]
+        return [(url, row_id <= self.resumed_until) for row_id, url in taken]
 
     def leave(self, url: str) -> None:
         """Give an adopted URL this run will not fetch back, for a later run to adopt."""

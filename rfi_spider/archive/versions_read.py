@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rfi_spider.crawl.canonical import canonical_url
+from rfi_spider.canonical import canonical_url
 from rfi_spider.dates import parse_aware_time
 
 VERSION_FIELDS = ("version", "content_digest", "previous_digest")

@@ -12,7 +12,8 @@ server sent its document, as the crawl parses it; the DOM when that is no page),
 marked ``RFI-Fetched-By: browser``.
 
 Records are built and written by one writer thread (gzip and digests off the
-reactor). Its queue is bounded: past :data:`MAX_BACKLOG` responses waiting, the
+reactor), each compressed in one call at ``RFI_WARC_GZIP_LEVEL`` (see ``warc_files``).
+Its queue is bounded: past :data:`MAX_BACKLOG` responses waiting, the
 spider's article callbacks wait for room (:meth:`WarcCapture.room`), which holds
 Scrapy's downloads back (its scraper's size limit). Without it, a crawl whose
 extraction runs in worker processes outran the writer on two cores and held every
@@ -52,10 +53,10 @@ from warcio.timeutils import datetime_to_iso_date
 from rfi_spider import __version__
 from rfi_spider.archive.pipelines import WRITE_ERROR
 from rfi_spider.archive.state import output_dirs
-from rfi_spider.archive.warc_files import WarcFiles, repair_folder
+from rfi_spider.archive.warc_files import DEFAULT_GZIP_LEVEL, WarcFiles, repair_folder
 from rfi_spider.archive.warc_payloads import PayloadIndex, payload_digest
-from rfi_spider.crawl.canonical import SITE_ROOT
-from rfi_spider.fetch.middlewares import has_site_markup, is_challenge, served_page
+from rfi_spider.canonical import SITE_ROOT
+from rfi_spider.fetch.blocking import has_site_markup, is_challenge, served_page
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +148,8 @@ class WarcCapture:
         self.prefix = settings.get("RFI_WARC_PREFIX") or "rfi"
         self.max_size = settings.getint("RFI_WARC_MAX_SIZE")
         self.fsync = settings.getbool("RFI_FSYNC")
+        # 0-9, checked at start (rfi_spider/config.py)
+        self.level = settings.getint("RFI_WARC_GZIP_LEVEL", DEFAULT_GZIP_LEVEL)
         self.files: WarcFiles | None = None
         self.executor: ThreadPoolExecutor | None = None
         self.failed = threading.Event()
@@ -183,7 +186,9 @@ class WarcCapture:
 
     def spider_opened(self, spider: Spider) -> None:
         prefix = f"{self.prefix}-{spider.name}"
-        self.files = WarcFiles(self.folder, prefix, self.max_size, self.info(spider), self.fsync)
+        self.files = WarcFiles(
+            self.folder, prefix, self.max_size, self.info(spider), self.fsync, self.level
+        )
         try:  # a folder that cannot be written fails the crawl before it fetches anything
             self.folder.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryFile(dir=self.folder):

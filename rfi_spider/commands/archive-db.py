@@ -45,7 +45,8 @@ class Command(ScrapyCommand):
         return (
             "Rebuild DIR/archive.db from DIR/items.jsonl: one row per article version, "
             "every field, and a Chinese full-text index (segmented words, simplified and "
-            "traditional as one). DIR defaults to RFI_OUTPUT_DIR. Several DIRs (the nodes "
+            "traditional as one), and the records of DIR/warc's pages (for the article "
+            "pages' WARC links). DIR defaults to RFI_OUTPUT_DIR. Several DIRs (the nodes "
             "of a distributed crawl, both editions) go into one database: give it with -o "
             "FILE. The crawl keeps DIR/archive.db current by itself; this rebuilds it."
         )
@@ -72,9 +73,11 @@ class Command(ScrapyCommand):
                 check_output(target, [Archive.at(folder) for folder in folders])
             except OutputError as error:
                 raise UsageError(str(error), print_help=False) from None
+        warc = self.settings.get("RFI_WARC_DIR")
+        warc_dirs = {output: Path(warc)} if warc and not args else None
         started = time.monotonic()
         try:
-            result = build(target, folders, None if opts.output else lock_dir)
+            result = build(target, folders, None if opts.output else lock_dir, warc_dirs)
         except (OSError, sqlite3.Error) as error:
             print(f"archive-db: cannot build {target}: {error}", file=sys.stderr)
             self.exitcode = 2
@@ -82,15 +85,22 @@ class Command(ScrapyCommand):
         size = target.stat().st_size
         print(
             f"{target}: {result.added} article version(s) from {len(folders)} folder(s)"
-            f" ({result.skipped} line(s) skipped), {size / 1e6:.1f} MB"
+            f" ({result.skipped} line(s) skipped), {result.records} WARC record(s) of pages,"
+            f" {size / 1e6:.1f} MB"
             f" in {time.monotonic() - started:.1f} s"
         )
 
 
-def build(target: Path, folders: list[Path], lock_dir: Path | None) -> database.SyncResult:
+def build(
+    target: Path,
+    folders: list[Path],
+    lock_dir: Path | None,
+    warc_dirs: dict[Path, Path] | None = None,
+) -> database.SyncResult:
     """Rebuild ``target``; a folder's own ``archive.db`` under the database lock in its
-    state folder ``lock_dir``, so that a crawl's sync does not write it meanwhile."""
+    state folder ``lock_dir``, so that a crawl's sync does not write it meanwhile.
+    ``warc_dirs``: a folder's WARC files when not in ``<folder>/warc`` (RFI_WARC_DIR)."""
     if lock_dir is None:
-        return database.rebuild(target, folders)
+        return database.rebuild(target, folders, warc_dirs)
     with database.locked(lock_dir):
-        return database.rebuild(target, folders)
+        return database.rebuild(target, folders, warc_dirs)

@@ -92,17 +92,20 @@ class Command(ScrapyCommand):
             if not database.is_database(Path(args[0])):
                 raise UsageError(f"{args[0]} is not an archive database", print_help=False)
             return Path(args[0])
+        warc_dirs = None
         if args:
             folder, state = Path(args[0]), Path(args[0]) / STATE_DIR
         else:
             folder, state = output_dirs(self.settings)
+            if self.settings.get("RFI_WARC_DIR"):
+                warc_dirs = {folder: Path(self.settings.get("RFI_WARC_DIR"))}
         if not folder.is_dir():
             raise UsageError(f"{folder} is not a folder", print_help=False)
         if not (folder / database.ITEMS_FILE).is_file():
             raise UsageError(f"{folder} has no items.jsonl: nothing to browse", print_help=False)
         path = folder / database.DB_FILE
         with database.locked(state):
-            result = database.sync(path, [folder])
+            result = database.sync(path, [folder], warc_dirs)
         if result.added:
             print(f"{path}: {result.added} article version(s) added from items.jsonl", flush=True)
         return path

@@ -33,9 +33,9 @@ from scrapy.spiderloader import get_spider_loader
 
 from rfi_spider.archive.outputs import Archive, OutputError, check_folders, check_output
 from rfi_spider.archive.redis_state import KeyTypeError, SharedCrawlError
+from rfi_spider.arguments import ArgumentError
 from rfi_spider.config import ConfigError, RfiSettings
-from rfi_spider.crawl.arguments import ArgumentError
-from rfi_spider.crawl.distributed import REDIS_BAD_KEY, preflight
+from rfi_spider.crawl.distributed.config import REDIS_BAD_KEY, preflight
 
 BAD_ARGUMENTS = 2
 FAILED = 1

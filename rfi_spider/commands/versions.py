@@ -25,8 +25,8 @@ from scrapy.commands import ScrapyCommand
 
 from rfi_spider.archive import versions_read
 from rfi_spider.archive.versions_read import History, Line
+from rfi_spider.canonical import canonical_url
 from rfi_spider.config import ConfigError, RfiSettings
-from rfi_spider.crawl.canonical import canonical_url
 from rfi_spider.quality import diff, qa
 
 COLOR_CHOICES = ("auto", "always", "never")

@@ -20,15 +20,15 @@ from __future__ import annotations
 from scrapy import Request
 from scrapy.dupefilters import RFPDupeFilter
 
-from rfi_spider.crawl import meta_keys
-from rfi_spider.crawl.urlset import FingerprintSet
+from rfi_spider import meta_keys
+from rfi_spider.urlset import FingerprintSet
 
 
 class ResumableDupeFilter(RFPDupeFilter):
     """:class:`~scrapy.dupefilters.RFPDupeFilter` that lets :data:`meta_keys.REFETCH` requests
     past the fingerprints an earlier run of the job (``JOBDIR``) recorded.
 
-    Fingerprints are kept in :class:`~rfi_spider.crawl.urlset.FingerprintSet` (8 bytes and
+    Fingerprints are kept in :class:`~rfi_spider.urlset.FingerprintSet` (8 bytes and
     a slot each, instead of a Python bytes object in a set): memory stays flat.
     """
 

@@ -1,18 +1,8 @@
-"""The keys this project sets in ``Request.meta``, in one place.
+"""Moved to :mod:`rfi_spider.meta_keys` (the core: every layer uses it). This name stays the
+same module for code written against the old path."""
 
-Each is read by another component than the one that sets it, which is why they are named
-here rather than spelled as strings where they are used.
-"""
+import sys
 
-from __future__ import annotations
+from rfi_spider import meta_keys
 
-# What a request is for: "article", "listing", "feed", "mirror" (also counters' names).
-KIND = "rfi_kind"
-# How many listings deep a listing was found (RFI_LISTING_DEPTH).
-DEPTH = "rfi_depth"
-# Set by the blocked-pages middleware on a request it sends through the browser.
-BROWSER = "rfi_browser"
-# The HTML document the browser got for a page (the response then holds its markup).
-DOCUMENT = "rfi_document"
-# Asked again when a job resumes: gets past the fingerprints an interrupted run left.
-REFETCH = "rfi_refetch"
+sys.modules[__name__] = meta_keys

@@ -34,14 +34,14 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
+from rfi_spider import meta_keys
 from rfi_spider.archive.state import Checked, SeenStore
-from rfi_spider.crawl import meta_keys
 from rfi_spider.dates import iso_utc
 
 logger = logging.getLogger(__name__)
 
 # Request meta: the request is a revisit of an archived article.
-REVISIT = "rfi_revisit"
+REVISIT = meta_keys.REVISIT
 
 
 def is_revisit(response: Response) -> bool:
@@ -102,6 +102,8 @@ class Revisits:
         self.budget = settings.getint("RFI_REVISIT_MAX")
         self.now = now
         self.scheduled: set[str] = set()  # this run's revisits (at most the budget)
+        # The spider's article request of a URL (its callbacks), set once it has one.
+        self.make: RequestMaker | None = None
         # Checked times of URLs another place knows (a distributed crawl's Redis): url ->
         # ISO time or None. Local state only when None.
         self.checked_elsewhere: Callable[[str], str | None] | None = None
@@ -121,11 +123,12 @@ class Revisits:
         return tuple(row) if row is not None else None  # type: ignore[return-value]
 
     def from_sitemap(
-        self, entries: Iterable[tuple[str, datetime | None]], make: RequestMaker
+        self, entries: Iterable[tuple[str, datetime | None]], make: RequestMaker | None = None
     ) -> Iterator[scrapy.Request]:
         """Revisit requests for the archived articles a sitemap lists as modified after
         their last settled fetch (``rfi/revisits/lastmod``)."""
-        if self.budget <= 0:
+        make = make or self.make
+        if self.budget <= 0 or make is None:
             return
         for url, modified in entries:
             if modified is None or url in self.scheduled:
@@ -140,12 +143,13 @@ class Revisits:
             if request is not None:
                 yield request
 
-    def due(self, make: RequestMaker) -> Iterator[scrapy.Request]:
+    def due(self, make: RequestMaker | None = None) -> Iterator[scrapy.Request]:
         """Revisit requests for the articles of the revisit window: published in the last
         ``RFI_REVISIT_DAYS`` days, last checked ``RFI_REVISIT_EVERY`` hours ago or more,
         oldest check first (``rfi/revisits/window``)."""
+        make = make or self.make
         room = self.budget - len(self.scheduled)
-        if room <= 0 or self.days <= 0:
+        if room <= 0 or self.days <= 0 or make is None:
             return
         now = self.now()
         since = iso_utc(now - timedelta(days=self.days))

@@ -26,7 +26,7 @@ from lxml import etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from rfi_spider.crawl.canonical import SITE_ROOT, FetchRoot, article_date, canonical_url
+from rfi_spider.canonical import SITE_ROOT, FetchRoot, article_date, canonical_url
 from rfi_spider.editions import Edition
 
 # A sitemap may not declare a document type or entities: no sitemap needs them, and

@@ -10,7 +10,7 @@ from __future__ import annotations
 from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
-from rfi_spider.crawl.canonical import canonical_url, is_article_url, section_of
+from rfi_spider.canonical import canonical_url, is_article_url, section_of
 from rfi_spider.dates import paris_date_text
 from rfi_spider.editions import edition_of
 from rfi_spider.extract.page import ArticleView

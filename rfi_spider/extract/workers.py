@@ -7,9 +7,10 @@ to a pool of worker processes and awaits the result (``RfiCnSpider.on_article``)
 - :func:`extract_page` is the worker's function: picklable inputs
   (:class:`PageJob`: the body's bytes, its encoding, the URL fetched as, the crawl
   date) in, plain data out (:class:`PageFacts`: the item's fields, the URLs the page
-  claims, its JSON-LD errors, or why there is no page). The spider's decisions
-  (``missing``, ``check_claims``, the mirror fallbacks, the article window) stay in
-  the crawl's process.
+  claims, its JSON-LD errors, or why there is no page) and the gate's verdict
+  (``extract/gate.py``: whether the page is the article), decided here once. What the
+  spider does with the verdict (the mirror fallbacks, the frontier) stays in the
+  crawl's process.
 - :class:`PageExtractor` runs it in ``RFI_EXTRACT_WORKERS`` worker processes, or in
   the crawl's process when that is 0 (the single-process mode, for debugging). A
   worker's exception is raised again in the crawl's process, as it would have been
@@ -44,6 +45,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
+from rfi_spider.extract.gate import Gate, Verdict
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage
 
@@ -62,6 +64,7 @@ class PageJob:
     encoding: str
     url: str  # the site URL the page was fetched as: the item's URL
     crawled_at: str | None
+    gate: Gate | None = None  # the crawl's rules: the page is judged where it is extracted
 
 
 @dataclass
@@ -72,19 +75,27 @@ class PageFacts:
     not_article: str | None = None  # "empty_body": no markup at all
     json_ld_errors: int = 0
     claimed_urls: list[tuple[str, str]] = field(default_factory=list)
+    verdict: Verdict | None = None  # the gate's, when the job had one
 
 
 def extract_page(job: PageJob) -> PageFacts:
-    """Parse one page and load its item; the same function in a worker and in-process."""
+    """Parse one page, load its item and, with the job's gate, judge whether it is the
+    article; the same function in a worker and in-process."""
     page = ArticlePage.from_bytes(job.body, job.encoding, job.url)
     if page is None:
-        return PageFacts(fields=None, not_article="empty_body")
-    item = load_article(page, crawled_at=job.crawled_at)
-    return PageFacts(
-        fields=dict(item),
-        json_ld_errors=page.json_ld_errors,
-        claimed_urls=page.claimed_urls(),
-    )
+        facts = PageFacts(fields=None, not_article="empty_body")
+    else:
+        item = load_article(page, crawled_at=job.crawled_at)
+        facts = PageFacts(
+            fields=dict(item),
+            json_ld_errors=page.json_ld_errors,
+            claimed_urls=page.claimed_urls(),
+        )
+    if job.gate is not None:
+        facts.verdict = job.gate.judge(
+            job.body, facts.fields, facts.json_ld_errors, facts.claimed_urls, facts.not_article
+        )
+    return facts
 
 
 def default_workers() -> int:

@@ -9,6 +9,9 @@
   503 asks for in ``Retry-After``.
 - :class:`OffsiteMiddleware` is Scrapy's offsite filter that says so when a page
   of the crawl redirects off the site.
+
+What counts as blocked (statuses, challenge pages, the page the browser got) is
+``fetch/blocking.py``'s.
 """
 
 from __future__ import annotations
@@ -27,63 +30,32 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware as ScrapyOffsiteMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import HtmlResponse, Request, Response, TextResponse
+from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.response import response_status_message
 from scrapy_playwright.page import PageMethod
 
-from rfi_spider.crawl import meta_keys
+from rfi_spider import meta_keys
 from rfi_spider.extract import selectors as sel
+from rfi_spider.fetch.blocking import (
+    BLOCK_STATUSES,
+    CHALLENGE_STATUSES,
+    ChallengePage,
+    has_site_markup,
+    is_challenge,
+    left_origin,
+    served_page,
+)
 from rfi_spider.fetch.browser import (
     BrowserUnavailableError,
     MainDocument,
     browser_path,
     wait_for_markup,
 )
-from rfi_spider.fetch.sandbox import OFFSITE_META, Origin
 
 logger = logging.getLogger(__name__)
 
-# Statuses that say "you are not welcome (now)".
-BLOCK_STATUSES = frozenset({403, 429, 503})
-# Statuses a challenge page is served with (a 403 goes to the browser anyway).
-CHALLENGE_STATUSES = frozenset({200, 503})
 # Marks a response made up after a browser failure, so that it is not judged twice.
 GAVE_UP_FLAG = "rfi-browser-gave-up"
-
-
-class ChallengePage(IgnoreRequest):
-    """A challenge page stood where the content should be, and no browser got past it."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(f"challenge page instead of {url}")
-        self.url = url
-
-
-def has_site_markup(response: Response) -> bool:
-    """The response is a page of the site itself (article, listing or the site's layout).
-
-    Every page of the crawl passes here, so the markup's class names are looked
-    for in the bytes, without parsing: an ordinary page is parsed once, by the
-    spider. (A name found only in a script's text counts too: such a page then
-    goes to the spider, which drops it if it is not an article.)
-    """
-    if not isinstance(response, TextResponse):
-        return False
-    return any(marker in response.body for marker in sel.SITE_MARKUP_BYTES)
-
-
-def is_challenge(response: Response) -> bool:
-    """No site markup, and a known challenge title or script: an anti-bot challenge."""
-    if not isinstance(response, TextResponse) or has_site_markup(response):
-        return False
-    root = response.selector.root
-    if root is None:
-        return False
-    title = str(sel.PAGE_TITLE(root)).strip().lower()
-    if any(marker in title for marker in sel.CHALLENGE_TITLES):
-        return True
-    resources = " ".join(str(value) for value in sel.CHALLENGE_RESOURCES(root)).lower()
-    return any(marker in resources for marker in sel.CHALLENGE_MARKERS)
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
@@ -196,46 +168,6 @@ class SlotBackoff:
         # Lower the delay only if it is ours (AutoThrottle may hold it higher).
         if slot is not None and target < slot.delay <= previous:
             slot.delay = target
-
-
-def served_page(request: Request, rendered: Response) -> HtmlResponse | None:
-    """The HTML the server sent for the browser's last document, as a response."""
-    document = request.meta.get(meta_keys.DOCUMENT)
-    if not isinstance(document, MainDocument) or document.body is None:
-        return None
-    headers = {
-        name: value
-        for name, value in document.headers.items()
-        if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-    }
-    return HtmlResponse(
-        url=document.url or rendered.url,
-        status=200,
-        headers=headers,
-        body=document.body,
-        request=request,
-        flags=[*rendered.flags, "rfi-served-html"],
-    )
-
-
-def left_origin(request: Request, pages: list[Response]) -> str | None:
-    """The off-origin URL a browser page went to (or tried to), or None if it stayed.
-
-    The origin is the one the browser was sent to (``request.url``'s). Checked:
-    the main-frame navigation the sandbox blocked, and the final URL of the served
-    document and of the page (scrapy-playwright reports the first navigation's
-    status, not where the page's script took it). Browser-internal URLs (an error
-    page after a refused request) are no origin's pages: judged by content.
-    """
-    blocked = request.meta.get(OFFSITE_META)
-    if blocked:
-        return str(blocked)
-    home = Origin.of(request.url)
-    for page in pages:
-        origin = Origin.of(page.url)
-        if origin is not None and origin != home:
-            return page.url
-    return None
 
 
 class BlockedPagesMiddleware:

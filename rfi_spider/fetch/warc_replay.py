@@ -51,7 +51,7 @@ from rfi_spider.archive.warc_records import (
     inflate_member,
     read_plain,
 )
-from rfi_spider.crawl.arguments import ArgumentError
+from rfi_spider.arguments import ArgumentError
 from rfi_spider.dates import iso_utc
 
 logger = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ refused an article before any mirror entry for it arrived, the refusal waits her
 
 from __future__ import annotations
 
-from rfi_spider.crawl.urlset import UrlSet
 from rfi_spider.items import ArticleItem
+from rfi_spider.urlset import UrlSet
 
 
 class MirrorFallbacks:

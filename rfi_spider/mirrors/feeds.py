@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from w3lib.html import remove_tags, replace_entities
 
-from rfi_spider.crawl.canonical import canonical_url, is_article_url
+from rfi_spider.canonical import canonical_url, is_article_url
 from rfi_spider.dates import ms_to_iso, parse_feed_date, to_ms
 from rfi_spider.extract import selectors as sel
 from rfi_spider.fetch.htmlbytes import fallback_encoding, readable_charset

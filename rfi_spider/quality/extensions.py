@@ -12,9 +12,9 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from rfi_spider.archive.failures import FailedArticles
-from rfi_spider.crawl.urlset import UrlSet
-from rfi_spider.quality.qa import visible
+from rfi_spider.crawl.failure_book import FailureBook
+from rfi_spider.quality.qa.report import visible
+from rfi_spider.urlset import UrlSet
 
 logger = logging.getLogger(__name__)
 
@@ -137,12 +137,13 @@ def peak_rss_mb() -> int | None:
 class CrawlSummary:
     """Logs :func:`summary_lines` at the end of every crawl."""
 
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlSummary:
-        extension = cls(crawler.stats)
+        extension = cls(crawler)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
@@ -150,8 +151,8 @@ class CrawlSummary:
         peak = peak_rss_mb()
         if peak is not None:
             self.stats.set_value("rfi/memory/peak_rss_mb", peak)
-        failures = getattr(spider, "failures", None)  # RfiCnSpider's
-        given_up = failures.given_up_now if isinstance(failures, FailedArticles) else None
+        book = self.crawler.get_extension(FailureBook)
+        given_up = book.given_up_now if book is not None else None
         lines = summary_lines(self.stats.get_stats(), reason, spider.name, given_up)
         logger.info("\n".join(lines))
 

@@ -14,18 +14,10 @@ from pathlib import Path
 
 from rfi_spider.archive.versions_read import History, Line
 from rfi_spider.quality import diff
-from rfi_spider.quality.qa import (
-    EDITED_HEADING,
-    KINDS,
-    SITEMAPS_HEADING,
-    Comparison,
-    Report,
-    edited_items,
-    edited_summary,
-    readable,
-    verdict,
-    visible,
-)
+from rfi_spider.quality.qa.compare import Comparison
+from rfi_spider.quality.qa.report import KINDS, Report, readable, visible
+from rfi_spider.quality.qa.text import EDITED_HEADING, SITEMAPS_HEADING, edited_summary, verdict
+from rfi_spider.quality.qa.versions import edited_items
 from rfi_spider.quality.schema import always_filled
 from rfi_spider.quality.sitemap_coverage import MonthCoverage, SitemapCoverage
 

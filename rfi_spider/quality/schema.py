@@ -4,19 +4,25 @@ The schema is package data, read with ``importlib.resources`` (there is no file
 path inside a Scrapyd egg). It is the single definition of a valid item: the
 crawl's :class:`~rfi_spider.archive.pipelines.ValidationPipeline` and ``scrapy qa`` both
 call :func:`field_errors`.
+
+The crawl first asks :func:`is_valid`: the same schema compiled once to plain Python by
+``fastjsonschema``, about 50 times faster than ``jsonschema``'s generic walk (issue 26:
+validation was the largest part of the pipelines' time a page). Only an item it refuses
+goes through :func:`field_errors`, for the messages.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
@@ -85,13 +91,17 @@ def load_schema() -> dict[str, Any]:
     return with_editions(json.loads(text))
 
 
+def _ecma_end(pattern: str) -> str:
+    """JSON Schema patterns are ECMA 262 regexes, whose final ``$`` is the end of the text;
+    Python's ``$`` also matches before a final newline: ``\\Z`` keeps ECMA's meaning."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + r"\Z"
+    return pattern
+
+
 @cache
 def _compile(pattern: str) -> re.Pattern[str]:
-    # JSON Schema patterns are ECMA 262 regexes, whose "$" is the end of the text;
-    # Python's "$" also matches before a final newline. Keep ECMA's meaning.
-    if pattern.endswith("$") and not pattern.endswith("\\$"):
-        pattern = pattern[:-1] + r"\Z"
-    return re.compile(pattern)
+    return re.compile(_ecma_end(pattern))
 
 
 def _pattern(validator: Validator, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
@@ -119,10 +129,76 @@ def validator() -> Validator:
     return ArticleValidator(load_schema(), format_checker=format_checker)
 
 
+def _dollars_in_sets_escaped(pattern: str) -> str:
+    """``$`` inside a ``[...]`` set written ``\\$`` (the same set): fastjsonschema turns
+    every unescaped ``$`` of a pattern into ``\\Z``, which is an error inside a set."""
+    out, in_set, escaped = [], False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[" and not in_set:
+            in_set = True
+        elif char == "]" and in_set:
+            in_set = False
+        elif char == "$" and in_set:
+            char = "\\$"
+        out.append(char)
+    return "".join(out)
+
+
+def _for_fastjsonschema(node: Any) -> Any:
+    """A copy of a schema with every ``pattern`` made safe for fastjsonschema."""
+    if isinstance(node, dict):
+        return {
+            key: _dollars_in_sets_escaped(value)
+            if key == "pattern" and isinstance(value, str)
+            else _for_fastjsonschema(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_for_fastjsonschema(value) for value in node]
+    return node
+
+
+def _is_timestamp(value: object) -> bool:
+    """``date-time`` for fastjsonschema: the rule of :func:`_is_timestamp_with_offset`."""
+    try:
+        return _is_timestamp_with_offset(value)
+    except ValueError:
+        return False
+
+
+@cache
+def _compiled() -> Callable[[Any], Any]:
+    """The article schema as one Python function (fastjsonschema), made once.
+
+    fastjsonschema knows drafts 4 to 7: the schema uses nothing of 2020-12 that draft 7
+    lacks (``$defs`` is reached by JSON pointer), so it is compiled as draft 7. Its
+    ``$id`` is left out: references are all local. fastjsonschema reads a pattern's final
+    ``$`` as ECMA 262 does, the end of the text (as :func:`_ecma_end` does here)."""
+    schema = _for_fastjsonschema(load_schema())
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    schema.pop("$id", None)
+    return fastjsonschema.compile(schema, formats={"date-time": _is_timestamp})
+
+
+def is_valid(data: Any) -> bool:
+    """Whether ``data`` (a parsed JSON line) is a valid item: :func:`field_errors` is
+    empty exactly when this is true, at a fraction of its cost."""
+    try:
+        _compiled()(data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
 def _clear_caches() -> None:
     load_schema.cache_clear()
     validator.cache_clear()
     _field_validator.cache_clear()
+    _compiled.cache_clear()
 
 
 editions.on_change(_clear_caches)

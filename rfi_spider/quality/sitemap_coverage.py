@@ -25,7 +25,7 @@ from pathlib import Path
 from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS, FailureRecord, read_failures
 from rfi_spider.archive.sitemap_listing import read_listings
 from rfi_spider.archive.state import STATE_FILE, connect_read_only
-from rfi_spider.crawl.canonical import canonical_url
+from rfi_spider.canonical import canonical_url
 
 # How long QA waits for a state a crawl is writing before it gives up (seconds).
 BUSY_TIMEOUT = 5.0

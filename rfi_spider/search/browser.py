@@ -12,7 +12,9 @@ module registered as its plugin:
 - ``render_cell`` shows a snippet's marks as ``<mark>`` once everything else is escaped,
   and a search result's ``article`` as a link to its page;
 - ``extra_template_vars`` gives the article page (``row-archive-articles.html``) the
-  article as a reader wants it: paragraphs, lists parsed, links to its files;
+  article as a reader wants it: paragraphs, lists parsed, links to its files, and the
+  WARC record of its page (:func:`~rfi_spider.archive.database.warc_record`: a path, an
+  offset and the ``warcio extract`` command, as Datasette cannot serve a WARC file);
 - ``asgi_wrapper`` drops ``_searchmode=raw`` (which would hand the raw query to FTS5,
   and its syntax errors to the user) and sends a Content-Security-Policy allowing
   scripts from this server only.
@@ -21,6 +23,7 @@ module registered as its plugin:
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,7 +32,7 @@ from urllib.parse import parse_qsl, urlencode
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from rfi_spider.archive.database import FTS_TABLE, META_TABLE, TABLE
+from rfi_spider.archive.database import FTS_TABLE, META_TABLE, TABLE, WARC_TABLE, warc_record
 from rfi_spider.search.chinese import MARK_END, MARK_START, match_query, snippet
 
 DATABASE = "archive"
@@ -78,6 +81,7 @@ def metadata() -> dict[str, Any]:
                     },
                     FTS_TABLE: {"hidden": True},
                     META_TABLE: {"hidden": True},
+                    WARC_TABLE: {"title": "WARC records of the pages"},
                 },
                 "queries": {
                     "search": {
@@ -153,14 +157,15 @@ def extra_template_vars(view_name: str, table: str | None, request: Any, dataset
             return {"article": None}
         row = dict(rows[0])
         folder = Path(row.get("folder") or ".")
-        warc = []
-        if await db.table_exists("warc_records"):
-            found = await db.execute(
-                "select warc_file, offset, fetched_at from warc_records where url = ?"
-                " order by fetched_at",
-                [row["url"]],
+        record = await db.execute_fn(
+            lambda conn: warc_record(
+                conn, row["url"], row.get("folder") or "", row.get("crawled_at")
             )
-            warc = [dict(r) for r in found.rows]
+        )
+        if record is not None:
+            path = str(folder / record["warc_file"])
+            record["path"] = path
+            record["extract"] = f"warcio extract --payload {shlex.quote(path)} {record['offset']}"
         file = row.get("file")
         return {
             "article": {
@@ -172,7 +177,7 @@ def extra_template_vars(view_name: str, table: str | None, request: Any, dataset
                 "image": _http(row.get("lead_image")),
                 "file_path": str(folder / file) if file else None,
                 "file_uri": (folder / file).as_uri() if file and folder.is_absolute() else None,
-                "warc": [{**w, "path": str(folder / w["warc_file"])} for w in warc],
+                "warc": record,
             }
         }
 

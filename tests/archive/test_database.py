@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT
+from crashhooks import CRASH_EXIT_STATUS
 from scrapy.utils.test import get_crawler
 
 from rfi_spider.archive import database
@@ -207,13 +208,20 @@ def items(count: int) -> list[ArticleItem]:
     return [ArticleItem(**line(n)) for n in range(count)]
 
 
-def open_pipeline(output: Path, batch: int) -> ArchivePipeline:
+def open_pipeline(output: Path, batch: int, wait: float = 120.0) -> ArchivePipeline:
     settings = {"RFI_OUTPUT_DIR": str(output), "RFI_ARCHIVE_DB": True}
-    crawler = get_crawler(settings_dict={**settings, "RFI_ARCHIVE_DB_BATCH": batch})
+    settings |= {"RFI_ARCHIVE_DB_BATCH": batch, "RFI_ARCHIVE_DB_WAIT": wait}
+    crawler = get_crawler(settings_dict=settings)
     crawler.stats.open_spider()
     pipeline = ArchivePipeline.from_crawler(crawler)
     pipeline.open_spider()
     return pipeline
+
+
+def close(pipeline: ArchivePipeline) -> None:
+    """As a crawl closes: the pipeline, then ``spider_closed`` (the database's last sync)."""
+    pipeline.close_spider()
+    pipeline.close_database()
 
 
 def test_the_export_keeps_the_database_current(tmp_path: Path) -> None:
@@ -221,7 +229,7 @@ def test_the_export_keeps_the_database_current(tmp_path: Path) -> None:
     pipeline = open_pipeline(output, batch=2)
     for item in items(5):
         pipeline.process_item(item)
-    pipeline.close_spider()
+    close(pipeline)
     kept = output / database.DB_FILE
     assert len(rows(kept)) == 5
     assert pipeline.stats.get_value("rfi/archive_db/rows") == 5
@@ -236,18 +244,19 @@ def test_a_killed_crawl_is_caught_up_by_the_next(tmp_path: Path) -> None:
     paths = [str(ROOT), str(ROOT / "tests"), str(Path(__file__).parent)]
     script = (
         f"import sys\nsys.path[:0] = {paths!r}\nfrom pathlib import Path\n"
+        "import crashhooks\ncrashhooks.install('line:3')\n"
         "from test_database import open_pipeline, items\n"
         f"pipeline = open_pipeline(Path({str(output)!r}), batch=100)\n"
         "for item in items(3):\n    pipeline.process_item(item)\n"
     )
-    env = {"RFI_TEST_CRASH_AT": "line:3", "PATH": "/usr/bin:/bin"}
+    env = {"PATH": "/usr/bin:/bin"}
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, timeout=300
     )
-    assert done.returncode == 86, done.stderr
+    assert done.returncode == CRASH_EXIT_STATUS, done.stderr
     assert len((output / "items.jsonl").read_text().splitlines()) == 3
     kept = output / database.DB_FILE  # at most the first two lines, if synced at all
     assert not database.is_database(kept) or len(rows(kept)) < 3
     pipeline = open_pipeline(output, batch=100)
-    pipeline.close_spider()
+    close(pipeline)
     assert [r[1] for r in rows(output / database.DB_FILE)] == [line(n)["url"] for n in range(3)]

@@ -134,3 +134,57 @@ def test_an_open_file_with_no_complete_record_is_removed(tmp_path: Path) -> None
     repair_folder(tmp_path, lambda name, n: counts.update({name: n}))
     assert counts == {"rfi/repaired/warc_torn_record": 1, "rfi/repaired/warc_unclosed": 1}
     assert [p.name for p in tmp_path.iterdir() if ".torn-" not in p.name] == []
+
+
+def pair(files: WarcFiles, url: str, body: bytes) -> tuple[object, object]:
+    request = files.builder.create_warc_record(
+        url,
+        "request",
+        payload=BytesIO(b""),
+        length=0,
+        http_headers=StatusAndHeaders(
+            "GET / HTTP/1.1", [("Host", "127.0.0.1")], is_http_request=True
+        ),
+    )
+    return request, response(files, url, body)
+
+
+def test_each_record_is_one_gzip_member_that_warcio_reads(tmp_path: Path) -> None:
+    files = WarcFiles(tmp_path, "rfi-test", 1 << 30, {"software": "test"})
+    page = b"<html>" + b"<p>\xe6\x96\x87\xe7\xab\xa0</p>" * 5000 + b"</html>"
+    files.write(*pair(files, "http://127.0.0.1/a", page))
+    files.write(response(files, "http://127.0.0.1/b", b"<html>b</html>"))
+    files.close()
+    (path,) = tmp_path.iterdir()
+    data = path.read_bytes()
+    parts = members(data)
+    assert all(isinstance(part, Member) for part in parts)
+    # warcinfo, the pair (response first, as warcio orders it), one response: a member each
+    kinds = [re.search(rb"\r\nWARC-Type: (\w+)", part.data) for part in parts]  # type: ignore[union-attr]
+    assert [kind and kind[1] for kind in kinds] == [
+        b"warcinfo",
+        b"response",
+        b"request",
+        b"response",
+    ]
+    assert all(part.data.startswith(b"WARC/1.1\r\n") for part in parts)  # type: ignore[union-attr]
+    with path.open("rb") as stream:
+        read = [(r.rec_type, r.content_stream().read()) for r in ArchiveIterator(stream)]
+    assert read[1] == ("response", page)
+    assert read[3] == ("response", b"<html>b</html>")
+
+
+def test_the_gzip_level_is_the_settings(tmp_path: Path) -> None:
+    page = b"".join(
+        b"<li><a href='/cn/%d'>%d</a></li>" % (n * 7919 % 1000, n) for n in range(20000)
+    )
+    sizes = {}
+    for level in (0, 1, 9):
+        folder = tmp_path / str(level)
+        files = WarcFiles(folder, "rfi-test", 1 << 30, {"software": "test"}, level=level)
+        files.write(response(files, "http://127.0.0.1/a", page))
+        files.close()
+        (path,) = folder.iterdir()
+        sizes[level] = path.stat().st_size
+        assert records(path)[1] == ("response", "http://127.0.0.1/a")
+    assert sizes[0] > len(page) > sizes[1] > sizes[9]

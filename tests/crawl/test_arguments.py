@@ -1,4 +1,4 @@
-"""Spider arguments are checked before anything is requested (crawl/arguments.py)."""
+"""Spider arguments are checked before anything is requested (arguments.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from scrapy.settings import Settings
 
 from rfi_spider import settings as project_settings
-from rfi_spider.crawl.arguments import (
+from rfi_spider.arguments import (
     ALL_HISTORY,
     ArgumentError,
     backfill_range,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import scrapy
+from scrapy import signals
 from scrapy.exceptions import CannotResolveHostError, DownloadCancelledError, DownloadTimeoutError
 from scrapy.http import HtmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -17,17 +17,27 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from rfi_spider import settings as project_settings
-from rfi_spider.fetch.middlewares import ChallengePage
+from rfi_spider.archive.failures import FailedArticles
+from rfi_spider.crawl.failure_book import FailureBook
+from rfi_spider.fetch.blocking import ChallengePage
+from rfi_spider.fetch.causes import attempt_cause
 from rfi_spider.items import ArticleItem
 from rfi_spider.mirrors.entrypage import mirror_item
 from rfi_spider.mirrors.feeds import MirrorEntry
-from rfi_spider.spiders.rfi_cn import RfiCnSpider, attempt_cause
+from rfi_spider.spiders.rfi_cn import RfiCnSpider
 
 BASE = "http://127.0.0.1:9"
 URL = "https://www.rfi.fr/cn/%E5%9B%BD%E9%99%85/20240307-gone"
 PROJECT = {
     name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()
 }
+
+
+def failures_of(spider: RfiCnSpider) -> FailedArticles:
+    """The run's failures table, as the failure book (an extension) holds it."""
+    failures = FailureBook.of(spider.crawler).failures
+    assert failures is not None
+    return failures
 
 
 @pytest.fixture
@@ -42,7 +52,7 @@ def spider(tmp_path: Path) -> Iterator[RfiCnSpider]:
 
 def failed(spider: RfiCnSpider, error: Exception | None = None, status: int = 404) -> Failure:
     """The failure an errback gets for the article request of :data:`URL`."""
-    request = spider.article_request(URL)
+    request = spider.articles.request(URL)
     if error is None:
         response = HtmlResponse(request.url, status=status, body=b"<html></html>", request=request)
         error = HttpError(response, "Ignoring non-200 response")
@@ -75,10 +85,10 @@ def test_which_failures_are_attempts(
 
 def test_a_404_article_is_recorded_and_given_up(spider: RfiCnSpider) -> None:
     assert list(spider.on_article_error(failed(spider))) == []
-    record = spider.failures.get(URL)
+    record = failures_of(spider).get(URL)
     assert record is not None and record.cause == "could not fetch: HTTP 404"
-    assert spider.failures.gave_up(URL)  # RFI_MAX_ATTEMPTS = 1
-    assert spider.failures.given_up_now == {URL: "could not fetch: HTTP 404"}
+    assert failures_of(spider).gave_up(URL)  # RFI_MAX_ATTEMPTS = 1
+    assert failures_of(spider).given_up_now == {URL: "could not fetch: HTTP 404"}
     assert spider.crawler.stats.get_value("rfi/gave_up") == 1
     assert list(spider.article_requests([URL])) == []  # found again: not requested
 
@@ -86,7 +96,7 @@ def test_a_404_article_is_recorded_and_given_up(spider: RfiCnSpider) -> None:
 def test_a_network_failure_is_no_attempt(spider: RfiCnSpider) -> None:
     list(spider.on_article_error(failed(spider, CannotResolveHostError("no such host"))))
     list(spider.on_article_error(failed(spider, status=503)))
-    assert spider.failures.get(URL) is None and not spider.failures.given_up_now
+    assert failures_of(spider).get(URL) is None and not failures_of(spider).given_up_now
 
 
 def copy() -> ArticleItem:
@@ -98,16 +108,16 @@ def copy() -> ArticleItem:
 
 def test_a_404_with_a_mirror_copy_is_no_failure(spider: RfiCnSpider) -> None:
     item = copy()
-    requests = list(spider.use_entry(item))
-    assert [type(r) for r in requests] == [scrapy.Request]
+    assert list(spider.sources["mirrors"].use_entry(item)) == [URL]  # type: ignore[attr-defined]
     assert item in list(spider.on_article_error(failed(spider)))  # the copy stands in
-    assert spider.failures.get(URL) is None and not spider.failures.given_up_now
+    assert failures_of(spider).get(URL) is None and not failures_of(spider).given_up_now
 
 
 def test_a_mirror_copy_after_the_404_clears_the_record(spider: RfiCnSpider) -> None:
     list(spider.on_article_error(failed(spider)))
-    assert spider.failures.given_up_now  # RFI_MAX_ATTEMPTS = 1
+    assert failures_of(spider).given_up_now  # RFI_MAX_ATTEMPTS = 1
     item = copy()
-    assert list(spider.use_entry(item)) == [item]  # the site refused it before: used at once
-    spider.on_item_scraped(item)  # exported
-    assert spider.failures.get(URL) is None and not spider.failures.given_up_now
+    mirrors = spider.sources["mirrors"]
+    assert list(mirrors.use_entry(item)) == [item]  # type: ignore[attr-defined]  # used at once
+    spider.crawler.signals.send_catch_log(signals.item_scraped, item=item)  # exported
+    assert failures_of(spider).get(URL) is None and not failures_of(spider).given_up_now

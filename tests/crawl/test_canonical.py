@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from lxml import etree
 
-from rfi_spider.crawl.canonical import (
+from rfi_spider.canonical import (
     FetchRoot,
     article_date,
     canonical_url,

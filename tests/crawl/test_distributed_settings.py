@@ -7,21 +7,22 @@ from types import SimpleNamespace
 import pytest
 from redisserver import RedisServer, free_port
 from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
 from scrapy.utils.test import get_crawler
 from twisted.internet.defer import succeed
 
 from rfi_spider import settings as project
 from rfi_spider.archive.redis_state import KeyTypeError, RedisState, SharedCrawlError
-from rfi_spider.crawl.distributed import (
+from rfi_spider.crawl.distributed.components import SharedCrawlAddon
+from rfi_spider.crawl.distributed.config import (
     REDIS_BAD_KEY,
-    SharedCrawl,
-    SharedCrawlAddon,
     check_arguments,
     crawl_config,
     preflight,
     redacted,
     scrubbed,
 )
+from rfi_spider.crawl.distributed.node import SharedCrawl
 from rfi_spider.spiders.rfi_cn import RfiCnSpider
 
 SWITCHED = ("SCHEDULER", "DUPEFILTER_CLASS", "SCHEDULER_PERSIST", "ITEM_PIPELINES", "EXTENSIONS")
@@ -46,13 +47,14 @@ def test_without_redis_url_nothing_changes() -> None:
 def test_redis_url_switches_to_scrapy_redis() -> None:
     settings = project_settings(REDIS_URL="redis://127.0.0.1:6379/0", RFI_CRAWL_ID="c1")
     SharedCrawlAddon().update_settings(settings)
-    assert settings["SCHEDULER"] == "rfi_spider.crawl.distributed.SharedScheduler"
-    assert settings["DUPEFILTER_CLASS"] == "rfi_spider.crawl.distributed.SharedDupeFilter"
+    assert settings["SCHEDULER"] == "rfi_spider.crawl.distributed.components.SharedScheduler"
+    dupefilter = "rfi_spider.crawl.distributed.components.SharedDupeFilter"
+    assert settings["DUPEFILTER_CLASS"] == dupefilter
     assert settings.getbool("SCHEDULER_PERSIST")  # a finishing node leaves the queue be
     assert settings["SCHEDULER_QUEUE_KEY"] == "rfi:c1:requests"
     pipelines = settings.getdict("ITEM_PIPELINES")
     assert "rfi_spider.archive.pipelines.ArchivePipeline" not in pipelines
-    assert pipelines["rfi_spider.archive.shared_export.SharedArchivePipeline"] == 800
+    assert pipelines["rfi_spider.crawl.distributed.export.SharedArchivePipeline"] == 800
 
 
 def test_the_default_crawl_id_is_the_spiders_name() -> None:
@@ -145,3 +147,22 @@ def test_a_wrong_type_mid_crawl_is_not_redis_lost(
     assert "Redis lost" not in caplog.text
     assert "Redis key 'rfi:rfi_cn:pending' is a list, not the zset" in caplog.text
     assert crawler.stats.get_value("rfi/redis/wrong_type") == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "SharedCrawlAddon",
+        "SharedScheduler",
+        "SharedDupeFilter",
+        "SharedStart",
+        "SharedPagesMiddleware",
+        "SharedCrawlExtension",
+    ],
+)
+def test_dotted_paths_from_before_the_split_still_load(name: str) -> None:
+    """Settings and Scrapyd jobs written before crawl/distributed.py became a package name
+    its components by the old dotted path: it loads the same class."""
+    from rfi_spider.crawl.distributed import components
+
+    assert load_object(f"rfi_spider.crawl.distributed.{name}") is getattr(components, name)

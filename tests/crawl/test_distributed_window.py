@@ -9,23 +9,36 @@ from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
 from rfi_spider.archive.redis_state import RedisState
-from rfi_spider.crawl.distributed import (
-    TAKEOVER,
-    SharedArticleWindow,
-    SharedCrawl,
-    SharedPending,
-)
+from rfi_spider.crawl.distributed.node import TAKEOVER, SharedCrawl
+from rfi_spider.crawl.distributed.spider_state import SharedFrontier, SharedPending
 from rfi_spider.crawl.redis_codec import encode_request
+from rfi_spider.crawl.scope import Scope
+from rfi_spider.editions import CN
 from rfi_spider.spiders.rfi_cn import RfiCnSpider
 
 URL = "https://www.rfi.fr/cn/国际/20240307-瑞典正式加入北约"
 OTHER = "https://www.rfi.fr/cn/中国/20240308-两会"
+SCOPE = Scope(CN)
 
 
-def window(server: RedisServer, node: str = "b") -> tuple[SharedArticleWindow, RedisState]:
+def window(server: RedisServer, node: str = "b") -> tuple[SharedFrontier, RedisState]:
     state = RedisState(server.client(), "rfi", "crawl", node, 60_000)
     shared = SharedCrawl(get_crawler(RfiCnSpider), state)
-    return SharedArticleWindow(shared, SharedPending(shared), None, 10), state
+    failures = Failures(given_up=set())
+    return SharedFrontier(shared, SharedPending(shared), None, failures, SCOPE, 10), state
+
+
+class Failures:
+    """The failures table's given-up check, on a set (this node gave these up)."""
+
+    def __init__(self, given_up: set[str]) -> None:
+        self.given_up = given_up
+
+    def gave_up(self, url: str) -> bool:
+        return url in self.given_up
+
+    def skipped(self, url: str) -> str:
+        return "HTTP 404"
 
 
 def test_at_idle_articles_nobody_works_on_are_taken_over(redis_server: RedisServer) -> None:
@@ -34,17 +47,18 @@ def test_at_idle_articles_nobody_works_on_are_taken_over(redis_server: RedisServ
     state.add_pending([URL, OTHER])
     other.claim(OTHER)  # a live node works on it
     articles.idle()
-    handed = list(articles.hand_out(lambda url: True, lambda: None, lambda url: False))
+    handed = list(articles.hand_out())
     assert handed == [(URL, True)]  # a takeover: past the dupefilter (REFETCH)
-    assert list(articles.hand_out(lambda url: True, lambda: None)) == []  # once per idle
+    assert list(articles.hand_out()) == []  # once per idle
 
 
 def test_an_article_this_node_gave_up_leaves_the_queue(redis_server: RedisServer) -> None:
     """Otherwise every node, having given it up, would wait for it forever."""
     articles, state = window(redis_server)
     state.add_pending([URL])
+    articles.failures.given_up.add(URL)
     articles.idle()
-    assert list(articles.hand_out(lambda url: True, lambda: None, lambda url: True)) == []
+    assert list(articles.hand_out()) == []
     assert state.pending_count() == 0
 
 
@@ -52,7 +66,7 @@ def test_urls_found_first_here_are_requested_at_once(redis_server: RedisServer) 
     articles, state = window(redis_server)
     RedisState(redis_server.client(), "rfi", "crawl", "a", 60_000).add_pending([OTHER])
     articles.queue([URL, OTHER])  # OTHER: node a found it first, its request is queued
-    assert list(articles.hand_out(lambda url: True, lambda: None)) == [(URL, False)]
+    assert list(articles.hand_out()) == [(URL, False)]
     assert state.pending_count() == 2
 
 

@@ -15,13 +15,14 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import scrapy
 from conftest import FIXTURES, run_crawl
 from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
-from rfi_spider.crawl.canonical import FetchRoot, canonical_url, is_article_url, section_of
+from rfi_spider.canonical import FetchRoot, canonical_url, is_article_url, section_of
 from rfi_spider.editions import CN, TW, Edition, edition_of, register, unregister
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage
@@ -43,6 +44,12 @@ EXPECTED = json.loads((FIXTURES / "sample_site_expected.json").read_text(encodin
 def make_spider(cls: type[RfiCnSpider], tmp_path: Path, **settings: Any) -> RfiCnSpider:
     crawler = get_crawler(cls, {**PROJECT, "RFI_OUTPUT_DIR": str(tmp_path), **settings})
     return cls.from_crawler(crawler, base_url=BASE, mirrors="")
+
+
+def listing(response: HtmlResponse) -> HtmlResponse:
+    """``response`` as the answer to a listing request of the listings source (depth 0)."""
+    meta = {"rfi_source": "listings", "rfi_kind": "listing", "rfi_depth": 0}
+    return response.replace(request=scrapy.Request(response.url, meta=meta))
 
 
 @pytest.fixture
@@ -169,7 +176,7 @@ def test_a_third_edition_takes_one_block(third_edition: Edition, tmp_path: Path)
             BASE + "/xx/rss",
             BASE + "/robots.txt",  # it names the edition's sitemaps
         ]
-        assert spider.is_listing("https://www.rfi.fr/xx/世界/")
+        assert spider.sources["listings"].is_listing("https://www.rfi.fr/xx/世界/")  # type: ignore[attr-defined]
     finally:
         spider.on_closed()
     unregister("xx")
@@ -224,20 +231,22 @@ def test_links_to_the_other_edition_are_never_followed(tw_spider: RfiCnSpider) -
         '<a href="http://cn.rfi.fr/中国/20190102-x">old cn host</a>'
     )
     response = HtmlResponse(url=BASE + "/tw/", body=page.encode(), encoding="utf-8")
-    articles, listings = tw_spider.classify_links(response, response.css("a::attr(href)").getall())
-    assert listings == ["https://www.rfi.fr/tw/%E5%9C%8B%E9%9A%9B/"]
-    requests = list(tw_spider.article_requests(articles))
-    assert [r.cb_kwargs["site_url"] for r in requests] == [TW_ARTICLE]
+    outputs = list(tw_spider.parse_source(listing(response)))
+    listings = [r.url for r in outputs if r.meta["rfi_kind"] == "listing"]
+    assert listings == [BASE + "/tw/%E5%9C%8B%E9%9A%9B/"]
+    articles = [r.cb_kwargs["site_url"] for r in outputs if r.meta["rfi_kind"] == "article"]
+    assert articles == [TW_ARTICLE]
     stats = tw_spider.crawler.stats
     assert stats.get_value("rfi/skipped/other_edition") == 2
     assert stats.get_value("rfi/articles/found") == 1
-    assert not tw_spider.in_run_scope(CN_ARTICLE)  # a resumed /cn URL is left for rfi_cn
+    assert not tw_spider.frontier.scope.in_run(CN_ARTICLE)  # a resumed /cn URL is left for rfi_cn
 
 
 def test_a_mirror_entry_of_the_other_edition_is_not_used(tw_spider: RfiCnSpider) -> None:
     item = ArticleItem(url=CN_ARTICLE, title="t", source="feedx.net")
-    assert list(tw_spider.use_entry(item)) == []
-    assert tw_spider.fallbacks.entries == {}
+    mirrors = tw_spider.sources["mirrors"]
+    assert list(mirrors.use_entry(item)) == []  # type: ignore[attr-defined]
+    assert mirrors.fallbacks.entries == {}  # type: ignore[attr-defined]
     assert tw_spider.crawler.stats.get_value("rfi/mirror/skipped/other_edition") == 1
 
 
@@ -245,7 +254,7 @@ def test_a_page_that_turns_out_to_be_the_other_editions_is_dropped(tw_spider: Rf
     # A /tw URL the site redirects to the /cn twin: the page fetched is /cn's.
     body = (FIXTURES / "pages" / "image_standard.html").read_bytes()
     response = HtmlResponse(url=BASE + "/cn/%E4%B8%AD%E5%9B%BD/20240307-x", body=body)
-    assert list(tw_spider.parse_article(response, TW_ARTICLE)) == []
+    assert list(tw_spider.articles.judged(response, TW_ARTICLE)) == []
     assert tw_spider.crawler.stats.get_value("rfi/dropped/other_edition") == 1
 
 
@@ -254,7 +263,7 @@ def test_a_canonical_link_to_the_other_edition_takes_no_place(tw_spider: RfiCnSp
     body = (FIXTURES / "pages" / "image_standard.html").read_bytes()
     fetched = "/tw/%E4%B8%AD%E5%9C%8B/20240307-x"
     response = HtmlResponse(url=BASE + fetched, body=body)
-    (item,) = tw_spider.parse_article(response, "https://www.rfi.fr" + fetched)
+    (item,) = tw_spider.articles.judged(response, "https://www.rfi.fr" + fetched)
     assert item["url"] == "https://www.rfi.fr" + fetched
     assert tw_spider.crawler.stats.get_value("rfi/page/canonical_mismatch") == 2
     assert tw_spider.crawler.stats.get_value("rfi/dropped/other_edition") is None

@@ -18,9 +18,9 @@ from scrapy import Request, Spider
 from scrapy.http import JsonRequest
 from scrapy.utils.test import get_crawler
 
+from rfi_spider import meta_keys
 from rfi_spider.archive.redis_state import RedisState
-from rfi_spider.crawl import meta_keys
-from rfi_spider.crawl.distributed import SharedCrawl
+from rfi_spider.crawl.distributed.node import SharedCrawl
 from rfi_spider.crawl.redis_codec import (
     BadValueError,
     RequestQueue,

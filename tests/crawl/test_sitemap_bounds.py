@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from scrapy.http import XmlResponse
 from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
-from rfi_spider.crawl.canonical import FetchRoot
+from rfi_spider.canonical import FetchRoot
 from rfi_spider.crawl.sitemaps import (
     INDEX_DEPTH,
     Entry,
@@ -24,6 +25,7 @@ from rfi_spider.crawl.sitemaps import (
     read_entry,
 )
 from rfi_spider.dates import parse_feed_date
+from rfi_spider.sources import Sitemaps
 from rfi_spider.spiders.rfi_cn import RfiCnSpider
 
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
@@ -82,12 +84,23 @@ def read(spider: RfiCnSpider, request: scrapy.Request, body: bytes) -> list[scra
     return list(request.callback(response, **request.cb_kwargs))
 
 
+def sitemaps(spider: RfiCnSpider) -> Sitemaps:
+    """The run's sitemap source (the edition's block declares it)."""
+    source = spider.sources["sitemaps"]
+    assert isinstance(source, Sitemaps)
+    return source
+
+
 def stat(spider: RfiCnSpider, key: str) -> int:
     return spider.crawler.stats.get_value(key, 0)
 
 
 def listed_urls(spider: RfiCnSpider) -> set[str]:
-    rows = spider.listings.store.db.execute("SELECT url FROM sitemap_urls").fetchall()
+    rows = (
+        sitemaps(spider)
+        .context.listings.store.db.execute("SELECT url FROM sitemap_urls")
+        .fetchall()
+    )
     return {url for (url,) in rows}
 
 
@@ -102,7 +115,7 @@ def test_a_lastmod_beyond_utc_is_a_bad_lastmod_not_an_overflow(text: str) -> Non
 @pytest.mark.parametrize("text", BEYOND_UTC)
 def test_one_bad_lastmod_in_a_news_map_loses_that_entry_only(make_spider, text: str) -> None:
     spider = make_spider()
-    news = spider.sitemap_request(f"{SITE}/sitemaps/cn/news.xml", None)
+    news = sitemaps(spider).sitemap_request(f"{SITE}/sitemaps/cn/news.xml", None)
     body = urlset((article(1), "2024-03-07"), (article(2), text), (article(3), None))
     asked = [r.cb_kwargs["site_url"] for r in read(spider, news, body)]
     assert asked == [article(1), article(3)]
@@ -113,7 +126,7 @@ def test_one_bad_lastmod_in_a_news_map_loses_that_entry_only(make_spider, text: 
 @pytest.mark.parametrize("text", BEYOND_UTC)
 def test_one_bad_lastmod_in_an_index_loses_that_child_only(make_spider, text: str) -> None:
     spider = make_spider(since="2024-01-01", until="2024-03-31")
-    root = spider.sitemap_request(f"{SITE}/sitemaps/cn/index.xml", None)
+    root = sitemaps(spider).sitemap_request(f"{SITE}/sitemaps/cn/index.xml", None)
     maps = f"{SITE}/sitemaps/cn/contents_2024"
     body = index((maps + "01.xml", None), (maps + "02.xml", text), (maps + "03.xml", "2024-03-31"))
     asked = [urlsplit(r.url).path for r in read(spider, root, body)]
@@ -140,15 +153,19 @@ def test_an_entry_on_the_first_or_last_day_without_lastmod_is_fetched(
 ) -> None:
     spider = make_spider(since="2024-03-01", until="2024-03-07")
     entry = Entry(article(1, day.strftime("%Y%m%d")), day, None, None)
-    assert spider.may_be_in_range(entry)
-    monthly = spider.sitemap_request(f"{SITE}/sitemaps/cn/contents_202403.xml", date(2024, 3, 1))
+    assert sitemaps(spider).may_be_in_range(entry)
+    monthly = sitemaps(spider).sitemap_request(
+        f"{SITE}/sitemaps/cn/contents_202403.xml", date(2024, 3, 1)
+    )
     asked = read(spider, monthly, urlset((entry.url, None)))
     assert [r.cb_kwargs["site_url"] for r in asked] == [entry.url]
 
 
 def test_an_entry_the_day_after_the_range_without_lastmod_is_not(make_spider) -> None:
     spider = make_spider(since="2024-03-01", until="2024-03-07")
-    assert not spider.may_be_in_range(Entry(article(1, "20240308"), date(2024, 3, 8), None, None))
+    assert not sitemaps(spider).may_be_in_range(
+        Entry(article(1, "20240308"), date(2024, 3, 8), None, None)
+    )
 
 
 # --- indexes: one level deep, a bounded number of children --------------------------------------
@@ -159,7 +176,7 @@ def test_a_chain_of_indexes_stops_at_the_first_index_an_index_lists(make_spider)
         f"/sitemaps/cn/index_{n}.xml": index((f"{SITE}/sitemaps/cn/index_{n + 1}.xml", None))
         for n in range(levels)
     }
-    queue = [spider.sitemap_request(f"{SITE}/sitemaps/cn/index_0.xml", None)]
+    queue = [sitemaps(spider).sitemap_request(f"{SITE}/sitemaps/cn/index_0.xml", None)]
     fetched: list[str] = []
     while queue:
         request = queue.pop()
@@ -175,7 +192,7 @@ def test_an_index_that_lists_itself_is_read_once(make_spider) -> None:
     spider = make_spider(since="all")
     url = f"{SITE}/sitemaps/cn/index.xml"
     body = index((url, None), (f"{SITE}/sitemaps/cn/contents_202403.xml", None))
-    children = read(spider, spider.sitemap_request(url, None), body)
+    children = read(spider, sitemaps(spider).sitemap_request(url, None), body)
     assert [urlsplit(c.url).path for c in children] == [
         "/sitemaps/cn/index.xml",
         "/sitemaps/cn/contents_202403.xml",
@@ -189,7 +206,7 @@ def test_a_huge_index_queues_at_most_the_runs_budget_of_maps(make_spider) -> Non
     spider = make_spider({"RFI_SITEMAP_MAX_CHILDREN": 100}, since="all")
     url = f"{SITE}/sitemaps/cn/index.xml"
     children = [(f"{SITE}/sitemaps/cn/map_{n}.xml", None) for n in range(5000)]
-    asked = read(spider, spider.sitemap_request(url, None), index(*children))
+    asked = read(spider, sitemaps(spider).sitemap_request(url, None), index(*children))
     assert len(asked) == 100
     assert [urlsplit(r.url).path for r in asked[:2]] == [
         "/sitemaps/cn/map_0.xml",
@@ -198,18 +215,22 @@ def test_a_huge_index_queues_at_most_the_runs_budget_of_maps(make_spider) -> Non
     assert stat(spider, "rfi/sitemap/child/over_limit") == 4900
     # The budget is the run's, not the index's: a second index gets nothing more.
     again = read(
-        spider, spider.sitemap_request(url.replace("index", "more"), None), index(*children)
+        spider,
+        sitemaps(spider).sitemap_request(url.replace("index", "more"), None),
+        index(*children),
     )
     assert again == [] and stat(spider, "rfi/sitemap/child/over_limit") == 9900
 
 
 def test_the_default_budget_takes_every_real_month_and_is_bounded(make_spider) -> None:
     spider = make_spider(since="all")
-    limit = spider.map_budget.limit
+    limit = sitemaps(spider).map_budget.limit
     assert 300 < limit <= 10_000  # some 300 monthly maps on the live site
     children = [(f"{SITE}/sitemaps/cn/map_{n}.xml", None) for n in range(limit + 7)]
     asked = read(
-        spider, spider.sitemap_request(f"{SITE}/sitemaps/cn/index.xml", None), index(*children)
+        spider,
+        sitemaps(spider).sitemap_request(f"{SITE}/sitemaps/cn/index.xml", None),
+        index(*children),
     )
     assert len(asked) == limit
 
@@ -231,11 +252,15 @@ def test_a_maps_entries_are_recorded_a_batch_at_a_time(make_spider) -> None:
             yield {"loc": article(n), "lastmod": "2024-03-07"}
 
     url = f"{SITE}/sitemaps/cn/news.xml"
-    requests = spider.sitemap_articles(url, url, None, raw_entries(), batch=500)
-    next(requests)
+    found = sitemaps(spider).articles(url, url, None, raw_entries())
+    assert len(list(islice(found, 500))) == 500
     assert pulled == 500  # read as the map is parsed, not all first
     assert len(listed_urls(spider)) == 500  # recorded before the rest is even read
-    list(requests)
+    list(found)
     assert pulled == 1200 and len(listed_urls(spider)) == 1200
-    maps = spider.listings.store.db.execute("SELECT url, entries FROM sitemap_maps").fetchall()
+    maps = (
+        sitemaps(spider)
+        .context.listings.store.db.execute("SELECT url, entries FROM sitemap_maps")
+        .fetchall()
+    )
     assert maps == [(url, 1200)]

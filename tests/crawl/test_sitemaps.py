@@ -14,7 +14,7 @@ from scrapy.utils import gz as scrapy_gz
 from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
-from rfi_spider.crawl.canonical import FetchRoot
+from rfi_spider.canonical import FetchRoot
 from rfi_spider.crawl.sitemaps import (
     BadSitemapError,
     ChildMap,
@@ -265,9 +265,10 @@ def test_a_run_reads_the_news_map_the_index_or_both(
 ) -> None:
     spider = spider_for(tmp_path, **args)
     try:
-        paths = [urlsplit(r.url).path for r in spider.sitemap_requests(MAPS)]
+        sitemaps = spider.sources["sitemaps"]
+        paths = [urlsplit(r.url).path for r in sitemaps.sitemap_requests(MAPS)]  # type: ignore[attr-defined]
         assert paths == read
-        fallback = [urlsplit(r.url).path for r in spider.sitemap_requests([])]
+        fallback = [urlsplit(r.url).path for r in sitemaps.sitemap_requests([])]  # type: ignore[attr-defined]
         assert sorted(fallback) == read  # robots.txt named none: the edition's own paths
     finally:
         spider.on_closed()

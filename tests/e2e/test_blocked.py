@@ -24,7 +24,7 @@ import pytest
 from conftest import FIXTURES, CrawlResult, run_crawl
 
 from rfi_spider import settings as project_settings
-from rfi_spider.crawl.canonical import is_article_url
+from rfi_spider.canonical import is_article_url
 from rfi_spider.demo.localsite import (
     CHALLENGE_COOKIE,
     CHALLENGE_TITLE,

@@ -15,7 +15,9 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from conftest import ROOT, run_crawl
+from warcio.archiveiterator import ArchiveIterator
 
+from rfi_spider.archive.wacz_pages import path_key
 from rfi_spider.search.chinese import simplified
 
 pytestmark = pytest.mark.e2e
@@ -221,8 +223,20 @@ def test_the_article_page_reads_as_an_article_and_escapes(
     assert page.locator("article .paragraphs p").all_inner_texts() == paragraphs
     assert page.locator("a.original").get_attribute("href").startswith("https://www.rfi.fr/cn/")
     assert page.locator("a.seed-file").get_attribute("href").startswith("file:///")
+    # The WARC record of its page: a path and an offset warcio finds the response at
+    warc, offset = page.locator(".warc-path").inner_text(), page.locator(".warc-offset")
+    with open(warc, "rb") as stream:
+        stream.seek(int(offset.inner_text()))
+        record = next(iter(ArchiveIterator(stream)))
+    assert record.rec_type == "response"
+    assert path_key(record.rec_headers.get_header("WARC-Target-URI")) == path_key(
+        page.locator("a.original").get_attribute("href")
+    )
+    extract = page.locator(".warc-extract").inner_text()
+    assert extract == f"warcio extract --payload {warc} {offset.inner_text()}"
     page.goto(f"{page.server}/archive/articles/{hostile}")
     assert page.locator("h1.title").inner_text() == HOSTILE_TITLE
+    assert "WARC record: none" in page.locator("li.warc").inner_text()  # no page of its own
     assert page.locator("article script, article b, article img[src=x]").count() == 0
     assert page.dialogs == []
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import FIXTURES, run_crawl
 
-from rfi_spider.crawl.canonical import canonical_url
+from rfi_spider.canonical import canonical_url
 from rfi_spider.demo.localsite import LocalSite
 from rfi_spider.editions import EDITIONS, edition_of
 

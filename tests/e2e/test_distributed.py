@@ -25,13 +25,13 @@ from pathlib import Path
 import pytest
 import redis
 from conftest import ROOT, CrawlResult, run_crawl, start_crawl
+from crashhooks import CRASH_EXIT_STATUS
 from redisserver import RedisServer, free_port
 
 from benchmarks.crawl import site_settings
 from benchmarks.pages import BenchSite
-from rfi_spider.archive.pipelines import CRASH_EXIT_STATUS
 from rfi_spider.archive.redis_state import RedisState, exported_slot
-from rfi_spider.crawl.canonical import is_article_url
+from rfi_spider.canonical import is_article_url
 from rfi_spider.demo.localsite import LocalSite, Page
 
 ARTICLES = 300

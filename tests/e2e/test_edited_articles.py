@@ -21,12 +21,12 @@ from xml.sax.saxutils import escape
 
 import pytest
 from conftest import CrawlResult, run_crawl, start_crawl
+from crashhooks import CRASH_EXIT_STATUS
 from redisserver import RedisServer
 from warcio.archiveiterator import ArchiveIterator
 
 from benchmarks.crawl import site_settings
 from benchmarks.pages import BenchSite
-from rfi_spider.archive.pipelines import CRASH_EXIT_STATUS
 from rfi_spider.archive.versions import content_digest
 from rfi_spider.demo.localsite import LocalSite, Page
 from rfi_spider.quality import qa

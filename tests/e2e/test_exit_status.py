@@ -60,6 +60,21 @@ def test_a_bad_argument_is_one_line_and_exit_2_before_any_request(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("level", ["10", "fast"])
+def test_a_bad_warc_gzip_level_is_one_line_and_exit_2_before_any_request(
+    site: LocalSite, tmp_path: Path, level: str
+) -> None:
+    site.requests.clear()
+    done = crawl(tmp_path / "out", f"base_url={site.url}", settings={"RFI_WARC_GZIP_LEVEL": level})
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert done.stderr.splitlines() == [
+        "scrapy crawl rfi_cn: bad setting: RFI_WARC_GZIP_LEVEL must be a whole number"
+        f" from 0 to 9, not {level!r}"
+    ]
+    assert not site.requests
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_crawl_that_finishes_exits_0(site: LocalSite, tmp_path: Path) -> None:
     done = crawl(tmp_path / "out", f"base_url={site.url}", "url=" + site.url + "/nope")
     assert done.returncode == 2  # not an article URL: refused before any request

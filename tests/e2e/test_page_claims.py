@@ -19,7 +19,7 @@ from minisite import ROBOTS_ALLOW_ALL, article_page, key, listing_page, requeste
 
 from rfi_spider.archive import seedfile
 from rfi_spider.archive.failures import read_failures
-from rfi_spider.crawl.canonical import canonical_url
+from rfi_spider.canonical import canonical_url
 from rfi_spider.demo.localsite import LocalSite
 
 HOME = "/cn/"

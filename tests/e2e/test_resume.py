@@ -22,13 +22,13 @@ from urllib.parse import unquote
 
 import pytest
 from conftest import CrawlResult, run_crawl, start_crawl
+from crashhooks import CRASH_EXIT_STATUS
 from feeds import Entry, feedx_html, rss
 
 from benchmarks.crawl import site_settings
 from benchmarks.pages import BenchSite
 from rfi_spider.archive.exporters import seed_file_name
-from rfi_spider.archive.pipelines import CRASH_EXIT_STATUS
-from rfi_spider.crawl.canonical import is_article_url
+from rfi_spider.canonical import is_article_url
 from rfi_spider.demo.localsite import LocalSite, Page
 from rfi_spider.quality import qa
 

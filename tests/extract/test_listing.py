@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import scrapy
 from conftest import FIXTURES
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
-from rfi_spider.crawl.canonical import canonical_url
+from rfi_spider.canonical import canonical_url
 from rfi_spider.editions import CN, edition_of
 from rfi_spider.extract.listing import read_links
-from rfi_spider.spiders.rfi_cn import RfiCnSpider, listing_links
+from rfi_spider.sources import Listings
+from rfi_spider.spiders.rfi_cn import RfiCnSpider
 
 LISTINGS = FIXTURES / "listings"
 REAL_HOME = "rfi-cn_home_2025-11"  # provenance: listings/SOURCES.md
@@ -53,8 +55,13 @@ def test_real_home_page_gives_its_48_articles_and_nothing_else(tmp_path: Path) -
     spider = RfiCnSpider.from_crawler(crawler, base_url="http://127.0.0.1:9", mirrors="")
     try:
         body = (LISTINGS / f"{REAL_HOME}.html").read_bytes()
-        response = HtmlResponse(url="http://127.0.0.1:9/cn/", body=body, encoding="utf-8")
-        articles, listings = spider.classify_links(response, listing_links(response))
+        source = spider.sources["listings"]
+        assert isinstance(source, Listings)
+        request = source.request("https://www.rfi.fr/cn/", depth=0)
+        response = HtmlResponse(request.url, body=body, encoding="utf-8", request=request)
+        found = list(source.parse(response))
+        articles = [url for url in found if isinstance(url, str)]
+        listings = [r.url for r in found if isinstance(r, scrapy.Request)]
         assert list(dict.fromkeys(articles)) == expected
         for url in [*articles, *listings]:  # no /tw, /en, /fr...: the /cn edition's only
             edition = edition_of(url)

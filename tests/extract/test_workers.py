@@ -19,6 +19,8 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
+from rfi_spider.archive.failures import FailedArticles
+from rfi_spider.crawl.failure_book import FailureBook
 from rfi_spider.extract.workers import (
     PageExtractor,
     PageFacts,
@@ -38,6 +40,13 @@ ARTICLES = sorted((p, n) for p, n in ROUTES.items() if n.startswith("article_"))
 CRASH = b"<!-- crash the worker -->"
 RAISE = b"<!-- raise in the worker -->"
 PROJECT = {n: getattr(project_settings, n) for n in dir(project_settings) if n.isupper()}
+
+
+def failures_of(spider: RfiCnSpider) -> FailedArticles:
+    """The run's failures table, as the failure book (an extension) holds it."""
+    failures = FailureBook.of(spider.crawler).failures
+    assert failures is not None
+    return failures
 
 
 def job(index: int = 0, marker: bytes = b"") -> PageJob:
@@ -168,8 +177,9 @@ def make_spider(tmp_path: Path, workers: int) -> RfiCnSpider:
     settings = {**PROJECT, "RFI_OUTPUT_DIR": str(tmp_path), "RFI_EXTRACT_WORKERS": workers}
     crawler = get_crawler(RfiCnSpider, settings)
     spider = RfiCnSpider.from_crawler(crawler, base_url=BASE, mirrors="")
-    spider.extractor = PageExtractor(
-        spider.extractor.workers, function=poisoned_extract, on_restart=spider.extractor.on_restart
+    extractor = spider.articles.extractor
+    spider.articles.extractor = PageExtractor(
+        extractor.workers, function=poisoned_extract, on_restart=extractor.on_restart
     )
     return spider
 
@@ -199,14 +209,18 @@ def test_the_spider_records_a_failed_extraction_and_goes_on(tmp_path: Path, work
     assert results[:-1] == [[]] * (len(markers) - 1)
     failures = 2 if workers else 1
     assert stats.get_value("rfi/failed/article/extraction_error") == failures
-    assert spider.failures.failed_now[raised].cause == (
+    assert failures_of(spider).failed_now[raised].cause == (
         "extraction error: RecursionError: maximum recursion depth exceeded"
     )
     if workers:
-        assert spider.failures.failed_now[crashed].cause.startswith(
-            "extraction error: BrokenProcessPool: an extraction worker died (exit code 3)"
+        assert (
+            FailureBook.of(spider.crawler)
+            .failures.failed_now[crashed]
+            .cause.startswith(
+                "extraction error: BrokenProcessPool: an extraction worker died (exit code 3)"
+            )
         )
         assert stats.get_value("rfi/extract/worker_restarts") == 1
     (item,) = results[-1]
     assert item["url"] == response(2)[1] and item["paragraphs"]
-    assert not spider.extractor.running  # shut down on close
+    assert not spider.articles.extractor.running  # shut down on close

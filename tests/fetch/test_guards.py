@@ -26,13 +26,15 @@ from rfi_spider import settings as project_settings
 from rfi_spider.archive.exporters import IntentLog
 from rfi_spider.archive.state import PendingArticles, SeenStore
 from rfi_spider.crawl.dupefilter import ResumableDupeFilter
-from rfi_spider.crawl.meta_keys import REFETCH
-from rfi_spider.crawl.urlset import FingerprintSet, KeySet, UrlSet
+from rfi_spider.extract.gate import is_truncated
 from rfi_spider.extract.listing import read_links
 from rfi_spider.extract.processors import clean_text
+from rfi_spider.fetch.causes import failure_cause
 from rfi_spider.fetch.htmlbytes import HtmlBytesMiddleware, misdeclared_utf8, real_encoding
+from rfi_spider.meta_keys import REFETCH
 from rfi_spider.mirrors.sanitize import safe_html
-from rfi_spider.spiders.rfi_cn import RfiCnSpider, failure_cause, is_truncated
+from rfi_spider.spiders.rfi_cn import RfiCnSpider
+from rfi_spider.urlset import FingerprintSet, KeySet, UrlSet
 
 URLS = [f"https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/20240307-{n}" for n in range(5)]
 PROJECT = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
@@ -59,6 +61,37 @@ def test_pending_urls_come_out_in_the_order_found(store: SeenStore, tmp_path: Pa
         pending.done(url)
     assert pending.finish() == 1  # out of work: URLS[3] was handed out, never answered
     assert len(pending) == 1
+
+
+def test_pending_urls_are_read_ahead_in_batches_and_handed_out_one_by_one(
+    store: SeenStore, tmp_path: Path
+) -> None:
+    pending = PendingArticles(store, tmp_path)
+    many = [f"{URLS[0]}-{n}" for n in range(250)]
+    pending.add(many[:200])
+    queries: list[str] = []
+    store.db.set_trace_callback(lambda sql: queries.append(sql))
+    taken = [pending.take(1)[0][0] for _ in range(150)]
+    pending.add(many[200:])  # found meanwhile: after the rows read ahead
+    taken += [url for url, _ in pending.take(100)]
+    selects = [q for q in queries if q.startswith("SELECT id, url FROM pending")]
+    store.db.set_trace_callback(None)
+    assert taken == many  # in the order found, none twice, none lost
+    assert len(selects) <= 3  # one query a batch, not one an article
+    assert pending.take(1) == []
+    pending.done(many[0])
+    assert pending.finish() == 249  # what was handed out, not what was read ahead
+
+
+def test_urls_read_ahead_but_not_handed_out_are_not_counted_as_out(
+    store: SeenStore, tmp_path: Path
+) -> None:
+    pending = PendingArticles(store, tmp_path)
+    pending.add(URLS[:4])
+    assert pending.take(1) == [(URLS[0], False)]
+    assert pending.has_more()
+    assert pending.finish() == 1
+    assert pending.unanswered() == [URLS[0]]
 
 
 def test_urls_handed_out_and_never_answered_go_to_the_next_run(
@@ -113,7 +146,7 @@ def test_a_single_article_run_fetches_only_its_own_leftover(tmp_path: Path) -> N
         crawler, url=URLS[0], base_url="http://127.0.0.1:9", mirrors=""
     )
     try:
-        (request,) = spider.next_articles()
+        (request,) = spider.articles.next()
         assert request.url.endswith(URLS[0].removeprefix("https://www.rfi.fr"))
         assert request.meta[REFETCH] and request.priority > 5  # before the listings
     finally:

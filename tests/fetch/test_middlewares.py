@@ -17,6 +17,7 @@ from scrapy.utils.test import get_crawler
 from rfi_spider import settings as project_settings
 from rfi_spider.demo.localsite import LocalSite
 from rfi_spider.fetch import middlewares
+from rfi_spider.fetch.blocking import ChallengePage, has_site_markup, is_challenge
 from rfi_spider.fetch.browser import (
     MainDocument,
     browser_path,
@@ -26,10 +27,7 @@ from rfi_spider.fetch.browser import (
 )
 from rfi_spider.fetch.middlewares import (
     BlockedPagesMiddleware,
-    ChallengePage,
     RetryAfterMiddleware,
-    has_site_markup,
-    is_challenge,
     retry_after_seconds,
 )
 

@@ -10,11 +10,12 @@ from itemadapter import ItemAdapter
 from pages import PAGES, VARIANTS, parse_fixture
 
 from rfi_spider.archive import seedfile
-from rfi_spider.archive.pipelines import ValidationPipeline, seed_record
+from rfi_spider.archive.journal import seed_record
+from rfi_spider.archive.pipelines import ValidationPipeline
 from rfi_spider.dates import to_ms
+from rfi_spider.extract.gate import missing
 from rfi_spider.mirrors.entrypage import EntryPage, mirror_item, read_seed_file
 from rfi_spider.mirrors.feeds import MirrorEntry
-from rfi_spider.spiders.rfi_cn import RfiCnSpider
 
 SEED_TITLE = "巴黎牵头支持乌克兰后续会议 近30国出席 马克龙拼了？"
 SEED_LINK = "https://www.rfi.fr/cn/国际/20240307-巴黎牵头支持乌克兰后续会议-近30国出席-马克龙拼了"
@@ -25,7 +26,7 @@ SEED_IMAGE = (
 )
 # The parts of the seed's HTML that are feedx's, not the article's.
 NOT_ARTICLE = ("分享", "获取更多RSS", "feedx", "facebook", "whatsapp", "share")
-ARTICLES = [v for v in VARIANTS if RfiCnSpider.missing(parse_fixture(v)[0]) is None]
+ARTICLES = [v for v in VARIANTS if missing(parse_fixture(v)[0]) is None]
 # Pages whose RSSHub copy cannot match the page's item: RSSHub builds its HTML with selectors
 # over the whole page and the image's src (decoy blocks' chapo, the lazy placeholder's
 # small picture), and a lead typed as a bold first paragraph is not a chapo to it.
@@ -44,7 +45,7 @@ def seed_entry(html: str, host: str = "feedx.net") -> MirrorEntry:
 
 def test_seed_entry_fields(seed_text: str) -> None:
     item = mirror_item(seed_entry(seed_html(seed_text)), crawled_at="2026-11-27T12:00:00+00:00")
-    assert RfiCnSpider.missing(item) is None
+    assert missing(item) is None
     assert item["url"] == seedfile.whatwg_url(SEED_LINK)
     assert item["title"] == SEED_TITLE
     assert item["published_at"] == "2024-03-07T17:45:02+00:00"  # the pubDate

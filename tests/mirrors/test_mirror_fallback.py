@@ -1,4 +1,4 @@
-"""The spider's fallback bookkeeping, in both orders of arrival, without a network."""
+"""The mirror source's fallback bookkeeping, in both orders of arrival, without a network."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 import scrapy
@@ -18,6 +19,7 @@ from rfi_spider.editions import EDITIONS
 from rfi_spider.items import ArticleItem
 from rfi_spider.mirrors.entrypage import mirror_item
 from rfi_spider.mirrors.feeds import MirrorEntry
+from rfi_spider.sources import Mirrors
 from rfi_spider.spiders.rfi_cn import RfiCnSpider
 
 BASE = "http://127.0.0.1:9"
@@ -63,64 +65,84 @@ def stat(spider: RfiCnSpider, name: str) -> int:
     return spider.crawler.stats.get_value(name, 0)
 
 
+async def article(spider: RfiCnSpider, response: HtmlResponse, site_url: str) -> list[Any]:
+    """What the spider's article callback gives for a page (items only)."""
+    outputs = [output async for output in spider.on_article(response, site_url)]
+    return [output for output in outputs if isinstance(output, ArticleItem)]
+
+
+def mirrors_of(spider: RfiCnSpider) -> Mirrors:
+    """The run's mirror source (the edition's block declares it)."""
+    source = spider.sources["mirrors"]
+    assert isinstance(source, Mirrors)
+    return source
+
+
+def use(spider: RfiCnSpider, item: ArticleItem) -> list[Any]:
+    """A mirror's entry: the article URL to ask the site for, or the item at once."""
+    return list(mirrors_of(spider).use_entry(item))
+
+
+def refused(spider: RfiCnSpider, url: str, cause: str) -> list[ArticleItem]:
+    return list(mirrors_of(spider).site_refused(url, cause))
+
+
 def test_entry_first_then_the_site_refuses(spider: RfiCnSpider) -> None:
     item = entry_item()
-    requests = list(spider.use_entry(item))
-    assert [r.url for r in requests] == [BASE + PATHS["a1"]]  # the site is asked first
-    assert list(spider.site_refused(A1, "403")) == [item]
+    assert use(spider, item) == [A1]  # the site is asked first
+    assert refused(spider, A1, "403") == [item]
     assert stat(spider, "rfi/mirror/fallback/403") == 1
-    assert list(spider.site_refused(A1, "403")) == []  # never twice
-    assert list(spider.use_entry(entry_item(host="rsshub.app"))) == []
+    assert refused(spider, A1, "403") == []  # never twice
+    assert use(spider, entry_item(host="rsshub.app")) == []
     assert stat(spider, "rfi/mirror/skipped/already_exported") == 1
 
 
 def test_the_site_refuses_first_then_the_entry_arrives(spider: RfiCnSpider) -> None:
-    assert len(list(spider.article_requests([A1]))) == 1  # found on a listing
-    assert list(spider.site_refused(A1, "TimeoutError")) == []  # no mirror has it (yet)
+    assert refused(spider, A1, "TimeoutError") == []  # no mirror has it (yet)
     item = entry_item()
-    assert list(spider.use_entry(item)) == [item]  # exported as soon as it arrives
+    assert use(spider, item) == [item]  # exported as soon as it arrives
     assert stat(spider, "rfi/mirror/fallback/TimeoutError") == 1
-    assert spider.fallbacks.site_failed == {}
+    assert mirrors_of(spider).fallbacks.site_failed == {}
 
 
 def test_the_sites_page_wins(spider: RfiCnSpider) -> None:
-    list(spider.use_entry(entry_item()))
-    items = list(spider.parse_article(page(A1, ROUTES[PATHS["a1"]]), site_url=A1))
+    use(spider, entry_item())
+    items = asyncio.run(article(spider, page(A1, ROUTES[PATHS["a1"]]), A1))
     assert [(i["url"], i["source"]) for i in items] == [(A1, "rfi.fr")]
-    assert spider.fallbacks.entries == {}
-    assert list(spider.use_entry(entry_item(host="rsshub.app"))) == []  # a later copy
+    assert mirrors_of(spider).fallbacks.entries == {}
+    assert use(spider, entry_item(host="rsshub.app")) == []  # a later copy
 
 
 def test_a_200_page_that_is_not_the_article_falls_back(spider: RfiCnSpider) -> None:
     item = entry_item(NOTRE_DAME)
-    list(spider.use_entry(item))
+    use(spider, item)
     response = page(NOTRE_DAME, ROUTES[ERROR_PATH])
-    assert list(spider.parse_article(response, site_url=NOTRE_DAME)) == [item]
+    assert asyncio.run(article(spider, response, NOTRE_DAME)) == [item]
     assert stat(spider, "rfi/dropped/no_title") == 1
     assert stat(spider, "rfi/mirror/fallback/no_title") == 1
 
 
 def test_an_exported_article_is_neither_requested_nor_used(spider: RfiCnSpider) -> None:
     spider.seen.add(A1, "rfi.fr")
-    assert list(spider.use_entry(entry_item())) == []
+    assert use(spider, entry_item()) == []
     assert stat(spider, "rfi/mirror/skipped/already_exported") == 1
-    assert spider.fallbacks.entries == {}
+    assert mirrors_of(spider).fallbacks.entries == {}
 
 
 def test_two_mirrors_with_one_article_keep_one_fallback(spider: RfiCnSpider) -> None:
     first = entry_item()
-    assert len(list(spider.use_entry(first))) == 1
-    assert list(spider.use_entry(entry_item(host="rsshub.app"))) == []
+    assert use(spider, first) == [A1]
+    assert use(spider, entry_item(host="rsshub.app")) == []
     assert stat(spider, "rfi/mirror/skipped/duplicate") == 1
-    assert list(spider.site_refused(A1, "404")) == [first]
+    assert refused(spider, A1, "404") == [first]
 
 
 def test_backfill_range_applies_to_mirror_items(tmp_path: Path) -> None:
     spider = make_spider(tmp_path, since="2024-03-08", until="2024-03-08")
     try:
         item = entry_item()  # published 2024-03-07, inside the URL's slack of one day
-        assert len(list(spider.use_entry(item))) == 1
-        assert list(spider.site_refused(A1, "403")) == []
+        assert use(spider, item) == [A1]
+        assert refused(spider, A1, "403") == []
         assert stat(spider, "rfi/skipped/out_of_range") == 1
     finally:
         spider.on_closed()
@@ -129,11 +151,11 @@ def test_backfill_range_applies_to_mirror_items(tmp_path: Path) -> None:
 def test_single_url_reads_mirrors_only_for_that_article(tmp_path: Path) -> None:
     spider = make_spider(tmp_path, url=A1)
     try:
-        assert list(spider.use_entry(entry_item(NOTRE_DAME))) == []
+        assert use(spider, entry_item(NOTRE_DAME)) == []
         assert stat(spider, "rfi/mirror/skipped/out_of_scope") == 1
         item = entry_item()
-        assert len(list(spider.use_entry(item))) == 1
-        assert list(spider.site_refused(A1, "403")) == [item]
+        assert use(spider, item) == [A1]
+        assert refused(spider, A1, "403") == [item]
     finally:
         spider.on_closed()
 
@@ -143,7 +165,7 @@ def test_mirror_hosts_are_allowed_domains_and_fetched_first(tmp_path: Path) -> N
     spider = make_spider(tmp_path, mirrors=mirrors)
     try:
         assert spider.allowed_domains == ["127.0.0.1", "feedx.net", "rsshub.app"]
-        requests = list(spider.mirror_requests())
+        requests = list(mirrors_of(spider).start())
         assert [r.url for r in requests] == mirrors.replace(" ", "").split(",")
         assert all(not r.dont_filter for r in requests)
         assert min(r.priority for r in requests) > 10  # ahead of feeds (10) and listings

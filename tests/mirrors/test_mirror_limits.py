@@ -46,10 +46,10 @@ def test_a_huge_feed_queues_at_most_the_cap_and_says_how_many_it_left(tmp_path: 
     crawler = get_crawler(RfiCnSpider, settings)
     spider = RfiCnSpider.from_crawler(crawler, base_url="http://127.0.0.1:9", mirrors=FEED_URL)
     try:
-        (mirror,) = list(spider.mirror_requests())
+        (mirror,) = list(spider.sources["mirrors"].start())
         assert mirror.meta["download_maxsize"] == 12345
         response = XmlResponse(url=FEED_URL, body=feed(2000), request=mirror)
-        requests = [r for r in spider.parse_mirror(response) if isinstance(r, scrapy.Request)]
+        requests = [r for r in spider.parse_source(response) if isinstance(r, scrapy.Request)]
         assert len(requests) <= 3
         assert crawler.stats.get_value("rfi/mirror/entries_capped") == 1997
         assert crawler.stats.get_value("rfi/mirror/entries") == 3

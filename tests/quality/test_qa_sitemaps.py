@@ -22,7 +22,7 @@ from rfi_spider.archive.exporters import seed_file_name, serialize_line
 from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.sitemap_listing import ListedUrl, SitemapListings
 from rfi_spider.archive.state import SeenStore
-from rfi_spider.crawl.canonical import canonical_url
+from rfi_spider.canonical import canonical_url
 from rfi_spider.dates import to_ms
 from rfi_spider.quality import qa, qa_html
 from rfi_spider.quality.sitemap_coverage import MonthCoverage

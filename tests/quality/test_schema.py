@@ -12,12 +12,21 @@ from pages import VARIANTS, parse_fixture
 from rfi_spider.archive.exporters import serialize_line
 from rfi_spider.archive.versions_read import VERSION_FIELDS
 from rfi_spider.items import FIELDS, LISTS, NULLABLE
-from rfi_spider.quality.schema import always_filled, field_errors, load_schema, value_errors
+from rfi_spider.quality.schema import always_filled, is_valid, load_schema, value_errors
+from rfi_spider.quality.schema import field_errors as schema_field_errors
 
 EXPECTED = json.loads((FIXTURES / "sample_site_expected.json").read_text(encoding="utf-8"))
 ARTICLE_VARIANTS = [
     v for v in VARIANTS if json.loads((FIXTURES / "pages" / f"{v}.json").read_text())["expected"]
 ]
+
+
+def field_errors(data: Any) -> list[Any]:
+    """The schema's errors; and every item checked here is one on which the compiled
+    schema the crawl asks first (``is_valid``) agrees with them."""
+    errors = schema_field_errors(data)
+    assert is_valid(data) == (not errors), (data, errors)
+    return errors
 
 
 def good_item() -> dict[str, Any]:
@@ -139,6 +148,10 @@ URL = "https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/20240307-%E7%8E%8B%E6%AF%85"
         ("authors", [""]),
         ("audio_url", "aod.mp3"),
         ("source", ""),
+        ("edition", "fr"),
+        ("published_at", "2024-03-07T06:48:00+25:00"),
+        ("published_at", 20240307),
+        ("tags", ["香港", 23]),
     ],
 )
 def test_planted_bad_value_is_rejected_naming_the_field(field: str, value: Any) -> None:
@@ -153,6 +166,28 @@ def test_missing_field_is_rejected(field: str) -> None:
     item = good_item()
     del item[field]
     assert [(e.field, e.message) for e in field_errors(item)] == [(field, "missing")]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("published_at", "0001-01-01T00:00:00+01:00"),
+        ("published_at", "9999-12-31T23:59:59-01:00"),
+        ("published_at", "2024-03-07T06:48:00.123456Z"),
+        ("url", URL + "$"),
+        ("url", URL.replace("%E7%8E%8B", "$&'()")),
+        ("title", "王毅\n"),
+        ("paragraphs", ["a", None]),
+        ("audio_url", None),
+    ],
+)
+def test_the_compiled_schema_agrees_on_edge_values(field: str, value: Any) -> None:
+    field_errors({**good_item(), field: value})  # asserts the agreement
+
+
+def test_an_edition_that_is_not_the_urls_is_rejected() -> None:
+    assert [e.field for e in field_errors({**good_item(), "edition": "tw"})] == ["url"]
+    assert field_errors({**good_item(), "edition": "cn"}) == []
 
 
 def test_unknown_field_and_non_objects_are_rejected() -> None:

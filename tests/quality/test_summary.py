@@ -11,6 +11,7 @@ from scrapy.utils.test import get_crawler
 
 from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.state import SeenStore
+from rfi_spider.crawl.failure_book import FailureBook
 from rfi_spider.quality.extensions import GIVEN_UP_SHOWN, CrawlSummary, summary_lines
 
 
@@ -66,15 +67,17 @@ def test_summary_lists_at_most_so_many_given_up_articles() -> None:
     assert lines[-1] == "    ... and 7 more"
 
 
-def test_crawl_summary_reads_the_spiders_given_up_articles(
+def test_crawl_summary_reads_the_failure_books_given_up_articles(
     caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    crawler = get_crawler(Spider)
-    summary = CrawlSummary(crawler.stats)
+    crawler = get_crawler(Spider, {"EXTENSIONS": {FailureBook: 0}})
+    summary = CrawlSummary(crawler)
     spider = Spider("rfi_cn")
     store = SeenStore(tmp_path / "seen.sqlite3")
-    spider.failures = FailedArticles(store, max_attempts=1)  # type: ignore[attr-defined]
-    spider.failures.record(GONE, "could not fetch: HTTP 404")  # type: ignore[attr-defined]
+    book = crawler.get_extension(FailureBook)
+    assert book is not None
+    book.open(FailedArticles(store, max_attempts=1))
+    book.failed(GONE, "could not fetch: HTTP 404")
     store.close()  # the spider closes its state first: the account is in memory
     with caplog.at_level(logging.INFO, logger="rfi_spider.quality.extensions"):
         summary.spider_closed(spider, "finished")

@@ -36,10 +36,12 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from rfi_spider.archive.pipelines import SITE_SOURCE, ArchivePipeline, ExportStopped
+from rfi_spider.archive.pipelines import ArchivePipeline, ExportStopped
 from rfi_spider.archive.redis_state import SharedVersion
 from rfi_spider.archive.versions import Version, content_digest
-from rfi_spider.crawl.distributed import SharedCrawl, redacted
+from rfi_spider.crawl.distributed.config import redacted
+from rfi_spider.crawl.distributed.node import SharedCrawl
+from rfi_spider.extract.loaders import SITE_SOURCE
 
 logger = logging.getLogger(__name__)
 
