@@ -37,6 +37,7 @@ from lxml_html_clean import Cleaner
 from scrapy.exporters import BaseItemExporter
 
 from rfi_spider.canonical import SITE_ROOT
+from rfi_spider.crawl_target import CrawlTarget
 from rfi_spider.dates import parse_aware_time, rfc3339
 from rfi_spider.editions import EDITIONS, Edition, edition_of
 from rfi_spider.urlset import UrlSet
@@ -352,9 +353,8 @@ class AtomItemExporter(BaseItemExporter):
 
     @classmethod
     def from_crawler(cls, crawler: Any, file: IO[bytes], **kwargs: Any) -> AtomItemExporter:
-        spider = getattr(crawler, "spider", None)
-        edition = getattr(spider, "edition", None)
-        info = feed_info_from_settings(crawler.settings, edition)
+        target = CrawlTarget.of(crawler)  # the edition the crawl's spider crawls, if any
+        info = feed_info_from_settings(crawler.settings, target.edition if target else None)
         return cls(file, info=info, stats=crawler.stats, **kwargs)
 
     def start_exporting(self) -> None:

@@ -56,6 +56,7 @@ from rfi_spider.archive.state import output_dirs
 from rfi_spider.archive.warc_files import DEFAULT_GZIP_LEVEL, WarcFiles, repair_folder
 from rfi_spider.archive.warc_payloads import PayloadIndex, payload_digest
 from rfi_spider.canonical import SITE_ROOT
+from rfi_spider.crawl_target import CrawlTarget
 from rfi_spider.fetch.blocking import has_site_markup, is_challenge, served_page
 
 logger = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ class WarcCapture:
     def info(self, spider: Spider) -> dict[str, str]:
         """The ``warcinfo`` fields: the software, the run, and what ``from_warc`` reads back."""
         settings = self.crawler.settings
-        site = getattr(spider, "site", None)
+        target = CrawlTarget.of(self.crawler)  # None: a spider not of this project
         return {
             "software": f"rfi-spider/{__version__} (Scrapy, warcio)",
             "format": "WARC File Format 1.1",
@@ -180,8 +181,8 @@ class WarcCapture:
             "isPartOf": spider.name,
             "http-header-user-agent": settings.get("USER_AGENT") or "",
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-            "rfi-base-url": getattr(site, "base_url", None) or SITE_ROOT,
-            "rfi-mirrors": ",".join(getattr(spider, "mirrors", []) or []),
+            "rfi-base-url": (target.site.base_url if target else None) or SITE_ROOT,
+            "rfi-mirrors": ",".join(target.mirrors if target else ()),
         }
 
     def spider_opened(self, spider: Spider) -> None:

@@ -22,6 +22,10 @@ from rfi_spider.extract.body import absolute_http_url
 _PATH_WIDTH = re.compile(sel.IMAGE_PATH_WIDTH)
 _PLACEHOLDER_NAME = re.compile(sel.IMAGE_PLACEHOLDER_NAME, re.IGNORECASE)
 _WIDTH_DESCRIPTOR = re.compile(r"(?:^|\s)(\d+)w(?:\s|$)")
+# A srcset URL: the white space and commas before it skipped, then a run of non-space.
+_SRCSET_URL = re.compile(r"[\s,]*(\S*)")
+# A placeholder file name ends in one of these: an address without one is no placeholder.
+_PLACEHOLDER_SUFFIXES = (".gif", ".png", ".svg")
 
 
 class Candidate(NamedTuple):
@@ -34,10 +38,12 @@ class Candidate(NamedTuple):
 
 def is_placeholder(url: str) -> bool:
     """A ``data:`` URL or a placeholder file (blank.gif, pixel.png...): never a picture."""
-    value = url.strip()
-    if not value or value.lower().startswith(("data:", "about:", "javascript:")):
+    lowered = url.strip().lower()
+    if not lowered or lowered.startswith(("data:", "about:", "javascript:")):
         return True
-    return bool(_PLACEHOLDER_NAME.search(urlsplit(value).path))
+    if not any(suffix in lowered for suffix in _PLACEHOLDER_SUFFIXES):
+        return False  # the path cannot end in one: no need to split the URL
+    return bool(_PLACEHOLDER_NAME.search(urlsplit(url.strip()).path))
 
 
 def parse_srcset(value: str | None) -> list[tuple[str, int]]:
@@ -45,28 +51,26 @@ def parse_srcset(value: str | None) -> list[tuple[str, int]]:
 
     A URL is a run of non-space characters (commas inside it are kept: the media
     server's URLs may hold JSON); trailing commas end it, else its descriptors run to
-    the next comma. The width is 0 unless a ``w`` descriptor gives it.
+    the next comma. The width is 0 unless a ``w`` descriptor gives it. (One regular
+    expression match a URL, not a Python step a character: ``\\s`` and ``str.isspace``
+    are the same set.)
     """
     if not value:
         return []
     found = []
     position, length = 0, len(value)
     while position < length:
-        while position < length and (value[position].isspace() or value[position] == ","):
-            position += 1
-        start = position
-        while position < length and not value[position].isspace():
-            position += 1
-        url = value[start:position]
+        match = _SRCSET_URL.match(value, position)
+        url, position = match.group(1), match.end()  # type: ignore[union-attr]
         descriptors = ""
         if url.endswith(","):
             url = url.rstrip(",")
-        else:
+        elif url:
             end = value.find(",", position)
             end = length if end < 0 else end
             descriptors, position = value[position:end], end + 1
         if url:
-            found.append((url, _width_descriptor(descriptors)))
+            found.append((url, _width_descriptor(descriptors) if descriptors else 0))
     return found
 
 

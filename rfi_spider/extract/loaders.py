@@ -7,7 +7,10 @@ keeps the first survivor. Lists keep every survivor, without duplicates.
 
 from __future__ import annotations
 
-from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from itemloaders.processors import Compose, Identity, TakeFirst
 from scrapy.loader import ItemLoader
 
 from rfi_spider.canonical import canonical_url, is_article_url, section_of
@@ -28,7 +31,33 @@ from rfi_spider.extract.processors import (
 from rfi_spider.items import BY_EXPORT, LISTS, NULLABLE, ArticleItem
 
 SITE_SOURCE = "rfi.fr"
-_text = MapCompose(clean_text, drop_empty)
+
+
+class each:  # noqa: N801 (used like MapCompose, which it stands in for)
+    """An input processor: each value through ``steps`` in turn, dropped at the first None.
+
+    What ``MapCompose`` does for steps that return one value or None, without its
+    per-call wrapping of every step in the loader context (a fifth of the loader's time).
+    """
+
+    __slots__ = ("steps",)
+
+    def __init__(self, *steps: Callable[[str], str | None]) -> None:
+        self.steps = steps
+
+    def __call__(self, values: Iterable[str]) -> list[str]:
+        kept = []
+        for value in values:
+            for step in self.steps:
+                value = step(value)  # type: ignore[assignment]
+                if value is None:
+                    break
+            else:
+                kept.append(value)
+        return kept
+
+
+_text = each(clean_text, drop_empty)
 
 
 def _article_url(url: str) -> str | None:
@@ -37,27 +66,48 @@ def _article_url(url: str) -> str | None:
     return canonical if canonical and is_article_url(canonical) else None
 
 
+# The processors of each field, as ArticleLoader resolves them (its class attributes, else
+# the item's field metadata, else the defaults): fixed at import, so looked up once.
+_INPUT: dict[str, Callable[..., Any]] = {}
+_OUTPUT: dict[str, Callable[..., Any]] = {}
+
+
 class ArticleLoader(ItemLoader):
     """Loads an :class:`ArticleItem`; ``load_item`` fills the derived fields."""
 
     default_item_class = ArticleItem
     default_output_processor = TakeFirst()
 
-    url_in = MapCompose(_article_url)
+    url_in = each(_article_url)
     title_in = _text
-    published_at_in = MapCompose(normalize_datetime)
-    modified_at_in = MapCompose(normalize_datetime)
-    date_text_in = MapCompose(clean_text, valid_date_text)
-    lead_image_in = MapCompose(str.strip, https_url)
+    published_at_in = each(normalize_datetime)
+    modified_at_in = each(normalize_datetime)
+    date_text_in = each(clean_text, valid_date_text)
+    lead_image_in = each(str.strip, https_url)
     summary_in = _text
     paragraphs_in = Identity()  # body.extract_body cleaned them and dropped the empty ones
     paragraphs_out = Identity()
     section_in = _text
     tags_in = _text
     tags_out = Compose(unique)
-    authors_in = MapCompose(clean_text, drop_empty, not_publisher)
+    authors_in = each(clean_text, drop_empty, not_publisher)
     authors_out = Compose(unique)
-    audio_url_in = MapCompose(str.strip, drop_empty)
+    audio_url_in = each(str.strip, drop_empty)
+
+    def get_input_processor(self, field_name: str) -> Callable[..., Any]:
+        """The field's input processor, looked up once per field (``ItemLoader`` reads the
+        item's field metadata through a new ``ItemAdapter`` at every value added)."""
+        found = _INPUT.get(field_name)
+        if found is None:
+            found = _INPUT[field_name] = super().get_input_processor(field_name)
+        return found
+
+    def get_output_processor(self, field_name: str) -> Callable[..., Any]:
+        """The field's output processor, looked up once per field (see above)."""
+        found = _OUTPUT.get(field_name)
+        if found is None:
+            found = _OUTPUT[field_name] = super().get_output_processor(field_name)
+        return found
 
     def add_fallback(self, field_name: str, *candidates: object) -> None:
         """Add the first candidate list that leaves a value after the input processors."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import Any, Protocol
@@ -28,6 +29,12 @@ logger = logging.getLogger(__name__)
 
 _ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle"}
 
+
+# Each part class's roles: a dict look-up a class, not a set test a role.
+_ROLES: dict[str, tuple[str, ...]] = {}
+for _role, _names in sel.PART_CLASSES.items():
+    for _name in _names:
+        _ROLES[_name] = (*_ROLES.get(_name, ()), _role)
 
 _PARSERS: dict[str, etree.HTMLParser] = {}
 
@@ -68,6 +75,10 @@ def _usable_src(value: str | None) -> bool:
     """An image address worth resolving (not empty, not an inline data: placeholder)."""
     return bool(value) and not value.startswith("data:")  # type: ignore[union-attr]
 
+
+# A JSON escape of a surrogate (``\\ud800``): the only way parsed JSON can hold a lone one
+# (the page's text came through a UTF-8 decode).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 # How deep a JSON-LD value is read (a string in a list of objects is 3): deeper is not data.
 _LD_DEPTH = 8
@@ -200,7 +211,9 @@ class ArticlePage:
         objects: list[dict[str, Any]] = []
         for text in self._landmarks[2]:
             try:
-                data = _without_surrogates(json.loads(text))
+                data = json.loads(text)
+                if _SURROGATE_ESCAPE.search(text):  # only an escape can make a lone one
+                    data = _without_surrogates(data)
             except Exception:  # any failure: not usable JSON-LD
                 self.json_ld_errors += 1
                 continue
@@ -261,11 +274,16 @@ class ArticlePage:
     def parts(self) -> dict[str, list[HtmlElement]]:
         """The article's parts by role (``selectors.PART_CLASSES``), in page order: one walk."""
         found: dict[str, list[HtmlElement]] = {role: [] for role in sel.PART_CLASSES}
-        for element in sel.ARTICLE_PARTS(self.scope):
-            classes = set(element.get("class").split())
-            for role, names in sel.PART_CLASSES.items():
-                if not classes.isdisjoint(names):
+        roles_of = _ROLES.get
+        for element in sel.CLASSED(self.scope):
+            names = element.get("class").split()
+            if len(names) == 1:  # the usual case: no set needed
+                for role in roles_of(names[0], ()):
                     found[role].append(element)
+                continue
+            roles = {role for name in names for role in roles_of(name, ())}
+            for role in roles:  # an element of two roles is in both lists, once in each
+                found[role].append(element)
         return found
 
     def inside(self, role: str, tag: str) -> list[HtmlElement]:

@@ -31,6 +31,7 @@ from twisted.python.failure import Failure
 
 from rfi_spider import meta_keys
 from rfi_spider.archive.sitemap_listing import SitemapListings
+from rfi_spider.arguments import split_list
 from rfi_spider.canonical import FetchRoot, canonical_url, is_article_url
 from rfi_spider.crawl.revisits import Revisits
 from rfi_spider.crawl.scope import Scope
@@ -44,13 +45,6 @@ logger = logging.getLogger(__name__)
 
 # What a source finds: article URLs, its own further requests, mirror copies (items).
 Found = str | scrapy.Request | ArticleItem
-
-
-def split_list(value: str | list[str] | None) -> list[str]:
-    """A comma-separated setting or argument (or a list), blanks dropped."""
-    if isinstance(value, list):
-        return [v.strip() for v in value if v.strip()]
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
 def may_be_site_link(href: str) -> bool:
