@@ -33,6 +33,7 @@ from rfi_spider import meta_keys
 from rfi_spider.archive.sitemap_listing import SitemapListings
 from rfi_spider.arguments import split_list
 from rfi_spider.canonical import FetchRoot, canonical_url, is_article_url
+from rfi_spider.crawl.revisits import Revisits
 from rfi_spider.crawl.scope import Scope
 from rfi_spider.dates import now_iso, paris_day
 from rfi_spider.editions import EDITIONS, Edition, SourceSpec
@@ -68,6 +69,8 @@ class Context:
     callback: Callable[..., Any]
     errback: Callable[[Failure], Any]
     distributed: bool = False  # several processes on one crawl (crawl/distributed.py)
+    # Revisits of archived articles a sitemap dates later (crawl/revisits.py); None: none.
+    revisits: Revisits | None = None
 
     @property
     def stats(self) -> StatsCollector:

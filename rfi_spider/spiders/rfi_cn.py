@@ -84,6 +84,7 @@ from rfi_spider.crawl.distributed.spider_state import PendingQueue, StateStore
 from rfi_spider.crawl.failure_book import FailureBook
 from rfi_spider.crawl.frontier import Frontier
 from rfi_spider.crawl.jobdir import close_job, open_job
+from rfi_spider.crawl.revisits import Revisits
 from rfi_spider.crawl.scope import Scope
 from rfi_spider.crawl_target import CrawlTarget
 from rfi_spider.dates import today_in_paris
@@ -196,6 +197,7 @@ class RfiCnSpider(OldCallbacks, scrapy.Spider):
             spider.jobdir_queue_aside = open_job(spider.jobdir)
         spider.sources = spider.open_sources(crawler, spider.open_state(crawler, kwargs))
         spider.articles = spider.open_articles(crawler)
+        spider.revisits.make = spider.articles.request
         connect = crawler.signals.connect
         connect(spider.articles.extractor.start, signal=signals.spider_opened)
         connect(spider.on_closed, signal=signals.spider_closed)
@@ -250,6 +252,9 @@ class RfiCnSpider(OldCallbacks, scrapy.Spider):
         # Failures and the item signals: an extension, reached through the crawler.
         self.book = FailureBook.of(crawler)
         self.book.open(failures, self.frontier)
+        self.revisits = Revisits(local_seen, settings, lambda: crawler.stats)
+        if shared is not None:
+            shared.revisits(self.revisits)
         return SitemapListings(local_seen, uuid.uuid4().hex)
 
     def open_sources(self, crawler: Crawler, listings: SitemapListings) -> dict[str, Source]:
@@ -264,6 +269,7 @@ class RfiCnSpider(OldCallbacks, scrapy.Spider):
             self.parse_source,
             self.on_source_error,
             self.distributed,
+            None if self.from_warc else self.revisits,
         )
         kinds: dict[str, list[SourceSpec]] = {}
         for spec in self.edition.sources:
@@ -329,6 +335,9 @@ class RfiCnSpider(OldCallbacks, scrapy.Spider):
             requests = archived_only(requests, self.crawler)
         for request in requests:
             yield request
+        if not (self.single_canonical or self.from_warc):
+            for request in self.revisits.due():  # the revisit window, after the rest
+                yield request
 
     def initial_requests(self) -> Iterator[scrapy.Request]:
         """The requests a run starts from: one URL, or the edition's sources."""
