@@ -2,16 +2,24 @@
 
 Each check raises :class:`ArgumentError` with one line saying which argument is
 wrong and what it takes; the project's ``crawl`` command prints that line and
-exits 2 (``rfi_spider/commands/crawl.py``). The spider runs the same checks in
-its constructor, so a crawl started another way fails the same way.
+exits 2 (``rfi_spider/commands/crawl.py``), through the spider's ``check_arguments``
+(:func:`check_spider_arguments`: every argument of the edition spiders). The spider runs
+the same checks in its constructor, so a crawl started another way fails the same way.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
+from pathlib import Path
 from urllib.parse import urlsplit
+
+from scrapy.settings import BaseSettings
+
+from rfi_spider.canonical import SITE_ROOT, FetchRoot, canonical_url, is_article_url
+from rfi_spider.dates import today_in_paris
+from rfi_spider.editions import Edition
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # -a demo=: the words for on and off (any case); anything else is refused, not "off":
@@ -20,6 +28,8 @@ SWITCH_ON = frozenset({"1", "true", "yes"})
 SWITCH_OFF = frozenset({"0", "false", "no"})
 # ``-a since=all``: the whole history (RFI's web archive starts later than this).
 ALL_HISTORY = date(1990, 1, 1)
+# The spider arguments (-a name=value) the edition spiders take: any other name is refused.
+SPIDER_ARGUMENTS = ("url", "since", "until", "base_url", "mirrors", "demo", "from_warc")
 
 
 class ArgumentError(ValueError):
@@ -121,3 +131,97 @@ def check_names(names: Iterable[str], known: Iterable[str]) -> None:
             takes = ", ".join(sorted(allowed))
             shown = repr(name)[1:-1]  # control characters escaped
             raise ArgumentError(f"-a {shown}= is not an argument of this spider (it takes {takes})")
+
+
+def split_list(value: str | list[str] | None) -> list[str]:
+    """A comma-separated setting or argument (or a list), blanks dropped."""
+    if isinstance(value, list):
+        return [v.strip() for v in value if v.strip()]
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def article_url(url: str, site: FetchRoot, edition: Edition, spider: str) -> str:
+    """The canonical URL of ``-a url=``; :class:`ArgumentError` unless it is an article
+    of ``edition`` (as a site URL, or under ``base_url``); ``spider``: the spider's name."""
+    site_url = site.to_site(http_url("url", url))
+    canonical = canonical_url(site_url) if site_url else None
+    if not canonical or not is_article_url(canonical, edition):
+        raise ArgumentError(
+            f"-a url= is not an RFI {edition.prefix} article URL: {url!r}"
+            f" ({spider} crawls {SITE_ROOT}{edition.home})"
+        )
+    return canonical
+
+
+def archive_days_limit(settings: BaseSettings) -> int:
+    """The longest backfill: ``RFI_MAX_BACKFILL_DAYS`` when it walks the daily archive
+    (one request a day); none through the sitemaps (one map a month)."""
+    if settings.getbool("RFI_BACKFILL_ARCHIVE"):
+        return settings.getint("RFI_MAX_BACKFILL_DAYS")
+    return 0
+
+
+def warc_paths(arguments: Iterable[str]) -> list[Path]:
+    """The WARC files of ``-a from_warc=``, a folder standing for the ``*.warc.gz`` and
+    ``*.warc`` in it (recursively).
+
+    :class:`ArgumentError` (one line, exit 2) for no path at all (``from_warc=``, as a
+    script with an unset variable gives, or ``from_warc=,``: a live crawl is never what
+    it means), a path that does not exist, an empty file, one that is no regular file (a
+    FIFO would block the crawl on its first read), or a folder with no WARC file.
+    """
+    paths: list[Path] = []
+    for argument in arguments:
+        try:
+            paths.extend(_warc_files(argument))
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise ArgumentError(f"-a from_warc=: cannot read {argument!r}: {reason}") from None
+    if not paths:
+        raise ArgumentError(
+            "-a from_warc= names no WARC file or folder (an empty value is no live crawl)"
+        )
+    return paths
+
+
+def _warc_files(argument: str) -> list[Path]:
+    """The WARC files one ``from_warc`` path names (see :func:`warc_paths`)."""
+    path = Path(argument).expanduser()
+    if path.is_dir():
+        found = sorted(
+            p for p in path.rglob("*") if p.is_file() and p.name.endswith((".warc.gz", ".warc"))
+        )
+        if not found:
+            raise ArgumentError(f"-a from_warc=: no .warc.gz or .warc file in {argument!r}")
+        return found
+    if path.is_file():
+        if path.stat().st_size == 0:
+            raise ArgumentError(f"-a from_warc=: {argument!r} is an empty file")
+        return [path]
+    if path.exists():
+        raise ArgumentError(f"-a from_warc=: {argument!r} is neither a WARC file nor a folder")
+    raise ArgumentError(f"-a from_warc=: no such file or folder: {argument!r}")
+
+
+def check_spider_arguments(
+    args: Mapping[str, str], settings: BaseSettings, edition: Edition, spider: str
+) -> None:
+    """Raise :class:`ArgumentError` (one line) for a spider argument the spider of
+    ``edition`` (named ``spider``) cannot use; the project's ``crawl`` command calls it
+    (through the spider's ``check_arguments``) before the crawl starts."""
+    check_names(args, SPIDER_ARGUMENTS)
+    switch("demo", args.get("demo"))
+    backfill_range(
+        args.get("since"), args.get("until"), today_in_paris(), archive_days_limit(settings)
+    )
+    base_url = args.get("base_url")
+    if base_url is not None:
+        base_url = http_url("base_url", base_url, root=True)
+    if args.get("url") is not None:
+        article_url(args["url"], FetchRoot(base_url), edition, spider)
+    if args.get("from_warc") is not None:
+        warc_paths(split_list(args["from_warc"]))
+    if args.get("mirrors") is not None:
+        check_mirrors(split_list(args["mirrors"]))
+    elif settings.get("RFI_MIRRORS") is not None:
+        check_mirrors(split_list(settings.getlist("RFI_MIRRORS")))

@@ -318,6 +318,10 @@ class RfiSettings:
     archive_db_wait: float = setting("RFI_ARCHIVE_DB_WAIT", number(0))
     # failed articles
     max_attempts: int = setting("RFI_MAX_ATTEMPTS", whole(1))
+    # revisits
+    revisit_days: float = setting("RFI_REVISIT_DAYS", number(0))
+    revisit_every: float = setting("RFI_REVISIT_EVERY", number(0))
+    revisit_max: int = setting("RFI_REVISIT_MAX", whole(0))
     # WARC
     warc: bool = setting("RFI_WARC", boolean)
     warc_dir: Path | None = setting("RFI_WARC_DIR", folder(None))

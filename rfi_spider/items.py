@@ -30,9 +30,11 @@ class ArticleItem(scrapy.Item):
     edition = scrapy.Field()  # "cn" or "tw": the edition of the URL (editions.py)
     crawled_at = scrapy.Field()
     # Versions (archive/versions.py): set by the export, 1 for the first one seen.
-    version = scrapy.Field()
-    content_digest = scrapy.Field()  # sha256 hex of the content fields
-    previous_digest = scrapy.Field(nullable=True)  # the version before's digest; None for 1
+    # Set by the export only (by_export): extraction leaves them out.
+    version = scrapy.Field(by_export=True)
+    content_digest = scrapy.Field(by_export=True)  # sha256 hex of the content fields
+    # The version before's digest; None for 1.
+    previous_digest = scrapy.Field(nullable=True, by_export=True)
     # Internal, never exported: what a mirror sent, kept to write its seed-style file as
     # given. Feeds (-o, -O, FEEDS) export FIELDS only (FEED_EXPORT_FIELDS in settings.py);
     # no ``serializer=None`` here: feed exporters call a serializer key that is present.
@@ -40,9 +42,13 @@ class ArticleItem(scrapy.Item):
     # Internal: the item comes from a revisit of an archived article (crawl/revisits.py),
     # so a change of content is a new version rather than a duplicate.
     revisit = scrapy.Field(internal=True)
+    # Internal: the page's (ETag, Last-Modified), kept for the next conditional revisit.
+    validators = scrapy.Field(internal=True)
 
 
 # Exported fields, in export order; fields exported as null when empty; list fields.
 FIELDS = tuple(name for name, meta in ArticleItem.fields.items() if not meta.get("internal"))
 NULLABLE = tuple(name for name in FIELDS if ArticleItem.fields[name].get("nullable"))
+# Fields the export sets (the versions: archive/versions.py), never the extraction.
+BY_EXPORT = tuple(name for name in FIELDS if ArticleItem.fields[name].get("by_export"))
 LISTS = tuple(name for name in FIELDS if ArticleItem.fields[name].get("is_list"))

@@ -19,3 +19,5 @@ REFETCH = "rfi_refetch"
 # The source (rfi_spider/sources) a listing, feed, sitemap or mirror request is for: the
 # spider's parse_source hands its response to that source.
 SOURCE = "rfi_source"
+# A revisit of an archived article (crawl/revisits.py): fetched again though exported.
+REVISIT = "rfi_revisit"

@@ -276,6 +276,18 @@ RFI_ARCHIVE_DB_WAIT = 60.0
 # cause, the crawl summary and `scrapy qa` list it). Raise it to give those articles more tries.
 RFI_MAX_ATTEMPTS = 3
 
+# --- revisits: versions of edited articles (crawl/revisits.py, archive/versions.py) --------
+# An archived article is fetched again when a sitemap (the news map in every run, the
+# monthly maps in a backfill) gives it a lastmod later than its last settled fetch, and
+# when it was published in the last RFI_REVISIT_DAYS days (0: never for that reason) and
+# last fetched at least RFI_REVISIT_EVERY hours ago (oldest check first). At most
+# RFI_REVISIT_MAX revisits a run (0: no revisits), so a run never becomes a re-crawl.
+# Revisits are conditional (If-None-Match, If-Modified-Since): a 304 costs nothing more.
+# A page whose content digest is the latest version's is no new version.
+RFI_REVISIT_DAYS = 3
+RFI_REVISIT_EVERY = 6
+RFI_REVISIT_MAX = 500
+
 # --- WARC: the responses as the site sent them ------------------------
 # Every downloaded response (articles, listings, feeds, mirrors, robots.txt, redirects,
 # errors) goes into gzip WARC files under <RFI_OUTPUT_DIR>/warc/ (archive/warc_capture.py);

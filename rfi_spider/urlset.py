@@ -86,7 +86,7 @@ class _DigestSet(Generic[T]):
         self.update(values)
 
     @staticmethod
-    def _key(value: T) -> int:
+    def _key(value: T, /) -> int:  # positional: a subclass may name it as it likes
         raise NotImplementedError
 
     def __contains__(self, value: object) -> bool:

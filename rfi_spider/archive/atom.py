@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import XMLGenerator
+from xml.sax.xmlreader import AttributesImpl
 
 from lxml import etree, html
 from lxml.html import HTMLParser, fragment_fromstring
@@ -37,6 +38,7 @@ from lxml_html_clean import Cleaner
 from scrapy.exporters import BaseItemExporter
 
 from rfi_spider.canonical import SITE_ROOT
+from rfi_spider.crawl_target import CrawlTarget
 from rfi_spider.dates import parse_aware_time, rfc3339
 from rfi_spider.editions import EDITIONS, Edition, edition_of
 from rfi_spider.urlset import UrlSet
@@ -194,8 +196,9 @@ def entry_of(item: Mapping[str, Any]) -> Entry:
     modified = parse_aware_time(item.get("modified_at"))
     updated = max(published, modified) if modified else published
     lead_image = web_url(item.get("lead_image"))
-    body = item.get("body_html") if isinstance(item.get("body_html"), str) else ""
-    paragraphs = item.get("paragraphs") if isinstance(item.get("paragraphs"), list) else []
+    body, paragraphs = item.get("body_html"), item.get("paragraphs")
+    body = body if isinstance(body, str) else ""
+    paragraphs = paragraphs if isinstance(paragraphs, list) else []
     summary = item.get("summary")
     key = item.get("edition")
     edition = (EDITIONS.get(key) if isinstance(key, str) else None) or edition_of(url)
@@ -267,10 +270,14 @@ class AtomWriter:
         self._xml = XMLGenerator(file, encoding="utf-8", short_empty_elements=True)
 
     def _element(self, name: str, text: str | None = None, **attributes: str) -> None:
-        self._xml.startElement(name, {k.replace("_", ":"): v for k, v in attributes.items()})
+        self._start(name, {k.replace("_", ":"): v for k, v in attributes.items()})
         if text:
             self._xml.characters(text)
         self._xml.endElement(name)
+
+    def _start(self, name: str, attributes: dict[str, str] | None = None) -> None:
+        # XMLGenerator only calls the attributes' items(); its declared type is SAX's.
+        self._xml.startElement(name, AttributesImpl(attributes or {}))
 
     def _newline(self) -> None:
         self._xml.ignorableWhitespace("\n")
@@ -281,7 +288,7 @@ class AtomWriter:
         attributes = {"xmlns": ATOM_NS}
         if info.language:
             attributes["xml:lang"] = info.language
-        self._xml.startElement("feed", attributes)
+        self._start("feed", attributes)
         self._newline()
         self._element("id", xml_text(info.id))
         self._element("title", xml_text(info.title), type="text")
@@ -289,7 +296,7 @@ class AtomWriter:
         self._element("link", rel="alternate", type="text/html", href=xml_text(info.home))
         if info.self_url:
             self._element("link", rel="self", type="application/atom+xml", href=info.self_url)
-        self._xml.startElement("author", {})
+        self._start("author")
         self._element("name", xml_text(info.author))
         self._element("uri", xml_text(info.home))
         self._xml.endElement("author")
@@ -298,7 +305,7 @@ class AtomWriter:
 
     def entry(self, entry: Entry) -> None:
         """One ``<entry>``."""
-        self._xml.startElement("entry", {"xml:lang": entry.language} if entry.language else {})
+        self._start("entry", {"xml:lang": entry.language} if entry.language else {})
         self._element("id", entry.id)
         self._element("title", entry.title, type="text")
         self._element("published", rfc3339(entry.published))
@@ -307,7 +314,7 @@ class AtomWriter:
         if entry.enclosure:
             self._element("link", rel="enclosure", href=entry.enclosure)
         for name in entry.authors:
-            self._xml.startElement("author", {})
+            self._start("author")
             self._element("name", name)
             self._xml.endElement("author")
         for term in entry.categories:
@@ -352,9 +359,8 @@ class AtomItemExporter(BaseItemExporter):
 
     @classmethod
     def from_crawler(cls, crawler: Any, file: IO[bytes], **kwargs: Any) -> AtomItemExporter:
-        spider = getattr(crawler, "spider", None)
-        edition = getattr(spider, "edition", None)
-        info = feed_info_from_settings(crawler.settings, edition)
+        target = CrawlTarget.of(crawler)  # the edition the crawl's spider crawls, if any
+        info = feed_info_from_settings(crawler.settings, target.edition if target else None)
         return cls(file, info=info, stats=crawler.stats, **kwargs)
 
     def start_exporting(self) -> None:

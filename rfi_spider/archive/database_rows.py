@@ -5,6 +5,7 @@ after the size last read (see :mod:`rfi_spider.archive.database` for why lines, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,10 +70,10 @@ def article_row(line: dict[str, Any], folder: Path) -> dict[str, Any] | None:
             row[key] = _cell(value)
     published = line.get("published_at")
     row["month"] = published[:7] if isinstance(published, str) else None
-    try:
-        row["file"] = f"articles/{seed_file_name(url, published)}"
-    except Exception:  # a date the archive could not have exported: no file to link
-        row["file"] = None
+    row["file"] = None  # a date the archive could not have exported: no file to link
+    if isinstance(published, str):
+        with contextlib.suppress(Exception):
+            row["file"] = f"articles/{seed_file_name(url, published)}"
     row["folder"] = str(folder.resolve())
     return row
 

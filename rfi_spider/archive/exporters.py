@@ -25,6 +25,7 @@ from scrapy.exporters import JsonLinesItemExporter
 from scrapy.extensions import feedexport
 
 from rfi_spider.archive import seedfile
+from rfi_spider.archive.versions import versioned_name
 from rfi_spider.dates import paris_day
 from rfi_spider.items import FIELDS
 
@@ -282,9 +283,17 @@ class SeedFiles:
         """The file of an article: :func:`seed_file_name` under ``articles/``."""
         return self.root / seed_file_name(url, published_at)
 
-    def write(self, url: str, published_at: str, record: seedfile.SeedRecord) -> Path:
-        """Write one file atomically (temporary file, then rename); returns its path."""
-        target = self.path_for(url, published_at)
+    def write(
+        self, url: str, published_at: str, record: seedfile.SeedRecord, version: int = 1
+    ) -> Path:
+        """Write one file atomically (temporary file, then rename); returns its path.
+        ``version``: 1 at :func:`seed_file_name`, a later one beside it (``.v2.txt``)."""
+        return self.write_at(versioned_name(seed_file_name(url, published_at), version), record)
+
+    def write_at(self, name: str, record: seedfile.SeedRecord) -> Path:
+        """Write the file ``name`` (relative to ``articles/``, made by this project from
+        the URL's hash, never from page text) atomically; returns its path."""
+        target = self.root / name
         target.parent.mkdir(parents=True, exist_ok=True)
         data = seedfile.render(record).encode("utf-8")
         fd, tmp = create_new(self.tmp_dir, ".txt")

@@ -53,6 +53,12 @@ class FailureRecord:
     given_up: bool = False  # as the last crawl judged it (its RFI_MAX_ATTEMPTS)
 
 
+def _record(row: tuple[str, int, str, str, object]) -> FailureRecord:
+    """A record from its row (url, attempts, cause, failed_at, given_up)."""
+    url, attempts, cause, failed_at, given_up = row
+    return FailureRecord(url, attempts, cause, failed_at, bool(given_up))
+
+
 class FailedArticles:
     """The ``failures`` table of a state store; ``max_attempts``: when to give up.
 
@@ -140,7 +146,7 @@ class FailedArticles:
             "SELECT url, attempts, cause, failed_at, given_up FROM failures WHERE url = ?",
             (url,),
         ).fetchone()
-        return FailureRecord(*row[:4], bool(row[4])) if row else None
+        return _record(row) if row else None
 
 
 def read_failures(
@@ -162,4 +168,4 @@ def read_failures(
             ).fetchall()
         except sqlite3.Error:  # no such table: a state from before this one
             return []
-    return [FailureRecord(*row[:4], bool(row[4])) for row in rows]
+    return [_record(row) for row in rows]

@@ -27,8 +27,16 @@ from rfi_spider.archive.exporters import (
     repair_torn_tail,
     seed_file_name,
 )
-from rfi_spider.archive.state import STATE_FILE, ExportLock, SeenStore
+from rfi_spider.archive.state import STATE_FILE, Checked, Exported, ExportLock, SeenStore
+from rfi_spider.archive.versions import (
+    Version,
+    content_digest,
+    line_version,
+    version_of_name,
+    versioned_name,
+)
 from rfi_spider.dates import to_ms
+from rfi_spider.extract.loaders import SITE_SOURCE
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +64,25 @@ def describe(error: BaseException) -> str:
     if isinstance(error, sqlite3.Error):
         return f"the state store: {error} ({getattr(error, 'sqlite_errorname', 'SQLITE_ERROR')})"
     return str(error)  # "[Errno 28] No space left on device: '<path>'"
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def exported_row(adapter: ItemAdapter) -> Exported:
+    """What the store records of an exported item: its version, digest and validators."""
+    etag, last_modified = adapter.get("validators") or (None, None)
+    return Exported(
+        adapter["url"],
+        adapter["source"],
+        adapter["version"],
+        adapter["content_digest"],
+        _text(adapter.get("published_at")),
+        _text(adapter.get("crawled_at")),
+        etag,
+        last_modified,
+    )
 
 
 def seed_record(adapter: ItemAdapter) -> seedfile.SeedRecord:
@@ -101,6 +128,11 @@ class ExportJournal:
     if 1 happened, is deleted (:meth:`settle_intents`: the article, still pending,
     is exported again, maybe at another path). So whatever the moment of a kill,
     each article ends in ``items.jsonl`` once, with one complete file.
+
+    Versions (``archive/versions.py``): the batch and the store hold each line's
+    ``(url, version, digest)``; an intent's file is its article's version (``.vN.txt``),
+    kept when the store knows that version. So a kill at any moment leaves each version
+    of an article in ``items.jsonl`` once.
     """
 
     store: SeenStore
@@ -125,9 +157,11 @@ class ExportJournal:
         self.mmap_mib = mmap_mib
         self.batch_size = max(1, batch_size)
         self.batch_seconds = batch_seconds
-        # Exported lines (url, source) the store does not know yet, and their URLs.
-        self.batch: list[tuple[str, str]] = []
-        self.batch_urls: set[str] = set()
+        # Exported lines the store does not know yet, and the latest version of each URL.
+        self.batch: list[Exported] = []
+        self.batch_urls: dict[str, Version] = {}
+        # Revisits that found the latest version unchanged, recorded with the next batch.
+        self.checked: list[Checked] = []
         self.batch_started = 0.0
         self.known_size = 0  # items.jsonl's bytes whose URLs are in the store or the batch
         self.state_dir = state_dir
@@ -177,12 +211,16 @@ class ExportJournal:
                 recorded,
             )
             recorded = 0
+        if self.store.get_meta(self.versions_key) is None:
+            # A state older than versions: each line's version and digest, read once.
+            recorded = 0
         if recorded < size:
             added = self.store.add_many(self.exported_rows(recorded))
             if added:
                 logger.warning("recorded %d exported article(s) the state had missed", added)
                 self.stats.inc_value("rfi/repaired/state_entries", added)
         self.store.set_meta(self.offset_key, str(size))
+        self.store.set_meta(self.versions_key, "1")
         self.known_size = size
 
     def catch_up(self) -> None:
@@ -193,18 +231,36 @@ class ExportJournal:
         if size > self.known_size:
             rows = self.exported_rows(self.known_size)
             self.batch.extend(rows)
-            self.batch_urls.update(url for url, _ in rows)
+            for row in rows:
+                self.batch_urls[row.url] = Version(row.version, row.digest)
             self.stats.inc_value("rfi/state/lines_of_other_jobs", len(rows))
         self.move_torn_line_aside()  # another job, killed mid-write
         self.known_size = self.jsonl.size()
 
-    def exported_rows(self, offset: int) -> list[tuple[str, str]]:
-        """``(url, source)`` of the JSON lines after byte ``offset`` of ``items.jsonl``."""
-        return [
-            (line["url"], line.get("source") or "")
-            for line in iter_lines_from(self.jsonl_path, offset)
-            if isinstance(line.get("url"), str)
-        ]
+    @property
+    def versions_key(self) -> str:
+        """The meta key saying the store holds the versions of every line of items.jsonl."""
+        return f"versions_read:{self.jsonl_path.resolve()}"
+
+    def exported_rows(self, offset: int) -> list[Exported]:
+        """The versions of the JSON lines after byte ``offset`` of ``items.jsonl``."""
+        rows = []
+        for line in iter_lines_from(self.jsonl_path, offset):
+            url = line.get("url")
+            if not isinstance(url, str):
+                continue
+            version = line_version(line)
+            rows.append(
+                Exported(
+                    url,
+                    line.get("source") or "",
+                    version.number,
+                    version.digest,
+                    _text(line.get("published_at")),
+                    _text(line.get("crawled_at")),
+                )
+            )
+        return rows
 
     def move_torn_line_aside(self) -> None:
         """A last JSON line a killed run or job left half-written goes aside, with a warning."""
@@ -215,16 +271,19 @@ class ExportJournal:
 
     def commit(self) -> None:
         """Record the batch in the store, with the JSON Lines size it covers."""
-        self.store.add_many(self.batch, at_least={self.offset_key: self.known_size})
+        self.store.add_many(
+            self.batch, at_least={self.offset_key: self.known_size}, checked=self.checked
+        )
         self.batch.clear()
         self.batch_urls.clear()
+        self.checked.clear()
 
     def settle_intents(self) -> None:
         """Delete the files of exports a killed run left before their JSON line."""
         root = self.files.root.resolve()
         for url, relative in self.intents.entries():
-            if url in self.store:  # its JSON line is in items.jsonl: the file is its own
-                continue
+            if self.store.has_version(url, version_of_name(relative)):
+                continue  # its JSON line is in items.jsonl: the file is its own
             target = (root / relative).resolve()
             if target.parent.is_relative_to(root) and target.is_file():
                 target.unlink()
@@ -244,13 +303,12 @@ class ExportJournal:
         and raises: nothing of the article is then recorded.
         """
         self.catch_up()
-        if url in self.batch_urls or url in self.store:
-            self.stats.inc_value("rfi/duplicates")
-            raise DropItem(f"already exported: {url}", log_level="DEBUG")
+        version = self.next_version(adapter, url)
         self.exports_started += 1
         published_at = adapter["published_at"]
-        self.intents.record(url, seed_file_name(url, published_at))
-        path = self.files.write(url, published_at, seed_record(adapter))
+        self.intents.record(url, versioned_name(seed_file_name(url, published_at), version))
+        path = self.files.write(url, published_at, seed_record(adapter), version)
+        LINES.forget()  # validated without its version fields: serialised with them
         line = LINES.of(item)
         LINES.forget()
         try:
@@ -259,3 +317,40 @@ class ExportJournal:
             path.unlink(missing_ok=True)  # a file without its line is no export
             raise
         return path
+
+    def latest(self, url: str) -> Version | None:
+        """The latest version of ``url``: this job's batch, else the store's."""
+        return self.batch_urls.get(url) or self.store.latest(url)
+
+    def next_version(self, adapter: ItemAdapter, url: str) -> int:
+        """Set the item's ``version``, ``content_digest`` and ``previous_digest`` and
+        return its version; DropItem when it is no new version.
+
+        An article already exported is dropped as a duplicate (``rfi/duplicates``), as
+        before versions existed, unless the item comes from a revisit of the site's
+        page (``revisit``, set by ``crawl/revisits.py``): then the same digest is no
+        new version (``rfi/versions/unchanged``, the check recorded) and another one
+        is the next version (``rfi/versions/changed``).
+        """
+        digest = content_digest(adapter)
+        latest = self.latest(url)
+        adapter["content_digest"] = digest
+        if latest is None:
+            adapter["version"], adapter["previous_digest"] = 1, None
+            return 1
+        revisit = bool(adapter.get("revisit")) and adapter.get("source") == SITE_SOURCE
+        if not revisit or not latest.digest:
+            self.stats.inc_value("rfi/duplicates")
+            raise DropItem(f"already exported: {url}", log_level="DEBUG")
+        if latest.digest == digest:
+            crawled_at = _text(adapter.get("crawled_at"))
+            if crawled_at:
+                etag, last_modified = adapter.get("validators") or (None, None)
+                published_at = _text(adapter.get("published_at"))
+                self.checked.append(Checked(url, crawled_at, published_at, etag, last_modified))
+            self.stats.inc_value("rfi/versions/unchanged")
+            raise DropItem(f"unchanged since version {latest.number}: {url}", log_level="DEBUG")
+        self.stats.inc_value("rfi/versions/changed")
+        logger.info("%s changed: version %d", url, latest.number + 1)
+        adapter["version"], adapter["previous_digest"] = latest.number + 1, latest.digest
+        return latest.number + 1

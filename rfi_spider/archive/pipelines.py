@@ -27,8 +27,15 @@ from spidermon.contrib.validation.messages import MISSING_REQUIRED_FIELD, UNEXPE
 from spidermon.contrib.validation.validator import Validator
 
 from rfi_spider.archive.database_sync import CrawlDatabase
-from rfi_spider.archive.journal import LINES, ExportJournal, describe, stops_exports
+from rfi_spider.archive.journal import (
+    LINES,
+    ExportJournal,
+    describe,
+    exported_row,
+    stops_exports,
+)
 from rfi_spider.archive.state import output_dirs
+from rfi_spider.archive.versions import Version
 from rfi_spider.quality.schema import field_errors, is_valid
 from rfi_spider.runtime import from_egg
 
@@ -283,8 +290,8 @@ class ArchivePipeline(ExportJournal):
             try:
                 if not self.batch:
                     self.batch_started = time.monotonic()
-                self.batch.append((url, adapter["source"]))
-                self.batch_urls.add(url)
+                self.batch.append(exported_row(adapter))
+                self.batch_urls[url] = Version(adapter["version"], adapter["content_digest"])
                 if (
                     len(self.batch) >= self.batch_size
                     or time.monotonic() - self.batch_started >= self.batch_seconds

@@ -7,6 +7,11 @@ Keys (``P`` is ``RFI_REDIS_PREFIX``, ``C`` the crawl id, ``RFI_CRAWL_ID``):
   name one of 65,536 sets, its other 48 bits are the member, an integer. Small sets of
   integers are Redis "intsets", 8 bytes a member (up to 512 a set: 33 million URLs);
   one set of 8-byte strings costs 64 bytes a URL (``BENCHMARKS.md``).
+- ``P:versions:<4 hex>``: the latest version of each article exported with its content
+  digest (issue 28), in hashes bucketed like ``P:exported``: field the 48-bit member,
+  value ``"<version> <sha256 hex> <last settled fetch, ISO>"``. An export of a revisit
+  reads it in ``begin_export`` (same digest: unchanged, nothing written) and
+  ``end_export`` raises it; a version is never lowered (:data:`_SET_VERSION`).
 - ``P:C:pending``: article URLs this crawl found and no node finished (a sorted set,
   scored by the time found, so takeovers go oldest first).
 - ``P:C:claim:<16 hex>``: which node works on an article: a random token with a lease
@@ -37,11 +42,13 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import redis
 
 from rfi_spider.urlset import url_key
 
+T = TypeVar("T")
 EXPORTING = "exporting:"
 CHUNK = 1000
 
@@ -73,20 +80,49 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
-# Begin an export: -1 if the URL is exported already; 0 if another node holds its claim;
-# 1 when the claim (ours, or free) became "exporting:<node>" (no expiry) and the URL is in
-# the node's exporting set. KEYS: exported, claim, exporting set; ARGV: digest, token,
-# exporting value, url.
+# Begin an export: {-1} if the URL is exported already (and this is no revisit, or its
+# content is not known); {-2, latest} if a revisit found the latest version's digest (the
+# check's time is recorded); {0} if another node holds its claim; {1, latest or ""} when
+# the claim (ours, or free) became "exporting:<node>" (no expiry) and the URL is in the
+# node's exporting set. KEYS: exported, claim, exporting set, versions; ARGV: member,
+# token, exporting value, url, revisit ("1"/"0"), content digest, fetch time.
 _BEGIN_EXPORT = """
+local latest = false
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
-  return -1
+  if ARGV[5] ~= '1' then
+    return {-1}
+  end
+  latest = redis.call('HGET', KEYS[4], ARGV[1])
+  if latest == false then
+    return {-1}
+  end
+  local number, digest, checked = string.match(latest, '^(%d+) (%x+) (%S+)$')
+  if digest == ARGV[6] then
+    if ARGV[7] > checked then
+      redis.call('HSET', KEYS[4], ARGV[1], number .. ' ' .. digest .. ' ' .. ARGV[7])
+    end
+    return {-2, latest}
+  end
 end
 local held = redis.call('GET', KEYS[2])
 if held ~= false and held ~= ARGV[2] and held ~= ARGV[3] then
-  return 0
+  return {0}
 end
 redis.call('SET', KEYS[2], ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[4])
+return {1, latest or ''}
+"""
+# Record a version unless a later one is recorded. KEYS: versions; ARGV: member, version,
+# digest, fetch time.
+_SET_VERSION = """
+local stored = redis.call('HGET', KEYS[1], ARGV[1])
+if stored ~= false then
+  local number = tonumber(string.match(stored, '^(%d+) '))
+  if number ~= nil and number >= tonumber(ARGV[2]) then
+    return 0
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4])
 return 1
 """
 
@@ -131,10 +167,40 @@ def digest(url: str) -> bytes:
     return url_key(url).to_bytes(8, "big")
 
 
+def _text(value: object) -> str:
+    """A reply as text. The client answers bytes (no ``decode_responses``), which redis-py's
+    annotations cannot tell apart from str (or, for a sorted set, from member-score pairs)."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"a Redis reply of {type(value).__name__}, not text")
+
+
 def exported_slot(prefix: str, url: str) -> tuple[str, int]:
     """The set and the integer member that hold ``url`` among the exported URLs."""
     key = url_key(url)
     return f"{prefix}:exported:{key >> (64 - BUCKET_BITS):04x}", key & _MEMBER_MASK
+
+
+@dataclass(frozen=True)
+class SharedVersion:
+    """The latest version of an article the crawl's Redis knows."""
+
+    number: int
+    digest: str
+    checked_at: str  # the last settled fetch (ISO 8601)
+
+    @classmethod
+    def parse(cls, value: bytes | str | None) -> SharedVersion | None:
+        """A ``P:versions`` value; None for none, or one that is not ours."""
+        if value is None or value == b"" or value == "":
+            return None
+        text = value.decode() if isinstance(value, bytes) else value
+        parts = text.split(" ")
+        if len(parts) != 3 or not parts[0].isdigit():
+            return None
+        return cls(int(parts[0]), parts[1], parts[2])
 
 
 @dataclass
@@ -172,6 +238,7 @@ class RedisState:
         self._claim = client.register_script(_CLAIM)
         self._release = client.register_script(_RELEASE)
         self._begin_export = client.register_script(_BEGIN_EXPORT)
+        self._set_version = client.register_script(_SET_VERSION)
 
     # --- keys ----------------------------------------------------------------
     def claim_key(self, url: str) -> str:
@@ -238,11 +305,12 @@ class RedisState:
         starter = self.client.get(self.started_key)
         if starter is None or self.client.exists(self.start_done_key):
             return False
-        return starter.decode() in live_nodes
+        return _text(starter) in live_nodes
 
     def finish_crawl(self) -> None:
         """The crawl is complete: its queue, fingerprints, start and settings go, so that
         the next run with this crawl id starts a new crawl (the exported URLs stay)."""
+        keys: tuple[str, ...]
         keys = ("requests", "dupefilter", "started", "start_done", "config", "pending", "pages")
         keys += ("page_takeovers",)
         self.client.delete(*(f"{self.crawl}:{key}" for key in keys))
@@ -252,12 +320,13 @@ class RedisState:
         return exported_slot(self.prefix, url)
 
     def is_exported(self, url: str) -> bool:
-        return bool(self.client.sismember(*self.slot(url)))
+        # redis-py annotates a set member as str; it encodes an int as its digits, as SADD's.
+        return bool(self.client.sismember(*self.slot(url)))  # type: ignore[arg-type]
 
     def exported_many(self, urls: list[str]) -> list[bool]:
         pipe = self.client.pipeline(transaction=False)
         for url in urls:
-            pipe.sismember(*self.slot(url))
+            pipe.sismember(*self.slot(url))  # type: ignore[arg-type]  # an int member: above
         return [bool(found) for found in pipe.execute()]
 
     def add_exported(self, urls: Iterable[str]) -> int:
@@ -271,7 +340,7 @@ class RedisState:
         return added
 
     def exported_keys(self) -> list[str]:
-        return [k.decode() for k in self.client.scan_iter(match=f"{self.prefix}:exported:*")]
+        return [_text(k) for k in self.client.scan_iter(match=f"{self.prefix}:exported:*")]
 
     def exported_count(self) -> int:
         """How many URLs are marked exported (reads every set: for checks and tests)."""
@@ -307,7 +376,7 @@ class RedisState:
         start = 0
         while True:
             urls = [
-                u.decode() for u in self.client.zrange(self.pending_key, start, start + CHUNK - 1)
+                _text(u) for u in self.client.zrange(self.pending_key, start, start + CHUNK - 1)
             ]
             if not urls:
                 return status
@@ -321,8 +390,8 @@ class RedisState:
                 elif claim is None:
                     if len(status.unclaimed) < limit:
                         status.unclaimed.append(url)
-                elif claim.decode().startswith(EXPORTING):
-                    node = claim.decode()[len(EXPORTING) :]
+                elif _text(claim).startswith(EXPORTING):
+                    node = _text(claim)[len(EXPORTING) :]
                     if node in live_nodes:
                         status.claimed += 1
                     else:
@@ -391,20 +460,57 @@ class RedisState:
 
     def holder(self, url: str) -> str | None:
         value = self.client.get(self.claim_key(url))
-        return value.decode() if value is not None else None
+        return _text(value) if value is not None else None
 
     # --- exports -----------------------------------------------------------------------
-    def begin_export(self, url: str, token: str | None) -> int:
-        """Before the node writes an article: -1 already exported, 0 claimed by another
-        node, 1 go (the claim is ``exporting:<node>`` until :meth:`end_export`)."""
-        exported, member = self.slot(url)
-        keys = [exported, self.claim_key(url), self.exporting_key(self.node)]
-        args = [member, token or "", self.exporting_value, url]
-        return int(self._begin_export(keys=keys, args=args))
+    def versions_slot(self, url: str) -> tuple[str, int]:
+        """The hash and field that hold ``url``'s latest version."""
+        key, member = self.slot(url)
+        return key.replace(":exported:", ":versions:", 1), member
 
-    def end_export(self, url: str) -> None:
-        """After the node's own write: the URL is exported, off the queue, unclaimed."""
+    def latest_version(self, url: str) -> SharedVersion | None:
+        return SharedVersion.parse(self.client.hget(*self.versions_slot(url)))
+
+    def set_versions(self, versions: Iterable[tuple[str, int, str, str]]) -> None:
+        """Record ``(url, version, digest, fetched_at)`` rows, never lowering a version."""
+        for chunk in _chunks(versions, CHUNK):
+            pipe = self.client.pipeline(transaction=False)
+            for url, number, digest, fetched_at in chunk:
+                key, member = self.versions_slot(url)
+                self._set_version(
+                    keys=[key], args=[member, number, digest, fetched_at], client=pipe
+                )
+            pipe.execute()
+
+    def begin_export(
+        self,
+        url: str,
+        token: str | None,
+        revisit: bool = False,
+        digest: str = "",
+        fetched_at: str = "",
+    ) -> tuple[int, SharedVersion | None]:
+        """Before the node writes an article: -1 already exported, -2 a revisit that found
+        the latest version (the check recorded), 0 claimed by another node, 1 go (the
+        claim is ``exporting:<node>`` until :meth:`end_export`); with the latest version
+        Redis knows when a revisit read it."""
+        exported, member = self.slot(url)
+        versions, _ = self.versions_slot(url)
+        keys = [exported, self.claim_key(url), self.exporting_key(self.node), versions]
+        args: list[str | int] = [member, token or "", self.exporting_value, url]
+        args.append("1" if revisit else "0")
+        args += [digest or "-", fetched_at or ""]
+        answer = self._begin_export(keys=keys, args=args)
+        latest = SharedVersion.parse(answer[1]) if len(answer) > 1 else None
+        return int(answer[0]), latest
+
+    def end_export(self, url: str, version: tuple[int, str, str] | None = None) -> None:
+        """After the node's own write: the URL is exported (``version``: ``(number,
+        digest, fetched_at)``, recorded unless a later one is), off the queue, unclaimed."""
         pipe = self.client.pipeline(transaction=True)
+        if version is not None:
+            key, member = self.versions_slot(url)
+            self._set_version(keys=[key], args=[member, *version], client=pipe)
         pipe.sadd(*self.slot(url))
         pipe.zrem(self.pending_key, url)
         pipe.delete(self.claim_key(url))
@@ -418,7 +524,7 @@ class RedisState:
 
     def unsettled_exports(self) -> list[str]:
         """URLs this node began exporting and never settled (it was killed meanwhile)."""
-        return sorted(u.decode() for u in self.client.smembers(self.exporting_key(self.node)))
+        return sorted(_text(u) for u in self.client.smembers(self.exporting_key(self.node)))
 
     # --- nodes ---------------------------------------------------------------------------
     def heartbeat(self, busy: bool) -> None:
@@ -434,14 +540,14 @@ class RedisState:
         values = self.client.mget(keys) if keys else []
         prefix = len(self.node_key(""))
         return {
-            key.decode()[prefix:]: value.decode()
+            _text(key)[prefix:]: _text(value)
             for key, value in zip(keys, values, strict=True)
             if value is not None
         }
 
 
-def _chunks(values: Iterable[str], size: int) -> Iterator[list[str]]:
-    chunk: list[str] = []
+def _chunks(values: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
     for value in values:
         chunk.append(value)
         if len(chunk) >= size:

@@ -16,8 +16,10 @@ import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from rfi_spider.archive.versions import Version
 from rfi_spider.dates import now_iso
 from rfi_spider.runtime import STATE_DIR as STATE_DIR
 from rfi_spider.runtime import output_dirs as output_dirs
@@ -31,7 +33,41 @@ _SCHEMA = (
     # so a run hands them out in the order found, those of an interrupted run first.
     "CREATE TABLE IF NOT EXISTS pending (id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " owner TEXT NOT NULL, url TEXT NOT NULL, found_at TEXT NOT NULL, UNIQUE (owner, url))",
+    # Each version exported (archive/versions.py): its content digest and fetch time.
+    "CREATE TABLE IF NOT EXISTS versions (url TEXT NOT NULL, version INTEGER NOT NULL,"
+    " digest TEXT NOT NULL, fetched_at TEXT NOT NULL, exported_at TEXT NOT NULL,"
+    " PRIMARY KEY (url, version)) WITHOUT ROWID",
+    # When each article was last fetched to a settled end (exported, found unchanged, or
+    # answered 304), with the validators of its last page: the revisits' bookkeeping.
+    "CREATE TABLE IF NOT EXISTS checks (url TEXT PRIMARY KEY, published_at TEXT,"
+    " checked_at TEXT NOT NULL, etag TEXT, last_modified TEXT) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS checks_published ON checks (published_at)",
 )
+
+
+@dataclass(frozen=True)
+class Exported:
+    """One exported version as the store records it (a line of ``items.jsonl``)."""
+
+    url: str
+    source: str
+    version: int = 1
+    digest: str = ""
+    published_at: str | None = None
+    fetched_at: str | None = None
+    etag: str | None = None  # the page's validators, for the next revisit
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One settled fetch of an article: when, and the validators its page came with."""
+
+    url: str
+    checked_at: str
+    published_at: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 # The state's database; its folder (STATE_DIR) and output_dirs are the core's (runtime.py:
@@ -175,22 +211,45 @@ class SeenStore:
         return cursor.rowcount == 1
 
     def add_many(
-        self, rows: Iterable[tuple[str, str]], *, at_least: dict[str, int] | None = None
+        self,
+        rows: Iterable[tuple[str, str] | Exported],
+        *,
+        at_least: dict[str, int] | None = None,
+        checked: Iterable[Checked] = (),
     ) -> int:
-        """Record many ``(url, source)`` pairs in one transaction; returns how many were new.
+        """Record many exports (``(url, source)`` pairs, or :class:`Exported` versions) in
+        one transaction; returns how many URLs were new.
 
+        A version is recorded once: ``(url, version)`` is the key, so recording the same
+        lines again (a rerun reading back ``items.jsonl``) changes nothing. ``checked``:
+        settled fetches (:meth:`record_checks`), in the same transaction.
         ``at_least``: integer meta values raised to at least the given ones, in the same
         transaction (a JSON Lines size only grows, whichever job records it).
         """
         now = now_iso()
-        rows = list(rows)
+        exports = [row if isinstance(row, Exported) else Exported(*row) for row in rows]
         with self.transaction() as db:
             before = db.total_changes
             db.executemany(
                 "INSERT OR IGNORE INTO seen (url, source, exported_at) VALUES (?, ?, ?)",
-                [(url, source, now) for url, source in rows],
+                [(e.url, e.source, now) for e in exports],
             )
             added = db.total_changes - before
+            versions = [e for e in exports if e.digest]
+            db.executemany(
+                "INSERT OR IGNORE INTO versions (url, version, digest, fetched_at, exported_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(e.url, e.version, e.digest, e.fetched_at or now, now) for e in versions],
+            )
+            self._checks(
+                db,
+                [
+                    Checked(e.url, e.fetched_at, e.published_at, e.etag, e.last_modified)
+                    for e in versions
+                    if e.fetched_at
+                ],
+            )
+            self._checks(db, checked)
             for key, value in (at_least or {}).items():
                 db.execute(
                     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
@@ -198,8 +257,50 @@ class SeenStore:
                     (key, str(value)),
                 )
         if self._keys is not None:
-            self._keys.update(url for url, _ in rows)
+            self._keys.update(e.url for e in exports)
         return added
+
+    @staticmethod
+    def _checks(db: sqlite3.Connection, checks: Iterable[Checked]) -> None:
+        """Record settled fetches: the latest time wins; validators kept when not given."""
+        db.executemany(
+            "INSERT INTO checks (url, published_at, checked_at, etag, last_modified)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET"
+            " published_at = coalesce(excluded.published_at, published_at),"
+            " checked_at = max(checked_at, excluded.checked_at),"
+            " etag = coalesce(excluded.etag, etag),"
+            " last_modified = coalesce(excluded.last_modified, last_modified)",
+            [(c.url, c.published_at, c.checked_at, c.etag, c.last_modified) for c in checks],
+        )
+
+    def record_checks(self, checks: Iterable[Checked]) -> None:
+        """Record settled fetches (an unchanged page, a 304) in one transaction."""
+        checks = list(checks)
+        if checks:
+            with self.transaction() as db:
+                self._checks(db, checks)
+
+    def latest(self, url: str) -> Version | None:
+        """The latest version of ``url`` the store knows, or None.
+
+        An URL exported before versions existed and not read back yet from
+        ``items.jsonl`` is version 1 of unknown content (an empty digest)."""
+        row = self.db.execute(
+            "SELECT version, digest FROM versions WHERE url = ? ORDER BY version DESC LIMIT 1",
+            (url,),
+        ).fetchone()
+        if row is not None:
+            return Version(row[0], row[1])
+        return Version(1, "") if url in self else None
+
+    def has_version(self, url: str, version: int) -> bool:
+        """Whether version ``version`` of ``url`` is recorded (version 1: the URL is)."""
+        if version <= 1:
+            return url in self
+        row = self.db.execute(
+            "SELECT 1 FROM versions WHERE url = ? AND version = ?", (url, version)
+        ).fetchone()
+        return row is not None
 
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

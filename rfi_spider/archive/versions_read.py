@@ -225,6 +225,16 @@ class VersionIndex:
         for key, lines in self._lines.items():
             yield history_of(key, lines)
 
+    def versions(self) -> set[tuple[str, int]]:
+        """``(article, version)`` of every line."""
+        return {(key, line.version) for key, lines in self._lines.items() for line in lines}
+
+    def extend(self, other: VersionIndex) -> None:
+        """Add another index's lines (another folder's: a distributed crawl's nodes)."""
+        for lines in other._lines.values():
+            for line in lines:
+                self.add(line)
+
 
 @dataclass
 class Scan:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import tempfile
 import threading
 import weakref
@@ -53,7 +54,9 @@ from rfi_spider import __version__
 from rfi_spider.archive.pipelines import WRITE_ERROR
 from rfi_spider.archive.state import output_dirs
 from rfi_spider.archive.warc_files import DEFAULT_GZIP_LEVEL, WarcFiles, repair_folder
+from rfi_spider.archive.warc_payloads import PayloadIndex, payload_digest
 from rfi_spider.canonical import SITE_ROOT
+from rfi_spider.crawl_target import CrawlTarget
 from rfi_spider.fetch.blocking import has_site_markup, is_challenge, served_page
 
 logger = logging.getLogger(__name__)
@@ -139,7 +142,9 @@ class WarcCapture:
             raise NotConfigured
         self.crawler = crawler
         self.stats = crawler.stats
-        output, _ = output_dirs(settings)
+        output, state_dir = output_dirs(settings)
+        self.state_dir = state_dir
+        self.payloads: PayloadIndex | None = None  # opened with the files
         self.folder = Path(settings.get("RFI_WARC_DIR") or output / "warc")
         self.prefix = settings.get("RFI_WARC_PREFIX") or "rfi"
         self.max_size = settings.getint("RFI_WARC_MAX_SIZE")
@@ -167,7 +172,7 @@ class WarcCapture:
     def info(self, spider: Spider) -> dict[str, str]:
         """The ``warcinfo`` fields: the software, the run, and what ``from_warc`` reads back."""
         settings = self.crawler.settings
-        site = getattr(spider, "site", None)
+        target = CrawlTarget.of(self.crawler)  # None: a spider not of this project
         return {
             "software": f"rfi-spider/{__version__} (Scrapy, warcio)",
             "format": "WARC File Format 1.1",
@@ -176,8 +181,8 @@ class WarcCapture:
             "isPartOf": spider.name,
             "http-header-user-agent": settings.get("USER_AGENT") or "",
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-            "rfi-base-url": getattr(site, "base_url", None) or SITE_ROOT,
-            "rfi-mirrors": ",".join(getattr(spider, "mirrors", []) or []),
+            "rfi-base-url": (target.site.base_url if target else None) or SITE_ROOT,
+            "rfi-mirrors": ",".join(target.mirrors if target else ()),
         }
 
     def spider_opened(self, spider: Spider) -> None:
@@ -193,6 +198,7 @@ class WarcCapture:
         except OSError as exc:
             self.write_failed(exc, stop=False)
             raise CloseSpider(WRITE_ERROR) from None  # Scrapy closes it once it is open
+        self.payloads = PayloadIndex(self.state_dir)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
         logger.info("WARC capture on: %s/%s-*.warc.gz", self.folder, prefix)
 
@@ -226,6 +232,8 @@ class WarcCapture:
                 self.write_failed(exc)
             for path in self.files.written:
                 logger.info("WARC file written: %s", path)
+        if self.payloads is not None:
+            self.payloads.close()
 
     # --- in the writer thread ------------------------------------------------------
     def write_one(self, exchange: Exchange) -> None:
@@ -246,7 +254,10 @@ class WarcCapture:
             if exchange.browser:
                 self.files.write(self.browser_record(exchange))
             else:
-                self.files.write(*self.pair(exchange))
+                request, response, written = self.pair(exchange)
+                self.files.write(request, response)
+                if written is not None:
+                    self.index(exchange.url, *written)
         except OSError as exc:
             self.write_failed(exc)
             return
@@ -255,6 +266,16 @@ class WarcCapture:
             self.stats.inc_value("rfi/warc/record_error")
             return
         self.stats.inc_value("rfi/warc/records", 1 if exchange.browser else 2)
+
+    def index(self, url: str, digest: str, date: str) -> None:
+        """Index a payload just written; a failure costs only a later copy of it."""
+        if self.payloads is None:
+            return
+        try:
+            self.payloads.add(url, digest, date)
+        except sqlite3.Error as error:
+            self.stats.inc_value("rfi/warc/payload_index_error")
+            logger.warning("WARC payload index: %s (a revisit of %s copies it again)", error, url)
 
     def write_failed(self, exc: OSError, stop: bool = True) -> None:
         """Capture stops, and so does the crawl (finish reason ``write_error``, exit 1): a
@@ -293,8 +314,10 @@ class WarcCapture:
             headers["WARC-IP-Address"] = exchange.ip
         return headers
 
-    def pair(self, exchange: Exchange) -> tuple[Any, Any]:
-        """The ``request`` and ``response`` records of a response from Scrapy's HTTP stack."""
+    def pair(self, exchange: Exchange) -> tuple[Any, Any, tuple[str, str] | None]:
+        """The ``request`` and ``response`` records of a response from Scrapy's HTTP stack,
+        and the ``(payload digest, WARC-Date)`` to index once they are written (None: a
+        ``revisit`` record, whose payload an earlier record of the URI holds)."""
         assert self.files is not None
         builder = self.files.builder
         parts = urlsplit(exchange.url)
@@ -321,17 +344,36 @@ class WarcCapture:
             for name, value in exchange.response_headers
             if name.lower() not in _DROPPED_HEADERS
         ]
+        http_headers = StatusAndHeaders(
+            f"{exchange.status} {reason}".strip(), response_headers, protocol=exchange.protocol
+        )
+        digest = payload_digest(exchange.body)
+        earlier = None
+        if exchange.body and 200 <= exchange.status < 300 and self.payloads is not None:
+            earlier = self.payloads.find(exchange.url, digest)
+        if earlier is not None:  # the identical-payload-digest profile: no second copy
+            self.stats.inc_value("rfi/warc/revisits")
+            revisit = builder.create_revisit_record(
+                exchange.url,
+                digest,
+                exchange.url,
+                earlier,
+                http_headers=http_headers,
+                warc_headers_dict=self.warc_headers(exchange),
+            )
+            return request, revisit, None
         response = builder.create_warc_record(
             exchange.url,
             "response",
             payload=BytesIO(exchange.body),
             length=len(exchange.body),
             warc_headers_dict=self.warc_headers(exchange),
-            http_headers=StatusAndHeaders(
-                f"{exchange.status} {reason}".strip(), response_headers, protocol=exchange.protocol
-            ),
+            http_headers=http_headers,
         )
-        return request, response
+        written = None
+        if exchange.body and 200 <= exchange.status < 300:
+            written = (digest, self.warc_headers(exchange)["WARC-Date"])
+        return request, response, written
 
     def browser_record(self, exchange: Exchange) -> Any:
         """A ``resource`` record of the HTML the browser got, marked as the browser's."""

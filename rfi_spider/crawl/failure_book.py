@@ -120,7 +120,8 @@ class FailureBook:
         if isinstance(exception, ExportStopped):
             if isinstance(item, ArticleItem):
                 url = item.get("url")
-                self.failures.keep_pending(url, self.frontier.aliases.get(url))
+                alias = self.frontier.aliases.get(url) if isinstance(url, str) else None
+                self.failures.keep_pending(url, alias)
             return
         urls = self.frontier.item_done(item)
         if isinstance(exception, InvalidItem) and urls:

@@ -141,6 +141,7 @@ class LocalSite:
         if self._server is None:
             raise RuntimeError("the site is not started")
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET socket's address, never bytes
         return f"http://{host}:{port}"
 
     def start(self) -> str:

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
+from typing import TypeGuard
 from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
@@ -70,7 +71,7 @@ def _is_bold(element: HtmlElement) -> bool:
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\ufeff"))
 
 
-def _has_text(value: str | None) -> bool:
+def _has_text(value: str | None) -> TypeGuard[str]:
     """Text that is not white space (nor the zero-width spaces editors leave in "empty"
     paragraphs)."""
     if not value or value.isspace():
@@ -154,7 +155,7 @@ def _text_around_link(
 ) -> None:
     """Sort the text of ``element`` into before the (first) link, in links, after it."""
     if _has_text(element.text):
-        parts[at[0]].append(element.text)  # type: ignore[arg-type]
+        parts[at[0]].append(element.text)
     for child in element:
         if isinstance(child.tag, str) and not is_skipped(child):
             if child.tag == "a" and child.get("href"):
@@ -163,7 +164,7 @@ def _text_around_link(
             else:
                 _text_around_link(child, parts, at)
         if _has_text(child.tail):
-            parts[at[0]].append(child.tail)  # type: ignore[arg-type]
+            parts[at[0]].append(child.tail)
 
 
 def is_teaser_label(label: str) -> bool:
@@ -207,7 +208,7 @@ def is_skipped(element: HtmlElement) -> bool:
     if tag.lower() in sel.BODY_SKIP_TAGS:
         return True
     classes = element.get("class")
-    return bool(classes) and not sel.BODY_SKIP_CLASSES.isdisjoint(classes.split())
+    return bool(classes and not sel.BODY_SKIP_CLASSES.isdisjoint(classes.split()))
 
 
 @dataclass
@@ -282,7 +283,9 @@ class _Walker:
         return self.lead is not None
 
     def element(self, element: HtmlElement, text: list[str] | None) -> None:
-        tag = element.tag.lower()
+        tag = element.tag
+        assert isinstance(tag, str)  # is_skipped() keeps comments and PIs out
+        tag = tag.lower()
         if self.looking_for_lead and tag in sel.TEXT_BLOCKS and self.take_lead(element, tag):
             return
         if tag in sel.TEXT_BLOCKS and not (

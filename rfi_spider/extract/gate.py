@@ -12,7 +12,7 @@ without checking again.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -34,7 +34,7 @@ def is_truncated(body: bytes) -> bool:
     return _DOCUMENT_END.search(body, max(0, len(body) - 65536)) is None
 
 
-def missing(fields: dict[str, Any]) -> str | None:
+def missing(fields: Mapping[str, Any]) -> str | None:
     """Why a parsed page (or a mirror's entry) is not an article, or None when it is one."""
     for name, reason in (
         ("title", "no_title"),

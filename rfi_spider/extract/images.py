@@ -101,8 +101,9 @@ def candidates(image: HtmlElement) -> Iterator[Candidate]:
         url = image.get(attr)
         if url and not is_placeholder(url) and not (tiny and attr == "src"):
             width = _known_width(url, 0)
-            if not width and attr == "src" and (image.get("width") or "").strip().isdigit():
-                width = int(image.get("width"))
+            declared = image.get("width") or ""
+            if not width and attr == "src" and declared.strip().isdigit():
+                width = int(declared)
             yield Candidate(url.strip(), width, 0)
     for attr in sel.IMAGE_SRCSET_ATTRS:
         for url, width in parse_srcset(image.get(attr)):

@@ -11,12 +11,21 @@ sponsored and highlighted asides, marked by ``data-org-type`` or by class alone.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lxml import etree
 
 from rfi_spider.extract import selectors as sel
 
+if TYPE_CHECKING:  # the parser target's interface, declared by types-lxml only
+    from lxml.etree import ParserTarget
 
-class LinkCollector:
+    _Target = ParserTarget[list[str]]
+else:
+    _Target = object
+
+
+class LinkCollector(_Target):
     """A parser target: the hrefs of the page's links outside the skipped asides."""
 
     def __init__(self) -> None:

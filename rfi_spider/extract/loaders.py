@@ -28,7 +28,7 @@ from rfi_spider.extract.processors import (
     unique,
     valid_date_text,
 )
-from rfi_spider.items import LISTS, NULLABLE, ArticleItem
+from rfi_spider.items import BY_EXPORT, LISTS, NULLABLE, ArticleItem
 
 SITE_SOURCE = "rfi.fr"
 
@@ -127,6 +127,8 @@ class ArticleLoader(ItemLoader):
         if item.get("modified_at") == published:
             item["modified_at"] = None
         for name in NULLABLE:
+            if name in BY_EXPORT:  # the export sets it (a version's previous digest)
+                continue
             item.setdefault(name, None)
         for name in LISTS:
             item.setdefault(name, [])

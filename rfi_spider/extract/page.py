@@ -358,7 +358,7 @@ class ArticlePage:
         return [text_of(first(self.parts["chapo"])), self.body.lead]
 
     def sections(self) -> list[str | None]:
-        declared = [s for s in self.ld("articleSection")[:1] if clean_text(s)]
+        declared: list[str | None] = [s for s in self.ld("articleSection")[:1] if clean_text(s)]
         if declared:  # the breadcrumb is only a fallback: do not look for it
             return declared
         crumbs = sel.BREADCRUMB(self.scope) or sel.BREADCRUMB(self.root)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import TypeVar, overload
 
 from w3lib.html import replace_entities
 
@@ -70,6 +71,13 @@ def strip_invisibles(text: str) -> str:
     return unicodedata.normalize("NFC", drop_surrogates(text.translate(_INVISIBLE)))
 
 
+T = TypeVar("T")
+
+
+@overload
+def decode_entities(value: str) -> str: ...
+@overload
+def decode_entities(value: None) -> None: ...
 def decode_entities(value: str | None) -> str | None:
     """Decode HTML entities left in text that no HTML parser has read (JSON-LD, feeds)."""
     return replace_entities(value) if value and "&" in value else value
@@ -91,7 +99,7 @@ def drop_empty(value: str | None) -> str | None:
     return value or None
 
 
-def unique(values: Iterable[str]) -> list[str]:
+def unique(values: Iterable[T]) -> list[T]:
     """Remove duplicates, keeping the first occurrence's place."""
     return list(dict.fromkeys(values))
 

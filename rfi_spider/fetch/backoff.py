@@ -119,7 +119,7 @@ class SlotBackoff:
         """A page obtained: the back-off is divided by the factor."""
         key, slot = self._slot(request)
         state = self.hosts.get(key) if key is not None else None
-        if state is None:
+        if key is None or state is None:
             return
         previous = state.delay
         state.delay = previous / self.factor

@@ -320,6 +320,7 @@ class ContextRecycler:
 
     async def close(self, recycled: bool) -> None:
         context, self.context = self.context, None
+        assert context is not None  # called only with a context open
         name = self.name
         self.number += 1
         self.pages = 0

@@ -30,7 +30,7 @@ def failure_cause(failure: Failure) -> str:
     cancels such a download, or ignores the response of a gzip bomb);
     ``too_many_redirects``: more than ``REDIRECT_MAX_TIMES``.
     """
-    if failure.check(HttpError):
+    if isinstance(failure.value, HttpError):
         return str(failure.value.response.status)
     if failure.check(DownloadCancelledError):
         return "too_large"  # Scrapy's HTTP handlers cancel a download only for its size

@@ -36,7 +36,10 @@ def may_refresh(response: HtmlResponse) -> bool:
 class MetaRefreshMiddleware(ScrapyMetaRefreshMiddleware):
     """Scrapy's middleware, skipped for the HTML pages :func:`may_refresh` rules out."""
 
-    def process_response(self, request: Request, response: Response) -> Request | Response:
+    # Without the spider argument Scrapy 2.19 deprecates (its base class still declares it).
+    def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
         if isinstance(response, HtmlResponse) and not may_refresh(response):
             return response
         return super().process_response(request, response)

@@ -246,7 +246,11 @@ class RetryAfterMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.retry_after_max = settings.getfloat("RFI_RETRY_AFTER_MAX")
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
+    # A coroutine, where RetryMiddleware's is not: Scrapy awaits either (and this one waits
+    # for Retry-After without blocking the reactor), which the base class's type cannot say.
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         retry = self._retry(request, response_status_message(response.status))

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +39,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
+from scrapy.settings import BaseSettings
 from w3lib.url import safe_url_string
 
 from rfi_spider.archive.warc_files import Damage, gzip_members
@@ -51,59 +52,29 @@ from rfi_spider.archive.warc_records import (
     inflate_member,
     read_plain,
 )
-from rfi_spider.arguments import ArgumentError
+from rfi_spider.arguments import warc_paths
+from rfi_spider.canonical import SITE_ROOT, FetchRoot
 from rfi_spider.dates import iso_utc
 
 logger = logging.getLogger(__name__)
 
 # The request meta key the record's date (ISO 8601, UTC, seconds) is given in.
 WARC_DATE_META = "rfi_warc_date"
+# The schemes the handler takes: every request is answered from the archive.
+_SCHEMES = ("http", "https", "ftp", "s3", "file", "data")
+
+__all__ = [
+    "WARC_DATE_META",
+    "WarcArchive",
+    "WarcReplayHandler",
+    "archived_only",
+    "start_replay",
+    "warc_paths",
+]
 
 
 class NotArchivedError(Exception):
     """The WARC files hold no record of this URL."""
-
-
-def warc_paths(arguments: Iterable[str]) -> list[Path]:
-    """The WARC files of ``-a from_warc=``, a folder standing for the ``*.warc.gz`` and
-    ``*.warc`` in it (recursively).
-
-    :class:`ArgumentError` (one line, exit 2) for no path at all (``from_warc=``, as a
-    script with an unset variable gives, or ``from_warc=,``: a live crawl is never what
-    it means), a path that does not exist, an empty file, one that is no regular file (a
-    FIFO would block the crawl on its first read), or a folder with no WARC file.
-    """
-    paths: list[Path] = []
-    for argument in arguments:
-        path = Path(argument).expanduser()
-        try:
-            if path.is_dir():
-                found = sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file() and p.name.endswith((".warc.gz", ".warc"))
-                )
-                if not found:
-                    raise ArgumentError(f"-a from_warc=: no .warc.gz or .warc file in {argument!r}")
-                paths.extend(found)
-            elif path.is_file():
-                if path.stat().st_size == 0:
-                    raise ArgumentError(f"-a from_warc=: {argument!r} is an empty file")
-                paths.append(path)
-            elif path.exists():
-                raise ArgumentError(
-                    f"-a from_warc=: {argument!r} is neither a WARC file nor a folder"
-                )
-            else:
-                raise ArgumentError(f"-a from_warc=: no such file or folder: {argument!r}")
-        except OSError as error:
-            reason = error.strerror or str(error)
-            raise ArgumentError(f"-a from_warc=: cannot read {argument!r}: {reason}") from None
-    if not paths:
-        raise ArgumentError(
-            "-a from_warc= names no WARC file or folder (an empty value is no live crawl)"
-        )
-    return paths
 
 
 def digest_matches(declared: str, payload: bytes) -> bool:
@@ -489,3 +460,55 @@ class WarcReplayHandler(BaseDownloadHandler):
             flags=flags,
             protocol="HTTP/1.1",
         )
+
+
+def start_replay(
+    settings: BaseSettings, paths: list[Path], site: FetchRoot, mirrors: list[str] | None
+) -> tuple[FetchRoot, list[str]]:
+    """``-a from_warc=``: a crawl's settings made so that every request is answered from
+    the archive (``paths``), none from a network; returns the run's fetch root and mirrors.
+
+    They are those of the crawl that wrote the archive (its ``warcinfo``), unless ``-a
+    base_url=`` (``site`` has a ``base_url``) or ``-a mirrors=`` (``mirrors`` is not
+    None) say otherwise; no capture, no browser, no delays (nothing is fetched).
+    """
+    info = read_info(paths)
+    if site.base_url is None and info.base_url and info.base_url != SITE_ROOT:
+        site = FetchRoot(info.base_url)
+    if mirrors is None:
+        mirrors = info.mirrors or []
+    replay = f"{WarcReplayHandler.__module__}.{WarcReplayHandler.__name__}"
+    for name, value in {
+        "DOWNLOAD_HANDLERS": dict.fromkeys(_SCHEMES, replay),
+        "RFI_WARC_REPLAY": [str(p) for p in paths],
+        # Only the site's records (and the mirrors') answer: see WarcArchive.
+        "RFI_WARC_REPLAY_SITE": site.base_url or SITE_ROOT,
+        "RFI_WARC_REPLAY_HOSTS": [urlsplit(m).hostname or "" for m in mirrors],
+        "RFI_WARC": False,
+        "RFI_BROWSER_PATH": "",
+        "DOWNLOAD_DELAY": 0,
+        "AUTOTHROTTLE_ENABLED": False,
+        "RFI_BACKOFF_START": 0,
+        "RFI_RETRY_AFTER_MAX": 0,
+    }.items():
+        settings.set(name, value, priority="spider")
+    logger.info(
+        "from_warc: re-extracting from %d WARC file(s), fetch root %s, no network",
+        len(paths),
+        site.base_url,
+    )
+    return site, mirrors
+
+
+def archived_only(requests: Iterable[Request], crawler: Crawler) -> Iterator[Request]:
+    """``from_warc``: the start requests the archive answers; a start page it never
+    fetched is skipped (``rfi/warc/start_pages_not_archived``, one line)."""
+    skipped = 0
+    for request in requests:
+        if WarcReplayHandler.shared_archive(crawler).find(request.url) is None:
+            skipped += 1
+            continue
+        yield request
+    if skipped:
+        crawler.stats.set_value("rfi/warc/start_pages_not_archived", skipped)
+        logger.info("from_warc: %d start page(s) not in the archive: skipped", skipped)

@@ -40,7 +40,9 @@ _RSSHUB_ARTEFACTS = frozenset({"undefined", "NaN", "null"})
 def parse_fragment(html: str) -> HtmlElement:
     """The ``<body>`` element holding an entry's HTML fragment."""
     document = document_fromstring(f"<html><body>{html}</body></html>", parser=_HTML_PARSER)
-    return document.find("body")
+    body = document.find("body")
+    assert body is not None  # lxml's document always has the <body> it was given
+    return body
 
 
 class EntryPage:
@@ -67,7 +69,10 @@ class EntryPage:
 
     def remainder(self) -> HtmlElement:
         """A copy of the entry without its header parts, share block and footer."""
-        rest = copy.deepcopy(self.root.getparent()).find("body")  # keeps /html/body paths
+        document = self.root.getparent()  # parse_fragment's <html>
+        assert document is not None
+        rest = copy.deepcopy(document).find("body")  # keeps /html/body paths
+        assert rest is not None
         for node in [*sel.ENTRY_RSSHUB_PARTS(rest), *sel.ENTRY_NOT_BODY(rest)]:
             node.drop_tree()
         for rule in sel.ENTRY_FOOTER_RULE(rest):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit
 
@@ -146,6 +147,7 @@ def read_feed(body: bytes, feed_url: str, max_entries: int | None = None) -> Fee
     others are counted in :attr:`Feed.capped`, so that a huge or hostile feed costs
     bounded work and queues a bounded number of requests."""
     root = parse_xml(body)
+    fields_of: Callable[[etree._Element], _Fields]
     if root.tag == "rss":
         nodes, fields_of = sel.RSS_ITEMS(root), _rss_fields
     elif root.tag == sel.ATOM_FEED_TAG:

@@ -54,6 +54,7 @@ def _serialize(body: etree._Element) -> str:
 def safe_html(html: str) -> tuple[str, bool]:
     """``(html, False)`` when nothing in it is active, else ``(cleaned html, True)``."""
     body = document_fromstring(f"<html><body>{html}</body></html>", parser=_PARSER).find("body")
+    assert body is not None  # lxml's document always has the <body> it was given
     before = _serialize(body)
     _CLEANER(body.getroottree().getroot())
     after = _serialize(body)

@@ -90,6 +90,15 @@ def _source_lines(count: _Counts) -> list[str]:
             f"  sitemaps: {count('rfi/sitemap/listed')} articles listed in scope,"
             f" {count('rfi/sitemap/archived')} archived, {count('rfi/sitemap/missing')} missing"
         )
+    if count("rfi/revisits/scheduled") or count("rfi/revisits/over_budget"):
+        over = count("rfi/revisits/over_budget")
+        lines.append(
+            f"  revisited: {count('rfi/revisits/checked')} checked again,"
+            f" {count('rfi/revisits/not_modified')} not modified,"
+            f" {count('rfi/versions/unchanged')} unchanged,"
+            f" {count('rfi/versions/changed')} changed"
+            + (f" ({over} left for a later run: RFI_REVISIT_MAX)" if over else "")
+        )
     refused = by_prefix("rfi/sitemap/bad/")
     if refused:
         lines.append("  sitemaps refused: " + ", ".join(f"{k} {v}" for k, v in refused))

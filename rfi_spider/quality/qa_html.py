@@ -266,8 +266,8 @@ def problems_html(report: Report, limit: int | None = 20) -> str:
         shown = found if limit is None else found[:limit]
         heading = KINDS.get(kind, kind)
         body.append(f"<h3>{_e(heading[:1].upper() + heading[1:])} ({len(found)})</h3>")
-        rows = [(_e(f.where), _e(f.message)) for f in shown]
-        body.append(_table(("where", "problem"), rows, ("where", "msg")))
+        problems = [(_e(f.where), _e(f.message)) for f in shown]
+        body.append(_table(("where", "problem"), problems, ("where", "msg")))
         if len(found) > len(shown):
             body.append(f"<p>… and {len(found) - len(shown)} more (run with --all).</p>")
     return "".join(body)

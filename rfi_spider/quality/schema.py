@@ -261,17 +261,18 @@ def field_errors(data: Any) -> list[FieldError]:
         return [FieldError("(item)", "not a JSON object")]
     errors: list[FieldError] = []
     for error in validator().iter_errors(dict(data)):
+        # Both keywords apply to objects only: their error has the object and the schema's
+        # value (the stubs also allow jsonschema's "unset" marker, for errors made by hand).
+        instance, value = error.instance, error.validator_value
         if error.validator == "required":
-            errors += [
-                FieldError(name, "missing")
-                for name in error.validator_value
-                if name not in error.instance
-            ]
+            assert isinstance(instance, dict) and isinstance(value, list)
+            errors += [FieldError(name, "missing") for name in value if name not in instance]
         elif error.validator == "additionalProperties":
+            assert isinstance(instance, dict)
             known = load_schema()["properties"]
             errors += [
                 FieldError(name, "not a field of the item")
-                for name in error.instance
+                for name in instance
                 if name not in known
             ]
         else:

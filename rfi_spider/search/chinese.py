@@ -20,6 +20,11 @@ import functools
 import logging
 import re
 import unicodedata
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when first used: loading it costs time
+    import opencc
 
 # Marks around a match in a snippet: private-use characters, removed from the text first,
 # that the browser's cell renderer turns into <mark> after escaping everything else.
@@ -33,7 +38,7 @@ _PHRASES = re.compile(r'"([^"]*)"?')
 
 
 @functools.cache
-def _converter():  # type: ignore[no-untyped-def]
+def _converter() -> opencc.OpenCC:
     """OpenCC's Taiwan-standard-to-simplified conversion (built once: it loads tables)."""
     import opencc
 
@@ -41,7 +46,7 @@ def _converter():  # type: ignore[no-untyped-def]
 
 
 @functools.cache
-def _jieba():  # type: ignore[no-untyped-def]
+def _jieba() -> ModuleType:
     """jieba, its dictionary loaded once and its start-up chatter silenced."""
     import warnings
 

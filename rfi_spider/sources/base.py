@@ -31,7 +31,9 @@ from twisted.python.failure import Failure
 
 from rfi_spider import meta_keys
 from rfi_spider.archive.sitemap_listing import SitemapListings
+from rfi_spider.arguments import split_list
 from rfi_spider.canonical import FetchRoot, canonical_url, is_article_url
+from rfi_spider.crawl.revisits import Revisits
 from rfi_spider.crawl.scope import Scope
 from rfi_spider.dates import now_iso, paris_day
 from rfi_spider.editions import EDITIONS, Edition, SourceSpec
@@ -43,13 +45,6 @@ logger = logging.getLogger(__name__)
 
 # What a source finds: article URLs, its own further requests, mirror copies (items).
 Found = str | scrapy.Request | ArticleItem
-
-
-def split_list(value: str | list[str] | None) -> list[str]:
-    """A comma-separated setting or argument (or a list), blanks dropped."""
-    if isinstance(value, list):
-        return [v.strip() for v in value if v.strip()]
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
 def may_be_site_link(href: str) -> bool:
@@ -74,6 +69,8 @@ class Context:
     callback: Callable[..., Any]
     errback: Callable[[Failure], Any]
     distributed: bool = False  # several processes on one crawl (crawl/distributed.py)
+    # Revisits of archived articles a sitemap dates later (crawl/revisits.py); None: none.
+    revisits: Revisits | None = None
 
     @property
     def stats(self) -> StatsCollector:

@@ -200,6 +200,7 @@ class Sitemaps(Source):
         listings = self.context.listings
         recorded = 0
         listed: list[ListedUrl] = []
+        edited: list[tuple[str, Any]] = []  # (url, lastmod): revisited if archived before it
         skipped: dict[str, int] = {}
         for raw in items:
             entry = read_entry(raw, self.context.site)
@@ -215,9 +216,12 @@ class Sitemaps(Source):
                 continue
             self.stats.inc_value("rfi/sitemap/entries")
             listed.append(ListedUrl(entry.url, month_key(entry.day), entry.lastmod))
+            edited.append((entry.url, entry.modified))
             if len(listed) >= BATCH:
                 recorded += listings.add(site_url, listed)
                 listed = []
+                yield from self.revisits(edited)
+                edited = []
             yield entry.url
         if skipped:
             logger.warning(
@@ -227,6 +231,13 @@ class Sitemaps(Source):
             )
         recorded += listings.add(site_url, listed)
         listings.map_read(site_url, month_key(month) if month else None, recorded)
+        yield from self.revisits(edited)
+
+    def revisits(self, edited: list[tuple[str, Any]]) -> Iterator[scrapy.Request]:
+        """Revisits of the archived articles among ``edited`` whose lastmod is later than
+        their last settled fetch (``crawl/revisits.py``)."""
+        if self.context.revisits is not None:
+            yield from self.context.revisits.from_sitemap(edited)
 
     def may_be_in_range(self, entry: Entry) -> bool:
         """Whether a listed article may have been published (Paris time) in the backfill

@@ -23,6 +23,7 @@ from rfi_spider import meta_keys
 from rfi_spider.archive.warc_capture import WarcCapture
 from rfi_spider.crawl.failure_book import FailureBook
 from rfi_spider.crawl.frontier import Frontier
+from rfi_spider.crawl.revisits import is_revisit, validators
 from rfi_spider.extract.gate import OTHER_EDITION, OUT_OF_RANGE, Gate, Verdict
 from rfi_spider.extract.workers import PageExtractor, PageFacts, PageJob, extract_page
 from rfi_spider.fetch.causes import attempt_cause, count_failure, failure_cause
@@ -95,6 +96,10 @@ class ArticlePages:
         produced = False
         try:
             facts = None
+            revisits = self.context.revisits
+            if revisits is not None and is_revisit(response) and revisits.fetched(response):
+                self.frontier.finished(site_url, False)  # a 304: a settled check, no page
+                return
             if isinstance(response, TextResponse):
                 capture = WarcCapture.of(self.crawler)
                 if capture is not None:  # hold downloads back while the WARC writer catches up
@@ -138,6 +143,10 @@ class ArticlePages:
             yield from self.not_article(response, site_url, verdict.refused or "")
             return
         item = ArticleItem(facts.fields)
+        if is_revisit(response):  # a change of content is a new version (archive/versions.py)
+            item["revisit"] = True
+        if any(found := validators(response)):
+            item["validators"] = found
         self.report_claims(verdict.other_claims, item["url"])
         if verdict.refused == OTHER_EDITION:  # redirected to a twin
             yield from self.refuse(response, site_url, OTHER_EDITION)
@@ -181,7 +190,7 @@ class ArticlePages:
     def failed(self, failure: Failure) -> Iterator[Any]:
         """An article the site would not serve: its mirror entry, if any, stands in."""
         count_failure(failure, self.stats)
-        request = failure.request  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errbacks
         site_url = request.cb_kwargs["site_url"]
         cause = attempt_cause(failure, self.crawler.settings)
         if cause and not self.fallbacks.is_waiting(site_url):  # no mirror copy: it failed

@@ -33,6 +33,12 @@ JOBDIR and scrapy-redis), the article URLs they find to the frontier
 gate's verdict: the item, or the mirror's copy (``sources/mirrors.py``), or a failed
 attempt for the failure book (``crawl/failure_book.py``, an extension that also handles
 the item signals).
+
+Its arguments are checked by ``arguments.py``, the ``from_warc`` replay set up by
+``fetch/warc_replay.py``, the demo's site by ``demo/crawl.py``; what the run is of (its
+edition, fetch root, mirrors) is registered on the crawler (``crawl_target.py``) for the
+components that need it. Requests queued by a run from before sources were objects keep
+their callbacks' old names (``spiders/old_callbacks.py``).
 """
 
 from __future__ import annotations
@@ -59,59 +65,58 @@ from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.sitemap_listing import SitemapListings
 from rfi_spider.archive.state import STATE_FILE, PendingArticles, SeenStore, output_dirs
 from rfi_spider.arguments import (
-    ArgumentError,
+    SPIDER_ARGUMENTS,
+    archive_days_limit,
+    article_url,
     backfill_range,
     check_mirrors,
     check_names,
+    check_spider_arguments,
     http_url,
+    split_list,
     switch,
+    warc_paths,
 )
-from rfi_spider.canonical import (
-    SITE_ROOT,
-    FetchRoot,
-    canonical_url,
-    is_article_url,
-)
+from rfi_spider.canonical import FetchRoot
 from rfi_spider.crawl.distributed.config import enabled as distributed
 from rfi_spider.crawl.distributed.node import SharedCrawl
+from rfi_spider.crawl.distributed.spider_state import PendingQueue, StateStore
 from rfi_spider.crawl.failure_book import FailureBook
 from rfi_spider.crawl.frontier import Frontier
 from rfi_spider.crawl.jobdir import close_job, open_job
+from rfi_spider.crawl.revisits import Revisits
 from rfi_spider.crawl.scope import Scope
+from rfi_spider.crawl_target import CrawlTarget
 from rfi_spider.dates import today_in_paris
-from rfi_spider.demo.localsite import LocalSite
-from rfi_spider.demo.sample_site import EDITION_SECTIONS as SAMPLE_SECTIONS
-from rfi_spider.demo.sample_site import MIRROR_FEEDS as SAMPLE_MIRROR_FEEDS
+from rfi_spider.demo.crawl import DemoSite
 from rfi_spider.editions import CN, Edition, SourceSpec
 from rfi_spider.extract.gate import Gate
 from rfi_spider.extract.processors import unique
 from rfi_spider.extract.workers import PageExtractor, worker_count
 from rfi_spider.fetch.causes import count_failure
-from rfi_spider.fetch.warc_replay import (
-    WarcReplayHandler,
-    read_info,
-    warc_paths,
-)
+from rfi_spider.fetch.warc_replay import archived_only, start_replay
 from rfi_spider.runtime import default_output_dir
 from rfi_spider.sources import KINDS, Context, Found, Mirrors, Source
-from rfi_spider.sources.base import split_list
 from rfi_spider.spiders.articles import ArticlePages
+from rfi_spider.spiders.old_callbacks import SOURCE_OF_KIND, OldCallbacks
 
 logger = logging.getLogger(__name__)
 # A source's article URLs go to the frontier this many at a time (memory stays flat).
 SOURCE_BATCH = 500
-# How many days back a Google News sitemap lists articles (two, by Google's rules).
-NEWS_DAYS = 3
 
 
-class RfiCnSpider(scrapy.Spider):
+class RfiCnSpider(OldCallbacks, scrapy.Spider):
     """Walks an edition's listings, feeds and (for backfill) the daily archive; parses
     its articles. ``edition``: /cn here; a subclass sets another (``RfiTwSpider``)."""
 
     name = "rfi_cn"
     edition: Edition = CN
     # The spider arguments (-a name=value) it takes: any other name is refused.
-    ARGUMENTS = ("url", "since", "until", "base_url", "mirrors", "demo", "from_warc")
+    ARGUMENTS = SPIDER_ARGUMENTS
+    # Set in from_crawler (they need the crawler's settings), not in __init__.
+    mirrors: list[str]
+    sources: dict[str, Source]
+    articles: ArticlePages
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -139,6 +144,7 @@ class RfiCnSpider(scrapy.Spider):
         from_warc: str | None = None,
         **kwargs: Any,
     ) -> None:
+        """The arguments checked (``crawl/arguments.py``); the demo's site started."""
         check_names(kwargs, self.ARGUMENTS)
         super().__init__(**kwargs)
         # The backfill's length is checked against RFI_MAX_BACKFILL_DAYS in from_crawler.
@@ -146,74 +152,26 @@ class RfiCnSpider(scrapy.Spider):
         if base_url is not None:
             base_url = http_url("base_url", base_url, root=True)
         self.demo = switch("demo", demo)
-        self.demo_site: LocalSite | None = None
         # from_warc= (empty) is an error, never a live crawl: None only means not given.
         self.from_warc = warc_paths(split_list(from_warc)) if from_warc is not None else []
-        self.base_url_arg = base_url
+        self.demo_site: DemoSite | None = None
         if self.demo and not base_url and not self.from_warc:
-            self.demo_site = LocalSite.sample()
-            base_url = self.demo_site.start()
+            self.demo_site = DemoSite(self.edition)
+            base_url = self.demo_site.base_url
         self.site = FetchRoot(base_url)
-        self.single_canonical = self.single_article(url) if url is not None else None
-        self.mirrors_arg = mirrors
+        self.single_canonical = (
+            article_url(url, self.site, self.edition, self.name) if url is not None else None
+        )
+        self.mirrors_arg = split_list(mirrors) if mirrors is not None else None
         self.allowed_domains = [self.site.fetch_host]
         self.jobdir: str | None = None
         self.jobdir_queue_aside: Path | None = None
-
-    def single_article(self, url: str) -> str:
-        """The canonical URL of ``-a url=`` (see :meth:`article_argument`)."""
-        return self.article_argument(url, self.site)
-
-    @classmethod
-    def article_argument(cls, url: str, site: FetchRoot) -> str:
-        """The canonical URL of ``-a url=``; :class:`ArgumentError` unless it is an article
-        of the edition (as a site URL, or under ``base_url``)."""
-        site_url = site.to_site(http_url("url", url))
-        canonical = canonical_url(site_url) if site_url else None
-        if not canonical or not is_article_url(canonical, cls.edition):
-            raise ArgumentError(
-                f"-a url= is not an RFI {cls.edition.prefix} article URL: {url!r}"
-                f" ({cls.name} crawls {SITE_ROOT}{cls.edition.home})"
-            )
-        return canonical
 
     @classmethod
     def check_arguments(cls, args: dict[str, str], settings: BaseSettings) -> None:
         """Raise :class:`ArgumentError` (one line) for a spider argument this spider cannot
         use; the project's ``crawl`` command calls it before the crawl starts."""
-        check_names(args, cls.ARGUMENTS)
-        switch("demo", args.get("demo"))
-        backfill_range(
-            args.get("since"),
-            args.get("until"),
-            today_in_paris(),
-            cls.archive_days_limit(settings),
-        )
-        base_url = args.get("base_url")
-        if base_url is not None:
-            base_url = http_url("base_url", base_url, root=True)
-        if args.get("url") is not None:
-            cls.article_argument(args["url"], FetchRoot(base_url))
-        if args.get("from_warc") is not None:
-            warc_paths(split_list(args["from_warc"]))
-        if args.get("mirrors") is not None:
-            check_mirrors(split_list(args["mirrors"]))
-        elif settings.get("RFI_MIRRORS") is not None:
-            check_mirrors(split_list(settings.getlist("RFI_MIRRORS")))
-
-    @staticmethod
-    def archive_days_limit(settings: BaseSettings) -> int:
-        """The longest backfill: ``RFI_MAX_BACKFILL_DAYS`` when it walks the daily archive
-        (one request a day); none through the sitemaps (one map a month)."""
-        if settings.getbool("RFI_BACKFILL_ARCHIVE"):
-            return settings.getint("RFI_MAX_BACKFILL_DAYS")
-        return 0
-
-    def edition_list(self, name: str, default: Iterable[str]) -> list[str]:
-        """A list setting, or the edition's list when it is unset; empty: none."""
-        if self.settings.get(name) is None:
-            return list(default)
-        return split_list(self.settings.getlist(name))
+        check_spider_arguments(args, settings, cls.edition, cls.name)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> RfiCnSpider:
@@ -224,54 +182,44 @@ class RfiCnSpider(scrapy.Spider):
         # Mirrors pass the offsite filter as allowed domains, not with dont_filter.
         spider.allowed_domains = unique([*spider.allowed_domains, *mirror_hosts])
         if spider.demo_site is not None:
-            # The demo site is ours, on loopback: no need to be slow with it.
-            settings.set("DOWNLOAD_DELAY", 0, priority="spider")
-            settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
-            sections = SAMPLE_SECTIONS.get(spider.edition.key, [])
-            settings.set("RFI_SECTIONS", sections, priority="spider")
-            logger.info("demo: serving the bundled sample site at %s", spider.site.base_url)
+            spider.demo_site.configure(settings)
         if spider.since and spider.until:
             backfill_range(
                 spider.since.isoformat(),
                 spider.until.isoformat(),
                 spider.until,
-                spider.archive_days_limit(settings),
+                archive_days_limit(settings),
             )
+        # What the crawl is of, for the components that need it (the WARC's warcinfo...).
+        CrawlTarget(spider.edition, spider.site, tuple(spider.mirrors)).register(crawler)
         spider.jobdir = job_dir(settings)
         if spider.jobdir:  # before Scrapy opens the job's request queue
             spider.jobdir_queue_aside = open_job(spider.jobdir)
         spider.sources = spider.open_sources(crawler, spider.open_state(crawler, kwargs))
-        extractor = PageExtractor(
-            worker_count(settings.get("RFI_EXTRACT_WORKERS"), re_extracting=bool(spider.from_warc)),
-            on_restart=lambda _: crawler.stats.inc_value("rfi/extract/worker_restarts"),
-        )
-        spider.articles = ArticlePages(
-            spider.context,
-            spider.frontier,
-            spider.book,
-            spider.mirrors_source,
-            extractor,
-            spider.gate,
-            (spider.on_article, spider.on_article_error),
-        )
+        spider.articles = spider.open_articles(crawler)
+        spider.revisits.make = spider.articles.request
         connect = crawler.signals.connect
-        connect(extractor.start, signal=signals.spider_opened)
+        connect(spider.articles.extractor.start, signal=signals.spider_opened)
         connect(spider.on_closed, signal=signals.spider_closed)
         connect(spider.on_idle, signal=signals.spider_idle)
         connect(spider.articles.dropped, signal=signals.request_dropped)
         return spider
 
     def choose_mirrors(self, settings: BaseSettings) -> list[str]:
-        """The run's feed mirrors: ``-a mirrors=``; an archive's (``from_warc``); the
-        demo's own; else ``RFI_MIRRORS``, or the edition's."""
+        """The run's feed mirrors: ``-a mirrors=``; an archive's (``from_warc``, which
+        also sets the replay up and may take the archive's fetch root); the demo's own;
+        else ``RFI_MIRRORS``, or the edition's."""
         if self.from_warc:
-            return self.replay_from_warc(settings)
+            self.site, mirrors = start_replay(settings, self.from_warc, self.site, self.mirrors_arg)
+            self.allowed_domains = [self.site.fetch_host]
+            return mirrors
         if self.mirrors_arg is not None:
-            return split_list(self.mirrors_arg)
+            return self.mirrors_arg
         if self.demo_site is not None:  # the demo never reaches a real host
-            feeds = SAMPLE_MIRROR_FEEDS.get(self.edition.key, [])
-            return [self.demo_site.url + feed for feed in feeds]
-        return self.edition_list("RFI_MIRRORS", self.edition.mirrors)
+            return self.demo_site.mirrors()
+        if self.settings.get("RFI_MIRRORS") is None:
+            return list(self.edition.mirrors)
+        return split_list(self.settings.getlist("RFI_MIRRORS"))
 
     def open_state(self, crawler: Crawler, kwargs: dict[str, Any]) -> SitemapListings:
         """The run's state (exported URLs, pending queue, failures: on disk, or in Redis
@@ -279,68 +227,35 @@ class RfiCnSpider(scrapy.Spider):
         listings are recorded (this node's own state, under this run's id)."""
         settings = crawler.settings
         _, state_dir = output_dirs(settings)
-        self.seen = local_seen = SeenStore(
+        local_seen = SeenStore(
             state_dir / STATE_FILE,
             cache_kib=settings.getint("RFI_STATE_CACHE_KIB") or None,
             mmap_mib=settings.getint("RFI_STATE_MMAP_MIB"),
         )
         shared = SharedCrawl.open(crawler, kwargs) if distributed(settings) else None
-        if shared is not None:
-            self.seen = shared.seen(self.seen)  # type: ignore[assignment]
-        self.pending = shared.pending if shared else PendingArticles(self.seen, state_dir)
+        self.seen: StateStore = shared.seen(local_seen) if shared else local_seen
+        shared_pending = shared.pending if shared else None
+        self.pending: PendingQueue = (
+            shared_pending if shared_pending is not None else PendingArticles(local_seen, state_dir)
+        )
         self.distributed = shared is not None
-        failures = FailedArticles(self.seen, settings.getint("RFI_MAX_ATTEMPTS"))
+        # The failures table is this node's own store's (SharedSeen's is the same).
+        failures = FailedArticles(local_seen, settings.getint("RFI_MAX_ATTEMPTS"))
         self.scope = Scope(self.edition, self.single_canonical, self.since, self.until)
         self.gate = Gate(self.edition.key, self.since, self.until)
-        self.frontier = (shared.frontier if shared else Frontier)(
-            self.pending,
-            self.seen,
-            failures,
-            self.scope,
-            settings.getint("RFI_ARTICLE_WINDOW"),
-            crawler,
+        window = settings.getint("RFI_ARTICLE_WINDOW")
+        self.frontier = (
+            shared.frontier(shared_pending, self.seen, failures, self.scope, window, crawler)
+            if shared is not None and shared_pending is not None
+            else Frontier(self.pending, self.seen, failures, self.scope, window, crawler)
         )
         # Failures and the item signals: an extension, reached through the crawler.
         self.book = FailureBook.of(crawler)
         self.book.open(failures, self.frontier)
+        self.revisits = Revisits(local_seen, settings, lambda: crawler.stats)
+        if shared is not None:
+            shared.revisits(self.revisits)
         return SitemapListings(local_seen, uuid.uuid4().hex)
-
-    def replay_from_warc(self, settings: BaseSettings) -> list[str]:
-        """``-a from_warc=``: every request answered from the archive, none from a network.
-
-        The fetch root and the mirrors are those of the crawl that wrote the archive
-        (its ``warcinfo``), unless ``-a base_url=`` or ``-a mirrors=`` say otherwise;
-        no capture, no browser, no delays (nothing is fetched).
-        """
-        info = read_info(self.from_warc)
-        if self.base_url_arg is None and info.base_url and info.base_url != SITE_ROOT:
-            self.site = FetchRoot(info.base_url)
-            self.allowed_domains = [self.site.fetch_host]
-        mirrors = split_list(self.mirrors_arg) if self.mirrors_arg is not None else []
-        if self.mirrors_arg is None:
-            mirrors = info.mirrors or []
-        replay = "rfi_spider.fetch.warc_replay.WarcReplayHandler"
-        handlers = dict.fromkeys(("http", "https", "ftp", "s3", "file", "data"), replay)
-        for name, value in {
-            "DOWNLOAD_HANDLERS": handlers,
-            "RFI_WARC_REPLAY": [str(p) for p in self.from_warc],
-            # Only the site's records (and the mirrors') answer: see WarcArchive.
-            "RFI_WARC_REPLAY_SITE": self.site.base_url or SITE_ROOT,
-            "RFI_WARC_REPLAY_HOSTS": [urlsplit(m).hostname or "" for m in mirrors],
-            "RFI_WARC": False,
-            "RFI_BROWSER_PATH": "",
-            "DOWNLOAD_DELAY": 0,
-            "AUTOTHROTTLE_ENABLED": False,
-            "RFI_BACKOFF_START": 0,
-            "RFI_RETRY_AFTER_MAX": 0,
-        }.items():
-            settings.set(name, value, priority="spider")
-        logger.info(
-            "from_warc: re-extracting from %d WARC file(s), fetch root %s, no network",
-            len(self.from_warc),
-            self.site.base_url,
-        )
-        return mirrors
 
     def open_sources(self, crawler: Crawler, listings: SitemapListings) -> dict[str, Source]:
         """The edition's sources (its block's ``sources``), one object per kind, in the
@@ -354,6 +269,7 @@ class RfiCnSpider(scrapy.Spider):
             self.parse_source,
             self.on_source_error,
             self.distributed,
+            None if self.from_warc else self.revisits,
         )
         kinds: dict[str, list[SourceSpec]] = {}
         for spec in self.edition.sources:
@@ -366,6 +282,23 @@ class RfiCnSpider(scrapy.Spider):
         self.mirrors_source = mirrors
         self.context = context
         return sources
+
+    def open_articles(self, crawler: Crawler) -> ArticlePages:
+        """The article pages' way (``spiders/articles.py``), with the run's extraction."""
+        setting = crawler.settings.get("RFI_EXTRACT_WORKERS")
+        extractor = PageExtractor(
+            worker_count(setting, re_extracting=bool(self.from_warc)),
+            on_restart=lambda _: crawler.stats.inc_value("rfi/extract/worker_restarts"),
+        )
+        return ArticlePages(
+            self.context,
+            self.frontier,
+            self.book,
+            self.mirrors_source,
+            extractor,
+            self.gate,
+            (self.on_article, self.on_article_error),
+        )
 
     def on_closed(self) -> None:
         """After the pipelines closed (everything exported is in the state): the sources'
@@ -397,19 +330,14 @@ class RfiCnSpider(scrapy.Spider):
                 yield request
         for request in self.articles.next():  # what an interrupted run left, first
             yield request
-        skipped = 0
-        for request in self.initial_requests():
-            if self.from_warc and not self.archived(request.url):
-                skipped += 1  # a start page this archive never fetched
-                continue
+        requests = self.initial_requests()
+        if self.from_warc:  # a start page this archive never fetched: skipped
+            requests = archived_only(requests, self.crawler)
+        for request in requests:
             yield request
-        if skipped:
-            self.crawler.stats.set_value("rfi/warc/start_pages_not_archived", skipped)
-            logger.info("from_warc: %d start page(s) not in the archive: skipped", skipped)
-
-    def archived(self, url: str) -> bool:
-        """``from_warc``: whether the archive answers ``url``."""
-        return WarcReplayHandler.shared_archive(self.crawler).find(url) is not None
+        if not (self.single_canonical or self.from_warc):
+            for request in self.revisits.due():  # the revisit window, after the rest
+                yield request
 
     def initial_requests(self) -> Iterator[scrapy.Request]:
         """The requests a run starts from: one URL, or the edition's sources."""
@@ -421,15 +349,27 @@ class RfiCnSpider(scrapy.Spider):
                 yield from source.start()
 
     def parse_source(self, response: Response, **kwargs: Any) -> Iterator[Any]:
-        """A listing, feed, sitemap or mirror: read by its source (``meta_keys.SOURCE``)."""
-        source = self.sources[response.meta[meta_keys.SOURCE]]
-        return self.follow(source.parse(response, **kwargs))
+        """A listing, feed, sitemap or mirror: read by its source."""
+        source = self.source_of(response.meta, response.url)
+        return self.follow(source.parse(response, **kwargs)) if source else iter(())
 
     def on_source_error(self, failure: Failure) -> Iterator[Any]:
         """A source's request that failed for good: logged, counted, then its source's say."""
         count_failure(failure, self.crawler.stats)
-        request = failure.request  # type: ignore[attr-defined]
-        return self.follow(self.sources[request.meta[meta_keys.SOURCE]].failed(failure))
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errbacks
+        source = self.source_of(request.meta, request.url)
+        return self.follow(source.failed(failure)) if source else iter(())
+
+    def source_of(self, meta: dict[str, Any], url: str) -> Source | None:
+        """The source a request is for (``meta_keys.SOURCE``); a request queued before
+        sources were objects names only its kind (``meta_keys.KIND``). None (logged,
+        counted) for a source this run does not have."""
+        name = meta.get(meta_keys.SOURCE) or SOURCE_OF_KIND.get(meta.get(meta_keys.KIND, ""))
+        source = self.sources.get(name or "")
+        if source is None:
+            self.crawler.stats.inc_value("rfi/dropped/unknown_source")
+            logger.warning("%s: a request of no source of this run (%s): dropped", url, name)
+        return source
 
     def follow(self, found: Iterable[Found]) -> Iterator[Any]:
         """What a source found: article URLs to the frontier (then the next article

@@ -66,24 +66,43 @@ def test_an_article_is_exported_once_and_marked_only_after_the_write(
     a, b = node(redis_server, "a"), node(redis_server, "b")
     a.add_pending([URL])
     token = a.claim(URL)
-    assert a.begin_export(URL, token) == 1
+    assert a.begin_export(URL, token)[0] == 1
     assert not a.is_exported(URL)  # begun, not written: not exported yet
     assert redis_server.client().pttl(a.claim_key(URL)) == -1  # no lease while exporting
-    assert b.begin_export(URL, None) == 0  # a exports it
+    assert b.begin_export(URL, None)[0] == 0  # a exports it
     a.end_export(URL)
     assert a.is_exported(URL) and b.is_exported(URL)
     assert a.holder(URL) is None and a.pending_count() == 0
-    assert b.begin_export(URL, None) == -1  # exported already
+    assert b.begin_export(URL, None)[0] == -1  # exported already
     key, member = exported_slot("rfi", URL)  # 16 bits name the set, 48 are the member
     assert redis_server.client().smembers(key) == {str(member).encode()}
     assert redis_server.client().object("encoding", key) == b"intset"  # 8 bytes a member
     assert a.exported_count() == 1 and int.from_bytes(digest(URL)) >> 48 == int(key[-4:], 16)
 
 
+def test_versions_are_read_with_the_claim_and_never_lowered(redis_server: RedisServer) -> None:
+    """A revisit's export reads the crawl's latest version in the same atomic step: the same
+    digest is unchanged (-2, the check's time raised), another goes on with that version."""
+    a, b = node(redis_server, "a"), node(redis_server, "b")
+    d1, d2 = "1" * 64, "2" * 64
+    assert a.begin_export(URL, a.claim(URL), True, d1, "2024-03-07T10:00:00+00:00")[0] == 1
+    a.end_export(URL, (1, d1, "2024-03-07T10:00:00+00:00"))
+    assert b.begin_export(URL, None)[0] == -1  # found again, no revisit: a duplicate
+    verdict, latest = b.begin_export(URL, None, True, d1, "2024-03-09T10:00:00+00:00")
+    assert verdict == -2 and latest is not None and latest.digest == d1
+    assert b.latest_version(URL).checked_at == "2024-03-09T10:00:00+00:00"
+    verdict, latest = b.begin_export(URL, b.claim(URL), True, d2, "2024-03-10T10:00:00+00:00")
+    assert verdict == 1 and latest is not None and (latest.number, latest.digest) == (1, d1)
+    assert a.begin_export(URL, None, True, d2, "2024-03-10T10:00:00+00:00")[0] == 0  # b's
+    b.end_export(URL, (2, d2, "2024-03-10T10:00:00+00:00"))
+    a.set_versions([(URL, 1, d1, "2024-03-07T10:00:00+00:00")])  # a's folder, reopened
+    assert (a.latest_version(URL).number, a.latest_version(URL).digest) == (2, d2)
+
+
 def test_an_export_a_kill_interrupted_waits_for_its_node(redis_server: RedisServer) -> None:
     a, b = node(redis_server, "a", lease_ms=50), node(redis_server, "b")
     a.add_pending([URL, OTHER])
-    assert a.begin_export(URL, a.claim(URL)) == 1  # then a is killed
+    assert a.begin_export(URL, a.claim(URL))[0] == 1  # then a is killed
     restarted = node(redis_server, "a")
     assert restarted.unsettled_exports() == [URL]
     status = b.pending_status(live_nodes={"b"})

@@ -67,7 +67,7 @@ CHALLENGED = route_key("/cn/国际/20240307-瑞典正式加入北约-成为第32
 INDEX_FIELDS = (
     "warc-type,warc-target-uri,warc-record-id,warc-concurrent-to,warc-date,"
     "warc-ip-address,warc-payload-digest,http:status,http:location,offset,filename,"
-    "content-type,rfi-fetched-by"
+    "content-type,rfi-fetched-by,warc-profile,warc-refers-to-target-uri,warc-refers-to-date"
 )
 
 
@@ -150,7 +150,8 @@ def test_the_crawl_writes_warc_files_that_warcio_check_passes(live: LiveRun) -> 
 def test_every_response_the_server_sent_has_a_request_and_a_response_record(
     live: LiveRun, records: list[dict[str, Any]]
 ) -> None:
-    responses = [r for r in records if r["warc-type"] == "response"]
+    # An identical payload of a URL is a revisit record (robots.txt, read twice).
+    responses = [r for r in records if r["warc-type"] in ("response", "revisit")]
     requests = [r for r in records if r["warc-type"] == "request"]
     # One pair per exchange: each response as often as the server answered its URL.
     assert Counter(path_of(r["warc-target-uri"]) for r in responses) == Counter(live.served)
@@ -159,6 +160,25 @@ def test_every_response_the_server_sent_has_a_request_and_a_response_record(
     for request in requests:
         response = by_id[request["warc-concurrent-to"]]
         assert request["warc-target-uri"] == response["warc-target-uri"]
+
+
+def test_an_identical_payload_is_a_revisit_record_naming_the_first(
+    records: list[dict[str, Any]],
+) -> None:
+    """Identical-payload-digest profile: headers, the digest, the record that holds it."""
+    revisits = [r for r in records if r["warc-type"] == "revisit"]
+    assert revisits
+    for revisit in revisits:
+        assert revisit["warc-profile"].endswith("/revisit/identical-payload-digest")
+        (first,) = [
+            r
+            for r in records
+            if r["warc-type"] == "response"
+            and r["warc-target-uri"] == revisit["warc-refers-to-target-uri"]
+            and r["warc-date"] == revisit["warc-refers-to-date"]
+        ]
+        assert first["warc-payload-digest"] == revisit["warc-payload-digest"]
+        assert revisit["http:status"] == first["http:status"]
 
 
 def test_every_kind_of_response_is_there(live: LiveRun, records: list[dict[str, Any]]) -> None:

@@ -37,6 +37,27 @@ def good_item() -> dict[str, Any]:
     return item
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "ok"),
+    [
+        ("version", 1, True),
+        ("version", 2, True),
+        ("version", 0, False),
+        ("version", "2", False),
+        ("version", 1.5, False),
+        ("content_digest", "a" * 64, True),
+        ("content_digest", "A" * 64, False),
+        ("content_digest", "a" * 63, False),
+        ("content_digest", None, False),
+        ("previous_digest", None, True),
+        ("previous_digest", "0" * 64, True),
+        ("previous_digest", "", False),
+    ],
+)
+def test_the_version_fields(field: str, value: object, ok: bool) -> None:
+    assert (value_errors(field, value) == []) is ok
+
+
 def test_schema_describes_exactly_the_exported_fields() -> None:
     schema = load_schema()
     assert list(schema["properties"]) == list(FIELDS)

@@ -177,7 +177,7 @@ class SharedDupeFilter(RFPDupeFilter):
             return False
         return bool(super().request_seen(request))
 
-    def request_fingerprint(self, request: Request) -> bytes:  # type: ignore[override]
+    def request_fingerprint(self, request: Request) -> bytes:
         return bytes.fromhex(super().request_fingerprint(request))[:8]
 
 

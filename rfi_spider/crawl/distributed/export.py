@@ -10,6 +10,12 @@ protocol in Redis (``archive/redis_state.py``):
 2. the node's own writes (seed-style file, JSON line, its local state);
 3. ``end_export``: the URL is marked exported, off the queue, unclaimed.
 
+Versions (issue 28): Redis holds the latest version of each article and its content
+digest (``P:versions``). An item of a revisit whose digest is that version's is no new
+version, whichever node exported it (``rfi/versions/unchanged``); another digest is
+exported by this node as the next version, beside nothing in its own folder if another
+node holds the earlier ones; ``end_export`` raises the version in Redis.
+
 A node killed between 1 and 3 leaves the article claimed by ``exporting:<node>``: no
 other node exports it. When the node comes back, its own ``items.jsonl`` (repaired as on
 one machine) says whether the write landed: if it did, the mark is set; if not, the
@@ -31,8 +37,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from rfi_spider.archive.pipelines import ArchivePipeline, ExportStopped
+from rfi_spider.archive.redis_state import SharedVersion
+from rfi_spider.archive.versions import Version, content_digest
 from rfi_spider.crawl.distributed.config import redacted
 from rfi_spider.crawl.distributed.node import SharedCrawl
+from rfi_spider.extract.loaders import SITE_SOURCE
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +50,12 @@ class SharedArchivePipeline(ArchivePipeline):
     """:class:`ArchivePipeline` whose exports are exactly once across the crawl's nodes."""
 
     shared: SharedCrawl
+    # The crawl's latest version of the article being exported (a revisit), from Redis.
+    shared_latest: dict[str, SharedVersion]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.shared_latest = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedArchivePipeline:
@@ -55,13 +70,15 @@ class SharedArchivePipeline(ArchivePipeline):
         with self.lock:
             self.commit()
             added = state.add_exported(self.unmarked_urls())
+            state.set_versions(self.unmarked_versions())
             self.store.set_meta(self.marked_key, str(self.known_size))
             if added:
                 logger.info("marked %d article(s) of this node's state as exported in Redis", added)
                 self.stats.inc_value("rfi/redis/marked_from_local_state", added)
             for url in state.unsettled_exports():
-                if url in self.store:
-                    state.end_export(url)
+                latest = self.store.latest(url)
+                if latest is not None:
+                    state.end_export(url, self.version_of(url, latest))
                     self.stats.inc_value("rfi/repaired/redis_export_marked")
                     logger.warning("%s: exported before a kill, now marked exported", url)
                 else:
@@ -81,7 +98,38 @@ class SharedArchivePipeline(ArchivePipeline):
         marked = self.store.get_meta(self.marked_key)
         if marked is None or int(marked) > self.known_size:  # first time, or file replaced
             return (row[0] for row in self.store.db.execute("SELECT url FROM seen"))
-        return [url for url, _ in self.exported_rows(int(marked))]
+        return [row.url for row in self.exported_rows(int(marked))]
+
+    def unmarked_versions(self) -> Iterable[tuple[str, int, str, str]]:
+        """The latest versions of this folder Redis may not know (as :meth:`unmarked_urls`)."""
+        marked = self.store.get_meta(self.marked_key)
+        if marked is None or int(marked) > self.known_size:
+            rows = self.store.db.execute(
+                "SELECT url, MAX(version), digest, fetched_at FROM versions GROUP BY url"
+            )
+            return (tuple(row) for row in rows)
+        return [
+            (row.url, row.version, row.digest, row.fetched_at or "")
+            for row in self.exported_rows(int(marked))
+        ]
+
+    def version_of(self, url: str, latest: Version) -> tuple[int, str, str] | None:
+        """What ``end_export`` records of a version of this folder (None: its digest is
+        not known, a state older than versions)."""
+        if not latest.digest:
+            return None
+        row = self.store.db.execute(
+            "SELECT fetched_at FROM versions WHERE url = ? AND version = ?", (url, latest.number)
+        ).fetchone()
+        return latest.number, latest.digest, row[0] if row else ""
+
+    def latest(self, url: str) -> Version | None:
+        """The latest version of ``url``: this node's, or the crawl's in Redis if later."""
+        local = super().latest(url)
+        shared = self.shared_latest.get(url)
+        if shared is not None and (local is None or shared.number > local.number):
+            return Version(shared.number, shared.digest)
+        return local
 
     def export(self, item: Any, adapter: ItemAdapter, url: str) -> Any:
         """Begin the export in Redis, write as on one machine, then mark it exported."""
@@ -89,12 +137,19 @@ class SharedArchivePipeline(ArchivePipeline):
         if self.shared.stopped:
             self.stats.inc_value("rfi/dropped/redis_lost")
             raise ExportStopped(f"not exported (Redis lost): {url}", log_level="DEBUG")
+        revisit = bool(adapter.get("revisit")) and adapter.get("source") == SITE_SOURCE
+        fetched_at = adapter.get("crawled_at") or ""
         try:
-            verdict = state.begin_export(url, self.shared.held.get(url))
+            verdict, shared = state.begin_export(
+                url, self.shared.held.get(url), revisit, content_digest(adapter), fetched_at
+            )
         except redis.RedisError as error:
             self.shared.lost(error)
             self.stats.inc_value("rfi/dropped/redis_lost")
             raise ExportStopped(f"not exported (Redis lost): {url}", log_level="DEBUG") from error
+        if verdict == -2:
+            self.stats.inc_value("rfi/versions/unchanged")
+            raise DropItem(f"unchanged (the crawl's latest version): {url}", log_level="DEBUG")
         if verdict < 0:
             self.stats.inc_value("rfi/duplicates")
             self.stats.inc_value("rfi/redis/duplicates")
@@ -102,6 +157,8 @@ class SharedArchivePipeline(ArchivePipeline):
         if verdict == 0:
             self.stats.inc_value("rfi/redis/skipped/claimed_elsewhere")
             raise DropItem(f"another node exports {url}", log_level="DEBUG")
+        if shared is not None:
+            self.shared_latest[url] = shared
         try:
             path = super().export(item, adapter, url)
         except DropItem:  # in this node's own state already: exported
@@ -110,16 +167,20 @@ class SharedArchivePipeline(ArchivePipeline):
         except BaseException:
             self.settle(url, written=False)
             raise
-        self.settle(url, written=True)
+        finally:
+            self.shared_latest.pop(url, None)
+        version = (adapter["version"], adapter["content_digest"], fetched_at)
+        self.settle(url, written=True, version=version)
         self.shared.held.pop(url, None)
         return path
 
-    def settle(self, url: str, written: bool) -> None:
-        """Mark the URL exported (written) or free it again; Redis lost meanwhile: the
-        claim stays ``exporting:<node>`` and this node settles it when run again."""
+    def settle(self, url: str, written: bool, version: tuple[int, str, str] | None = None) -> None:
+        """Mark the URL exported (written; ``version`` recorded) or free it again; Redis
+        lost meanwhile: the claim stays ``exporting:<node>`` and this node settles it when
+        run again."""
         try:
             if written:
-                self.shared.state.end_export(url)
+                self.shared.state.end_export(url, version)
             else:
                 self.shared.state.abort_export(url)
         except redis.RedisError as error:

@@ -173,13 +173,29 @@ class SharedCrawl:
         """The frontier of this node, on the crawl's queue (``crawler``: this crawl's)."""
         return SharedFrontier(self, pending, seen, failures, scope, size)
 
+    def revisits(self, revisits: Any) -> None:
+        """Revisits of articles other nodes exported: their last fetch, from Redis."""
+        revisits.checked_elsewhere = self.checked_at
+
+    def checked_at(self, url: str) -> str | None:
+        """When the crawl's nodes last fetched ``url`` to a settled end (ISO), or None."""
+        if self.stopped:
+            return None
+        try:
+            latest = self.state.latest_version(url)
+        except redis.RedisError as error:
+            self.lost(error)
+            return None
+        return latest.checked_at if latest is not None else None
+
     # --- claims -----------------------------------------------------------------------
     def take(self, request: Request) -> bool:
         """Whether this node fetches an article request it popped: not exported, and
         claimed by this node (or still claimed by the request's own token)."""
         url = request.cb_kwargs.get("site_url") or request.url
         try:
-            exported = self.state.is_exported(url)
+            # A revisit fetches an exported article again (crawl/revisits.py).
+            exported = not request.meta.get(meta_keys.REVISIT) and self.state.is_exported(url)
             token = None if exported else self.state.claim(url, request.meta.get(CLAIM))
         except redis.RedisError as error:
             self.lost(error)
@@ -337,7 +353,9 @@ class SharedCrawl:
             )
         others = sorted(n for n, s in nodes.items() if s == "busy" and n != self.state.node)
         starting = self.state.start_in_progress(set(nodes))
-        pages = self.page_takeovers(self.crawler.spider)
+        spider = self.crawler.spider
+        assert spider is not None  # at idle, the crawl's spider is open
+        pages = self.page_takeovers(spider)
         if not (others or starting or status.waiting or pages):
             self.state.finish_crawl()  # the next run with this crawl id starts afresh
             logger.info("crawl %s is complete: no article waits, no node works", self.state.crawl)

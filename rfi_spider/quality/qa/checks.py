@@ -97,9 +97,9 @@ def check_file_alone(seed: SeedFile, first: dict[str, str], now: datetime, repor
     if not seed.title.strip():
         report.add("bad-file", seed.where, "title: empty")
     when = datetime.fromtimestamp(seed.ms / 1000, tz=UTC)
-    problem = _date_problem(when, now)
-    if problem:
-        report.add("date", seed.where, f"timestamp {iso_utc(when)} {problem}")
+    date_problem = _date_problem(when, now)
+    if date_problem:
+        report.add("date", seed.where, f"timestamp {iso_utc(when)} {date_problem}")
     if seed.key in first:
         report.add("duplicate", seed.where, f"same URL as {first[seed.key]}: {readable(seed.url)}")
     else:
@@ -220,6 +220,7 @@ def check_items_file(
         pairing.check(url, item, where, report, line.version)
     pairing.check_leftovers(report)
     check_versions(index, report)
+    report.version_index = index
 
 
 def check_archive(
@@ -366,24 +367,41 @@ def check_archives(
 
 
 def _add_up(union: Report, reports: Sequence[Report]) -> None:
-    """The folders' counts, records and findings into ``union``; an article in more than
-    one folder is a ``duplicate`` of the first folder's."""
-    first_folder: dict[str, Path] = {}
+    """The folders' counts, records and findings into ``union``; a version of an article
+    in more than one folder is a ``duplicate`` of the first folder's. An article's versions
+    may sit in several folders (each node exports the versions it fetched): their chains
+    and the edited articles are read on the union of the folders' lines."""
+    first_folder: dict[tuple[str, int], Path] = {}
+    union_index = versions_read.VersionIndex()
     for report in reports:
         union.lines += report.lines
         union.files += report.files
         union.records.extend(report.records)
-        union.edited.extend(report.edited)
         union.findings.extend(
-            Finding(f.kind, f"{report.root}/{f.where}", f.message) for f in report.findings
+            Finding(f.kind, f"{report.root}/{f.where}", f.message)
+            for f in report.findings
+            if f.kind != "version-chain"
         )
-        for key, article in report.articles.items():
-            if key in first_folder:
+        index = report.version_index
+        versions = index.versions() if index else {(key, 1) for key in report.articles}
+        for key, version in sorted(versions):
+            if (key, version) in first_folder:
+                also = f" (version {version})" if version > 1 else ""
                 union.add(
                     "duplicate",
                     f"{report.root}/{ITEMS_FILE}",
-                    f"also exported in {first_folder[key]}: {readable(key)}",
+                    f"also exported in {first_folder[key, version]}: {readable(key)}{also}",
                 )
                 continue
-            first_folder[key] = report.root
-            union.articles[key] = article
+            first_folder[key, version] = report.root
+        for key, article in report.articles.items():
+            union.articles.setdefault(key, article)
+        if index is not None:
+            union_index.extend(index)
+    for history in union_index.histories():
+        label = readable(history.key)
+        for line, message in history.problems:
+            where = f"{line.source.parent}/{line.where}"
+            union.add("version-chain", where, f"{message} ({label})")
+        if history.edited:
+            union.edited.append(history)

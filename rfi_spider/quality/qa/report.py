@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from rfi_spider.archive.failures import FailureRecord
-from rfi_spider.archive.versions_read import History
+from rfi_spider.archive.versions_read import History, VersionIndex
 from rfi_spider.dates import PARIS, checked_paris_day
 from rfi_spider.extract.loaders import SITE_SOURCE
 from rfi_spider.extract.processors import clean_text, decode_entities
@@ -156,6 +156,8 @@ class Report:
     # the order items.jsonl first names them; not a problem. Their text is read again
     # (``versions_read.load``, lines up to ``max_line_bytes``) only to show the diffs.
     edited: list[History] = field(default_factory=list)
+    # Every line's article and version (None: no items.jsonl read), for several folders.
+    version_index: VersionIndex | None = None
     max_line_bytes: int = MAX_LINE_BYTES
 
     @property
