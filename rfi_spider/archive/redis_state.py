@@ -1,38 +1,7 @@
-"""The state several crawler nodes share in Redis: exported URLs, pending articles, claims.
+"""The state several crawler nodes share in Redis, for one node: :class:`RedisState`.
 
-Keys (``P`` is ``RFI_REDIS_PREFIX``, ``C`` the crawl id, ``RFI_CRAWL_ID``):
-
-- ``P:exported:<4 hex>``: the archive's exported URLs, across crawls, as the 64-bit digest
-  of ``urlset.py`` (:func:`~rfi_spider.urlset.url_key`): its first 16 bits
-  name one of 65,536 sets, its other 48 bits are the member, an integer. Small sets of
-  integers are Redis "intsets", 8 bytes a member (up to 512 a set: 33 million URLs);
-  one set of 8-byte strings costs 64 bytes a URL (``BENCHMARKS.md``).
-- ``P:versions:<4 hex>``: the latest version of each article exported with its content
-  digest (issue 28), in hashes bucketed like ``P:exported``: field the 48-bit member,
-  value ``"<version> <sha256 hex> <last settled fetch, ISO>"``. An export of a revisit
-  reads it in ``begin_export`` (same digest: unchanged, nothing written) and
-  ``end_export`` raises it; a version is never lowered (:data:`_SET_VERSION`).
-- ``P:C:pending``: article URLs this crawl found and no node finished (a sorted set,
-  scored by the time found, so takeovers go oldest first).
-- ``P:C:claim:<16 hex>``: which node works on an article: a random token with a lease
-  (``SET NX PX``), renewed while the node works on it. A killed node's claims expire and
-  another node takes the article over. While a node writes the article's exports, its
-  claim becomes ``exporting:<node>`` with no expiry, and the article is in
-  ``P:C:exporting:<node>``: the exported mark (``P:exported``) is set after the node's
-  own write, and a node killed between the two settles it when it comes back (its own
-  ``items.jsonl`` says whether the write landed).
-- ``P:C:started``: the node that read the listings, feeds and sitemaps (once per crawl);
-  ``P:C:start_done`` once it queued them all.
-- ``P:C:config``: the crawl's settings fingerprint; a node with other settings is refused.
-- ``P:C:pages``: the listings, feeds and mirrors queued and not read yet (a hash of their
-  requests): a page a killed node took from the queue is claimed like an article, and
-  taken over the same way.
-- ``P:C:requests``, ``P:C:dupefilter``: scrapy-redis's request queue and fingerprints.
-  When a node finds the crawl complete (nothing pending, no node busy), the crawl's keys
-  go: the next run with the same crawl id starts a new crawl; a run that finds an
-  unfinished crawl (every node was killed) joins it and finishes it.
-- ``P:C:node:<node>``: ``busy`` or ``idle``, with a lease: a node closes only when the
-  pending articles are done and every live node is idle.
+The keys and what they hold are described in :mod:`rfi_spider.archive.redis_keys`; the Lua
+scripts that change several at once are in :mod:`rfi_spider.archive.redis_scripts`.
 """
 
 from __future__ import annotations
@@ -41,179 +10,40 @@ import json
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import TypeVar
 
 import redis
 
-from rfi_spider.urlset import url_key
+from rfi_spider.archive.redis_keys import (
+    BUCKET_BITS,
+    KEY_TYPES,
+    KeyTypeError,
+    PendingStatus,
+    SharedCrawlError,
+    SharedVersion,
+    as_text,
+    digest,
+    exported_slot,
+)
+from rfi_spider.archive.redis_scripts import BEGIN_EXPORT, CLAIM, RELEASE, RENEW, SET_VERSION
 
 T = TypeVar("T")
 EXPORTING = "exporting:"
 CHUNK = 1000
 
-# Renew a claim only if it is still ours; returns 1 when renewed.
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-# Take a claim: free (SET NX PX), or already ours (the same token: a retry or a redirect
-# of the request that claimed it). Returns 1 when taken.
-_CLAIM = """
-local held = redis.call('GET', KEYS[1])
-if held == false then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-if held == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-return 0
-"""
-# Delete a claim only if it is still the given value.
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-# Begin an export: {-1} if the URL is exported already (and this is no revisit, or its
-# content is not known); {-2, latest} if a revisit found the latest version's digest (the
-# check's time is recorded); {0} if another node holds its claim; {1, latest or ""} when
-# the claim (ours, or free) became "exporting:<node>" (no expiry) and the URL is in the
-# node's exporting set. KEYS: exported, claim, exporting set, versions; ARGV: member,
-# token, exporting value, url, revisit ("1"/"0"), content digest, fetch time.
-_BEGIN_EXPORT = """
-local latest = false
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
-  if ARGV[5] ~= '1' then
-    return {-1}
-  end
-  latest = redis.call('HGET', KEYS[4], ARGV[1])
-  if latest == false then
-    return {-1}
-  end
-  local number, digest, checked = string.match(latest, '^(%d+) (%x+) (%S+)$')
-  if digest == ARGV[6] then
-    if ARGV[7] > checked then
-      redis.call('HSET', KEYS[4], ARGV[1], number .. ' ' .. digest .. ' ' .. ARGV[7])
-    end
-    return {-2, latest}
-  end
-end
-local held = redis.call('GET', KEYS[2])
-if held ~= false and held ~= ARGV[2] and held ~= ARGV[3] then
-  return {0}
-end
-redis.call('SET', KEYS[2], ARGV[3])
-redis.call('SADD', KEYS[3], ARGV[4])
-return {1, latest or ''}
-"""
-# Record a version unless a later one is recorded. KEYS: versions; ARGV: member, version,
-# digest, fetch time.
-_SET_VERSION = """
-local stored = redis.call('HGET', KEYS[1], ARGV[1])
-if stored ~= false then
-  local number = tonumber(string.match(stored, '^(%d+) '))
-  if number ~= nil and number >= tonumber(ARGV[2]) then
-    return 0
-  end
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4])
-return 1
-"""
-
-
-class SharedCrawlError(Exception):
-    """The shared crawl cannot go on: Redis unreachable, or another crawl's settings."""
-
-
-class KeyTypeError(SharedCrawlError):
-    """A key of the crawl holds another Redis type than the crawl's (another program's
-    key under the same prefix, or one written by hand): a configuration fault, not a lost
-    Redis (exit 2)."""
-
-    def __init__(self, key: str, found: str, wanted: str) -> None:
-        super().__init__(
-            f"Redis key {key!r} is a {found}, not the {wanted} this crawl keeps there:"
-            " another program uses these keys; delete it, or use another RFI_REDIS_PREFIX"
-            " or RFI_CRAWL_ID"
-        )
-        self.key = key
-
-
-# The Redis type of each key of a crawl (by its name after "P:C:"), as TYPE reports it.
-KEY_TYPES = {
-    "requests": "zset",
-    "dupefilter": "set",
-    "pending": "zset",
-    "pages": "hash",
-    "page_takeovers": "hash",
-    "config": "string",
-    "started": "string",
-    "start_done": "string",
-}
-
-
-BUCKET_BITS = 16
-_MEMBER_MASK = (1 << (64 - BUCKET_BITS)) - 1
-
-
-def digest(url: str) -> bytes:
-    """The 8 bytes a URL is known by (the local state's 64-bit digest)."""
-    return url_key(url).to_bytes(8, "big")
-
-
-def _text(value: object) -> str:
-    """A reply as text. The client answers bytes (no ``decode_responses``), which redis-py's
-    annotations cannot tell apart from str (or, for a sorted set, from member-score pairs)."""
-    if isinstance(value, bytes):
-        return value.decode()
-    if isinstance(value, str):
-        return value
-    raise TypeError(f"a Redis reply of {type(value).__name__}, not text")
-
-
-def exported_slot(prefix: str, url: str) -> tuple[str, int]:
-    """The set and the integer member that hold ``url`` among the exported URLs."""
-    key = url_key(url)
-    return f"{prefix}:exported:{key >> (64 - BUCKET_BITS):04x}", key & _MEMBER_MASK
-
-
-@dataclass(frozen=True)
-class SharedVersion:
-    """The latest version of an article the crawl's Redis knows."""
-
-    number: int
-    digest: str
-    checked_at: str  # the last settled fetch (ISO 8601)
-
-    @classmethod
-    def parse(cls, value: bytes | str | None) -> SharedVersion | None:
-        """A ``P:versions`` value; None for none, or one that is not ours."""
-        if value is None or value == b"" or value == "":
-            return None
-        text = value.decode() if isinstance(value, bytes) else value
-        parts = text.split(" ")
-        if len(parts) != 3 or not parts[0].isdigit():
-            return None
-        return cls(int(parts[0]), parts[1], parts[2])
-
-
-@dataclass
-class PendingStatus:
-    """What the pending articles of a crawl wait for."""
-
-    unclaimed: list[str] = field(default_factory=list)  # no node works on them: take over
-    claimed: int = 0  # a live lease or a live node's export
-    orphaned: list[tuple[str, str]] = field(default_factory=list)  # (url, dead exporting node)
-
-    @property
-    def waiting(self) -> bool:
-        return bool(self.unclaimed or self.claimed)
+__all__ = [
+    "BUCKET_BITS",
+    "CHUNK",
+    "EXPORTING",
+    "KEY_TYPES",
+    "KeyTypeError",
+    "PendingStatus",
+    "RedisState",
+    "SharedCrawlError",
+    "SharedVersion",
+    "digest",
+    "exported_slot",
+]
 
 
 class RedisState:
@@ -234,11 +64,11 @@ class RedisState:
         self.pages_key = f"{self.crawl}:pages"
         self.page_takeovers_key = f"{self.crawl}:page_takeovers"
         self.exporting_value = EXPORTING + node
-        self._renew = client.register_script(_RENEW)
-        self._claim = client.register_script(_CLAIM)
-        self._release = client.register_script(_RELEASE)
-        self._begin_export = client.register_script(_BEGIN_EXPORT)
-        self._set_version = client.register_script(_SET_VERSION)
+        self._renew = client.register_script(RENEW)
+        self._claim = client.register_script(CLAIM)
+        self._release = client.register_script(RELEASE)
+        self._begin_export = client.register_script(BEGIN_EXPORT)
+        self._set_version = client.register_script(SET_VERSION)
 
     # --- keys ----------------------------------------------------------------
     def claim_key(self, url: str) -> str:
@@ -305,7 +135,7 @@ class RedisState:
         starter = self.client.get(self.started_key)
         if starter is None or self.client.exists(self.start_done_key):
             return False
-        return _text(starter) in live_nodes
+        return as_text(starter) in live_nodes
 
     def finish_crawl(self) -> None:
         """The crawl is complete: its queue, fingerprints, start and settings go, so that
@@ -340,7 +170,7 @@ class RedisState:
         return added
 
     def exported_keys(self) -> list[str]:
-        return [_text(k) for k in self.client.scan_iter(match=f"{self.prefix}:exported:*")]
+        return [as_text(k) for k in self.client.scan_iter(match=f"{self.prefix}:exported:*")]
 
     def exported_count(self) -> int:
         """How many URLs are marked exported (reads every set: for checks and tests)."""
@@ -376,7 +206,7 @@ class RedisState:
         start = 0
         while True:
             urls = [
-                _text(u) for u in self.client.zrange(self.pending_key, start, start + CHUNK - 1)
+                as_text(u) for u in self.client.zrange(self.pending_key, start, start + CHUNK - 1)
             ]
             if not urls:
                 return status
@@ -390,8 +220,8 @@ class RedisState:
                 elif claim is None:
                     if len(status.unclaimed) < limit:
                         status.unclaimed.append(url)
-                elif _text(claim).startswith(EXPORTING):
-                    node = _text(claim)[len(EXPORTING) :]
+                elif as_text(claim).startswith(EXPORTING):
+                    node = as_text(claim)[len(EXPORTING) :]
                     if node in live_nodes:
                         status.claimed += 1
                     else:
@@ -460,7 +290,7 @@ class RedisState:
 
     def holder(self, url: str) -> str | None:
         value = self.client.get(self.claim_key(url))
-        return _text(value) if value is not None else None
+        return as_text(value) if value is not None else None
 
     # --- exports -----------------------------------------------------------------------
     def versions_slot(self, url: str) -> tuple[str, int]:
@@ -475,10 +305,10 @@ class RedisState:
         """Record ``(url, version, digest, fetched_at)`` rows, never lowering a version."""
         for chunk in _chunks(versions, CHUNK):
             pipe = self.client.pipeline(transaction=False)
-            for url, number, digest, fetched_at in chunk:
+            for url, number, content, fetched_at in chunk:
                 key, member = self.versions_slot(url)
                 self._set_version(
-                    keys=[key], args=[member, number, digest, fetched_at], client=pipe
+                    keys=[key], args=[member, number, content, fetched_at], client=pipe
                 )
             pipe.execute()
 
@@ -524,7 +354,7 @@ class RedisState:
 
     def unsettled_exports(self) -> list[str]:
         """URLs this node began exporting and never settled (it was killed meanwhile)."""
-        return sorted(_text(u) for u in self.client.smembers(self.exporting_key(self.node)))
+        return sorted(as_text(u) for u in self.client.smembers(self.exporting_key(self.node)))
 
     # --- nodes ---------------------------------------------------------------------------
     def heartbeat(self, busy: bool) -> None:
@@ -540,7 +370,7 @@ class RedisState:
         values = self.client.mget(keys) if keys else []
         prefix = len(self.node_key(""))
         return {
-            _text(key)[prefix:]: _text(value)
+            as_text(key)[prefix:]: as_text(value)
             for key, value in zip(keys, values, strict=True)
             if value is not None
         }

@@ -23,7 +23,7 @@ from warcio.warcwriter import WARCWriter
 
 from rfi_spider.archive import warc_records
 from rfi_spider.archive.warc_files import WarcFiles
-from rfi_spider.fetch import warc_replay
+from rfi_spider.fetch import warc_index
 from rfi_spider.fetch.warc_replay import (
     WARC_DATE_META,
     NotArchivedError,
@@ -326,7 +326,7 @@ def test_replay_reads_a_payload_only_up_to_the_requests_maxsize(
             inflated.append(len(data))
             yield data
 
-    monkeypatch.setattr(warc_replay, "inflate_member", counted)
+    monkeypatch.setattr(warc_index, "inflate_member", counted)
     crawler = Crawler([path])
     crawler.settings.set("DOWNLOAD_MAXSIZE", 0)  # the index takes it whole
     handler = WarcReplayHandler(crawler)
@@ -343,13 +343,13 @@ def test_a_plain_warc_payload_over_the_limit_is_not_even_read(
     path = tmp_path / "big.warc"
     path.write_bytes(raw_record(PAGE + "big", b"x" * (8 << 20)) + raw_record(PAGE, b"<p>ok</p>"))
     read: list[int] = []
-    original = warc_replay.read_plain
+    original = warc_index.read_plain
 
     def counted(stream: object, reader: object) -> int:
         read.append(original(stream, reader))
         return read[-1]
 
-    monkeypatch.setattr(warc_replay, "read_plain", counted)
+    monkeypatch.setattr(warc_index, "read_plain", counted)
     stats = Stats()
     archive = WarcArchive([path], stats, max_payload=64 << 10)
     assert archive.find(PAGE + "big") is None
