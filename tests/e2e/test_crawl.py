@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, SEED_COPY, CrawlResult, run_crawl
+from conftest import FIXTURES, SEED_COPY, CrawlResult, first_version, run_crawl
 
 from rfi_spider.archive import seedfile
 from rfi_spider.demo.localsite import LocalSite
@@ -32,7 +32,7 @@ def first_crawl(site: LocalSite, tmp_path_factory: pytest.TempPathFactory) -> Cr
 
 
 def comparable(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in ("crawled_at", "body_html")}
+    return {k: v for k, v in first_version(item).items() if k not in ("crawled_at", "body_html")}
 
 
 def test_crawl_finishes_cleanly(first_crawl: CrawlResult) -> None:
