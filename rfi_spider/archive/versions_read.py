@@ -39,12 +39,6 @@ def _digest(value: Any) -> str | None:
     return value if isinstance(value, str) and _DIGEST.fullmatch(value) else None
 
 
-def versioned_name(name: str, version: int) -> str:
-    """The seed-style file name of a version: version 1 keeps ``name`` (``a/b.txt``),
-    a later one sits beside it with its number (``a/b.v2.txt``)."""
-    return name if version == 1 else name.removesuffix(".txt") + f".v{version}.txt"
-
-
 def short(digest: str | None) -> str:
     """A digest as a person reads it: its first 12 hex digits, or ``-``."""
     return digest[:12] if digest else "-"

@@ -13,6 +13,7 @@ from rfi_spider.archive import seedfile, versions_read
 from rfi_spider.archive.exporters import seed_file_name
 from rfi_spider.archive.failures import DEFAULT_MAX_ATTEMPTS, read_failures
 from rfi_spider.archive.state import STATE_DIR
+from rfi_spider.archive.versions import versioned_name
 from rfi_spider.canonical import canonical_url
 from rfi_spider.dates import checked_time, iso_utc
 from rfi_spider.extract.loaders import SITE_SOURCE
@@ -149,7 +150,7 @@ class Pairing:
         expected = None
         if checked_time(item.get("published_at")):
             name = seed_file_name(url, item["published_at"])
-            expected = self.files_root / versions_read.versioned_name(name, version)
+            expected = self.files_root / versioned_name(name, version)
         if expected in self.unreadable:
             self.paired.add(expected)  # already reported as a bad file
             return
