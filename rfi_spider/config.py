@@ -7,26 +7,39 @@ call it first), so that a bad value (``-s RFI_MAX_ATTEMPTS=0``, a negative size,
 ``RFI_QA_MIN_COVERAGE`` that is not JSON) costs one line and exit status 2 before
 anything runs, instead of a traceback mid-crawl or a monitor that breaks at the end.
 
-Issue 25 moves the modules' own ``settings.get*`` reads onto this object; until then
-they read the same values, which this module has already checked.
+No other module reads an ``RFI_*`` setting (``tests/test_config.py`` checks it): a crawl's
+spider, extensions, middlewares, pipelines and add-ons take their values from
+:meth:`RfiSettings.of`, one object per crawler, built at the first call (the spider's
+``from_crawler``, once its arguments have set what they set: the ``from_warc`` replay's
+settings, the demo's sections) and cached; the commands build theirs with
+:meth:`RfiSettings.from_settings`.
 
-"Unset" (``None``) stays ``None`` where the spider puts an edition's default in its
-place (``RFI_HOME``, ``RFI_SECTIONS``, ``RFI_FEEDS``, ``RFI_MIRRORS``).
+"Unset" (``None``) stays ``None`` where an edition's default takes its place
+(``RFI_HOME``, ``RFI_SECTIONS``, ``RFI_FEEDS``, ``RFI_MIRRORS``, ``RFI_ARCHIVE_URL``):
+the ``*_of`` methods (:meth:`RfiSettings.home_of`...) are the one place that rule lives.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scrapy.settings import BaseSettings
+from scrapy.settings import BaseSettings, get_settings_priority
 
-from rfi_spider.runtime import output_dirs
+from rfi_spider.runtime import STATE_DIR, default_output_dir
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+    from rfi_spider.editions import Edition
 
 # The smallest RFI_WARC_MAX_SIZE: below it, each WARC file would hold a record or two
 # (an article's response is about 200 KB, gzipped 40 KB), and files would pile up.
@@ -229,10 +242,11 @@ def folder(default: str | None) -> Parser:
 
 
 def state_folder(settings: BaseSettings, name: str) -> Path:
-    """``RFI_STATE_DIR``, unset: ``<RFI_OUTPUT_DIR>/.state`` (``runtime.output_dirs``)."""
-    if settings.get(name):
-        _no_nul(settings, name, str(settings.get(name)))
-    return output_dirs(settings)[1]
+    """``RFI_STATE_DIR``, unset: ``<RFI_OUTPUT_DIR>/.state`` (``runtime.STATE_DIR``)."""
+    state = settings.get(name)
+    if state:
+        return Path(_no_nul(settings, name, str(state)))
+    return Path(settings.get("RFI_OUTPUT_DIR") or "output") / STATE_DIR
 
 
 def warc_prefix(settings: BaseSettings, name: str) -> str:
@@ -254,6 +268,35 @@ def month_pattern(settings: BaseSettings, name: str) -> str:
     if "month" not in compiled.groupindex:
         raise _bad(name, settings, "a regular expression with a group (?P<month>...) for YYYYMM")
     return value
+
+
+def set_edition_output_dir(settings: BaseSettings, folder: str) -> None:
+    """An edition's own default output folder (``output-tw``): unless ``RFI_OUTPUT_DIR``
+    is given (``-s``, a spider's or the command line's setting, or the environment), that
+    is, while it is still the project's default. Called by the spider's
+    ``update_settings``, before the crawler's settings are read."""
+    name = "RFI_OUTPUT_DIR"
+    if (
+        folder != "output"
+        and not os.environ.get(name)
+        and settings.get(name) == default_output_dir()
+        and (settings.getpriority(name) or 0) <= get_settings_priority("project")
+    ):
+        settings.set(name, default_output_dir(folder), priority="spider")
+
+
+# The settings that choose where a distributed crawl starts: its nodes must agree on them.
+_SHARED_START = ("RFI_HOME", "RFI_SECTIONS", "RFI_FEEDS", "RFI_ARCHIVE_URL", "RFI_LISTING_DEPTH")
+
+
+def shared_start(settings: BaseSettings) -> dict[str, str]:
+    """Where a distributed crawl starts, each setting as given (JSON), for the nodes of
+    one crawl to compare (``crawl/distributed/config.py``): the values as written, as a
+    crawl recorded them in Redis before this object existed."""
+    return {
+        name: json.dumps(settings.get(name), ensure_ascii=False, default=str)
+        for name in _SHARED_START
+    }
 
 
 def setting(name: str, parse: Parser, secret: bool = False) -> Any:
@@ -366,6 +409,56 @@ class RfiSettings:
         )
 
     @classmethod
+    def of(cls, crawler: Crawler) -> RfiSettings:
+        """``crawler``'s settings, built once (at the first call) and cached for it.
+
+        The spider calls it first, in its ``from_crawler``, once its arguments have set
+        the settings they set (``from_warc``, ``demo``); the add-ons, extensions,
+        middlewares and pipelines Scrapy builds after the spider get the same object.
+        """
+        found = _BUILT.get(crawler)
+        if found is None:
+            found = _BUILT[crawler] = cls.from_settings(crawler.settings)
+        return found
+
+    @classmethod
+    def for_addon(cls, crawler: Crawler | None, settings: BaseSettings) -> RfiSettings:
+        """An add-on's (``update_settings(settings)``): its crawler's object, or, for an
+        add-on built without one, ``settings`` read."""
+        return cls.of(crawler) if crawler is not None else cls.from_settings(settings)
+
+    # --- unset means the edition's default: the one place that rule lives ---------------
+    def home_of(self, edition: Edition) -> str:
+        """The home listing's path: ``RFI_HOME``, or the edition's (empty: none)."""
+        return edition.home if self.home is None else self.home
+
+    def sections_of(self, edition: Edition) -> list[str]:
+        """The sections and columns walked: ``RFI_SECTIONS``, or the edition's."""
+        return list(edition.listings if self.sections is None else self.sections)
+
+    def feeds_of(self, declared: Iterable[str]) -> list[str]:
+        """The RSS feeds' paths: ``RFI_FEEDS``, or those the edition's block declares."""
+        return list(declared if self.feeds is None else self.feeds)
+
+    def mirrors_of(self, edition: Edition) -> list[str]:
+        """The feed mirrors: ``RFI_MIRRORS``, or the edition's (``-a mirrors=`` wins)."""
+        return list(edition.mirrors if self.mirrors is None else self.mirrors)
+
+    def archive_url_of(self, edition: Edition) -> str:
+        """The daily archive's path pattern: ``RFI_ARCHIVE_URL``, or the edition's."""
+        return edition.archive_url if self.archive_url is None else self.archive_url
+
+    @property
+    def archive_days_limit(self) -> int:
+        """The longest backfill: ``RFI_MAX_BACKFILL_DAYS`` when it walks the daily archive
+        (one request a day); none (0) through the sitemaps (one map a month)."""
+        return self.max_backfill_days if self.backfill_archive else 0
+
+    @classmethod
     def setting_names(cls) -> list[str]:
         """The settings this object reads, in its order."""
         return [f.metadata["setting"] for f in fields(cls)]
+
+
+# crawler -> its RfiSettings (RfiSettings.of); gone with the crawler.
+_BUILT: weakref.WeakKeyDictionary[Crawler, RfiSettings] = weakref.WeakKeyDictionary()

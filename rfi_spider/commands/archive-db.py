@@ -25,7 +25,8 @@ from scrapy.exceptions import UsageError
 
 from rfi_spider.archive import database
 from rfi_spider.archive.outputs import Archive, OutputError, check_output
-from rfi_spider.archive.state import STATE_DIR, output_dirs
+from rfi_spider.archive.state import STATE_DIR
+from rfi_spider.config import ConfigError, RfiSettings
 
 
 class Command(ScrapyCommand):
@@ -57,7 +58,11 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        output, state = output_dirs(self.settings)
+        try:
+            config = RfiSettings.from_settings(self.settings)
+        except ConfigError as error:
+            raise UsageError(f"bad setting: {error}", print_help=False) from None
+        output, state = config.output_dir, config.state_dir
         folders = [Path(a) for a in args] or [output]
         lock_dir = folders[0] / STATE_DIR if args else state
         for folder in folders:
@@ -73,8 +78,8 @@ class Command(ScrapyCommand):
                 check_output(target, [Archive.at(folder) for folder in folders])
             except OutputError as error:
                 raise UsageError(str(error), print_help=False) from None
-        warc = self.settings.get("RFI_WARC_DIR")
-        warc_dirs = {output: Path(warc)} if warc and not args else None
+        warc = config.warc_dir
+        warc_dirs = {output: warc} if warc and not args else None
         started = time.monotonic()
         try:
             result = build(target, folders, None if opts.output else lock_dir, warc_dirs)

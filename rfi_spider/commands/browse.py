@@ -21,7 +21,8 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from rfi_spider.archive import database
-from rfi_spider.archive.state import STATE_DIR, output_dirs
+from rfi_spider.archive.state import STATE_DIR
+from rfi_spider.config import ConfigError, RfiSettings
 
 HOST = "127.0.0.1"
 
@@ -96,9 +97,13 @@ class Command(ScrapyCommand):
         if args:
             folder, state = Path(args[0]), Path(args[0]) / STATE_DIR
         else:
-            folder, state = output_dirs(self.settings)
-            if self.settings.get("RFI_WARC_DIR"):
-                warc_dirs = {folder: Path(self.settings.get("RFI_WARC_DIR"))}
+            try:
+                config = RfiSettings.from_settings(self.settings)
+            except ConfigError as error:
+                raise UsageError(f"bad setting: {error}", print_help=False) from None
+            folder, state = config.output_dir, config.state_dir
+            if config.warc_dir:
+                warc_dirs = {folder: config.warc_dir}
         if not folder.is_dir():
             raise UsageError(f"{folder} is not a folder", print_help=False)
         if not (folder / database.ITEMS_FILE).is_file():

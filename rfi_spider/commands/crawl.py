@@ -72,7 +72,7 @@ class Command(ScrapyCrawlCommand):
         check = getattr(spidercls, "check_arguments", None)
         if check is not None:
             try:
-                check(opts.spargs, self.settings)
+                check(opts.spargs, config)
             except ArgumentError as error:
                 self._refuse(args[0], f"bad argument: {error}")
         try:
@@ -115,7 +115,7 @@ class Command(ScrapyCrawlCommand):
         if finish["reason"] == REDIS_BAD_KEY:  # a configuration fault, as at start
             self.exitcode = BAD_ARGUMENTS
             return
-        failed = set(crawler.settings.getlist("RFI_FAILED_FINISH_REASONS"))
+        failed = set(RfiSettings.of(crawler).failed_finish_reasons)
         self.exitcode = FAILED if finish["reason"] in failed else 0
 
 

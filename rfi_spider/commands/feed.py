@@ -155,7 +155,7 @@ class Command(ScrapyCommand):
         entries, skipped = self._entries(found)
         editions = {EDITIONS.get(str(item.get("edition"))) for item in found.items}
         edition = editions.pop() if len(editions) == 1 else None
-        info = atom.feed_info_from_settings(self.settings, edition)
+        info = atom.feed_info_from_settings(RfiSettings.from_settings(self.settings), edition)
         try:
             write_atomically(target, info, entries)
         except OSError as error:
@@ -174,7 +174,7 @@ class Command(ScrapyCommand):
             raise FeedError(f"cannot read {where}: {error.strerror or error}") from None
         editions = {EDITIONS.get(str(key)) for key in found.editions}
         edition = editions.pop() if len(editions) == 1 else None
-        info = atom.feed_info_from_settings(self.settings, edition)
+        info = atom.feed_info_from_settings(RfiSettings.from_settings(self.settings), edition)
         try:
             write_atomically(target, info, found.entries)
         except OSError as error:

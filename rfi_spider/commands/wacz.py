@@ -173,7 +173,9 @@ class Command(ScrapyCommand):
             raise WaczError(qa.visible(str(error))) from None
         title = opts.title or f"rfi-spider archive: {folder.resolve().name}"
         try:
-            files, pages, fetched = package(folder, target, title, payload_limit(self.settings))
+            files, pages, fetched = package(
+                folder, target, title, payload_limit(self.settings, config)
+            )
         except OSError as error:
             reason = error.strerror or str(error)
             raise WaczError(f"cannot write {qa.visible(str(target))}: {reason}") from None
