@@ -4,22 +4,12 @@ The spider crawls one edition (``editions.py``): ``rfi_cn`` the simplified /cn,
 ``rfi_tw`` (``spiders/rfi_tw.py``, the same class) the traditional /tw. It never
 requests or exports an article of another edition, even when a page links to one.
 
-Arguments (``-a name=value``):
-
-- ``url=URL``: crawl exactly this one article.
-- ``since=YYYY-MM-DD`` (or ``all``), ``until=YYYY-MM-DD``: backfill from the site's
-  sitemap index (the monthly maps that overlap the range; the daily archive too with
-  ``RFI_BACKFILL_ARCHIVE``), keeping only articles published (Paris time) in that range.
-- ``base_url=http://host:port``: fetch every site URL from this root instead of
-  https://www.rfi.fr; items keep their canonical https://www.rfi.fr URLs.
-- ``mirrors=URL,URL``: full-text feed mirrors (empty: none); default ``RFI_MIRRORS``.
-  Their entries stand in for the articles the site refuses (``sources/mirrors.py``).
-- ``demo=1`` (or ``true``, ``yes``; ``0``, ``false``, ``no``: off; anything else is
-  refused): serve the bundled sample site on loopback and crawl it (and read its
-  mirror feed, unless ``mirrors=`` is given).
-- ``from_warc=PATH[,PATH...]``: re-extract from WARC files (or folders of them) with no
-  network: every request is answered from the archive (``fetch/warc_replay.py``); the
-  fetch root and mirrors are those the archive's ``warcinfo`` names, unless given.
+Its arguments (``-a name=value``, the table in ``docs/crawling.md``): ``url`` (one
+article), ``since`` and ``until`` (a backfill from the sitemaps, or the daily archive
+with ``RFI_BACKFILL_ARCHIVE``), ``base_url`` (another fetch root; items keep their
+canonical URLs), ``mirrors`` (default ``RFI_MIRRORS``, else the edition's), ``demo``
+(the bundled sample site, on loopback), ``from_warc`` (re-extraction from WARC files,
+with no network: ``fetch/warc_replay.py``).
 
 The edition's block declares its sources (``Edition.sources``): the home, section and
 column listings, the RSS feed, robots.txt and the sitemaps (the news map; the monthly
@@ -35,10 +25,12 @@ attempt for the failure book (``crawl/failure_book.py``, an extension that also 
 the item signals).
 
 Its arguments are checked by ``arguments.py``, the ``from_warc`` replay set up by
-``fetch/warc_replay.py``, the demo's site by ``demo/crawl.py``; what the run is of (its
-edition, fetch root, mirrors) is registered on the crawler (``crawl_target.py``) for the
-components that need it. Requests queued by a run from before sources were objects keep
-their callbacks' old names (``spiders/old_callbacks.py``).
+``fetch/warc_replay.py``, the demo's site by ``demo/crawl.py``; then the run's
+``RFI_*`` settings are read, once (``config.py``: ``RfiSettings.of(crawler)``, which
+every component reads); what the run is of (its edition, fetch root, mirrors) is
+registered on the crawler (``crawl_target.py``) for the components that need it.
+Requests queued by a run from before sources were objects keep their callbacks' old
+names (``spiders/old_callbacks.py``).
 """
 
 from __future__ import annotations
@@ -167,22 +159,15 @@ class RfiCnSpider(OldCallbacks, scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> RfiCnSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        replayed = spider.start_replay(settings)
-        if spider.demo_site is not None:
-            spider.demo_site.configure(settings)
-        # Read once, now that the arguments have set what they set (replay, demo).
-        config = RfiSettings.of(crawler)
+        replayed = spider.set_by_arguments(settings)
+        config = RfiSettings.of(crawler)  # read once, after what the arguments set
         spider.mirrors = replayed if replayed is not None else spider.choose_mirrors(config)
         mirror_hosts = [urlsplit(mirror).hostname for mirror in check_mirrors(spider.mirrors)]
         # Mirrors pass the offsite filter as allowed domains, not with dont_filter.
         spider.allowed_domains = unique([*spider.allowed_domains, *mirror_hosts])
         if spider.since and spider.until:
-            backfill_range(
-                spider.since.isoformat(),
-                spider.until.isoformat(),
-                spider.until,
-                config.archive_days_limit,
-            )
+            since, until = spider.since.isoformat(), spider.until.isoformat()
+            backfill_range(since, until, spider.until, config.archive_days_limit)
         # What the crawl is of, for the components that need it (the WARC's warcinfo...).
         CrawlTarget(spider.edition, spider.site, tuple(spider.mirrors)).register(crawler)
         spider.jobdir = job_dir(settings)
@@ -198,9 +183,12 @@ class RfiCnSpider(OldCallbacks, scrapy.Spider):
         connect(spider.articles.dropped, signal=signals.request_dropped)
         return spider
 
-    def start_replay(self, settings: BaseSettings) -> list[str] | None:
-        """``from_warc``: the replay set up (its settings), the archive's fetch root taken
-        unless ``base_url`` is given; returns the run's mirrors (None: no replay)."""
+    def set_by_arguments(self, settings: BaseSettings) -> list[str] | None:
+        """The settings the arguments set, before they are read: the demo's; the
+        ``from_warc`` replay's, which may take the archive's fetch root and returns the
+        run's mirrors (None: no replay)."""
+        if self.demo_site is not None:
+            self.demo_site.configure(settings)
         if not self.from_warc:
             return None
         self.site, mirrors = start_replay(settings, self.from_warc, self.site, self.mirrors_arg)
