@@ -145,7 +145,7 @@ class Command(ScrapyCommand):
         except OutputError as error:
             raise FeedError(qa.visible(str(error))) from None
         if opts.changes:
-            self._changes(items_file, target, latest, since, config.qa_max_line_bytes)
+            self._changes(items_file, target, latest, since, config)
             return
         try:
             found = newest_items(items_file, latest, since, config.qa_max_line_bytes)
@@ -155,7 +155,7 @@ class Command(ScrapyCommand):
         entries, skipped = self._entries(found)
         editions = {EDITIONS.get(str(item.get("edition"))) for item in found.items}
         edition = editions.pop() if len(editions) == 1 else None
-        info = atom.feed_info_from_settings(RfiSettings.from_settings(self.settings), edition)
+        info = atom.feed_info_from_settings(config, edition)
         try:
             write_atomically(target, info, entries)
         except OSError as error:
@@ -164,17 +164,24 @@ class Command(ScrapyCommand):
         self._report(items_file, target, found, entries, skipped, since)
 
     def _changes(
-        self, items_file: Path, target: Path, latest: int, since: datetime | None, max_line: int
+        self,
+        items_file: Path,
+        target: Path,
+        latest: int,
+        since: datetime | None,
+        config: RfiSettings,
     ) -> None:
         """``--changes``: the newest changes as the feed."""
         try:
-            found = changes_feed.newest_changes([items_file], latest, since, max_line)
+            found = changes_feed.newest_changes(
+                [items_file], latest, since, config.qa_max_line_bytes
+            )
         except OSError as error:
             where = qa.visible(str(items_file))
             raise FeedError(f"cannot read {where}: {error.strerror or error}") from None
         editions = {EDITIONS.get(str(key)) for key in found.editions}
         edition = editions.pop() if len(editions) == 1 else None
-        info = atom.feed_info_from_settings(RfiSettings.from_settings(self.settings), edition)
+        info = atom.feed_info_from_settings(config, edition)
         try:
             write_atomically(target, info, found.entries)
         except OSError as error:
