@@ -59,7 +59,8 @@ from rfi_spider.canonical import SITE_ROOT
 from rfi_spider.crawl_target import CrawlTarget
 from rfi_spider.fetch.blocking import has_site_markup, is_challenge, served_page
 
-logger = logging.getLogger(__name__)
+# Its lines keep the name they had in archive/warc_capture.py (the log's [name] stays the same).
+logger = logging.getLogger("rfi_spider.archive.warc_capture")
 
 # The extension header that marks a page the browser fallback fetched.
 FETCHED_BY = "RFI-Fetched-By"
