@@ -13,6 +13,7 @@ from rfi_spider.archive.exporters import seed_file_name
 from rfi_spider.archive.versions import versioned_name
 from rfi_spider.dates import checked_time, iso_utc
 from rfi_spider.extract.loaders import SITE_SOURCE
+from rfi_spider.item_schema import field_errors, value_errors
 from rfi_spider.quality.qa.report import (
     EARLIEST_YEAR,
     ITEMS_FILE,
@@ -22,7 +23,6 @@ from rfi_spider.quality.qa.report import (
     _same_text,
     readable,
 )
-from rfi_spider.quality.schema import field_errors, value_errors
 
 
 def _out_of_range(value: Any) -> bool:
