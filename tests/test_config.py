@@ -16,10 +16,10 @@ from scrapy.utils.reactor import is_reactor_installed
 from scrapy.utils.test import get_reactor_settings
 
 from rfi_spider import settings as project_settings
-from rfi_spider.archive.warc_capture import WarcCapture
 from rfi_spider.config import MIN_WARC_MAX_SIZE, ConfigError, RfiSettings
 from rfi_spider.demo.sample_site import EDITION_SECTIONS
 from rfi_spider.editions import CN, TW
+from rfi_spider.fetch.warc_capture import WarcCapture
 from rfi_spider.spiders.rfi_cn import RfiCnSpider
 
 
