@@ -27,12 +27,23 @@ class Tag:
     block: bool  # white space next to it is not text (block tags and <br>)
 
 
+# An absolute http(s) URL that joining and escaping give back unchanged (a lower-case
+# host, a path of characters that need no escape, no params, query or fragment): most
+# links and pictures. It skips urljoin, w3lib's escaping and the split (0.02 ms a URL).
+_PLAIN_HTTP_URL = re.compile(
+    r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/(?:[A-Za-z0-9._~:@!$&()*+,=-]|%[0-9A-Fa-f]{2})*)*"
+)
+
+
 def absolute_http_url(href: str | None, base_url: str) -> str | None:
     """``href`` made absolute against ``base_url``; None unless it is http(s)."""
     if not href:
         return None
+    href = href.strip()
+    if _PLAIN_HTTP_URL.fullmatch(href):
+        return str(href)  # a plain string (one from lxml keeps its page alive)
     try:
-        url = safe_url_string(urljoin(base_url, href.strip()))
+        url = safe_url_string(urljoin(base_url, href))
     except ValueError:
         return None
     return url if urlsplit(url).scheme in ("http", "https") else None

@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
-from rfi_spider.extract import loaders
+from rfi_spider.extract import body_html, loaders
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.body import Body
+from rfi_spider.extract.body_html import absolute_http_url
 from rfi_spider.extract.images import _width_descriptor, is_placeholder, parse_srcset
 from rfi_spider.extract.loaders import each, load_article
 from rfi_spider.extract.page import ArticlePage, parse_html
@@ -262,4 +263,41 @@ def test_a_candidate_after_the_first_survivor_is_not_cleaned() -> None:
         "标题",
         "https://s.rfi.fr/a.jpg",
         "导语",
+    )
+
+
+_URL_PIECES = st.sampled_from(
+    [*"aZ0./-_~:@!$&'()*+,;=% ?#国\t", "..", "%e5", "%2F", "%zz", "%C3%A9"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    scheme=st.sampled_from(["http://", "https://", "HTTPS://", "ftp://", "//", ""]),
+    host=st.sampled_from(["s.rfi.fr", "S.rfi.fr", "a..b", "xn--zz.com", "a-b.c", "国.cn", ""]),
+    path=st.lists(st.lists(_URL_PIECES, max_size=4).map("".join), max_size=3).map(
+        lambda segments: "".join("/" + segment for segment in segments)
+    ),
+    space=st.sampled_from(["", " ", "\n"]),
+)
+def test_a_plain_absolute_url_skips_the_join_with_the_same_result(
+    scheme: str, host: str, path: str, space: str
+) -> None:
+    """The shortcut for an address already absolute and escaped gives what joining it to
+    the page's URL and escaping it give, on such addresses and on every near miss."""
+    href = f"{space}{scheme}{host}{path}{space}"
+    base = "https://www.rfi.fr/cn/中国/20240306-x"
+    fast = absolute_http_url(href, base)
+    shortcut, body_html._PLAIN_HTTP_URL = body_html._PLAIN_HTTP_URL, re.compile(r"(?!)")
+    try:
+        slow = absolute_http_url(href, base)
+    finally:
+        body_html._PLAIN_HTTP_URL = shortcut
+    assert fast == slow
+    assert type(fast) in (str, type(None))
+
+
+def test_a_picture_of_the_media_server_takes_the_shortcut() -> None:
+    assert body_html._PLAIN_HTTP_URL.fullmatch(
+        "https://s.rfi.fr/media/display/1c9e-11ee/w:1280/p:16x9/2024-03-06T101010Z_1_LYNX.jpg"
     )
