@@ -11,6 +11,7 @@ without the surrogate sweep when no escape can make a lone surrogate.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +34,7 @@ from rfi_spider.extract.processors import (
     normalize_datetime,
     not_publisher,
     split_keywords,
+    strip_invisibles,
     unique,
     valid_date_text,
 )
@@ -301,3 +303,25 @@ def test_a_picture_of_the_media_server_takes_the_shortcut() -> None:
     assert body_html._PLAIN_HTTP_URL.fullmatch(
         "https://s.rfi.fr/media/display/1c9e-11ee/w:1280/p:16x9/2024-03-06T101010Z_1_LYNX.jpg"
     )
+
+
+_CONTROL_CHARS = [chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.characters(blacklist_categories=()),  # surrogates too
+            st.sampled_from([*_CONTROL_CHARS, "\u200b", "\ufeff", "e\u0301", "\ud800", "中"]),
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_strip_invisibles_is_the_translate_table(text: str) -> None:
+    """One character class in one pass removes what the translate table and the
+    surrogate sweep removed: U+200B, U+FEFF, controls that are not white space, lone
+    surrogates; NFC after."""
+    table = dict.fromkeys([0x200B, 0xFEFF, *(ord(c) for c in _CONTROL_CHARS if not c.isspace())])
+    reference = unicodedata.normalize("NFC", re.sub("[\ud800-\udfff]", "", text.translate(table)))
+    assert strip_invisibles(text) == reference
