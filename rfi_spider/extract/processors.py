@@ -62,6 +62,8 @@ def collapse_whitespace(text: str) -> str:
     This is CSS Text 3's segment-break rule for Chinese: a source line break
     inside a sentence is not a space.
     """
+    if not _LINE_BREAK.search(text):  # every run is then one space: no call a run
+        return _WHITESPACE_RUN.sub(" ", text)
     return _WHITESPACE_RUN.sub(_collapse, text)
 
 

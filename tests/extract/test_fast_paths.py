@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
-from rfi_spider.extract import body_html, loaders
+from rfi_spider.extract import body_html, loaders, processors
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.body import Body
 from rfi_spider.extract.body_html import absolute_http_url
@@ -29,6 +29,7 @@ from rfi_spider.extract.loaders import each, load_article
 from rfi_spider.extract.page import ArticlePage, parse_html
 from rfi_spider.extract.processors import (
     clean_text,
+    collapse_whitespace,
     drop_empty,
     https_url,
     normalize_datetime,
@@ -325,3 +326,14 @@ def test_strip_invisibles_is_the_translate_table(text: str) -> None:
     table = dict.fromkeys([0x200B, 0xFEFF, *(ord(c) for c in _CONTROL_CHARS if not c.isspace())])
     reference = unicodedata.normalize("NFC", re.sub("[\ud800-\udfff]", "", text.translate(table)))
     assert strip_invisibles(text) == reference
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([*" \t\n\r\x0b\x0c\x85\u2028\u3000\xa0", "中", "a", "，"])).map(
+        "".join
+    )
+)
+def test_white_space_without_a_line_break_is_folded_as_before(text: str) -> None:
+    """Text without a line break skips the call a white-space run: same result."""
+    assert collapse_whitespace(text) == processors._WHITESPACE_RUN.sub(processors._collapse, text)
