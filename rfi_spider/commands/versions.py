@@ -6,7 +6,7 @@ URL is any spelling of the article's address the project canonicalises (``http:/
 or its ``items.jsonl`` (default ``RFI_OUTPUT_DIR``; several: the folders of a distributed
 crawl's nodes, read as one). Prints each version with its times and digest, and the diff
 of its title, summary and paragraphs against the version before
-(``rfi_spider.quality.diff``): deletions ``[-…-]``, insertions ``{+…+}``, coloured on a
+(``rfi_spider.archive.versions_diff``): deletions ``[-…-]``, insertions ``{+…+}``, coloured on a
 terminal. It writes nothing.
 
 Exit status 0 when the article is found (a broken chain of versions is printed, as QA
@@ -23,11 +23,11 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
-from rfi_spider.archive import versions_read
+from rfi_spider.archive import versions_diff, versions_read
 from rfi_spider.archive.versions_read import History, Line
 from rfi_spider.canonical import canonical_url
 from rfi_spider.config import ConfigError, RfiSettings
-from rfi_spider.quality import diff, qa
+from rfi_spider.quality import qa
 
 COLOR_CHOICES = ("auto", "always", "never")
 
@@ -67,7 +67,7 @@ def render(
             since = (
                 "" if before.version == line.version - 1 else f" (since version {before.version})"
             )
-            changes = diff.diff_items(items[(before.source, before.number)], item)
+            changes = versions_diff.diff_items(items[(before.source, before.number)], item)
             out.extend(change_lines(changes, colour, since))
         before = line
     if history.problems:
@@ -80,15 +80,15 @@ def render(
     return "\n".join(out) + "\n"
 
 
-def change_lines(changes: diff.ItemDiff, colour: bool, since: str = "") -> list[str]:
+def change_lines(changes: versions_diff.ItemDiff, colour: bool, since: str = "") -> list[str]:
     """What changed, a line per field and per paragraph edited, added or removed."""
     if changes.empty:
         return [f"  no change to title, summary or paragraphs{since}"]
     out = [f"  changes{since}:"] if since else []
     for name, spans in changes.fields.items():
-        out.append(f"  {name}: {diff.marked_text(spans, qa.visible, colour)}")
+        out.append(f"  {name}: {versions_diff.marked_text(spans, qa.visible, colour)}")
     for row in changes.changed_rows:
-        text = diff.marked_text(row.spans, qa.visible, colour)
+        text = versions_diff.marked_text(row.spans, qa.visible, colour)
         if row.kind == "~":
             out.append(f"  paragraph {row.new}: {text}")
         elif row.kind == "+":

@@ -17,6 +17,7 @@ from rfi_spider.archive.versions import versioned_name
 from rfi_spider.canonical import canonical_url
 from rfi_spider.dates import checked_time, iso_utc
 from rfi_spider.extract.loaders import SITE_SOURCE
+from rfi_spider.item_schema import field_errors, value_errors
 from rfi_spider.quality.qa.read import (
     file_fields,
     find_seed_files,
@@ -40,7 +41,6 @@ from rfi_spider.quality.qa.report import (
     readable,
 )
 from rfi_spider.quality.qa.versions import check_versions
-from rfi_spider.quality.schema import field_errors, value_errors
 from rfi_spider.quality.sitemap_coverage import BUSY_TIMEOUT, SitemapCoverage, check_sitemaps
 
 
