@@ -36,7 +36,7 @@ from rfi_spider.archive.journal import (
 )
 from rfi_spider.archive.state import output_dirs
 from rfi_spider.archive.versions import Version
-from rfi_spider.quality.schema import field_errors, is_valid
+from rfi_spider.item_schema import field_errors, is_valid
 from rfi_spider.runtime import from_egg
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class ExportStopped(DropItem):
 
 class ArticleSchemaValidator(Validator):
     """Spidermon's validator interface over the project's schema checks
-    (:func:`~rfi_spider.quality.schema.field_errors`, the rules ``scrapy qa`` applies).
+    (:func:`~rfi_spider.item_schema.field_errors`, the rules ``scrapy qa`` applies).
 
     It validates the item's JSON line exactly as it would be exported (internal fields
     such as ``mirror_entry`` are not part of it). Errors go to Spidermon per field with

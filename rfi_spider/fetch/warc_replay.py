@@ -37,13 +37,7 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
 
-from rfi_spider.archive.warc_records import (
-    RecordError,
-)
-from rfi_spider.arguments import warc_paths
-from rfi_spider.canonical import SITE_ROOT, FetchRoot
-from rfi_spider.dates import iso_utc
-from rfi_spider.fetch.warc_index import (
+from rfi_spider.archive.warc_index import (
     Answer,
     ArchiveInfo,
     Entry,
@@ -55,6 +49,12 @@ from rfi_spider.fetch.warc_index import (
     url_key,
     warcinfo_base_url,
 )
+from rfi_spider.archive.warc_records import (
+    RecordError,
+)
+from rfi_spider.arguments import warc_paths
+from rfi_spider.canonical import SITE_ROOT, FetchRoot
+from rfi_spider.dates import iso_utc
 
 logger = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from scrapy.exceptions import ScrapyDeprecationWarning
 from spidermon import MonitorSuite, monitors
 from spidermon.contrib.scrapy.monitors.base import BaseScrapyMonitor
 
+from rfi_spider.item_schema import always_filled
 from rfi_spider.quality import alerts
-from rfi_spider.quality.schema import always_filled
 
 # A failed check is reported by its message alone: unittest leaves the frames of modules
 # that set __unittest out of a failure's traceback, as it does for its own assert methods.

@@ -15,9 +15,9 @@ from crashhooks import CRASH_EXIT_STATUS
 from scrapy.utils.test import get_crawler
 
 from rfi_spider.archive import database
+from rfi_spider.archive.database_words import match_query
 from rfi_spider.archive.pipelines import ArchivePipeline
 from rfi_spider.items import ArticleItem
-from rfi_spider.search.chinese import match_query
 
 
 def line(number: int, edition: str = "cn", **fields: Any) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from itemadapter import ItemAdapter
 from scrapy.utils.test import get_crawler
 from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
 
+from rfi_spider import item_schema
 from rfi_spider.archive import exporters, pipelines
 from rfi_spider.archive.pipelines import InvalidItem, ValidationPipeline
-from rfi_spider.quality import schema
 
 EXPECTED = json.loads((FIXTURES / "sample_site_expected.json").read_text(encoding="utf-8"))
 
@@ -66,7 +66,7 @@ def test_an_invalid_item_is_dropped_with_the_schemas_messages(counted: dict[str,
         validation().process_item(item)
     assert counted["field_errors"] == 1
     assert dropped.value.details.startswith("paragraphs: [1]: expected text that is not empty")
-    assert not schema.is_valid(json.loads(exporters.serialize_line(item)))
+    assert not item_schema.is_valid(json.loads(exporters.serialize_line(item)))
 
 
 def test_another_item_is_serialised_afresh(counted: dict[str, int]) -> None:

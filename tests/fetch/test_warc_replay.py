@@ -21,9 +21,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from rfi_spider.archive import warc_records
+from rfi_spider.archive import warc_index, warc_records
 from rfi_spider.archive.warc_files import WarcFiles
-from rfi_spider.fetch import warc_index
 from rfi_spider.fetch.warc_replay import (
     WARC_DATE_META,
     NotArchivedError,

@@ -26,10 +26,10 @@ from twisted.internet.defer import Deferred, succeed
 
 from rfi_spider import settings
 from rfi_spider.demo.localsite import LocalSite
+from rfi_spider.item_schema import always_filled
 from rfi_spider.quality import alerts
 from rfi_spider.quality import monitors as rfi_monitors  # no TestCase names here: pytest
 from rfi_spider.quality.monitors import COVERAGE_PREFIX, SCRAPED_PREFIX, BlockedSuite, CloseSuite
-from rfi_spider.quality.schema import always_filled
 
 FIELD_COUNTS = {**dict.fromkeys(always_filled(), 10), "lead_image": 8, "summary": 7}
 

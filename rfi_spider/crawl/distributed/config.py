@@ -19,6 +19,7 @@ from scrapy.settings import BaseSettings
 
 from rfi_spider.archive.redis_state import RedisState, SharedCrawlError
 from rfi_spider.archive.state import output_dirs
+from rfi_spider.item_schema import ARTICLE_SCHEMA, SCHEMA_PACKAGE
 from rfi_spider.items import FIELDS
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ _SAFE = re.compile(r"[A-Za-z0-9._:-]+")
 # Names of query parameters of REDIS_URL whose values are never shown.
 _SECRET_PARAM = re.compile(r"pass|user|secret|token|auth|cred|key", re.IGNORECASE)
 # The output layout nodes of one crawl must share: what each writes, and the item schema.
-_SCHEMA = resources.files("rfi_spider.quality").joinpath("schemas/article.schema.json")
+_SCHEMA = resources.files(SCHEMA_PACKAGE).joinpath(ARTICLE_SCHEMA)
 _CONFIG_SETTINGS = (
     "RFI_HOME",
     "RFI_SECTIONS",

@@ -11,7 +11,7 @@ import scrapy
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from rfi_spider.archive.warc_capture import MAX_BACKLOG, WarcCapture
+from rfi_spider.fetch.warc_capture import MAX_BACKLOG, WarcCapture
 
 
 def test_callbacks_wait_while_the_writer_is_behind_and_go_on_when_it_catches_up(
