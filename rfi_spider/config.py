@@ -2,8 +2,8 @@
 
 Every ``RFI_*`` setting of ``rfi_spider/settings.py`` is a field here, with the setting it
 comes from and the parser that types and checks it. :meth:`RfiSettings.from_settings`
-builds the whole object at start (the ``crawl``, ``qa``, ``feed`` and ``wacz`` commands
-call it first), so that a bad value (``-s RFI_MAX_ATTEMPTS=0``, a negative size, a
+builds the whole object at start (every command of the project calls it first,
+``rfi_spider/cli.py``), so that a bad value (``-s RFI_MAX_ATTEMPTS=0``, a negative size, a
 ``RFI_QA_MIN_COVERAGE`` that is not JSON) costs one line and exit status 2 before
 anything runs, instead of a traceback mid-crawl or a monitor that breaks at the end.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from datetime import date
@@ -21,6 +22,7 @@ from rfi_spider.canonical import (
     section_of,
     site_url,
 )
+from rfi_spider.editions import CN, register, unregister
 from rfi_spider.extract import selectors as sel
 
 CANONICAL = "https://www.rfi.fr/cn/%E5%9B%BD%E9%99%85/20240307-%E5%B7%B4%E9%BB%8E"
@@ -119,7 +121,8 @@ def test_site_map_without_base_url_is_the_site() -> None:
 
 def test_the_url_caches_keep_no_page_alive() -> None:
     """An XPath string result holds its element (and so its page): the caches of
-    canonical_url and article_date must keep plain copies (1,000 pages once held 760 MB)."""
+    site_url, canonical_url and article_date must keep plain copies (1,000 pages once
+    held 760 MB)."""
     root = etree.fromstring(
         '<html><head><link rel="canonical" href="https://www.rfi.fr/cn/a/20240101-x"></head>'
         "</html>",
@@ -130,6 +133,7 @@ def test_the_url_caches_keep_no_page_alive() -> None:
     references = sys.getrefcount(element)
     assert canonical_url(href) == "https://www.rfi.fr/cn/a/20240101-x"
     assert is_article_url(href)
+    assert site_url(href) == "https://www.rfi.fr/cn/a/20240101-x"
     del href
     assert sys.getrefcount(element) == references - 1
 
@@ -173,3 +177,22 @@ def test_a_page_url_takes_the_shortcut() -> None:
     """The form the shortcut takes is the form the crawl's URLs have."""
     assert canonical._KEPT_FORM.fullmatch(CANONICAL)
     assert canonical._KEPT_FORM.fullmatch(canonical_url("https://www.rfi.fr/cn/国际/20240307-巴黎"))
+
+
+def test_site_urls_follow_the_editions_registered() -> None:
+    """site_url is cached (issue 26): a registered edition's old host is a site host at
+    once, and no longer once it is removed."""
+    url = "http://xx.rfi.fr/世界/20240307-标题"
+    assert site_url(url) is None
+    register(
+        dataclasses.replace(
+            CN, key="xx", spider="rfi_xx", old_hosts=("xx.rfi.fr",), output_dir="output-xx"
+        )
+    )
+    try:
+        assert (
+            site_url(url) == "https://www.rfi.fr/xx/%E4%B8%96%E7%95%8C/20240307-%E6%A0%87%E9%A2%98"
+        )
+    finally:
+        unregister("xx")
+    assert site_url(url) is None

@@ -34,8 +34,6 @@ SEED_SUFFIXES = (".txt", ".md")
 EARLIEST_YEAR = 2000
 
 
-
-
 # Over this share of the items from mirrors (source other than rfi.fr), the report warns.
 MIRROR_WARN_SHARE = 0.5
 
