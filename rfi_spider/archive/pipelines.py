@@ -119,9 +119,19 @@ class ValidationPipeline(ItemValidationPipeline):
         return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
+        """Spidermon's steps (``ItemValidationPipeline.process_item``: the item and its
+        fields counted, the errors' stats, the drop) without its deep copy of the item
+        (``ItemAdapter.asdict``, about 0.1 ms a page, issue 26): the validator reads the
+        item's JSON line, never the copy."""
         self.schema.item = item
         try:
-            return super().process_item(item)
+            self.stats.add_item()
+            self.stats.add_fields(len(ItemAdapter(item)))
+            ok, errors = self.schema.validate(item)
+            if not ok:
+                self._add_error_stats(errors)
+                self._drop_item(item, errors)
+            return item
         finally:
             self.schema.item = None
 
