@@ -21,7 +21,8 @@ from lxml.etree import _Element as HtmlElement
 from scrapy.http import TextResponse
 
 from rfi_spider.extract import selectors as sel
-from rfi_spider.extract.body import Body, absolute_http_url, extract_body
+from rfi_spider.extract.body import Body, extract_body
+from rfi_spider.extract.body_html import absolute_http_url
 from rfi_spider.extract.images import lead_image_urls
 from rfi_spider.extract.processors import clean_text, decode_entities, drop_surrogates
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,8 @@ from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
 
 from rfi_spider import item_schema
 from rfi_spider.archive import exporters, pipelines
-from rfi_spider.archive.pipelines import InvalidItem, ValidationPipeline
+from rfi_spider.archive.pipelines import ArchivePipeline, InvalidItem, ValidationPipeline
+from rfi_spider.items import ArticleItem
 
 EXPECTED = json.loads((FIXTURES / "sample_site_expected.json").read_text(encoding="utf-8"))
 
@@ -74,6 +76,46 @@ def test_another_item_is_serialised_afresh(counted: dict[str, int]) -> None:
     validation().process_item(first)
     assert json.loads(pipelines.LINES.of(second))["title"] == "另一个标题"
     assert counted["serialize"] == 2
+
+
+def archive(output: Path) -> ArchivePipeline:
+    crawler = get_crawler(settings_dict={"RFI_OUTPUT_DIR": str(output)})
+    crawler.stats.open_spider()
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    return pipeline
+
+
+def test_the_export_splices_the_version_fields_into_the_validated_line(
+    counted: dict[str, int], tmp_path: Path
+) -> None:
+    """The versions are set after the check: the exported line is the validated one with
+    them added (one serialisation an item), byte for byte what serialising it again gives,
+    for a first version (previous digest null) and a changed revisit (a digest)."""
+    pipeline = archive(tmp_path / "out")
+    first = ArticleItem(good_item())
+    second = ArticleItem({**good_item(), "title": "改了标题", "revisit": True})
+    for item in (first, second):
+        validation().process_item(item)
+        pipeline.process_item(item)
+    pipeline.close_spider()
+    assert counted["serialize"] == 2  # once an item
+    written = (tmp_path / "out" / "items.jsonl").read_bytes()
+    assert written == exporters.serialize_line(first) + exporters.serialize_line(second)
+    assert json.loads(written.splitlines()[1])["previous_digest"] == first["content_digest"]
+
+
+def test_a_line_validated_with_version_fields_is_serialised_again(counted: dict[str, int]) -> None:
+    """Only a line without the export's fields gets them spliced in: an item that carried
+    them at its check (or any other item) is serialised afresh, never with a field twice."""
+    item = {**good_item(), "version": 3, "content_digest": "ab" * 32, "previous_digest": None}
+    validation().process_item(item)
+    item["version"] = 4
+    line = pipelines.LINES.with_export_fields(item)
+    assert line == exporters.serialize_line(item)
+    assert json.loads(line)["version"] == 4
+    assert pipelines.LINES.with_export_fields(good_item()) == exporters.serialize_line(good_item())
+    assert pipelines.LINES.with_export_fields({}) == b"{}\n"
 
 
 def spidermon_stats(item: dict[str, Any]) -> dict[str, Any]:
