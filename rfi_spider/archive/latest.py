@@ -5,6 +5,13 @@
 not an object, or an item that makes no Atom entry (:func:`rfi_spider.archive.atom.check_item`)
 is counted by reason and passed over. A URL met twice is kept once: the copy with the later
 update (``modified_at``), the later line on a tie.
+
+The price of holding only N items: a copy met after the earlier one was dropped is judged
+anew (its earlier update is no longer known), and a later copy with an earlier
+``published_at`` (a corrected date) can push its URL below an item already let go, which
+does not come back. Re-exports of edited articles keep ``published_at`` and raise
+``modified_at``: for them the answer is exactly the plain sort's
+(``tests/archive/test_latest_bounds.py``).
 """
 
 from __future__ import annotations

@@ -1,19 +1,17 @@
 """The item loader: each field's cleaning rules on one line.
 
-Values are added in the spec's order of fallbacks (``page.py`` lists them); a field's
-input processor cleans each candidate and drops the empty ones, and the first survivor
-is kept (``TakeFirst``'s rule). Lists keep every survivor, without duplicates.
-
-What Scrapy's ``ItemLoader`` did with these processors, as a table and a loop: the
-loader's own machinery (a context wrapped around every call, the field's processors
-looked up through the item's metadata, every candidate cleaned though only the first
-survivor counts) cost as much as the processors themselves (issue 26).
+Values are added in the spec's order of fallbacks (``page.py`` lists them);
+input processors clean each candidate and drop the empty ones, ``TakeFirst``
+keeps the first survivor. Lists keep every survivor, without duplicates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from itemloaders.processors import Compose, Identity, TakeFirst
+from scrapy.loader import ItemLoader
 
 from rfi_spider.canonical import canonical_url, is_article_url, section_of
 from rfi_spider.dates import paris_date_text
@@ -47,11 +45,11 @@ class each:  # noqa: N801 (used like MapCompose, which it stands in for)
     def __init__(self, *steps: Callable[[str], str | None]) -> None:
         self.steps = steps
 
-    def __call__(self, values: Iterable[Any]) -> list[str]:
+    def __call__(self, values: Iterable[str]) -> list[str]:
         kept = []
         for value in values:
             for step in self.steps:
-                value = step(value)
+                value = step(value)  # type: ignore[assignment]
                 if value is None:
                     break
             else:
@@ -68,55 +66,78 @@ def _article_url(url: str) -> str | None:
     return canonical if canonical and is_article_url(canonical) else None
 
 
-# Each field's input processor. Single-valued fields keep the first candidate that
-# survives it; ``paragraphs`` (cleaned by body.extract_body) every one; tags and authors
-# every survivor, once each.
-URL_IN = each(_article_url)
-TITLE_IN = _text
-DATETIME_IN = each(normalize_datetime)
-DATE_TEXT_IN = each(clean_text, valid_date_text)
-LEAD_IMAGE_IN = each(str.strip, https_url)
-SUMMARY_IN = _text
-SECTION_IN = _text
-TAGS_IN = _text
-AUTHORS_IN = each(clean_text, drop_empty, not_publisher)
-AUDIO_URL_IN = each(str.strip, drop_empty)
+# The processors of each field, as ArticleLoader resolves them (its class attributes, else
+# the item's field metadata, else the defaults): fixed at import, so looked up once.
+_INPUT: dict[str, Callable[..., Any]] = {}
+_OUTPUT: dict[str, Callable[..., Any]] = {}
 
 
-def _first(steps: each, candidates: Iterable[Any]) -> Any:
-    """The first candidate that survives ``steps``, cleaned; None when none does.
+class ArticleLoader(ItemLoader):
+    """Loads an :class:`ArticleItem`; ``load_item`` fills the derived fields."""
 
-    The candidates after it are not cleaned at all: only the first survivor is kept.
-    """
-    for value in candidates:
-        kept = steps((value,))
-        if kept and kept[0] != "":
-            return kept[0]
-    return None
+    default_item_class = ArticleItem
+    default_output_processor = TakeFirst()
 
+    url_in = each(_article_url)
+    title_in = _text
+    published_at_in = each(normalize_datetime)
+    modified_at_in = each(normalize_datetime)
+    date_text_in = each(clean_text, valid_date_text)
+    lead_image_in = each(str.strip, https_url)
+    summary_in = _text
+    paragraphs_in = Identity()  # body.extract_body cleaned them and dropped the empty ones
+    paragraphs_out = Identity()
+    section_in = _text
+    tags_in = _text
+    tags_out = Compose(unique)
+    authors_in = each(clean_text, drop_empty, not_publisher)
+    authors_out = Compose(unique)
+    audio_url_in = each(str.strip, drop_empty)
 
-def _fill(item: ArticleItem) -> ArticleItem:
-    """The derived fields (date text, edition), the empty ones, and no lone surrogate."""
-    published = item.get("published_at")
-    if published and not item.get("date_text"):
-        item["date_text"] = paris_date_text(published)
-    edition = edition_of(item["url"]) if item.get("url") else None
-    if edition is not None:
-        item["edition"] = edition.key
-    if item.get("modified_at") == published:
-        item["modified_at"] = None
-    for name in NULLABLE:
-        if name in BY_EXPORT:  # the export sets it (a version's previous digest)
-            continue
-        item.setdefault(name, None)
-    for name in LISTS:
-        item.setdefault(name, [])
-    for name, value in list(item.items()):  # body_html, URLs...: no lone surrogate anywhere
-        if isinstance(value, str):
-            item[name] = drop_surrogates(value)
-        elif isinstance(value, list):
-            item[name] = [drop_surrogates(v) if isinstance(v, str) else v for v in value]
-    return item
+    def get_input_processor(self, field_name: str) -> Callable[..., Any]:
+        """The field's input processor, looked up once per field (``ItemLoader`` reads the
+        item's field metadata through a new ``ItemAdapter`` at every value added)."""
+        found = _INPUT.get(field_name)
+        if found is None:
+            found = _INPUT[field_name] = super().get_input_processor(field_name)
+        return found
+
+    def get_output_processor(self, field_name: str) -> Callable[..., Any]:
+        """The field's output processor, looked up once per field (see above)."""
+        found = _OUTPUT.get(field_name)
+        if found is None:
+            found = _OUTPUT[field_name] = super().get_output_processor(field_name)
+        return found
+
+    def add_fallback(self, field_name: str, *candidates: object) -> None:
+        """Add the first candidate list that leaves a value after the input processors."""
+        for values in candidates:
+            if self.get_collected_values(field_name):
+                return
+            self.add_value(field_name, values)
+
+    def load_item(self) -> ArticleItem:
+        item = super().load_item()
+        published = item.get("published_at")
+        if published and not item.get("date_text"):
+            item["date_text"] = paris_date_text(published)
+        edition = edition_of(item["url"]) if item.get("url") else None
+        if edition is not None:
+            item["edition"] = edition.key
+        if item.get("modified_at") == published:
+            item["modified_at"] = None
+        for name in NULLABLE:
+            if name in BY_EXPORT:  # the export sets it (a version's previous digest)
+                continue
+            item.setdefault(name, None)
+        for name in LISTS:
+            item.setdefault(name, [])
+        for name, value in list(item.items()):  # body_html, URLs...: no lone surrogate anywhere
+            if isinstance(value, str):
+                item[name] = drop_surrogates(value)
+            elif isinstance(value, list):
+                item[name] = [drop_surrogates(v) if isinstance(v, str) else v for v in value]
+        return item
 
 
 def load_article(
@@ -125,33 +146,20 @@ def load_article(
     """Fill an item from a page view (a site page or a mirror entry), each field in order.
 
     ``crawled_at`` and ``source`` may be None (the seed-file reader knows neither).
-    A candidate list is asked for only when the fields before it are settled (the
-    section's last resort, the URL's section, only when the page names none).
     """
     # Values that need no cleaning go straight into the item.
     given = {"body_html": page.body.html, "source": source, "crawled_at": crawled_at}
-    item = ArticleItem({k: v for k, v in given.items() if v is not None})
-    found: dict[str, Any] = {
-        "url": _first(URL_IN, page.canonical_urls()),
-        "title": _first(TITLE_IN, page.titles()),
-        "published_at": _first(DATETIME_IN, page.published()),
-        "modified_at": _first(DATETIME_IN, page.modified()),
-        "date_text": _first(DATE_TEXT_IN, page.date_texts()),
-        "lead_image": _first(LEAD_IMAGE_IN, page.lead_images()),
-        "summary": _first(SUMMARY_IN, page.summaries()),
-        "paragraphs": list(page.body.paragraphs) or None,
-        "section": _first(SECTION_IN, page.sections()),
-    }
-    if found["section"] is None:
-        found["section"] = _first(SECTION_IN, [section_of(page.url)])
-    found["tags"] = unique(TAGS_IN(page.page_tags())) or unique(
-        TAGS_IN(split_keywords(page.ld_keywords()))
-    )
-    found["authors"] = unique(AUTHORS_IN(page.page_authors())) or unique(
-        AUTHORS_IN(page.ld_authors())
-    )
-    found["audio_url"] = _first(AUDIO_URL_IN, page.audio_urls())
-    for name, value in found.items():
-        if value is not None and value != []:
-            item[name] = value
-    return _fill(item)
+    loader = ArticleLoader(item=ArticleItem({k: v for k, v in given.items() if v is not None}))
+    loader.add_value("url", page.canonical_urls())
+    loader.add_value("title", page.titles())
+    loader.add_value("published_at", page.published())
+    loader.add_value("modified_at", page.modified())
+    loader.add_value("date_text", page.date_texts())
+    loader.add_value("lead_image", page.lead_images())
+    loader.add_value("summary", page.summaries())
+    loader.add_value("paragraphs", page.body.paragraphs)
+    loader.add_value("section", [*page.sections(), section_of(page.url)])
+    loader.add_fallback("tags", page.page_tags(), split_keywords(page.ld_keywords()))
+    loader.add_fallback("authors", page.page_authors(), page.ld_authors())
+    loader.add_value("audio_url", list(page.audio_urls()))
+    return loader.load_item()

@@ -350,8 +350,9 @@ class ArticlePage:
             return list(found)
         fallbacks = (lambda: [self.meta.get("og:image")], lambda: self.ld("image"))
         for fallback in fallbacks:  # JSON-LD is only read when og:image gave nothing
-            urls = [absolute_http_url(c, self.url) for c in fallback() if _usable_src(c)]
-            if any(urls):
+            resolved = (absolute_http_url(c, self.url) for c in fallback() if _usable_src(c))
+            urls: list[str | None] = [url for url in resolved if url]  # not http(s): left out
+            if urls:
                 return urls
         return []
 

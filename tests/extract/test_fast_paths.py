@@ -3,8 +3,7 @@
 Each test holds the old way as a reference and compares on inputs made to find the
 edges: the srcset split by a regular expression against the HTML standard's
 character loop, the placeholder test without ``urlsplit``, the article's parts from
-a dict look-up a class, the loader's ``each`` against ``MapCompose``, the loader's
-table against Scrapy's ``ItemLoader`` with the same processors, JSON-LD read
+a dict look-up a class, the loader's ``each`` against ``MapCompose``, JSON-LD read
 without the surrogate sweep when no escape can make a lone surrogate.
 """
 
@@ -12,34 +11,25 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
 from urllib.parse import urlsplit
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
-from scrapy.loader import ItemLoader
+from itemloaders.processors import MapCompose
 
-from rfi_spider.extract import body_html, loaders, processors
+from rfi_spider.extract import body_html, processors
 from rfi_spider.extract import selectors as sel
-from rfi_spider.extract.body import Body
 from rfi_spider.extract.body_html import absolute_http_url
 from rfi_spider.extract.images import _width_descriptor, is_placeholder, parse_srcset
-from rfi_spider.extract.loaders import each, load_article
+from rfi_spider.extract.loaders import each
 from rfi_spider.extract.page import ArticlePage, parse_html
 from rfi_spider.extract.processors import (
     clean_text,
     collapse_whitespace,
     drop_empty,
     https_url,
-    normalize_datetime,
-    not_publisher,
-    split_keywords,
     strip_invisibles,
-    unique,
-    valid_date_text,
 )
-from rfi_spider.items import ArticleItem
 
 
 def srcset_by_characters(value: str | None) -> list[tuple[str, int]]:
@@ -139,134 +129,6 @@ def test_json_ld_surrogates_are_dropped_whatever_the_escapes_case() -> None:
 def test_an_escaped_backslash_is_text_not_a_surrogate() -> None:
     page = ld_page('{"@type": "NewsArticle", "headline": "\\\\ud800 \\u4e2d"}')
     assert page.news_article == {"@type": "NewsArticle", "headline": "\\ud800 中"}
-
-
-class ItemLoaderReference(ItemLoader):
-    """The loader before the table: Scrapy's ``ItemLoader``, the same processors."""
-
-    default_item_class = ArticleItem
-    default_output_processor = TakeFirst()
-    url_in = MapCompose(loaders._article_url)
-    title_in = summary_in = section_in = tags_in = MapCompose(clean_text, drop_empty)
-    published_at_in = modified_at_in = MapCompose(normalize_datetime)
-    date_text_in = MapCompose(clean_text, valid_date_text)
-    lead_image_in = MapCompose(str.strip, https_url)
-    paragraphs_in = paragraphs_out = Identity()
-    tags_out = authors_out = Compose(unique)
-    authors_in = MapCompose(clean_text, drop_empty, not_publisher)
-    audio_url_in = MapCompose(str.strip, drop_empty)
-
-
-def load_with_item_loader(page: Any, crawled_at: str | None, source: str | None) -> ArticleItem:
-    given = {"body_html": page.body.html, "source": source, "crawled_at": crawled_at}
-    loader = ItemLoaderReference(
-        item=ArticleItem({k: v for k, v in given.items() if v is not None})
-    )
-    loader.add_value("url", page.canonical_urls())
-    loader.add_value("title", page.titles())
-    loader.add_value("published_at", page.published())
-    loader.add_value("modified_at", page.modified())
-    loader.add_value("date_text", page.date_texts())
-    loader.add_value("lead_image", page.lead_images())
-    loader.add_value("summary", page.summaries())
-    loader.add_value("paragraphs", page.body.paragraphs)
-    loader.add_value("section", [*page.sections(), loaders.section_of(page.url)])
-    for name, lists in (
-        ("tags", (page.page_tags(), split_keywords(page.ld_keywords()))),
-        ("authors", (page.page_authors(), page.ld_authors())),
-    ):
-        for values in lists:
-            if not loader.get_collected_values(name):
-                loader.add_value(name, values)
-    loader.add_value("audio_url", list(page.audio_urls()))
-    return loaders._fill(loader.load_item())
-
-
-class Candidates:
-    """A page view that returns given candidates."""
-
-    def __init__(self, url: str, body: Body, values: dict[str, Any]) -> None:
-        self.url, self.body, self.values = url, body, values
-
-    def __getattr__(self, name: str) -> Any:
-        return lambda: self.values[name]
-
-
-_TEXTS = st.one_of(
-    st.none(),
-    st.text(max_size=4),
-    st.sampled_from(
-        ["", " ", " 标题 ", "RFI", "法广", "2024-03-06T10:00:00Z", "06/03/2024 - 11:00"]
-    ),
-)
-_URLS = st.sampled_from(
-    ["", " ", "http://s.rfi.fr/a.jpg", "https://s.rfi.fr/b.jpg ", "ftp://x", "https://www.rfi.fr/cn/",
-     "https://www.rfi.fr/cn/中国/20240306-标题", "http://cn.rfi.fr/中国/20190102-x/?a=1"]
-)  # fmt: skip
-_PAGE_URLS = st.sampled_from(["https://www.rfi.fr/cn/中国/20240306-x", "https://www.rfi.fr/tw/x"])
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    url=_PAGE_URLS,
-    paragraphs=st.lists(st.sampled_from(["段落", "p"]), max_size=2),
-    html=st.sampled_from(["", "<p>段落</p>"]),
-    lists=st.fixed_dictionaries(
-        {
-            name: st.lists(_TEXTS, max_size=3)
-            for name in (
-                *("titles", "published", "modified", "date_texts", "summaries"),
-                *("sections", "page_tags", "page_authors", "ld_authors"),
-            )
-        }
-    ),
-    urls=st.fixed_dictionaries(
-        {name: st.lists(_URLS, max_size=3) for name in ("canonical_urls", "lead_images")}
-    ),
-    audio=st.lists(_URLS, max_size=2),
-    keywords=st.one_of(st.none(), _TEXTS, st.lists(_TEXTS, max_size=3)),
-    source=st.sampled_from([None, "", "rfi.fr"]),
-)
-def test_the_loaders_table_is_the_item_loader(
-    url: str,
-    paragraphs: list[str],
-    html: str,
-    lists: dict[str, list[str | None]],
-    urls: dict[str, list[str]],
-    audio: list[str],
-    keywords: Any,
-    source: str | None,
-) -> None:
-    """Same item, same order of keys, from any candidates (empty, None, unclean)."""
-    values = {**lists, **urls, "audio_urls": audio, "ld_keywords": keywords}
-    values["canonical_urls"] = [u for u in values["canonical_urls"] if u.strip()]
-    page = Candidates(url, Body(paragraphs=paragraphs, html=html), values)
-    item = load_article(page, crawled_at="2026-11-27T12:00:00+00:00", source=source)
-    reference = load_with_item_loader(page, "2026-11-27T12:00:00+00:00", source)
-    assert list(item.items()) == list(reference.items())
-
-
-def test_a_candidate_after_the_first_survivor_is_not_cleaned() -> None:
-    """Only the first survivor counts: the candidates after it are never cleaned (an
-    object no processor can clean stands after each first survivor)."""
-    poison = object()
-    values: dict[str, Any] = {
-        name: [] for name in ("canonical_urls", "published", "modified", "date_texts")
-    }
-    values.update(
-        titles=["标题", poison],
-        lead_images=["https://s.rfi.fr/a.jpg", poison],
-        summaries=["", "导语", poison],
-        sections=["中国"],
-        page_tags=[], ld_keywords=None, page_authors=[], ld_authors=[], audio_urls=[],
-    )  # fmt: skip
-    page = Candidates("https://www.rfi.fr/cn/x", Body(), values)
-    item = load_article(page, crawled_at=None)
-    assert (item["title"], item["lead_image"], item["summary"]) == (
-        "标题",
-        "https://s.rfi.fr/a.jpg",
-        "导语",
-    )
 
 
 _URL_PIECES = st.sampled_from(

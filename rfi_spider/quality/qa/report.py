@@ -239,7 +239,9 @@ def _same_text(a: str, b: str) -> bool:
 
 
 def _by_month(days: Iterable[tuple[date, int]]) -> list[tuple[str, int]]:
+    """Counts per ``YYYY-MM`` month, in order. The year is written with four digits, not by
+    ``strftime("%Y")`` (glibc writes year 999 as ``999``, which sorts after ``2024``)."""
     months: Counter[str] = Counter()
     for day, count in days:
-        months[day.strftime("%Y-%m")] += count
+        months[f"{day.year:04d}-{day.month:02d}"] += count
     return sorted(months.items())
