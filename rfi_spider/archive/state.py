@@ -24,7 +24,6 @@ from rfi_spider.archive.pending import PendingArticles as PendingArticles
 from rfi_spider.archive.versions import Version
 from rfi_spider.dates import now_iso
 from rfi_spider.runtime import STATE_DIR as STATE_DIR
-from rfi_spider.runtime import output_dirs as output_dirs
 from rfi_spider.urlset import UrlSet
 
 _SCHEMA = (
@@ -72,8 +71,8 @@ class Checked:
     last_modified: str | None = None
 
 
-# The state's database; its folder (STATE_DIR) and output_dirs are the core's (runtime.py:
-# the settings check reads them too), named here as well for the code that reads the state.
+# The state's database; its folder's name (STATE_DIR) is the core's (runtime.py: the
+# settings read it too), named here as well for the code that reads the state.
 STATE_FILE = "seen.sqlite3"
 
 

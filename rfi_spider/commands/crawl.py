@@ -82,7 +82,7 @@ class Command(RfiCommand, ScrapyCrawlCommand):
         check = getattr(spidercls, "check_arguments", None)
         if check is not None:
             try:
-                check(spargs, self.settings)
+                check(spargs, config)
             except ArgumentError as error:
                 raise CommandError(f"bad argument: {error}") from None
         archive = Archive.configured(config)

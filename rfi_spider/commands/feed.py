@@ -124,7 +124,7 @@ class Command(ArchiveCommand):
         archives = [Archive.at(items_file.parent), Archive.configured(config)]
         self.check_output(target, archives, inputs=[items_file])
         if opts.changes:
-            self._changes(items_file, target, latest, since, config.qa_max_line_bytes)
+            self._changes(items_file, target, latest, since, config)
             return 0
         try:
             found = newest_items(items_file, latest, since, config.qa_max_line_bytes)
@@ -133,7 +133,7 @@ class Command(ArchiveCommand):
         entries, skipped = self._entries(found)
         editions = {EDITIONS.get(str(item.get("edition"))) for item in found.items}
         edition = editions.pop() if len(editions) == 1 else None
-        info = atom.feed_info_from_settings(self.settings, edition)
+        info = atom.feed_info_from_settings(config, edition)
         try:
             write_atomically(target, info, entries)
         except OSError as error:
@@ -142,16 +142,23 @@ class Command(ArchiveCommand):
         return 0
 
     def _changes(
-        self, items_file: Path, target: Path, latest: int, since: datetime | None, max_line: int
+        self,
+        items_file: Path,
+        target: Path,
+        latest: int,
+        since: datetime | None,
+        config: RfiSettings,
     ) -> None:
         """``--changes``: the newest changes as the feed."""
         try:
-            found = changes_feed.newest_changes([items_file], latest, since, max_line)
+            found = changes_feed.newest_changes(
+                [items_file], latest, since, config.qa_max_line_bytes
+            )
         except OSError as error:
             raise cannot("read", items_file, error) from None
         editions = {EDITIONS.get(str(key)) for key in found.editions}
         edition = editions.pop() if len(editions) == 1 else None
-        info = atom.feed_info_from_settings(self.settings, edition)
+        info = atom.feed_info_from_settings(config, edition)
         try:
             write_atomically(target, info, found.entries)
         except OSError as error:

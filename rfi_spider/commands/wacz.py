@@ -153,7 +153,9 @@ class Command(ArchiveCommand):
         self.check_output(target, [Archive.at(folder), Archive.configured(config)])
         title = opts.title or f"rfi-spider archive: {folder.resolve().name}"
         try:
-            files, pages, fetched = package(folder, target, title, payload_limit(self.settings))
+            files, pages, fetched = package(
+                folder, target, title, payload_limit(self.settings, config)
+            )
         except OSError as error:
             raise cannot("write", target, error) from None
         except subprocess.TimeoutExpired:

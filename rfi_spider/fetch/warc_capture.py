@@ -35,7 +35,6 @@ import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,10 +48,10 @@ from warcio.timeutils import datetime_to_iso_date
 
 from rfi_spider import __version__
 from rfi_spider.archive.pipelines import WRITE_ERROR
-from rfi_spider.archive.state import output_dirs
-from rfi_spider.archive.warc_files import DEFAULT_GZIP_LEVEL, WarcFiles, repair_folder
+from rfi_spider.archive.warc_files import WarcFiles, repair_folder
 from rfi_spider.archive.warc_payloads import PayloadIndex, payload_digest
 from rfi_spider.canonical import SITE_ROOT
+from rfi_spider.config import RfiSettings
 from rfi_spider.crawl_target import CrawlTarget
 from rfi_spider.fetch.warc_exchange import Exchange, response_status_and_headers
 
@@ -76,20 +75,18 @@ class WarcCapture:
         return _CAPTURES.get(crawler)
 
     def __init__(self, crawler: Crawler) -> None:
-        settings = crawler.settings
-        if not settings.getbool("RFI_WARC"):
+        config = RfiSettings.of(crawler)
+        if not config.warc:
             raise NotConfigured
         self.crawler = crawler
         self.stats = crawler.stats
-        output, state_dir = output_dirs(settings)
-        self.state_dir = state_dir
+        self.state_dir = config.state_dir
         self.payloads: PayloadIndex | None = None  # opened with the files
-        self.folder = Path(settings.get("RFI_WARC_DIR") or output / "warc")
-        self.prefix = settings.get("RFI_WARC_PREFIX") or "rfi"
-        self.max_size = settings.getint("RFI_WARC_MAX_SIZE")
-        self.fsync = settings.getbool("RFI_FSYNC")
-        # 0-9, checked at start (rfi_spider/config.py)
-        self.level = settings.getint("RFI_WARC_GZIP_LEVEL", DEFAULT_GZIP_LEVEL)
+        self.folder = config.warc_dir or config.output_dir / "warc"
+        self.prefix = config.warc_prefix
+        self.max_size = config.warc_max_size
+        self.fsync = config.fsync
+        self.level = config.warc_gzip_level  # 0-9, checked by RfiSettings
         self.files: WarcFiles | None = None
         self.executor: ThreadPoolExecutor | None = None
         self.failed = threading.Event()

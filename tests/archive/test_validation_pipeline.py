@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES
+from conftest import BARE, FIXTURES
 from itemadapter import ItemAdapter
 from scrapy.utils.test import get_crawler
 from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
@@ -79,7 +79,7 @@ def test_another_item_is_serialised_afresh(counted: dict[str, int]) -> None:
 
 
 def archive(output: Path) -> ArchivePipeline:
-    crawler = get_crawler(settings_dict={"RFI_OUTPUT_DIR": str(output)})
+    crawler = get_crawler(settings_dict={**BARE, "RFI_OUTPUT_DIR": str(output)})
     crawler.stats.open_spider()
     pipeline = ArchivePipeline.from_crawler(crawler)
     pipeline.open_spider()

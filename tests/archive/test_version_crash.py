@@ -19,7 +19,7 @@ from typing import Any
 
 import crashhooks
 import pytest
-from conftest import FIXTURES
+from conftest import BARE, FIXTURES
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
@@ -50,6 +50,7 @@ def open_pipeline(output: Path) -> ArchivePipeline:
     """The archive pipeline of a run; its state batch is committed only at the close (as
     RFI_STATE_BATCH's default does in a short run), so a crash leaves it uncommitted."""
     settings = {
+        **BARE,
         "RFI_OUTPUT_DIR": str(output),
         "RFI_STATE_BATCH": 100,
         "RFI_STATE_BATCH_SECONDS": 3600,
