@@ -111,7 +111,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--big-pages", type=int, help="pages of the large crawl, for RSS (20000; 0 skips it)"
     )
-    parser.add_argument("--store", type=int, help="rows of the dedupe store (1000000)")
+    parser.add_argument("--store", type=int, help="rows of the dedupe store (1000000; 0 skips it)")
     parser.add_argument(
         "--redis", type=int, help="URLs known to Redis, distributed crawl (1000000; 0 skips it)"
     )
@@ -443,6 +443,66 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def store_rows(
+    count: int, workdir: Path, quick: bool = False
+) -> tuple[dict[str, Any] | None, list[list[str]]]:
+    """The dedupe store's figures and table rows; ``count`` 0 skips it (as ``--redis 0``)."""
+    if not count:
+        log("dedupe store: skipped (--store 0)")
+        return None, []
+    log(f"dedupe store: {count:,} rows")
+    store_dir = workdir / "store"
+    store_dir.mkdir(exist_ok=True)
+    lookups = 100_000 if not quick else 10_000
+    st = bench_store(count, store_dir, small=min(10_000, count), lookups=lookups)
+    scale = 1_000_000 / st.rows
+    add_target = "1M < 30 s"
+    if st.rows != 1_000_000:
+        add_target += f" (×{scale:g}: {st.batched_seconds * scale:.0f})"
+    return asdict(st), [
+        [
+            f"store: {st.rows:,} inserts, batches of {st.batch} as the crawl (s)",
+            f"{st.batched_seconds:.1f}",
+            "",
+            "",
+            add_target,
+            verdict(st.batched_seconds * scale < 30),
+        ],
+        [
+            f"store: first {st.one_by_one:,} inserts, 1 txn each (s)",
+            f"{st.add_seconds:.1f}",
+            f"batched, per row: {st.batched_seconds / st.rows * 1e6:.0f} µs",
+            f"{st.add_seconds / st.one_by_one * 1e6:.0f} µs/row",
+            "(before batching)",
+            "",
+        ],
+        [
+            f"store: spider's lookup (known) at {st.rows:,} rows (µs)",
+            f"{st.lookup_us_full:.1f}",
+            f"at {st.small:,} rows {st.lookup_us_small:.1f}",
+            fmt_ratio(st.lookup_ratio),
+            "flat",
+            verdict(st.lookup_ratio < 1.5),
+        ],
+        [
+            f"  its digests read at the first lookup, {st.rows:,} rows (s)",
+            f"{st.load_seconds:.1f}",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            f"  exact lookup (url in store, SQL) at {st.rows:,} rows (µs)",
+            f"{st.exact_us_full:.1f}",
+            f"at {st.small:,} rows {st.exact_us_small:.1f}",
+            fmt_ratio(st.exact_ratio),
+            "(the pipeline's)",
+            "",
+        ],
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     info = machine()
@@ -601,58 +661,10 @@ def main(argv: list[str] | None = None) -> int:
         rows += crawl
         rows += reextraction_rows(redo_multi, redo_single)
 
-        log(f"dedupe store: {args.store:,} rows")
-        store_dir = workdir / "store"
-        store_dir.mkdir(exist_ok=True)
-        lookups = 100_000 if not args.quick else 10_000
-        st = bench_store(args.store, store_dir, small=min(10_000, args.store), lookups=lookups)
-        results["store"] = asdict(st)
-        scale = 1_000_000 / st.rows
-        add_target = "1M < 30 s"
-        if st.rows != 1_000_000:
-            add_target += f" (×{scale:g}: {st.batched_seconds * scale:.0f})"
-        rows += [
-            [
-                f"store: {st.rows:,} inserts, batches of {st.batch} as the crawl (s)",
-                f"{st.batched_seconds:.1f}",
-                "",
-                "",
-                add_target,
-                verdict(st.batched_seconds * scale < 30),
-            ],
-            [
-                f"store: first {st.one_by_one:,} inserts, 1 txn each (s)",
-                f"{st.add_seconds:.1f}",
-                f"batched, per row: {st.batched_seconds / st.rows * 1e6:.0f} µs",
-                f"{st.add_seconds / st.one_by_one * 1e6:.0f} µs/row",
-                "(before batching)",
-                "",
-            ],
-            [
-                f"store: spider's lookup (known) at {st.rows:,} rows (µs)",
-                f"{st.lookup_us_full:.1f}",
-                f"at {st.small:,} rows {st.lookup_us_small:.1f}",
-                fmt_ratio(st.lookup_ratio),
-                "flat",
-                verdict(st.lookup_ratio < 1.5),
-            ],
-            [
-                f"  its digests read at the first lookup, {st.rows:,} rows (s)",
-                f"{st.load_seconds:.1f}",
-                "",
-                "",
-                "",
-                "",
-            ],
-            [
-                f"  exact lookup (url in store, SQL) at {st.rows:,} rows (µs)",
-                f"{st.exact_us_full:.1f}",
-                f"at {st.small:,} rows {st.exact_us_small:.1f}",
-                fmt_ratio(st.exact_ratio),
-                "(the pipeline's)",
-                "",
-            ],
-        ]
+        store_figures, store_table = store_rows(args.store, workdir, args.quick)
+        if store_figures is not None:
+            results["store"] = store_figures
+        rows += store_table
         if args.sitemap_urls:
             log(f"sitemap walks: {args.sitemap_urls:,} and {args.big_sitemap_urls:,} URLs")
             rows += bench_sitemaps(args.sitemap_urls, args.big_sitemap_urls, workdir)

@@ -119,12 +119,12 @@ def stage_times(pages: list[Page]) -> dict[str, float]:
 
         timed("candidate methods (selectors, text)", candidates)
         timed(
-            "load_article (candidates again + ItemLoader)",
+            "load_article (candidates again + the loader)",
             lambda v=view: load_article(v, crawled_at=CRAWLED_AT),
         )
         recorded = Recorded(view)
         timed(
-            "load_article on recorded candidates (ItemLoader + processors only)",
+            "load_article on recorded candidates (the loader + processors only)",
             lambda r=recorded: load_article(r, crawled_at=CRAWLED_AT),  # type: ignore[arg-type]
         )
     return {name: seconds / len(pages) * 1000 for name, seconds in totals.items()}

@@ -33,10 +33,24 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from benchmarks.store import url
+from rfi_spider import settings as project_settings
 from rfi_spider.archive.pipelines import ArchivePipeline
+from rfi_spider.config import RfiSettings
 from rfi_spider.crawl.revisits import Revisits
 from rfi_spider.items import ArticleItem
 
+# The project's RFI_* settings, as a bare crawler of the pipeline alone has them: each
+# export committed at once, no archive.db, no capture, every lastmod a reason to revisit.
+BARE = {
+    **{n: getattr(project_settings, n) for n in dir(project_settings) if n.startswith("RFI_")},
+    "RFI_STATE_BATCH": 1,
+    "RFI_STATE_BATCH_SECONDS": 0,
+    "RFI_STATE_CACHE_KIB": 0,
+    "RFI_ARCHIVE_DB": False,
+    "RFI_WARC": False,
+    "RFI_REVISIT_DAYS": 0,
+    "RFI_REVISIT_EVERY": 0,
+}
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "sample_site_expected.json"
 
 
@@ -71,7 +85,7 @@ def bench_revisits(articles: int, changed_share: float, workdir: Path) -> Revisi
     base = json.loads(FIXTURE.read_text(encoding="utf-8"))["articles"][0]
     output = workdir / "out"
     crawler = get_crawler(
-        settings_dict={"RFI_OUTPUT_DIR": str(output), "RFI_REVISIT_MAX": articles}
+        settings_dict={**BARE, "RFI_OUTPUT_DIR": str(output), "RFI_REVISIT_MAX": articles}
     )
     crawler.stats.open_spider()
     pipeline = ArchivePipeline.from_crawler(crawler)
@@ -87,7 +101,7 @@ def bench_revisits(articles: int, changed_share: float, workdir: Path) -> Revisi
     lastmod = datetime.now(UTC)
     pipeline = ArchivePipeline.from_crawler(crawler)
     pipeline.open_spider()
-    planner = Revisits(pipeline.store, crawler.settings, lambda: crawler.stats)
+    planner = Revisits(pipeline.store, RfiSettings.of(crawler), lambda: crawler.stats)
     started = time.perf_counter()
     requests = list(
         planner.from_sitemap(((url(n), lastmod) for n in range(articles)), scrapy.Request)

@@ -94,8 +94,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=20)
     args = parser.parse_args()
     from rfi_spider.archive import database
+    from rfi_spider.archive.database_words import match_query
     from rfi_spider.search.browser import SEARCH_SQL, article_snippet
-    from rfi_spider.search.chinese import match_query
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

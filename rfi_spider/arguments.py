@@ -15,9 +15,8 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from scrapy.settings import BaseSettings
-
 from rfi_spider.canonical import SITE_ROOT, FetchRoot, canonical_url, is_article_url
+from rfi_spider.config import RfiSettings
 from rfi_spider.dates import today_in_paris
 from rfi_spider.editions import Edition
 
@@ -153,14 +152,6 @@ def article_url(url: str, site: FetchRoot, edition: Edition, spider: str) -> str
     return canonical
 
 
-def archive_days_limit(settings: BaseSettings) -> int:
-    """The longest backfill: ``RFI_MAX_BACKFILL_DAYS`` when it walks the daily archive
-    (one request a day); none through the sitemaps (one map a month)."""
-    if settings.getbool("RFI_BACKFILL_ARCHIVE"):
-        return settings.getint("RFI_MAX_BACKFILL_DAYS")
-    return 0
-
-
 def warc_paths(arguments: Iterable[str]) -> list[Path]:
     """The WARC files of ``-a from_warc=``, a folder standing for the ``*.warc.gz`` and
     ``*.warc`` in it (recursively).
@@ -204,7 +195,7 @@ def _warc_files(argument: str) -> list[Path]:
 
 
 def check_spider_arguments(
-    args: Mapping[str, str], settings: BaseSettings, edition: Edition, spider: str
+    args: Mapping[str, str], config: RfiSettings, edition: Edition, spider: str
 ) -> None:
     """Raise :class:`ArgumentError` (one line) for a spider argument the spider of
     ``edition`` (named ``spider``) cannot use; the project's ``crawl`` command calls it
@@ -212,7 +203,7 @@ def check_spider_arguments(
     check_names(args, SPIDER_ARGUMENTS)
     switch("demo", args.get("demo"))
     backfill_range(
-        args.get("since"), args.get("until"), today_in_paris(), archive_days_limit(settings)
+        args.get("since"), args.get("until"), today_in_paris(), config.archive_days_limit
     )
     base_url = args.get("base_url")
     if base_url is not None:
@@ -223,5 +214,5 @@ def check_spider_arguments(
         warc_paths(split_list(args["from_warc"]))
     if args.get("mirrors") is not None:
         check_mirrors(split_list(args["mirrors"]))
-    elif settings.get("RFI_MIRRORS") is not None:
-        check_mirrors(split_list(settings.getlist("RFI_MIRRORS")))
+    elif config.mirrors is not None:
+        check_mirrors(list(config.mirrors))

@@ -2,258 +2,99 @@
 
 Every ``RFI_*`` setting of ``rfi_spider/settings.py`` is a field here, with the setting it
 comes from and the parser that types and checks it. :meth:`RfiSettings.from_settings`
-builds the whole object at start (the ``crawl``, ``qa``, ``feed`` and ``wacz`` commands
-call it first), so that a bad value (``-s RFI_MAX_ATTEMPTS=0``, a negative size, a
+builds the whole object at start (every command of the project calls it first,
+``rfi_spider/cli.py``), so that a bad value (``-s RFI_MAX_ATTEMPTS=0``, a negative size, a
 ``RFI_QA_MIN_COVERAGE`` that is not JSON) costs one line and exit status 2 before
 anything runs, instead of a traceback mid-crawl or a monitor that breaks at the end.
 
-Issue 25 moves the modules' own ``settings.get*`` reads onto this object; until then
-they read the same values, which this module has already checked.
+No other module reads an ``RFI_*`` setting (``tests/test_config.py`` checks it): a crawl's
+spider, extensions, middlewares, pipelines and add-ons take their values from
+:meth:`RfiSettings.of`, one object per crawler, built at the first call (the spider's
+``from_crawler``, once its arguments have set what they set: the ``from_warc`` replay's
+settings, the demo's sections) and cached; the commands build theirs with
+:meth:`RfiSettings.from_settings`.
 
-"Unset" (``None``) stays ``None`` where the spider puts an edition's default in its
-place (``RFI_HOME``, ``RFI_SECTIONS``, ``RFI_FEEDS``, ``RFI_MIRRORS``).
+"Unset" (``None``) stays ``None`` where an edition's default takes its place
+(``RFI_HOME``, ``RFI_SECTIONS``, ``RFI_FEEDS``, ``RFI_MIRRORS``, ``RFI_ARCHIVE_URL``):
+the ``*_of`` methods (:meth:`RfiSettings.home_of`...) are the one place that rule lives.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Mapping
+import json
+import os
+import weakref
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scrapy.settings import BaseSettings
+from scrapy.settings import BaseSettings, get_settings_priority
 
-from rfi_spider.runtime import output_dirs
+from rfi_spider.runtime import STATE_DIR, default_output_dir
+from rfi_spider.setting_types import (
+    MIN_WARC_MAX_SIZE,
+    Parser,
+    boolean,
+    folder,
+    month_pattern,
+    no_nul,
+    number,
+    optional_entries,
+    optional_text,
+    optional_whole,
+    secret_mapping,
+    secret_text,
+    shares,
+    text,
+    text_list,
+    warc_prefix,
+    whole,
+    whole_between,
+)
+from rfi_spider.setting_types import ConfigError as ConfigError
 
-# The smallest RFI_WARC_MAX_SIZE: below it, each WARC file would hold a record or two
-# (an article's response is about 200 KB, gzipped 40 KB), and files would pile up.
-MIN_WARC_MAX_SIZE = 1024 * 1024
-# A WARC file name's prefix: a file name's part, never a path (no separator, no leading dot).
-_WARC_PREFIX = re.compile(r"[\w-][\w.-]*")
-# How much of a bad value an error shows.
-_SHOWN = 80
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
-Parser = Callable[[BaseSettings, str], Any]
-
-
-class ConfigError(ValueError):
-    """A setting that cannot be used; the message is one line naming it, for the user."""
-
-
-def shown(value: Any) -> str:
-    """``value`` as the error line shows it: ``repr`` (control characters escaped), cut."""
-    text = repr(value)
-    return text if len(text) <= _SHOWN else f"{text[: _SHOWN - 3]}..."
-
-
-def _bad(name: str, settings: BaseSettings, what: str, secret: bool = False) -> ConfigError:
-    value = "" if secret else f", not {shown(settings.get(name))}"
-    return ConfigError(f"{name} must be {what}{value}")
-
-
-# --- parsers: (settings, name) -> the typed value, or ConfigError ----------------------
-
-
-def boolean(settings: BaseSettings, name: str) -> bool:
-    try:
-        return settings.getbool(name)
-    except ValueError:
-        raise _bad(name, settings, "True or False (1 or 0)") from None
-
-
-def _number(settings: BaseSettings, name: str, whole: bool) -> float | int | None:
-    """The value as a number; None when it is not one (or NaN, infinite, a bool)."""
-    value = settings.get(name)
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if whole:
-            return int(text) if re.fullmatch(r"[+-]?[0-9]+", text) else None
-        try:
-            value = float(text)
-        except ValueError:
-            return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        if not whole:
-            return value
-        return int(value) if value.is_integer() else None
-    return None
-
-
-def whole(minimum: int, what: str | None = None) -> Parser:
-    """A whole number of ``minimum`` or more."""
-    said = what or f"a whole number of {minimum} or more"
-
-    def parse(settings: BaseSettings, name: str) -> int:
-        value = _number(settings, name, whole=True)
-        if value is None or value < minimum:
-            raise _bad(name, settings, said)
-        return int(value)
-
-    return parse
-
-
-def whole_between(minimum: int, maximum: int) -> Parser:
-    """A whole number from ``minimum`` to ``maximum``."""
-    check = whole(minimum, f"a whole number from {minimum} to {maximum}")
-
-    def parse(settings: BaseSettings, name: str) -> int:
-        value = check(settings, name)
-        if value > maximum:
-            raise _bad(name, settings, f"a whole number from {minimum} to {maximum}")
-        return value
-
-    return parse
-
-
-def optional_whole(minimum: int) -> Parser:
-    """Unset (None or empty): None; else a whole number of ``minimum`` or more."""
-    check = whole(minimum, f"a whole number of {minimum} or more, or unset")
-
-    def parse(settings: BaseSettings, name: str) -> int | None:
-        value = settings.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        return check(settings, name)
-
-    return parse
-
-
-def number(minimum: float, above: bool = False, maximum: float | None = None) -> Parser:
-    """A finite number of ``minimum`` or more (``above``: more than it), up to ``maximum``."""
-    said = f"a number {'above' if above else 'of'} {minimum:g}{'' if above else ' or more'}"
-    if maximum is not None:
-        said = f"a number from {minimum:g} to {maximum:g}"
-
-    def parse(settings: BaseSettings, name: str) -> float:
-        value = _number(settings, name, whole=False)
-        if (
-            value is None
-            or value < minimum
-            or (above and value == minimum)
-            or (maximum is not None and value > maximum)
-        ):
-            raise _bad(name, settings, said)
-        return float(value)
-
-    return parse
-
-
-def _no_nul(settings: BaseSettings, name: str, text: str) -> str:
-    if "\x00" in text:
-        raise _bad(name, settings, "text without a NUL character")
-    return text
-
-
-def text(settings: BaseSettings, name: str) -> str:
-    value = settings.get(name)
-    return _no_nul(settings, name, "" if value is None else str(value))
-
-
-def optional_text(settings: BaseSettings, name: str) -> str | None:
-    """Unset: None (the edition's or the code's default); set, even empty, the text."""
-    value = settings.get(name)
-    return None if value is None else _no_nul(settings, name, str(value))
-
-
-def secret_text(settings: BaseSettings, name: str) -> str | None:
-    """As :func:`optional_text`; never shown, in an error or in ``repr``."""
-    value = settings.get(name)
-    if value is None:
-        return None
-    if "\x00" in str(value):
-        raise _bad(name, settings, "text without a NUL character", secret=True)
-    return str(value)
-
-
-def text_list(settings: BaseSettings, name: str) -> tuple[str, ...]:
-    """A list (``-s NAME=a,b``: split on commas), each entry as given."""
-    try:
-        return tuple(str(v) for v in settings.getlist(name))
-    except (TypeError, ValueError):
-        raise _bad(name, settings, "a list (a,b,c)") from None
-
-
-def optional_entries(settings: BaseSettings, name: str) -> tuple[str, ...] | None:
-    """Unset: None; else the list's entries, stripped, empty ones left out (empty: none)."""
-    if settings.get(name) is None:
-        return None
-    return tuple(v.strip() for v in text_list(settings, name) if v.strip())
-
-
-def _mapping(settings: BaseSettings, name: str, secret: bool = False) -> dict[Any, Any]:
-    try:
-        return dict(settings.getdict(name))
-    except (TypeError, ValueError, RecursionError):  # json.JSONDecodeError is a ValueError
-        raise _bad(name, settings, 'a JSON object such as {"key": "value"}', secret) from None
-
-
-def secret_mapping(settings: BaseSettings, name: str) -> Mapping[str, Any]:
-    """A JSON object whose values may be secret (a chat id, a token): never shown."""
-    return MappingProxyType({str(k): v for k, v in _mapping(settings, name, True).items()})
-
-
-def shares(settings: BaseSettings, name: str) -> Mapping[str, float]:
-    """A JSON object of field names to shares from 0 to 1 (``{"summary": 0.5}``)."""
-    found: dict[str, float] = {}
-    for key, value in _mapping(settings, name).items():
-        share = None if isinstance(value, bool) else value
-        if isinstance(share, str):
-            try:
-                share = float(share)
-            except ValueError:
-                share = None
-        if not isinstance(share, int | float) or not 0 <= share <= 1:
-            raise ConfigError(
-                f"{name}: {shown(key)} must be a share from 0 to 1, not {shown(value)}"
-            )
-        found[str(key)] = float(share)
-    return MappingProxyType(found)
-
-
-def folder(default: str | None) -> Parser:
-    """A folder's path; unset or empty: ``default`` (None: stays None)."""
-
-    def parse(settings: BaseSettings, name: str) -> Path | None:
-        value = settings.get(name)
-        given = _no_nul(settings, name, str(value)) if value not in (None, "") else default
-        return None if given is None else Path(given)
-
-    return parse
+    from rfi_spider.editions import Edition
 
 
 def state_folder(settings: BaseSettings, name: str) -> Path:
-    """``RFI_STATE_DIR``, unset: ``<RFI_OUTPUT_DIR>/.state`` (``runtime.output_dirs``)."""
-    if settings.get(name):
-        _no_nul(settings, name, str(settings.get(name)))
-    return output_dirs(settings)[1]
+    """``RFI_STATE_DIR``, unset: ``<RFI_OUTPUT_DIR>/.state`` (``runtime.STATE_DIR``)."""
+    state = settings.get(name)
+    if state:
+        return Path(no_nul(settings, name, str(state)))
+    return Path(settings.get("RFI_OUTPUT_DIR") or "output") / STATE_DIR
 
 
-def warc_prefix(settings: BaseSettings, name: str) -> str:
-    """A file name's start: letters, digits, ``. _ -``, no leading dot; empty: ``rfi``."""
-    value = text(settings, name) or "rfi"
-    if not _WARC_PREFIX.fullmatch(value):
-        raise _bad(name, settings, "letters, digits, . _ - (no path separator, no leading dot)")
-    return value
+def set_edition_output_dir(settings: BaseSettings, edition_folder: str) -> None:
+    """An edition's own default output folder (``output-tw``): unless ``RFI_OUTPUT_DIR``
+    is given (``-s``, a spider's or the command line's setting, or the environment), that
+    is, while it is still the project's default. Called by the spider's
+    ``update_settings``, before the crawler's settings are read."""
+    name = "RFI_OUTPUT_DIR"
+    if (
+        edition_folder != "output"
+        and not os.environ.get(name)
+        and settings.get(name) == default_output_dir()
+        and (settings.getpriority(name) or 0) <= get_settings_priority("project")
+    ):
+        settings.set(name, default_output_dir(edition_folder), priority="spider")
 
 
-def month_pattern(settings: BaseSettings, name: str) -> str:
-    """A regular expression with a group ``month`` (a monthly sitemap's YYYYMM): without
-    it, the first monthly map of a backfill would raise IndexError mid-crawl."""
-    value = text(settings, name)
-    try:
-        compiled = re.compile(value)
-    except re.error as error:
-        raise _bad(name, settings, f"a regular expression ({error})") from None
-    if "month" not in compiled.groupindex:
-        raise _bad(name, settings, "a regular expression with a group (?P<month>...) for YYYYMM")
-    return value
+# The settings that choose where a distributed crawl starts: its nodes must agree on them.
+_SHARED_START = ("RFI_HOME", "RFI_SECTIONS", "RFI_FEEDS", "RFI_ARCHIVE_URL", "RFI_LISTING_DEPTH")
+
+
+def shared_start(settings: BaseSettings) -> dict[str, str]:
+    """Where a distributed crawl starts, each setting as given (JSON), for the nodes of
+    one crawl to compare (``crawl/distributed/config.py``): the values as written, as a
+    crawl recorded them in Redis before this object existed."""
+    return {
+        name: json.dumps(settings.get(name), ensure_ascii=False, default=str)
+        for name in _SHARED_START
+    }
 
 
 def setting(name: str, parse: Parser, secret: bool = False) -> Any:
@@ -366,6 +207,56 @@ class RfiSettings:
         )
 
     @classmethod
+    def of(cls, crawler: Crawler) -> RfiSettings:
+        """``crawler``'s settings, built once (at the first call) and cached for it.
+
+        The spider calls it first, in its ``from_crawler``, once its arguments have set
+        the settings they set (``from_warc``, ``demo``); the add-ons, extensions,
+        middlewares and pipelines Scrapy builds after the spider get the same object.
+        """
+        found = _BUILT.get(crawler)
+        if found is None:
+            found = _BUILT[crawler] = cls.from_settings(crawler.settings)
+        return found
+
+    @classmethod
+    def for_addon(cls, crawler: Crawler | None, settings: BaseSettings) -> RfiSettings:
+        """An add-on's (``update_settings(settings)``): its crawler's object, or, for an
+        add-on built without one, ``settings`` read."""
+        return cls.of(crawler) if crawler is not None else cls.from_settings(settings)
+
+    # --- unset means the edition's default: the one place that rule lives ---------------
+    def home_of(self, edition: Edition) -> str:
+        """The home listing's path: ``RFI_HOME``, or the edition's (empty: none)."""
+        return edition.home if self.home is None else self.home
+
+    def sections_of(self, edition: Edition) -> list[str]:
+        """The sections and columns walked: ``RFI_SECTIONS``, or the edition's."""
+        return list(edition.listings if self.sections is None else self.sections)
+
+    def feeds_of(self, declared: Iterable[str]) -> list[str]:
+        """The RSS feeds' paths: ``RFI_FEEDS``, or those the edition's block declares."""
+        return list(declared if self.feeds is None else self.feeds)
+
+    def mirrors_of(self, edition: Edition) -> list[str]:
+        """The feed mirrors: ``RFI_MIRRORS``, or the edition's (``-a mirrors=`` wins)."""
+        return list(edition.mirrors if self.mirrors is None else self.mirrors)
+
+    def archive_url_of(self, edition: Edition) -> str:
+        """The daily archive's path pattern: ``RFI_ARCHIVE_URL``, or the edition's."""
+        return edition.archive_url if self.archive_url is None else self.archive_url
+
+    @property
+    def archive_days_limit(self) -> int:
+        """The longest backfill: ``RFI_MAX_BACKFILL_DAYS`` when it walks the daily archive
+        (one request a day); none (0) through the sitemaps (one map a month)."""
+        return self.max_backfill_days if self.backfill_archive else 0
+
+    @classmethod
     def setting_names(cls) -> list[str]:
         """The settings this object reads, in its order."""
         return [f.metadata["setting"] for f in fields(cls)]
+
+
+# crawler -> its RfiSettings (RfiSettings.of); gone with the crawler.
+_BUILT: weakref.WeakKeyDictionary[Crawler, RfiSettings] = weakref.WeakKeyDictionary()

@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from scrapy.settings import BaseSettings
-
 import rfi_spider
 
 # The state's folder in an output folder (RFI_STATE_DIR's default).
@@ -35,10 +33,3 @@ def default_output_dir(name: str = "output") -> str:
     ``name``: the folder's name, one per edition (``output``, ``output-tw``).
     """
     return str(data_home() / "rfi-spider" / name) if from_egg() else name
-
-
-def output_dirs(settings: BaseSettings) -> tuple[Path, Path]:
-    """``(RFI_OUTPUT_DIR, RFI_STATE_DIR)``; the state defaults to ``<output>/.state``."""
-    output = Path(settings.get("RFI_OUTPUT_DIR") or "output")
-    state = settings.get("RFI_STATE_DIR")
-    return output, Path(state) if state else output / STATE_DIR

@@ -14,12 +14,30 @@ from typing import Any
 import pytest
 from redisserver import RedisServer
 
+from rfi_spider import settings as project_settings
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CRASH_HOOKS = Path(__file__).resolve().parent / "crashhooks.py"
 SEED = ROOT.parent / "shared" / "seed" / "000_61a0efc48b56a91e.txt"
 SEED_COPY = FIXTURES / "seed" / "000_61a0efc48b56a91e.txt"
 
+# The project's RFI_* settings (settings.py), which every component of the project reads
+# (RfiSettings): for a test crawler that takes none of the project's other settings.
+RFI_DEFAULTS = {
+    name: getattr(project_settings, name)
+    for name in dir(project_settings)
+    if name.startswith("RFI_")
+}
+# A test crawler of one component, with no other of the project's settings: the RFI_* ones,
+# with each export committed at once, no archive.db and no WARC capture.
+BARE = {
+    **RFI_DEFAULTS,
+    "RFI_STATE_BATCH": 1,
+    "RFI_STATE_BATCH_SECONDS": 0,
+    "RFI_ARCHIVE_DB": False,
+    "RFI_WARC": False,
+}
 # Settings every test crawl uses: nothing may reach a real host (no default mirrors).
 OFFLINE = {"RFI_MIRRORS": "", "LOG_LEVEL": "INFO"}
 # And, unless a test says otherwise: loopback needs no politeness delay.

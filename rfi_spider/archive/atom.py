@@ -38,6 +38,7 @@ from lxml_html_clean import Cleaner
 from scrapy.exporters import BaseItemExporter
 
 from rfi_spider.canonical import SITE_ROOT
+from rfi_spider.config import RfiSettings
 from rfi_spider.crawl_target import CrawlTarget
 from rfi_spider.dates import parse_aware_time, rfc3339
 from rfi_spider.editions import EDITIONS, Edition, edition_of
@@ -252,14 +253,13 @@ def feed_info(
     )
 
 
-def feed_info_from_settings(settings: Any, edition: Edition | None) -> FeedInfo:
+def feed_info_from_settings(config: RfiSettings, edition: Edition | None) -> FeedInfo:
     """:func:`feed_info` with ``RFI_ATOM_TITLE``, ``RFI_ATOM_ID`` and ``RFI_ATOM_SELF_URL``."""
-    self_url = settings.get("RFI_ATOM_SELF_URL") or None
     return feed_info(
         edition,
-        title=one_line(settings.get("RFI_ATOM_TITLE") or "") or None,
-        feed_id=xml_text(settings.get("RFI_ATOM_ID") or "").strip() or None,
-        self_url=web_url(self_url),
+        title=one_line(config.atom_title or "") or None,
+        feed_id=xml_text(config.atom_id or "").strip() or None,
+        self_url=web_url(config.atom_self_url or None),
     )
 
 
@@ -360,7 +360,7 @@ class AtomItemExporter(BaseItemExporter):
     @classmethod
     def from_crawler(cls, crawler: Any, file: IO[bytes], **kwargs: Any) -> AtomItemExporter:
         target = CrawlTarget.of(crawler)  # the edition the crawl's spider crawls, if any
-        info = feed_info_from_settings(crawler.settings, target.edition if target else None)
+        info = feed_info_from_settings(RfiSettings.of(crawler), target.edition if target else None)
         return cls(file, info=info, stats=crawler.stats, **kwargs)
 
     def start_exporting(self) -> None:

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from rfi_spider.archive import atom, versions_read
+from rfi_spider.archive.versions_diff import ItemDiff, diff_items, marked_html
 from rfi_spider.archive.versions_read import Line
 from rfi_spider.dates import parse_aware_time
-from rfi_spider.quality import diff
 
 
 @dataclass
@@ -43,14 +43,12 @@ def changed_at(before: Line, after: Line) -> datetime | None:
     return parse_aware_time(after.crawled_at) or after.updated
 
 
-def diff_html(changes: diff.ItemDiff) -> str:
+def diff_html(changes: ItemDiff) -> str:
     """The change as HTML an Atom reader shows: a paragraph per field and per paragraph
     changed, deletions in ``<del>``, insertions in ``<ins>``, every text escaped."""
     parts = []
     for name, spans in changes.fields.items():
-        parts.append(
-            f"<p><strong>{name}</strong>: {diff.marked_html(spans, 'both', atom.xml_text)}</p>"
-        )
+        parts.append(f"<p><strong>{name}</strong>: {marked_html(spans, 'both', atom.xml_text)}</p>")
     for row in changes.changed_rows:
         if row.kind == "~":
             label = f"paragraph {row.new}"
@@ -59,7 +57,7 @@ def diff_html(changes: diff.ItemDiff) -> str:
         else:
             label = f"paragraph {row.old} removed"
         parts.append(
-            f"<p><strong>{label}</strong>: {diff.marked_html(row.spans, 'both', atom.xml_text)}</p>"
+            f"<p><strong>{label}</strong>: {marked_html(row.spans, 'both', atom.xml_text)}</p>"
         )
     return "".join(parts) or "<p>No change to title, summary or paragraphs.</p>"
 
@@ -74,7 +72,7 @@ def change_entry(
     entry.id = f"{entry.id}#v{version}"
     entry.title = atom.one_line(f"{entry.title} (version {version})")
     entry.updated = max(when, entry.published) if when else entry.updated
-    entry.content = atom.xml_text(diff_html(diff.diff_items(before, after)))
+    entry.content = atom.xml_text(diff_html(diff_items(before, after)))
     return entry
 
 

@@ -7,7 +7,7 @@ objects as JSON text; a field this code does not know yet becomes a column of it
 ``month`` of publication, the seed-style ``file`` and the ``folder`` it came from. The
 key is ``(url, version)``; ``id`` is the line's rank in the files read, so a rebuild from
 the same files gives the same ids. ``articles_fts`` (FTS5, contentless) indexes title,
-summary and text as words in simplified characters (:mod:`rfi_spider.search.chinese`).
+summary and text as words in simplified characters (:mod:`rfi_spider.archive.database_words`).
 ``warc_records`` indexes the pages the folder's WARC files hold (each 2xx ``response``
 and browser ``resource`` record: its file, offset, URL and date), read member by member
 within the bounds of :mod:`~rfi_spider.archive.warc_records`; :func:`warc_record` picks

@@ -18,8 +18,8 @@ import sqlite_utils
 from rfi_spider.archive.database_rows import CHUNK, META_TABLE, WARC_TABLE, SyncResult
 from rfi_spider.archive.wacz_pages import path_key
 from rfi_spider.archive.warc_files import OPEN_SUFFIX, SUFFIX, Damage, gzip_members
+from rfi_spider.archive.warc_index import page_of
 from rfi_spider.archive.warc_records import RecordError, RecordReader, record_date
-from rfi_spider.fetch.warc_replay import page_of
 
 WARC_DIR = "warc"
 # crawled_at is written to the second (truncated): a page fetched within the second

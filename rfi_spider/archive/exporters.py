@@ -23,11 +23,12 @@ from typing import Any
 
 from scrapy.exporters import JsonLinesItemExporter
 from scrapy.extensions import feedexport
+from scrapy.utils.serialize import ScrapyJSONEncoder
 
 from rfi_spider.archive import seedfile
 from rfi_spider.archive.versions import versioned_name
 from rfi_spider.dates import paris_day
-from rfi_spider.items import FIELDS
+from rfi_spider.items import BY_EXPORT, FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -90,27 +91,59 @@ def serialize_line(item: Any) -> bytes:
     return buffer.getvalue()
 
 
+# The fields the export sets after validation (the versions) are the last of FIELDS: their
+# JSON goes at the end of the validated line, before its closing brace.
+_SPLICED_AT_END = FIELDS[len(FIELDS) - len(BY_EXPORT) :] == BY_EXPORT
+# serialize_line's encoder, for the spliced fields' names and values.
+_ENCODER = ScrapyJSONEncoder(ensure_ascii=False)
+
+
 class LastLine:
     """The JSON line of the last item serialised, kept for the next pipeline.
 
     The validation pipeline checks an item's line exactly as it will be exported, and the
     archive pipeline, next, exports that line: one serialisation serves both (it was half
     the validation's cost a page). The item is recognised by identity (it is held, so
-    its id is not reused); any other item is serialised afresh.
+    its id is not reused); any other item is serialised afresh. The export sets the
+    version fields after the validation: :meth:`with_export_fields` splices them in.
     """
 
     def __init__(self) -> None:
         self.item: Any = None
         self.line = b""
+        self.spliceable = False  # the line has no field of BY_EXPORT, and some other field
 
     def of(self, item: Any) -> bytes:
         if item is not self.item:
             self.line = serialize_line(item)
             self.item = item
+            self.spliceable = (
+                _SPLICED_AT_END
+                and self.line != b"{}\n"
+                and not any(name in item for name in BY_EXPORT)
+            )
         return self.line
 
+    def with_export_fields(self, item: Any) -> bytes:
+        """The line of ``item`` once the export has set its version fields, then forgotten.
+
+        The validated line with those fields' JSON put before its closing brace: the
+        same bytes as serialising the item again (they are the last fields of the
+        export's order), for the cost of three values. An item not the one validated,
+        or validated with version fields already, is serialised afresh.
+        """
+        line = self.line if item is self.item and self.spliceable else b""
+        self.forget()
+        if not line:
+            return serialize_line(item)
+        encode = _ENCODER.encode
+        added = ", ".join(
+            f"{encode(name)}: {encode(item[name])}" for name in BY_EXPORT if name in item
+        )
+        return line[:-2] + f", {added}}}\n".encode() if added else line
+
     def forget(self) -> None:
-        self.item, self.line = None, b""
+        self.item, self.line, self.spliceable = None, b"", False
 
 
 class JsonLinesFile:

@@ -308,9 +308,7 @@ class ExportJournal:
         published_at = adapter["published_at"]
         self.intents.record(url, versioned_name(seed_file_name(url, published_at), version))
         path = self.files.write(url, published_at, seed_record(adapter), version)
-        LINES.forget()  # validated without its version fields: serialised with them
-        line = LINES.of(item)
-        LINES.forget()
+        line = LINES.with_export_fields(item)  # validated without them: spliced in
         try:
             self.known_size = self.jsonl.append(line)
         except OSError:

@@ -5,6 +5,13 @@
 not an object, or an item that makes no Atom entry (:func:`rfi_spider.archive.atom.check_item`)
 is counted by reason and passed over. A URL met twice is kept once: the copy with the later
 update (``modified_at``), the later line on a tie.
+
+The price of holding only N items: a copy met after the earlier one was dropped is judged
+anew (its earlier update is no longer known), and a later copy with an earlier
+``published_at`` (a corrected date) can push its URL below an item already let go, which
+does not come back. Re-exports of edited articles keep ``published_at`` and raise
+``modified_at``: for them the answer is exactly the plain sort's
+(``tests/archive/test_latest_bounds.py``).
 """
 
 from __future__ import annotations
@@ -17,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from rfi_spider.archive import atom
+from rfi_spider.archive.jsonl_read import MAX_LINE_BYTES, parse_line, read_lines
 from rfi_spider.dates import parse_aware_time
-from rfi_spider.quality import qa
 
 
 @dataclass
@@ -44,7 +51,7 @@ def newest_items(
     path: Path,
     latest: int,
     since: datetime | None = None,
-    max_line_bytes: int = qa.MAX_LINE_BYTES,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> Newest:
     """The ``latest`` items of ``path`` published last (at or after ``since``), newest first.
 
@@ -57,7 +64,7 @@ def newest_items(
     heap: list[_Kept] = []  # oldest kept first; slots of replaced duplicates are stale
     kept: dict[str, _Kept] = {}  # url -> the live slot
     with path.open("rb") as handle:
-        for raw, _size in qa.read_lines(handle, max_line_bytes):
+        for raw, _size in read_lines(handle, max_line_bytes):
             found.lines += 1
             value = _item(raw, found)
             if value is None:
@@ -90,7 +97,7 @@ def _item(raw: bytes | None, found: Newest) -> dict[str, Any] | None:
     except UnicodeDecodeError:
         found.skipped["not_utf8"] += 1
         return None
-    value, _problem = qa.parse_line(text)
+    value, _problem = parse_line(text)
     if not isinstance(value, dict):
         found.skipped["bad_json" if value is None else "not_an_object"] += 1
         return None

@@ -5,7 +5,7 @@ An article edited after it was archived has one line per version (``docs/item-sp
 ``version`` 1, 2, …, its ``content_digest`` and the ``previous_digest`` of the version
 before (null for version 1). Lines of older archives have none of these fields: such a
 line is version 1. ``scrapy versions``, ``scrapy qa`` and ``scrapy feed --changes`` read
-the versions through this module and diff them with ``rfi_spider.quality.diff``.
+the versions through this module and diff them with ``rfi_spider.archive.versions_diff``.
 
 Reading is two passes when the whole archive is wanted: :func:`scan` keeps only a small
 :class:`Line` per line (no text), :func:`load` then reads back the few lines whose text
@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rfi_spider.archive.jsonl_read import parse_line, read_lines
 from rfi_spider.canonical import canonical_url
 from rfi_spider.dates import parse_aware_time
 
@@ -243,14 +244,12 @@ class Scan:
 def _objects(path: Path, max_line_bytes: int) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line number, object)`` of each line that is a whole JSON object; others skipped
     (``scrapy qa`` reports them). Raises OSError when the file cannot be read."""
-    from rfi_spider.quality import qa  # qa imports this module: read its helpers late
-
     with path.open("rb") as handle:
-        for number, (raw, _size) in enumerate(qa.read_lines(handle, max_line_bytes), 1):
+        for number, (raw, _size) in enumerate(read_lines(handle, max_line_bytes), 1):
             if raw is None or not raw.endswith(b"\n"):
                 continue
             try:
-                value, _problem = qa.parse_line(raw.decode("utf-8"))
+                value, _problem = parse_line(raw.decode("utf-8"))
             except UnicodeDecodeError:
                 continue
             if isinstance(value, dict):

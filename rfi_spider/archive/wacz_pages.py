@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 from w3lib.url import canonicalize_url
 
 from rfi_spider.archive.warc_files import Damage, gzip_members
+from rfi_spider.archive.warc_index import page_of
 from rfi_spider.archive.warc_records import RecordError, RecordReader
-from rfi_spider.fetch.warc_replay import page_of
 
 # The first line of pages.jsonl (the WACZ 1.1 page list format).
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Articles"}

@@ -5,8 +5,8 @@
 One DIR (default ``RFI_OUTPUT_DIR``): ``DIR/archive.db``, the file the crawl keeps
 current, rebuilt from scratch. Several DIRs (the nodes of a distributed crawl, or both
 editions' folders): one database of them all, written to ``-o FILE`` (required, as it
-belongs to no one folder). Exit status 0 when built, 2 on bad arguments or a file that
-cannot be read or written. The building lives in ``rfi_spider.archive.database``.
+belongs to no one folder). Exit status 0 when built, 2 on bad arguments or settings or a
+file that cannot be read or written. The building lives in ``rfi_spider.archive.database``.
 
 The file's name has a hyphen because Scrapy names a command after its module.
 """
@@ -15,24 +15,19 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-import sys
 import time
 from pathlib import Path
-from typing import Any, ClassVar
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from rfi_spider.archive import database
 from rfi_spider.archive.outputs import Archive, OutputError, check_output
-from rfi_spider.archive.state import STATE_DIR, output_dirs
+from rfi_spider.archive.state import STATE_DIR
+from rfi_spider.cli import ArchiveCommand, CommandError
+from rfi_spider.config import RfiSettings
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
-
+class Command(ArchiveCommand):
     def syntax(self) -> str:
         return "[DIR ...] [-o FILE]"
 
@@ -55,9 +50,11 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("-o", "--output", metavar="FILE", help="the database to write")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
-        output, state = output_dirs(self.settings)
+    def error_line(self, message: str) -> str:
+        return f"archive-db: {message}"
+
+    def act(self, args: list[str], opts: argparse.Namespace, config: RfiSettings) -> int:
+        output, state = config.output_dir, config.state_dir
         folders = [Path(a) for a in args] or [output]
         lock_dir = folders[0] / STATE_DIR if args else state
         for folder in folders:
@@ -73,15 +70,12 @@ class Command(ScrapyCommand):
                 check_output(target, [Archive.at(folder) for folder in folders])
             except OutputError as error:
                 raise UsageError(str(error), print_help=False) from None
-        warc = self.settings.get("RFI_WARC_DIR")
-        warc_dirs = {output: Path(warc)} if warc and not args else None
+        warc_dirs = {output: config.warc_dir} if config.warc_dir and not args else None
         started = time.monotonic()
         try:
             result = build(target, folders, None if opts.output else lock_dir, warc_dirs)
         except (OSError, sqlite3.Error) as error:
-            print(f"archive-db: cannot build {target}: {error}", file=sys.stderr)
-            self.exitcode = 2
-            return
+            raise CommandError(f"cannot build {target}: {error}") from None
         size = target.stat().st_size
         print(
             f"{target}: {result.added} article version(s) from {len(folders)} folder(s)"
@@ -89,6 +83,7 @@ class Command(ScrapyCommand):
             f" {size / 1e6:.1f} MB"
             f" in {time.monotonic() - started:.1f} s"
         )
+        return 0
 
 
 def build(

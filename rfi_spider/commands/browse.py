@@ -5,7 +5,7 @@ DIR (default ``RFI_OUTPUT_DIR``): its ``archive.db``, first brought up to date w
 ``items.jsonl`` (built if missing). A database file (``scrapy archive-db A B -o
 all.db``): served as it is. Datasette runs in this process, read only (see
 ``rfi_spider.search.browser``), on the port given or a free one, and the address is
-printed before it starts. Exit status 2 on bad arguments.
+printed before it starts. Exit status 2 on bad arguments or settings.
 """
 
 from __future__ import annotations
@@ -13,15 +13,14 @@ from __future__ import annotations
 import argparse
 import socket
 import sqlite3
-import sys
 from pathlib import Path
-from typing import Any, ClassVar
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from rfi_spider.archive import database
-from rfi_spider.archive.state import STATE_DIR, output_dirs
+from rfi_spider.archive.state import STATE_DIR
+from rfi_spider.cli import ArchiveCommand, CommandError
+from rfi_spider.config import RfiSettings
 
 HOST = "127.0.0.1"
 
@@ -33,11 +32,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
-
+class Command(ArchiveCommand):
     def syntax(self) -> str:
         return "[DIR | FILE.db] [--port PORT]"
 
@@ -57,8 +52,10 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
+    def error_line(self, message: str) -> str:
+        return f"browse: {message}"
+
+    def act(self, args: list[str], opts: argparse.Namespace, config: RfiSettings) -> int:
         if len(args) > 1:
             raise UsageError(
                 "one folder or database: several folders go into one with scrapy archive-db"
@@ -68,11 +65,9 @@ class Command(ScrapyCommand):
         if not 0 <= opts.port <= 65535:
             raise UsageError(f"--port {opts.port} is not a port", print_help=False)
         try:
-            path = self._database(args)
+            path = self._database(args, config)
         except (OSError, sqlite3.Error) as error:
-            print(f"browse: cannot bring the database up to date: {error}", file=sys.stderr)
-            self.exitcode = 2
-            return
+            raise CommandError(f"cannot bring the database up to date: {error}") from None
         import uvicorn
 
         from rfi_spider.search import browser
@@ -84,10 +79,10 @@ class Command(ScrapyCommand):
             flush=True,
         )
         uvicorn.run(browser.app(path), host=HOST, port=port, log_level="warning")
+        return 0
 
-    def _database(self, args: list[str]) -> Path:
+    def _database(self, args: list[str], config: RfiSettings) -> Path:
         """The database to serve: a file given, or a folder's, synced first."""
-        assert self.settings is not None
         if args and Path(args[0]).is_file():
             if not database.is_database(Path(args[0])):
                 raise UsageError(f"{args[0]} is not an archive database", print_help=False)
@@ -96,9 +91,9 @@ class Command(ScrapyCommand):
         if args:
             folder, state = Path(args[0]), Path(args[0]) / STATE_DIR
         else:
-            folder, state = output_dirs(self.settings)
-            if self.settings.get("RFI_WARC_DIR"):
-                warc_dirs = {folder: Path(self.settings.get("RFI_WARC_DIR"))}
+            folder, state = config.output_dir, config.state_dir
+            if config.warc_dir:
+                warc_dirs = {folder: config.warc_dir}
         if not folder.is_dir():
             raise UsageError(f"{folder} is not a folder", print_help=False)
         if not (folder / database.ITEMS_FILE).is_file():

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from scrapy import Spider, signals
@@ -31,17 +30,18 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
-from rfi_spider.archive.outputs import Archive, OutputError, check_folders, check_output
+from rfi_spider.archive.outputs import Archive, OutputError, check_folders
 from rfi_spider.archive.redis_state import KeyTypeError, SharedCrawlError
 from rfi_spider.arguments import ArgumentError
-from rfi_spider.config import ConfigError, RfiSettings
+from rfi_spider.cli import BAD_ARGUMENTS, FAILED, CommandError, RfiCommand
+from rfi_spider.config import RfiSettings
 from rfi_spider.crawl.distributed.config import REDIS_BAD_KEY, preflight
 
-BAD_ARGUMENTS = 2
-FAILED = 1
 
+class Command(RfiCommand, ScrapyCrawlCommand):
+    spider_name = ""  # for the error line
+    config: RfiSettings | None = None  # the crawl's settings, checked in process_options
 
-class Command(ScrapyCrawlCommand):
     def long_desc(self) -> str:
         return (
             "Run a spider of the project. Exit status: 0 when the crawl ended normally, "
@@ -51,49 +51,53 @@ class Command(ScrapyCrawlCommand):
             "or state folder that cannot be used, or a Redis key of the wrong type (REDIS_URL)."
         )
 
+    def error_line(self, message: str) -> str:
+        return f"scrapy crawl {self.spider_name}: {message}"
+
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         """Scrapy's options, then the spider's arguments: checked here, before Scrapy's
         crawler process even starts logging, so that a bad one costs one line."""
         super().process_options(args, opts)
         if len(args) != 1:
             return  # run() raises Scrapy's usage error
+        self.spider_name = args[0]
+        try:
+            self.config = self._checked(args[0], opts.spargs)
+        except CommandError as error:  # one line, exit status, before the crawler process
+            self.fail(error)
+            raise SystemExit(self.exitcode) from None
+
+    def _checked(self, name: str, spargs: dict[str, Any]) -> RfiSettings:
+        """The crawl's settings, once its settings, arguments, outputs, folders and (with
+        ``REDIS_URL``) Redis are found fit: :class:`CommandError` otherwise."""
         assert self.settings is not None
         try:
-            spidercls = get_spider_loader(self.settings).load(args[0])
+            spidercls = get_spider_loader(self.settings).load(name)
         except KeyError:
-            raise UsageError(f"no spider named {args[0]!r} (scrapy list names them)") from None
+            raise UsageError(f"no spider named {name!r} (scrapy list names them)") from None
         # The settings as the crawler will see them: with the spider's own (rfi_tw's folder).
         settings = self.settings.copy()
         spidercls.update_settings(settings)
-        try:
-            config = RfiSettings.from_settings(settings)
-        except ConfigError as error:
-            self._refuse(args[0], f"bad setting: {error}")
+        config = self.rfi_settings(settings)
         check = getattr(spidercls, "check_arguments", None)
         if check is not None:
             try:
-                check(opts.spargs, self.settings)
+                check(spargs, config)
             except ArgumentError as error:
-                self._refuse(args[0], f"bad argument: {error}")
+                raise CommandError(f"bad argument: {error}") from None
+        archive = Archive.configured(config)
+        for path in local_feeds(settings, spidercls.name):
+            self.check_output(path, [archive])
         try:
-            archive = Archive.configured(config)
-            for path in local_feeds(settings, spidercls.name):
-                check_output(path, [archive])
             check_folders(config.output_dir, config.state_dir)
         except OutputError as error:
-            self._refuse(args[0], str(error))
+            raise CommandError(str(error)) from None
         try:  # -s REDIS_URL=...: Redis answers, and the crawl there has these settings
-            preflight(spidercls, opts.spargs, self.settings)
+            preflight(spidercls, spargs, self.settings)
         except SharedCrawlError as error:
-            print(f"scrapy crawl {args[0]}: {error}", file=sys.stderr)
-            self.exitcode = BAD_ARGUMENTS if isinstance(error, KeyTypeError) else FAILED
-            raise SystemExit(self.exitcode) from None
-
-    def _refuse(self, spider: str, message: str) -> NoReturn:
-        """One line on stderr, exit status 2, before the crawler process starts."""
-        print(f"scrapy crawl {spider}: {message}", file=sys.stderr)
-        self.exitcode = BAD_ARGUMENTS
-        raise SystemExit(self.exitcode) from None
+            status = BAD_ARGUMENTS if isinstance(error, KeyTypeError) else FAILED
+            raise CommandError(str(error), status) from None
+        return config
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
@@ -115,8 +119,8 @@ class Command(ScrapyCrawlCommand):
         if finish["reason"] == REDIS_BAD_KEY:  # a configuration fault, as at start
             self.exitcode = BAD_ARGUMENTS
             return
-        failed = set(crawler.settings.getlist("RFI_FAILED_FINISH_REASONS"))
-        self.exitcode = FAILED if finish["reason"] in failed else 0
+        assert self.config is not None  # process_options checked the settings
+        self.exitcode = FAILED if finish["reason"] in self.config.failed_finish_reasons else 0
 
 
 class _UriParams(dict):

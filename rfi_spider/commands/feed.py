@@ -20,24 +20,21 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, ClassVar
-
-from scrapy.commands import ScrapyCommand
 
 from rfi_spider.archive import atom, changes_feed, exporters
 from rfi_spider.archive.latest import Newest, newest_items
-from rfi_spider.archive.outputs import Archive, OutputError, check_output
-from rfi_spider.config import ConfigError, RfiSettings
+from rfi_spider.archive.outputs import Archive
+from rfi_spider.cli import ArchiveCommand, CommandError, cannot
+from rfi_spider.config import RfiSettings
 from rfi_spider.dates import PARIS
 from rfi_spider.editions import EDITIONS
 from rfi_spider.quality import qa
 
 
-class FeedError(Exception):
+class FeedError(CommandError):
     """The feed cannot be written: one line for the user, exit status 2."""
 
 
@@ -83,11 +80,7 @@ def write_atomically(target: Path, info: atom.FeedInfo, entries: list[atom.Entry
         raise
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
-
+class Command(ArchiveCommand):
     def syntax(self) -> str:
         return "[OUTPUT] [--latest N] [--since DATE] [--changes] -o FILE"
 
@@ -115,19 +108,8 @@ class Command(ScrapyCommand):
             help="list the new versions of edited articles, with what changed",
         )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        try:
-            self._run(args, opts)
-        except FeedError as error:
-            print(f"scrapy feed: error: {error}", file=sys.stderr)
-            self.exitcode = 2
-
-    def _run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def act(self, args: list[str], opts: argparse.Namespace, config: RfiSettings) -> int:
         assert self.settings is not None
-        try:
-            config = RfiSettings.from_settings(self.settings)
-        except ConfigError as error:
-            raise FeedError(f"bad setting: {error}") from None
         if len(args) > 1:
             raise FeedError(f"one OUTPUT folder at most, not {len(args)}")
         if not opts.output:
@@ -140,56 +122,57 @@ class Command(ScrapyCommand):
             raise FeedError(f"no archive at {qa.visible(str(source))}: {items_file.name} not found")
         target = Path(opts.output)
         archives = [Archive.at(items_file.parent), Archive.configured(config)]
-        try:
-            check_output(target, archives, inputs=[items_file])
-        except OutputError as error:
-            raise FeedError(qa.visible(str(error))) from None
+        self.check_output(target, archives, inputs=[items_file])
         if opts.changes:
-            self._changes(items_file, target, latest, since, config.qa_max_line_bytes)
-            return
+            self._changes(items_file, target, latest, since, config)
+            return 0
         try:
             found = newest_items(items_file, latest, since, config.qa_max_line_bytes)
         except OSError as error:
-            where = qa.visible(str(items_file))
-            raise FeedError(f"cannot read {where}: {error.strerror or error}") from None
+            raise cannot("read", items_file, error) from None
         entries, skipped = self._entries(found)
         editions = {EDITIONS.get(str(item.get("edition"))) for item in found.items}
         edition = editions.pop() if len(editions) == 1 else None
-        info = atom.feed_info_from_settings(self.settings, edition)
+        info = atom.feed_info_from_settings(config, edition)
         try:
             write_atomically(target, info, entries)
         except OSError as error:
-            reason = error.strerror or str(error)
-            raise FeedError(f"cannot write {qa.visible(str(target))}: {reason}") from None
+            raise cannot("write", target, error) from None
         self._report(items_file, target, found, entries, skipped, since)
+        return 0
 
     def _changes(
-        self, items_file: Path, target: Path, latest: int, since: datetime | None, max_line: int
+        self,
+        items_file: Path,
+        target: Path,
+        latest: int,
+        since: datetime | None,
+        config: RfiSettings,
     ) -> None:
         """``--changes``: the newest changes as the feed."""
         try:
-            found = changes_feed.newest_changes([items_file], latest, since, max_line)
+            found = changes_feed.newest_changes(
+                [items_file], latest, since, config.qa_max_line_bytes
+            )
         except OSError as error:
-            where = qa.visible(str(items_file))
-            raise FeedError(f"cannot read {where}: {error.strerror or error}") from None
+            raise cannot("read", items_file, error) from None
         editions = {EDITIONS.get(str(key)) for key in found.editions}
         edition = editions.pop() if len(editions) == 1 else None
-        info = atom.feed_info_from_settings(self.settings, edition)
+        info = atom.feed_info_from_settings(config, edition)
         try:
             write_atomically(target, info, found.entries)
         except OSError as error:
-            reason = error.strerror or str(error)
-            raise FeedError(f"cannot write {qa.visible(str(target))}: {reason}") from None
+            raise cannot("write", target, error) from None
         print(
             f"Atom feed of changes: {len(found.entries)} entries of {found.versions} new "
             f"versions in {qa.visible(str(items_file))} in {qa.visible(str(target))}"
         )
         if found.skipped:
             counts = ", ".join(f"{atom.SKIPPED}/{r} {n}" for r, n in sorted(found.skipped.items()))
-            print(f"scrapy feed: versions left out: {counts}", file=sys.stderr)
+            self.say(f"versions left out: {counts}")
         if not found.entries:
             older = f" ({found.older} made before --since)" if since is not None else ""
-            print(f"scrapy feed: warning: the feed has no entry{older}", file=sys.stderr)
+            self.say(f"warning: the feed has no entry{older}")
 
     @staticmethod
     def _entries(found: Newest) -> tuple[list[atom.Entry], Counter[str]]:
@@ -202,8 +185,8 @@ class Command(ScrapyCommand):
                 skipped[skip.reason] += 1
         return entries, skipped
 
-    @staticmethod
     def _report(
+        self,
         items_file: Path,
         target: Path,
         found: Newest,
@@ -218,7 +201,7 @@ class Command(ScrapyCommand):
         )
         if skipped:
             counts = ", ".join(f"{atom.SKIPPED}/{r} {n}" for r, n in sorted(skipped.items()))
-            print(f"scrapy feed: lines left out: {counts}", file=sys.stderr)
+            self.say(f"lines left out: {counts}")
         if not entries:
             older = f" ({found.older} published before --since)" if since is not None else ""
-            print(f"scrapy feed: warning: the feed has no entry{older}", file=sys.stderr)
+            self.say(f"warning: the feed has no entry{older}")

@@ -14,24 +14,18 @@ web page in ``rfi_spider.quality.qa_html``.
 from __future__ import annotations
 
 import argparse
-import sys
 import traceback
 from pathlib import Path
-from typing import Any, ClassVar
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from rfi_spider.archive.outputs import Archive, OutputError, check_output
-from rfi_spider.config import ConfigError, RfiSettings
+from rfi_spider.archive.outputs import Archive
+from rfi_spider.cli import ArchiveCommand, CommandError
+from rfi_spider.config import RfiSettings
 from rfi_spider.quality import qa, qa_html
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
-
+class Command(ArchiveCommand):
     def syntax(self) -> str:
         return "[DIR ...] [--html FILE] [--compare OTHER] [--state STATE] [--all]"
 
@@ -74,15 +68,15 @@ class Command(ScrapyCommand):
             "--all", action="store_true", help="list every problem (default: 20 of each kind)"
         )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
         if len(args) > 1 and opts.state:
             raise UsageError("--state goes with one DIR (several: each DIR/.state is read)")
-        try:
-            config = RfiSettings.from_settings(self.settings)
-        except ConfigError as error:
-            self._cannot_check(f"bad setting: {error}")
-            return
+
+    def error_line(self, message: str) -> str:
+        return f"QA could not check: {message}"
+
+    def act(self, args: list[str], opts: argparse.Namespace, config: RfiSettings) -> int:
         if args:
             directory, state = Path(args[0]), Path(args[0]) / qa.STATE_DIR
         else:
@@ -94,30 +88,21 @@ class Command(ScrapyCommand):
             if not folder.is_dir():
                 raise UsageError(f"{qa.visible(str(folder))} is not a folder", print_help=False)
         if state.exists() and not state.is_dir():
-            self._cannot_check(f"the state {state} is not a folder")
-            return
+            raise CommandError(f"the state {state} is not a folder")
         if opts.html:
             # Not over any archive QA reads, nor over the configured one.
             read = [*directories, *([Path(opts.compare)] if opts.compare else [])]
             archives = [Archive.at(d) for d in read]
             archives += [Archive.at(directory, state), Archive.configured(config)]
-            try:
-                check_output(opts.html, archives)
-            except OutputError as error:
-                self._cannot_check(f"--html {error}")
-                return
+            self.check_output(opts.html, archives, option="--html ")
         max_line, max_attempts = config.qa_max_line_bytes, config.max_attempts
         try:
-            self._report(directories, opts, max_line, state, max_attempts)
+            return self._report(directories, opts, max_line, state, max_attempts)
         except qa.CannotCheckError as error:
-            self._cannot_check(str(error))
+            raise CommandError(str(error)) from None
         except Exception as error:  # a fault of QA itself: not "problems found"
             traceback.print_exc()
-            self._cannot_check(f"internal error: {type(error).__name__}: {error}")
-
-    def _cannot_check(self, message: str) -> None:
-        print(f"QA could not check: {qa.visible(message)}", file=sys.stderr)
-        self.exitcode = 2
+            raise CommandError(f"internal error: {type(error).__name__}: {error}") from None
 
     def _report(
         self,
@@ -126,7 +111,7 @@ class Command(ScrapyCommand):
         max_line: int,
         state: Path,
         max_attempts: int,
-    ) -> None:
+    ) -> int:
         if len(directories) > 1:
             report = qa.check_archives(
                 directories, max_line_bytes=max_line, max_attempts=max_attempts
@@ -154,4 +139,4 @@ class Command(ScrapyCommand):
                     f"cannot write {opts.html}: {error.strerror or error}"
                 ) from error
             print(f"HTML report: {qa.visible(str(target))}")
-        self.exitcode = 0 if report.ok else 1
+        return 0 if report.ok else 1

@@ -6,7 +6,7 @@ URL is any spelling of the article's address the project canonicalises (``http:/
 or its ``items.jsonl`` (default ``RFI_OUTPUT_DIR``; several: the folders of a distributed
 crawl's nodes, read as one). Prints each version with its times and digest, and the diff
 of its title, summary and paragraphs against the version before
-(``rfi_spider.quality.diff``): deletions ``[-…-]``, insertions ``{+…+}``, coloured on a
+(``rfi_spider.archive.versions_diff``): deletions ``[-…-]``, insertions ``{+…+}``, coloured on a
 terminal. It writes nothing.
 
 Exit status 0 when the article is found (a broken chain of versions is printed, as QA
@@ -19,20 +19,19 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from scrapy.commands import ScrapyCommand
-
-from rfi_spider.archive import versions_read
+from rfi_spider.archive import versions_diff, versions_read
 from rfi_spider.archive.versions_read import History, Line
 from rfi_spider.canonical import canonical_url
-from rfi_spider.config import ConfigError, RfiSettings
-from rfi_spider.quality import diff, qa
+from rfi_spider.cli import ArchiveCommand, CommandError, cannot
+from rfi_spider.config import RfiSettings
+from rfi_spider.quality import qa
 
 COLOR_CHOICES = ("auto", "always", "never")
 
 
-class VersionsError(Exception):
+class VersionsError(CommandError):
     """The versions cannot be shown: one line for the user, exit status 2."""
 
 
@@ -67,7 +66,7 @@ def render(
             since = (
                 "" if before.version == line.version - 1 else f" (since version {before.version})"
             )
-            changes = diff.diff_items(items[(before.source, before.number)], item)
+            changes = versions_diff.diff_items(items[(before.source, before.number)], item)
             out.extend(change_lines(changes, colour, since))
         before = line
     if history.problems:
@@ -80,15 +79,15 @@ def render(
     return "\n".join(out) + "\n"
 
 
-def change_lines(changes: diff.ItemDiff, colour: bool, since: str = "") -> list[str]:
+def change_lines(changes: versions_diff.ItemDiff, colour: bool, since: str = "") -> list[str]:
     """What changed, a line per field and per paragraph edited, added or removed."""
     if changes.empty:
         return [f"  no change to title, summary or paragraphs{since}"]
     out = [f"  changes{since}:"] if since else []
     for name, spans in changes.fields.items():
-        out.append(f"  {name}: {diff.marked_text(spans, qa.visible, colour)}")
+        out.append(f"  {name}: {versions_diff.marked_text(spans, qa.visible, colour)}")
     for row in changes.changed_rows:
-        text = diff.marked_text(row.spans, qa.visible, colour)
+        text = versions_diff.marked_text(row.spans, qa.visible, colour)
         if row.kind == "~":
             out.append(f"  paragraph {row.new}: {text}")
         elif row.kind == "+":
@@ -98,11 +97,7 @@ def change_lines(changes: diff.ItemDiff, colour: bool, since: str = "") -> list[
     return out
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
-
+class Command(ArchiveCommand):
     def syntax(self) -> str:
         return "URL [DIR ...] [--color WHEN]"
 
@@ -128,19 +123,7 @@ class Command(ScrapyCommand):
             help="colour the changes: auto (on a terminal), always or never",
         )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        try:
-            self.exitcode = self._run(args, opts)
-        except VersionsError as error:
-            print(f"scrapy versions: error: {error}", file=sys.stderr)
-            self.exitcode = 2
-
-    def _run(self, args: list[str], opts: argparse.Namespace) -> int:
-        assert self.settings is not None
-        try:
-            config = RfiSettings.from_settings(self.settings)
-        except ConfigError as error:
-            raise VersionsError(f"bad setting: {error}") from None
+    def act(self, args: list[str], opts: argparse.Namespace, config: RfiSettings) -> int:
         if opts.color not in COLOR_CHOICES:
             raise VersionsError(
                 f"--color takes auto, always or never, not {qa.visible(opts.color)!r}"
@@ -159,12 +142,11 @@ class Command(ScrapyCommand):
         try:
             found = versions_read.scan(files, config.qa_max_line_bytes, only=key)
         except OSError as error:
-            where = qa.visible(str(error.filename or files[0]))
-            raise VersionsError(f"cannot read {where}: {error.strerror or error}") from None
+            raise cannot("read", error.filename or files[0], error) from None
         if key not in found.index:
             archives = ", ".join(qa.visible(str(f)) for f in files)
             url = qa.visible(qa.readable(key))
-            print(f"scrapy versions: no version of {url} in {archives}", file=sys.stderr)
+            self.say(f"no version of {url} in {archives}")
             return 1
         colour = opts.color == "always" or (opts.color == "auto" and sys.stdout.isatty())
         print(render(found.index.history(key), found.items, colour), end="")

@@ -21,14 +21,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, ClassVar
-
-from scrapy.commands import ScrapyCommand
 
 from rfi_spider.archive import exporters, wacz_pages
-from rfi_spider.archive.outputs import Archive, OutputError, check_output
+from rfi_spider.archive.outputs import Archive
 from rfi_spider.archive.warc_files import SUFFIX
-from rfi_spider.config import ConfigError, RfiSettings
+from rfi_spider.cli import ArchiveCommand, CommandError, cannot
+from rfi_spider.config import RfiSettings
 from rfi_spider.fetch.warc_replay import payload_limit
 from rfi_spider.quality import qa
 
@@ -36,7 +34,7 @@ from rfi_spider.quality import qa
 TIMEOUT = 6 * 3600
 
 
-class WaczError(Exception):
+class WaczError(CommandError):
     """The package cannot be written: one line for the user, exit status 2."""
 
 
@@ -123,11 +121,7 @@ def package(
     return files, pages, fetched
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
-
+class Command(ArchiveCommand):
     def syntax(self) -> str:
         return "[OUTPUT] -o FILE [--title TITLE]"
 
@@ -146,19 +140,8 @@ class Command(ScrapyCommand):
         parser.add_argument("-o", "--output", metavar="FILE", help="the WACZ file to write")
         parser.add_argument("--title", help="the package's title (default: the folder's name)")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        try:
-            self._run(args, opts)
-        except WaczError as error:
-            print(f"scrapy wacz: error: {error}", file=sys.stderr)
-            self.exitcode = 2
-
-    def _run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def act(self, args: list[str], opts: argparse.Namespace, config: RfiSettings) -> int:
         assert self.settings is not None
-        try:
-            config = RfiSettings.from_settings(self.settings)
-        except ConfigError as error:
-            raise WaczError(f"bad setting: {error}") from None
         if len(args) > 1:
             raise WaczError(f"one OUTPUT folder at most, not {len(args)}")
         if not opts.output:
@@ -167,16 +150,14 @@ class Command(ScrapyCommand):
         if not folder.is_dir():
             raise WaczError(f"{qa.visible(str(folder))} is not a folder")
         target = Path(opts.output)
-        try:
-            check_output(target, [Archive.at(folder), Archive.configured(config)])
-        except OutputError as error:
-            raise WaczError(qa.visible(str(error))) from None
+        self.check_output(target, [Archive.at(folder), Archive.configured(config)])
         title = opts.title or f"rfi-spider archive: {folder.resolve().name}"
         try:
-            files, pages, fetched = package(folder, target, title, payload_limit(self.settings))
+            files, pages, fetched = package(
+                folder, target, title, payload_limit(self.settings, config)
+            )
         except OSError as error:
-            reason = error.strerror or str(error)
-            raise WaczError(f"cannot write {qa.visible(str(target))}: {reason}") from None
+            raise cannot("write", target, error) from None
         except subprocess.TimeoutExpired:
             raise WaczError(f"wacz create took more than {TIMEOUT} s") from None
         print(
@@ -186,13 +167,10 @@ class Command(ScrapyCommand):
         if pages.not_fetched:
             print(f"  {pages.not_fetched} article(s) from mirror feeds only: not listed as pages")
         if fetched.bad_records:
-            print(
-                f"scrapy wacz: warning: {fetched.bad_records} WARC record(s) unreadable "
-                "or failing their digest: not listed",
-                file=sys.stderr,
+            self.say(
+                f"warning: {fetched.bad_records} WARC record(s) unreadable "
+                "or failing their digest: not listed"
             )
         if pages.bad_lines:
-            print(
-                f"scrapy wacz: warning: {pages.bad_lines} line(s) of items.jsonl are no item",
-                file=sys.stderr,
-            )
+            self.say(f"warning: {pages.bad_lines} line(s) of items.jsonl are no item")
+        return 0

@@ -31,11 +31,11 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 import scrapy
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
 from rfi_spider import meta_keys
 from rfi_spider.archive.state import Checked, SeenStore
+from rfi_spider.config import RfiSettings
 from rfi_spider.dates import iso_utc
 
 logger = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class Revisits:
     def __init__(
         self,
         store: SeenStore,
-        settings: BaseSettings,
+        config: RfiSettings,
         stats: Callable[[], StatsCollector],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -98,9 +98,9 @@ class Revisits:
         starts, after the spider is made)."""
         self.store = store
         self._stats = stats
-        self.days = settings.getfloat("RFI_REVISIT_DAYS")
-        self.every = settings.getfloat("RFI_REVISIT_EVERY")
-        self.budget = settings.getint("RFI_REVISIT_MAX")
+        self.days = config.revisit_days
+        self.every = config.revisit_every
+        self.budget = config.revisit_max
         self.now = now
         self.scheduled: set[str] = set()  # this run's revisits (at most the budget)
         # The spider's article request of a URL (its callbacks), set once it has one.

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from lxml.etree import _Element as HtmlElement
 
 from rfi_spider.extract import selectors as sel
-from rfi_spider.extract.body import absolute_http_url
+from rfi_spider.extract.body_html import absolute_http_url
 
 _PATH_WIDTH = re.compile(sel.IMAGE_PATH_WIDTH)
 _PLACEHOLDER_NAME = re.compile(sel.IMAGE_PLACEHOLDER_NAME, re.IGNORECASE)

@@ -21,7 +21,8 @@ from lxml.etree import _Element as HtmlElement
 from scrapy.http import TextResponse
 
 from rfi_spider.extract import selectors as sel
-from rfi_spider.extract.body import Body, absolute_http_url, extract_body
+from rfi_spider.extract.body import Body, extract_body
+from rfi_spider.extract.body_html import absolute_http_url
 from rfi_spider.extract.images import lead_image_urls
 from rfi_spider.extract.processors import clean_text, decode_entities, drop_surrogates
 
@@ -349,8 +350,9 @@ class ArticlePage:
             return list(found)
         fallbacks = (lambda: [self.meta.get("og:image")], lambda: self.ld("image"))
         for fallback in fallbacks:  # JSON-LD is only read when og:image gave nothing
-            urls = [absolute_http_url(c, self.url) for c in fallback() if _usable_src(c)]
-            if any(urls):
+            resolved = (absolute_http_url(c, self.url) for c in fallback() if _usable_src(c))
+            urls: list[str | None] = [url for url in resolved if url]  # not http(s): left out
+            if urls:
                 return urls
         return []
 

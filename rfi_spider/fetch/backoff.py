@@ -19,6 +19,8 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 
+from rfi_spider.config import RfiSettings
+
 # The back-off's lines keep the name they had in the middlewares' module (the log's
 # [name] and any logging set up for it stay the same).
 logger = logging.getLogger("rfi_spider.fetch.middlewares")
@@ -62,14 +64,14 @@ class SlotBackoff:
     """
 
     def __init__(self, crawler: Crawler) -> None:
-        settings = crawler.settings
+        config = RfiSettings.of(crawler)
         self.crawler = crawler
         self.stats = crawler.stats
-        self.start = settings.getfloat("RFI_BACKOFF_START")
-        self.factor = max(1.0, settings.getfloat("RFI_BACKOFF_FACTOR"))
-        self.max_delay = max(self.start, settings.getfloat("RFI_BACKOFF_MAX_DELAY"))
-        self.retry_after_max = settings.getfloat("RFI_RETRY_AFTER_MAX")
-        self.floor = settings.getfloat("DOWNLOAD_DELAY")
+        self.start = config.backoff_start
+        self.factor = max(1.0, config.backoff_factor)
+        self.max_delay = max(self.start, config.backoff_max_delay)
+        self.retry_after_max = config.retry_after_max
+        self.floor = crawler.settings.getfloat("DOWNLOAD_DELAY")
         self.hosts: dict[str, Backoff] = {}  # by download slot key
 
     def _slot(self, request: Request) -> tuple[str | None, Any]:

@@ -2,7 +2,7 @@
 and what the browser got when it was sent past one.
 
 Read by the blocked-pages middleware (``fetch/middlewares.py``), by the WARC capture
-(``archive/warc_capture.py``: a challenge page is not the site's copy) and by the spider
+(``fetch/warc_capture.py``: a challenge page is not the site's copy) and by the spider
 (a challenge page is an article's failure).
 """
 

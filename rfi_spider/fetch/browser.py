@@ -53,6 +53,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy_playwright.handler import Config, ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.provider import PlaywrightBrowserProvider
 
+from rfi_spider.config import RfiSettings
 from rfi_spider.fetch.sandbox import (
     CONTEXT_OPTIONS,
     Origin,
@@ -73,16 +74,16 @@ class BrowserUnavailableError(Exception):
     """Chromium is missing or does not start: the fallback cannot run."""
 
 
-def browser_path(settings: BaseSettings) -> Path | None:
+def browser_path(config: RfiSettings) -> Path | None:
     """``RFI_BROWSER_PATH`` when it names an executable file, else None."""
-    value = (settings.get("RFI_BROWSER_PATH") or "").strip()
+    value = config.browser_path.strip()
     if not value:
         return None
     path = Path(value)
     return path if path.is_file() and os.access(path, os.X_OK) else None
 
 
-def launch_options(settings: BaseSettings) -> dict[str, Any]:
+def launch_options(settings: BaseSettings, config: RfiSettings) -> dict[str, Any]:
     """Playwright launch options from ``RFI_BROWSER_PATH``, ``RFI_BROWSER_ARGS`` and
     ``RFI_BROWSER_TIMEOUT``.
 
@@ -91,10 +92,10 @@ def launch_options(settings: BaseSettings) -> dict[str, Any]:
     no proxy flag, WebRTC through the proxy only.
     """
     options: dict[str, Any] = {
-        "executable_path": settings.get("RFI_BROWSER_PATH"),
+        "executable_path": config.browser_path,
         "headless": True,
-        "args": list(settings.getlist("RFI_BROWSER_ARGS")),
-        "timeout": settings.getfloat("RFI_BROWSER_TIMEOUT") * 1000,
+        "args": list(config.browser_args),
+        "timeout": config.browser_timeout * 1000,
     }
     options.update(settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
     options["args"] = sandbox_args(options.get("args") or [])
@@ -110,13 +111,21 @@ class BrowserSettings:
     Nothing starts here: these are only settings.
     """
 
+    def __init__(self, crawler: Crawler | None = None) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BrowserSettings:
+        return cls(crawler)
+
     def update_settings(self, settings: BaseSettings) -> None:
+        config = RfiSettings.for_addon(self.crawler, settings)
         name = "PLAYWRIGHT_LAUNCH_OPTIONS"
         priority = max(settings.getpriority(name) or 0, SETTINGS_PRIORITIES["addon"])
-        settings.set(name, launch_options(settings), priority=priority)
+        settings.set(name, launch_options(settings, config), priority=priority)
         name = "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT"
         if settings.get(name) is None:
-            timeout_ms = settings.getfloat("RFI_BROWSER_TIMEOUT") * 1000
+            timeout_ms = config.browser_timeout * 1000
             settings.set(name, timeout_ms, priority=SETTINGS_PRIORITIES["addon"])
 
 
@@ -254,8 +263,9 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.context_pages = crawler.settings.getint("RFI_BROWSER_CONTEXT_PAGES")
-        self.allowed_hosts = allowed_hosts(crawler.settings.getlist("RFI_BROWSER_ALLOWED_HOSTS"))
+        config = RfiSettings.of(crawler)
+        self.context_pages = config.browser_context_pages
+        self.allowed_hosts = allowed_hosts(config.browser_allowed_hosts)
         self.contexts = ContextRecycler(self.context_pages, crawler.stats)
         self.refusing: RefusingPort | None = None
         self._one_page_at_a_time = asyncio.Lock()

@@ -30,6 +30,7 @@ from scrapy.utils.response import response_status_message
 from scrapy_playwright.page import PageMethod
 
 from rfi_spider import meta_keys
+from rfi_spider.config import RfiSettings
 from rfi_spider.extract import selectors as sel
 from rfi_spider.fetch.backoff import SlotBackoff, retry_after_seconds
 from rfi_spider.fetch.blocking import (
@@ -76,11 +77,10 @@ class BlockedPagesMiddleware:
     """
 
     def __init__(self, crawler: Crawler) -> None:
-        settings = crawler.settings
         self.stats = crawler.stats
-        self.settings = settings
+        self.config = RfiSettings.of(crawler)
         self.backoff = SlotBackoff(crawler)
-        self.timeout_ms = settings.getfloat("RFI_BROWSER_TIMEOUT") * 1000
+        self.timeout_ms = self.config.browser_timeout * 1000
         # None until the first fallback checks RFI_BROWSER_PATH.
         self.available: bool | None = None
 
@@ -140,7 +140,7 @@ class BlockedPagesMiddleware:
                 logger.warning(
                     "browser fallback unavailable: Chromium (RFI_BROWSER_PATH=%s) does not"
                     " start (%s); blocked pages go on without it",
-                    self.settings.get("RFI_BROWSER_PATH"),
+                    self.config.browser_path,
                     exception,
                 )
         else:
@@ -158,8 +158,8 @@ class BlockedPagesMiddleware:
     def browser_ready(self) -> bool:
         """Whether Chromium can run; warns once when it cannot."""
         if self.available is None:
-            configured = (self.settings.get("RFI_BROWSER_PATH") or "").strip()
-            self.available = browser_path(self.settings) is not None
+            configured = self.config.browser_path.strip()
+            self.available = browser_path(self.config) is not None
             if not configured:
                 logger.info("browser fallback off (RFI_BROWSER_PATH is empty)")
             elif not self.available:
@@ -242,9 +242,13 @@ class RetryAfterMiddleware(RetryMiddleware):
     by :class:`SlotBackoff` through the slot's delay.
     """
 
-    def __init__(self, settings: Any) -> None:
-        super().__init__(settings)
-        self.retry_after_max = settings.getfloat("RFI_RETRY_AFTER_MAX")
+    retry_after_max = 0.0  # RFI_RETRY_AFTER_MAX, set by from_crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        middleware = super().from_crawler(crawler)
+        middleware.retry_after_max = RfiSettings.of(crawler).retry_after_max
+        return middleware
 
     # A coroutine, where RetryMiddleware's is not: Scrapy awaits either (and this one waits
     # for Retry-After without blocking the reactor), which the base class's type cannot say.

@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
@@ -37,13 +36,7 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
 
-from rfi_spider.archive.warc_records import (
-    RecordError,
-)
-from rfi_spider.arguments import warc_paths
-from rfi_spider.canonical import SITE_ROOT, FetchRoot
-from rfi_spider.dates import iso_utc
-from rfi_spider.fetch.warc_index import (
+from rfi_spider.archive.warc_index import (
     Answer,
     ArchiveInfo,
     Entry,
@@ -55,6 +48,13 @@ from rfi_spider.fetch.warc_index import (
     url_key,
     warcinfo_base_url,
 )
+from rfi_spider.archive.warc_records import (
+    RecordError,
+)
+from rfi_spider.arguments import warc_paths
+from rfi_spider.canonical import SITE_ROOT, FetchRoot
+from rfi_spider.config import RfiSettings
+from rfi_spider.dates import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -88,12 +88,13 @@ class NotArchivedError(Exception):
     """The WARC files hold no record of this URL."""
 
 
-def payload_limit(settings: Any) -> int:
+def payload_limit(settings: BaseSettings, config: RfiSettings) -> int:
     """The longest payload a replayed request may get (0: no limit): ``DOWNLOAD_MAXSIZE``,
     or the larger limits of sitemaps and mirror feeds (their own ``download_maxsize``)."""
     limits = [
-        settings.getint(name)
-        for name in ("DOWNLOAD_MAXSIZE", "RFI_SITEMAP_MAX_BYTES", "RFI_MIRROR_MAX_BYTES")
+        settings.getint("DOWNLOAD_MAXSIZE"),
+        config.sitemap_max_bytes,
+        config.mirror_max_bytes,
     ]
     return 0 if any(limit <= 0 for limit in limits) else max(limits)
 
@@ -114,14 +115,14 @@ class WarcReplayHandler(BaseDownloadHandler):
         """One index per crawl, however many schemes the handler serves."""
         archive = _ARCHIVES.get(crawler)
         if archive is None:
-            settings = crawler.settings
-            paths = [Path(p) for p in settings.getlist("RFI_WARC_REPLAY")]
+            config = RfiSettings.of(crawler)
+            paths = [Path(p) for p in config.warc_replay]
             archive = _ARCHIVES[crawler] = WarcArchive(
                 paths,
                 crawler.stats,
-                site=settings.get("RFI_WARC_REPLAY_SITE") or None,
-                hosts=settings.getlist("RFI_WARC_REPLAY_HOSTS"),
-                max_payload=payload_limit(settings),
+                site=config.warc_replay_site or None,
+                hosts=config.warc_replay_hosts,
+                max_payload=payload_limit(crawler.settings, config),
             )
             logger.info(
                 "from_warc: %d URL(s) answerable from %d WARC file(s); no network",

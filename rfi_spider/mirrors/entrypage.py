@@ -24,7 +24,8 @@ from lxml.html import HtmlElement, HTMLParser, document_fromstring
 
 from rfi_spider.archive import seedfile
 from rfi_spider.extract import selectors as sel
-from rfi_spider.extract.body import Body, absolute_http_url, extract_body
+from rfi_spider.extract.body import Body, extract_body
+from rfi_spider.extract.body_html import absolute_http_url
 from rfi_spider.extract.images import lead_image_urls
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import first, text_of

@@ -1,1 +1,2 @@
-"""Quality: the item schema, monitors, the crawl summary, the QA report."""
+"""Quality: monitors, the crawl summary, the QA report (the item schema is the core's:
+``rfi_spider/item_schema.py``)."""

@@ -38,6 +38,8 @@ from spidermon.contrib.actions.email import SendEmail
 from spidermon.core.actions import Action
 from spidermon.core.factories import ActionFactory
 
+from rfi_spider.config import RfiSettings
+
 logger = logging.getLogger(__name__)
 
 # The finish reason of a crawl the blocking watch closed.
@@ -167,7 +169,7 @@ class SendSmtpEmail(SendEmail):
             smtp_password=settings.get("SPIDERMON_SMTP_PASSWORD") or None,
             smtp_tls=settings.getbool("SPIDERMON_SMTP_ENFORCE_TLS"),
             smtp_ssl=settings.getbool("SPIDERMON_SMTP_ENFORCE_SSL"),
-            timeout=settings.getfloat("RFI_ALERT_TIMEOUT"),
+            timeout=RfiSettings.of(crawler).alert_timeout,
         )
         return kwargs
 
@@ -219,11 +221,11 @@ class SendWebhook(_Notification):
 
     @classmethod
     def from_crawler_kwargs(cls, crawler: Any) -> dict[str, Any]:
-        settings = crawler.settings
+        config = RfiSettings.of(crawler)
         return {
-            "url": settings.get("RFI_ALERT_WEBHOOK_URL"),
-            "extra": settings.getdict("RFI_ALERT_WEBHOOK_EXTRA"),
-            "timeout": settings.getfloat("RFI_ALERT_TIMEOUT"),
+            "url": config.alert_webhook_url,
+            "extra": dict(config.alert_webhook_extra),
+            "timeout": config.alert_timeout,
         }
 
     def send(self, text: str) -> None:
@@ -286,14 +288,15 @@ def configured_notifications(crawler: Any) -> list[Action]:
     wanted: list[Any] = []
     if settings.getlist("SPIDERMON_EMAIL_TO"):
         wanted.append(SendSmtpEmail)
-    url = settings.get("RFI_ALERT_WEBHOOK_URL")
+    config = RfiSettings.of(crawler)
+    url = config.alert_webhook_url
     if url:
         problem = webhook_problem(str(url))
         if problem is None:
             wanted.append(SendWebhook)
         else:
             _not_configured(crawler, "webhook", problem)
-    wanted += settings.getlist("RFI_ALERT_ACTIONS")
+    wanted += config.alert_actions
     actions = []
     for action in wanted:
         try:
@@ -331,7 +334,7 @@ class CloseSpiderBlocked(Action):
         engine = getattr(crawler, "engine", None)
         if engine is None or engine.spider is None:
             return
-        minutes = crawler.settings.getfloat("RFI_BLOCKED_CLOSE_MINUTES")
+        minutes = RfiSettings.of(crawler).blocked_close_minutes
         logger.error(
             "the site answered nothing but blocks for %g minutes: closing the spider (%s)",
             minutes,

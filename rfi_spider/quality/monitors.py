@@ -27,8 +27,9 @@ from scrapy.exceptions import ScrapyDeprecationWarning
 from spidermon import MonitorSuite, monitors
 from spidermon.contrib.scrapy.monitors.base import BaseScrapyMonitor
 
+from rfi_spider.config import RfiSettings
+from rfi_spider.item_schema import always_filled
 from rfi_spider.quality import alerts
-from rfi_spider.quality.schema import always_filled
 
 # A failed check is reported by its message alone: unittest leaves the frames of modules
 # that set __unittest out of a failure's traceback, as it does for its own assert methods.
@@ -71,6 +72,11 @@ class RfiMonitor(BaseScrapyMonitor):
     def settings(self) -> Any:
         return self.crawler.settings
 
+    @property
+    def config(self) -> RfiSettings:
+        """The crawl's ``RFI_*`` settings."""
+        return RfiSettings.of(self.crawler)
+
 
 @monitors.name("items")
 class ItemsMonitor(RfiMonitor):
@@ -85,7 +91,7 @@ class ItemsMonitor(RfiMonitor):
         known = count(self.stats, "rfi/skipped/already_exported") + count(
             self.stats, "rfi/duplicates"
         )
-        minimum = self.settings.getint("RFI_QA_MIN_ITEMS")
+        minimum = self.config.qa_min_items
         if exported + known < minimum and count(self.stats, "rfi/redis/joined"):
             # A node that joined a distributed crawl may find its work done by the others.
             self.skipTest("joined a distributed crawl: scrapy qa over every node's folder")
@@ -146,8 +152,8 @@ class FieldCoverageMonitor(RfiMonitor):
     @monitors.name("optional fields at their minimum")
     def test_optional_fields(self) -> None:
         exported, shares = self._coverage()
-        wanted = {str(k): float(v) for k, v in self.settings.getdict("RFI_QA_MIN_COVERAGE").items()}
-        under = self.settings.getint("RFI_QA_COVERAGE_MIN_ITEMS")
+        wanted = dict(self.config.qa_min_coverage)
+        under = self.config.qa_coverage_min_items
         if exported < under:
             self.skipTest(f"{', '.join(wanted)} not judged under {under} items")
         low = [
@@ -178,7 +184,7 @@ class FinishReasonMonitor(RfiMonitor):
                 " first; free space or fix the disk, then run again)"
             )
         elif reason == alerts.BLOCKED:
-            minutes = self.settings.getfloat("RFI_BLOCKED_CLOSE_MINUTES")
+            minutes = self.config.blocked_close_minutes
             detail += f" (the site answered only blocks for {minutes:g} minutes)"
         self.assertIn(reason, expected, detail)
 
@@ -194,7 +200,7 @@ class BlockedShareMonitor(RfiMonitor):
         if not responses:
             self.skipTest("no responses")
         blocked = blocked_answers(self.stats)
-        limit = self.settings.getfloat("RFI_QA_MAX_BLOCKED_SHARE")
+        limit = self.config.qa_max_blocked_share
         share = blocked / responses
         self.assertLessEqual(
             share,
@@ -214,7 +220,7 @@ class SitemapCoverageMonitor(RfiMonitor):
         if not listed:
             self.skipTest("no sitemap listed an article in scope")
         missing = count(self.stats, "rfi/sitemap/missing")
-        limit = self.settings.getfloat("RFI_QA_MAX_SITEMAP_MISSING")
+        limit = self.config.qa_max_sitemap_missing
         share = missing / listed
         self.assertLessEqual(
             share,
@@ -246,7 +252,7 @@ class BlockingWatchMonitor(RfiMonitor):
             stats.set_value(f"{WATCH_PREFIX}blocked", blocked)
             return
         new_blocks = blocked - stats.get_value(f"{WATCH_PREFIX}blocked", 0)
-        limit = self.settings.getfloat("RFI_BLOCKED_CLOSE_MINUTES") * 60
+        limit = self.config.blocked_close_minutes * 60
         self.assertFalse(
             new_blocks > 0 and now - last_good_at >= limit,
             f"the site blocked everything for {(now - last_good_at) / 60:.0f} minutes"

@@ -11,15 +11,15 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from rfi_spider.archive import versions_diff
 from rfi_spider.archive.versions_read import History, Line
-from rfi_spider.quality import diff
+from rfi_spider.item_schema import always_filled
 from rfi_spider.quality.qa.compare import Comparison
 from rfi_spider.quality.qa.report import KINDS, Report, readable, visible
 from rfi_spider.quality.qa.text import EDITED_HEADING, SITEMAPS_HEADING, edited_summary, verdict
 from rfi_spider.quality.qa.versions import edited_items
 from rfi_spider.quality.qa_charts import bar_chart, sitemap_chart
 from rfi_spider.quality.qa_charts import escape_html as _e
-from rfi_spider.quality.schema import always_filled
 from rfi_spider.quality.sitemap_coverage import SitemapCoverage
 
 # Longer spans are charted per month.
@@ -150,7 +150,7 @@ def _version_head(line: Line) -> str:
     return f"version {line.version} (crawled {line.crawled_at or '-'}{modified})"
 
 
-def diff_table(before: Line, after: Line, changes: diff.ItemDiff) -> str:
+def diff_table(before: Line, after: Line, changes: versions_diff.ItemDiff) -> str:
     """Two versions side by side: a row per field and per paragraph that changed, what was
     there on the left (deletions in ``<del>``), what is there now on the right (``<ins>``)."""
     rows = []
@@ -162,8 +162,8 @@ def diff_table(before: Line, after: Line, changes: diff.ItemDiff) -> str:
         rows.append((label, row.spans))
     body = "".join(
         f'<tr><th class="row">{_e(label)}</th>'
-        f"<td>{diff.marked_html(spans, 'old', visible)}</td>"
-        f"<td>{diff.marked_html(spans, 'new', visible)}</td></tr>"
+        f"<td>{versions_diff.marked_html(spans, 'old', visible)}</td>"
+        f"<td>{versions_diff.marked_html(spans, 'new', visible)}</td></tr>"
         for label, spans in rows
     )
     if not rows:
@@ -193,7 +193,7 @@ def edited_html(report: Report, limit: int | None = 20) -> str:
         for before, after in zip(history.versions, history.versions[1:], strict=False):
             old = items.get((before.source, before.number), {})
             new = items.get((after.source, after.number), {})
-            out.append(diff_table(before, after, diff.diff_items(old, new)))
+            out.append(diff_table(before, after, versions_diff.diff_items(old, new)))
         out.append("</section>")
     if len(report.edited) > len(shown):
         out.append(f"<p>… and {len(report.edited) - len(shown)} more (run with --all).</p>")

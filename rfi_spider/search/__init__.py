@@ -1,2 +1,2 @@
-"""Reading and searching the archive: the SQLite database (``archive.db``), Chinese
-full-text search over it, and the Datasette browser (``scrapy browse``)."""
+"""Reading and searching the archive: the Datasette browser (``scrapy browse``) over
+``archive.db``, whose Chinese words and queries are archive's (``archive/database_words.py``)."""

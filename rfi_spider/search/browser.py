@@ -5,7 +5,7 @@ with ``allow_sql`` off (no arbitrary SQL, only the canned ``search`` query) and 
 module registered as its plugin:
 
 - ``prepare_connection`` registers ``rfi_match(q)`` (the FTS5 query of a user's words:
-  :func:`~rfi_spider.search.chinese.match_query`) and ``rfi_snippet(text, q)``, and
+  :func:`~rfi_spider.archive.database_words.match_query`) and ``rfi_snippet(text, q)``, and
   replaces Datasette's own ``escape_fts``, which its table search box passes the box's
   text through, by ``rfi_match``: the box then segments and converts the query too
   (Datasette's would quote 台湾 whole, a word the index does not hold for 臺灣);
@@ -33,7 +33,7 @@ from datasette import hookimpl
 from markupsafe import Markup, escape
 
 from rfi_spider.archive.database import FTS_TABLE, META_TABLE, TABLE, WARC_TABLE, warc_record
-from rfi_spider.search.chinese import MARK_END, MARK_START, match_query, snippet
+from rfi_spider.archive.database_words import MARK_END, MARK_START, match_query, snippet
 
 DATABASE = "archive"
 TEMPLATES = Path(__file__).with_name("templates")

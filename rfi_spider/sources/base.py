@@ -25,14 +25,13 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 from twisted.python.failure import Failure
 
 from rfi_spider import meta_keys
 from rfi_spider.archive.sitemap_listing import SitemapListings
-from rfi_spider.arguments import split_list
 from rfi_spider.canonical import FetchRoot, canonical_url, is_article_url
+from rfi_spider.config import RfiSettings
 from rfi_spider.crawl.revisits import Revisits
 from rfi_spider.crawl.scope import Scope
 from rfi_spider.dates import now_iso, paris_day
@@ -57,8 +56,8 @@ def may_be_site_link(href: str) -> bool:
 
 @dataclass
 class Context:
-    """What the sources of one run share: the crawler (stats, settings), the edition, the
-    fetch root, the scope, the sitemaps' record of what they list, and the spider's two
+    """What the sources of one run share: the crawler (stats, settings: ``config``), the
+    edition, the fetch root, the scope, the sitemaps' record of what they list, and the spider's two
     source callbacks (requests keep them by name under JOBDIR)."""
 
     crawler: Crawler
@@ -77,19 +76,9 @@ class Context:
         return self.crawler.stats
 
     @property
-    def settings(self) -> BaseSettings:
-        return self.crawler.settings
-
-    def edition_setting(self, name: str, default: Any) -> Any:
-        """A where-to-start setting, or the edition's own value when it is unset (None)."""
-        value = self.settings.get(name)
-        return default if value is None else value
-
-    def edition_list(self, name: str, default: Iterable[str]) -> list[str]:
-        """A list setting, or the edition's list when it is unset; empty: none."""
-        if self.settings.get(name) is None:
-            return list(default)
-        return split_list(self.settings.getlist(name))
+    def config(self) -> RfiSettings:
+        """The run's ``RFI_*`` settings (the edition's defaults: its ``*_of`` methods)."""
+        return RfiSettings.of(self.crawler)
 
     def request(
         self,
@@ -131,7 +120,7 @@ class Context:
         """Split a page's links into article URLs (canonical) and listing URLs (site URLs,
         those ``is_listing`` accepts)."""
         stats = self.stats
-        limit = self.settings.getint("URLLENGTH_LIMIT")  # 0: no limit
+        limit = self.crawler.settings.getint("URLLENGTH_LIMIT")  # 0: no limit
         articles: list[str] = []
         listings: list[str] = []
         for href in hrefs:

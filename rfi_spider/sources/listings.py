@@ -28,13 +28,12 @@ class Listings(Source):
 
     @property
     def max_depth(self) -> int:
-        return self.context.settings.getint("RFI_LISTING_DEPTH")
+        return self.context.config.listing_depth
 
     @cached_property
     def sections(self) -> frozenset[str]:
         """The section and column slugs walked (``RFI_SECTIONS``, or the edition's)."""
-        edition = self.context.edition
-        listings = self.context.edition_list("RFI_SECTIONS", edition.listings)
+        listings = self.context.config.sections_of(self.context.edition)
         return frozenset(s.strip("/") for s in listings)
 
     def is_listing(self, site_url: str) -> bool:
@@ -45,14 +44,14 @@ class Listings(Source):
     def start(self) -> Iterator[scrapy.Request]:
         context, edition = self.context, self.context.edition
         if context.scope.backfill:
-            if context.settings.getbool("RFI_BACKFILL_ARCHIVE"):
+            if context.config.backfill_archive:
                 yield from self.archive_days()
             return
         if any(not spec.path for spec in self.specs):  # the walk from home and sections
-            home = context.edition_setting("RFI_HOME", edition.home)
+            home = context.config.home_of(edition)
             if home:
                 yield self.request(SITE_ROOT + home, depth=0)
-            for section in context.edition_list("RFI_SECTIONS", edition.listings):
+            for section in context.config.sections_of(edition):
                 yield self.request(f"{SITE_ROOT}{edition.prefix}/{section.strip('/')}/", depth=0)
         for spec in self.specs:
             if spec.path:  # one more listing page the block declares
@@ -63,7 +62,7 @@ class Listings(Source):
         context = self.context
         since, until = context.scope.since, context.scope.until
         assert since is not None and until is not None
-        archive = context.edition_setting("RFI_ARCHIVE_URL", context.edition.archive_url)
+        archive = context.config.archive_url_of(context.edition)
         day = since
         while day <= until:
             path = archive.format(year=day.year, month=day.month, day=day.day)

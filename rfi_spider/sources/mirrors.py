@@ -40,7 +40,7 @@ class Mirrors(Source):
         self.seen: SeenStore | Any = None  # the "exported" state (set by the spider)
 
     def start(self) -> Iterator[scrapy.Request]:
-        limit = self.context.settings.getint("RFI_MIRROR_MAX_BYTES")
+        limit = self.context.config.mirror_max_bytes
         for url in self.urls:
             yield self.context.request(url, self, "mirror", 20, {"download_maxsize": limit})
 
@@ -52,7 +52,7 @@ class Mirrors(Source):
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Found]:
         """A mirror's feed: each good entry becomes the fallback of its article."""
         stats, scope = self.stats, self.context.scope
-        limit = self.context.settings.getint("RFI_MIRROR_MAX_ENTRIES")
+        limit = self.context.config.mirror_max_entries
         try:
             feed = read_feed(response.body, response.url, limit)
         except BadFeedError as exc:

@@ -25,7 +25,7 @@ class RssFeeds(Source):
     def paths(self) -> list[str]:
         """The feeds' paths: ``RFI_FEEDS``, or the ones the edition's block declares."""
         declared = [self.context.edition.path_of(spec) for spec in self.specs]
-        return self.context.edition_list("RFI_FEEDS", declared)
+        return self.context.config.feeds_of(declared)
 
     def start(self) -> Iterator[scrapy.Request]:
         if self.context.scope.backfill:  # a feed lists the last days only

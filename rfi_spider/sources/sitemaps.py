@@ -52,10 +52,10 @@ class Sitemaps(Source):
     def __init__(self, context: Context, specs: Iterable[SourceSpec]) -> None:
         super().__init__(context, specs)
         # The child maps the run may still take from indexes (RFI_SITEMAP_MAX_CHILDREN).
-        self.map_budget = MapBudget(context.settings.getint("RFI_SITEMAP_MAX_CHILDREN"))
+        self.map_budget = MapBudget(context.config.sitemap_max_children)
 
     def start(self) -> Iterator[scrapy.Request]:
-        if not self.context.settings.getbool("RFI_SITEMAPS"):
+        if not self.context.config.sitemaps:
             return
         # robots.txt names the edition's sitemaps (read again when a job resumes).
         url = self.context.site.to_fetch(SITE_ROOT + "/robots.txt")
@@ -86,7 +86,7 @@ class Sitemaps(Source):
         edition, scope = self.context.edition, self.context.scope
         if not maps:
             maps = [SITE_ROOT + edition.news_sitemap, SITE_ROOT + edition.sitemap_index]
-        news = self.context.settings.getlist("RFI_SITEMAP_NEWS")
+        news = self.context.config.sitemap_news
         if scope.since and scope.until:
             # The news map lists the last days, which a month's map may not list yet: a
             # backfill reaching them reads it too.
@@ -104,7 +104,7 @@ class Sitemaps(Source):
             self,
             "sitemap",
             priority=3,
-            meta={"download_maxsize": self.context.settings.getint("RFI_SITEMAP_MAX_BYTES")},
+            meta={"download_maxsize": self.context.config.sitemap_max_bytes},
             cb_kwargs={"site_url": site_url, "month": month, "depth": depth},
         )
 
@@ -114,7 +114,7 @@ class Sitemaps(Source):
         """A sitemap index (its children) or an URL set (its articles); a map that is not
         a sitemap, declares entities or is too large is refused (``rfi/sitemap/bad/...``),
         and so is an index listed by an index (``too_deep``: ``INDEX_DEPTH``)."""
-        limit = self.context.settings.getint("RFI_SITEMAP_MAX_BYTES")
+        limit = self.context.config.sitemap_max_bytes
         try:
             sitemap = read_sitemap(response.body, limit)
         except BadSitemapError as error:
@@ -176,9 +176,9 @@ class Sitemaps(Source):
             stats.inc_value("rfi/sitemap/child/bad_lastmod")
             logger.warning("sitemap index %s: child %s has a bad lastmod", map_url, site_url)
             return None
-        settings = self.context.settings
-        contents = re.compile(settings.get("RFI_SITEMAP_CONTENTS"))
-        found = ChildMap.classify(site_url, lastmod, contents, settings.getlist("RFI_SITEMAP_SKIP"))
+        config = self.context.config
+        contents = re.compile(config.sitemap_contents)
+        found = ChildMap.classify(site_url, lastmod, contents, config.sitemap_skip)
         if not found.articles:
             stats.inc_value("rfi/sitemap/child/not_articles")
             return None

@@ -20,13 +20,13 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from rfi_spider import meta_keys
-from rfi_spider.archive.warc_capture import WarcCapture
 from rfi_spider.crawl.failure_book import FailureBook
 from rfi_spider.crawl.frontier import Frontier
 from rfi_spider.crawl.revisits import is_revisit, validators
 from rfi_spider.extract.gate import OTHER_EDITION, OUT_OF_RANGE, Gate, Verdict
 from rfi_spider.extract.workers import PageExtractor, PageFacts, PageJob, extract_page
 from rfi_spider.fetch.causes import attempt_cause, count_failure, failure_cause
+from rfi_spider.fetch.warc_capture import WarcCapture
 from rfi_spider.items import ArticleItem
 from rfi_spider.sources import Context, Mirrors
 

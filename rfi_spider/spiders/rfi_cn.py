@@ -4,22 +4,12 @@ The spider crawls one edition (``editions.py``): ``rfi_cn`` the simplified /cn,
 ``rfi_tw`` (``spiders/rfi_tw.py``, the same class) the traditional /tw. It never
 requests or exports an article of another edition, even when a page links to one.
 
-Arguments (``-a name=value``):
-
-- ``url=URL``: crawl exactly this one article.
-- ``since=YYYY-MM-DD`` (or ``all``), ``until=YYYY-MM-DD``: backfill from the site's
-  sitemap index (the monthly maps that overlap the range; the daily archive too with
-  ``RFI_BACKFILL_ARCHIVE``), keeping only articles published (Paris time) in that range.
-- ``base_url=http://host:port``: fetch every site URL from this root instead of
-  https://www.rfi.fr; items keep their canonical https://www.rfi.fr URLs.
-- ``mirrors=URL,URL``: full-text feed mirrors (empty: none); default ``RFI_MIRRORS``.
-  Their entries stand in for the articles the site refuses (``sources/mirrors.py``).
-- ``demo=1`` (or ``true``, ``yes``; ``0``, ``false``, ``no``: off; anything else is
-  refused): serve the bundled sample site on loopback and crawl it (and read its
-  mirror feed, unless ``mirrors=`` is given).
-- ``from_warc=PATH[,PATH...]``: re-extract from WARC files (or folders of them) with no
-  network: every request is answered from the archive (``fetch/warc_replay.py``); the
-  fetch root and mirrors are those the archive's ``warcinfo`` names, unless given.
+Its arguments (``-a name=value``, the table in ``docs/crawling.md``): ``url`` (one
+article), ``since`` and ``until`` (a backfill from the sitemaps, or the daily archive
+with ``RFI_BACKFILL_ARCHIVE``), ``base_url`` (another fetch root; items keep their
+canonical URLs), ``mirrors`` (default ``RFI_MIRRORS``, else the edition's), ``demo``
+(the bundled sample site, on loopback), ``from_warc`` (re-extraction from WARC files,
+with no network: ``fetch/warc_replay.py``).
 
 The edition's block declares its sources (``Edition.sources``): the home, section and
 column listings, the RSS feed, robots.txt and the sitemaps (the news map; the monthly
@@ -35,16 +25,17 @@ attempt for the failure book (``crawl/failure_book.py``, an extension that also 
 the item signals).
 
 Its arguments are checked by ``arguments.py``, the ``from_warc`` replay set up by
-``fetch/warc_replay.py``, the demo's site by ``demo/crawl.py``; what the run is of (its
-edition, fetch root, mirrors) is registered on the crawler (``crawl_target.py``) for the
-components that need it. Requests queued by a run from before sources were objects keep
-their callbacks' old names (``spiders/old_callbacks.py``).
+``fetch/warc_replay.py``, the demo's site by ``demo/crawl.py``; then the run's
+``RFI_*`` settings are read, once (``config.py``: ``RfiSettings.of(crawler)``, which
+every component reads); what the run is of (its edition, fetch root, mirrors) is
+registered on the crawler (``crawl_target.py``) for the components that need it.
+Requests queued by a run from before sources were objects keep their callbacks' old
+names (``spiders/old_callbacks.py``).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
@@ -56,17 +47,16 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
-from scrapy.settings import BaseSettings, get_settings_priority
+from scrapy.settings import BaseSettings
 from scrapy.utils.job import job_dir
 from twisted.python.failure import Failure
 
 from rfi_spider import meta_keys
 from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.sitemap_listing import SitemapListings
-from rfi_spider.archive.state import STATE_FILE, PendingArticles, SeenStore, output_dirs
+from rfi_spider.archive.state import STATE_FILE, PendingArticles, SeenStore
 from rfi_spider.arguments import (
     SPIDER_ARGUMENTS,
-    archive_days_limit,
     article_url,
     backfill_range,
     check_mirrors,
@@ -78,6 +68,7 @@ from rfi_spider.arguments import (
     warc_paths,
 )
 from rfi_spider.canonical import FetchRoot
+from rfi_spider.config import RfiSettings, set_edition_output_dir
 from rfi_spider.crawl.distributed.config import enabled as distributed
 from rfi_spider.crawl.distributed.node import SharedCrawl
 from rfi_spider.crawl.distributed.spider_state import PendingQueue, StateStore
@@ -95,7 +86,6 @@ from rfi_spider.extract.processors import unique
 from rfi_spider.extract.workers import PageExtractor, worker_count
 from rfi_spider.fetch.causes import count_failure
 from rfi_spider.fetch.warc_replay import archived_only, start_replay
-from rfi_spider.runtime import default_output_dir
 from rfi_spider.sources import KINDS, Context, Found, Mirrors, Source
 from rfi_spider.spiders.articles import ArticlePages
 from rfi_spider.spiders.old_callbacks import SOURCE_OF_KIND, OldCallbacks
@@ -123,15 +113,7 @@ class RfiCnSpider(OldCallbacks, scrapy.Spider):
         """Each edition exports to its own folder by default (``output``, ``output-tw``):
         unless ``RFI_OUTPUT_DIR`` is given (``-s``, or the environment)."""
         super().update_settings(settings)
-        if (
-            cls.edition.output_dir != "output"
-            and not os.environ.get("RFI_OUTPUT_DIR")
-            and settings.get("RFI_OUTPUT_DIR") == default_output_dir()
-            and (settings.getpriority("RFI_OUTPUT_DIR") or 0) <= get_settings_priority("project")
-        ):
-            settings.set(
-                "RFI_OUTPUT_DIR", default_output_dir(cls.edition.output_dir), priority="spider"
-            )
+        set_edition_output_dir(settings, cls.edition.output_dir)
 
     def __init__(
         self,
@@ -168,28 +150,24 @@ class RfiCnSpider(OldCallbacks, scrapy.Spider):
         self.jobdir_queue_aside: Path | None = None
 
     @classmethod
-    def check_arguments(cls, args: dict[str, str], settings: BaseSettings) -> None:
+    def check_arguments(cls, args: dict[str, str], config: RfiSettings) -> None:
         """Raise :class:`ArgumentError` (one line) for a spider argument this spider cannot
         use; the project's ``crawl`` command calls it before the crawl starts."""
-        check_spider_arguments(args, settings, cls.edition, cls.name)
+        check_spider_arguments(args, config, cls.edition, cls.name)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> RfiCnSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.mirrors = spider.choose_mirrors(settings)
+        replayed = spider.set_by_arguments(settings)
+        config = RfiSettings.of(crawler)  # read once, after what the arguments set
+        spider.mirrors = replayed if replayed is not None else spider.choose_mirrors(config)
         mirror_hosts = [urlsplit(mirror).hostname for mirror in check_mirrors(spider.mirrors)]
         # Mirrors pass the offsite filter as allowed domains, not with dont_filter.
         spider.allowed_domains = unique([*spider.allowed_domains, *mirror_hosts])
-        if spider.demo_site is not None:
-            spider.demo_site.configure(settings)
         if spider.since and spider.until:
-            backfill_range(
-                spider.since.isoformat(),
-                spider.until.isoformat(),
-                spider.until,
-                archive_days_limit(settings),
-            )
+            since, until = spider.since.isoformat(), spider.until.isoformat()
+            backfill_range(since, until, spider.until, config.archive_days_limit)
         # What the crawl is of, for the components that need it (the WARC's warcinfo...).
         CrawlTarget(spider.edition, spider.site, tuple(spider.mirrors)).register(crawler)
         spider.jobdir = job_dir(settings)
@@ -205,34 +183,39 @@ class RfiCnSpider(OldCallbacks, scrapy.Spider):
         connect(spider.articles.dropped, signal=signals.request_dropped)
         return spider
 
-    def choose_mirrors(self, settings: BaseSettings) -> list[str]:
-        """The run's feed mirrors: ``-a mirrors=``; an archive's (``from_warc``, which
-        also sets the replay up and may take the archive's fetch root); the demo's own;
+    def set_by_arguments(self, settings: BaseSettings) -> list[str] | None:
+        """The settings the arguments set, before they are read: the demo's; the
+        ``from_warc`` replay's, which may take the archive's fetch root and returns the
+        run's mirrors (None: no replay)."""
+        if self.demo_site is not None:
+            self.demo_site.configure(settings)
+        if not self.from_warc:
+            return None
+        self.site, mirrors = start_replay(settings, self.from_warc, self.site, self.mirrors_arg)
+        self.allowed_domains = [self.site.fetch_host]
+        return mirrors
+
+    def choose_mirrors(self, config: RfiSettings) -> list[str]:
+        """The run's feed mirrors (but an archive's): ``-a mirrors=``; the demo's own;
         else ``RFI_MIRRORS``, or the edition's."""
-        if self.from_warc:
-            self.site, mirrors = start_replay(settings, self.from_warc, self.site, self.mirrors_arg)
-            self.allowed_domains = [self.site.fetch_host]
-            return mirrors
         if self.mirrors_arg is not None:
             return self.mirrors_arg
         if self.demo_site is not None:  # the demo never reaches a real host
             return self.demo_site.mirrors()
-        if self.settings.get("RFI_MIRRORS") is None:
-            return list(self.edition.mirrors)
-        return split_list(self.settings.getlist("RFI_MIRRORS"))
+        return config.mirrors_of(self.edition)
 
     def open_state(self, crawler: Crawler, kwargs: dict[str, Any]) -> SitemapListings:
         """The run's state (exported URLs, pending queue, failures: on disk, or in Redis
         with ``REDIS_URL``), its frontier and failure book; returns where the sitemaps'
         listings are recorded (this node's own state, under this run's id)."""
-        settings = crawler.settings
-        _, state_dir = output_dirs(settings)
+        config = RfiSettings.of(crawler)
+        state_dir = config.state_dir
         local_seen = SeenStore(
             state_dir / STATE_FILE,
-            cache_kib=settings.getint("RFI_STATE_CACHE_KIB") or None,
-            mmap_mib=settings.getint("RFI_STATE_MMAP_MIB"),
+            cache_kib=config.state_cache_kib or None,
+            mmap_mib=config.state_mmap_mib,
         )
-        shared = SharedCrawl.open(crawler, kwargs) if distributed(settings) else None
+        shared = SharedCrawl.open(crawler, kwargs) if distributed(crawler.settings) else None
         self.seen: StateStore = shared.seen(local_seen) if shared else local_seen
         shared_pending = shared.pending if shared else None
         self.pending: PendingQueue = (
@@ -240,10 +223,10 @@ class RfiCnSpider(OldCallbacks, scrapy.Spider):
         )
         self.distributed = shared is not None
         # The failures table is this node's own store's (SharedSeen's is the same).
-        failures = FailedArticles(local_seen, settings.getint("RFI_MAX_ATTEMPTS"))
+        failures = FailedArticles(local_seen, config.max_attempts)
         self.scope = Scope(self.edition, self.single_canonical, self.since, self.until)
         self.gate = Gate(self.edition.key, self.since, self.until)
-        window = settings.getint("RFI_ARTICLE_WINDOW")
+        window = config.article_window
         self.frontier = (
             shared.frontier(shared_pending, self.seen, failures, self.scope, window, crawler)
             if shared is not None and shared_pending is not None
@@ -252,7 +235,7 @@ class RfiCnSpider(OldCallbacks, scrapy.Spider):
         # Failures and the item signals: an extension, reached through the crawler.
         self.book = FailureBook.of(crawler)
         self.book.open(failures, self.frontier)
-        self.revisits = Revisits(local_seen, settings, lambda: crawler.stats)
+        self.revisits = Revisits(local_seen, config, lambda: crawler.stats)
         if shared is not None:
             shared.revisits(self.revisits)
         return SitemapListings(local_seen, uuid.uuid4().hex)
@@ -285,9 +268,9 @@ class RfiCnSpider(OldCallbacks, scrapy.Spider):
 
     def open_articles(self, crawler: Crawler) -> ArticlePages:
         """The article pages' way (``spiders/articles.py``), with the run's extraction."""
-        setting = crawler.settings.get("RFI_EXTRACT_WORKERS")
+        workers = RfiSettings.of(crawler).extract_workers
         extractor = PageExtractor(
-            worker_count(setting, re_extracting=bool(self.from_warc)),
+            worker_count(workers, re_extracting=bool(self.from_warc)),
             on_restart=lambda _: crawler.stats.inc_value("rfi/extract/worker_restarts"),
         )
         return ArticlePages(

@@ -12,10 +12,10 @@ from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
 from rfi_spider.archive.atom import AtomItemExporter, feed_info
-from rfi_spider.archive.warc_capture import WarcCapture
 from rfi_spider.canonical import SITE_ROOT
 from rfi_spider.crawl_target import CrawlTarget
 from rfi_spider.editions import TW
+from rfi_spider.fetch.warc_capture import WarcCapture
 from rfi_spider.spiders.rfi_tw import RfiTwSpider
 
 BASE = "http://127.0.0.1:9"

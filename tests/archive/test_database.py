@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import BARE, ROOT
 from crashhooks import CRASH_EXIT_STATUS
 from scrapy.utils.test import get_crawler
 
 from rfi_spider.archive import database
+from rfi_spider.archive.database_words import match_query
 from rfi_spider.archive.pipelines import ArchivePipeline
 from rfi_spider.items import ArticleItem
-from rfi_spider.search.chinese import match_query
 
 
 def line(number: int, edition: str = "cn", **fields: Any) -> dict[str, Any]:
@@ -202,6 +202,10 @@ def test_archive_db_command(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert len(rows(tmp_path / "all.db")) == 3
     assert run_archive_db(str(tmp_path / "nowhere")).returncode == 2
+    # A bad setting: one line and exit 2, as for scrapy crawl (the folders come from it).
+    refused = run_archive_db(str(tmp_path / "a"), "-s", "RFI_MAX_ATTEMPTS=0")
+    assert refused.returncode == 2 and "bad setting: RFI_MAX_ATTEMPTS" in refused.stderr
+    assert "Traceback" not in refused.stderr
 
 
 def items(count: int) -> list[ArticleItem]:
@@ -209,7 +213,7 @@ def items(count: int) -> list[ArticleItem]:
 
 
 def open_pipeline(output: Path, batch: int, wait: float = 120.0) -> ArchivePipeline:
-    settings = {"RFI_OUTPUT_DIR": str(output), "RFI_ARCHIVE_DB": True}
+    settings = {**BARE, "RFI_OUTPUT_DIR": str(output), "RFI_ARCHIVE_DB": True}
     settings |= {"RFI_ARCHIVE_DB_BATCH": batch, "RFI_ARCHIVE_DB_WAIT": wait}
     crawler = get_crawler(settings_dict=settings)
     crawler.stats.open_spider()

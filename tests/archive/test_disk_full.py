@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, CrawlResult, run_crawl
+from conftest import BARE, FIXTURES, CrawlResult, run_crawl
 from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.utils.test import get_crawler
 
@@ -186,6 +186,7 @@ class Engine:
 
 def open_pipeline(output: Path, batch: int = 100, state: Path | None = None) -> ArchivePipeline:
     settings: dict[str, Any] = {
+        **BARE,
         "RFI_OUTPUT_DIR": str(output),
         "RFI_STATE_BATCH": batch,
         "RFI_STATE_BATCH_SECONDS": 3600,

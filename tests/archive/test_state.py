@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import BARE, FIXTURES, ROOT
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
@@ -137,7 +137,7 @@ def test_leftover_temporary_files_are_removed(tmp_path: Path) -> None:
 
 
 def open_pipeline(output: Path) -> ArchivePipeline:
-    crawler = get_crawler(settings_dict={"RFI_OUTPUT_DIR": str(output)})
+    crawler = get_crawler(settings_dict={**BARE, "RFI_OUTPUT_DIR": str(output)})
     crawler.stats.open_spider()
     pipeline = ArchivePipeline.from_crawler(crawler)
     pipeline.open_spider()
@@ -199,7 +199,7 @@ def articles(count: int) -> list[ArticleItem]:
 def open_batched(output: Path, size: int) -> ArchivePipeline:
     """A pipeline that commits every ``size`` exports, never on the clock."""
     settings = {"RFI_OUTPUT_DIR": str(output), "RFI_STATE_BATCH": size}
-    crawler = get_crawler(settings_dict={**settings, "RFI_STATE_BATCH_SECONDS": 3600})
+    crawler = get_crawler(settings_dict={**BARE, **settings, "RFI_STATE_BATCH_SECONDS": 3600})
     crawler.stats.open_spider()
     pipeline = ArchivePipeline.from_crawler(crawler)
     pipeline.open_spider()

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from conftest import BARE, FIXTURES
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
@@ -69,7 +69,7 @@ def test_file_names_of_versions() -> None:
 
 
 def open_pipeline(output: Path) -> ArchivePipeline:
-    crawler = get_crawler(settings_dict={"RFI_OUTPUT_DIR": str(output)})
+    crawler = get_crawler(settings_dict={**BARE, "RFI_OUTPUT_DIR": str(output)})
     crawler.stats.open_spider()
     pipeline = ArchivePipeline.from_crawler(crawler)
     pipeline.open_spider()

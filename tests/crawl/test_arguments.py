@@ -17,6 +17,7 @@ from rfi_spider.arguments import (
     http_url,
     parse_day,
 )
+from rfi_spider.config import RfiSettings
 from rfi_spider.spiders.rfi_cn import RfiCnSpider
 from rfi_spider.spiders.rfi_tw import RfiTwSpider
 
@@ -24,8 +25,13 @@ TODAY = date(2026, 12, 1)
 ARTICLE = "https://www.rfi.fr/cn/国际/20240307-瑞典正式加入北约"
 
 
-def project() -> Settings:
-    return Settings({n: getattr(project_settings, n) for n in dir(project_settings) if n.isupper()})
+def project(**overrides: object) -> RfiSettings:
+    """The project's settings, read (``overrides`` given as with ``-s``)."""
+    settings = Settings(
+        {n: getattr(project_settings, n) for n in dir(project_settings) if n.isupper()}
+    )
+    settings.update(overrides, priority="cmdline")
+    return RfiSettings.from_settings(settings)
 
 
 @pytest.mark.parametrize(
@@ -94,10 +100,8 @@ def test_only_the_daily_archive_walk_has_a_longest_backfill() -> None:
     args = {"since": "1900-01-01", "until": "2024-03-07"}
     RfiCnSpider.check_arguments(args, project())  # sitemaps: no limit
     RfiCnSpider.check_arguments({"since": "all"}, project())
-    settings = project()
-    settings.set("RFI_BACKFILL_ARCHIVE", True)
     with pytest.raises(ArgumentError, match="over RFI_MAX_BACKFILL_DAYS"):
-        RfiCnSpider.check_arguments(args, settings)
+        RfiCnSpider.check_arguments(args, project(RFI_BACKFILL_ARCHIVE=True))
 
 
 @pytest.mark.parametrize(

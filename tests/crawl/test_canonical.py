@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import sys
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
+from rfi_spider import canonical
 from rfi_spider.canonical import (
     FetchRoot,
     article_date,
     canonical_url,
+    clear_url_caches,
     is_article_url,
     section_of,
+    site_url,
 )
+from rfi_spider.editions import CN, register, unregister
 from rfi_spider.extract import selectors as sel
 
 CANONICAL = "https://www.rfi.fr/cn/%E5%9B%BD%E9%99%85/20240307-%E5%B7%B4%E9%BB%8E"
@@ -113,7 +121,8 @@ def test_site_map_without_base_url_is_the_site() -> None:
 
 def test_the_url_caches_keep_no_page_alive() -> None:
     """An XPath string result holds its element (and so its page): the caches of
-    canonical_url and article_date must keep plain copies (1,000 pages once held 760 MB)."""
+    site_url, canonical_url and article_date must keep plain copies (1,000 pages once
+    held 760 MB)."""
     root = etree.fromstring(
         '<html><head><link rel="canonical" href="https://www.rfi.fr/cn/a/20240101-x"></head>'
         "</html>",
@@ -124,5 +133,66 @@ def test_the_url_caches_keep_no_page_alive() -> None:
     references = sys.getrefcount(element)
     assert canonical_url(href) == "https://www.rfi.fr/cn/a/20240101-x"
     assert is_article_url(href)
+    assert site_url(href) == "https://www.rfi.fr/cn/a/20240101-x"
     del href
     assert sys.getrefcount(element) == references - 1
+
+
+_SEGMENT = st.lists(
+    st.one_of(
+        st.sampled_from([*"aZ09_~-", ".", "%", "/", "?", "#", " ", "国"]),
+        st.sampled_from(["%E5", "%9B", "%e5", "%41", "%2F", "%2f", "%25", "%3F", "%80", "%FF"]),
+    ),
+    min_size=0,
+    max_size=6,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    root=st.sampled_from(["https://www.rfi.fr", "http://www.rfi.fr", "https://WWW.rfi.fr"]),
+    segments=st.lists(_SEGMENT, min_size=0, max_size=4),
+    tail=st.sampled_from(["", "/", "?a=1", "#x", " "]),
+)
+def test_a_url_in_the_kept_form_skips_w3lib_with_the_same_result(
+    root: str, segments: list[str], tail: str
+) -> None:
+    """The shortcut for a URL already in the kept form (every page's own URL) gives what
+    the whole normalisation gives, on those URLs and on every near miss."""
+    url = root + "".join("/" + segment for segment in segments) + tail
+    clear_url_caches()
+    fast = (site_url(url), canonical_url(url))
+    shortcut, canonical._KEPT_FORM = canonical._KEPT_FORM, re.compile(r"(?!)")  # no match
+    try:
+        clear_url_caches()
+        slow = (site_url(url), canonical_url(url))
+    finally:
+        canonical._KEPT_FORM = shortcut
+        clear_url_caches()
+    assert fast == slow
+    assert all(type(value) in (str, type(None)) for value in fast)
+
+
+def test_a_page_url_takes_the_shortcut() -> None:
+    """The form the shortcut takes is the form the crawl's URLs have."""
+    assert canonical._KEPT_FORM.fullmatch(CANONICAL)
+    assert canonical._KEPT_FORM.fullmatch(canonical_url("https://www.rfi.fr/cn/国际/20240307-巴黎"))
+
+
+def test_site_urls_follow_the_editions_registered() -> None:
+    """site_url is cached (issue 26): a registered edition's old host is a site host at
+    once, and no longer once it is removed."""
+    url = "http://xx.rfi.fr/世界/20240307-标题"
+    assert site_url(url) is None
+    register(
+        dataclasses.replace(
+            CN, key="xx", spider="rfi_xx", old_hosts=("xx.rfi.fr",), output_dir="output-xx"
+        )
+    )
+    try:
+        assert (
+            site_url(url) == "https://www.rfi.fr/xx/%E4%B8%96%E7%95%8C/20240307-%E6%A0%87%E9%A2%98"
+        )
+    finally:
+        unregister("xx")
+    assert site_url(url) is None

@@ -27,8 +27,8 @@ from rfi_spider.editions import CN, TW, Edition, edition_of, register, unregiste
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage
 from rfi_spider.extract.processors import not_publisher
+from rfi_spider.item_schema import field_errors, load_schema, url_pattern
 from rfi_spider.items import ArticleItem
-from rfi_spider.quality.schema import field_errors, load_schema, url_pattern
 from rfi_spider.spiders.rfi_cn import RfiCnSpider
 from rfi_spider.spiders.rfi_tw import RfiTwSpider
 
@@ -124,7 +124,7 @@ def test_shipped_schema_file_matches_the_editions() -> None:
     """The JSON file is readable alone: its edition rules are the ones editions.py gives."""
     from importlib import resources
 
-    text = resources.files("rfi_spider.quality.schemas").joinpath("article.schema.json").read_text()
+    text = resources.files("rfi_spider.schemas").joinpath("article.schema.json").read_text()
     assert json.loads(text) == load_schema()
     assert load_schema()["properties"]["url"]["pattern"] == url_pattern(["cn", "tw"])
 

@@ -14,6 +14,7 @@ from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
 from rfi_spider.archive.state import Checked, SeenStore
+from rfi_spider.config import RfiSettings
 from rfi_spider.crawl.revisits import REVISIT, Revisits, http_date, is_revisit
 from rfi_spider.dates import iso_utc
 
@@ -42,7 +43,8 @@ def revisits(store: SeenStore, **values: object) -> tuple[Revisits, MemoryStatsC
     settings.setmodule(project_settings)
     settings.update(values)
     stats = MemoryStatsCollector(get_crawler())
-    return Revisits(store, settings, lambda: stats, now=lambda: NOW), stats
+    config = RfiSettings.from_settings(settings)
+    return Revisits(store, config, lambda: stats, now=lambda: NOW), stats
 
 
 def test_the_window_interval_and_budget(store: SeenStore) -> None:

@@ -17,8 +17,8 @@ import pytest
 from conftest import ROOT, run_crawl
 from warcio.archiveiterator import ArchiveIterator
 
+from rfi_spider.archive.database_words import simplified
 from rfi_spider.archive.wacz_pages import path_key
-from rfi_spider.search.chinese import simplified
 
 pytestmark = pytest.mark.e2e
 

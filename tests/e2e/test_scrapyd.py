@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST, FIXTURES, OFFLINE, ROOT, CrawlResult
+from conftest import BARE, FAST, FIXTURES, OFFLINE, ROOT, CrawlResult
 from scrapy.utils.test import get_crawler
 from test_crawl import comparable
 
@@ -456,7 +456,7 @@ def test_schedule_crawl_reports_what_scrapyd_refuses(scrapyd: Scrapyd) -> None:
 def test_relative_output_under_scrapyd_is_warned_about(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    crawler = get_crawler(settings_dict={"RFI_OUTPUT_DIR": "archive"})
+    crawler = get_crawler(settings_dict={**BARE, "RFI_OUTPUT_DIR": "archive"})
     crawler.stats.open_spider()
     pipeline = pipelines.ArchivePipeline.from_crawler(crawler)
     monkeypatch.setattr(pipelines, "from_egg", lambda: True)

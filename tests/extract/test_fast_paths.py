@@ -10,17 +10,26 @@ without the surrogate sweep when no escape can make a lone surrogate.
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from itemloaders.processors import MapCompose
 
+from rfi_spider.extract import body_html, processors
 from rfi_spider.extract import selectors as sel
+from rfi_spider.extract.body_html import absolute_http_url
 from rfi_spider.extract.images import _width_descriptor, is_placeholder, parse_srcset
 from rfi_spider.extract.loaders import each
 from rfi_spider.extract.page import ArticlePage, parse_html
-from rfi_spider.extract.processors import clean_text, drop_empty, https_url
+from rfi_spider.extract.processors import (
+    clean_text,
+    collapse_whitespace,
+    drop_empty,
+    https_url,
+    strip_invisibles,
+)
 
 
 def srcset_by_characters(value: str | None) -> list[tuple[str, int]]:
@@ -120,3 +129,73 @@ def test_json_ld_surrogates_are_dropped_whatever_the_escapes_case() -> None:
 def test_an_escaped_backslash_is_text_not_a_surrogate() -> None:
     page = ld_page('{"@type": "NewsArticle", "headline": "\\\\ud800 \\u4e2d"}')
     assert page.news_article == {"@type": "NewsArticle", "headline": "\\ud800 中"}
+
+
+_URL_PIECES = st.sampled_from(
+    [*"aZ0./-_~:@!$&'()*+,;=% ?#国\t", "..", "%e5", "%2F", "%zz", "%C3%A9"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    scheme=st.sampled_from(["http://", "https://", "HTTPS://", "ftp://", "//", ""]),
+    host=st.sampled_from(["s.rfi.fr", "S.rfi.fr", "a..b", "xn--zz.com", "a-b.c", "国.cn", ""]),
+    path=st.lists(st.lists(_URL_PIECES, max_size=4).map("".join), max_size=3).map(
+        lambda segments: "".join("/" + segment for segment in segments)
+    ),
+    space=st.sampled_from(["", " ", "\n"]),
+)
+def test_a_plain_absolute_url_skips_the_join_with_the_same_result(
+    scheme: str, host: str, path: str, space: str
+) -> None:
+    """The shortcut for an address already absolute and escaped gives what joining it to
+    the page's URL and escaping it give, on such addresses and on every near miss."""
+    href = f"{space}{scheme}{host}{path}{space}"
+    base = "https://www.rfi.fr/cn/中国/20240306-x"
+    fast = absolute_http_url(href, base)
+    shortcut, body_html._PLAIN_HTTP_URL = body_html._PLAIN_HTTP_URL, re.compile(r"(?!)")
+    try:
+        slow = absolute_http_url(href, base)
+    finally:
+        body_html._PLAIN_HTTP_URL = shortcut
+    assert fast == slow
+    assert type(fast) in (str, type(None))
+
+
+def test_a_picture_of_the_media_server_takes_the_shortcut() -> None:
+    assert body_html._PLAIN_HTTP_URL.fullmatch(
+        "https://s.rfi.fr/media/display/1c9e-11ee/w:1280/p:16x9/2024-03-06T101010Z_1_LYNX.jpg"
+    )
+
+
+_CONTROL_CHARS = [chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.characters(blacklist_categories=()),  # surrogates too
+            st.sampled_from([*_CONTROL_CHARS, "\u200b", "\ufeff", "e\u0301", "\ud800", "中"]),
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_strip_invisibles_is_the_translate_table(text: str) -> None:
+    """One character class in one pass removes what the translate table and the
+    surrogate sweep removed: U+200B, U+FEFF, controls that are not white space, lone
+    surrogates; NFC after."""
+    table = dict.fromkeys([0x200B, 0xFEFF, *(ord(c) for c in _CONTROL_CHARS if not c.isspace())])
+    reference = unicodedata.normalize("NFC", re.sub("[\ud800-\udfff]", "", text.translate(table)))
+    assert strip_invisibles(text) == reference
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([*" \t\n\r\x0b\x0c\x85\u2028\u3000\xa0", "中", "a", "，"])).map(
+        "".join
+    )
+)
+def test_white_space_without_a_line_break_is_folded_as_before(text: str) -> None:
+    """Text without a line break skips the call a white-space run: same result."""
+    assert collapse_whitespace(text) == processors._WHITESPACE_RUN.sub(processors._collapse, text)

@@ -6,6 +6,7 @@ import pytest
 from lxml.html import fragment_fromstring
 
 from rfi_spider.extract.images import best_picture, is_placeholder, parse_srcset
+from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage, parse_html
 
 GIF = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
@@ -95,3 +96,21 @@ def test_og_image_only_when_the_main_media_has_no_picture() -> None:
     assert page(lazy).lead_images() == [MEDIA.format(640)]
     assert page(f'<img src="{GIF}">').lead_images() == ["https://s.rfi.fr/og.jpg"]
     assert page('<div class="player"></div>').lead_images() == ["https://s.rfi.fr/og.jpg"]
+
+
+def test_an_unusable_json_ld_picture_before_a_usable_one_is_left_out() -> None:
+    """No og:image, and JSON-LD lists a picture that is not http(s) before one that is:
+    the candidates hold only the usable one (a None among them reached the loader's
+    ``str.strip`` and failed the whole article's extraction)."""
+    html = (
+        '<html><head><script type="application/ld+json">{"@type": "NewsArticle",'
+        ' "image": ["ftp://s.rfi.fr/a.jpg", "https://s.rfi.fr/b.jpg"]}</script></head><body>'
+        '<article class="t-content"><h1 class="t-content__title">标题</h1>'
+        '<div class="t-content__body"><p>段落</p></div></article></body></html>'
+    )
+    root = parse_html(html.encode(), "utf-8")
+    assert root is not None
+    article = ArticlePage(root, "https://www.rfi.fr/cn/国际/20240307-x")
+    assert article.lead_images() == ["https://s.rfi.fr/b.jpg"]
+    item = load_article(article, crawled_at="2026-12-07T16:00:00+00:00")
+    assert item["lead_image"] == "https://s.rfi.fr/b.jpg"

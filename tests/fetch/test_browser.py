@@ -47,7 +47,10 @@ def test_the_launch_options_come_from_the_rfi_settings() -> None:
 
 
 def test_a_value_given_with_s_is_followed() -> None:
-    settings = Settings({"RFI_BROWSER_PATH": "/usr/bin/chromium", "RFI_BROWSER_TIMEOUT": 30})
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    settings.set("RFI_BROWSER_PATH", "/usr/bin/chromium", priority="project")
+    settings.set("RFI_BROWSER_TIMEOUT", 30, priority="project")
     settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", {}, priority="project")
     settings.set("RFI_BROWSER_PATH", "/elsewhere/chromium", priority="cmdline")
     settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", {"headless": False}, priority="cmdline")

@@ -15,6 +15,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.test import get_crawler
 
 from rfi_spider import settings as project_settings
+from rfi_spider.config import RfiSettings
 from rfi_spider.demo.localsite import LocalSite
 from rfi_spider.fetch import middlewares
 from rfi_spider.fetch.blocking import ChallengePage, has_site_markup, is_challenge
@@ -352,18 +353,19 @@ def test_a_missing_browser_leaves_the_403_as_it_was(caplog: pytest.LogCaptureFix
 
 # --- browser settings ---------------------------------------------------------------
 def test_launch_options_follow_the_settings() -> None:
-    options = launch_options(crawler(RFI_BROWSER_PATH="/opt/chromium/chrome").settings)
+    c = crawler(RFI_BROWSER_PATH="/opt/chromium/chrome")
+    options = launch_options(c.settings, RfiSettings.of(c))
     assert options["executable_path"] == "/opt/chromium/chrome"
     assert options["headless"] is True
     assert "--no-sandbox" in options["args"] and "--disable-component-update" in options["args"]
-    explicit = crawler(PLAYWRIGHT_LAUNCH_OPTIONS={"headless": False}).settings
-    assert launch_options(explicit)["headless"] is False
+    explicit = crawler(PLAYWRIGHT_LAUNCH_OPTIONS={"headless": False})
+    assert launch_options(explicit.settings, RfiSettings.of(explicit))["headless"] is False
 
 
 def test_browser_path_must_be_an_executable(tmp_path: Any) -> None:
-    assert browser_path(crawler(RFI_BROWSER_PATH="/bin/sh").settings) is not None
-    assert browser_path(crawler(RFI_BROWSER_PATH=str(tmp_path)).settings) is None
-    assert browser_path(crawler(RFI_BROWSER_PATH="").settings) is None
+    assert browser_path(RfiSettings.of(crawler(RFI_BROWSER_PATH="/bin/sh"))) is not None
+    assert browser_path(RfiSettings.of(crawler(RFI_BROWSER_PATH=str(tmp_path)))) is None
+    assert browser_path(RfiSettings.of(crawler(RFI_BROWSER_PATH=""))) is None
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from rfi_spider.archive import warc_records
+from rfi_spider import settings as project_settings
+from rfi_spider.archive import warc_index, warc_records
 from rfi_spider.archive.warc_files import WarcFiles
-from rfi_spider.fetch import warc_index
 from rfi_spider.fetch.warc_replay import (
     WARC_DATE_META,
     NotArchivedError,
@@ -46,7 +46,9 @@ class Crawler:
     """What the handler uses of a crawler: settings and stats."""
 
     def __init__(self, paths: list[Path]) -> None:
-        self.settings = Settings({"RFI_WARC_REPLAY": [str(p) for p in paths]})
+        self.settings = Settings()
+        self.settings.setmodule(project_settings, priority="project")
+        self.settings.set("RFI_WARC_REPLAY", [str(p) for p in paths])
         self.stats = Stats()
 
 

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import alertsinks
@@ -26,10 +25,10 @@ from twisted.internet.defer import Deferred, succeed
 
 from rfi_spider import settings
 from rfi_spider.demo.localsite import LocalSite
+from rfi_spider.item_schema import always_filled
 from rfi_spider.quality import alerts
 from rfi_spider.quality import monitors as rfi_monitors  # no TestCase names here: pytest
 from rfi_spider.quality.monitors import COVERAGE_PREFIX, SCRAPED_PREFIX, BlockedSuite, CloseSuite
-from rfi_spider.quality.schema import always_filled
 
 FIELD_COUNTS = {**dict.fromkeys(always_filled(), 10), "lead_image": 8, "summary": 7}
 
@@ -67,14 +66,23 @@ class FakeEngine:
         return succeed(None)  # done at once (a coroutine would need a reactor)
 
 
-def fake_crawler(stats: dict[str, Any], **overrides: Any) -> SimpleNamespace:
-    crawler = SimpleNamespace(settings=project_settings(**overrides), engine=FakeEngine())
-    crawler.stats = MemoryStatsCollector(crawler)
+class FakeCrawler:
+    """What the monitors and actions need of a crawler: its settings, stats and engine (a
+    plain object: one crawler is itself only, as ``RfiSettings.of`` keys it)."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.engine = FakeEngine()
+        self.stats = MemoryStatsCollector(self)
+
+
+def fake_crawler(stats: dict[str, Any], **overrides: Any) -> Any:
+    crawler = FakeCrawler(project_settings(**overrides))
     crawler.stats.set_stats(dict(stats))
     return crawler
 
 
-def run(suite_class: type[MonitorSuite], crawler: SimpleNamespace) -> Any:
+def run(suite_class: type[MonitorSuite], crawler: Any) -> Any:
     """Spidermon's runner on ``suite_class``, as its extension runs it."""
     spider = Spider("rfi_cn")
     suite = suite_class(crawler=crawler)
@@ -291,7 +299,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return fake
 
 
-def watch(crawler: SimpleNamespace, **stats: int) -> str:
+def watch(crawler: Any, **stats: int) -> str:
     """One periodic run of the watch on the crawl's stats so far; its status."""
     for name, value in stats.items():
         crawler.stats.set_value(name.replace("__", "/"), value)

@@ -11,9 +11,9 @@ from pages import VARIANTS, parse_fixture
 
 from rfi_spider.archive.exporters import serialize_line
 from rfi_spider.archive.versions_read import VERSION_FIELDS
+from rfi_spider.item_schema import always_filled, is_valid, load_schema, value_errors
+from rfi_spider.item_schema import field_errors as schema_field_errors
 from rfi_spider.items import FIELDS, LISTS, NULLABLE
-from rfi_spider.quality.schema import always_filled, is_valid, load_schema, value_errors
-from rfi_spider.quality.schema import field_errors as schema_field_errors
 
 EXPECTED = json.loads((FIXTURES / "sample_site_expected.json").read_text(encoding="utf-8"))
 ARTICLE_VARIANTS = [

@@ -22,6 +22,7 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 from rfi_spider import meta_keys
+from rfi_spider.config import RfiSettings
 from rfi_spider.crawl.distributed.config import check_names, enabled
 from rfi_spider.crawl.distributed.node import PAGE, TAKEOVER, SharedCrawl
 from rfi_spider.crawl.redis_codec import (
@@ -36,13 +37,21 @@ class SharedCrawlAddon:
     """Add-on: with ``REDIS_URL`` set, scrapy-redis's scheduler and dupefilter, the shared
     start, extension and export pipeline; without it, nothing."""
 
+    def __init__(self, crawler: Crawler | None = None) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedCrawlAddon:
+        return cls(crawler)
+
     def update_settings(self, settings: BaseSettings) -> None:
         if not enabled(settings):
             return
-        check_names(settings)
+        config = RfiSettings.for_addon(self.crawler, settings)
+        check_names(config)
         # Unset: the spider's name, which scrapy-redis puts in place of %(spider)s.
-        crawl_id = settings.get("RFI_CRAWL_ID") or "%(spider)s"
-        crawl = f"{settings.get('RFI_REDIS_PREFIX')}:{crawl_id}"
+        crawl_id = config.crawl_id or "%(spider)s"
+        crawl = f"{config.redis_prefix}:{crawl_id}"
         for name, value in {
             "SCHEDULER": "rfi_spider.crawl.distributed.components.SharedScheduler",
             "DUPEFILTER_CLASS": "rfi_spider.crawl.distributed.components.SharedDupeFilter",
@@ -266,7 +275,7 @@ class SharedCrawlExtension:
         return SharedCrawl.of(self.crawler)
 
     def opened(self) -> None:
-        interval = max(0.05, self.crawler.settings.getfloat("RFI_REDIS_LEASE_SECONDS") / 3)
+        interval = max(0.05, RfiSettings.of(self.crawler).redis_lease_seconds / 3)
         self.loop = task.LoopingCall(self.shared.renew)
         self.loop.start(interval, now=True)
 

@@ -5,7 +5,6 @@ before a crawl starts (:func:`preflight`); credentials of ``REDIS_URL`` never sh
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import socket
@@ -18,7 +17,8 @@ import redis
 from scrapy.settings import BaseSettings
 
 from rfi_spider.archive.redis_state import RedisState, SharedCrawlError
-from rfi_spider.archive.state import output_dirs
+from rfi_spider.config import RfiSettings, shared_start
+from rfi_spider.item_schema import ARTICLE_SCHEMA, SCHEMA_PACKAGE
 from rfi_spider.items import FIELDS
 
 logger = logging.getLogger(__name__)
@@ -33,14 +33,7 @@ _SAFE = re.compile(r"[A-Za-z0-9._:-]+")
 # Names of query parameters of REDIS_URL whose values are never shown.
 _SECRET_PARAM = re.compile(r"pass|user|secret|token|auth|cred|key", re.IGNORECASE)
 # The output layout nodes of one crawl must share: what each writes, and the item schema.
-_SCHEMA = resources.files("rfi_spider.quality").joinpath("schemas/article.schema.json")
-_CONFIG_SETTINGS = (
-    "RFI_HOME",
-    "RFI_SECTIONS",
-    "RFI_FEEDS",
-    "RFI_ARCHIVE_URL",
-    "RFI_LISTING_DEPTH",
-)
+_SCHEMA = resources.files(SCHEMA_PACKAGE).joinpath(ARTICLE_SCHEMA)
 _CONFIG_ARGS = ("url", "since", "until", "base_url", "from_warc")
 
 
@@ -63,24 +56,21 @@ def crawl_config(
     config = {"spider": spider_name, "edition": edition, "layout": layout()}
     for name in _CONFIG_ARGS:
         config[f"-a {name}"] = str(args.get(name) or "")
-    for name in _CONFIG_SETTINGS:
-        config[name] = json.dumps(settings.get(name), ensure_ascii=False, default=str)
+    config.update(shared_start(settings))
     return config
 
 
-def crawl_id(settings: BaseSettings, spider_name: str) -> str:
+def crawl_id(config: RfiSettings, spider_name: str) -> str:
     """``RFI_CRAWL_ID`` (the spider's name in place of ``%(spider)s``); unset, the
     spider's name."""
-    return str(settings.get("RFI_CRAWL_ID") or spider_name).replace("%(spider)s", spider_name)
+    return (config.crawl_id or spider_name).replace("%(spider)s", spider_name)
 
 
-def node_id(settings: BaseSettings) -> str:
+def node_id(config: RfiSettings) -> str:
     """``RFI_NODE_ID``, or this host and the node's output folder: stable across restarts."""
-    given = settings.get("RFI_NODE_ID")
-    if given:
-        return str(given)
-    output, _ = output_dirs(settings)
-    return f"{socket.gethostname()}:{output.resolve()}"
+    if config.node_id:
+        return config.node_id
+    return f"{socket.gethostname()}:{config.output_dir.resolve()}"
 
 
 def _secret_param(name: str) -> bool:
@@ -126,10 +116,10 @@ def scrubbed(message: str, url: str) -> str:
     return message
 
 
-def connect(settings: BaseSettings) -> redis.Redis:
+def connect(settings: BaseSettings, config: RfiSettings) -> redis.Redis:
     """A client for ``REDIS_URL`` that answered PING, or :class:`SharedCrawlError`."""
     url = str(settings.get("REDIS_URL"))
-    timeout = settings.getfloat("RFI_REDIS_TIMEOUT")
+    timeout = config.redis_timeout
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
         client.ping()
@@ -139,13 +129,13 @@ def connect(settings: BaseSettings) -> redis.Redis:
     return client
 
 
-def state_for(settings: BaseSettings, spider_name: str, client: redis.Redis) -> RedisState:
+def state_for(config: RfiSettings, spider_name: str, client: redis.Redis) -> RedisState:
     return RedisState(
         client,
-        str(settings.get("RFI_REDIS_PREFIX")),
-        crawl_id(settings, spider_name),
-        node_id(settings),
-        int(settings.getfloat("RFI_REDIS_LEASE_SECONDS") * 1000),
+        config.redis_prefix,
+        crawl_id(config, spider_name),
+        node_id(config),
+        int(config.redis_lease_seconds * 1000),
     )
 
 
@@ -154,14 +144,15 @@ def preflight(spidercls: type, args: Mapping[str, Any], settings: BaseSettings) 
     started, runs with these settings. Raises :class:`SharedCrawlError` (one line)."""
     if not enabled(settings):
         return
-    check_names(settings)
+    rfi = RfiSettings.from_settings(settings)  # checked already by the crawl command
+    check_names(rfi)
     check_arguments(args)
-    client = connect(settings)
+    client = connect(settings, rfi)
     try:
         name = str(spidercls.name)  # type: ignore[attr-defined]
         edition = str(getattr(getattr(spidercls, "edition", None), "key", ""))
         config = crawl_config(name, edition, args, settings)
-        state = state_for(settings, name, client)
+        state = state_for(rfi, name, client)
         state.check_types()
         state.check_config(config, record=False)
     except redis.RedisError as error:
@@ -181,8 +172,12 @@ def check_arguments(args: Mapping[str, Any]) -> None:
         )
 
 
-def check_names(settings: BaseSettings) -> None:
-    for name in ("RFI_REDIS_PREFIX", "RFI_CRAWL_ID"):
-        value = str(settings.get(name) or "").replace("%(spider)s", "spider")
+def check_names(config: RfiSettings) -> None:
+    """The Redis prefix and the crawl id: what Redis keys are made of (:data:`_SAFE`)."""
+    for label, given in (
+        ("RFI_REDIS_PREFIX=", config.redis_prefix),
+        ("RFI_CRAWL_ID=", config.crawl_id),
+    ):
+        value = (given or "").replace("%(spider)s", "spider")
         if value and not _SAFE.fullmatch(value):
-            raise SharedCrawlError(f"{name}={settings.get(name)!r}: use letters, digits, . _ - :")
+            raise SharedCrawlError(f"{label}{given!r}: use letters, digits, . _ - :")

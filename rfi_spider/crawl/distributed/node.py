@@ -17,6 +17,7 @@ from rfi_spider import meta_keys
 from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.archive.redis_state import KeyTypeError, RedisState
 from rfi_spider.archive.state import SeenStore
+from rfi_spider.config import RfiSettings
 from rfi_spider.crawl.distributed.config import (
     REDIS_BAD_KEY,
     REDIS_LOST,
@@ -73,8 +74,9 @@ class SharedCrawl:
         shared = cls._of.get(crawler)
         if shared is None:
             assert crawler.spidercls is not None
-            client = connect(crawler.settings)
-            state = state_for(crawler.settings, crawler.spidercls.name, client)
+            config = RfiSettings.of(crawler)
+            client = connect(crawler.settings, config)
+            state = state_for(config, crawler.spidercls.name, client)
             shared = cls._of[crawler] = cls(crawler, state)
         return shared
 

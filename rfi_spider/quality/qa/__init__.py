@@ -13,32 +13,30 @@ A hostile export is reported, never a crash: over-long lines are skipped unread
 cannot be converted are findings, and every value shown is passed through
 :func:`visible`. An archive that cannot be read raises :class:`CannotCheckError`.
 
-One job a module: ``read`` (the lines and files), ``checks`` (items, files, folders),
-``report`` (findings and what the tables count), ``versions`` (edited articles),
-``compare`` (two archives), ``text`` (the terminal's report); ``quality/qa_html.py``
-renders the web page. Their public names are here too, so that
+One job a module: ``read`` (the lines, with :mod:`rfi_spider.archive.jsonl_read`, and the
+files), ``checks`` (an item, a file), ``folder`` (an archive folder), ``state`` (the crawl's
+state: sitemaps, given up), ``union`` (several folders as one), ``report`` (findings and what
+the tables count), ``versions`` (edited articles), ``compare`` (two archives), ``text`` (the
+terminal's report); ``quality/qa_html.py`` renders the web page. Their public names are here
+too, so that
 ``from rfi_spider.quality import qa`` reads as before.
 """
 
-from rfi_spider.archive.state import STATE_DIR
-from rfi_spider.quality.qa.checks import (
-    Pairing,
-    check_archive,
-    check_archives,
-    check_file_alone,
-    check_item,
-    check_items_file,
-    check_sitemap_coverage,
-    compare,
-    read_given_up,
+from rfi_spider.archive.jsonl_read import (
+    MAX_DEPTH,
+    MAX_INT_DIGITS,
+    MAX_LINE_BYTES,
+    parse_line,
+    read_lines,
 )
+from rfi_spider.archive.state import STATE_DIR
+from rfi_spider.quality.qa.checks import Pairing, check_file_alone, check_item, compare
 from rfi_spider.quality.qa.compare import Comparison, render_comparison
+from rfi_spider.quality.qa.folder import check_archive, check_items_file
 from rfi_spider.quality.qa.read import (
     file_fields,
     find_seed_files,
-    parse_line,
     read_items,
-    read_lines,
     read_seed_files,
     slim,
 )
@@ -48,9 +46,6 @@ from rfi_spider.quality.qa.report import (
     FILE_FIELDS,
     ITEMS_FILE,
     KINDS,
-    MAX_DEPTH,
-    MAX_INT_DIGITS,
-    MAX_LINE_BYTES,
     MIRROR_WARN_SHARE,
     SEED_SUFFIXES,
     TEXT_MAX_DAYS,
@@ -62,6 +57,7 @@ from rfi_spider.quality.qa.report import (
     readable,
     visible,
 )
+from rfi_spider.quality.qa.state import check_sitemap_coverage, read_given_up
 from rfi_spider.quality.qa.text import (
     EDITED_HEADING,
     SITEMAPS_HEADING,
@@ -74,6 +70,7 @@ from rfi_spider.quality.qa.text import (
     render_text,
     verdict,
 )
+from rfi_spider.quality.qa.union import check_archives
 from rfi_spider.quality.qa.versions import check_versions, edited_items
 
 __all__ = [

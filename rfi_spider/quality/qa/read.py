@@ -1,94 +1,28 @@
-"""Reading an archive for QA: ``items.jsonl`` line by line (over-long lines skipped
-unread, deep nesting and huge integers refused before anything else reads them) and
-the seed-style files; what cannot be read is a finding, never a crash."""
+"""Reading an archive for QA: ``items.jsonl`` line by line (with archive's reader of hostile
+lines, :mod:`rfi_spider.archive.jsonl_read`: over-long lines skipped unread, deep nesting and
+huge integers refused) and the seed-style files; what cannot be read is a finding, never a
+crash."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from rfi_spider.archive import seedfile
+from rfi_spider.archive.jsonl_read import SKIP_CHUNK, parse_line, read_lines
 from rfi_spider.canonical import canonical_url
 from rfi_spider.dates import checked_ms
 from rfi_spider.mirrors.entrypage import seed_item
 from rfi_spider.quality.qa.report import (
-    _SURROGATE,
     FILE_FIELDS,
-    MAX_DEPTH,
-    MAX_INT_DIGITS,
     MAX_LINE_BYTES,
     SEED_SUFFIXES,
     CannotCheckError,
     Report,
     SeedFile,
     _filled,
-    visible,
 )
-
-# --- reading -------------------------------------------------------------------
-_SKIP_CHUNK = 1024 * 1024
-
-
-def read_lines(handle: BinaryIO, max_bytes: int) -> Iterator[tuple[bytes | None, int]]:
-    """``(line, size)`` of each line; ``(None, size)`` for a line of more than
-    ``max_bytes`` bytes (newline not counted), read past in chunks and never held whole."""
-    while True:
-        raw = handle.readline(max_bytes + 1)
-        if not raw:
-            return
-        if len(raw) <= max_bytes or raw.endswith(b"\n"):
-            yield raw, len(raw.rstrip(b"\n"))
-            continue
-        size = len(raw)
-        while not raw.endswith(b"\n"):
-            raw = handle.readline(_SKIP_CHUNK)
-            if not raw:
-                break
-            size += len(raw)
-        yield None, size - raw.endswith(b"\n")
-
-
-def _refuse_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
-        raise ValueError(f"an integer of {len(digits.lstrip('-'))} digits")
-    return int(digits)
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def _shape_problem(value: Any) -> str | None:
-    """Why a parsed line is no item QA can read: nested too deep, or a lone surrogate."""
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return f"nested deeper than {MAX_DEPTH} levels"
-        if isinstance(node, dict):
-            stack.extend((key, depth) for key in node)
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
-        elif isinstance(node, str) and (match := _SURROGATE.search(node)):
-            return f"a lone surrogate ({visible(match.group())}) in a string: not Unicode text"
-    return None
-
-
-def parse_line(text: str) -> tuple[Any, str | None]:
-    """``(value, None)`` for a line of JSON QA can read, else ``(None, why not)``."""
-    try:
-        value = json.loads(text, parse_int=_refuse_int, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as error:
-        return None, f"not JSON ({error.msg} at column {error.colno})"
-    except RecursionError:
-        return None, "not JSON that can be read (nested too deep)"
-    except ValueError as error:
-        return None, f"not JSON that can be read ({error})"
-    problem = _shape_problem(value)
-    return (None, f"not JSON that can be read ({problem})") if problem else (value, None)
 
 
 def read_items(
@@ -99,7 +33,7 @@ def read_items(
     Raises :class:`CannotCheckError` when the file cannot be read.
     """
     try:
-        with path.open("rb", buffering=_SKIP_CHUNK) as handle:
+        with path.open("rb", buffering=SKIP_CHUNK) as handle:
             for number, (raw, size) in enumerate(read_lines(handle, max_line_bytes), 1):
                 report.lines = number
                 item = _line_item(raw, size, f"{path.name}:{number}", report, max_line_bytes)

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from rfi_spider.archive.failures import FailureRecord
+from rfi_spider.archive.jsonl_read import MAX_LINE_BYTES
 from rfi_spider.archive.versions_read import History, VersionIndex
 from rfi_spider.dates import PARIS, checked_paris_day
 from rfi_spider.extract.loaders import SITE_SOURCE
@@ -31,19 +32,6 @@ SEED_SUFFIXES = (".txt", ".md")
 
 
 EARLIEST_YEAR = 2000
-
-
-# Longest line of items.jsonl (and largest seed-style file) read, in bytes; longer ones
-# are findings, skipped without being held in memory. RFI_QA_MAX_LINE_BYTES overrides it.
-MAX_LINE_BYTES = 16 * 1024 * 1024
-
-
-# An item is an object of strings and lists of strings: deeper lines, longer integers
-# are refused before anything else reads them.
-MAX_DEPTH = 32
-
-
-MAX_INT_DIGITS = 100
 
 
 # Over this share of the items from mirrors (source other than rfi.fr), the report warns.
@@ -85,9 +73,6 @@ KINDS = {
 _INVISIBLE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
 )
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class CannotCheckError(Exception):
@@ -254,7 +239,9 @@ def _same_text(a: str, b: str) -> bool:
 
 
 def _by_month(days: Iterable[tuple[date, int]]) -> list[tuple[str, int]]:
+    """Counts per ``YYYY-MM`` month, in order. The year is written with four digits, not by
+    ``strftime("%Y")`` (glibc writes year 999 as ``999``, which sorts after ``2024``)."""
     months: Counter[str] = Counter()
     for day, count in days:
-        months[day.strftime("%Y-%m")] += count
+        months[f"{day.year:04d}-{day.month:02d}"] += count
     return sorted(months.items())

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from rfi_spider.search.chinese import (
+from rfi_spider.archive.database_words import (
     MARK_END,
     MARK_START,
     index_text,

@@ -34,94 +34,32 @@ import tempfile
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from http import HTTPStatus
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
-from scrapy.http import Headers, Response
+from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 
 from rfi_spider import __version__
 from rfi_spider.archive.pipelines import WRITE_ERROR
-from rfi_spider.archive.state import output_dirs
-from rfi_spider.archive.warc_files import DEFAULT_GZIP_LEVEL, WarcFiles, repair_folder
+from rfi_spider.archive.warc_files import WarcFiles, repair_folder
 from rfi_spider.archive.warc_payloads import PayloadIndex, payload_digest
 from rfi_spider.canonical import SITE_ROOT
+from rfi_spider.config import RfiSettings
 from rfi_spider.crawl_target import CrawlTarget
-from rfi_spider.fetch.blocking import has_site_markup, is_challenge, served_page
+from rfi_spider.fetch.warc_exchange import Exchange, response_status_and_headers
 
-logger = logging.getLogger(__name__)
+# Its lines keep the name they had in archive/warc_capture.py (the log's [name] stays the same).
+logger = logging.getLogger("rfi_spider.archive.warc_capture")
 
 # The extension header that marks a page the browser fallback fetched.
 FETCHED_BY = "RFI-Fetched-By"
-# Response headers not kept: Scrapy's handler has already undone the chunked encoding.
-_DROPPED_HEADERS = frozenset({"transfer-encoding"})
-
-
-def header_pairs(headers: Headers) -> list[tuple[str, str]]:
-    """Scrapy's headers as (name, value) text pairs, one per value (ISO-8859-1, as HTTP)."""
-    pairs = []
-    for name, values in headers.items():
-        text = name.decode("latin-1")
-        for value in values:
-            pairs.append((text, value.decode("latin-1")))
-    return pairs
-
-
-@dataclass
-class Exchange:
-    """What the writer thread needs of one request and its response (plain data)."""
-
-    url: str
-    method: str
-    request_headers: list[tuple[str, str]]
-    request_body: bytes
-    status: int
-    protocol: str
-    response_headers: list[tuple[str, str]]
-    body: bytes
-    date: datetime
-    ip: str | None
-    browser: bool
-
-    @classmethod
-    def of(cls, request: Request, response: Response) -> Exchange:
-        ip = getattr(response, "ip_address", None)
-        browser = bool(request.meta.get("playwright"))
-        if browser:
-            response = browser_page(request, response)
-        return cls(
-            url=response.url,
-            method=request.method,
-            request_headers=header_pairs(request.headers),
-            request_body=request.body or b"",
-            status=response.status,
-            protocol=response.protocol or "HTTP/1.1",
-            response_headers=header_pairs(response.headers),
-            body=response.body,
-            date=datetime.now(UTC),
-            ip=str(ip) if ip is not None else None,
-            browser=browser,
-        )
-
-
-def browser_page(request: Request, rendered: Response) -> Response:
-    """What the browser got, as the crawl uses it: the HTML the server sent the browser's
-    last document when it is the page (not a challenge), else the DOM the browser shows."""
-    served = served_page(request, rendered)
-    if served is not None and has_site_markup(served) and not is_challenge(served):
-        return served
-    return rendered
-
 
 # Responses that may wait for the writer thread before article callbacks wait for room.
 MAX_BACKLOG = 16
@@ -137,20 +75,18 @@ class WarcCapture:
         return _CAPTURES.get(crawler)
 
     def __init__(self, crawler: Crawler) -> None:
-        settings = crawler.settings
-        if not settings.getbool("RFI_WARC"):
+        config = RfiSettings.of(crawler)
+        if not config.warc:
             raise NotConfigured
         self.crawler = crawler
         self.stats = crawler.stats
-        output, state_dir = output_dirs(settings)
-        self.state_dir = state_dir
+        self.state_dir = config.state_dir
         self.payloads: PayloadIndex | None = None  # opened with the files
-        self.folder = Path(settings.get("RFI_WARC_DIR") or output / "warc")
-        self.prefix = settings.get("RFI_WARC_PREFIX") or "rfi"
-        self.max_size = settings.getint("RFI_WARC_MAX_SIZE")
-        self.fsync = settings.getbool("RFI_FSYNC")
-        # 0-9, checked at start (rfi_spider/config.py)
-        self.level = settings.getint("RFI_WARC_GZIP_LEVEL", DEFAULT_GZIP_LEVEL)
+        self.folder = config.warc_dir or config.output_dir / "warc"
+        self.prefix = config.warc_prefix
+        self.max_size = config.warc_max_size
+        self.fsync = config.fsync
+        self.level = config.warc_gzip_level  # 0-9, checked by RfiSettings
         self.files: WarcFiles | None = None
         self.executor: ThreadPoolExecutor | None = None
         self.failed = threading.Event()
@@ -320,33 +256,8 @@ class WarcCapture:
         ``revisit`` record, whose payload an earlier record of the URI holds)."""
         assert self.files is not None
         builder = self.files.builder
-        parts = urlsplit(exchange.url)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        request_headers = list(exchange.request_headers)
-        if not any(name.lower() == "host" for name, _ in request_headers):
-            request_headers.insert(0, ("Host", parts.netloc))
-        request = builder.create_warc_record(
-            exchange.url,
-            "request",
-            payload=BytesIO(exchange.request_body),
-            length=len(exchange.request_body),
-            warc_headers_dict=self.warc_headers(exchange),
-            http_headers=StatusAndHeaders(
-                f"{exchange.method} {target} HTTP/1.1", request_headers, is_http_request=True
-            ),
-        )
-        try:
-            reason = HTTPStatus(exchange.status).phrase
-        except ValueError:
-            reason = ""
-        response_headers = [
-            (name, value)
-            for name, value in exchange.response_headers
-            if name.lower() not in _DROPPED_HEADERS
-        ]
-        http_headers = StatusAndHeaders(
-            f"{exchange.status} {reason}".strip(), response_headers, protocol=exchange.protocol
-        )
+        request = self.request_record(exchange)
+        http_headers = response_status_and_headers(exchange)
         digest = payload_digest(exchange.body)
         earlier = None
         if exchange.body and 200 <= exchange.status < 300 and self.payloads is not None:
@@ -374,6 +285,26 @@ class WarcCapture:
         if exchange.body and 200 <= exchange.status < 300:
             written = (digest, self.warc_headers(exchange)["WARC-Date"])
         return request, response, written
+
+    def request_record(self, exchange: Exchange) -> Any:
+        """The ``request`` record: the request line and headers as sent (``Host`` added
+        when Scrapy's stack set none of its own), and its body."""
+        assert self.files is not None
+        parts = urlsplit(exchange.url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        request_headers = list(exchange.request_headers)
+        if not any(name.lower() == "host" for name, _ in request_headers):
+            request_headers.insert(0, ("Host", parts.netloc))
+        return self.files.builder.create_warc_record(
+            exchange.url,
+            "request",
+            payload=BytesIO(exchange.request_body),
+            length=len(exchange.request_body),
+            warc_headers_dict=self.warc_headers(exchange),
+            http_headers=StatusAndHeaders(
+                f"{exchange.method} {target} HTTP/1.1", request_headers, is_http_request=True
+            ),
+        )
 
     def browser_record(self, exchange: Exchange) -> Any:
         """A ``resource`` record of the HTML the browser got, marked as the browser's."""

@@ -1,7 +1,8 @@
 """The index of the records of WARC files, for ``-a from_warc``: which record answers a
 URL (:class:`WarcArchive`), what the files' ``warcinfo`` says of the crawl that wrote them
 (:func:`read_info`), and a record read back within bounds. The download handler that
-answers from it is :mod:`rfi_spider.fetch.warc_replay`'s.
+answers from it is :mod:`rfi_spider.fetch.warc_replay`'s; the WACZ page list and archive.db
+read a record's page with :func:`page_of` too, which is why this is archive's.
 """
 
 from __future__ import annotations

@@ -8,16 +8,19 @@ import threading
 from pathlib import Path
 
 import scrapy
+from conftest import BARE
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from rfi_spider.archive.warc_capture import MAX_BACKLOG, WarcCapture
+from rfi_spider.fetch.warc_capture import MAX_BACKLOG, WarcCapture
 
 
 def test_callbacks_wait_while_the_writer_is_behind_and_go_on_when_it_catches_up(
     tmp_path: Path,
 ) -> None:
-    crawler = get_crawler(scrapy.Spider, {"RFI_WARC": True, "RFI_OUTPUT_DIR": str(tmp_path)})
+    crawler = get_crawler(
+        scrapy.Spider, {**BARE, "RFI_WARC": True, "RFI_OUTPUT_DIR": str(tmp_path)}
+    )
     capture = WarcCapture(crawler)
     assert WarcCapture.of(crawler) is capture
     spider = scrapy.Spider(name="backlog")

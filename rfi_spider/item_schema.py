@@ -32,7 +32,7 @@ from rfi_spider import editions
 from rfi_spider.editions import EDITIONS
 from rfi_spider.items import FIELDS
 
-SCHEMA_PACKAGE = "rfi_spider.quality.schemas"
+SCHEMA_PACKAGE = "rfi_spider.schemas"
 ARTICLE_SCHEMA = "article.schema.json"
 # Messages quote the offending value; a paragraph can be long.
 _MAX_MESSAGE = 160
