@@ -161,37 +161,11 @@ def start_crawl(
 E2E = Path(__file__).resolve().parent / "e2e"
 
 
-# Fixtures made once for several tests: under pytest-xdist (pyproject.toml's addopts) the
-# tests that use one stay on one worker, so the crawl or server behind it is made once.
-SHARED_SCOPES = frozenset({"session", "package", "module", "class"})
-
-
-def shares_a_fixture(item: pytest.Item) -> bool:
-    """Whether ``item`` uses one of the tests' fixtures wider than the function (a module's
-    crawl, say). Pytest's own (``tmp_path_factory``, session-wide) have no base id: left out."""
-    info = getattr(item, "_fixtureinfo", None)  # pytest's own: the fixtures the test uses
-    if info is None:
-        return False
-    return any(
-        definitions[-1].scope in SHARED_SCOPES and definitions[-1].baseid
-        for definitions in info.name2fixturedefs.values()
-        if definitions
-    )
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's hook reads the xdist_group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test under ``tests/e2e/`` (subprocess crawls, servers, the browser) ``e2e``.
-
-    And group the tests of a module that share one of its wider fixtures: ``--dist
-    loadgroup`` sends a group to one worker (the fixture made once, not once a worker),
-    and spreads every other test one by one over the workers.
-    """
+    """Mark every test under ``tests/e2e/`` (subprocess crawls, servers, the browser) ``e2e``."""
     for item in items:
         if E2E in Path(item.fspath).resolve().parents:
             item.add_marker(pytest.mark.e2e)
-        if shares_a_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.fixture
