@@ -74,12 +74,11 @@ class ArticleSchemaValidator(Validator):
     def __init__(self) -> None:
         super().__init__(use_default_translator=False)
         self.details = ""
-        # The item being validated, as the pipeline got it: Spidermon hands the validator
-        # a copy (a dict), and the export's line is the item's (kept in LINES).
-        self.item: Any = None
 
     def _validate(self, data: Any, strict: bool = True) -> None:
-        parsed = json.loads(LINES.of(self.item if self.item is not None else data))
+        # ``data`` is the item itself (ValidationPipeline makes no copy): its line, kept in
+        # LINES, is the one the export writes.
+        parsed = json.loads(LINES.of(data))
         if is_valid(parsed):  # the compiled schema: the messages only for an invalid item
             self.details = ""
             return
@@ -123,17 +122,13 @@ class ValidationPipeline(ItemValidationPipeline):
         fields counted, the errors' stats, the drop) without its deep copy of the item
         (``ItemAdapter.asdict``, about 0.1 ms a page, issue 26): the validator reads the
         item's JSON line, never the copy."""
-        self.schema.item = item
-        try:
-            self.stats.add_item()
-            self.stats.add_fields(len(ItemAdapter(item)))
-            ok, errors = self.schema.validate(item)
-            if not ok:
-                self._add_error_stats(errors)
-                self._drop_item(item, errors)
-            return item
-        finally:
-            self.schema.item = None
+        self.stats.add_item()
+        self.stats.add_fields(len(ItemAdapter(item)))
+        ok, errors = self.schema.validate(item)
+        if not ok:
+            self._add_error_stats(errors)
+            self._drop_item(item, errors)
+        return item
 
     def _drop_item(self, item: Any, errors: dict[str, Any]) -> None:
         self.stats.add_dropped_item()

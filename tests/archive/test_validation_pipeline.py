@@ -123,7 +123,6 @@ def spidermon_stats(item: dict[str, Any]) -> dict[str, Any]:
     crawler = get_crawler()
     ours = ValidationPipeline(crawler.stats)
     with contextlib.suppress(InvalidItem):
-        ours.schema.item = item
         ItemValidationPipeline.process_item(ours, item)
     return crawler.stats.get_stats()
 
