@@ -95,13 +95,13 @@ def canonical_url(url: str) -> str | None:
     >>> canonical_url("http://cn.rfi.fr/中国/20190102-标题/?utm=x#top")
     'https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/20190102-%E6%A0%87%E9%A2%98'
     """
+    if _KEPT_FORM.fullmatch(url):
+        return str(url)  # as site_url: the kept form is its own key, and not cached
     return _canonical_url(str(url))
 
 
 @lru_cache(maxsize=4096)
 def _canonical_url(url: str) -> str | None:
-    if _KEPT_FORM.fullmatch(url):
-        return url
     normalized = site_url(url)
     if normalized is None:
         return None
