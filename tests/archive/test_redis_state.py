@@ -52,12 +52,16 @@ def test_one_node_claims_an_article_and_its_retries_keep_the_claim(
 def test_a_claim_of_a_killed_node_expires_and_another_takes_over(
     redis_server: RedisServer,
 ) -> None:
-    a, b = node(redis_server, "a", lease_ms=50), node(redis_server, "b")
-    token = a.claim(URL)
-    assert token and b.claim(URL) is None
-    wait_until(lambda: a.holder(URL) is None)  # a renews nothing: it was killed
-    assert b.claim(URL) is not None
-    assert a.renew({URL: token}) == [URL]  # a's claim is not a's any more
+    # A lease long enough to outlast any pause of a loaded machine while b is refused
+    # (50 ms could run out between a's claim and b's), then one that runs out at once.
+    a, b = node(redis_server, "a"), node(redis_server, "b")
+    assert a.claim(URL) and b.claim(URL) is None
+    short = node(redis_server, "a", lease_ms=50)
+    token = short.claim(OTHER)
+    assert token
+    wait_until(lambda: short.holder(OTHER) is None)  # a renews nothing: it was killed
+    assert b.claim(OTHER) is not None
+    assert short.renew({OTHER: token}) == [OTHER]  # a's claim is not a's any more
 
 
 def test_an_article_is_exported_once_and_marked_only_after_the_write(
@@ -168,12 +172,16 @@ def test_a_complete_crawl_is_cleared_and_the_exported_urls_stay(
 
 
 def test_a_page_a_killed_node_was_reading_is_taken_over(redis_server: RedisServer) -> None:
-    a, b = node(redis_server, "a", lease_ms=50), node(redis_server, "b")
+    a, b = node(redis_server, "a"), node(redis_server, "b")
     a.add_page("p1", b"request 1")
     a.add_page("p2", b"request 2")
     assert a.claim("page:p1") is not None  # a reads p1, then is killed
     unclaimed, claimed = b.pages_status()
     assert (unclaimed, claimed) == ([("p2", b"request 2")], 1)
+    # Its lease runs out: the remaining 60 s cut to 1 ms (a lease of 50 ms from the start
+    # could run out before the status above, on a loaded machine).
+    assert 0 < redis_server.client().pttl(a.claim_key("page:p1")) <= 60_000
+    redis_server.client().pexpire(a.claim_key("page:p1"), 1)
     wait_until(lambda: a.holder("page:p1") is None)
     assert sorted(b.pages_status()[0]) == [("p1", b"request 1"), ("p2", b"request 2")]
     b.page_done("p1")
