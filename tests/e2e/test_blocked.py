@@ -390,9 +390,15 @@ def test_a_run_of_403s_backs_off(tmp_path: Path) -> None:
     assert result.returncode == 0, result.log[-3000:]
     blocked = [hit.at for hit in log.hits if hit.status == 403]
     assert len(blocked) == len(BY_URL) + 1  # and the error page
-    # 0.1 s, 0.2 s, then 0.4 s (the cap) between requests, instead of 0.05 s.
+    # 0.1 s, 0.2 s, then 0.4 s (the cap) between requests, instead of 0.05 s. The crawler
+    # spaces its departures; the server sees arrivals, each a departure plus its transit,
+    # which a loaded machine stretches: one late arrival shortens the next gap (0.48 s,
+    # then 0.36 s, seen under load). Over a run of gaps only the transit of the first
+    # arrival counts, so the run from the 3rd block on takes 0.4 s a gap, less at most
+    # one gap's worth (at the 0.2 s step, or without the delay, it would take half).
     gaps = [b - a for a, b in pairwise(blocked)]
-    assert all(gap >= 0.39 for gap in gaps[2:]), gaps
+    capped = len(gaps) - 2
+    assert blocked[-1] - blocked[2] >= 0.4 * (capped - 1), gaps
     assert result.stat("rfi/backoff/raised") == 3
     assert result.stat("rfi/backoff/max_delay") == 1  # 0.4 s, rounded up
     assert result.stat("rfi/blocked/403") == len(blocked)
