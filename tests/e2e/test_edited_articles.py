@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -86,11 +87,22 @@ class EditingSite:
         self.conditional: list[str] = []  # article paths asked with If-None-Match
 
     def edit(self) -> None:
-        """Edit (or re-render) the articles of :data:`EDITS`, all with a new lastmod."""
-        later = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0).isoformat()
+        """Edit (or re-render) the articles of :data:`EDITS`, all with a new lastmod,
+        and return once that lastmod is in the past.
+
+        Fetch times are kept to the second, and a lastmod is due when it is later than
+        the last one: the new lastmod is the next whole second, later than any fetch
+        before the edit. Waiting for the clock to pass it makes every fetch after the
+        edit at or after it, so the run after the revisits finds nothing due. (A lastmod
+        2 s ahead, not waited for, was due again whenever the next run fetched within
+        those 2 s: a fast machine's run 3 then revisited the articles run 2 had settled.)
+        """
+        later = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
         for index in [*EDITS, NOT_MODIFIED, SAME_BYTES]:
-            self.lastmod[index] = later
+            self.lastmod[index] = later.isoformat()
         self.edited += 1
+        while (left := (later - datetime.now(UTC)).total_seconds()) > 0:
+            time.sleep(left)  # the condition is the clock itself: at most 1 s
 
     def news(self) -> bytes:
         entries = "".join(
