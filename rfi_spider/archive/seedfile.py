@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 from html import escape
+from typing import Any
 
 from w3lib.url import safe_url_string
 
