@@ -160,6 +160,8 @@ class WarcCapture:
                 if self.backlog <= MAX_BACKLOG:
                     return
                 self.waiting = True
+            # How often the crawl waited for the writer: 0 when the writer keeps up.
+            self.stats.inc_value("rfi/warc/waits_for_writer")
             await self.drained.wait()
 
     def spider_closed(self, spider: Spider) -> None:

@@ -52,6 +52,7 @@ def test_callbacks_wait_while_the_writer_is_behind_and_go_on_when_it_catches_up(
         release.set()
         capture.spider_closed(spider)
     assert blocked  # one response over the limit: the callback waited
+    assert crawler.stats.get_value("rfi/warc/waits_for_writer") == 1  # and it is counted
     assert drained  # and went on once the writer had written half of the backlog
     assert len(written) == MAX_BACKLOG + 1
     assert capture.backlog == 0
