@@ -156,6 +156,10 @@ class GzipMembers:
             self.parts = []
             self.members.append(zlib.compress(data, self.level, wbits=31))
 
+    def discard(self) -> None:
+        """Forget what was written since the last :meth:`take`."""
+        self.parts, self.members = [], []
+
     def take(self) -> bytes:
         """The members compressed since the last call, and forget them."""
         members, self.members = self.members, []
@@ -183,12 +187,18 @@ class WarcFile:
         self.write(self.writer.create_warcinfo_record(path.name, info))
 
     def write(self, *records: object) -> None:
-        """Write records (a request and its response together), then flush them."""
-        if len(records) == 2:
-            self.writer.write_request_response_pair(*records)
-        else:
-            for record in records:
-                self.writer.write_record(record)
+        """Write records (a request and its response together), then flush them. A record
+        that fails half-written leaves nothing behind (else its bytes would begin the next
+        record's member) and none of them is written."""
+        try:
+            if len(records) == 2:
+                self.writer.write_request_response_pair(*records)
+            else:
+                for record in records:
+                    self.writer.write_record(record)
+        except BaseException:
+            self.members.discard()
+            raise
         self.members.flush()
         self.stream.write(self.members.take())
         self.stream.flush()
