@@ -67,6 +67,12 @@ def collapse_whitespace(text: str) -> str:
     return _WHITESPACE_RUN.sub(_collapse, text)
 
 
+def has_line_break(text: str) -> bool:
+    """Does ``text`` hold a line break? Without one, its white space folds the same
+    whatever characters surround it (:func:`collapse_whitespace`)."""
+    return _LINE_BREAK.search(text) is not None
+
+
 def drop_surrogates(text: str) -> str:
     """Remove lone surrogates: never text, and no file or JSON line could hold them."""
     return _SURROGATES.sub("", text)
