@@ -9,9 +9,7 @@ the same methods (``entrypage.py``), so both go through one extraction path.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import Any, Protocol
@@ -20,16 +18,14 @@ from lxml import etree
 from lxml.etree import _Element as HtmlElement
 from scrapy.http import TextResponse
 
+from rfi_spider.extract import jsonld
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.body import Body, extract_body
 from rfi_spider.extract.body_html import absolute_http_url
 from rfi_spider.extract.images import lead_image_urls
-from rfi_spider.extract.processors import clean_text, decode_entities, drop_surrogates
+from rfi_spider.extract.processors import clean_text, decode_entities
 
 logger = logging.getLogger(__name__)
-
-_ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle"}
-
 
 # Each part class's roles: a dict look-up a class, not a set test a role.
 _ROLES: dict[str, tuple[str, ...]] = {}
@@ -75,57 +71,6 @@ def text_of(element: HtmlElement | None) -> str | None:
 def _usable_src(value: str | None) -> bool:
     """An image address worth resolving (not empty, not an inline data: placeholder)."""
     return bool(value) and not value.startswith("data:")  # type: ignore[union-attr]
-
-
-# A JSON escape of a surrogate (``\\ud800``): the only way parsed JSON can hold a lone one
-# (the page's text came through a UTF-8 decode).
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-# How deep a JSON-LD value is read (a string in a list of objects is 3): deeper is not data.
-_LD_DEPTH = 8
-
-
-def _ld_strings(value: Any, depth: int = _LD_DEPTH) -> list[str]:
-    """JSON-LD values that may be a string, a list, or objects with ``name``/``url``."""
-    if value is None or depth <= 0:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        inner = value.get("name") or value.get("url") or value.get("contentUrl")
-        return _ld_strings(inner, depth - 1)
-    if isinstance(value, list):
-        return [s for item in value for s in _ld_strings(item, depth - 1)]
-    return []
-
-
-def _without_surrogates(data: Any) -> Any:
-    """Parsed JSON with lone surrogates (``"\\ud800"``, which UTF-8 cannot encode) removed
-    from every string and key; a walk with a stack of its own, never a recursion."""
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, str):
-            return drop_surrogates(value)
-        if isinstance(value, dict):
-            copy: dict[str, Any] = {}
-            stack.append((value, copy))
-            return copy
-        if isinstance(value, list):
-            items: list[Any] = []
-            stack.append((value, items))
-            return items
-        return value
-
-    stack: list[tuple[Any, Any]] = []
-    result = clean(data)
-    while stack:
-        source, target = stack.pop()
-        if isinstance(source, dict):
-            for key, value in source.items():
-                target[drop_surrogates(key)] = clean(value)
-        else:
-            target.extend(clean(value) for value in source)
-    return result
 
 
 class ArticleView(Protocol):
@@ -212,36 +157,19 @@ class ArticlePage:
         objects: list[dict[str, Any]] = []
         for text in self._landmarks[2]:
             try:
-                data = json.loads(text)
-                if _SURROGATE_ESCAPE.search(text):  # only an escape can make a lone one
-                    data = _without_surrogates(data)
+                objects.extend(jsonld.objects_of(text))
             except Exception:  # any failure: not usable JSON-LD
                 self.json_ld_errors += 1
-                continue
-            stack = data if isinstance(data, list) else [data]
-            for item in stack:
-                if not isinstance(item, dict):
-                    continue
-                graph = item.get("@graph")
-                if isinstance(graph, list):
-                    objects.extend(g for g in graph if isinstance(g, dict))
-                else:
-                    objects.append(item)
         return objects
 
     @cached_property
     def news_article(self) -> dict[str, Any]:
         """The JSON-LD NewsArticle (or Article) object, or an empty dict."""
-        for item in self.json_ld:
-            types = item.get("@type")
-            types = types if isinstance(types, list) else [types]
-            if _ARTICLE_TYPES.intersection(t for t in types if isinstance(t, str)):
-                return item
-        return {}
+        return jsonld.news_article_of(self.json_ld)
 
     def ld(self, key: str) -> list[str]:
         """Decoded strings of a NewsArticle key."""
-        return [decode_entities(s) for s in _ld_strings(self.news_article.get(key))]
+        return [decode_entities(s) for s in jsonld.ld_strings(self.news_article.get(key))]
 
     @cached_property
     def article(self) -> HtmlElement | None:
