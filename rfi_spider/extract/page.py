@@ -10,6 +10,7 @@ the same methods (``entrypage.py``), so both go through one extraction path.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import Any, Protocol
@@ -54,6 +55,61 @@ def parse_html(body: bytes, encoding: str) -> HtmlElement | None:
         return etree.fromstring(body, parser)
     except etree.XMLSyntaxError:  # an empty document
         return None
+
+
+def head_meta(root: HtmlElement) -> dict[str, str]:
+    """The ``/html/head/meta`` tags with ``content``: those with ``property`` first, then
+    those with ``name``, each key (stripped, lower-case) the first time it comes.
+
+    One pass over the head's children, not two XPath searches: an XPath test of an
+    attribute builds its string value, element by element (issue 26).
+    """
+    document = root.getroottree().getroot()
+    by_property: list[tuple[str, str]] = []
+    by_name: list[tuple[str, str]] = []
+    if document.tag == "html":
+        for head in document.iterchildren("head"):
+            for node in head.iterchildren(sel.META_TAG):
+                content = node.get("content")
+                if content is None:
+                    continue
+                if (key := node.get("property")) is not None:
+                    by_property.append((key, content))
+                if (key := node.get("name")) is not None:
+                    by_name.append((key, content))
+    found: dict[str, str] = {}
+    for key, content in (*by_property, *by_name):
+        found.setdefault(key.strip().lower(), content)
+    return found
+
+
+# A class attribute that names the body, split as XPath's ``normalize-space`` splits it.
+_BODY_CLASS = re.compile(rf"(?:^|[ \t\r\n]){re.escape(sel.BODY_CLASS)}(?:[ \t\r\n]|\Z)")
+
+
+def _is_body(element: HtmlElement) -> bool:
+    classes = element.get("class")
+    return classes is not None and sel.BODY_CLASS in classes and bool(_BODY_CLASS.search(classes))
+
+
+def body_holder(title: HtmlElement) -> HtmlElement | None:
+    """The nearest ancestor of ``title``, below ``<body>``, that holds a body element.
+
+    Each ancestor's subtree holds the previous one's, so only what is new is searched
+    (the previous ancestor itself and its siblings' subtrees), in document order, up to
+    the first body element: the header before it, not the whole article (issue 26).
+    """
+    searched = None
+    for ancestor in title.iterancestors():
+        if ancestor.tag in ("body", "html"):
+            return None
+        if searched is not None and _is_body(searched):
+            return ancestor
+        for child in ancestor.iterchildren(etree.Element):
+            if child is not searched and any(map(_is_body, child.iter(etree.Element))):
+                return ancestor
+        searched = ancestor
+    return None
 
 
 def first(nodes: list[Any]) -> Any:
@@ -119,12 +175,7 @@ class ArticlePage:
     @cached_property
     def meta(self) -> dict[str, str]:
         """``property`` and ``name`` meta tags; the first of each key wins."""
-        found: dict[str, str] = {}
-        for node in sel.META_PROPERTY(self.root):
-            found.setdefault(node.get("property").strip().lower(), node.get("content"))
-        for node in sel.META_NAME(self.root):
-            found.setdefault(node.get("name").strip().lower(), node.get("content"))
-        return found
+        return head_meta(self.root)
 
     @cached_property
     def _landmarks(self) -> tuple[HtmlElement | None, HtmlElement | None, list[str]]:
@@ -182,11 +233,9 @@ class ArticlePage:
         fallback, title, _ = self._landmarks
         if title is None:
             return fallback
-        for ancestor in title.iterancestors():
-            if ancestor.tag in ("body", "html"):
-                break
-            if sel.HOLDS_BODY(ancestor):
-                return ancestor
+        holder = body_holder(title)
+        if holder is not None:
+            return holder
         if fallback is not None:
             return fallback
         # No body anywhere near the title: the h1's nearest article-like wrapper, if any.

@@ -21,8 +21,9 @@ def css(expression: str) -> XPath:
 # --- document head ---------------------------------------------------------
 # Head-only paths: a whole-document search costs a walk of 200 KB of menus and scripts.
 CANONICAL = XPath("/html/head/link[@rel='canonical']/@href")
-META_PROPERTY = XPath("/html/head/meta[@property and @content]")
-META_NAME = XPath("/html/head/meta[@name and @content]")
+# The meta tags: ``/html/head/meta`` with ``content`` and ``property`` or ``name``, read
+# from the head's children (page.py: one pass, no XPath string value per attribute).
+META_TAG = "meta"
 # JSON-LD may sit anywhere in the page: scripts of this type, on the same walk as ARTICLE.
 JSON_LD_TYPE = "application/ld+json"
 # The text of an element, not of the scripts and styles inside it.
@@ -45,7 +46,7 @@ PART_CLASSES: dict[str, frozenset[str]] = {
     "main_media": frozenset({"t-content__main-media"}),
     "author_block": frozenset({"t-content__authors-tts"}),
     "author": frozenset({"m-from-author__name"}),
-    "body": frozenset({"t-content__body"}),
+    "body": frozenset({"t-content__body"}),  # BODY_CLASS
     "tag": frozenset({"m-tags-list__tag"}),
 }
 # The article root (issue 13): the wrapper varies (``article.t-content``,
@@ -53,11 +54,9 @@ PART_CLASSES: dict[str, frozenset[str]] = {
 # ``div.t-content``), so the root is found from its content instead: the nearest ancestor of
 # the title's h1 that also holds the body (page.py). The h1 is found on the landmarks walk.
 TITLE_TAG = "h1"
-# Does an element hold the body? Asked of the h1's few ancestors, nearest first.
-HOLDS_BODY = XPath(
-    "boolean(descendant::*[contains(@class, 't-content__body')]"
-    "[contains(concat(' ', normalize-space(@class), ' '), ' t-content__body ')])"
-)
+# Does an element hold the body? Asked of the h1's few ancestors, nearest first: a descendant
+# with this class, the class attribute split on XML white space (XPath's normalize-space).
+BODY_CLASS = "t-content__body"
 
 # --- lazy-loaded pictures (images.py) ---------------------------------------
 # Where an <img> keeps its addresses: the real ones in srcset and the lazy loaders'
