@@ -37,8 +37,9 @@ HIDDEN_TEXT_TAGS = ("script", "style")
 ARTICLE_TAG = "article"
 ARTICLE_CLASS = "t-content"
 # Inside the article: its parts, by the classes that mark them, found in ONE walk of the
-# article's subtree (a CSS search per part costs a walk each: CLASSED below). page.py picks
-# inside them:
+# article's subtree (a CSS search per part costs a walk each; an XPath ``contains(@class,
+# ...)`` test builds the attribute's string, element by element): page.py reads each
+# element's class attribute once and looks its roles up. page.py picks inside them:
 # the title's h1, each date's <time> (publication, then update), the main media's first
 # <img> (figure.m-figure picture img), the bylines inside the author block.
 PART_CLASSES: dict[str, frozenset[str]] = {
@@ -78,10 +79,6 @@ IMAGE_PLACEHOLDER_NAME = (
 # The same parts in an RSSHub mirror entry (its HTML is the page's chapo and main media).
 CHAPO = css(".t-content__chapo")
 MAIN_MEDIA_IMAGE = css(".t-content__main-media img")
-# The walk: every element with a class attribute (its classes are then looked up in a
-# dict, page.py). An XPath ``contains(@class, ...)`` test a part name costs 7 times as
-# much: it builds the attribute's string for each test, on each of ~55 elements.
-CLASSED = XPath("descendant-or-self::*[@class]")
 # Looked for in the article first, then (rarely needed) in the whole page; the cheap
 # contains() test keeps the exact class test off the hundreds of menu links.
 BREADCRUMB = XPath(

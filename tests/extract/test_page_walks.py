@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml.etree import XPath
 
+from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.page import ArticlePage, body_holder, head_meta, parse_html
 
 META_PROPERTY = XPath("/html/head/meta[@property and @content]")
@@ -118,3 +119,46 @@ def test_body_holder_is_the_nearest_ancestor_holding_the_body() -> None:
     assert root is not None
     title = root.find(".//h1")
     assert body_holder(title) is root.find(".//article")
+
+
+CLASSED = XPath("descendant-or-self::*[@class]")
+
+
+def parts_by_xpath(scope: object) -> dict[str, list[object]]:
+    """The parts as found before: every element with a class attribute, by XPath, its
+    class names looked up one by one."""
+    found: dict[str, list[object]] = {role: [] for role in sel.PART_CLASSES}
+    for element in CLASSED(scope):
+        names = element.get("class").split()
+        roles = {
+            role for role, classes in sel.PART_CLASSES.items() if not classes.isdisjoint(names)
+        }
+        for role in roles:
+            found[role].append(element)
+    return found
+
+
+_PART_CLASSES = st.sampled_from(
+    [
+        "t-content__chapo",
+        "t-content__body t-content__chapo",
+        "m-tags-list__tag\xa0x",
+        " t-content__title  a-page-title ",
+        "m-from-author__name\x0cm-tags-list__tag",
+        "t-content__bodyx",
+        "",
+        None,
+    ]
+)
+
+
+@DETERMINISTIC
+@given(st.lists(st.tuples(_TAGS, _PART_CLASSES), max_size=8))
+def test_parts_are_the_xpath_walk(elements: list[tuple[str, str | None]]) -> None:
+    attrs = ["" if c is None else ' class="' + c + '"' for _, c in elements]
+    inner = "".join(f"<{tag}{a}>x</{tag}>" for (tag, _), a in zip(elements, attrs, strict=True))
+    html = f'<html><body><article class="t-content">{inner}</article></body></html>'
+    root = parse_html(html.encode(), "utf-8")
+    assert root is not None
+    page = ArticlePage(root, "https://www.rfi.fr/cn/x")
+    assert page.parts == parts_by_xpath(page.scope)
