@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from itemloaders.processors import MapCompose
 
+from rfi_spider.dates import iso_utc, parse_datetime
 from rfi_spider.extract import body_html, processors
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.body_html import absolute_http_url
@@ -30,6 +31,7 @@ from rfi_spider.extract.processors import (
     collapse_whitespace,
     drop_empty,
     https_url,
+    normalize_datetime,
     strip_invisibles,
 )
 
@@ -261,3 +263,22 @@ def test_render_tokens_fast_paths_change_nothing(tokens: list[str | body_html.Ta
     space where leading space goes writes nothing: the fast paths skip that work only."""
     tokens = [t for t in tokens if t != ""]  # the walk never makes an empty text token
     assert body_html.render_tokens(tokens) == render_every_text_in_context(tokens)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["2024-03-07T17:02:00+00:00", "2024-03-07T18:02:00+01:00", " x"]),
+            st.datetimes().map(lambda moment: moment.isoformat()),
+            st.text(st.sampled_from(list("0123456789-T:+Z. ")), max_size=25),
+        ),
+        max_size=40,
+    )
+)
+def test_normalize_datetime_cache_changes_nothing(values: list[str]) -> None:
+    """The few-entry cache of date normalisation gives what parsing each value gives,
+    whatever comes before (repeats, evictions, unparsable texts)."""
+    for value in values:
+        parsed = parse_datetime(value)
+        assert normalize_datetime(value) == (iso_utc(parsed) if parsed else None)
