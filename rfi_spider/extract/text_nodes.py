@@ -29,4 +29,4 @@ def visible_texts(element: _Element) -> Iterable[str]:
         and next(element.iterdescendants(*sel.HIDDEN_TEXT_TAGS), None) is None
     ):
         return element.itertext()
-    return sel.TEXT(element)
+    return sel.TEXT(element)  # type: ignore[no-any-return]
