@@ -17,7 +17,6 @@ from lxml.html import HtmlElement
 
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.processors import clean_text, is_wide
-from rfi_spider.extract.text_nodes import visible_texts
 
 _SMALL_STYLE = re.compile(sel.CAPTION_SMALL_STYLE, re.IGNORECASE)
 _ITALIC_STYLE = re.compile(sel.CAPTION_ITALIC_STYLE, re.IGNORECASE)
@@ -74,7 +73,7 @@ def covered(
 
 def has_text(element: HtmlElement) -> bool:
     """True when an element holds any text that is not white space."""
-    return any(has_some_text(t) for t in visible_texts(element))
+    return any(has_some_text(t) for t in sel.TEXT(element))
 
 
 def is_embed(element: HtmlElement) -> bool:
@@ -135,7 +134,7 @@ def _text_around_link(
     for child in element:
         if isinstance(child.tag, str) and not is_skipped(child):
             if child.tag == "a" and child.get("href"):
-                parts[1].extend(visible_texts(child))
+                parts[1].extend(sel.TEXT(child))
                 at[0] = 2
             else:
                 _text_around_link(child, parts, at)

@@ -25,7 +25,6 @@ from rfi_spider.extract.body import Body, extract_body
 from rfi_spider.extract.body_html import absolute_http_url
 from rfi_spider.extract.images import lead_image_urls
 from rfi_spider.extract.processors import clean_text, decode_entities
-from rfi_spider.extract.text_nodes import visible_texts
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +129,7 @@ def text_of(element: HtmlElement | None) -> str | None:
     """All text of an element (not of its scripts and styles); None for no element."""
     if element is None:
         return None
-    return "".join(visible_texts(element))
+    return "".join(sel.TEXT(element))
 
 
 def _usable_src(value: str | None) -> bool:

@@ -26,10 +26,8 @@ CANONICAL = XPath("/html/head/link[@rel='canonical']/@href")
 META_TAG = "meta"
 # JSON-LD may sit anywhere in the page: scripts of this type, on the same walk as ARTICLE.
 JSON_LD_TYPE = "application/ld+json"
-# The text of an element, not of the scripts and styles inside it (or around it); the
-# fast path of text_nodes.py skips this XPath when none of these tags is near.
+# The text of an element, not of the scripts and styles inside it.
 TEXT = XPath(".//text()[not(ancestor::script or ancestor::style)]")
-HIDDEN_TEXT_TAGS = ("script", "style")
 
 # --- article page ----------------------------------------------------------
 # The article element, found on the walk that also collects the JSON-LD scripts: its
