@@ -327,16 +327,22 @@ class SeedFiles:
         """Write the file ``name`` (relative to ``articles/``, made by this project from
         the URL's hash, never from page text) atomically; returns its path."""
         target = self.root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
         data = seedfile.render(record).encode("utf-8")
         fd, tmp = create_new(self.tmp_dir, ".txt")
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            try:
+                write_all(fd, data)
                 if self.fsync:
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            os.replace(tmp, target)
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.replace(tmp, target)
+            except FileNotFoundError:
+                # The day's folder is new: made when a rename into it fails, not asked
+                # for before every file (a mkdir, an error and a stat each; issue 26).
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, target)
         except OSError as error:
             Path(tmp).unlink(missing_ok=True)
             raise naming(error, target) from error

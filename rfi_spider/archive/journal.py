@@ -99,7 +99,9 @@ def seed_record(adapter: ItemAdapter) -> seedfile.SeedRecord:
         ms=to_ms(adapter["published_at"]),
         title=adapter["title"],
         url=adapter["url"],
-        html=seedfile.site_html(adapter.asdict()),
+        # The adapter itself: site_html reads four text fields, and asdict() deep-copied
+        # the whole item for them (about 0.08 ms an article, issue 26).
+        html=seedfile.site_html(adapter),
     )
 
 

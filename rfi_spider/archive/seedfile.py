@@ -14,8 +14,10 @@ and a final newline. ``render(read(text)) == text`` for any file in this format.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from w3lib.url import safe_url_string
 
@@ -89,8 +91,9 @@ def read(text: str) -> SeedRecord:
     )
 
 
-def site_html(item: dict) -> str:
-    """The HTML line of a site item, in the mirror's shape (date, image, chapo, body)."""
+def site_html(item: Mapping[str, Any]) -> str:
+    """The HTML line of a site item, in the mirror's shape (date, image, chapo, body);
+    ``item``: a parsed line, an item or its ``ItemAdapter`` (no copy needed)."""
     parts = [f"<div>{escape(item['date_text'], quote=False)}</div>"]
     if item.get("lead_image"):
         parts.append(f'<img src="{escape(item["lead_image"])}">')

@@ -20,6 +20,9 @@ from rfi_spider.sources.base import Found, Source
 
 logger = logging.getLogger(__name__)
 
+# How many links' is_listing answers a Listings source keeps (a few menus' worth).
+_REMEMBERED_LINKS = 4096
+
 
 class Listings(Source):
     """Listing pages: their article links, and the listings they link to."""
@@ -38,8 +41,19 @@ class Listings(Source):
 
     def is_listing(self, site_url: str) -> bool:
         """The edition's section and column listings (never tag, author, video or podcast
-        hubs, never another edition's)."""
-        return self.context.edition.is_listing(site_url, self.sections)
+        hubs, never another edition's). Remembered: every listing page repeats the menus'
+        hundreds of links (a URL split and decoded each time otherwise, issue 26)."""
+        known = self._listing_urls.get(site_url)
+        if known is None:
+            if len(self._listing_urls) >= _REMEMBERED_LINKS:
+                self._listing_urls.clear()  # bounded: a long crawl's links do not pile up
+            known = self.context.edition.is_listing(site_url, self.sections)
+            self._listing_urls[str(site_url)] = known
+        return known
+
+    @cached_property
+    def _listing_urls(self) -> dict[str, bool]:
+        return {}
 
     def start(self) -> Iterator[scrapy.Request]:
         context, edition = self.context, self.context.edition

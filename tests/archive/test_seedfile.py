@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from itemadapter import ItemAdapter
 
 from rfi_spider.archive import seedfile
+from rfi_spider.archive.journal import seed_record
 from rfi_spider.archive.seedfile import SeedFormatError, SeedRecord
+from rfi_spider.items import ArticleItem
 
 SEED_URL = (
     "https://www.rfi.fr/cn/%E5%9B%BD%E9%99%85/20240307-%E5%B7%B4%E9%BB%8E%E7%89%B5%E5%A4%B4"
@@ -84,6 +87,31 @@ def test_site_item_html() -> None:
     )
     bare = {**item, "lead_image": None, "summary": None}
     assert seedfile.site_html(bare) == "<div>07/03/2024 - 18:34</div><div><p>x</p></div>"
+
+
+def test_seed_record_reads_the_item_without_copying_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The export's file of a site item: the same HTML as from the item's dict, read from
+    the adapter itself (``asdict`` deep-copied the whole item for four text fields)."""
+    item = ArticleItem(
+        url="https://www.rfi.fr/cn/a/20240307-b",
+        title="标题",
+        published_at="2024-03-07T17:45:02+00:00",
+        date_text="07/03/2024 - 18:45",
+        lead_image="https://s.rfi.fr/a.jpg?w=1&h=2",
+        summary="A & B",
+        body_html="<p>x</p>",
+        paragraphs=["x"],
+        tags=["t"],
+    )
+    want = seedfile.site_html(dict(item))
+
+    def no_copy(self: ItemAdapter) -> dict:
+        raise AssertionError("the item was copied")
+
+    monkeypatch.setattr(ItemAdapter, "asdict", no_copy)
+    record = seed_record(ItemAdapter(item))
+    assert record.html == want
+    assert (record.ms, record.title, record.url) == (1709833502000, "标题", item["url"])
 
 
 def test_no_carriage_return_is_ever_written() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import sqlite3
@@ -10,12 +11,14 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import BARE, FIXTURES, ROOT
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from rfi_spider.archive import exporters
 from rfi_spider.archive.exporters import JsonLinesFile, SeedFiles, repair_torn_tail, serialize_line
 from rfi_spider.archive.pipelines import ArchivePipeline
 from rfi_spider.archive.seedfile import SeedRecord, read
@@ -127,6 +130,60 @@ def test_seed_files_atomic_and_named_from_url(tmp_path: Path) -> None:
         files.write("https://www.rfi.fr/cn/a/20240307-x", "2024-03-07T23:30:00+00:00", record)
         == path
     )
+
+
+def test_seed_files_make_a_days_folder_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A day's folder is made by its first file, not asked for before every file (a mkdir
+    that fails, and a stat, each time); one removed meanwhile is made again."""
+    files = SeedFiles(tmp_path / "articles")
+    record = SeedRecord(ms=1709833502000, title="t", url="u", html="<p>x</p>")
+    made: list[Path] = []
+    real_mkdir = Path.mkdir
+
+    def mkdir(self: Path, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    day = "2024-03-07T12:00:00+00:00"
+    folder = tmp_path / "articles" / "2024" / "03" / "07"
+    paths = [files.write("https://www.rfi.fr/cn/a/20240307-0", day, record)]
+    assert made and made[0] == folder  # made by the first file (and its parents)
+    first = len(made)
+    paths += [files.write(f"https://www.rfi.fr/cn/a/20240307-{n}", day, record) for n in (1, 2)]
+    assert len(made) == first  # not asked for again
+    assert all(path.parent == folder and read(path.read_text()) == record for path in paths)
+    for path in paths:
+        path.unlink()
+    folder.rmdir()
+    again = files.write("https://www.rfi.fr/cn/a/20240307-0", day, record)
+    assert again == paths[0] and read(again.read_text()) == record
+    assert list(files.tmp_dir.iterdir()) == []
+
+
+def test_seed_file_write_error_names_the_file_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = SeedFiles(tmp_path / "articles")
+    record = SeedRecord(ms=1709833502000, title="t", url="u", html="<p>x</p>")
+
+    real_create_new = exporters.create_new
+
+    def onto_a_full_disk(directory: Path, suffix: str) -> tuple[int, Path]:
+        fd, path = real_create_new(directory, suffix)
+        os.close(fd)
+        return os.open("/dev/full", os.O_WRONLY), path  # every write: ENOSPC
+
+    monkeypatch.setattr(exporters, "create_new", onto_a_full_disk)
+    with pytest.raises(OSError) as raised:
+        files.write("https://www.rfi.fr/cn/a/20240307-x", "2024-03-07T12:00:00+00:00", record)
+    assert raised.value.errno == errno.ENOSPC
+    assert raised.value.filename == str(
+        files.path_for("https://www.rfi.fr/cn/a/20240307-x", "2024-03-07T12:00:00+00:00")
+    )
+    assert list(files.tmp_dir.iterdir()) == []
 
 
 def test_leftover_temporary_files_are_removed(tmp_path: Path) -> None:
