@@ -25,8 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from warcio.recordbuilder import RecordBuilder
+from warcio.warcwriter import WARCWriter
+
 from rfi_spider.archive.exporters import FILE_MODE
-from rfi_spider.archive.warc_digests import Builder, Writer
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +185,7 @@ class WarcFile:
         self.stream = os.fdopen(fd, "wb")
         self.fsync = fsync
         self.members = GzipMembers(level)
-        self.writer = Writer(self.members, gzip=False, warc_version=WARC_VERSION)
+        self.writer = WARCWriter(self.members, gzip=False, warc_version=WARC_VERSION)
         self.write(self.writer.create_warcinfo_record(path.name, info))
 
     def write(self, *records: object) -> None:
@@ -241,9 +243,9 @@ class WarcFiles:
         self.written: list[Path] = []
 
     @property
-    def builder(self) -> Builder:
+    def builder(self) -> RecordBuilder:
         """Makes records (digests included) without a file."""
-        return Builder(warc_version=WARC_VERSION)
+        return RecordBuilder(warc_version=WARC_VERSION)
 
     def write(self, *records: object) -> None:
         """Write records into the current file; open the next one first if it is full."""

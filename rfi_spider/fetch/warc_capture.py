@@ -13,9 +13,9 @@ marked ``RFI-Fetched-By: browser``.
 
 Records are built and written by one writer thread (gzip and digests off the
 reactor), each compressed in one call at ``RFI_WARC_GZIP_LEVEL`` (see ``warc_files``),
-each digest one hash call (``warc_digests``), a request and its response one write: each
-of those lets go of the interpreter lock and must take it back beside the busy main
-thread, so the fewer of them a page, the less the two threads wait on each other.
+a request and its response one write: each write lets go of the interpreter lock and
+must take it back beside the busy main thread, so the fewer of them a page, the less
+the two threads wait on each other.
 Its queue is bounded: past :data:`MAX_BACKLOG` responses waiting, the
 spider's article callbacks wait for room (:meth:`WarcCapture.room`), which holds
 Scrapy's downloads back (its scraper's size limit). Without it, a crawl whose

@@ -13,8 +13,8 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
-from rfi_spider.archive.warc_digests import Writer
 from rfi_spider.archive.warc_files import (
     OPEN_SUFFIX,
     Damage,
@@ -209,7 +209,7 @@ def test_a_record_that_fails_half_written_leaves_nothing_in_the_next_one(
     files = WarcFiles(tmp_path, "rfi-test", 1 << 30, {"software": "test"})
     body = b"<html>" + b"x" * 100_000 + b"</html>"
     broken: Any = response(files, "http://127.0.0.1/broken", body)
-    Writer(BytesIO(), gzip=False).ensure_digest(broken)  # digests done: the head is written
+    WARCWriter(BytesIO(), gzip=False).ensure_digest(broken)  # digests done: the head is written
     broken.raw_stream = FailingPayload(body)
     try:
         files.write(broken)
@@ -228,3 +228,35 @@ def test_a_record_that_fails_half_written_leaves_nothing_in_the_next_one(
     with path.open("rb") as stream:
         for record in ArchiveIterator(stream, check_digests="raise"):
             record.content_stream().read()
+
+
+class CountingStream:
+    """A file object that counts its ``write`` calls."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.writes = 0
+
+    def write(self, data: bytes) -> int:
+        self.writes += 1
+        return self.stream.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def test_a_request_and_its_response_go_to_the_file_in_one_write_a_member_each(
+    tmp_path: Path,
+) -> None:
+    files = write_file(tmp_path, [b"<html>first</html>"])  # the file open (warcinfo) first
+    assert files.current is not None
+    counting = CountingStream(files.current.stream)
+    files.current.stream = counting  # type: ignore[assignment]
+    files.write(*pair(files, "http://127.0.0.1/a", b"<html>a</html>"))
+    assert counting.writes == 1
+    files.current.stream = counting.stream
+    files.close()
+    (path,) = tmp_path.iterdir()
+    with path.open("rb") as stream:
+        kinds = [re.search(rb"WARC-Type: (\w+)", m.data)[1] for m in gzip_members(stream)]  # type: ignore[index, union-attr]
+    assert kinds == [b"warcinfo", b"response", b"response", b"request"]
