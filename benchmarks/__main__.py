@@ -70,6 +70,11 @@ RSS_LIMIT_MB = 300
 ONE_PROCESS = {"RFI_EXTRACT_WORKERS": "0"}
 # A crawl without WARC capture (in one process, the crawl's default).
 NO_WARC = {**ONE_PROCESS, "RFI_WARC": "False"}
+# The same two without the archive.db child (issue 29's search database, kept current by a
+# child process that segments every article with jieba: CPU the 2 cores share with the
+# crawl, which issue 26's budget of about 12 ms a page did not count).
+NO_DB = {**ONE_PROCESS, "RFI_ARCHIVE_DB": "False"}
+NO_WARC_NO_DB = {**NO_WARC, "RFI_ARCHIVE_DB": "False"}
 # The workers, named (a crawl's default is one process): one per CPU, as from_warc's default.
 WORKERS = {"RFI_EXTRACT_WORKERS": str(default_workers())}
 
@@ -157,6 +162,33 @@ def cpu_split(run: CrawlRun, pages: int) -> str:
     return " / ".join(f"{seconds / pages * 1000:.1f}" for seconds in figures)
 
 
+def without_db_rows(
+    runs: tuple[CrawlRun, CrawlRun] | None, null_rate: float, pages: int
+) -> list[list[str]]:
+    """The WARC on and off crawls again without the archive.db child: what the crawl itself
+    costs, apart from keeping the search database current (a child's CPU on the same 2
+    cores), with the main thread's and the process's CPU a page."""
+    if runs is None:
+        return []
+    rows = []
+    for run, label in zip(runs, ("WARC on", "WARC off"), strict=True):
+        rate = pages / run.elapsed
+        rows.append(
+            [
+                f"  {label}, without archive.db (RFI_ARCHIVE_DB=False), one process",
+                f"{rate:.1f}",
+                f"null spider {null_rate:.1f}",
+                fmt_ratio(rate / null_rate),
+                "",
+                "",
+            ]
+        )
+        rows.append(
+            ["    CPU a page (ms, main thread / process)", cpu_split(run, pages)] + [""] * 4
+        )
+    return rows
+
+
 def crawl_rows(
     small: CrawlRun,
     single: CrawlRun,
@@ -166,9 +198,11 @@ def crawl_rows(
     exported: tuple[int, int],
     pages: int,
     rounds: int,
+    without_db: tuple[CrawlRun, CrawlRun] | None = None,
 ) -> list[list[str]]:
     """``small``: workers, WARC on; ``single``: the default (one process, WARC on);
-    ``dry``: one process, WARC off; ``null``: the download-only null spider."""
+    ``dry``: one process, WARC off; ``null``: the download-only null spider;
+    ``without_db``: ``single`` and ``dry`` without the archive.db child."""
     project_rate = pages / small.elapsed
     single_rate = pages / single.elapsed
     dry_rate = pages / dry.elapsed
@@ -202,6 +236,7 @@ def crawl_rows(
             "≥ 0.6×",
             verdict(dry_ratio >= 0.6),
         ],
+        *without_db_rows(without_db, null_rate, pages),
         [
             "  CPU a page (ms, main thread / process), WARC on",
             cpu_split(single, pages),
@@ -573,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"crawls: {args.pages:,} pages, concurrency {concurrency} (one host)")
         with serve(args.pages) as base_url:
             alone = server_alone(base_url, site, concurrency)
-            nulls, smalls, singles, drys = [], [], [], []
+            nulls, smalls, singles, drys, no_dbs, dry_no_dbs = [], [], [], [], [], []
             # The null spider's concurrency, the project's (its own settings are Scrapy's).
             null_extra = {
                 "CONCURRENT_REQUESTS": str(
@@ -601,10 +636,24 @@ def main(argv: list[str] | None = None) -> int:
                 drys.append(
                     crawl_project(base_url, site, workdir, f"no-warc-{n + 1}", {**extra, **NO_WARC})
                 )
+                no_dbs.append(
+                    crawl_project(base_url, site, workdir, f"no-db-{n + 1}", {**extra, **NO_DB})
+                )
+                dry_no_dbs.append(
+                    crawl_project(
+                        base_url,
+                        site,
+                        workdir,
+                        f"no-warc-no-db-{n + 1}",
+                        {**extra, **NO_WARC_NO_DB},
+                    )
+                )
         null = min(nulls, key=lambda run: run.elapsed)
         small = min(smalls, key=lambda run: run.elapsed)
         single = min(singles, key=lambda run: run.elapsed)
         dry = min(drys, key=lambda run: run.elapsed)
+        no_db = min(no_dbs, key=lambda run: run.elapsed)
+        dry_no_db = min(dry_no_dbs, key=lambda run: run.elapsed)
         big = None
         archived, archived_site = small, site
         if args.big_pages:
@@ -628,6 +677,8 @@ def main(argv: list[str] | None = None) -> int:
             *smalls,
             *singles,
             *drys,
+            *no_dbs,
+            *dry_no_dbs,
             *([big] if big else []),
             redo_single,
             redo_multi,
@@ -646,7 +697,17 @@ def main(argv: list[str] | None = None) -> int:
             },
         }
         exported = (len(urls), len(set(urls)))
-        crawl = crawl_rows(small, single, dry, null, big, exported, args.pages, args.crawl_rounds)
+        crawl = crawl_rows(
+            small,
+            single,
+            dry,
+            null,
+            big,
+            exported,
+            args.pages,
+            args.crawl_rounds,
+            without_db=(no_db, dry_no_db),
+        )
         crawl.insert(
             1,
             [

@@ -202,10 +202,9 @@ def applied_changes(pages: list[Page]) -> dict[str, tuple[float, float]]:
     )
     roots = [parse_html(p.body, "utf-8") for p in pages]
     race(
-        "meta + canonical: //meta, //link from the root -> /html/head/...",
+        "meta + canonical: //meta, //link from the root -> the head's children",
         lambda r: [f(r) for f in _BEFORE_META],
-        lambda r: [f(r) for f in (selectors.META_PROPERTY, selectors.META_NAME,
-                                  selectors.CANONICAL)],
+        lambda r: (ArticlePage(r, "").meta, selectors.CANONICAL(r)),
         roots,
     )  # fmt: skip
     race(

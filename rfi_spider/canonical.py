@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import lru_cache
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
 
 from rfi_spider import editions
 from rfi_spider.editions import EDITIONS, Edition, edition_of
+from rfi_spider.percent import unquote
 
 SITE_ROOT = "https://www.rfi.fr"
 SITE_HOST = "www.rfi.fr"

@@ -16,7 +16,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
+
+from rfi_spider.percent import unquote
 
 # Publisher names that are never a byline, whatever the edition.
 _COMMON_PUBLISHERS = ("RFI",)

@@ -135,17 +135,18 @@ def gzip_members(
 
 class GzipMembers:
     """The output of an uncompressed ``WARCWriter``: each record it writes, as one gzip
-    member (compressed in one call) appended to ``stream``.
+    member (compressed in one call), held until :meth:`take` (the file writes a request
+    and its response in one call: one wait for the interpreter lock, not two).
 
     warcio flushes its output at the end of every record (its own gzip writer closes a
     member there): :meth:`flush` ends a member. Were a record ever split over two
     flushes, it would be two members, which readers take as one stream: still valid.
     """
 
-    def __init__(self, stream: BinaryIO, level: int) -> None:
-        self.stream = stream
+    def __init__(self, level: int) -> None:
         self.level = level
         self.parts: list[bytes] = []
+        self.members: list[bytes] = []
 
     def write(self, data: bytes) -> int:
         self.parts.append(bytes(data))
@@ -155,7 +156,16 @@ class GzipMembers:
         if self.parts:
             data = b"".join(self.parts)
             self.parts = []
-            self.stream.write(zlib.compress(data, self.level, wbits=31))
+            self.members.append(zlib.compress(data, self.level, wbits=31))
+
+    def discard(self) -> None:
+        """Forget what was written since the last :meth:`take`."""
+        self.parts, self.members = [], []
+
+    def take(self) -> bytes:
+        """The members compressed since the last call, and forget them."""
+        members, self.members = self.members, []
+        return members[0] if len(members) == 1 else b"".join(members)
 
 
 class WarcFile:
@@ -174,18 +184,25 @@ class WarcFile:
         fcntl.flock(fd, fcntl.LOCK_EX)  # a crawl at start leaves this file alone
         self.stream = os.fdopen(fd, "wb")
         self.fsync = fsync
-        self.members = GzipMembers(self.stream, level)
+        self.members = GzipMembers(level)
         self.writer = WARCWriter(self.members, gzip=False, warc_version=WARC_VERSION)
         self.write(self.writer.create_warcinfo_record(path.name, info))
 
     def write(self, *records: object) -> None:
-        """Write records (a request and its response together), then flush them."""
-        if len(records) == 2:
-            self.writer.write_request_response_pair(*records)
-        else:
-            for record in records:
-                self.writer.write_record(record)
+        """Write records (a request and its response together), then flush them. A record
+        that fails half-written leaves nothing behind (else its bytes would begin the next
+        record's member) and none of them is written."""
+        try:
+            if len(records) == 2:
+                self.writer.write_request_response_pair(*records)
+            else:
+                for record in records:
+                    self.writer.write_record(record)
+        except BaseException:
+            self.members.discard()
+            raise
         self.members.flush()
+        self.stream.write(self.members.take())
         self.stream.flush()
         if self.fsync:
             os.fsync(self.stream.fileno())

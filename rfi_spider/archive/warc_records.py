@@ -43,6 +43,8 @@ SERVED_TYPES = frozenset({"response", "resource"})
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 _WARC_PARSER = StatusAndHeadersParser(["WARC/1.0", "WARC/1.1", "WARC/0.17", "WARC/0.18"])
 _HTTP_PARSER = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"], verify=False)
+# A record's bytes as fed, or a view of them (what follows a header within its chunk).
+Bytes = bytes | memoryview
 
 
 class RecordError(Exception):
@@ -119,7 +121,7 @@ class RecordReader:
         self.content_length = 0  # the block's, as declared
         self.block_read = 0  # bytes of the block fed so far
         self.payload_length = 0
-        self.parts: list[bytes] = []
+        self.parts: list[Bytes] = []
         self.digest: tuple[Any, str] | None = None
 
     @property
@@ -138,7 +140,7 @@ class RecordReader:
         self.buffer = bytearray()
         self.parts = []
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: Bytes) -> None:
         """The record's next bytes (those past its block are ignored)."""
         if self.state == "warc":
             data = self._warc_header(data)
@@ -157,8 +159,21 @@ class RecordReader:
         if self.state != "error" and self.block_read >= self.content_length:
             self.state = "end"
 
-    def _head(self, data: bytes, what: str) -> tuple[bytes, bytes] | None:
-        """The header block (to its blank line) and what follows, once both are fed."""
+    def _head(self, data: Bytes, what: str) -> tuple[Bytes, Bytes] | None:
+        """The header block (to its blank line) and what follows, once both are fed.
+
+        A header that begins a chunk (the usual case: a record's chunk holds its headers
+        and its page) is found in the chunk itself and what follows is a view of it: the
+        page is not copied (it was copied six times a record, a fifth of a replayed
+        page's reading). Only a header that spans chunks is held in :attr:`buffer`."""
+        if not self.buffer:
+            found = _BLANK_LINE.search(data, 0, MAX_HEADER_BYTES)
+            if found is not None:
+                view = memoryview(data)
+                return view[: found.end()], view[found.end() :]
+            if len(data) > MAX_HEADER_BYTES:
+                self.fail("header_too_large", f"a {what} header over {MAX_HEADER_BYTES} bytes")
+                return None
         start = max(0, len(self.buffer) - 3)
         self.buffer += data
         found = _BLANK_LINE.search(self.buffer, start)
@@ -173,7 +188,7 @@ class RecordReader:
         self.buffer = bytearray()
         return head, rest
 
-    def _warc_header(self, data: bytes) -> bytes:
+    def _warc_header(self, data: Bytes) -> Bytes:
         if len(self.buffer) < 5:  # the version line, before anything is held
             start = bytes(self.buffer) + data[:5]
             if not b"WARC/".startswith(start[:5]):
@@ -208,7 +223,7 @@ class RecordReader:
             self.state = "end"
         return rest
 
-    def _http_header(self, data: bytes) -> bytes:
+    def _http_header(self, data: Bytes) -> Bytes:
         split = self._head(data, "HTTP")
         if split is None:
             return b""  # more to come; close() says if the block ends before it does
@@ -226,7 +241,7 @@ class RecordReader:
         assert self.headers is not None
         self.digest = _digester(self.headers.get_header("WARC-Payload-Digest"))
 
-    def _payload(self, data: bytes) -> None:
+    def _payload(self, data: Bytes) -> None:
         self.payload_length += len(data)
         if self.max_payload and self.payload_length > self.max_payload:
             self.fail("too_large", f"a payload over {self.max_payload} bytes (DOWNLOAD_MAXSIZE)")

@@ -107,7 +107,8 @@ class _Walker:
         if self.looking_for_lead and tag in sel.TEXT_BLOCKS and self.take_lead(element, tag):
             return
         if tag in sel.TEXT_BLOCKS and not (
-            tag in sel.TEXT_BLOCK_CONTAINERS and any(True for _ in element.iterdescendants("p"))
+            tag in sel.TEXT_BLOCK_CONTAINERS
+            and next(element.iterdescendants("p"), None) is not None
         ):
             text = []
             self.blocks.append(text)

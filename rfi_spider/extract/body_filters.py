@@ -90,7 +90,7 @@ def is_embed(element: HtmlElement) -> bool:
         ):
             return True
     if tag in ("p", "div", "span", "center"):  # the cheap test first: most hold no embed
-        holds_embed = any(True for _ in element.iterdescendants(*sel.EMBED_TAGS))
+        holds_embed = next(element.iterdescendants(*sel.EMBED_TAGS), None) is not None
         return holds_embed and not has_text(element)
     return False
 

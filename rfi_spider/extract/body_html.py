@@ -11,7 +11,11 @@ from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import safe_url_string
 
-from rfi_spider.extract.processors import collapse_whitespace, strip_invisibles
+from rfi_spider.extract.processors import (
+    collapse_whitespace,
+    has_line_break,
+    strip_invisibles,
+)
 
 # Tags whose edges are not text: white space next to them is dropped.
 BLOCK_LEVEL = frozenset({"p", "h2", "h3", "h4", "blockquote", "ul", "ol", "li"})
@@ -51,13 +55,7 @@ def absolute_http_url(href: str | None, base_url: str) -> str | None:
 
 def render_tokens(tokens: list[str | Tag]) -> str:
     """Serialise walker tokens as one line of HTML with the spec's white-space rules."""
-    merged: list[str | Tag] = []
-    for token in tokens:  # text of unwrapped elements runs together
-        if isinstance(token, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += token
-        else:
-            merged.append(token)
-    texts = [strip_invisibles(t) if isinstance(t, str) else t for t in merged]
+    texts = _merged_texts(tokens)
     out: list[str] = []
     after_space = True  # at the start, after a block tag or a space: leading space goes
     for i, token in enumerate(texts):
@@ -65,9 +63,14 @@ def render_tokens(tokens: list[str | Tag]) -> str:
             out.append(token.markup)
             after_space = after_space if not token.block else True
             continue
-        before, after = _context(texts, i, -1), _context(texts, i, 1)
-        folded = collapse_whitespace(before + token + after)
-        folded = folded[len(before) : len(folded) - len(after)]
+        if not token or (after_space and token.isspace()):
+            continue  # white space where leading space goes: nothing to write
+        if has_line_break(token):  # its folding may depend on the characters around it
+            before, after = _context(texts, i, -1), _context(texts, i, 1)
+            folded = collapse_whitespace(before + token + after)
+            folded = folded[len(before) : len(folded) - len(after)]
+        else:
+            folded = collapse_whitespace(token)
         if after_space:
             folded = folded.lstrip()
         next_tag = texts[i + 1] if i + 1 < len(texts) else None
@@ -82,6 +85,18 @@ def render_tokens(tokens: list[str | Tag]) -> str:
         if shorter == html:
             return html.strip()
         html = shorter
+
+
+def _merged_texts(tokens: list[str | Tag]) -> list[str | Tag]:
+    """The tokens with adjacent texts joined (text of unwrapped elements runs together),
+    each text without its invisible characters."""
+    merged: list[str | Tag] = []
+    for token in tokens:
+        if isinstance(token, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += token
+        else:
+            merged.append(token)
+    return [strip_invisibles(t) if isinstance(t, str) else t for t in merged]
 
 
 def _context(tokens: list[str | Tag], index: int, step: int) -> str:

@@ -9,33 +9,38 @@ the same methods (``entrypage.py``), so both go through one extraction path.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Protocol
 
 from lxml import etree
 from lxml.etree import _Element as HtmlElement
 from scrapy.http import TextResponse
 
+from rfi_spider.extract import jsonld
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.body import Body, extract_body
 from rfi_spider.extract.body_html import absolute_http_url
 from rfi_spider.extract.images import lead_image_urls
-from rfi_spider.extract.processors import clean_text, decode_entities, drop_surrogates
+from rfi_spider.extract.processors import clean_text, decode_entities
 
 logger = logging.getLogger(__name__)
-
-_ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle"}
-
 
 # Each part class's roles: a dict look-up a class, not a set test a role.
 _ROLES: dict[str, tuple[str, ...]] = {}
 for _role, _names in sel.PART_CLASSES.items():
     for _name in _names:
         _ROLES[_name] = (*_ROLES.get(_name, ()), _role)
+
+
+@lru_cache(maxsize=4096)
+def roles_of_classes(classes: str) -> tuple[str, ...]:
+    """The part roles a class attribute gives, each once (an element of two roles is in
+    both lists). Cached: the site's templates repeat the same attributes on every page."""
+    return tuple(dict.fromkeys(role for name in classes.split() for role in _ROLES.get(name, ())))
+
 
 _PARSERS: dict[str, etree.HTMLParser] = {}
 
@@ -60,6 +65,61 @@ def parse_html(body: bytes, encoding: str) -> HtmlElement | None:
         return None
 
 
+def head_meta(root: HtmlElement) -> dict[str, str]:
+    """The ``/html/head/meta`` tags with ``content``: those with ``property`` first, then
+    those with ``name``, each key (stripped, lower-case) the first time it comes.
+
+    One pass over the head's children, not two XPath searches: an XPath test of an
+    attribute builds its string value, element by element (issue 26).
+    """
+    document = root.getroottree().getroot()
+    by_property: list[tuple[str, str]] = []
+    by_name: list[tuple[str, str]] = []
+    if document.tag == "html":
+        for head in document.iterchildren("head"):
+            for node in head.iterchildren(sel.META_TAG):
+                content = node.get("content")
+                if content is None:
+                    continue
+                if (key := node.get("property")) is not None:
+                    by_property.append((key, content))
+                if (key := node.get("name")) is not None:
+                    by_name.append((key, content))
+    found: dict[str, str] = {}
+    for key, content in (*by_property, *by_name):
+        found.setdefault(key.strip().lower(), content)
+    return found
+
+
+# A class attribute that names the body, split as XPath's ``normalize-space`` splits it.
+_BODY_CLASS = re.compile(rf"(?:^|[ \t\r\n]){re.escape(sel.BODY_CLASS)}(?:[ \t\r\n]|\Z)")
+
+
+def _is_body(element: HtmlElement) -> bool:
+    classes = element.get("class")
+    return classes is not None and sel.BODY_CLASS in classes and bool(_BODY_CLASS.search(classes))
+
+
+def body_holder(title: HtmlElement) -> HtmlElement | None:
+    """The nearest ancestor of ``title``, below ``<body>``, that holds a body element.
+
+    Each ancestor's subtree holds the previous one's, so only what is new is searched
+    (the previous ancestor itself and its siblings' subtrees), in document order, up to
+    the first body element: the header before it, not the whole article (issue 26).
+    """
+    searched = None
+    for ancestor in title.iterancestors():
+        if ancestor.tag in ("body", "html"):
+            return None
+        if searched is not None and _is_body(searched):
+            return ancestor
+        for child in ancestor.iterchildren(etree.Element):
+            if child is not searched and any(map(_is_body, child.iter(etree.Element))):
+                return ancestor
+        searched = ancestor
+    return None
+
+
 def first(nodes: list[Any]) -> Any:
     """The first node, or None."""
     return nodes[0] if nodes else None
@@ -75,57 +135,6 @@ def text_of(element: HtmlElement | None) -> str | None:
 def _usable_src(value: str | None) -> bool:
     """An image address worth resolving (not empty, not an inline data: placeholder)."""
     return bool(value) and not value.startswith("data:")  # type: ignore[union-attr]
-
-
-# A JSON escape of a surrogate (``\\ud800``): the only way parsed JSON can hold a lone one
-# (the page's text came through a UTF-8 decode).
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-# How deep a JSON-LD value is read (a string in a list of objects is 3): deeper is not data.
-_LD_DEPTH = 8
-
-
-def _ld_strings(value: Any, depth: int = _LD_DEPTH) -> list[str]:
-    """JSON-LD values that may be a string, a list, or objects with ``name``/``url``."""
-    if value is None or depth <= 0:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        inner = value.get("name") or value.get("url") or value.get("contentUrl")
-        return _ld_strings(inner, depth - 1)
-    if isinstance(value, list):
-        return [s for item in value for s in _ld_strings(item, depth - 1)]
-    return []
-
-
-def _without_surrogates(data: Any) -> Any:
-    """Parsed JSON with lone surrogates (``"\\ud800"``, which UTF-8 cannot encode) removed
-    from every string and key; a walk with a stack of its own, never a recursion."""
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, str):
-            return drop_surrogates(value)
-        if isinstance(value, dict):
-            copy: dict[str, Any] = {}
-            stack.append((value, copy))
-            return copy
-        if isinstance(value, list):
-            items: list[Any] = []
-            stack.append((value, items))
-            return items
-        return value
-
-    stack: list[tuple[Any, Any]] = []
-    result = clean(data)
-    while stack:
-        source, target = stack.pop()
-        if isinstance(source, dict):
-            for key, value in source.items():
-                target[drop_surrogates(key)] = clean(value)
-        else:
-            target.extend(clean(value) for value in source)
-    return result
 
 
 class ArticleView(Protocol):
@@ -174,12 +183,7 @@ class ArticlePage:
     @cached_property
     def meta(self) -> dict[str, str]:
         """``property`` and ``name`` meta tags; the first of each key wins."""
-        found: dict[str, str] = {}
-        for node in sel.META_PROPERTY(self.root):
-            found.setdefault(node.get("property").strip().lower(), node.get("content"))
-        for node in sel.META_NAME(self.root):
-            found.setdefault(node.get("name").strip().lower(), node.get("content"))
-        return found
+        return head_meta(self.root)
 
     @cached_property
     def _landmarks(self) -> tuple[HtmlElement | None, HtmlElement | None, list[str]]:
@@ -212,36 +216,19 @@ class ArticlePage:
         objects: list[dict[str, Any]] = []
         for text in self._landmarks[2]:
             try:
-                data = json.loads(text)
-                if _SURROGATE_ESCAPE.search(text):  # only an escape can make a lone one
-                    data = _without_surrogates(data)
+                objects.extend(jsonld.objects_of(text))
             except Exception:  # any failure: not usable JSON-LD
                 self.json_ld_errors += 1
-                continue
-            stack = data if isinstance(data, list) else [data]
-            for item in stack:
-                if not isinstance(item, dict):
-                    continue
-                graph = item.get("@graph")
-                if isinstance(graph, list):
-                    objects.extend(g for g in graph if isinstance(g, dict))
-                else:
-                    objects.append(item)
         return objects
 
     @cached_property
     def news_article(self) -> dict[str, Any]:
         """The JSON-LD NewsArticle (or Article) object, or an empty dict."""
-        for item in self.json_ld:
-            types = item.get("@type")
-            types = types if isinstance(types, list) else [types]
-            if _ARTICLE_TYPES.intersection(t for t in types if isinstance(t, str)):
-                return item
-        return {}
+        return jsonld.news_article_of(self.json_ld)
 
     def ld(self, key: str) -> list[str]:
         """Decoded strings of a NewsArticle key."""
-        return [decode_entities(s) for s in _ld_strings(self.news_article.get(key))]
+        return [decode_entities(s) for s in jsonld.ld_strings(self.news_article.get(key))]
 
     @cached_property
     def article(self) -> HtmlElement | None:
@@ -254,11 +241,9 @@ class ArticlePage:
         fallback, title, _ = self._landmarks
         if title is None:
             return fallback
-        for ancestor in title.iterancestors():
-            if ancestor.tag in ("body", "html"):
-                break
-            if sel.HOLDS_BODY(ancestor):
-                return ancestor
+        holder = body_holder(title)
+        if holder is not None:
+            return holder
         if fallback is not None:
             return fallback
         # No body anywhere near the title: the h1's nearest article-like wrapper, if any.
@@ -273,18 +258,15 @@ class ArticlePage:
 
     @cached_property
     def parts(self) -> dict[str, list[HtmlElement]]:
-        """The article's parts by role (``selectors.PART_CLASSES``), in page order: one walk."""
+        """The article's parts by role (``selectors.PART_CLASSES``), in page order: one walk
+        of the scope's elements (lxml's iterator: an XPath ``[@class]`` search costs four
+        times as much), each class attribute's roles looked up by its whole string."""
         found: dict[str, list[HtmlElement]] = {role: [] for role in sel.PART_CLASSES}
-        roles_of = _ROLES.get
-        for element in sel.CLASSED(self.scope):
-            names = element.get("class").split()
-            if len(names) == 1:  # the usual case: no set needed
-                for role in roles_of(names[0], ()):
+        for element in self.scope.iter(etree.Element):
+            classes = element.get("class")
+            if classes is not None:
+                for role in roles_of_classes(classes):
                     found[role].append(element)
-                continue
-            roles = {role for name in names for role in roles_of(name, ())}
-            for role in roles:  # an element of two roles is in both lists, once in each
-                found[role].append(element)
         return found
 
     def inside(self, role: str, tag: str) -> list[HtmlElement]:

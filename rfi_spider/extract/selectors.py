@@ -21,8 +21,9 @@ def css(expression: str) -> XPath:
 # --- document head ---------------------------------------------------------
 # Head-only paths: a whole-document search costs a walk of 200 KB of menus and scripts.
 CANONICAL = XPath("/html/head/link[@rel='canonical']/@href")
-META_PROPERTY = XPath("/html/head/meta[@property and @content]")
-META_NAME = XPath("/html/head/meta[@name and @content]")
+# The meta tags: ``/html/head/meta`` with ``content`` and ``property`` or ``name``, read
+# from the head's children (page.py: one pass, no XPath string value per attribute).
+META_TAG = "meta"
 # JSON-LD may sit anywhere in the page: scripts of this type, on the same walk as ARTICLE.
 JSON_LD_TYPE = "application/ld+json"
 # The text of an element, not of the scripts and styles inside it.
@@ -34,8 +35,9 @@ TEXT = XPath(".//text()[not(ancestor::script or ancestor::style)]")
 ARTICLE_TAG = "article"
 ARTICLE_CLASS = "t-content"
 # Inside the article: its parts, by the classes that mark them, found in ONE walk of the
-# article's subtree (a CSS search per part costs a walk each: CLASSED below). page.py picks
-# inside them:
+# article's subtree (a CSS search per part costs a walk each; an XPath ``contains(@class,
+# ...)`` test builds the attribute's string, element by element): page.py reads each
+# element's class attribute once and looks its roles up. page.py picks inside them:
 # the title's h1, each date's <time> (publication, then update), the main media's first
 # <img> (figure.m-figure picture img), the bylines inside the author block.
 PART_CLASSES: dict[str, frozenset[str]] = {
@@ -45,7 +47,7 @@ PART_CLASSES: dict[str, frozenset[str]] = {
     "main_media": frozenset({"t-content__main-media"}),
     "author_block": frozenset({"t-content__authors-tts"}),
     "author": frozenset({"m-from-author__name"}),
-    "body": frozenset({"t-content__body"}),
+    "body": frozenset({"t-content__body"}),  # BODY_CLASS
     "tag": frozenset({"m-tags-list__tag"}),
 }
 # The article root (issue 13): the wrapper varies (``article.t-content``,
@@ -53,11 +55,9 @@ PART_CLASSES: dict[str, frozenset[str]] = {
 # ``div.t-content``), so the root is found from its content instead: the nearest ancestor of
 # the title's h1 that also holds the body (page.py). The h1 is found on the landmarks walk.
 TITLE_TAG = "h1"
-# Does an element hold the body? Asked of the h1's few ancestors, nearest first.
-HOLDS_BODY = XPath(
-    "boolean(descendant::*[contains(@class, 't-content__body')]"
-    "[contains(concat(' ', normalize-space(@class), ' '), ' t-content__body ')])"
-)
+# Does an element hold the body? Asked of the h1's few ancestors, nearest first: a descendant
+# with this class, the class attribute split on XML white space (XPath's normalize-space).
+BODY_CLASS = "t-content__body"
 
 # --- lazy-loaded pictures (images.py) ---------------------------------------
 # Where an <img> keeps its addresses: the real ones in srcset and the lazy loaders'
@@ -77,10 +77,6 @@ IMAGE_PLACEHOLDER_NAME = (
 # The same parts in an RSSHub mirror entry (its HTML is the page's chapo and main media).
 CHAPO = css(".t-content__chapo")
 MAIN_MEDIA_IMAGE = css(".t-content__main-media img")
-# The walk: every element with a class attribute (its classes are then looked up in a
-# dict, page.py). An XPath ``contains(@class, ...)`` test a part name costs 7 times as
-# much: it builds the attribute's string for each test, on each of ~55 elements.
-CLASSED = XPath("descendant-or-self::*[@class]")
 # Looked for in the article first, then (rarely needed) in the whole page; the cheap
 # contains() test keeps the exact class test off the hundreds of menu links.
 BREADCRUMB = XPath(

@@ -24,13 +24,15 @@ feeder and manager threads pickle the 200 KB pages and wake each other in the cr
 process, where they contend for the GIL with the event loop. Here the event loop
 itself writes a page's bytes to an idle worker's pipe and reads the result when the
 pipe is readable (``loop.add_reader``): no thread, no pickling of the body, one page
-at a time per worker.
+at a time per worker; the body goes down the pipe as it is, beside the pickle of the rest
+of the job (:func:`send_job`), not copied into a pickle and then into a frame.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import importlib
 import logging
 import os
@@ -162,6 +164,37 @@ def _receive(fd: int) -> Any:
     return pickle.loads(_read(fd, size))
 
 
+_JOB_SIZES = struct.Struct("!QQ")  # each job: its pickle's length, its body's; then both
+
+
+def _write_parts(fd: int, parts: list[bytes]) -> None:
+    """Write ``parts`` one after the other with ``writev``: none is copied into another."""
+    views = [memoryview(part) for part in parts if part]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views.pop(0))
+        if written:
+            views[0] = views[0][written:]
+
+
+def send_job(fd: int, job: Any) -> None:
+    """Write a job: a :class:`PageJob`'s body as it is, after the pickle of the rest of the
+    job; any other job pickled whole (:func:`receive_job` reads both)."""
+    body = b""
+    if isinstance(job, PageJob) and job.body:
+        body, job = job.body, dataclasses.replace(job, body=b"")
+    head = pickle.dumps(job, pickle.HIGHEST_PROTOCOL)
+    _write_parts(fd, [_JOB_SIZES.pack(len(head), len(body)), head, body])
+
+
+def receive_job(fd: int) -> Any:
+    """Read one job written by :func:`send_job` (EOFError when the pipe is closed)."""
+    head_size, body_size = _JOB_SIZES.unpack(_read(fd, _JOB_SIZES.size))
+    job = pickle.loads(_read(fd, head_size))
+    return dataclasses.replace(job, body=_read(fd, body_size)) if body_size else job
+
+
 def serve(jobs: int, results: int, function_name: str) -> None:
     """A worker process: read a job, write back ``(True, result)`` or ``(False,
     exception)``, until the crawl's end of the pipe closes (the crawl stopped or died)."""
@@ -170,7 +203,7 @@ def serve(jobs: int, results: int, function_name: str) -> None:
     function = getattr(importlib.import_module(module), name)
     while True:
         try:
-            job = _receive(jobs)
+            job = receive_job(jobs)
         except (EOFError, OSError):
             return
         try:
@@ -218,7 +251,7 @@ class _Worker:
 
     def send(self, job: PageJob) -> None:
         """Hand the worker a job (OSError if it is dead)."""
-        _write(self.jobs, pickle.dumps(job, pickle.HIGHEST_PROTOCOL))
+        send_job(self.jobs, job)
 
     def receive(self) -> Any:
         """The worker's answer (EOFError if it died)."""

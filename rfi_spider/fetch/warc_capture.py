@@ -12,7 +12,10 @@ server sent its document, as the crawl parses it; the DOM when that is no page),
 marked ``RFI-Fetched-By: browser``.
 
 Records are built and written by one writer thread (gzip and digests off the
-reactor), each compressed in one call at ``RFI_WARC_GZIP_LEVEL`` (see ``warc_files``).
+reactor), each compressed in one call at ``RFI_WARC_GZIP_LEVEL`` (see ``warc_files``),
+a request and its response one write: each write lets go of the interpreter lock and
+must take it back beside the busy main thread, so the fewer of them a page, the less
+the two threads wait on each other.
 Its queue is bounded: past :data:`MAX_BACKLOG` responses waiting, the
 spider's article callbacks wait for room (:meth:`WarcCapture.room`), which holds
 Scrapy's downloads back (its scraper's size limit). Without it, a crawl whose
@@ -49,7 +52,7 @@ from warcio.timeutils import datetime_to_iso_date
 from rfi_spider import __version__
 from rfi_spider.archive.pipelines import WRITE_ERROR
 from rfi_spider.archive.warc_files import WarcFiles, repair_folder
-from rfi_spider.archive.warc_payloads import PayloadIndex, payload_digest
+from rfi_spider.archive.warc_payloads import PayloadIndex
 from rfi_spider.canonical import SITE_ROOT
 from rfi_spider.config import RfiSettings
 from rfi_spider.crawl_target import CrawlTarget
@@ -92,6 +95,7 @@ class WarcCapture:
         self.failed = threading.Event()
         self.closing = False
         self.backlog = 0  # responses handed to the writer thread and not yet written
+        self.waiting = False  # a callback waits in room() (under the lock, as backlog)
         self.lock = threading.Lock()
         self.drained: asyncio.Event | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -155,6 +159,9 @@ class WarcCapture:
             with self.lock:
                 if self.backlog <= MAX_BACKLOG:
                     return
+                self.waiting = True
+            # How often the crawl waited for the writer: 0 when the writer keeps up.
+            self.stats.inc_value("rfi/warc/waits_for_writer")
             await self.drained.wait()
 
     def spider_closed(self, spider: Spider) -> None:
@@ -179,7 +186,11 @@ class WarcCapture:
         finally:
             with self.lock:
                 self.backlog -= 1
-                wake = self.backlog <= MAX_BACKLOG // 2
+                # Only a callback waiting is woken: a wake-up each record cost the reactor
+                # a turn of its loop a page (issue 26).
+                wake = self.waiting and self.backlog <= MAX_BACKLOG // 2
+                if wake:
+                    self.waiting = False
             loop, drained = self.loop, self.drained
             if wake and loop is not None and drained is not None and not loop.is_closed():
                 loop.call_soon_threadsafe(drained.set)
@@ -258,33 +269,33 @@ class WarcCapture:
         builder = self.files.builder
         request = self.request_record(exchange)
         http_headers = response_status_and_headers(exchange)
-        digest = payload_digest(exchange.body)
-        earlier = None
-        if exchange.body and 200 <= exchange.status < 300 and self.payloads is not None:
-            earlier = self.payloads.find(exchange.url, digest)
-        if earlier is not None:  # the identical-payload-digest profile: no second copy
-            self.stats.inc_value("rfi/warc/revisits")
-            revisit = builder.create_revisit_record(
-                exchange.url,
-                digest,
-                exchange.url,
-                earlier,
-                http_headers=http_headers,
-                warc_headers_dict=self.warc_headers(exchange),
-            )
-            return request, revisit, None
+        warc_headers = self.warc_headers(exchange)
         response = builder.create_warc_record(
             exchange.url,
             "response",
             payload=BytesIO(exchange.body),
             length=len(exchange.body),
-            warc_headers_dict=self.warc_headers(exchange),
+            warc_headers_dict=dict(warc_headers),
             http_headers=http_headers,
         )
-        written = None
-        if exchange.body and 200 <= exchange.status < 300:
-            written = (digest, self.warc_headers(exchange)["WARC-Date"])
-        return request, response, written
+        if not exchange.body or not 200 <= exchange.status < 300:
+            return request, response, None
+        # The payload's digest, as the builder computed it (one hash of the body, not two).
+        digest = response.rec_headers.get_header("WARC-Payload-Digest")
+        earlier = None if self.payloads is None else self.payloads.find(exchange.url, digest)
+        if earlier is None:
+            return request, response, (digest, warc_headers["WARC-Date"])
+        # The identical-payload-digest profile: no second copy.
+        self.stats.inc_value("rfi/warc/revisits")
+        revisit = builder.create_revisit_record(
+            exchange.url,
+            digest,
+            exchange.url,
+            earlier,
+            http_headers=response_status_and_headers(exchange),
+            warc_headers_dict=warc_headers,
+        )
+        return request, revisit, None
 
     def request_record(self, exchange: Exchange) -> Any:
         """The ``request`` record: the request line and headers as sent (``Host`` added

@@ -9,9 +9,11 @@ import re
 from collections import Counter
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from rfi_spider.archive.warc_files import (
     OPEN_SUFFIX,
@@ -188,3 +190,73 @@ def test_the_gzip_level_is_the_settings(tmp_path: Path) -> None:
         sizes[level] = path.stat().st_size
         assert records(path)[1] == ("response", "http://127.0.0.1/a")
     assert sizes[0] > len(page) > sizes[1] > sizes[9]
+
+
+class FailingPayload(BytesIO):
+    """A payload whose reading fails half-way (after warcio wrote the record's head)."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.tell() > 0:
+            raise OSError("the payload cannot be read")
+        return super().read(16384)
+
+
+def test_a_record_that_fails_half_written_leaves_nothing_in_the_next_one(
+    tmp_path: Path,
+) -> None:
+    # The failed record's bytes held for its gzip member went, before, into the next
+    # record's member: a record head with no end, then the next record in one member.
+    files = WarcFiles(tmp_path, "rfi-test", 1 << 30, {"software": "test"})
+    body = b"<html>" + b"x" * 100_000 + b"</html>"
+    broken: Any = response(files, "http://127.0.0.1/broken", body)
+    WARCWriter(BytesIO(), gzip=False).ensure_digest(broken)  # digests done: the head is written
+    broken.raw_stream = FailingPayload(body)
+    try:
+        files.write(broken)
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the record's failure was not raised")
+    files.write(*pair(files, "http://127.0.0.1/next", b"<html>next</html>"))
+    files.close()
+    (path,) = tmp_path.iterdir()
+    assert records(path) == [
+        ("warcinfo", None),
+        ("response", "http://127.0.0.1/next"),
+        ("request", "http://127.0.0.1/next"),
+    ]
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream, check_digests="raise"):
+            record.content_stream().read()
+
+
+class CountingStream:
+    """A file object that counts its ``write`` calls."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.writes = 0
+
+    def write(self, data: bytes) -> int:
+        self.writes += 1
+        return self.stream.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def test_a_request_and_its_response_go_to_the_file_in_one_write_a_member_each(
+    tmp_path: Path,
+) -> None:
+    files = write_file(tmp_path, [b"<html>first</html>"])  # the file open (warcinfo) first
+    assert files.current is not None
+    counting = CountingStream(files.current.stream)
+    files.current.stream = counting  # type: ignore[assignment]
+    files.write(*pair(files, "http://127.0.0.1/a", b"<html>a</html>"))
+    assert counting.writes == 1
+    files.current.stream = counting.stream
+    files.close()
+    (path,) = tmp_path.iterdir()
+    with path.open("rb") as stream:
+        kinds = [re.search(rb"WARC-Type: (\w+)", m.data)[1] for m in gzip_members(stream)]  # type: ignore[index, union-attr]
+    assert kinds == [b"warcinfo", b"response", b"response", b"request"]

@@ -24,6 +24,8 @@ ROWS = (
     "server alone, bare aiohttp client",
     "the same with extraction workers",
     "WARC off (RFI_WARC=False), one process",
+    "WARC on, without archive.db (RFI_ARCHIVE_DB=False), one process",
+    "WARC off, without archive.db (RFI_ARCHIVE_DB=False), one process",
     "CPU a page (ms, main thread / process), WARC on",
     "WARC files, 20 pages (MB; KB a page)",
     "items exported (distinct) / pages",

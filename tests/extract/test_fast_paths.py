@@ -4,11 +4,13 @@ Each test holds the old way as a reference and compares on inputs made to find t
 edges: the srcset split by a regular expression against the HTML standard's
 character loop, the placeholder test without ``urlsplit``, the article's parts from
 a dict look-up a class, the loader's ``each`` against ``MapCompose``, JSON-LD read
-without the surrogate sweep when no escape can make a lone surrogate.
+without the surrogate sweep when no escape can make a lone surrogate, the body's HTML
+without folding every text in its neighbours' context.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from urllib.parse import urlsplit
@@ -17,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from itemloaders.processors import MapCompose
 
+from rfi_spider.dates import iso_utc, parse_datetime
 from rfi_spider.extract import body_html, processors
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.body_html import absolute_http_url
@@ -28,6 +31,7 @@ from rfi_spider.extract.processors import (
     collapse_whitespace,
     drop_empty,
     https_url,
+    normalize_datetime,
     strip_invisibles,
 )
 
@@ -199,3 +203,82 @@ def test_strip_invisibles_is_the_translate_table(text: str) -> None:
 def test_white_space_without_a_line_break_is_folded_as_before(text: str) -> None:
     """Text without a line break skips the call a white-space run: same result."""
     assert collapse_whitespace(text) == processors._WHITESPACE_RUN.sub(processors._collapse, text)
+
+
+def render_every_text_in_context(tokens: list[str | body_html.Tag]) -> str:
+    """``render_tokens`` before its fast paths: every text folded with the characters
+    around it, white space included."""
+    merged: list[str | body_html.Tag] = []
+    for token in tokens:
+        if isinstance(token, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += token
+        else:
+            merged.append(token)
+    texts = [strip_invisibles(t) if isinstance(t, str) else t for t in merged]
+    out: list[str] = []
+    after_space = True
+    for i, token in enumerate(texts):
+        if isinstance(token, body_html.Tag):
+            out.append(token.markup)
+            after_space = after_space if not token.block else True
+            continue
+        before, after = body_html._context(texts, i, -1), body_html._context(texts, i, 1)
+        folded = collapse_whitespace(before + token + after)
+        folded = folded[len(before) : len(folded) - len(after)]
+        if after_space:
+            folded = folded.lstrip()
+        next_tag = texts[i + 1] if i + 1 < len(texts) else None
+        if next_tag is None or next_tag.block:  # type: ignore[union-attr]
+            folded = folded.rstrip()
+        if folded:
+            out.append(html.escape(folded, quote=False))
+            after_space = folded.endswith(" ")
+    rendered = "".join(out)
+    while True:
+        shorter = body_html._EMPTY_ELEMENT.sub("", rendered)
+        if shorter == rendered:
+            return rendered.strip()
+        rendered = shorter
+
+
+# Texts of what matters to the folding: white space (line breaks of every kind, wide and
+# zero-width), wide and narrow characters, invisibles, what escape() changes.
+_TEXT_ALPHABET = st.sampled_from(
+    list(" \t\n\r\x0b\x0c\x85\u2028\u2029\u3000\u00a0\u200b\ufeff\x00中文，“”ab1<&")
+)
+_TAGS = st.sampled_from(
+    [
+        body_html.Tag(markup, markup.lstrip("</").rstrip(">") in body_html.BLOCK_LEVEL)
+        for markup in ("<p>", "</p>", "<h2>", "</h2>", "<li>", "</li>", "<b>", "</b>")
+    ]
+    + [body_html.Tag('<a href="https://x.fr/">', False), body_html.Tag("</a>", False)]
+    + [body_html.Tag("<br>", True), body_html.Tag("<em>", False), body_html.Tag("</em>", False)]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.one_of(_TAGS, st.text(_TEXT_ALPHABET, max_size=6)), max_size=14))
+def test_render_tokens_fast_paths_change_nothing(tokens: list[str | body_html.Tag]) -> None:
+    """Text without a line break folds alike without its neighbours' characters, and white
+    space where leading space goes writes nothing: the fast paths skip that work only."""
+    tokens = [t for t in tokens if t != ""]  # the walk never makes an empty text token
+    assert body_html.render_tokens(tokens) == render_every_text_in_context(tokens)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["2024-03-07T17:02:00+00:00", "2024-03-07T18:02:00+01:00", " x"]),
+            st.datetimes().map(lambda moment: moment.isoformat()),
+            st.text(st.sampled_from(list("0123456789-T:+Z. ")), max_size=25),
+        ),
+        max_size=40,
+    )
+)
+def test_normalize_datetime_cache_changes_nothing(values: list[str]) -> None:
+    """The few-entry cache of date normalisation gives what parsing each value gives,
+    whatever comes before (repeats, evictions, unparsable texts)."""
+    for value in values:
+        parsed = parse_datetime(value)
+        assert normalize_datetime(value) == (iso_utc(parsed) if parsed else None)

@@ -5,9 +5,9 @@ working again for the next article."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
-import pickle
 import signal
 from collections.abc import Iterator
 from importlib import resources
@@ -25,9 +25,11 @@ from rfi_spider.extract.workers import (
     PageExtractor,
     PageFacts,
     PageJob,
-    _write,
+    _pipe,
     default_workers,
     extract_page,
+    receive_job,
+    send_job,
     serve,
     worker_count,
 )
@@ -148,7 +150,7 @@ def test_a_worker_whose_crawl_died_exits_quietly() -> None:
     to go; it exits without a traceback (which would land in the crawl's log)."""
     jobs_read, jobs_write = os.pipe()
     results_read, results_write = os.pipe()
-    _write(jobs_write, pickle.dumps(job()))
+    send_job(jobs_write, job())
     os.close(jobs_write)
     os.close(results_read)  # the crawl is gone
     handler = signal.getsignal(signal.SIGINT)
@@ -158,6 +160,51 @@ def test_a_worker_whose_crawl_died_exits_quietly() -> None:
         signal.signal(signal.SIGINT, handler)
         os.close(jobs_read)
         os.close(results_write)
+
+
+def sent_and_received(item: Any, monkeypatch: pytest.MonkeyPatch, step: int) -> tuple[Any, bytes]:
+    """``item`` through a pipe by :func:`send_job` (each ``writev`` writing at most
+    ``step`` bytes, as a signal or a full pipe may cut one short) and :func:`receive_job`;
+    also the bytes that went down the pipe."""
+    real_writev = os.writev
+    wire = bytearray()
+
+    def short_writev(fd: int, buffers: list[memoryview]) -> int:
+        data = b"".join(bytes(b) for b in buffers)[:step]
+        wire.extend(data)
+        return real_writev(fd, [data])
+
+    monkeypatch.setattr(os, "writev", short_writev)
+    read_end, write_end = _pipe()  # 1 MB: the whole job fits, the writer never waits
+    try:
+        send_job(write_end, item)
+        os.close(write_end)  # a job cut short: the reader sees the end of the pipe
+        return receive_job(read_end), bytes(wire)
+    finally:
+        os.close(read_end)
+        with contextlib.suppress(OSError):
+            os.close(write_end)
+
+
+@pytest.mark.parametrize("step", [7, 4096, 1 << 30])
+def test_a_page_crosses_the_pipe_whole_and_its_body_is_not_pickled(
+    monkeypatch: pytest.MonkeyPatch, step: int
+) -> None:
+    """The body goes down the pipe as it is, beside the pickle of the rest of the job (a
+    pickled body was two copies of 200 KB a page in the crawl's process); short writes
+    resume where they stopped."""
+    page = PageJob(bytes(range(256)) * 800, "gb18030", "https://www.rfi.fr/cn/x", None)
+    received, wire = sent_and_received(page, monkeypatch, step)
+    assert received == page
+    assert wire.endswith(page.body) and len(wire) < len(page.body) + 1024
+
+
+def test_other_jobs_and_an_empty_body_cross_the_pipe_pickled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    empty = PageJob(b"", "utf-8", "https://www.rfi.fr/cn/x", "2026-12-02T00:00:00+00:00")
+    assert sent_and_received(empty, monkeypatch, 5)[0] == empty
+    assert sent_and_received({"any": ["job"]}, monkeypatch, 5)[0] == {"any": ["job"]}
 
 
 def test_worker_count_setting() -> None:
