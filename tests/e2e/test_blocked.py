@@ -9,6 +9,7 @@ side, as lower bounds.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -399,7 +400,14 @@ def test_a_run_of_403s_backs_off(tmp_path: Path) -> None:
     gaps = [b - a for a, b in pairwise(blocked)]
     capped = len(gaps) - 2
     assert blocked[-1] - blocked[2] >= 0.4 * (capped - 1), gaps
-    assert result.stat("rfi/backoff/raised") == 3
+    # Raised from 0.1 by the factor up to the cap 0.4, never beyond. A page that is not an
+    # article (a 200) may come between two blocks, depending on when the sources' answers
+    # queued it (raised 4 times, not 3, in one CI run): it lowers the delay a step, and the next
+    # blocks raise it again; so the steps are checked, not their number.
+    raised = [float(d) for d in re.findall(r"one request every ([0-9.]+) s to ", result.log)]
+    assert raised[0] == 0.1, raised
+    assert set(raised) == {0.1, 0.2, 0.4}, raised
+    assert result.stat("rfi/backoff/raised") == len(raised)
     assert result.stat("rfi/backoff/max_delay") == 1  # 0.4 s, rounded up
     assert result.stat("rfi/blocked/403") == len(blocked)
     assert result.stat("rfi/failed/article/403") == len(blocked)
