@@ -165,7 +165,7 @@ class GzipMembers:
     def take(self) -> bytes:
         """The members compressed since the last call, and forget them."""
         members, self.members = self.members, []
-        return members[0] if len(members) == 1 else b"".join(members)
+        return b"".join(members)  # one member: itself, not a copy
 
 
 class WarcFile:
