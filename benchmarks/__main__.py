@@ -75,7 +75,7 @@ NO_WARC = {**ONE_PROCESS, "RFI_WARC": "False"}
 # crawl, which issue 26's budget of about 12 ms a page did not count).
 NO_DB = {**ONE_PROCESS, "RFI_ARCHIVE_DB": "False"}
 NO_WARC_NO_DB = {**NO_WARC, "RFI_ARCHIVE_DB": "False"}
-# The workers, named (a crawl's default is one process): from_warc's default (a CPU each but one).
+# The workers, named (a crawl's default is one process): one per CPU, as from_warc's default.
 WORKERS = {"RFI_EXTRACT_WORKERS": str(default_workers())}
 
 

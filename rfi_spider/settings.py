@@ -101,10 +101,9 @@ RFI_ARTICLE_WINDOW = 64
 # past the fingerprints that run left: a request in flight at a kill is not lost.
 DUPEFILTER_CLASS = "rfi_spider.crawl.dupefilter.ResumableDupeFilter"
 # Worker processes that parse and extract article pages (extract/workers.py), so that
-# the crawl's process is left with Scrapy's own work. Unset: one per CPU but one (the
-# crawl's process keeps a core; at least 1, at most 4) for a re-extraction (-a
-# from_warc=), none for a crawl (with WARC capture on, the workers made it slower:
-# BENCHMARKS.md); 0: in the crawl's process (debugging, pdb, profilers).
+# the crawl's process is left with Scrapy's own work. Unset: one per CPU (at most 4) for
+# a re-extraction (-a from_warc=), none for a crawl (with WARC capture on, the workers
+# made it slower: BENCHMARKS.md); 0: in the crawl's process (debugging, pdb, profilers).
 RFI_EXTRACT_WORKERS: int | None = None
 
 # --- several machines: one crawl, one Redis (crawl/distributed/) ---------------------

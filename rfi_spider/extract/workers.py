@@ -53,8 +53,8 @@ from rfi_spider.extract.page import ArticlePage
 
 logger = logging.getLogger(__name__)
 
-# Default worker count: at most this many (past the cores a crawl's one main process can
-# feed, more workers only cost memory).
+# Default worker count: the CPUs this process may run on, at most this many (past the
+# cores a crawl's one main process can feed, more workers only cost memory).
 MAX_DEFAULT_WORKERS = 4
 
 
@@ -101,13 +101,12 @@ def extract_page(job: PageJob) -> PageFacts:
 
 
 def default_workers() -> int:
-    """The CPUs this process may use but one (the crawl's process, which bounds a
-    re-extraction, needs a core to itself: BENCHMARKS.md), from 1 to :data:`MAX_DEFAULT_WORKERS`."""
+    """One worker per CPU this process may use, at most :data:`MAX_DEFAULT_WORKERS`."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus - 1, MAX_DEFAULT_WORKERS))
+    return max(1, min(cpus, MAX_DEFAULT_WORKERS))
 
 
 def worker_count(value: Any, re_extracting: bool = False) -> int:

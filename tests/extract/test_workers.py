@@ -217,17 +217,6 @@ def test_worker_count_setting() -> None:
         worker_count("-1")
 
 
-@pytest.mark.parametrize(("cpus", "workers"), [(1, 1), (2, 1), (3, 2), (5, 4), (16, 4)])
-def test_the_default_leaves_the_crawls_process_a_core(
-    monkeypatch: pytest.MonkeyPatch, cpus: int, workers: int
-) -> None:
-    """The crawl's process bounds a re-extraction: on 2 cores one worker beside it was
-    faster than two, which took its core (BENCHMARKS.md). Never none: a re-extraction's
-    default is workers."""
-    monkeypatch.setattr(os, "sched_getaffinity", lambda _: set(range(cpus)), raising=False)
-    assert default_workers() == workers
-
-
 # --- through the spider --------------------------------------------------------------
 
 
