@@ -1,17 +1,19 @@
 """The crawl keeps ``archive.db`` current from a child process.
 
-Segmenting Chinese with jieba costs about 30 ms of pure-Python CPU an article, more
-than the rest of a page's whole cost (about 12 ms). In a thread of the crawl it would
-hold the interpreter lock that long and halve the crawl's throughput; in a child
-process it runs on the other core. So :class:`CrawlDatabase` (the export pipeline's
-side) starts ``python -m rfi_spider.archive.database_sync FOLDER --state STATE
-[--warc WARC_DIR]`` when the spider opens. The child syncs at once (catching up what a
-killed run left), then waits on its stdin: the crawl writes a byte there after every
-``RFI_ARCHIVE_DB_BATCH`` exports, and the child syncs again (once for all the bytes
-waiting). One child for the whole crawl: starting one per batch cost about 2 s of CPU
-each (imports, jieba's dictionary), as much as segmenting the batch. When the crawl
-closes its end of the pipe, the child syncs a last time, prints its counts as one JSON
-line and exits; the close waits for it at most ``RFI_ARCHIVE_DB_WAIT`` seconds.
+An article's rows cost about 2.5 ms of CPU, most of it Python under the interpreter
+lock: its words (rjieba: 0.1 ms; pure-Python jieba took 30 ms), its row and full-text
+row, and the WARC records' index (about 1 ms: each record inflated to read its headers).
+In a thread of the crawl that would take the lock from the crawl's main thread, whose
+CPU is what bounds the crawl; in a child process it runs on the other core. So
+:class:`CrawlDatabase` (the export pipeline's side) starts ``python -m
+rfi_spider.archive.database_sync FOLDER --state STATE [--warc WARC_DIR]`` when the spider
+opens. The child syncs at once (catching up what a killed run left), then waits on its
+stdin: the crawl writes a byte there after every ``RFI_ARCHIVE_DB_BATCH`` exports, and
+the child makes one sync pass (for all the bytes waiting). One child for the whole
+crawl: starting one per batch cost about 2 s of CPU each (imports, the segmenter's
+dictionary). When the crawl closes its end of the pipe, the child syncs until nothing
+is new, prints its counts as one JSON line and exits; the close waits for it at most
+``RFI_ARCHIVE_DB_WAIT`` seconds.
 
 Each sync takes the database lock (``<state>/archive-db.lock``, held only while it
 writes, so ``scrapy archive-db`` and ``scrapy browse`` can run meanwhile) and copies
@@ -214,8 +216,11 @@ class CrawlDatabase:
         self.collect()
 
 
-def sync_all(folder: Path, state: Path, warc: Path | None, totals: Any) -> None:
-    """Sync ``folder``'s database under its lock until a pass finds nothing new."""
+def sync_all(
+    folder: Path, state: Path, warc: Path | None, totals: Any, until_done: bool = True
+) -> None:
+    """Sync ``folder``'s database under its lock: one pass, or (``until_done``) passes
+    until one finds nothing new."""
     from rfi_spider.archive import database
 
     with database.locked(state):
@@ -227,21 +232,28 @@ def sync_all(folder: Path, state: Path, warc: Path | None, totals: Any) -> None:
             totals.records += result.records
             totals.damaged += result.damaged
             totals.rebuilt = totals.rebuilt or result.rebuilt
-            if not (result.added or result.records) or result.rebuilt:
+            if not until_done or not (result.added or result.records) or result.rebuilt:
                 return
 
 
 def serve(folder: Path, state: Path, warc: Path | None, requests: int) -> dict[str, Any]:
-    """Sync now, then once for each read of the ``requests`` file descriptor (the bytes
-    the crawl wrote since the last), and a last time when it is closed."""
+    """One sync pass now (all that a killed run left), one for each read of the
+    ``requests`` file descriptor (the bytes the crawl wrote since the last), and, once
+    the crawl closed it, passes until one finds nothing new.
+
+    One pass at a time while the crawl runs, not passes until nothing is new: the crawl
+    exports lines and writes WARC records all the while, so nearly every pass found
+    something and that loop never rested, thousands of passes a crawl (about 1.3 ms each
+    before any row): most of the child's CPU, taken from the crawl's two cores (issue
+    26). What a pass missed is in the next, a batch of exports later, or in the last."""
     from rfi_spider.archive.database import SyncResult
 
     totals = SyncResult()
-    while True:
-        sync_all(folder, state, warc, totals)
-        if not os.read(requests, 65536):  # the crawl closed its end (or died)
-            sync_all(folder, state, warc, totals)
-            return asdict(totals)
+    sync_all(folder, state, warc, totals, until_done=False)
+    while os.read(requests, 65536):  # empty: the crawl closed its end (or died)
+        sync_all(folder, state, warc, totals, until_done=False)
+    sync_all(folder, state, warc, totals)
+    return asdict(totals)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -161,3 +162,52 @@ def test_a_crawl_killed_while_its_sync_runs_leaves_no_harm(tmp_path: Path) -> No
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     database.rebuild(tmp_path / "rebuilt.db", [output])
     assert rows(kept) == rows(tmp_path / "rebuilt.db") and len(rows(kept)) == 6
+
+
+def test_while_the_crawl_writes_the_child_makes_one_pass_a_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every pass finds something new while the crawl exports: passes until nothing is
+    new would never rest (thousands a crawl, issue 26). One pass at the start, one for
+    the requests read at once, passes until nothing is new once the crawl has closed."""
+    from rfi_spider.archive import database_sync
+
+    writing = threading.Event()
+    writing.set()
+    passes: list[bool] = []
+    made = threading.Condition()
+
+    def sync(path: Path, folders: object, warc_dirs: object = None) -> database.SyncResult:
+        with made:
+            new = writing.is_set()
+            passes.append(new)
+            made.notify_all()
+            if len(passes) > 100:  # the loop the fix removed: bounded, so the test ends
+                writing.clear()
+        return database.SyncResult(added=int(new))
+
+    def made_at_least(count: int) -> None:
+        with made:
+            assert made.wait_for(lambda: len(passes) >= count, timeout=60)
+
+    monkeypatch.setattr(database, "sync", sync)
+    requests, crawl = os.pipe()
+    counts: list[dict[str, object]] = []
+    state = tmp_path / ".state"
+    state.mkdir()
+    child = threading.Thread(
+        target=lambda: counts.append(database_sync.serve(tmp_path, state, None, requests))
+    )
+    child.start()
+    try:
+        made_at_least(1)  # the start's pass
+        os.write(crawl, b"\n\n\n")  # three batches' requests, read at once
+        made_at_least(2)
+        writing.clear()  # the crawl ends: nothing new any more
+    finally:
+        os.close(crawl)
+        child.join(timeout=60)
+        os.close(requests)
+    assert not child.is_alive()
+    assert passes == [True, True, False]
+    assert counts[0]["added"] == 2
