@@ -61,23 +61,32 @@ def _reached_floor(logger: logging.Logger) -> int:
     return min(levels, default=logging.CRITICAL + 1)
 
 
-def level_floors() -> dict[logging.Logger, int]:
+def handler_floors() -> dict[logging.Logger, int]:
     """For each logger that decides a level (the root and those that set one), the lowest
-    level of the handlers reached by the records of the loggers it decides for, when that
-    is above its own level: the level it can take without any handler receiving less."""
+    level of the handlers reached by the records of the loggers it decides for."""
     floors: dict[logging.Logger, int] = {}
     for logger in _loggers():
         owner = _owner(logger)
         floor = _reached_floor(logger)
         floors[owner] = min(floors.get(owner, floor), floor)
-    return {owner: floor for owner, floor in floors.items() if floor > owner.level}
+    return floors
+
+
+def level_floors() -> dict[logging.Logger, int]:
+    """The loggers whose :func:`handler_floors` is above their own level, with that floor:
+    the level each can take without any handler receiving less."""
+    return {owner: floor for owner, floor in handler_floors().items() if floor > owner.level}
+
+
+# The levels raised, for every crawl of the process: logger -> (its level before, the one
+# set). Put back when the last crawl closes, or at once when a later crawl's handlers want
+# less (a crawler with LOG_LEVEL=DEBUG started in the same process: Scrapy's handler is one).
+_RAISED: dict[logging.Logger, tuple[int, int]] = {}
+_OPEN: list[LogLevelFloor] = []
 
 
 class LogLevelFloor:
     """Extension: :func:`level_floors` applied from the spider's opening to its closing."""
-
-    def __init__(self) -> None:
-        self.raised: dict[logging.Logger, tuple[int, int]] = {}  # logger: (before, set)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LogLevelFloor:
@@ -87,12 +96,23 @@ class LogLevelFloor:
         return extension
 
     def spider_opened(self) -> None:
+        _OPEN.append(self)
+        floors = handler_floors()
+        for logger, (before, raised) in list(_RAISED.items()):
+            if logger.level == raised and floors.get(logger, logging.NOTSET) < raised:
+                logger.setLevel(before)  # a handler now takes less: as it was
+                del _RAISED[logger]
         for logger, floor in level_floors().items():
-            self.raised[logger] = (logger.level, floor)
+            before = _RAISED[logger][0] if logger in _RAISED else logger.level
+            _RAISED[logger] = (before, floor)
             logger.setLevel(floor)
 
     def spider_closed(self) -> None:
-        for logger, (before, floor) in self.raised.items():
-            if logger.level == floor:
+        if self in _OPEN:
+            _OPEN.remove(self)
+        if _OPEN:
+            return  # another crawl runs: its floors stand
+        for logger, (before, raised) in _RAISED.items():
+            if logger.level == raised:
                 logger.setLevel(before)
-        self.raised.clear()
+        _RAISED.clear()

@@ -137,3 +137,22 @@ def test_a_level_changed_meanwhile_is_left_as_it_is() -> None:
 def test_the_project_enables_it() -> None:
     extensions = get_project_settings().getdict("EXTENSIONS")
     assert "rfi_spider.crawl.log_level.LogLevelFloor" in extensions
+
+
+def test_a_later_crawl_that_logs_debug_gets_it_and_the_last_close_puts_back() -> None:
+    """Two crawlers in one process: the second one's LOG_LEVEL=DEBUG (Scrapy's handler,
+    reinstalled at its level) puts back what the first one raised; the levels stay until
+    the last one closes."""
+    first, second = LogLevelFloor(), LogLevelFloor()
+    with scrapy_logging() as handler:
+        first.spider_opened()
+        assert not logging.getLogger("scrapy.core.engine").isEnabledFor(logging.DEBUG)
+        handler.setLevel(logging.DEBUG)
+        second.spider_opened()
+        assert logging.getLogger("scrapy.core.engine").isEnabledFor(logging.DEBUG)
+        first.spider_closed()
+        log_all("scrapy.core.scraper")
+        second.spider_closed()
+        assert logging.root.level == logging.NOTSET
+        assert logging.getLogger("scrapy").level == logging.DEBUG
+    assert received(handler)[0] == ("scrapy.core.scraper", "debug scrapy.core.scraper")
