@@ -351,6 +351,9 @@ RFI_ATOM_LATEST = 50
 
 # --- quality checks and alerts (Spidermon) ---------------------------------------------------
 EXTENSIONS = {
+    # No DEBUG log record made when no handler takes it (crawl/log_level.py: the root
+    # logger's level raised to the handlers' lowest while the spider runs; issue 26)
+    "rfi_spider.crawl.log_level.LogLevelFloor": 10,
     # Failed articles and the item signals (crawl/failure_book.py); others reach it with
     # crawler.get_extension(FailureBook)
     "rfi_spider.crawl.failure_book.FailureBook": 50,

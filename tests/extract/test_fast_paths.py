@@ -5,7 +5,8 @@ edges: the srcset split by a regular expression against the HTML standard's
 character loop, the placeholder test without ``urlsplit``, the article's parts from
 a dict look-up a class, the loader's ``each`` against ``MapCompose``, JSON-LD read
 without the surrogate sweep when no escape can make a lone surrogate, the body's HTML
-without folding every text in its neighbours' context.
+without folding every text in its neighbours' context, the end of a truncated page looked
+for from its last end tags.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from itemloaders.processors import MapCompose
 
 from rfi_spider.dates import iso_utc, parse_datetime
-from rfi_spider.extract import body_html, processors
+from rfi_spider.extract import body_html, gate, processors
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.body_html import absolute_http_url
 from rfi_spider.extract.images import _width_descriptor, is_placeholder, parse_srcset
@@ -282,3 +283,44 @@ def test_normalize_datetime_cache_changes_nothing(values: list[str]) -> None:
     for value in values:
         parsed = parse_datetime(value)
         assert normalize_datetime(value) == (iso_utc(parsed) if parsed else None)
+
+
+def truncated_by_searching_the_tail(body: bytes) -> bool:
+    """The check before the end tags were tried from the page's end: a search of the tail."""
+    return gate._DOCUMENT_END.search(body, max(0, len(body) - gate._TAIL)) is None
+
+
+_END_PIECES = st.sampled_from(
+    [b"</", b"<", b"/", b">", b"body", b"BoDy", b"html", b"HTML", b" ", b"\n\t", b"x", b"p>"]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(_END_PIECES, max_size=30),
+    st.integers(0, 20),
+    st.integers(gate._TAIL - 40, gate._TAIL + 40),
+    st.lists(_END_PIECES, max_size=30),
+)
+def test_is_truncated_from_the_end_changes_nothing(
+    head: list[bytes], end_tags: int, filler: int, tail: list[bytes]
+) -> None:
+    """Trying the last end tags first, then the search, says what the search of the last
+    64 KB says: an end of document just inside or outside the tail, after many other end
+    tags (past the tags tried), in any case, or none."""
+    body = b"".join(head) + b"y" * filler + b"</p>" * end_tags + b"".join(tail)
+    assert gate.is_truncated(body) == truncated_by_searching_the_tail(body)
+    short = b"".join(head) + b"</p>" * end_tags + b"".join(tail)
+    assert gate.is_truncated(short) == truncated_by_searching_the_tail(short)
+
+
+def test_is_truncated_at_the_edge_of_the_tail() -> None:
+    """An end of document that starts just outside the last 64 KB is not looked at; one
+    that starts at its first byte is, as by the search."""
+    for tag in (b"</body>", b"</HTML >"):
+        for after in range(gate._TAIL - len(tag) - 3, gate._TAIL + 3):
+            body = b"<p>" + tag + b"y" * after
+            assert gate.is_truncated(body) == truncated_by_searching_the_tail(body), after
+        edge = tag + b"y" * (gate._TAIL - len(tag))
+        assert not gate.is_truncated(edge)
+        assert gate.is_truncated(b"y" + edge + b"y")
