@@ -5,7 +5,8 @@ edges: the srcset split by a regular expression against the HTML standard's
 character loop, the placeholder test without ``urlsplit``, the article's parts from
 a dict look-up a class, the loader's ``each`` against ``MapCompose``, JSON-LD read
 without the surrogate sweep when no escape can make a lone surrogate, the body's HTML
-without folding every text in its neighbours' context.
+without folding every text in its neighbours' context, the text processors'
+``isprintable`` and ``isascii`` shortcuts past their regular expressions.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from rfi_spider.extract.processors import (
     clean_text,
     collapse_whitespace,
     drop_empty,
+    drop_surrogates,
     https_url,
     normalize_datetime,
     strip_invisibles,
@@ -282,3 +284,28 @@ def test_normalize_datetime_cache_changes_nothing(values: list[str]) -> None:
     for value in values:
         parsed = parse_datetime(value)
         assert normalize_datetime(value) == (iso_utc(parsed) if parsed else None)
+
+
+# Every white-space character Python knows, and a few printable ones around them.
+_SPACES = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+
+
+def test_printable_text_holds_no_white_space_but_the_space_nor_an_invisible() -> None:
+    """What the ``isprintable`` fast paths rest on, checked for every code point."""
+    assert [c for c in _SPACES if c.isprintable()] == [" "]
+    invisible = processors._INVISIBLE_OR_SURROGATE
+    assert not [c for c in map(chr, range(0x110000)) if invisible.match(c) and c.isprintable()]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([*_SPACES, " ", " ", "中", "a", "，", "\u200b"])).map("".join))
+def test_collapse_whitespace_fast_path_is_the_runs_pass(text: str) -> None:
+    """Text returned as it is only when every white-space run is one space already."""
+    assert collapse_whitespace(text) == processors._WHITESPACE_RUN.sub(processors._collapse, text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.sampled_from(["a", "中", "\ud800", "\udfff", "\U0001f600", "\x00", "é"])))
+def test_drop_surrogates_fast_path_is_the_regular_expression(text: str) -> None:
+    # Compared as ascii(): a failure's report must not hold a lone surrogate itself.
+    assert ascii(drop_surrogates(text)) == ascii(processors._SURROGATES.sub("", text))
