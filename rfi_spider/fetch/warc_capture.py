@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import sqlite3
 import tempfile
 import threading
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
@@ -91,7 +91,9 @@ class WarcCapture:
         self.fsync = config.fsync
         self.level = config.warc_gzip_level  # 0-9, checked by RfiSettings
         self.files: WarcFiles | None = None
-        self.executor: ThreadPoolExecutor | None = None
+        # The writer thread and what it is handed, in order (None: the crawl is over).
+        self.queue: queue.SimpleQueue[Exchange | None] = queue.SimpleQueue()
+        self.thread: threading.Thread | None = None
         self.failed = threading.Event()
         self.closing = False
         self.backlog = 0  # responses handed to the writer thread and not yet written
@@ -139,15 +141,22 @@ class WarcCapture:
             self.write_failed(exc, stop=False)
             raise CloseSpider(WRITE_ERROR) from None  # Scrapy closes it once it is open
         self.payloads = PayloadIndex(self.state_dir)
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
+        # A daemon: spider_closed drains and joins it; a crawl that never closes (killed)
+        # must not hang at exit in a thread waiting for more.
+        self.thread = threading.Thread(target=self.run_writer, name="warc-writer", daemon=True)
+        self.thread.start()
         logger.info("WARC capture on: %s/%s-*.warc.gz", self.folder, prefix)
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
-        if self.executor is None or self.failed.is_set():
+        """Hand the exchange to the writer thread: a put on a ``SimpleQueue`` (C, no
+        condition variable), not an executor's submit (a future, a work item, a locked
+        queue and a semaphore each response, on the reactor's thread: issue 26)."""
+        if self.thread is None or self.failed.is_set():
             return
+        exchange = Exchange.of(request, response)
         with self.lock:
             self.backlog += 1
-        self.executor.submit(self.write_one, Exchange.of(request, response))
+        self.queue.put(exchange)
 
     async def room(self) -> None:
         """Return once at most :data:`MAX_BACKLOG` responses wait for the writer."""
@@ -166,8 +175,9 @@ class WarcCapture:
 
     def spider_closed(self, spider: Spider) -> None:
         self.closing = True
-        if self.executor is not None:
-            self.executor.shutdown(wait=True)
+        if self.thread is not None:
+            self.queue.put(None)  # after every exchange handed over: all are written
+            self.thread.join()
         if self.files is not None:
             try:
                 self.files.close()
@@ -179,6 +189,15 @@ class WarcCapture:
             self.payloads.close()
 
     # --- in the writer thread ------------------------------------------------------
+    def run_writer(self) -> None:
+        """The writer thread: the exchanges in the order they came, until the None."""
+        while (exchange := self.queue.get()) is not None:
+            try:
+                self.write_one(exchange)
+            except Exception:  # the thread must go on: the crawl waits on its backlog
+                logger.exception("WARC writer: %s not written", exchange.url)
+                self.stats.inc_value("rfi/warc/record_error")
+
     def write_one(self, exchange: Exchange) -> None:
         """Write an exchange; wake the callbacks waiting for room once half of it is free."""
         try:
