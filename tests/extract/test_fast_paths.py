@@ -16,16 +16,20 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from itemloaders import ItemLoader
 from itemloaders.processors import MapCompose
+from pages import VARIANTS, parse_fixture
 
-from rfi_spider.dates import iso_utc, parse_datetime
+from rfi_spider.dates import iso_utc, paris_date_text, parse_datetime
+from rfi_spider.editions import edition_of
 from rfi_spider.extract import body_html, processors
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.body_html import absolute_http_url
 from rfi_spider.extract.images import _width_descriptor, is_placeholder, parse_srcset
-from rfi_spider.extract.loaders import each
+from rfi_spider.extract.loaders import ArticleLoader, each
 from rfi_spider.extract.page import ArticlePage, parse_html
 from rfi_spider.extract.processors import (
     clean_text,
@@ -36,6 +40,7 @@ from rfi_spider.extract.processors import (
     normalize_datetime,
     strip_invisibles,
 )
+from rfi_spider.items import BY_EXPORT, LISTS, NULLABLE, ArticleItem
 
 
 def srcset_by_characters(value: str | None) -> list[tuple[str, int]]:
@@ -309,3 +314,38 @@ def test_collapse_whitespace_fast_path_is_the_runs_pass(text: str) -> None:
 def test_drop_surrogates_fast_path_is_the_regular_expression(text: str) -> None:
     # Compared as ascii(): a failure's report must not hold a lone surrogate itself.
     assert ascii(drop_surrogates(text)) == ascii(processors._SURROGATES.sub("", text))
+
+
+def load_item_on_the_item(loader: ArticleLoader) -> ArticleItem:
+    """``ArticleLoader.load_item`` before: each step on the item itself."""
+    item = ItemLoader.load_item(loader)
+    published = item.get("published_at")
+    if published and not item.get("date_text"):
+        item["date_text"] = paris_date_text(published)
+    edition = edition_of(item["url"]) if item.get("url") else None
+    if edition is not None:
+        item["edition"] = edition.key
+    if item.get("modified_at") == published:
+        item["modified_at"] = None
+    for name in NULLABLE:
+        if name not in BY_EXPORT:
+            item.setdefault(name, None)
+    for name in LISTS:
+        item.setdefault(name, [])
+    for name, value in list(item.items()):
+        if isinstance(value, str):
+            item[name] = drop_surrogates(value)
+        elif isinstance(value, list):
+            item[name] = [drop_surrogates(v) if isinstance(v, str) else v for v in value]
+    return item
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_load_item_on_a_dict_gives_the_items_of_before(
+    variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same keys in the same order, same values, on every fixture page."""
+    item, _ = parse_fixture(variant)
+    monkeypatch.setattr(ArticleLoader, "load_item", load_item_on_the_item)
+    before, _ = parse_fixture(variant)
+    assert list(item.items()) == list(before.items())
