@@ -117,26 +117,38 @@ class ArticleLoader(ItemLoader):
             self.add_value(field_name, values)
 
     def load_item(self) -> ArticleItem:
-        item = super().load_item()
-        published = item.get("published_at")
-        if published and not item.get("date_text"):
-            item["date_text"] = paris_date_text(published)
-        edition = edition_of(item["url"]) if item.get("url") else None
+        """``ItemLoader.load_item``, then the derived fields, on a plain dict.
+
+        The same steps in the same order as on the item, but an item's ``get`` and
+        ``setdefault`` (``MutableMapping``'s, by ``KeyError``) and ``ItemAdapter``'s
+        look-ups cost a Python call or an exception a field (issue 26): the item is
+        read once, and written once, each key in the order the steps give it.
+        """
+        item = self.item
+        values = dict(item)  # what the item came with, then the output processors'
+        for field_name in tuple(self._values):
+            value = self.get_output_value(field_name)
+            if value is not None:
+                values[field_name] = value
+        published = values.get("published_at")
+        if published and not values.get("date_text"):
+            values["date_text"] = paris_date_text(published)
+        edition = edition_of(values["url"]) if values.get("url") else None
         if edition is not None:
-            item["edition"] = edition.key
-        if item.get("modified_at") == published:
-            item["modified_at"] = None
+            values["edition"] = edition.key
+        if values.get("modified_at") == published:
+            values["modified_at"] = None
         for name in NULLABLE:
-            if name in BY_EXPORT:  # the export sets it (a version's previous digest)
-                continue
-            item.setdefault(name, None)
+            if name not in BY_EXPORT:  # the export sets it (a version's previous digest)
+                values.setdefault(name, None)
         for name in LISTS:
-            item.setdefault(name, [])
-        for name, value in list(item.items()):  # body_html, URLs...: no lone surrogate anywhere
+            values.setdefault(name, [])
+        for name, value in values.items():  # body_html, URLs...: no lone surrogate anywhere
             if isinstance(value, str):
-                item[name] = drop_surrogates(value)
+                value = drop_surrogates(value)
             elif isinstance(value, list):
-                item[name] = [drop_surrogates(v) if isinstance(v, str) else v for v in value]
+                value = [drop_surrogates(v) if isinstance(v, str) else v for v in value]
+            item[name] = value  # a key the item has keeps its place; new ones follow in order
         return item
 
 

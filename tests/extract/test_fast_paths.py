@@ -6,7 +6,8 @@ character loop, the placeholder test without ``urlsplit``, the article's parts f
 a dict look-up a class, the loader's ``each`` against ``MapCompose``, JSON-LD read
 without the surrogate sweep when no escape can make a lone surrogate, the body's HTML
 without folding every text in its neighbours' context, the end of a truncated page looked
-for from its last end tags.
+for from its last end tags, the text processors' ``isprintable`` and ``isascii``
+shortcuts past their regular expressions.
 """
 
 from __future__ import annotations
@@ -16,25 +17,31 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from itemloaders import ItemLoader
 from itemloaders.processors import MapCompose
+from pages import VARIANTS, parse_fixture
 
-from rfi_spider.dates import iso_utc, parse_datetime
+from rfi_spider.dates import iso_utc, paris_date_text, parse_datetime
+from rfi_spider.editions import edition_of
 from rfi_spider.extract import body_html, gate, processors
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.body_html import absolute_http_url
 from rfi_spider.extract.images import _width_descriptor, is_placeholder, parse_srcset
-from rfi_spider.extract.loaders import each
+from rfi_spider.extract.loaders import ArticleLoader, each
 from rfi_spider.extract.page import ArticlePage, parse_html
 from rfi_spider.extract.processors import (
     clean_text,
     collapse_whitespace,
     drop_empty,
+    drop_surrogates,
     https_url,
     normalize_datetime,
     strip_invisibles,
 )
+from rfi_spider.items import BY_EXPORT, LISTS, NULLABLE, ArticleItem
 
 
 def srcset_by_characters(value: str | None) -> list[tuple[str, int]]:
@@ -324,3 +331,63 @@ def test_is_truncated_at_the_edge_of_the_tail() -> None:
         edge = tag + b"y" * (gate._TAIL - len(tag))
         assert not gate.is_truncated(edge)
         assert gate.is_truncated(b"y" + edge + b"y")
+
+
+# Every white-space character Python knows, and a few printable ones around them.
+_SPACES = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+
+
+def test_printable_text_holds_no_white_space_but_the_space_nor_an_invisible() -> None:
+    """What the ``isprintable`` fast paths rest on, checked for every code point."""
+    assert [c for c in _SPACES if c.isprintable()] == [" "]
+    invisible = processors._INVISIBLE_OR_SURROGATE
+    assert not [c for c in map(chr, range(0x110000)) if invisible.match(c) and c.isprintable()]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([*_SPACES, " ", " ", "中", "a", "，", "\u200b"])).map("".join))
+def test_collapse_whitespace_fast_path_is_the_runs_pass(text: str) -> None:
+    """Text returned as it is only when every white-space run is one space already."""
+    assert collapse_whitespace(text) == processors._WHITESPACE_RUN.sub(processors._collapse, text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.sampled_from(["a", "中", "\ud800", "\udfff", "\U0001f600", "\x00", "é"])))
+def test_drop_surrogates_fast_path_is_the_regular_expression(text: str) -> None:
+    # Compared as ascii(): a failure's report must not hold a lone surrogate itself.
+    assert ascii(drop_surrogates(text)) == ascii(processors._SURROGATES.sub("", text))
+
+
+def load_item_on_the_item(loader: ArticleLoader) -> ArticleItem:
+    """``ArticleLoader.load_item`` before: each step on the item itself."""
+    item = ItemLoader.load_item(loader)
+    published = item.get("published_at")
+    if published and not item.get("date_text"):
+        item["date_text"] = paris_date_text(published)
+    edition = edition_of(item["url"]) if item.get("url") else None
+    if edition is not None:
+        item["edition"] = edition.key
+    if item.get("modified_at") == published:
+        item["modified_at"] = None
+    for name in NULLABLE:
+        if name not in BY_EXPORT:
+            item.setdefault(name, None)
+    for name in LISTS:
+        item.setdefault(name, [])
+    for name, value in list(item.items()):
+        if isinstance(value, str):
+            item[name] = drop_surrogates(value)
+        elif isinstance(value, list):
+            item[name] = [drop_surrogates(v) if isinstance(v, str) else v for v in value]
+    return item
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_load_item_on_a_dict_gives_the_items_of_before(
+    variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same keys in the same order, same values, on every fixture page."""
+    item, _ = parse_fixture(variant)
+    monkeypatch.setattr(ArticleLoader, "load_item", load_item_on_the_item)
+    before, _ = parse_fixture(variant)
+    assert list(item.items()) == list(before.items())
