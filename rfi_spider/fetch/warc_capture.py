@@ -194,8 +194,8 @@ class WarcCapture:
         while (exchange := self.queue.get()) is not None:
             try:
                 self.write_one(exchange)
-            except Exception:  # the thread must go on: the crawl waits on its backlog
-                logger.exception("WARC writer: %s not written", exchange.url)
+            except Exception:  # a record that cannot be built costs itself, not the thread
+                logger.exception("WARC record of %s not written", exchange.url)
                 self.stats.inc_value("rfi/warc/record_error")
 
     def write_one(self, exchange: Exchange) -> None:
@@ -215,6 +215,8 @@ class WarcCapture:
                 loop.call_soon_threadsafe(drained.set)
 
     def write(self, exchange: Exchange) -> None:
+        """Write an exchange's records. A file that cannot be written stops the capture;
+        any other error (a record that cannot be built) is :meth:`run_writer`'s."""
         assert self.files is not None
         try:
             if exchange.browser:
@@ -226,10 +228,6 @@ class WarcCapture:
                     self.index(exchange.url, *written)
         except OSError as exc:
             self.write_failed(exc)
-            return
-        except Exception:  # a record that cannot be built must not stop the others
-            logger.exception("WARC record of %s not written", exchange.url)
-            self.stats.inc_value("rfi/warc/record_error")
             return
         self.stats.inc_value("rfi/warc/records", 1 if exchange.browser else 2)
 

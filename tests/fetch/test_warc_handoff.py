@@ -95,3 +95,23 @@ def test_a_response_that_cannot_be_taken_leaves_no_backlog(
         download(capture, spider, 0)
     assert capture.backlog == 0  # counted only once handed over: room() does not wait on it
     capture.spider_closed(spider)
+
+
+def test_a_record_that_cannot_be_built_costs_itself_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    capture, spider = capture_of(tmp_path)
+    pair = capture.pair
+
+    def broken_first(exchange: Exchange) -> object:
+        if exchange.url.endswith("page-0"):
+            raise ValueError("a record that cannot be built")
+        return pair(exchange)
+
+    monkeypatch.setattr(capture, "pair", broken_first)
+    for n in range(3):
+        download(capture, spider, n)
+    capture.spider_closed(spider)
+    assert capture.backlog == 0
+    assert capture.stats.get_value("rfi/warc/record_error") == 1
+    assert capture.stats.get_value("rfi/warc/records") == 4  # two pages, two records each
