@@ -143,9 +143,8 @@ def _pipe() -> tuple[int, int]:
 
 
 def _write(fd: int, data: bytes) -> None:
-    view = memoryview(_SIZE.pack(len(data)) + data)
-    while view:
-        view = view[os.write(fd, view) :]
+    """``data`` after its size (a result: the worker's answer)."""
+    _write_parts(fd, [_SIZE.pack(len(data)), data])
 
 
 def _read(fd: int, size: int) -> bytes:
