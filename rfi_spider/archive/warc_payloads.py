@@ -13,18 +13,11 @@ WARC writer thread only.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import sqlite3
 from pathlib import Path
 
 FILE = "warc_payloads.sqlite3"
-
-
-def payload_digest(body: bytes) -> str:
-    """``sha1:<base32>``, the ``WARC-Payload-Digest`` warcio writes for ``body``."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
 class PayloadIndex:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import sqlite3
 from pathlib import Path
 
-from rfi_spider.archive.warc_payloads import FILE, PayloadIndex, payload_digest
+from rfi_spider.archive.warc_payloads import FILE, PayloadIndex
 
 # SQLite's PRAGMA synchronous values.
 NORMAL, FULL = 1, 2
@@ -13,12 +15,15 @@ NORMAL, FULL = 1, 2
 
 def test_a_payload_is_found_by_uri_and_digest_with_its_first_date(tmp_path: Path) -> None:
     index = PayloadIndex(tmp_path)
-    digest = payload_digest(b"<html>article</html>")
+    # A WARC-Payload-Digest as warcio writes it (the WARC writer takes it from warcio's
+    # record builder): sha1:<base32>.
+    digest = "sha1:" + base64.b32encode(hashlib.sha1(b"<html>article</html>").digest()).decode()
+    other = "sha1:" + base64.b32encode(hashlib.sha1(b"other").digest()).decode()
     index.add("https://www.rfi.fr/cn/a", digest, "2026-12-07T10:00:00.000000Z")
     index.add("https://www.rfi.fr/cn/a", digest, "2026-12-07T11:00:00.000000Z")
     assert index.find("https://www.rfi.fr/cn/a", digest) == "2026-12-07T10:00:00.000000Z"
     assert index.find("https://www.rfi.fr/cn/b", digest) is None
-    assert index.find("https://www.rfi.fr/cn/a", payload_digest(b"other")) is None
+    assert index.find("https://www.rfi.fr/cn/a", other) is None
     index.close()
 
 
