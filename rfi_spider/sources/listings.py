@@ -5,9 +5,9 @@ declares, a tag page say), walked ``RFI_LISTING_DEPTH`` listings deep; in a back
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import scrapy
@@ -43,17 +43,20 @@ class Listings(Source):
         """The edition's section and column listings (never tag, author, video or podcast
         hubs, never another edition's). Remembered: every listing page repeats the menus'
         hundreds of links (a URL split and decoded each time otherwise, issue 26)."""
-        known = self._listing_urls.get(site_url)
-        if known is None:
-            if len(self._listing_urls) >= _REMEMBERED_LINKS:
-                self._listing_urls.clear()  # bounded: a long crawl's links do not pile up
-            known = self.context.edition.is_listing(site_url, self.sections)
-            self._listing_urls[str(site_url)] = known
-        return known
+        return self._is_listing(site_url)
 
     @cached_property
-    def _listing_urls(self) -> dict[str, bool]:
-        return {}
+    def _is_listing(self) -> Callable[[str], bool]:
+        """:meth:`Edition.is_listing` for this source's edition and sections, its answers
+        for the last :data:`_REMEMBERED_LINKS` links kept (bounded: a long crawl's links
+        do not pile up)."""
+        edition, sections = self.context.edition, self.sections
+
+        @lru_cache(maxsize=_REMEMBERED_LINKS)
+        def is_listing(site_url: str) -> bool:
+            return edition.is_listing(site_url, sections)
+
+        return is_listing
 
     def start(self) -> Iterator[scrapy.Request]:
         context, edition = self.context, self.context.edition

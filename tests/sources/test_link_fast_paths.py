@@ -115,7 +115,7 @@ def test_is_listing_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     listing = source(frozenset({"中国"}))
     for n in range(35):
         assert listing.is_listing(f"https://www.rfi.fr/cn/x{n}/") is False
-        assert len(listing._listing_urls) <= 10
+        assert listing._is_listing.cache_info().currsize <= 10
     assert listing.is_listing("https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/") is True
 
 
