@@ -122,14 +122,10 @@ class ArticleLoader(ItemLoader):
         The same steps in the same order as on the item, but an item's ``get`` and
         ``setdefault`` (``MutableMapping``'s, by ``KeyError``) and ``ItemAdapter``'s
         look-ups cost a Python call or an exception a field (issue 26): the item is
-        read once, and written once, each key in the order the steps give it.
+        read once, and written back once, each key in the order the steps give it.
         """
-        item = self.item
+        item = super().load_item()
         values = dict(item)  # what the item came with, then the output processors'
-        for field_name in tuple(self._values):
-            value = self.get_output_value(field_name)
-            if value is not None:
-                values[field_name] = value
         published = values.get("published_at")
         if published and not values.get("date_text"):
             values["date_text"] = paris_date_text(published)
