@@ -302,8 +302,8 @@ RFI_WARC_PREFIX = "rfi"
 # 1 MiB (config.MIN_WARC_MAX_SIZE).
 RFI_WARC_MAX_SIZE = 1024**3
 # The gzip level of each record, 0 (stored, no compression) to 9 (smallest, slowest); any
-# other value: one line and exit 2. On article pages 6 writes files within 2% of 9's size
-# in about two thirds of its CPU time; 1 in a quarter of it, about 35% larger (docs/warc.md).
+# other value: one line and exit 2. On article pages 6 writes files within 1% of 9's size
+# in about half of its CPU time; 1 in a fifth of it, about 60% larger (docs/warc.md).
 RFI_WARC_GZIP_LEVEL = 6
 # Set by -a from_warc= (not by hand): the WARC files the replay handler answers from.
 RFI_WARC_REPLAY: list[str] = []
