@@ -89,7 +89,9 @@ def is_embed(element: HtmlElement) -> bool:
             name.startswith(sel.EMBED_CLASS_PREFIX) and name not in sel.EMBED_TEXT_CLASSES
         ):
             return True
-    if tag in ("p", "div", "span", "center"):  # the cheap test first: most hold no embed
+    if tag in ("p", "div", "span", "center") and len(element):  # no child: no embed in it
+        # (lxml's iterator over eight tags costs about 13k instructions to set up: a
+        # paragraph of text alone, most of them, skips it; issue 26)
         holds_embed = next(element.iterdescendants(*sel.EMBED_TAGS), None) is not None
         return holds_embed and not has_text(element)
     return False
@@ -158,6 +160,8 @@ def is_teaser(paragraph: HtmlElement) -> bool:
     """A paragraph that only points to another article: its text is one link (one address)
     with a teaser's label before it (:func:`is_teaser_label`) and at most closing
     punctuation after it; or, all bold, nothing but the link."""
+    if not len(paragraph):  # no child element: no link (a paragraph of text alone)
+        return False
     hrefs = {a.get("href") for a in paragraph.iter("a")}
     hrefs.discard(None)
     hrefs.discard("")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from itemloaders.processors import Compose, Identity, TakeFirst
+from itemloaders.processors import Identity, TakeFirst
 from scrapy.loader import ItemLoader
 
 from rfi_spider.canonical import canonical_url, is_article_url, section_of
@@ -89,9 +89,9 @@ class ArticleLoader(ItemLoader):
     paragraphs_out = Identity()
     section_in = _text
     tags_in = _text
-    tags_out = Compose(unique)
+    tags_out = unique  # a plain function: Compose would build a ChainMap a call
     authors_in = each(clean_text, drop_empty, not_publisher)
-    authors_out = Compose(unique)
+    authors_out = unique
     audio_url_in = each(str.strip, drop_empty)
 
     def get_input_processor(self, field_name: str) -> Callable[..., Any]:
@@ -109,12 +109,17 @@ class ArticleLoader(ItemLoader):
             found = _OUTPUT[field_name] = super().get_output_processor(field_name)
         return found
 
-    def add_fallback(self, field_name: str, *candidates: object) -> None:
-        """Add the first candidate list that leaves a value after the input processors."""
-        for values in candidates:
+    def add_fallback(self, field_name: str, *candidates: Callable[[], object]) -> None:
+        """Add the first candidate list that leaves a value after the input processors.
+
+        Each list is asked for only when the ones before it left nothing: a fallback is
+        computed on the pages that need it, not on every page (the URL's section decodes
+        the whole path; issue 26).
+        """
+        for values_of in candidates:
             if self.get_collected_values(field_name):
                 return
-            self.add_value(field_name, values)
+            self.add_value(field_name, values_of())
 
     def load_item(self) -> ArticleItem:
         """``ItemLoader.load_item``, then the derived fields, on a plain dict.
@@ -166,8 +171,8 @@ def load_article(
     loader.add_value("lead_image", page.lead_images())
     loader.add_value("summary", page.summaries())
     loader.add_value("paragraphs", page.body.paragraphs)
-    loader.add_value("section", [*page.sections(), section_of(page.url)])
-    loader.add_fallback("tags", page.page_tags(), split_keywords(page.ld_keywords()))
-    loader.add_fallback("authors", page.page_authors(), page.ld_authors())
+    loader.add_fallback("section", page.sections, lambda: [section_of(page.url)])
+    loader.add_fallback("tags", page.page_tags, lambda: split_keywords(page.ld_keywords()))
+    loader.add_fallback("authors", page.page_authors, page.ld_authors)
     loader.add_value("audio_url", list(page.audio_urls()))
     return loader.load_item()
