@@ -65,12 +65,14 @@ def parse_html(body: bytes, encoding: str) -> HtmlElement | None:
         return None
 
 
-def head_meta(root: HtmlElement) -> dict[str, str]:
+def head_meta(root: HtmlElement, keys: frozenset[str] | None = None) -> dict[str, str]:
     """The ``/html/head/meta`` tags with ``content``: those with ``property`` first, then
     those with ``name``, each key (stripped, lower-case) the first time it comes.
 
     One pass over the head's children, not two XPath searches: an XPath test of an
-    attribute builds its string value, element by element (issue 26).
+    attribute builds its string value, element by element (issue 26). With ``keys``, only
+    those: the ``content`` of the others is not read (a head holds about twenty meta tags,
+    the page view reads five; each attribute read is a string decoded).
     """
     document = root.getroottree().getroot()
     by_property: list[tuple[str, str]] = []
@@ -78,17 +80,29 @@ def head_meta(root: HtmlElement) -> dict[str, str]:
     if document.tag == "html":
         for head in document.iterchildren("head"):
             for node in head.iterchildren(sel.META_TAG):
+                prop = _meta_key(node.get("property"), keys)
+                name = _meta_key(node.get("name"), keys)
+                if prop is None and name is None:
+                    continue
                 content = node.get("content")
                 if content is None:
                     continue
-                if (key := node.get("property")) is not None:
-                    by_property.append((key, content))
-                if (key := node.get("name")) is not None:
-                    by_name.append((key, content))
+                if prop is not None:
+                    by_property.append((prop, content))
+                if name is not None:
+                    by_name.append((name, content))
     found: dict[str, str] = {}
     for key, content in (*by_property, *by_name):
-        found.setdefault(key.strip().lower(), content)
+        found.setdefault(key, content)
     return found
+
+
+def _meta_key(key: str | None, keys: frozenset[str] | None) -> str | None:
+    """A meta tag's key, stripped and in lower case; None when it has none or is not wanted."""
+    if key is None:
+        return None
+    key = key.strip().lower()
+    return key if keys is None or key in keys else None
 
 
 # A class attribute that names the body, split as XPath's ``normalize-space`` splits it.
@@ -182,8 +196,9 @@ class ArticlePage:
     # --- shared views -------------------------------------------------------
     @cached_property
     def meta(self) -> dict[str, str]:
-        """``property`` and ``name`` meta tags; the first of each key wins."""
-        return head_meta(self.root)
+        """``property`` and ``name`` meta tags the view reads (``selectors.META_KEYS``);
+        the first of each key wins."""
+        return head_meta(self.root, sel.META_KEYS)
 
     @cached_property
     def _landmarks(self) -> tuple[HtmlElement | None, HtmlElement | None, list[str]]:

@@ -24,6 +24,10 @@ CANONICAL = XPath("/html/head/link[@rel='canonical']/@href")
 # The meta tags: ``/html/head/meta`` with ``content`` and ``property`` or ``name``, read
 # from the head's children (page.py: one pass, no XPath string value per attribute).
 META_TAG = "meta"
+# The meta tags' keys the page view reads (page.py); the others' content is not read.
+META_KEYS = frozenset(
+    {"og:url", "og:title", "og:image", "article:published_time", "article:modified_time"}
+)
 # JSON-LD may sit anywhere in the page: scripts of this type, on the same walk as ARTICLE.
 JSON_LD_TYPE = "application/ld+json"
 # The text of an element, not of the scripts and styles inside it.

@@ -7,10 +7,14 @@ below ``<body>``, that holds an element of class ``t-content__body``, the class 
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml.etree import XPath
 
+from rfi_spider.extract import page as page_module
 from rfi_spider.extract import selectors as sel
 from rfi_spider.extract.page import ArticlePage, body_holder, head_meta, parse_html
 
@@ -41,7 +45,7 @@ def holder_by_xpath(title: object) -> object:
     return None
 
 
-_KEYS = st.sampled_from(["og:title", " OG:Title ", "og:title", "description", "", "x"])
+_KEYS = st.sampled_from(["og:title", " OG:Title ", "og:url", "description", "", "x"])
 _ATTRS = st.fixed_dictionaries(
     {},
     optional={"property": _KEYS, "name": _KEYS, "content": st.sampled_from(["a", "b", ""])},
@@ -66,7 +70,9 @@ def test_head_meta_is_the_xpath_searches(
     assert root is not None
     expected = meta_by_xpath(root)
     assert list(head_meta(root).items()) == list(expected.items())
-    assert ArticlePage(root, "https://www.rfi.fr/cn/x").meta == expected
+    wanted = {key: value for key, value in expected.items() if key in sel.META_KEYS}
+    assert list(head_meta(root, sel.META_KEYS).items()) == list(wanted.items())
+    assert ArticlePage(root, "https://www.rfi.fr/cn/x").meta == wanted
 
 
 # Class attributes: the body's class alone, among others, split by every kind of white
@@ -162,3 +168,11 @@ def test_parts_are_the_xpath_walk(elements: list[tuple[str, str | None]]) -> Non
     assert root is not None
     page = ArticlePage(root, "https://www.rfi.fr/cn/x")
     assert page.parts == parts_by_xpath(page.scope)
+
+
+def test_the_view_reads_only_meta_keys_it_asks_for() -> None:
+    """``page.meta`` holds ``selectors.META_KEYS`` only: a key read but not listed would
+    always be missing."""
+    source = Path(page_module.__file__).read_text(encoding="utf-8")
+    read = set(re.findall(r"self\.meta\.get\(\"([^\"]+)\"\)", source))
+    assert read and read <= sel.META_KEYS
