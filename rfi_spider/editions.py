@@ -144,9 +144,14 @@ class Edition:
         segments = unquote(urlsplit(url).path).strip("/").split("/")
         return segments[1] if len(segments) > 2 and segments[0] == self.key else None
 
+    @cached_property
+    def _publisher_names(self) -> frozenset[str]:
+        """The publisher's names, case-folded once (each byline of each page is tested)."""
+        return frozenset(p.casefold() for p in (*_COMMON_PUBLISHERS, *self.publishers))
+
     def is_publisher(self, name: str) -> bool:
         """True for the publisher's own names ("RFI", "法国国际广播电台"), in any case."""
-        return name.casefold() in {p.casefold() for p in (*_COMMON_PUBLISHERS, *self.publishers)}
+        return name.casefold() in self._publisher_names
 
 
 _CN_SECTIONS = (
