@@ -44,7 +44,7 @@ _CHUNK = 1 << 20
 # The most bytes one inflate step produces.
 INFLATE_STEP = 1 << 20
 # What a corrupt gzip stream raises (zlib-ng's error is not zlib's).
-INFLATE_ERRORS = (zlib.error, zlib_ng.error)
+INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, zlib_ng.error)
 # The default gzip level of WARC records (RFI_WARC_GZIP_LEVEL): 6 writes files within 1% of
 # level 9's size in about half of its time (docs/warc.md).
 DEFAULT_GZIP_LEVEL = 6
