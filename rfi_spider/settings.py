@@ -354,6 +354,9 @@ EXTENSIONS = {
     # No DEBUG log record made when no handler takes it (crawl/log_level.py: the root
     # logger's level raised to the handlers' lowest while the spider runs; issue 26)
     "rfi_spider.crawl.log_level.LogLevelFloor": 10,
+    # The start-up's objects out of the garbage collector's walks while the spider runs
+    # (crawl/gc_freeze.py: gc.freeze at the opening, gc.unfreeze at the close; issue 26)
+    "rfi_spider.crawl.gc_freeze.GcFreeze": 11,
     # Failed articles and the item signals (crawl/failure_book.py); others reach it with
     # crawler.get_extension(FailureBook)
     "rfi_spider.crawl.failure_book.FailureBook": 50,
