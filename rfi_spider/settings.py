@@ -25,6 +25,9 @@ NEWSPIDER_MODULE = "rfi_spider.spiders"
 # Project commands (scrapy qa).
 COMMANDS_MODULE = "rfi_spider.commands"
 LOG_LEVEL = "INFO"
+# Scrapy's in-memory stats, without its deprecation shim on the collector's own attributes
+# (rfi_spider/crawl/stats.py: every page updates dozens of counters).
+STATS_CLASS = "rfi_spider.crawl.stats.CrawlStats"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # No code-execution consoles on a long-running archiver.
 TELNETCONSOLE_ENABLED = False
@@ -354,6 +357,9 @@ EXTENSIONS = {
     # No DEBUG log record made when no handler takes it (crawl/log_level.py: the root
     # logger's level raised to the handlers' lowest while the spider runs; issue 26)
     "rfi_spider.crawl.log_level.LogLevelFloor": 10,
+    # The start-up's objects out of the garbage collector's walks while the spider runs
+    # (crawl/gc_freeze.py: gc.freeze at the opening, gc.unfreeze at the close; issue 26)
+    "rfi_spider.crawl.gc_freeze.GcFreeze": 11,
     # Failed articles and the item signals (crawl/failure_book.py); others reach it with
     # crawler.get_extension(FailureBook)
     "rfi_spider.crawl.failure_book.FailureBook": 50,

@@ -84,6 +84,7 @@ def _index_file(
     result: SyncResult,
 ) -> None:
     folder, name, key = where
+    folder_name = str(folder.resolve())  # once: resolving costs a system call a part
     rows: list[dict[str, Any]] = []
 
     def write(end: int) -> None:
@@ -104,7 +105,7 @@ def _index_file(
             end = offset + part.offset + part.length
             row = _record_row(part.fed, offset + part.offset, part.length)
             if row is not None:
-                rows.append({"folder": str(folder.resolve()), "warc_file": name, **row})
+                rows.append({"folder": folder_name, "warc_file": name, **row})
             if len(rows) >= CHUNK:
                 write(end)
     write(end)

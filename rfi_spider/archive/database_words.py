@@ -36,6 +36,10 @@ MATCH_NOTHING = '""'
 # Query words closer than this many words apart (per word of the term) match a term.
 NEAR_SLACK = 2
 _PHRASES = re.compile(r'"([^"]*)"?')
+# A letter or a digit of any script: ``\w`` is exactly ``str.isalnum()`` plus "_" (the test
+# checks every code point), so this finds what ``any(c.isalnum() for c in token)`` did,
+# in one call instead of a generator (about 180 tokens an article).
+_WORD_CHAR = re.compile(r"[^\W_]")
 
 
 @functools.cache
@@ -63,17 +67,19 @@ def simplified(text: str) -> str:
 
 
 def _is_word(token: str) -> bool:
-    return any(char.isalnum() for char in token)
+    """Whether ``token`` holds a letter or a digit (else it is punctuation or space)."""
+    return _WORD_CHAR.search(token) is not None
 
 
 def words(text: str) -> list[str]:
     """The words of ``text`` for the index: simplified, segmented, lower case, no
     punctuation or spaces. A long word also gives the shorter words in it (search mode:
     中华人民共和国 gives 中华, 人民, 共和国 too), so a two-character query finds it."""
+    search = _WORD_CHAR.search
     return [
         token.lower()
         for token in _segmenter().cut_for_search(simplified(text), hmm=False)
-        if _is_word(token)
+        if search(token) is not None
     ]
 
 

@@ -23,88 +23,38 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import os
-import smtplib
-import ssl
 import urllib.error
 import urllib.request
-from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
-from spidermon.contrib.actions.email import SendEmail
 from spidermon.core.actions import Action
 from spidermon.core.factories import ActionFactory
 
 from rfi_spider.config import RfiSettings
 
+# The message and its counters are alert_message's (email_alert's too); named here as before.
+from rfi_spider.quality.alert_message import AlertError as AlertError
+from rfi_spider.quality.alert_message import alert_text, count_alert
+from rfi_spider.quality.alert_message import monitor_statuses as monitor_statuses
+
 logger = logging.getLogger(__name__)
 
 # The finish reason of a crawl the blocking watch closed.
 BLOCKED = "blocked"
-# Names each failed check: "rfi-spider rfi_cn: failed items/enough articles seen".
-DEFAULT_SUBJECT = (
-    "rfi-spider {{ data.spider.name }}: failed"
-    " {{ result.monitors_failed_results|map(attribute='item.name')|join(', ') }}"
-)
-DEFAULT_SENDER = "rfi-spider@localhost"
-# The body: alert_text() (SPIDERMON_BODY_TEXT may use {{ alert_text }} in its own).
-DEFAULT_BODY = "{{ alert_text }}"
 
 
-class AlertError(Exception):
-    """A notification that could not be sent (its message names no secret)."""
+def __getattr__(name: str) -> Any:
+    """``SendSmtpEmail`` lives in ``email_alert``, imported when first asked for: Spidermon's
+    email action imports premailer, requests and jinja2 (about 0.2 s of the crawl's main
+    thread at the spider's opening, issue 26), which a crawl that sends no email needs not."""
+    if name == "SendSmtpEmail":
+        from rfi_spider.quality.email_alert import SendSmtpEmail
 
-
-def _status(statuses: list[str]) -> str:
-    if any(s in ("FAIL", "ERROR") for s in statuses):
-        return "failed"
-    if all(s == "SKIPPED" for s in statuses):
-        return "skipped"
-    return "passed"
-
-
-def monitor_statuses(result: Any) -> dict[str, str]:
-    """Each monitor's status (``passed``, ``failed``, ``skipped``), from its checks'."""
-    found: dict[str, list[str]] = {}
-    for check in result.monitor_results:
-        found.setdefault(check.item.monitor_name, []).append(check.status)
-    return {name: _status(statuses) for name, statuses in found.items()}
-
-
-def _reason(check: Any) -> str:
-    if check.reason:
-        return str(check.reason)
-    lines = [line for line in str(check.error or "").splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "failed"
-
-
-def alert_text(result: Any, data: Any) -> str:
-    """The message: the spider (and Scrapyd job), the finish reason, each failed check."""
-    spider = getattr(data.get("spider"), "name", "rfi-spider")
-    stats = data.get("stats") or {}
-    job = os.environ.get("SCRAPY_JOB")
-    failed = result.monitors_failed_results
-    statuses = monitor_statuses(result)
-    lines = [
-        f"rfi-spider {spider}{f' job {job}' if job else ''}: "
-        f"{sum(s == 'failed' for s in statuses.values())} of {len(statuses)} monitors failed"
-        f" (finish reason {stats.get('finish_reason', 'none yet')!s})",
-    ]
-    lines += [f"FAILED {c.item.monitor_name} / {c.item.method_name}: {_reason(c)}" for c in failed]
-    lines.append(
-        f"exported {stats.get('rfi/exported', 0)}, found {stats.get('rfi/articles/found', 0)},"
-        f" errors logged {stats.get('log_count/ERROR', 0)}"
-    )
-    return "\n".join(lines)
-
-
-def _count(data: Any, key: str) -> None:
-    crawler = data.get("crawler")
-    if crawler is not None and crawler.stats is not None:
-        crawler.stats.inc_value(key)
+        return SendSmtpEmail
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _Notification(Action):
@@ -116,96 +66,14 @@ class _Notification(Action):
         try:
             self.send(alert_text(self.result, self.data))
         except Exception as error:
-            _count(self.data, f"rfi/alerts/failed/{self.kind}")
+            count_alert(self.data, f"rfi/alerts/failed/{self.kind}")
             logger.warning("%s notification not sent: %s", self.kind, error)
             raise
-        _count(self.data, f"rfi/alerts/sent/{self.kind}")
+        count_alert(self.data, f"rfi/alerts/sent/{self.kind}")
         logger.info("%s notification sent", self.kind)
 
     def send(self, text: str) -> None:
         raise NotImplementedError
-
-
-class SendSmtpEmail(SendEmail):
-    """Spidermon's email action, sent through ``smtplib`` (login only with a user)."""
-
-    body_html_template = None  # plain text unless SPIDERMON_BODY_HTML(_TEMPLATE) is set
-    kind = "email"
-
-    def __init__(
-        self,
-        *args: Any,
-        smtp_host: str = "localhost",
-        smtp_port: int = 0,
-        smtp_user: str | None = None,
-        smtp_password: str | None = None,
-        smtp_tls: bool = False,
-        smtp_ssl: bool = False,
-        timeout: float = 10.0,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.smtp_host = smtp_host
-        self.smtp_port = smtp_port or (465 if smtp_ssl else 25)
-        self.smtp_user = smtp_user
-        self.smtp_password = smtp_password or ""
-        self.smtp_tls = smtp_tls
-        self.smtp_ssl = smtp_ssl
-        self.timeout = timeout
-
-    @classmethod
-    def from_crawler_kwargs(cls, crawler: Any) -> dict[str, Any]:
-        settings = crawler.settings
-        kwargs = super().from_crawler_kwargs(crawler)
-        kwargs["subject"] = kwargs.get("subject") or DEFAULT_SUBJECT
-        kwargs["sender"] = kwargs.get("sender") or DEFAULT_SENDER
-        bodies = ("body_text", "body_text_template", "body_html", "body_html_template")
-        if not any(kwargs.get(name) for name in bodies):
-            kwargs["body_text"] = DEFAULT_BODY
-        kwargs.update(
-            smtp_host=settings.get("SPIDERMON_SMTP_HOST") or "localhost",
-            smtp_port=settings.getint("SPIDERMON_SMTP_PORT"),
-            smtp_user=settings.get("SPIDERMON_SMTP_USER") or None,
-            smtp_password=settings.get("SPIDERMON_SMTP_PASSWORD") or None,
-            smtp_tls=settings.getbool("SPIDERMON_SMTP_ENFORCE_TLS"),
-            smtp_ssl=settings.getbool("SPIDERMON_SMTP_ENFORCE_SSL"),
-            timeout=RfiSettings.of(crawler).alert_timeout,
-        )
-        return kwargs
-
-    def get_template_context(self) -> dict[str, Any]:
-        return {**super().get_template_context(), "alert_text": alert_text(self.result, self.data)}
-
-    def run_action(self) -> None:
-        try:
-            super().run_action()
-        except Exception as error:
-            _count(self.data, f"rfi/alerts/failed/{self.kind}")
-            logger.warning(
-                "email notification to %s via %s:%s not sent: %s",
-                ", ".join(self.to),
-                self.smtp_host,
-                self.smtp_port,
-                error,
-            )
-            raise AlertError(f"email via {self.smtp_host}:{self.smtp_port}: {error}") from None
-        if not self.fake:
-            _count(self.data, f"rfi/alerts/sent/{self.kind}")
-            logger.info("email notification sent to %s", ", ".join(self.to))
-
-    def send_message(self, message: Message, **kwargs: Any) -> None:
-        smtp_class = smtplib.SMTP_SSL if self.smtp_ssl else smtplib.SMTP
-        context = ssl.create_default_context()
-        options: dict[str, Any] = {"timeout": self.timeout}
-        if self.smtp_ssl:
-            options["context"] = context
-        with smtp_class(self.smtp_host, self.smtp_port, **options) as smtp:
-            if self.smtp_tls and not self.smtp_ssl:
-                smtp.starttls(context=context)
-            if self.smtp_user:
-                smtp.login(self.smtp_user, self.smtp_password)
-            recipients = [*self.to, *(self.cc or []), *(self.bcc or [])]
-            smtp.send_message(message, from_addr=self.sender, to_addrs=recipients)
 
 
 class SendWebhook(_Notification):
@@ -287,6 +155,8 @@ def configured_notifications(crawler: Any) -> list[Action]:
     settings = crawler.settings
     wanted: list[Any] = []
     if settings.getlist("SPIDERMON_EMAIL_TO"):
+        from rfi_spider.quality.email_alert import SendSmtpEmail
+
         wanted.append(SendSmtpEmail)
     config = RfiSettings.of(crawler)
     url = config.alert_webhook_url

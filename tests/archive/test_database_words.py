@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 
 import pytest
 
 from rfi_spider.archive.database_words import (
     MARK_END,
     MARK_START,
+    _is_word,
     index_text,
     match_query,
     snippet,
@@ -53,6 +55,15 @@ def test_traditional_text_is_indexed_in_simplified() -> None:
 def test_punctuation_and_spaces_are_not_words() -> None:
     assert words('，。！ “”  -*"') == []
     assert words("Macron SAID") == ["macron", "said"]
+
+
+def test_a_word_is_a_token_with_a_letter_or_digit_of_any_script() -> None:
+    """The regular expression says what ``str.isalnum`` says, for every code point
+    ("_" and the other connector punctuation that ``\\w`` takes are not words)."""
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        assert _is_word(char) is char.isalnum(), hex(code)
+    assert _is_word("，。2024") and not _is_word("——“_”")
 
 
 @pytest.mark.parametrize(

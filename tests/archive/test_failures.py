@@ -39,6 +39,20 @@ def test_an_export_clears_the_record(tmp_path: Path) -> None:
     store.close()
 
 
+def test_an_export_without_a_record_takes_no_write_transaction(tmp_path: Path) -> None:
+    store = SeenStore(tmp_path / "seen.sqlite3")
+    failures = FailedArticles(store, max_attempts=2)
+    failures.record(URL, "no answer")
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    failures.cleared(URL + "-2")  # never failed: nothing to delete, no lock, no commit
+    assert not any(s.startswith(("BEGIN", "DELETE", "COMMIT")) for s in statements)
+    failures.cleared(URL)
+    assert any(s.startswith("DELETE") for s in statements)
+    assert failures.get(URL) is None
+    store.close()
+
+
 def test_a_state_from_before_the_given_up_column_is_upgraded(tmp_path: Path) -> None:
     with contextlib.closing(sqlite3.connect(tmp_path / "seen.sqlite3")) as db, db:
         db.execute(

@@ -433,6 +433,21 @@ def test_notifications_come_from_the_settings() -> None:
     assert [type(a) for a in actions] == [alerts.SendSmtpEmail, alerts.SendWebhook]
 
 
+def test_the_email_action_is_imported_only_for_an_email() -> None:
+    """Spidermon's email action imports premailer, requests and jinja2: about 0.2 s of the
+    crawl's main thread at the spider's opening (issue 26), for no email by default."""
+    code = (
+        "import sys\n"
+        "from rfi_spider.quality import monitors, alerts\n"
+        "print('premailer' in sys.modules, 'spidermon.contrib.actions.email' in sys.modules)\n"
+        "print(alerts.SendSmtpEmail.__name__, 'premailer' in sys.modules)\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert shown == ["False", "False", "SendSmtpEmail", "True"]
+
+
 @pytest.mark.parametrize(
     "setting",
     [
