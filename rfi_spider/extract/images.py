@@ -94,8 +94,9 @@ def _one_pixel(image: HtmlElement) -> bool:
     )
 
 
-def candidates(image: HtmlElement) -> Iterator[Candidate]:
-    """Every real address an ``<img>`` and its ``<picture>``'s sources offer."""
+def offers(image: HtmlElement) -> Iterator[Candidate]:
+    """Every address an ``<img>`` and its ``<picture>``'s sources offer, in order; the
+    ``<img>``'s own are real pictures, ``srcset`` entries may still be placeholders."""
     tiny = _one_pixel(image)
     for attr in sel.IMAGE_SRC_ATTRS:
         url = image.get(attr)
@@ -107,23 +108,31 @@ def candidates(image: HtmlElement) -> Iterator[Candidate]:
             yield Candidate(url.strip(), width, 0)
     for attr in sel.IMAGE_SRCSET_ATTRS:
         for url, width in parse_srcset(image.get(attr)):
-            if not is_placeholder(url):
-                yield Candidate(url, _known_width(url, width), 1)
+            yield Candidate(url, _known_width(url, width), 1)
     for source in sel.PICTURE_SOURCES(image):
         for attr in sel.IMAGE_SRCSET_ATTRS:
             for url, width in parse_srcset(source.get(attr)):
-                if not is_placeholder(url):
-                    yield Candidate(url, _known_width(url, width), 2)
+                yield Candidate(url, _known_width(url, width), 2)
+
+
+def candidates(image: HtmlElement) -> Iterator[Candidate]:
+    """Every real address an ``<img>`` and its ``<picture>``'s sources offer."""
+    return (offer for offer in offers(image) if offer.rank == 0 or not is_placeholder(offer.url))
 
 
 def best_picture(image: HtmlElement | None) -> str | None:
-    """The address of the largest picture offered for ``image`` (None: no real picture)."""
+    """The address of the largest picture offered for ``image`` (None: no real picture).
+
+    An offer is tested for a placeholder only when it would win: one that would not
+    changes nothing either way (most of a ``<picture>``'s variants; issue 26).
+    """
     if image is None:
         return None
     best: Candidate | None = None
-    for candidate in candidates(image):
-        if best is None or (candidate.width, -candidate.rank) > (best.width, -best.rank):
-            best = candidate
+    for offer in offers(image):
+        wins = best is None or (offer.width, -offer.rank) > (best.width, -best.rank)
+        if wins and (offer.rank == 0 or not is_placeholder(offer.url)):
+            best = offer
     return best.url if best else None
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml.html import fragment_fromstring
 
-from rfi_spider.extract.images import best_picture, is_placeholder, parse_srcset
+from rfi_spider.extract.images import best_picture, candidates, is_placeholder, parse_srcset
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage, parse_html
 
@@ -114,3 +116,32 @@ def test_an_unusable_json_ld_picture_before_a_usable_one_is_left_out() -> None:
     assert article.lead_images() == ["https://s.rfi.fr/b.jpg"]
     item = load_article(article, crawled_at="2026-12-07T16:00:00+00:00")
     assert item["lead_image"] == "https://s.rfi.fr/b.jpg"
+
+
+_OFFERED = st.sampled_from(
+    [
+        f' srcset="{MEDIA.format(640)} 1x, /blank.gif 2x"',
+        f' data-srcset="/pixel.png 2000w, {MEDIA.format(1024)}"',
+        ' srcset="/a.jpg 300w, /spacer.gif 900w"',
+        f' src="{MEDIA.format(320)}"',
+        ' src="data:image/gif;base64,R0l"',
+        ' width="1"',
+        "",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_OFFERED, max_size=3), st.lists(_OFFERED, max_size=3))
+def test_the_best_picture_is_the_largest_real_candidate(
+    sources: list[str], image: list[str]
+) -> None:
+    """Placeholders tested only for an offer that would win: the same picture as the
+    largest of every real candidate, the first of equal ones (issue 26)."""
+    markup = "".join(f"<source{attrs}>" for attrs in sources)
+    element = img(f"<picture>{markup}<img{''.join(image)}></picture>")
+    best = None
+    for candidate in candidates(element):
+        if best is None or (candidate.width, -candidate.rank) > (best.width, -best.rank):
+            best = candidate
+    assert best_picture(element) == (best.url if best else None)
