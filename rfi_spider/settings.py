@@ -25,6 +25,9 @@ NEWSPIDER_MODULE = "rfi_spider.spiders"
 # Project commands (scrapy qa).
 COMMANDS_MODULE = "rfi_spider.commands"
 LOG_LEVEL = "INFO"
+# Scrapy's in-memory stats, without its deprecation shim on the collector's own attributes
+# (rfi_spider/crawl/stats.py: every page updates dozens of counters).
+STATS_CLASS = "rfi_spider.crawl.stats.CrawlStats"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # No code-execution consoles on a long-running archiver.
 TELNETCONSOLE_ENABLED = False

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, cast
 
 from warcio.recordbuilder import RecordBuilder
 from warcio.warcwriter import WARCWriter
@@ -43,8 +43,9 @@ _GZIP_MAGIC = b"\x1f\x8b\x08"
 _CHUNK = 1 << 20
 # The most bytes one inflate step produces.
 INFLATE_STEP = 1 << 20
-# What a corrupt gzip stream raises (zlib-ng's error is not zlib's).
-INFLATE_ERRORS = (zlib.error, zlib_ng.error)
+# What a corrupt gzip stream raises (zlib-ng's error is not zlib's; its stub calls the
+# class an instance).
+INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, cast(type[Exception], zlib_ng.error))
 # The default gzip level of WARC records (RFI_WARC_GZIP_LEVEL): 6 writes files within 1% of
 # level 9's size in about half of its time (docs/warc.md).
 DEFAULT_GZIP_LEVEL = 6

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
-from rfi_spider.archive.warc_files import Damage, gzip_members
+from rfi_spider.archive.warc_files import INFLATE_ERRORS, Damage, gzip_members
 from rfi_spider.archive.warc_records import (
     SERVED_TYPES,
     Record,
@@ -316,7 +316,7 @@ class WarcArchive:
                         reader.feed(data)
                         if reader.done:
                             break
-                except zlib.error as exc:
+                except INFLATE_ERRORS as exc:
                     raise RecordError("corrupt", str(exc)) from None
             else:
                 read_plain(stream, reader)

@@ -319,7 +319,7 @@ class PageExtractor:
         return await future
 
     def start(self) -> None:
-        """Start the workers (at the spider's opening: ready when the first article
+        """Start the workers (when the spider is made: ready when the first article
         comes), unless in-process, running or closed."""
         if self.workers <= 0 or self.running or self._closed:
             return

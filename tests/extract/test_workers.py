@@ -225,10 +225,23 @@ def make_spider(tmp_path: Path, workers: int) -> RfiCnSpider:
     crawler = get_crawler(RfiCnSpider, settings)
     spider = RfiCnSpider.from_crawler(crawler, base_url=BASE, mirrors="")
     extractor = spider.articles.extractor
+    extractor.close()  # its workers (started with the spider) for ones that can crash
     spider.articles.extractor = PageExtractor(
         extractor.workers, function=poisoned_extract, on_restart=extractor.on_restart
     )
     return spider
+
+
+def test_the_workers_start_with_the_spider_before_it_opens(tmp_path: Path) -> None:
+    """Their start-up runs beside the crawl's set-up (the WARC index, the engine), so that
+    they are up when the first article comes; stopped when the spider closes."""
+    settings = {**PROJECT, "RFI_OUTPUT_DIR": str(tmp_path), "RFI_EXTRACT_WORKERS": 1}
+    spider = RfiCnSpider.from_crawler(get_crawler(RfiCnSpider, settings), base_url=BASE)
+    try:
+        assert spider.articles.extractor.running
+    finally:
+        spider.on_closed()
+    assert not spider.articles.extractor.running
 
 
 def response(index: int, marker: bytes = b"") -> tuple[HtmlResponse, str]:
