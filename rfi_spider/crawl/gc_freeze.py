@@ -21,31 +21,15 @@ from __future__ import annotations
 
 import gc
 
-from scrapy import signals
-from scrapy.crawler import Crawler
-
-# The crawls of the process whose spider is open (freeze at each opening, unfreeze after
-# the last closing: another crawl may still run on the objects frozen).
-_OPEN: list[GcFreeze] = []
+from rfi_spider.crawl.process_wide import WhileAnySpiderOpen
 
 
-class GcFreeze:
+class GcFreeze(WhileAnySpiderOpen):
     """Extension: :func:`gc.freeze` at the spider's opening, :func:`gc.unfreeze` after the
-    last spider of the process closes."""
+    last spider of the process closes (another crawl may still run on the objects frozen)."""
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> GcFreeze:
-        extension = cls()
-        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
-        return extension
-
-    def spider_opened(self) -> None:
-        _OPEN.append(self)
+    def opened(self) -> None:
         gc.freeze()
 
-    def spider_closed(self) -> None:
-        if self in _OPEN:
-            _OPEN.remove(self)
-        if not _OPEN:
-            gc.unfreeze()
+    def last_closed(self) -> None:
+        gc.unfreeze()

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import logging
 
-from scrapy import signals
-from scrapy.crawler import Crawler
+from rfi_spider.crawl.process_wide import WhileAnySpiderOpen
 
 
 def _loggers() -> list[logging.Logger]:
@@ -82,21 +81,12 @@ def level_floors() -> dict[logging.Logger, int]:
 # set). Put back when the last crawl closes, or at once when a later crawl's handlers want
 # less (a crawler with LOG_LEVEL=DEBUG started in the same process: Scrapy's handler is one).
 _RAISED: dict[logging.Logger, tuple[int, int]] = {}
-_OPEN: list[LogLevelFloor] = []
 
 
-class LogLevelFloor:
+class LogLevelFloor(WhileAnySpiderOpen):
     """Extension: :func:`level_floors` applied from the spider's opening to its closing."""
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> LogLevelFloor:
-        extension = cls()
-        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
-        return extension
-
-    def spider_opened(self) -> None:
-        _OPEN.append(self)
+    def opened(self) -> None:
         floors = handler_floors()
         for logger, (before, raised) in list(_RAISED.items()):
             if logger.level == raised and floors.get(logger, logging.NOTSET) < raised:
@@ -107,11 +97,7 @@ class LogLevelFloor:
             _RAISED[logger] = (before, floor)
             logger.setLevel(floor)
 
-    def spider_closed(self) -> None:
-        if self in _OPEN:
-            _OPEN.remove(self)
-        if _OPEN:
-            return  # another crawl runs: its floors stand
+    def last_closed(self) -> None:
         for logger, (before, raised) in _RAISED.items():
             if logger.level == raised:
                 logger.setLevel(before)
