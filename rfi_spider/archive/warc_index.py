@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,6 +83,10 @@ class ArchiveInfo:
     mirrors: list[str] | None = None
 
 
+# A file that cannot be read, or whose gzip is corrupt (zlib's or zlib-ng's error).
+_UNREADABLE: tuple[type[Exception], ...] = (OSError, *INFLATE_ERRORS)
+
+
 def first_record(path: Path) -> Record | None:
     """The first record of a WARC file, read within bounds; None when there is none."""
     reader = RecordReader()
@@ -120,7 +123,7 @@ def read_info(paths: Iterable[Path]) -> ArchiveInfo:
     for path in paths:
         try:
             base_url, date, fields = warcinfo_base_url(first_record(path))
-        except (OSError, zlib.error):
+        except _UNREADABLE:
             continue  # reported when the archive is read
         if "rfi-base-url" not in fields or (latest and date and date < latest):
             continue
