@@ -40,9 +40,42 @@ def test_a_spider_argument_is_still_warned_about() -> None:
     assert stats.get_value("a") == 1
 
 
-def test_its_own_attributes_skip_the_shim(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An update goes through Scrapy's shim once (for the method), not again for the
-    collector's ``_stats`` (Scrapy's own collector does both)."""
+# Each method: its arguments, then the same with a spider passed by position.
+CALLS = [
+    ("get_value", ("a",), ("a", 0, None)),
+    ("get_stats", (), (None,)),
+    ("set_value", ("a", 1), ("a", 1, None)),
+    ("set_stats", ({},), ({}, None)),
+    ("inc_value", ("a",), ("a", 1, 0, None)),
+    ("max_value", ("a", 1), ("a", 1, None)),
+    ("min_value", ("a", 1), ("a", 1, None)),
+    ("clear_stats", (), (None,)),
+    ("open_spider", (), (None,)),
+]
+
+
+@pytest.mark.parametrize(("method", "args", "positional"), CALLS)
+def test_the_same_warnings_as_scrapys_shim(method: str, args: tuple, positional: tuple) -> None:
+    """A ``spider`` argument by name (None too) or by position is warned about, with
+    Scrapy's category and message, pointing at the caller's line; none is warned about
+    without it."""
+    caught = {}
+    for cls in (MemoryStatsCollector, CrawlStats):
+        stats = cls(get_crawler())
+        with warnings.catch_warnings(record=True) as records:
+            warnings.simplefilter("always")
+            getattr(stats, method)(*args)
+            getattr(stats, method)(*args, spider=None)
+            getattr(stats, method)(*positional)
+        caught[cls] = [(r.category, str(r.message), r.filename) for r in records]
+    assert caught[CrawlStats] == caught[MemoryStatsCollector]
+    assert len(caught[CrawlStats]) == 2
+    assert {filename for _, _, filename in caught[CrawlStats]} == {__file__}
+
+
+def test_no_attribute_read_goes_through_the_shim(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An update reads neither the method nor the collector's ``_stats`` through Scrapy's
+    shim (Scrapy's own collector does both)."""
     seen: list[str] = []
     shim = StatsCollector.__getattribute__
 
@@ -59,6 +92,6 @@ def test_its_own_attributes_skip_the_shim(monkeypatch: pytest.MonkeyPatch) -> No
             stats.inc_value("a")
             assert stats.get_value("a") == 1
             if cls is CrawlStats:
-                assert seen == ["inc_value", "get_value"]
+                assert seen == []
             else:
                 assert "_stats" in seen
