@@ -3,7 +3,8 @@
 Each crawl is a subprocess started the way a user starts it, with a fresh output
 folder, the project's settings (robots.txt obeyed, the project's concurrency)
 but the politeness delays off, and its final stats written as JSON by
-:class:`benchmarks.stats.JsonStatsCollector`. The null spider runs with its own
+:class:`benchmarks.stats.JsonStatsCollector` (the project's crawls: ``CrawlJsonStats``, on
+the project's collector). The null spider runs with its own
 minimal settings (``null_settings.py``: no WARC, no project component), the same
 concurrency. A crawl is timed from its engine's start to the end of its process, so
 that what it does after ``spider_closed`` (the WARC writer draining) counts. Peak RSS is
@@ -43,6 +44,8 @@ BASE_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": "False",
     "STATS_CLASS": "benchmarks.stats.JsonStatsCollector",
 }
+# The project's crawls: the same dump on the project's own collector (its STATS_CLASS).
+PROJECT_STATS = {"STATS_CLASS": "benchmarks.stats.CrawlJsonStats"}
 
 
 @contextmanager
@@ -304,7 +307,7 @@ def crawl_project(
 ) -> CrawlRun:
     """``scrapy crawl rfi_cn -a base_url=...``: the project's whole crawl."""
     args = ["crawl", "rfi_cn", "-a", f"base_url={base_url}"]
-    settings = {**site_settings(site), **extra}
+    settings = {**site_settings(site), **PROJECT_STATS, **extra}
     return run_scrapy(name, args, settings, workdir, prefix=prefix, children=children)
 
 
@@ -318,7 +321,7 @@ def reextract(
     """``scrapy crawl rfi_cn -a from_warc=...``: a crawl's archive extracted again, into a
     fresh folder, with no network (the same start points as the crawl that wrote it)."""
     args = ["crawl", "rfi_cn", "-a", f"from_warc={warc}"]
-    settings = {**site_settings(site), **extra}
+    settings = {**site_settings(site), **PROJECT_STATS, **extra}
     return run_scrapy(name, args, settings, workdir, children=True)
 
 

@@ -19,7 +19,14 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from benchmarks.crawl import CrawlRun, crawl_project, run_scrapy, serve, site_settings
+from benchmarks.crawl import (
+    PROJECT_STATS,
+    CrawlRun,
+    crawl_project,
+    run_scrapy,
+    serve,
+    site_settings,
+)
 from benchmarks.pages import BenchSite
 
 DEFAULT_VARIANTS = ["one:RFI_EXTRACT_WORKERS=0", "workers:"]
@@ -61,7 +68,12 @@ def reextract(
     settings = {k: v for k, v in variant.items() if not k.startswith("env.")}
     args = ["crawl", "rfi_cn", "-a", f"from_warc={warc}"]
     return run_scrapy(
-        name, args, {**site_settings(site), **settings}, workdir, children=True, env=env
+        name,
+        args,
+        {**site_settings(site), **PROJECT_STATS, **settings},
+        workdir,
+        children=True,
+        env=env,
     )
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from benchmarks.crawl import CrawlRun, run_scrapy
+from benchmarks.crawl import PROJECT_STATS, CrawlRun, run_scrapy
 from rfi_spider.archive.state import SeenStore
 
 MONTHS = 300  # about the live /cn history: 2001 to 2025
@@ -141,7 +141,7 @@ def walk(urls: int, workdir: Path) -> SitemapRun:
         run = run_scrapy(
             name,
             ["crawl", "rfi_cn", "-a", f"base_url={base_url}", "-a", "since=all"],
-            {"LOG_LEVEL": "INFO", "RFI_STATE_DIR": str(state)},
+            {"LOG_LEVEL": "INFO", "RFI_STATE_DIR": str(state), **PROJECT_STATS},
             workdir,
         )
     return SitemapRun(urls, run)
@@ -193,6 +193,7 @@ def news_map(urls: int, workdir: Path) -> SitemapRun:
             {
                 "LOG_LEVEL": "INFO",
                 "RFI_STATE_DIR": str(state),
+                **PROJECT_STATS,
                 "RFI_HOME": "",
                 "RFI_SECTIONS": "",
                 "RFI_FEEDS": "",

@@ -13,6 +13,10 @@ long the main thread was ready to run but waited for a core (``bench/run_delay_m
 seconds, from ``/proc/thread-self/schedstat``) and how often it was preempted
 (``bench/preempted_main_thread``, involuntary context switches): the share of the cores the
 reactor did not get, from the machine's load or from the crawl's own child processes.
+
+The null spider's is :class:`JsonStatsCollector`, on Scrapy's own collector; the project's
+crawls use :class:`CrawlJsonStats`, on the project's (``STATS_CLASS``,
+``rfi_spider/crawl/stats.py``), so that each is timed with the collector it runs with.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.statscollectors import MemoryStatsCollector
+
+from rfi_spider.crawl.stats import CrawlStats
 
 
 def _process_cpu() -> float:
@@ -46,15 +52,17 @@ def _waits(who: int) -> int:
     return resource.getrusage(who).ru_nvcsw
 
 
-class JsonStatsCollector(MemoryStatsCollector):
-    """Scrapy's memory stats collector, plus a JSON dump of the stats at close."""
+class JsonStats:
+    """A JSON dump of the stats at close, with the CPU figures: mixed into a collector."""
 
     _opened = (0.0, 0.0)  # (process, main thread) CPU seconds when the spider opened
     _opened_waits = (0, 0)  # (process, main thread) voluntary context switches then
     _opened_delay = (0.0, 0)  # the main thread's run delay and involuntary switches then
 
+    _crawler: Any
+
     def open_spider(self, *args: Any, **kwargs: Any) -> None:
-        super().open_spider(*args, **kwargs)
+        super().open_spider(*args, **kwargs)  # type: ignore[misc]
         self._opened = (_process_cpu(), time.thread_time())  # Scrapy opens in the reactor's
         self._opened_waits = (_waits(resource.RUSAGE_SELF), _waits(resource.RUSAGE_THREAD))
         self._opened_delay = (_run_delay(), resource.getrusage(resource.RUSAGE_THREAD).ru_nivcsw)
@@ -67,7 +75,15 @@ class JsonStatsCollector(MemoryStatsCollector):
         stats["bench/run_delay_main_thread"] = _run_delay() - self._opened_delay[0]
         preempted = resource.getrusage(resource.RUSAGE_THREAD).ru_nivcsw - self._opened_delay[1]
         stats["bench/preempted_main_thread"] = preempted
-        super()._persist_stats(stats)
+        super()._persist_stats(stats)  # type: ignore[misc]
         target = self._crawler.settings.get("BENCH_STATS_FILE")
         if target:
             Path(target).write_text(json.dumps(stats, default=str, indent=1), encoding="utf-8")
+
+
+class JsonStatsCollector(JsonStats, MemoryStatsCollector):
+    """Scrapy's memory stats collector, plus a JSON dump of the stats at close."""
+
+
+class CrawlJsonStats(JsonStats, CrawlStats):
+    """The project's stats collector, plus a JSON dump of the stats at close."""
