@@ -41,7 +41,8 @@ def install(at: str) -> None:
         return step_then_maybe_crash
 
     exporters.IntentLog.record = after("intent", exporters.IntentLog.record)  # type: ignore[method-assign]
-    exporters.SeedFiles.write = after("file", exporters.SeedFiles.write)  # type: ignore[method-assign]
+    # write_at: every seed-style file is written there (SeedFiles.write names, then calls it).
+    exporters.SeedFiles.write_at = after("file", exporters.SeedFiles.write_at)  # type: ignore[method-assign]
     append = exporters.JsonLinesFile.append
 
     def append_then_maybe_crash(self: exporters.JsonLinesFile, line: bytes) -> int:

@@ -93,10 +93,9 @@ def serialize_line(item: Any) -> bytes:
     field-by-field walk through ``ItemAdapter`` (a missing field's ``in`` raises and catches
     a ``KeyError``): about a tenth of the export's cost an article (issue 26).
     """
-    if type(item) is ArticleItem and _NO_SERIALIZER:
-        values = dict(item)
-        exported = {name: values[name] for name in FIELDS if name in values}
-        return (_ENCODER.encode(exported) + "\n").encode("utf-8")
+    fields = exported_fields(item)
+    if fields is not None:
+        return (_ENCODER.encode(fields) + "\n").encode("utf-8")
     buffer = io.BytesIO()
     exporter = JsonLinesItemExporter(buffer, fields_to_export=list(FIELDS), ensure_ascii=False)
     exporter.export_item(item)
@@ -105,6 +104,30 @@ def serialize_line(item: Any) -> bytes:
 
 # No exported field of ArticleItem has a serializer: its values are exported as they are.
 _NO_SERIALIZER = not any("serializer" in ArticleItem.fields[name] for name in FIELDS)
+
+
+def exported_fields(item: Any) -> dict[str, Any] | None:
+    """The exported fields of an :class:`ArticleItem`, in :data:`FIELDS`' order, as
+    :func:`serialize_line` encodes them (a new dict; the values are the item's); None for
+    any other kind of item."""
+    if type(item) is not ArticleItem or not _NO_SERIALIZER:
+        return None
+    values = dict(item)
+    return {name: values[name] for name in FIELDS if name in values}
+
+
+# The values json.loads gives back as they were: of these types exactly (bool is not int,
+# no float: NaN and -0.0 aside, their text need not round-trip; no str or int subclass).
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def is_plain(value: Any) -> bool:
+    """Whether ``value``'s JSON reads back as an equal value of the same types: a scalar of
+    :data:`_SCALARS`, or a list of them."""
+    kind = type(value)
+    if kind is list:
+        return all(type(element) in _SCALARS for element in value)
+    return kind in _SCALARS
 
 
 # The fields the export sets after validation (the versions) are the last of FIELDS: their
@@ -139,6 +162,17 @@ class LastLine:
                 and not any(name in item for name in BY_EXPORT)
             )
         return self.line
+
+    def parsed(self, item: Any) -> Any:
+        """What ``json.loads`` gives for the line of ``item`` (:meth:`of`): an article's
+        exported fields themselves when all are plain (:func:`is_plain`: the same values,
+        the same types), without parsing back the line just made (issue 26); else the line
+        parsed. A new dict either way (the item is not it)."""
+        line = self.of(item)
+        fields = exported_fields(item)
+        if fields is not None and all(is_plain(value) for value in fields.values()):
+            return fields
+        return json.loads(line)
 
     def with_export_fields(self, item: Any) -> bytes:
         """The line of ``item`` once the export has set its version fields, then forgotten.

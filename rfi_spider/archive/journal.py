@@ -307,9 +307,10 @@ class ExportJournal:
         self.catch_up()
         version = self.next_version(adapter, url)
         self.exports_started += 1
-        published_at = adapter["published_at"]
-        self.intents.record(url, versioned_name(seed_file_name(url, published_at), version))
-        path = self.files.write(url, published_at, seed_record(adapter), version)
+        # The file's name made once, for its intent and its write.
+        name = versioned_name(seed_file_name(url, adapter["published_at"]), version)
+        self.intents.record(url, name)
+        path = self.files.write_at(name, seed_record(adapter))
         line = LINES.with_export_fields(item)  # validated without them: spliced in
         try:
             self.known_size = self.jsonl.append(line)

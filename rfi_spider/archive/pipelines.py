@@ -8,7 +8,6 @@ order of those writes is what makes a crash safe (see ``archive/journal.py``).
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import time
@@ -79,7 +78,7 @@ class ArticleSchemaValidator(Validator):
     def _validate(self, data: Any, strict: bool = True) -> None:
         # ``data`` is the item itself (ValidationPipeline makes no copy): its line, kept in
         # LINES, is the one the export writes.
-        parsed = json.loads(LINES.of(data))
+        parsed = LINES.parsed(data)  # the line's JSON, parsed back only when it must be
         if is_valid(parsed):  # the compiled schema: the messages only for an invalid item
             self.details = ""
             return

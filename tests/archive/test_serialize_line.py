@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import io
+import json
 from typing import Any
 
 import pytest
@@ -91,3 +92,36 @@ def test_no_exporter_is_made_for_an_article(monkeypatch: pytest.MonkeyPatch) -> 
     assert made == []
     assert serialize_line({"title": "t", "url": "u", "other": 1}) == b'{"url": "u", "title": "t"}\n'
     assert len(made) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(FIELD_VALUES)
+def test_the_validated_value_is_the_lines_json(pairs: list[tuple[str, Any]]) -> None:
+    """What the validation checks is what ``json.loads`` reads from the exported line: the
+    same values of the same types (``repr`` tells a tuple from a list, True from 1)."""
+    item = ArticleItem()
+    for name, value in pairs:
+        item[name] = value
+    lines = exporters.LastLine()
+    assert repr(lines.parsed(item)) == repr(json.loads(serialize_line(item)))
+
+
+def test_a_plain_article_is_not_parsed_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An article of strings, lists of strings, numbers and None is validated as its own
+    fields, not by parsing the line just made; any other value is parsed back."""
+    loads: list[Any] = []
+    real = json.loads
+    monkeypatch.setattr(json, "loads", lambda text: loads.append(text) or real(text))
+    plain = ArticleItem(url="u", tags=["a"], version=2, summary=None, title="標題")
+    lines = exporters.LastLine()
+    assert lines.parsed(plain) == {
+        "url": "u",
+        "title": "標題",
+        "summary": None,
+        "tags": ["a"],
+        "version": 2,
+    }
+    assert loads == []
+    assert lines.parsed(ArticleItem(url="u", tags=("a",))) == {"url": "u", "tags": ["a"]}
+    assert lines.parsed(ArticleItem(url="u", version=1.0)) == {"url": "u", "version": 1.0}
+    assert len(loads) == 2
