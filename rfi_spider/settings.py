@@ -105,8 +105,10 @@ RFI_ARTICLE_WINDOW = 64
 DUPEFILTER_CLASS = "rfi_spider.crawl.dupefilter.ResumableDupeFilter"
 # Worker processes that parse and extract article pages (extract/workers.py), so that
 # the crawl's process is left with Scrapy's own work. Unset: one per CPU (at most 4) for
-# a re-extraction (-a from_warc=), none for a crawl (with WARC capture on, the workers
-# made it slower: BENCHMARKS.md); 0: in the crawl's process (debugging, pdb, profilers).
+# a re-extraction (-a from_warc=), none for a crawl (one worker takes about 3 ms a page
+# off the crawl's main thread but adds about 2 of CPU in all: on 2 cores it was not
+# clearly faster, WARC on or off, 2026-12-08 in BENCHMARKS.md); 0: in the crawl's
+# process (debugging, pdb, profilers).
 RFI_EXTRACT_WORKERS: int | None = None
 
 # --- several machines: one crawl, one Redis (crawl/distributed/) ---------------------
