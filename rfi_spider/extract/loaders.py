@@ -70,10 +70,11 @@ def _article_url(url: str) -> str | None:
 
 # The processors of each field, as ArticleLoader resolves them (its class attributes, else
 # the item's field metadata, else the defaults): fixed at import, so looked up once.
-_INPUT: dict[str, Callable[..., Any]] = {}
-_OUTPUT: dict[str, Callable[..., Any]] = {}
+# By class and field: a subclass may declare its own.
+_INPUT: dict[tuple[type, str], Callable[..., Any]] = {}
+_OUTPUT: dict[tuple[type, str], Callable[..., Any]] = {}
 # The input processors that take no loader context (None: one that does), by field.
-_PLAIN_INPUT: dict[str, Callable[..., Any] | None] = {}
+_PLAIN_INPUT: dict[tuple[type, str], Callable[..., Any] | None] = {}
 _UNKNOWN = object()
 
 
@@ -102,16 +103,16 @@ class ArticleLoader(ItemLoader):
     def get_input_processor(self, field_name: str) -> Callable[..., Any]:
         """The field's input processor, looked up once per field (``ItemLoader`` reads the
         item's field metadata through a new ``ItemAdapter`` at every value added)."""
-        found = _INPUT.get(field_name)
+        found = _INPUT.get((self.__class__, field_name))
         if found is None:
-            found = _INPUT[field_name] = super().get_input_processor(field_name)
+            found = _INPUT[self.__class__, field_name] = super().get_input_processor(field_name)
         return found
 
     def get_output_processor(self, field_name: str) -> Callable[..., Any]:
         """The field's output processor, looked up once per field (see above)."""
-        found = _OUTPUT.get(field_name)
+        found = _OUTPUT.get((self.__class__, field_name))
         if found is None:
-            found = _OUTPUT[field_name] = super().get_output_processor(field_name)
+            found = _OUTPUT[self.__class__, field_name] = super().get_output_processor(field_name)
         return found
 
     def add_value(
@@ -148,11 +149,12 @@ class ArticleLoader(ItemLoader):
 
     def _plain_input_processor(self, field_name: str) -> Callable[..., Any] | None:
         """The field's input processor when it takes no loader context, else None."""
-        found = _PLAIN_INPUT.get(field_name, _UNKNOWN)
+        key = (self.__class__, field_name)
+        found = _PLAIN_INPUT.get(key, _UNKNOWN)
         if found is _UNKNOWN:
             proc = self.get_input_processor(field_name)
             plain = wrap_loader_context(proc, {}) is proc
-            found = _PLAIN_INPUT[field_name] = proc if plain else None
+            found = _PLAIN_INPUT[key] = proc if plain else None
         return found  # type: ignore[return-value]
 
     def add_fallback(self, field_name: str, *candidates: Callable[[], object]) -> None:
