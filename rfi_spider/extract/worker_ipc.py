@@ -125,9 +125,10 @@ def receive_job(fd: int, shared: mmap.mmap | None = None) -> Any:
 
 def _has_body(job: Any) -> bool:
     """A job (a dataclass) with a page's body (a :class:`~rfi_spider.extract.workers.PageJob`)."""
+    body = getattr(job, "body", None)
     return (
         dataclasses.is_dataclass(job)
         and not isinstance(job, type)
-        and isinstance(getattr(job, "body", None), bytes)
-        and bool(job.body)
+        and isinstance(body, bytes)
+        and bool(body)
     )

@@ -22,10 +22,11 @@ Why not ``concurrent.futures.ProcessPoolExecutor``: it was tried first, and it s
 the crawl's process about 1 ms of the 4 ms an extraction costs (BENCHMARKS.md). Its
 feeder and manager threads pickle the 200 KB pages and wake each other in the crawl's
 process, where they contend for the GIL with the event loop. Here the event loop
-itself writes a page's bytes to an idle worker's pipe and reads the result when the
-pipe is readable (``loop.add_reader``): no thread, no pickling of the body, one page
-at a time per worker; the body goes down the pipe as it is, beside the pickle of the rest
-of the job (:func:`send_job`), not copied into a pickle and then into a frame.
+itself hands a page to an idle worker and reads the result when the worker's results
+pipe is readable (``loop.add_reader``, once for the worker's life): no thread, no
+pickling of the body, one page at a time per worker; the body is copied into the
+worker's shared buffer (or, when larger, goes down the pipe as it is), beside the pickle
+of the rest of the job (``worker_ipc.py``).
 """
 
 from __future__ import annotations
@@ -200,7 +201,8 @@ class _Worker:
         name = f"{function.__module__}:{function.__qualname__}"
         path = [entry for entry in sys.path if entry]
         buffer = shared_buffer()
-        shared_fd, self.shared = buffer if buffer else (-1, None)
+        self.shared: mmap.mmap | None = buffer[1] if buffer else None
+        shared_fd = buffer[0] if buffer else -1
         fds = (jobs_out, results_in) + ((shared_fd,) if buffer else ())
         command = [sys.executable, "-c", _BOOT, str(jobs_out), str(results_in), name]
         try:
