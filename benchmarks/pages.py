@@ -33,6 +33,8 @@ from xml.sax.saxutils import escape as xml_escape
 from rfi_spider.dates import PARIS
 
 SITE_ROOT = "https://www.rfi.fr"
+# The Content-Type the benchmark server sends with an HTML page (an article, a listing).
+HTML_TYPE = "text/html; charset=utf-8"
 SAMPLE_PACKAGE = "rfi_spider.demo.sample_site"
 
 # Where the padding goes in a template (each template has all three).
@@ -370,12 +372,12 @@ class BenchSite:
         path = urlsplit(path).path
         index = self._by_path.get(path)
         if index is not None:
-            return self.page(index).body, "text/html; charset=utf-8"
+            return self.page(index).body, HTML_TYPE
         if path == "/cn/" or path in {t.section_path for t in self.templates}:
             if path not in self._listings:
                 listing = self.listing(None if path == "/cn/" else path)
                 self._listings[path] = listing.encode("utf-8")
-            return self._listings[path], "text/html; charset=utf-8"
+            return self._listings[path], HTML_TYPE
         if path == "/cn/rss":
             return self.feed().encode("utf-8"), "application/rss+xml; charset=utf-8"
         if path == "/robots.txt":

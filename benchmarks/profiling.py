@@ -36,7 +36,7 @@ from lxml.etree import XPath
 from scrapy.http import HtmlResponse
 
 from benchmarks.crawl import crawl_project, serve
-from benchmarks.extraction import CRAWLED_AT, lxml_floor, sample_indices
+from benchmarks.extraction import CRAWLED_AT, HEADERS, lxml_floor, sample_indices
 from benchmarks.pages import BenchSite, Page
 from rfi_spider.extract import selectors
 from rfi_spider.extract.loaders import load_article
@@ -97,7 +97,7 @@ def stage_times(pages: list[Page]) -> dict[str, float]:
         timed("lxml floor (same bytes)", lambda page=page: lxml_floor(page))
         response = timed(
             "HtmlResponse(...)",
-            lambda page=page: HtmlResponse(url=page.article.url, body=page.body),
+            lambda page=page: HtmlResponse(url=page.article.url, body=page.body, headers=HEADERS),
         )
         encoding = timed("response.encoding (declared or sniffed)", lambda r=response: r.encoding)
         root = timed(
@@ -273,7 +273,7 @@ def profile_extraction(pages: int, out: Path) -> None:
 
 def extract_view(page: Page) -> ArticlePage:
     """What ``parse_article`` builds from a response."""
-    response = HtmlResponse(url=page.article.url, body=page.body)
+    response = HtmlResponse(url=page.article.url, body=page.body, headers=HEADERS)
     view = ArticlePage.from_response(response, page.article.url)
     assert view is not None
     return view

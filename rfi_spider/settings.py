@@ -334,7 +334,7 @@ CONCURRENT_ITEMS = 4
 FEEDS: dict[str, dict] = {}
 FEED_EXPORT_FIELDS = list(FIELDS)
 FEED_EXPORT_ENCODING = "utf-8"
-# Local feed files are created like the exports: 0644 less the umask (exporters.FILE_MODE).
+# Local feed files are created like the exports: 0644 less the umask (outputs.FILE_MODE).
 FEED_STORAGES = {
     "": "rfi_spider.archive.exporters.FileFeedStorage",
     "file": "rfi_spider.archive.exporters.FileFeedStorage",

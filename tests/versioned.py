@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rfi_spider.archive import seedfile
-from rfi_spider.archive.exporters import seed_file_name
+from rfi_spider.archive.seedfile import seed_file_name
 from rfi_spider.dates import to_ms
 
 SITE = "https://www.rfi.fr/cn/%E4%B8%AD%E5%9B%BD/"

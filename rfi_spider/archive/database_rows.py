@@ -15,8 +15,8 @@ from typing import Any
 import sqlite_utils
 
 from rfi_spider.archive.database_words import index_text
-from rfi_spider.archive.exporters import seed_file_name
-from rfi_spider.items import FIELDS
+from rfi_spider.archive.seedfile import seed_file_name
+from rfi_spider.item_fields import FIELDS
 
 ITEMS_FILE = "items.jsonl"
 TABLE = "articles"

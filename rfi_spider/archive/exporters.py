@@ -10,7 +10,6 @@ and Scrapy's feed files (:class:`FileFeedStorage`), is created with
 from __future__ import annotations
 
 import errno
-import hashlib
 import io
 import json
 import logging
@@ -26,15 +25,12 @@ from scrapy.extensions import feedexport
 from scrapy.utils.serialize import ScrapyJSONEncoder
 
 from rfi_spider.archive import seedfile
+from rfi_spider.archive.outputs import FILE_MODE
+from rfi_spider.archive.seedfile import seed_file_name
 from rfi_spider.archive.versions import versioned_name
-from rfi_spider.dates import paris_day
 from rfi_spider.items import BY_EXPORT, FIELDS, ArticleItem
 
 logger = logging.getLogger(__name__)
-
-# The mode of every file an export creates (items.jsonl, seed-style files, a torn line
-# moved aside, feed files), less the umask as open() applies it: 0644 under umask 022.
-FILE_MODE = 0o644
 
 
 def create_new(directory: Path, suffix: str) -> tuple[int, Path]:
@@ -336,13 +332,6 @@ def iter_lines_from(path: Path, offset: int) -> Iterator[dict[str, Any]]:
                 continue
             if isinstance(value, dict):
                 yield value
-
-
-def seed_file_name(url: str, published_at: str) -> str:
-    """``YYYY/MM/DD/<16 hex of sha256(url)>.txt``: Paris date, never the title."""
-    day = paris_day(published_at)
-    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
-    return f"{day:%Y}/{day:%m}/{day:%d}/{digest}.txt"
 
 
 class SeedFiles:

@@ -26,15 +26,22 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rfi_spider.archive.state import STATE_DIR, STATE_FILE
-from rfi_spider.config import RfiSettings
+
+if TYPE_CHECKING:  # the archive.db child imports DB_FILE from here, without Scrapy
+    from rfi_spider.config import RfiSettings
 
 ITEMS_FILE = "items.jsonl"
 ARTICLES_DIR = "articles"
 WARC_DIR = "warc"
 # The archive as a database (archive/database.py), kept by the crawl
 DB_FILE = "archive.db"
+# The mode of every file an export creates (items.jsonl, seed-style files, a torn line
+# moved aside, feed files, WARC files), less the umask as open() applies it: 0644 under
+# umask 022.
+FILE_MODE = 0o644
 # The first bytes of every SQLite database file (an empty file is a new database too).
 SQLITE_HEADER = b"SQLite format 3\x00"
 

@@ -1,4 +1,4 @@
-"""The seed-style text file: render it from an item, read it back.
+"""The seed-style text file: render it from an item, read it back, and its name.
 
 The format, as the feed-mirror archiver of ``shared/seed`` writes it::
 
@@ -13,6 +13,7 @@ and a final newline. ``render(read(text)) == text`` for any file in this format.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import Any
 
 from w3lib.url import safe_url_string
 
-from rfi_spider.dates import ms_to_iso
+from rfi_spider.dates import ms_to_iso, paris_day
 
 RULE = "------"
 _LINE_END = re.compile(r"\r\n?|\n")
@@ -101,3 +102,13 @@ def site_html(item: Mapping[str, Any]) -> str:
         parts.append(f"<p><strong>{escape(item['summary'], quote=False)}</strong></p>")
     parts.append(f"<div>{item.get('body_html') or ''}</div>")
     return "".join(parts)
+
+
+def seed_file_name(url: str, published_at: str) -> str:
+    """``YYYY/MM/DD/<16 hex of sha256(url)>.txt``: Paris date, never the title.
+
+    Here, not beside the exporter that writes the files: the archive.db child names
+    them too, and it does not import Scrapy (issue 26)."""
+    day = paris_day(published_at)
+    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+    return f"{day:%Y}/{day:%m}/{day:%d}/{digest}.txt"

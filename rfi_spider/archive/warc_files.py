@@ -32,7 +32,7 @@ from warcio.recordbuilder import RecordBuilder
 from warcio.warcwriter import WARCWriter
 from zlib_ng import zlib_ng
 
-from rfi_spider.archive.exporters import FILE_MODE
+from rfi_spider.archive.outputs import FILE_MODE
 
 logger = logging.getLogger(__name__)
 

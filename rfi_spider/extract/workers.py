@@ -22,23 +22,23 @@ Why not ``concurrent.futures.ProcessPoolExecutor``: it was tried first, and it s
 the crawl's process about 1 ms of the 4 ms an extraction costs (BENCHMARKS.md). Its
 feeder and manager threads pickle the 200 KB pages and wake each other in the crawl's
 process, where they contend for the GIL with the event loop. Here the event loop
-itself writes a page's bytes to an idle worker's pipe and reads the result when the
-pipe is readable (``loop.add_reader``): no thread, no pickling of the body, one page
-at a time per worker; the body goes down the pipe as it is, beside the pickle of the rest
-of the job (:func:`send_job`), not copied into a pickle and then into a frame.
+itself hands a page to an idle worker and reads the result when the worker's results
+pipe is readable (``loop.add_reader``, once for the worker's life): no thread, no
+pickling of the body, one page at a time per worker; the body is copied into the
+worker's shared buffer (or, when larger, goes down the pipe as it is), beside the pickle
+of the rest of the job (``worker_ipc.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import importlib
 import logging
+import mmap
 import os
 import pickle
 import signal
-import struct
 import subprocess
 import sys
 from collections import deque
@@ -50,12 +50,37 @@ from typing import Any
 from rfi_spider.extract.gate import Gate, Verdict
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage
+from rfi_spider.extract.worker_ipc import (
+    PIPE_BYTES,
+    SHARED_BYTES,
+    _pipe,
+    _receive,
+    _write,
+    receive_job,
+    send_job,
+    shared_buffer,
+)
 
 logger = logging.getLogger(__name__)
 
 # Default worker count: the CPUs this process may run on, at most this many (past the
 # cores a crawl's one main process can feed, more workers only cost memory).
 MAX_DEFAULT_WORKERS = 4
+
+
+__all__ = [
+    "PIPE_BYTES",
+    "SHARED_BYTES",
+    "PageExtractor",
+    "PageFacts",
+    "PageJob",
+    "_pipe",
+    "extract_page",
+    "receive_job",
+    "send_job",
+    "serve",
+    "worker_count",
+]
 
 
 @dataclass(frozen=True)
@@ -125,84 +150,20 @@ def worker_count(value: Any, re_extracting: bool = False) -> int:
     return count
 
 
-# A pipe that holds a whole ordinary page: the crawl's process writes it without waiting.
-PIPE_BYTES = 1024 * 1024
-_SIZE = struct.Struct("!Q")  # each message: its length, then a pickle
-
-
-def _pipe() -> tuple[int, int]:
-    """A pipe (read end, write end) of :data:`PIPE_BYTES` where the system allows it."""
-    read, write = os.pipe()
-    try:
-        import fcntl
-
-        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-    except (ImportError, AttributeError, OSError):
-        pass  # the default buffer: a large page is written while the worker reads it
-    return read, write
-
-
-def _write(fd: int, data: bytes) -> None:
-    """``data`` after its size (a result: the worker's answer)."""
-    _write_parts(fd, [_SIZE.pack(len(data)), data])
-
-
-def _read(fd: int, size: int) -> bytes:
-    chunks = []
-    while size:
-        chunk = os.read(fd, min(size, PIPE_BYTES))
-        if not chunk:
-            raise EOFError("the other end of the pipe is closed")
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
-def _receive(fd: int) -> Any:
-    (size,) = _SIZE.unpack(_read(fd, _SIZE.size))
-    return pickle.loads(_read(fd, size))
-
-
-_JOB_SIZES = struct.Struct("!QQ")  # each job: its pickle's length, its body's; then both
-
-
-def _write_parts(fd: int, parts: list[bytes]) -> None:
-    """Write ``parts`` one after the other with ``writev``: none is copied into another."""
-    views = [memoryview(part) for part in parts if part]
-    while views:
-        written = os.writev(fd, views)
-        while views and written >= len(views[0]):
-            written -= len(views.pop(0))
-        if written:
-            views[0] = views[0][written:]
-
-
-def send_job(fd: int, job: Any) -> None:
-    """Write a job: a :class:`PageJob`'s body as it is, after the pickle of the rest of the
-    job; any other job pickled whole (:func:`receive_job` reads both)."""
-    body = b""
-    if isinstance(job, PageJob) and job.body:
-        body, job = job.body, dataclasses.replace(job, body=b"")
-    head = pickle.dumps(job, pickle.HIGHEST_PROTOCOL)
-    _write_parts(fd, [_JOB_SIZES.pack(len(head), len(body)), head, body])
-
-
-def receive_job(fd: int) -> Any:
-    """Read one job written by :func:`send_job` (EOFError when the pipe is closed)."""
-    head_size, body_size = _JOB_SIZES.unpack(_read(fd, _JOB_SIZES.size))
-    job = pickle.loads(_read(fd, head_size))
-    return dataclasses.replace(job, body=_read(fd, body_size)) if body_size else job
-
-
-def serve(jobs: int, results: int, function_name: str) -> None:
+def serve(jobs: int, results: int, function_name: str, shared_fd: int = -1) -> None:
     """A worker process: read a job, write back ``(True, result)`` or ``(False,
-    exception)``, until the crawl's end of the pipe closes (the crawl stopped or died)."""
+    exception)``, until the crawl's end of the pipe closes (the crawl stopped or died).
+    ``shared_fd``: the buffer bodies may come in (-1: none)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle
     module, _, name = function_name.partition(":")
     function = getattr(importlib.import_module(module), name)
+    shared = None
+    if shared_fd >= 0:
+        shared = mmap.mmap(shared_fd, 0)
+        os.close(shared_fd)
     while True:
         try:
-            job = receive_job(jobs)
+            job = receive_job(jobs, shared)
         except (EOFError, OSError):
             return
         try:
@@ -221,9 +182,9 @@ def serve(jobs: int, results: int, function_name: str) -> None:
 
 # The worker's command: this module's serve(), with the crawl's import path.
 _BOOT = (
-    "import sys; sys.path[:0] = sys.argv[4:]; "
+    "import sys; sys.path[:0] = sys.argv[5:]; "
     "from rfi_spider.extract.workers import serve; "
-    "serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])"
+    "serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))"
 )
 
 
@@ -239,18 +200,22 @@ class _Worker:
         self.results, results_in = _pipe()
         name = f"{function.__module__}:{function.__qualname__}"
         path = [entry for entry in sys.path if entry]
-        command = [sys.executable, "-c", _BOOT, str(jobs_out), str(results_in), name, *path]
+        buffer = shared_buffer()
+        self.shared: mmap.mmap | None = buffer[1] if buffer else None
+        shared_fd = buffer[0] if buffer else -1
+        fds = (jobs_out, results_in) + ((shared_fd,) if buffer else ())
+        command = [sys.executable, "-c", _BOOT, str(jobs_out), str(results_in), name]
         try:
-            self.process = subprocess.Popen(command, pass_fds=(jobs_out, results_in))
+            self.process = subprocess.Popen([*command, str(shared_fd), *path], pass_fds=fds)
         finally:
-            os.close(jobs_out)  # the worker's ends: theirs alone, so that EOF means death
-            os.close(results_in)
+            for fd in fds:  # the worker's ends: theirs alone, so that EOF means death
+                os.close(fd)
         self.future: asyncio.Future[Any] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def send(self, job: PageJob) -> None:
         """Hand the worker a job (OSError if it is dead)."""
-        send_job(self.jobs, job)
+        send_job(self.jobs, job, self.shared)
 
     def receive(self) -> Any:
         """The worker's answer (EOFError if it died)."""
@@ -264,11 +229,29 @@ class _Worker:
             code = None
         return f"an extraction worker died (exit code {code})"
 
+    def watch(self, loop: asyncio.AbstractEventLoop, callback: Callable[[_Worker], None]) -> None:
+        """Have ``loop`` call ``callback(self)`` when the results pipe is readable, from now
+        to the worker's end: not added and removed at each page (two ``epoll_ctl`` calls
+        and a handle a page in the crawl's process)."""
+        if self.loop is loop:
+            return
+        self.unwatch()
+        loop.add_reader(self.results, callback, self)
+        self.loop = loop
+
+    def unwatch(self) -> None:
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.remove_reader(self.results)
+        self.loop = None
+
     def stop(self) -> None:
         """Close the worker's pipes (it exits after its page); kill it if it does not."""
+        self.unwatch()
         for fd in (self.jobs, self.results):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        if self.shared is not None:
+            self.shared.close()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -343,15 +326,21 @@ class PageExtractor:
                 self._waiting.appendleft((job, future))
                 continue
             worker.future = future
-            worker.loop = future.get_loop()
-            worker.loop.add_reader(worker.results, self._finished, worker)
+            worker.watch(future.get_loop(), self._finished)
             self._busy.add(worker)
 
     def _finished(self, worker: _Worker) -> None:
-        """A worker's pipe is readable: its result, or its death."""
-        assert worker.loop is not None and worker.future is not None
-        worker.loop.remove_reader(worker.results)
+        """A worker's pipe is readable: its result, or its death (an idle worker's pipe
+        is readable only when it died: no page is lost)."""
         future, worker.future = worker.future, None
+        if future is None:
+            if worker in self._idle:
+                self._idle.remove(worker)
+                self._replace(worker, worker.died())
+                self._dispatch()
+            else:  # stopped already
+                worker.unwatch()
+            return
         self._busy.discard(worker)
         try:
             ok, value = worker.receive()
@@ -389,7 +378,6 @@ class PageExtractor:
         for worker in self._busy:
             if worker.loop is None or worker.loop.is_closed():
                 continue
-            worker.loop.remove_reader(worker.results)
             if worker.future is not None and not worker.future.done():
                 worker.future.set_exception(RuntimeError("the extraction workers are stopped"))
         workers = [*self._idle, *self._busy]

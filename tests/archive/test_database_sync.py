@@ -3,6 +3,7 @@ the crawl, a killed sync or crawl leaves a database the next run completes."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -211,3 +212,41 @@ def test_while_the_crawl_writes_the_child_makes_one_pass_a_request(
     assert not child.is_alive()
     assert passes == [True, True, False]
     assert counts[0]["added"] == 2
+
+
+def test_the_child_runs_without_importing_scrapy(tmp_path: Path) -> None:
+    """The child's start took about 0.4 s of CPU a crawl importing Scrapy (and Twisted,
+    lxml, parsel) that it never used (issue 26): a whole sync of lines and a WARC file,
+    then no such module is loaded."""
+    from test_database_warc import T0, fetched_url, request, response
+
+    from rfi_spider.archive.warc_files import WarcFiles
+
+    folder = tmp_path / "out"
+    files = WarcFiles(folder / "warc", "rfi-rfi_cn", 1 << 30, {"software": "test"})
+    url = fetched_url(1)
+    files.write(request(files, url), response(files, url, T0))
+    files.close()
+    write(folder, [line(n) for n in range(3)])
+    command = CrawlDatabase.command_for(folder, folder / ".state", folder / "warc")
+    module = command.index("-m")
+    code = (
+        "import json, sys\n"
+        f"from {command[module + 1]} import main\n"
+        f"status = main({command[module + 2 :]!r})\n"
+        "heavy = {'scrapy', 'twisted', 'lxml', 'parsel', 'itemadapter'}\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
+        "sys.exit(status)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=child_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    counts, loaded = done.stdout.splitlines()
+    assert json.loads(counts)["added"] == 3 and json.loads(counts)["records"] == 1
+    assert json.loads(loaded) == []

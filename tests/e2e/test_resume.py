@@ -27,7 +27,7 @@ from feeds import Entry, feedx_html, rss
 
 from benchmarks.crawl import site_settings
 from benchmarks.pages import BenchSite
-from rfi_spider.archive.exporters import seed_file_name
+from rfi_spider.archive.seedfile import seed_file_name
 from rfi_spider.canonical import is_article_url
 from rfi_spider.demo.localsite import LocalSite, Page
 from rfi_spider.quality import qa

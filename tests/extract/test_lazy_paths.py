@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from itemloaders import ItemLoader
+from pages import VARIANTS, parse_fixture
 
 from rfi_spider import canonical
 from rfi_spider.extract import body_html
-from rfi_spider.extract.loaders import load_article
+from rfi_spider.extract.loaders import ArticleLoader, load_article
 from rfi_spider.extract.page import ArticlePage
 
 # The forms before issue 26's possessive runs: one alternation a character.
@@ -109,3 +112,38 @@ def test_a_fallback_gives_the_value_when_the_page_gave_none() -> None:
     assert item["tags"] == ["北约", "瑞典"] and item["authors"] == ["乐思"]
     assert item["section"] == "国际"  # the URL's own section, the last resort
     assert page.asked == ["ld_keywords", "ld_authors"]
+
+
+def with_context(values: list[str], loader_context: dict[str, object]) -> list[str]:
+    """An input processor that takes the loader context: the loader's slow way."""
+    return [f"{v}!{type(loader_context['item']).__name__}" for v in values]
+
+
+class ContextLoader(ArticleLoader):
+    summary_in = with_context
+
+
+def test_the_plain_add_value_is_item_loaders_on_every_fixture_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same items, keys in the same order, with ``ItemLoader``'s own ``add_value``."""
+    fast = [list(parse_fixture(v)[0].items()) for v in VARIANTS]
+    monkeypatch.setattr(ArticleLoader, "add_value", ItemLoader.add_value)
+    assert fast == [list(parse_fixture(v)[0].items()) for v in VARIANTS]
+
+
+def test_add_value_keeps_item_loaders_other_ways() -> None:
+    """A processor given, a processor that takes the context, a None value, a dict of
+    fields, and a processor's failure: what ``ItemLoader`` does."""
+    loader = ArticleLoader()
+    loader.add_value("title", None)
+    loader.add_value("title", ["  a  ", ""])
+    loader.add_value("title", "b", str.upper)
+    loader.add_value(None, {"summary": " s "})
+    assert loader.get_collected_values("title") == ["a", "B"]
+    assert loader.get_collected_values("summary") == ["s"]
+    with pytest.raises(ValueError, match="Error with input processor each: field='title'"):
+        loader.add_value("title", [1])
+    context_loader = ContextLoader()
+    context_loader.add_value("summary", ["x"])
+    assert context_loader.get_collected_values("summary") == ["x!ArticleItem"]

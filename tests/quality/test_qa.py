@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from conftest import LISTINGS_ONLY, ROOT, SEED_COPY, CrawlResult, run_crawl
 
-from rfi_spider.archive.exporters import seed_file_name
+from rfi_spider.archive.seedfile import seed_file_name
 from rfi_spider.archive.state import SeenStore
 from rfi_spider.demo.localsite import LocalSite
 from rfi_spider.quality import qa, qa_html

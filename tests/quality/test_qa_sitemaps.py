@@ -18,8 +18,9 @@ from conftest import FIXTURES
 from test_qa import run_qa
 
 from rfi_spider.archive import seedfile
-from rfi_spider.archive.exporters import seed_file_name, serialize_line
+from rfi_spider.archive.exporters import serialize_line
 from rfi_spider.archive.failures import FailedArticles
+from rfi_spider.archive.seedfile import seed_file_name
 from rfi_spider.archive.sitemap_listing import ListedUrl, SitemapListings
 from rfi_spider.archive.state import SeenStore
 from rfi_spider.canonical import canonical_url

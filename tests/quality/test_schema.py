@@ -11,9 +11,10 @@ from pages import VARIANTS, parse_fixture
 
 from rfi_spider.archive.exporters import serialize_line
 from rfi_spider.archive.versions_read import VERSION_FIELDS
+from rfi_spider.item_fields import FIELD_META
 from rfi_spider.item_schema import _inlined, always_filled, is_valid, load_schema, value_errors
 from rfi_spider.item_schema import field_errors as schema_field_errors
-from rfi_spider.items import FIELDS, LISTS, NULLABLE
+from rfi_spider.items import FIELDS, LISTS, NULLABLE, ArticleItem
 
 EXPECTED = json.loads((FIXTURES / "sample_site_expected.json").read_text(encoding="utf-8"))
 ARTICLE_VARIANTS = [
@@ -67,7 +68,7 @@ def test_schema_describes_exactly_the_exported_fields() -> None:
 
 
 def test_item_field_metadata_agrees_with_the_schema() -> None:
-    """The item class is the one list of fields: its metadata says what the schema says."""
+    """The field table is the one list of fields: its metadata says what the schema says."""
     properties = load_schema()["properties"]
 
     def types(name: str) -> set[str]:
@@ -258,3 +259,13 @@ def test_the_compiled_schema_has_no_reference_nor_nullable_branches() -> None:
     assert "anyOf" not in text
     assert compiled["properties"]["modified_at"]["type"] == ["null", "string"]
     assert compiled["properties"]["paragraphs"]["items"]["pattern"]
+
+
+def test_the_item_has_the_field_tables_fields_in_order() -> None:
+    """``ArticleItem`` is made from ``item_fields.FIELD_META``: every field, internal ones
+    too, in the table's order and with its metadata; unknown keys still refused."""
+    assert list(ArticleItem.fields) == list(FIELD_META)
+    assert all(ArticleItem.fields[name] == meta for name, meta in FIELD_META.items())
+    assert ArticleItem.fields["mirror_entry"] == {"internal": True}
+    with pytest.raises(KeyError):
+        ArticleItem(titel="x")

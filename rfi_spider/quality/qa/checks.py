@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rfi_spider.archive import seedfile
-from rfi_spider.archive.exporters import seed_file_name
+from rfi_spider.archive.seedfile import seed_file_name
 from rfi_spider.archive.versions import versioned_name
 from rfi_spider.dates import checked_time, iso_utc
 from rfi_spider.extract.loaders import SITE_SOURCE
