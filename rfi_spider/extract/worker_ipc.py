@@ -21,7 +21,7 @@ PIPE_BYTES = 1024 * 1024
 _SIZE = struct.Struct("!Q")  # each message: its length, then a pickle
 
 
-def _pipe() -> tuple[int, int]:
+def open_pipe() -> tuple[int, int]:
     """A pipe (read end, write end) of :data:`PIPE_BYTES` where the system allows it."""
     read, write = os.pipe()
     try:
@@ -33,7 +33,7 @@ def _pipe() -> tuple[int, int]:
     return read, write
 
 
-def _write(fd: int, data: bytes) -> None:
+def send_result(fd: int, data: bytes) -> None:
     """``data`` after its size (a result: the worker's answer)."""
     _write_parts(fd, [_SIZE.pack(len(data)), data])
 
@@ -49,7 +49,7 @@ def _read(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _receive(fd: int) -> Any:
+def receive_result(fd: int) -> Any:
     (size,) = _SIZE.unpack(_read(fd, _SIZE.size))
     return pickle.loads(_read(fd, size))
 

@@ -51,13 +51,11 @@ from rfi_spider.extract.gate import Gate, Verdict
 from rfi_spider.extract.loaders import load_article
 from rfi_spider.extract.page import ArticlePage
 from rfi_spider.extract.worker_ipc import (
-    PIPE_BYTES,
-    SHARED_BYTES,
-    _pipe,
-    _receive,
-    _write,
+    open_pipe,
     receive_job,
+    receive_result,
     send_job,
+    send_result,
     shared_buffer,
 )
 
@@ -66,21 +64,6 @@ logger = logging.getLogger(__name__)
 # Default worker count: the CPUs this process may run on, at most this many (past the
 # cores a crawl's one main process can feed, more workers only cost memory).
 MAX_DEFAULT_WORKERS = 4
-
-
-__all__ = [
-    "PIPE_BYTES",
-    "SHARED_BYTES",
-    "PageExtractor",
-    "PageFacts",
-    "PageJob",
-    "_pipe",
-    "extract_page",
-    "receive_job",
-    "send_job",
-    "serve",
-    "worker_count",
-]
 
 
 @dataclass(frozen=True)
@@ -175,7 +158,7 @@ def serve(jobs: int, results: int, function_name: str, shared_fd: int = -1) -> N
         except Exception as error:  # an exception that does not pickle: its text does
             message = pickle.dumps((False, RuntimeError(f"{type(error).__name__}: {error}")))
         try:
-            _write(results, message)
+            send_result(results, message)
         except OSError:  # the crawl's process is gone (killed, crashed): so is its page
             return
 
@@ -196,8 +179,8 @@ class _Worker:
     script (what multiprocessing's spawn and forkserver do)."""
 
     def __init__(self, function: Callable[[Any], Any]) -> None:
-        jobs_out, self.jobs = _pipe()
-        self.results, results_in = _pipe()
+        jobs_out, self.jobs = open_pipe()
+        self.results, results_in = open_pipe()
         name = f"{function.__module__}:{function.__qualname__}"
         path = [entry for entry in sys.path if entry]
         buffer = shared_buffer()
@@ -219,7 +202,7 @@ class _Worker:
 
     def receive(self) -> Any:
         """The worker's answer (EOFError if it died)."""
-        return _receive(self.results)
+        return receive_result(self.results)
 
     def died(self) -> str:
         """Why the worker is gone (its exit code), after it closed its pipe."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from rfi_spider.extract.worker_ipc import _pipe, receive_job, send_job, shared_buffer
+from rfi_spider.extract.worker_ipc import open_pipe, receive_job, send_job, shared_buffer
 from rfi_spider.extract.workers import PageExtractor, PageJob
 
 
@@ -36,7 +36,7 @@ def through_pipe(
         return written
 
     monkeypatch.setattr(os, "writev", recording_writev)
-    read_end, write_end = _pipe()
+    read_end, write_end = open_pipe()
     try:
         send_job(write_end, item, sent)
         os.close(write_end)

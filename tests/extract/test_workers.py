@@ -21,15 +21,13 @@ from scrapy.utils.test import get_crawler
 from rfi_spider import settings as project_settings
 from rfi_spider.archive.failures import FailedArticles
 from rfi_spider.crawl.failure_book import FailureBook
+from rfi_spider.extract.worker_ipc import open_pipe, receive_job, send_job
 from rfi_spider.extract.workers import (
     PageExtractor,
     PageFacts,
     PageJob,
-    _pipe,
     default_workers,
     extract_page,
-    receive_job,
-    send_job,
     serve,
     worker_count,
 )
@@ -175,7 +173,7 @@ def sent_and_received(item: Any, monkeypatch: pytest.MonkeyPatch, step: int) -> 
         return real_writev(fd, [data])
 
     monkeypatch.setattr(os, "writev", short_writev)
-    read_end, write_end = _pipe()  # 1 MB: the whole job fits, the writer never waits
+    read_end, write_end = open_pipe()  # 1 MB: the whole job fits, the writer never waits
     try:
         send_job(write_end, item)
         os.close(write_end)  # a job cut short: the reader sees the end of the pipe
