@@ -174,18 +174,8 @@ class ArticleLoader(ItemLoader):
         order: the item's own values, then each collected field's output processed (a
         None output leaves the field as it was)."""
         values = dict(self.item)
-        for field_name, collected in self._values.items():
-            proc = self.get_output_processor(field_name)
-            if wrap_loader_context(proc, {}) is not proc:  # wants the context: the slow way
-                value = self.get_output_value(field_name)
-            else:
-                try:
-                    value = proc(collected)
-                except Exception as e:
-                    raise ValueError(
-                        f"Error with output processor: field={field_name!r} "
-                        f"value={collected!r} error='{type(e).__name__}: {e!s}'"
-                    ) from e
+        for field_name in tuple(self._values):
+            value = self.get_output_value(field_name)
             if value is not None:
                 values[field_name] = value
         return values
