@@ -9,9 +9,10 @@ and caught for ``_cached__stats``). The crawl updates dozens of counters a page 
 the project's ``rfi/...``, Spidermon's): about 2% of the reactor's CPU (issue 26).
 
 :class:`CrawlStats` reads its attributes the ordinary way (``object.__getattribute__``)
-and defines the shimmed methods itself, each giving Scrapy's deprecation warning when a
+and overrides the shimmed methods, each giving Scrapy's deprecation warning when a
 ``spider`` argument is passed (by name or by position, ``None`` included), as the shim
-does; the stats are the same, kept the same way.
+does, then calling Scrapy's own method (reached through ``super()``, not the shim): the
+stats are Scrapy's, kept Scrapy's way.
 """
 
 from __future__ import annotations
@@ -46,43 +47,42 @@ class CrawlStats(MemoryStatsCollector):
     def get_value(self, key: str, default: Any = None, spider: Any = _NO_SPIDER) -> Any:
         if spider is not _NO_SPIDER:
             _warn_spider("get_value")
-        return self._stats.get(key, default)
+        return super().get_value(key, default)
 
     def get_stats(self, spider: Any = _NO_SPIDER) -> StatsT:
         if spider is not _NO_SPIDER:
             _warn_spider("get_stats")
-        return self._stats
+        return super().get_stats()
 
     def set_value(self, key: str, value: Any, spider: Any = _NO_SPIDER) -> None:
         if spider is not _NO_SPIDER:
             _warn_spider("set_value")
-        self._stats[key] = value
+        super().set_value(key, value)
 
     def set_stats(self, stats: StatsT, spider: Any = _NO_SPIDER) -> None:
         if spider is not _NO_SPIDER:
             _warn_spider("set_stats")
-        self._stats = stats
+        super().set_stats(stats)
 
     def inc_value(self, key: str, count: int = 1, start: int = 0, spider: Any = _NO_SPIDER) -> None:
         if spider is not _NO_SPIDER:
             _warn_spider("inc_value")
-        stats = self._stats
-        stats[key] = stats.setdefault(key, start) + count
+        super().inc_value(key, count, start)
 
     def max_value(self, key: str, value: Any, spider: Any = _NO_SPIDER) -> None:
         if spider is not _NO_SPIDER:
             _warn_spider("max_value")
-        self._stats[key] = max(self._stats.setdefault(key, value), value)
+        super().max_value(key, value)
 
     def min_value(self, key: str, value: Any, spider: Any = _NO_SPIDER) -> None:
         if spider is not _NO_SPIDER:
             _warn_spider("min_value")
-        self._stats[key] = min(self._stats.setdefault(key, value), value)
+        super().min_value(key, value)
 
     def clear_stats(self, spider: Any = _NO_SPIDER) -> None:
         if spider is not _NO_SPIDER:
             _warn_spider("clear_stats")
-        self._stats.clear()
+        super().clear_stats()
 
     def open_spider(self, spider: Any = _NO_SPIDER) -> None:
         if spider is not _NO_SPIDER:
