@@ -75,11 +75,10 @@ def words(text: str) -> list[str]:
     """The words of ``text`` for the index: simplified, segmented, lower case, no
     punctuation or spaces. A long word also gives the shorter words in it (search mode:
     中华人民共和国 gives 中华, 人民, 共和国 too), so a two-character query finds it."""
-    search = _WORD_CHAR.search
     return [
         token.lower()
         for token in _segmenter().cut_for_search(simplified(text), hmm=False)
-        if search(token) is not None
+        if _is_word(token)
     ]
 
 
