@@ -226,14 +226,14 @@ def test_an_article_two_jobs_export_at_once_is_exported_once(tmp_path: Path) -> 
     racer = threading.Thread(target=job_b)
     racer.start()
     assert opened.wait(30)
-    write_file = job_a.files.write
+    write_file = job_a.files.write_at  # where the export writes its seed-style file
 
     def write_while_job_b_exports(*args: object) -> Path:
         go.set()
         racer.join(timeout=0.5)  # time for a job B that does not wait to export
         return write_file(*args)  # type: ignore[arg-type]
 
-    job_a.files.write = write_while_job_b_exports  # type: ignore[method-assign]
+    job_a.files.write_at = write_while_job_b_exports  # type: ignore[method-assign]
     job_a.process_item(item.copy())
     job_a.close_spider()
     racer.join(timeout=30)

@@ -73,7 +73,7 @@ def crashed_run(output: Path, at: str, title: str, monkeypatch: pytest.MonkeyPat
     with monkeypatch.context() as patch:
         for owner, name in (
             (exporters.IntentLog, "record"),
-            (exporters.SeedFiles, "write"),
+            (exporters.SeedFiles, "write_at"),  # crashhooks wraps write_at
             (exporters.JsonLinesFile, "append"),
             (ArchivePipeline, "process_item"),
         ):
